@@ -1,10 +1,19 @@
 //! duban-core: workflow definitions, the deadline calendar and the pure state machine. No I/O.
+//!
+//! Nothing here reads a file, a socket or the clock: callers pass file contents as [`Source`]s
+//! and the current instant as `now`, so every rule can be tested without waiting.
 
 pub mod calendar;
 pub mod deadline;
 pub mod diagnostic;
+pub mod machine;
+pub mod role;
 mod tomlread;
+pub mod workflow;
 
 pub use calendar::Calendar;
 pub use deadline::{Deadline, Period, Unit};
 pub use diagnostic::{Diagnostic, Diagnostics, Source};
+pub use machine::{Actor, Case, Effect, Event, Refusal, Reminder, Transition, TransitionError};
+pub use role::Role;
+pub use workflow::{Workflow, Workflows};

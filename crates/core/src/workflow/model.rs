@@ -1,0 +1,258 @@
+//! The validated, immutable form of a workflow definition.
+
+use serde::Serialize;
+
+use crate::deadline::Period;
+use crate::role::Role;
+
+/// One kind of case (suggestion, petition, mediation, or any kind a deployment adds as a file).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Workflow {
+    pub kind: String,
+    /// The definition's version as written in the file; a case keeps the version it was filed
+    /// under, together with `digest`, so that editing a file never rewrites history.
+    pub version: u32,
+    /// A hash of the file's text, to tell two edits with the same version number apart.
+    pub digest: String,
+    pub title: String,
+    /// The file it came from.
+    pub source: String,
+    pub initial: String,
+    /// The named relations a case of this kind has to people and organisations (filer, lead
+    /// department, supervisor …). Payload fields fill them; reminders address them.
+    pub parties: Vec<String>,
+    pub filing: Filing,
+    pub states: Vec<State>,
+    pub actions: Vec<Action>,
+    pub reminders: Vec<ReminderRule>,
+}
+
+/// Who may file a case of this kind and what they must give.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Filing {
+    pub roles: Vec<Role>,
+    pub payload: Vec<Field>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct State {
+    pub name: String,
+    pub title: String,
+    pub terminal: bool,
+    pub deadline: Option<DeadlineRule>,
+    pub duties: Vec<Duty>,
+}
+
+/// Where a period is counted from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "from", content = "action")]
+pub enum Anchor {
+    /// The moment the case entered the state.
+    Entered,
+    /// The latest time the named action was taken on the case. Until it has been taken, the
+    /// clock does not run (a mediation's 30 days start when the mediator accepts).
+    Action(String),
+    /// The state's deadline as first computed, before any extension (only for extension limits).
+    Due,
+}
+
+/// The time limit a state carries.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadlineRule {
+    pub period: Period,
+    pub from: Anchor,
+    pub extension: Option<ExtensionRule>,
+}
+
+/// How a state's deadline may be extended.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ExtensionRule {
+    /// The action that grants an extension; its roles say who may grant it. Its payload carries
+    /// the new last day in the field `until`.
+    pub action: String,
+    /// How many extensions a case may get in this state; `None` for no limit.
+    pub max_times: Option<u32>,
+    /// The latest the deadline may be moved to, counted like a deadline.
+    pub limit: Option<(Period, Anchor)>,
+}
+
+/// A secondary obligation inside a state, owed by a party (co-handlers' opinions to the lead).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Duty {
+    pub name: String,
+    pub title: String,
+    pub owed_by: String,
+    pub period: Period,
+    pub from: Anchor,
+    /// Taking this action discharges the duty.
+    pub done_by: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Action {
+    pub name: String,
+    pub title: String,
+    pub from: Vec<String>,
+    /// The target state; `None` keeps the case where it is (recording, extending, marking).
+    pub to: Option<String>,
+    /// Targets that depend on the state acted from or on payload values; the first match wins.
+    pub routes: Vec<Route>,
+    pub roles: Vec<Role>,
+    pub payload: Vec<Field>,
+    /// The action is only open within this period (a department may ask for reassignment
+    /// within 15 days of assignment).
+    pub within: Option<(Period, Anchor)>,
+}
+
+impl Action {
+    /// Where this action leads from `state` with `payload`: a route's target, else `to`, else
+    /// the same state.
+    pub fn target<'a>(&'a self, state: &'a str, payload: &serde_json::Map<String, serde_json::Value>) -> &'a str {
+        for route in &self.routes {
+            let from_ok = route.from.as_deref().is_none_or(|f| f == state);
+            let when_ok = route
+                .when
+                .iter()
+                .all(|(field, value)| payload.get(field).and_then(|v| v.as_str()) == Some(value.as_str()));
+            if from_ok && when_ok {
+                return &route.to;
+            }
+        }
+        self.to.as_deref().unwrap_or(state)
+    }
+
+    /// Every state this action can lead to from `state`.
+    pub fn targets_from<'a>(&'a self, state: &'a str) -> Vec<&'a str> {
+        let mut out: Vec<&str> = self
+            .routes
+            .iter()
+            .filter(|r| r.from.as_deref().is_none_or(|f| f == state))
+            .map(|r| r.to.as_str())
+            .collect();
+        // The default applies unless a route without conditions for this state always wins.
+        let unconditional = self
+            .routes
+            .iter()
+            .any(|r| r.when.is_empty() && r.from.as_deref().is_none_or(|f| f == state));
+        if !unconditional {
+            out.push(self.to.as_deref().unwrap_or(state));
+        }
+        out.dedup();
+        out
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Route {
+    pub from: Option<String>,
+    /// Payload enum fields and the value each must have.
+    pub when: Vec<(String, String)>,
+    pub to: String,
+}
+
+/// A payload field an action requires or accepts.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Field {
+    pub name: String,
+    pub ty: FieldType,
+    pub required: bool,
+    /// For text: the most characters allowed.
+    pub max_length: Option<usize>,
+    /// The party this field's value fills on the case (e.g. `lead_department`).
+    pub sets: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "type", content = "values")]
+pub enum FieldType {
+    Text,
+    Integer,
+    Boolean,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// One of the listed values.
+    Enum(Vec<String>),
+    /// An organisation code.
+    Org,
+    /// A list of organisation codes.
+    Orgs,
+    /// A user login.
+    User,
+    /// A list of user logins.
+    Users,
+}
+
+impl FieldType {
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Text => "text",
+            FieldType::Integer => "integer",
+            FieldType::Boolean => "boolean",
+            FieldType::Date => "date",
+            FieldType::Enum(_) => "enum",
+            FieldType::Org => "org",
+            FieldType::Orgs => "orgs",
+            FieldType::User => "user",
+            FieldType::Users => "users",
+        }
+    }
+}
+
+/// When a reminder fires, relative to a state's (or duty's) deadline.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "when", content = "days")]
+pub enum When {
+    /// As soon as the case enters the state.
+    Entered,
+    /// This many days before the deadline ends.
+    BeforeDue(u32),
+    /// When the deadline ends.
+    Overdue,
+    /// When the deadline ends, then again every this many days while the state lasts.
+    OverdueEvery(u32),
+}
+
+/// Who a reminder goes to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case", tag = "to", content = "name")]
+pub enum Audience {
+    /// Whoever fills that party on the case.
+    Party(String),
+    /// Everyone with that role (e.g. all committee leaders).
+    Role(Role),
+}
+
+impl std::fmt::Display for Audience {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Audience::Party(p) => f.write_str(p),
+            Audience::Role(r) => write!(f, "role:{r}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ReminderRule {
+    pub state: String,
+    /// The duty whose deadline this rule watches; `None` for the state's own deadline.
+    pub duty: Option<String>,
+    pub when: When,
+    pub notify: Vec<Audience>,
+    /// Escalations are shown to leaders as such (overdue items reaching the committee).
+    pub escalate: bool,
+}
+
+impl Workflow {
+    pub fn state(&self, name: &str) -> Option<&State> {
+        self.states.iter().find(|s| s.name == name)
+    }
+
+    pub fn action(&self, name: &str) -> Option<&Action> {
+        self.actions.iter().find(|a| a.name == name)
+    }
+
+    /// Actions that can be taken from `state`, in file order.
+    pub fn actions_from<'a>(&'a self, state: &'a str) -> impl Iterator<Item = &'a Action> + 'a {
+        self.actions.iter().filter(move |a| a.from.iter().any(|f| f == state))
+    }
+}
