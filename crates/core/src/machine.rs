@@ -227,7 +227,7 @@ pub fn file(wf: &Workflow, cal: &Calendar, actor: &Actor, payload: &Value, now: 
         last_taken: BTreeMap::new(),
     };
     let mut effects = Vec::new();
-    let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &mut effects);
+    let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
     let event = Event {
         seq: 1,
         action: FILE.into(),
@@ -297,6 +297,7 @@ pub fn act(
     let payload = check_payload(&a.payload, payload).map_err(refuse)?;
     let target = a.target(&case.state, &payload).to_string();
 
+    let sets = sets_from(&a.payload, &payload);
     let mut effects = Vec::new();
     let (deadline, duties) = if target != case.state {
         effects.push(Effect::CancelReminders {
@@ -304,7 +305,7 @@ pub fn act(
             duty: None,
             all: true,
         });
-        enter(wf, cal, case, &target, action, now, &mut effects)
+        enter(wf, cal, case, &target, action, now, &sets, &mut effects)
     } else {
         stay(wf, cal, case, state, action, &payload, now, &mut effects).map_err(refuse)?
     };
@@ -313,7 +314,7 @@ pub fn act(
         action: action.into(),
         actor: actor.clone(),
         at: now,
-        sets: sets_from(&a.payload, &payload),
+        sets,
         payload,
         from_state: Some(case.state.clone()),
         to_state: target,
@@ -330,6 +331,8 @@ pub fn act(
 }
 
 /// Computes the deadline and duties of a state being entered and schedules their reminders.
+/// A duty is opened only when someone fills the party that owes it (no co-handlers, no duty).
+#[allow(clippy::too_many_arguments)]
 fn enter(
     wf: &Workflow,
     cal: &Calendar,
@@ -337,6 +340,7 @@ fn enter(
     target: &str,
     action: &str,
     now: Timestamp,
+    sets: &BTreeMap<String, Vec<String>>,
     effects: &mut Vec<Effect>,
 ) -> (Option<StateDeadline>, Vec<OpenDuty>) {
     let Some(state) = wf.state(target) else {
@@ -345,6 +349,7 @@ fn enter(
     // The case as it will be once in the new state: periods "from entered" count from now.
     let mut entering = case.clone();
     entering.entered_at = now;
+    entering.parties.extend(sets.clone());
     let deadline = state.deadline.as_ref().and_then(|rule| {
         let from = anchor_time(&rule.from, &entering, Some((action, now)))?;
         let d = deadline::due(cal, from, rule.period);
@@ -357,6 +362,7 @@ fn enter(
     let duties: Vec<OpenDuty> = state
         .duties
         .iter()
+        .filter(|duty| entering.parties.get(&duty.owed_by).is_some_and(|v| !v.is_empty()))
         .filter_map(|duty| {
             let from = anchor_time(&duty.from, &entering, Some((action, now)))?;
             Some(OpenDuty {
