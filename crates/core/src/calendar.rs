@@ -80,7 +80,8 @@ impl Calendar {
     /// The calendar built from the shipped yearly files.
     pub fn builtin() -> Self {
         // The shipped files are tested to load; failing here would mean a broken build.
-        Self::load(BUILTIN_CALENDARS).unwrap_or_else(|d| panic!("shipped calendars are invalid:\n{d}"))
+        Self::load(BUILTIN_CALENDARS)
+            .unwrap_or_else(|d| panic!("shipped calendars are invalid:\n{d}"))
     }
 
     /// Loads yearly files, reporting every problem in every file at once.
@@ -92,7 +93,10 @@ impl Calendar {
             let mut diags = FileDiagnostics::new(source);
             if let Some(year) = parse_year(source, &mut diags) {
                 if let Some(other) = seen_in.get(&year.year) {
-                    diags.at_line(0, format!("year {} is already defined in {other}", year.year));
+                    diags.at_line(
+                        0,
+                        format!("year {} is already defined in {other}", year.year),
+                    );
                 } else {
                     seen_in.insert(year.year, source.name.to_string());
                     if diags.found.is_empty() {
@@ -161,9 +165,18 @@ fn parse_year(source: &Source<'_>, diags: &mut FileDiagnostics<'_>) -> Option<Ho
     let doc = tomlread::parse(source, diags)?;
     let top = doc.get_ref();
     let top_span = 0..0;
-    tomlread::check_keys(top, "", &["year", "source", "holidays", "make_up_workdays"], diags);
+    tomlread::check_keys(
+        top,
+        "",
+        &["year", "source", "holidays", "make_up_workdays"],
+        diags,
+    );
     let year_value = tomlread::count(top, "year", "", diags);
-    let Some(Located { value: year, line: year_line }) = year_value else {
+    let Some(Located {
+        value: year,
+        line: year_line,
+    }) = year_value
+    else {
         if tomlread::get(top, "year").is_none() {
             diags.at(&top_span, "missing `year`");
         }
@@ -175,10 +188,15 @@ fn parse_year(source: &Source<'_>, diags: &mut FileDiagnostics<'_>) -> Option<Ho
     };
     let mut out = HolidayYear {
         year,
-        source: tomlread::string(top, "source", "", diags).map(|s| s.value).unwrap_or_default(),
+        source: tomlread::string(top, "source", "", diags)
+            .map(|s| s.value)
+            .unwrap_or_default(),
         ..HolidayYear::default()
     };
-    for (i, (t, span)) in tomlread::tables(top, "holidays", "", diags).into_iter().enumerate() {
+    for (i, (t, span)) in tomlread::tables(top, "holidays", "", diags)
+        .into_iter()
+        .enumerate()
+    {
         let path = format!("holidays[{i}]");
         tomlread::check_keys(t, &path, &["name", "from", "to"], diags);
         let name = tomlread::required_string(t, &span, "name", &path, diags);
@@ -193,7 +211,10 @@ fn parse_year(source: &Source<'_>, diags: &mut FileDiagnostics<'_>) -> Option<Ho
             }
         }
         if from.value > to.value {
-            diags.at_line(from.line, format!("holiday `{}` ends before it starts", name.value));
+            diags.at_line(
+                from.line,
+                format!("holiday `{}` ends before it starts", name.value),
+            );
             continue;
         }
         let mut day = from.value;
@@ -217,10 +238,17 @@ fn parse_year(source: &Source<'_>, diags: &mut FileDiagnostics<'_>) -> Option<Ho
                     } else if !is_weekend(d.value) {
                         diags.at_line(
                             d.line,
-                            format!("make-up working day {} is a {}, not a weekend day", d.value, weekday_zh(d.value)),
+                            format!(
+                                "make-up working day {} is a {}, not a weekend day",
+                                d.value,
+                                weekday_zh(d.value)
+                            ),
                         );
                     } else if out.holidays.contains_key(&d.value) {
-                        diags.at_line(d.line, format!("{} is both a holiday and a make-up working day", d.value));
+                        diags.at_line(
+                            d.line,
+                            format!("{} is both a holiday and a make-up working day", d.value),
+                        );
                     } else {
                         out.make_up_workdays.insert(d.value);
                     }
@@ -283,11 +311,36 @@ mod tests {
     #[test]
     fn a_bad_calendar_file_reports_every_problem_with_its_line() {
         let text = "year = 2024\nholidays = [\n  { name = \"x\", from = 2024-01-02, to = 2024-01-01 },\n  { name = \"y\", from = 2023-12-31, to = 2024-01-01, extra = 1 },\n]\nmake_up_workdays = [2024-02-05]\n";
-        let err = Calendar::load(&[Source { name: "cn-2024.toml", text }]).unwrap_err();
-        let lines: Vec<(usize, &str)> = err.0.iter().map(|d| (d.line, d.message.as_str())).collect();
-        assert!(lines.iter().any(|(l, m)| *l == 3 && m.contains("ends before it starts")), "{lines:?}");
-        assert!(lines.iter().any(|(l, m)| *l == 4 && m.contains("unknown key `extra`")), "{lines:?}");
-        assert!(lines.iter().any(|(l, m)| *l == 4 && m.contains("not in 2024")), "{lines:?}");
-        assert!(lines.iter().any(|(l, m)| *l == 6 && m.contains("not a weekend day")), "{lines:?}");
+        let err = Calendar::load(&[Source {
+            name: "cn-2024.toml",
+            text,
+        }])
+        .unwrap_err();
+        let lines: Vec<(usize, &str)> =
+            err.0.iter().map(|d| (d.line, d.message.as_str())).collect();
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 3 && m.contains("ends before it starts")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 4 && m.contains("unknown key `extra`")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 4 && m.contains("not in 2024")),
+            "{lines:?}"
+        );
+        assert!(
+            lines
+                .iter()
+                .any(|(l, m)| *l == 6 && m.contains("not a weekend day")),
+            "{lines:?}"
+        );
     }
 }

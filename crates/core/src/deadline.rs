@@ -17,7 +17,7 @@ use jiff::tz::Offset;
 use jiff::{Timestamp, ToSpan};
 use serde::{Deserialize, Serialize};
 
-use crate::calendar::{weekday_zh, Calendar, DayKind};
+use crate::calendar::{Calendar, DayKind, weekday_zh};
 
 /// China Standard Time. China has kept UTC+8 without daylight saving since 1991, so a fixed
 /// offset is exact and spares us a time-zone database.
@@ -164,11 +164,7 @@ pub fn due_from_date(calendar: &Calendar, start: Date, period: Period) -> Deadli
             provisional_years.insert(d.year());
         }
     };
-    let mut text = format!(
-        "自{}起算{}（起算日当日不计入）",
-        show(start),
-        period
-    );
+    let mut text = format!("自{}起算{}（起算日当日不计入）", show(start), period);
     let last = match period.unit {
         Unit::Days | Unit::Months => {
             let span = if period.unit == Unit::Days {
@@ -244,7 +240,7 @@ pub fn due_from_date(calendar: &Calendar, start: Date, period: Period) -> Deadli
             day
         }
     };
-    text.push_str(&format!("，截止于该日24:00（北京时间）"));
+    text.push_str("，截止于该日24:00（北京时间）");
     let provisional = !provisional_years.is_empty();
     if provisional {
         let years: Vec<String> = provisional_years.iter().map(|y| y.to_string()).collect();
@@ -309,7 +305,11 @@ mod tests {
         let cal = cal();
         for (start, period, want) in table {
             let got = due_from_date(&cal, start, period);
-            assert_eq!(got.due_date, want, "{period} from {start}: {}", got.explanation);
+            assert_eq!(
+                got.due_date, want,
+                "{period} from {start}: {}",
+                got.explanation
+            );
             assert!(!got.provisional, "{start} {period}");
         }
     }
@@ -328,13 +328,35 @@ mod tests {
     #[test]
     fn the_explanation_names_the_rule_and_the_holidays_that_moved_it() {
         let got = due_from_date(&cal(), date(2024, 7, 1), Period::new(3, Unit::Months));
-        assert!(got.explanation.contains("自2024-07-01（周一）起算3个月"), "{}", got.explanation);
-        assert!(got.explanation.contains("2024-10-01（周二）至2024-10-07（周一）国庆节假期"), "{}", got.explanation);
-        assert!(got.explanation.contains("顺延至2024-10-08（周二）"), "{}", got.explanation);
+        assert!(
+            got.explanation.contains("自2024-07-01（周一）起算3个月"),
+            "{}",
+            got.explanation
+        );
+        assert!(
+            got.explanation
+                .contains("2024-10-01（周二）至2024-10-07（周一）国庆节假期"),
+            "{}",
+            got.explanation
+        );
+        assert!(
+            got.explanation.contains("顺延至2024-10-08（周二）"),
+            "{}",
+            got.explanation
+        );
 
         let got = due_from_date(&cal(), date(2024, 9, 27), Period::new(3, Unit::WorkingDays));
-        assert!(got.explanation.contains("计入2024-09-29（周日）调休上班"), "{}", got.explanation);
-        assert!(got.explanation.contains("不计2024-10-01（周二）至2024-10-07（周一）国庆节假期"), "{}", got.explanation);
+        assert!(
+            got.explanation.contains("计入2024-09-29（周日）调休上班"),
+            "{}",
+            got.explanation
+        );
+        assert!(
+            got.explanation
+                .contains("不计2024-10-01（周二）至2024-10-07（周一）国庆节假期"),
+            "{}",
+            got.explanation
+        );
     }
 
     #[test]
@@ -343,7 +365,11 @@ mod tests {
         // 2027-03-01 is a Monday; with no 2027 file only weekends count.
         assert_eq!(got.due_date, date(2027, 3, 1));
         assert!(got.provisional);
-        assert!(got.explanation.contains("2027年的节假日安排尚未载入"), "{}", got.explanation);
+        assert!(
+            got.explanation.contains("2027年的节假日安排尚未载入"),
+            "{}",
+            got.explanation
+        );
         // Far beyond any data, and at the edge of the representable range: still no panic.
         let far = due_from_date(&cal(), date(9999, 12, 1), Period::new(3, Unit::Months));
         assert!(far.provisional);
@@ -362,6 +388,9 @@ mod tests {
     fn the_start_day_is_the_china_date_of_the_instant() {
         // 2024-09-29T17:00Z is already 2024-09-30 01:00 in Beijing.
         let at: Timestamp = "2024-09-29T17:00:00Z".parse().unwrap();
-        assert_eq!(due(&cal(), at, Period::new(3, Unit::Months)).due_date, date(2024, 12, 30));
+        assert_eq!(
+            due(&cal(), at, Period::new(3, Unit::Months)).due_date,
+            date(2024, 12, 30)
+        );
     }
 }

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::calendar::Calendar;
-use crate::deadline::{self, china_date, Deadline, CHINA};
+use crate::deadline::{self, CHINA, Deadline, china_date};
 use crate::role::Role;
 use crate::workflow::{Anchor, Audience, Field, FieldType, State, When, Workflow};
 
@@ -110,7 +110,11 @@ pub enum Effect {
     ScheduleReminder(Reminder),
     /// Cancel every pending reminder of this state (and duty, or the state's own deadline when
     /// `duty` is `None`; `all` cancels the duties' too).
-    CancelReminders { state: String, duty: Option<String>, all: bool },
+    CancelReminders {
+        state: String,
+        duty: Option<String>,
+        all: bool,
+    },
 }
 
 /// What an accepted action produces.
@@ -131,7 +135,11 @@ pub enum Refusal {
     #[error("`{action}` cannot be taken in state `{state}`")]
     WrongState { action: String, state: String },
     #[error("role `{role}` may not take `{action}` (it is for: {})", join(roles))]
-    Forbidden { action: String, role: Role, roles: Vec<Role> },
+    Forbidden {
+        action: String,
+        role: Role,
+        roles: Vec<Role>,
+    },
     #[error("`{action}` was open until {until} and that time has passed")]
     WindowClosed { action: String, until: Date },
     #[error("field `{field}`: {problem}")]
@@ -142,7 +150,11 @@ fn join<T: std::fmt::Display>(items: &[T]) -> String {
     if items.is_empty() {
         return "none".into();
     }
-    items.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(", ")
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// A refusal with the actions the actor could take instead.
@@ -164,7 +176,13 @@ impl TransitionError {
 }
 
 /// The actions `role` may take on `case` at `now`, in the workflow's order.
-pub fn allowed_actions(wf: &Workflow, case: &Case, role: Role, now: Timestamp, cal: &Calendar) -> Vec<String> {
+pub fn allowed_actions(
+    wf: &Workflow,
+    case: &Case,
+    role: Role,
+    now: Timestamp,
+    cal: &Calendar,
+) -> Vec<String> {
     if wf.state(&case.state).is_none_or(|s| s.terminal) {
         return Vec::new();
     }
@@ -177,7 +195,11 @@ pub fn allowed_actions(wf: &Workflow, case: &Case, role: Role, now: Timestamp, c
 
 /// The end of an action's window, if it has one and its anchor has happened. A window whose
 /// anchor never happened is shut: there is nothing to count from.
-fn window_end(within: Option<&(crate::Period, Anchor)>, case: &Case, cal: &Calendar) -> Option<Deadline> {
+fn window_end(
+    within: Option<&(crate::Period, Anchor)>,
+    case: &Case,
+    cal: &Calendar,
+) -> Option<Deadline> {
     let (period, anchor) = within?;
     match anchor_time(anchor, case, None) {
         Some(t) => Some(deadline::due(cal, t, *period)),
@@ -185,7 +207,11 @@ fn window_end(within: Option<&(crate::Period, Anchor)>, case: &Case, cal: &Calen
     }
 }
 
-fn anchor_time(anchor: &Anchor, case: &Case, this_action: Option<(&str, Timestamp)>) -> Option<Timestamp> {
+fn anchor_time(
+    anchor: &Anchor,
+    case: &Case,
+    this_action: Option<(&str, Timestamp)>,
+) -> Option<Timestamp> {
     match anchor {
         Anchor::Entered => Some(case.entered_at),
         Anchor::Action(a) => match this_action {
@@ -198,7 +224,13 @@ fn anchor_time(anchor: &Anchor, case: &Case, this_action: Option<(&str, Timestam
 }
 
 /// Opens a case: checks the filer's role and the filing payload, and enters the initial state.
-pub fn file(wf: &Workflow, cal: &Calendar, actor: &Actor, payload: &Value, now: Timestamp) -> Result<Transition, TransitionError> {
+pub fn file(
+    wf: &Workflow,
+    cal: &Calendar,
+    actor: &Actor,
+    payload: &Value,
+    now: Timestamp,
+) -> Result<Transition, TransitionError> {
     let refuse = |reason| TransitionError {
         reason,
         allowed: Vec::new(),
@@ -242,7 +274,11 @@ pub fn file(wf: &Workflow, cal: &Calendar, actor: &Actor, payload: &Value, now: 
     };
     let mut case = blank;
     case.apply(&event);
-    Ok(Transition { case, event, effects })
+    Ok(Transition {
+        case,
+        event,
+        effects,
+    })
 }
 
 /// Takes `action` on `case`. On success the returned case is the old one with the event applied.
@@ -271,7 +307,9 @@ pub fn act(
         }));
     }
     let Some(a) = wf.action(action) else {
-        return Err(refuse(Refusal::UnknownAction { action: action.into() }));
+        return Err(refuse(Refusal::UnknownAction {
+            action: action.into(),
+        }));
     };
     if !a.from.contains(&case.state) {
         return Err(refuse(Refusal::WrongState {
@@ -362,7 +400,12 @@ fn enter(
     let duties: Vec<OpenDuty> = state
         .duties
         .iter()
-        .filter(|duty| entering.parties.get(&duty.owed_by).is_some_and(|v| !v.is_empty()))
+        .filter(|duty| {
+            entering
+                .parties
+                .get(&duty.owed_by)
+                .is_some_and(|v| !v.is_empty())
+        })
         .filter_map(|duty| {
             let from = anchor_time(&duty.from, &entering, Some((action, now)))?;
             Some(OpenDuty {
@@ -372,9 +415,25 @@ fn enter(
             })
         })
         .collect();
-    schedule(wf, &state.name, None, deadline.as_ref().map(|d| &d.deadline), now, true, effects);
+    schedule(
+        wf,
+        &state.name,
+        None,
+        deadline.as_ref().map(|d| &d.deadline),
+        now,
+        true,
+        effects,
+    );
     for duty in &duties {
-        schedule(wf, &state.name, Some(&duty.name), Some(&duty.deadline), now, true, effects);
+        schedule(
+            wf,
+            &state.name,
+            Some(&duty.name),
+            Some(&duty.deadline),
+            now,
+            true,
+            effects,
+        );
     }
     (deadline, duties)
 }
@@ -407,16 +466,25 @@ fn stay(
                 if ext.max_times.is_some_and(|max| current.extensions >= max) {
                     return Err(invalid(
                         "until",
-                        &format!("the deadline may be extended at most {} time(s) and already was", ext.max_times.unwrap_or(0)),
+                        &format!(
+                            "the deadline may be extended at most {} time(s) and already was",
+                            ext.max_times.unwrap_or(0)
+                        ),
                     ));
                 }
                 if until <= current.deadline.due_date {
                     return Err(invalid(
                         "until",
-                        &format!("{until} is not later than the current last day {}", current.deadline.due_date),
+                        &format!(
+                            "{until} is not later than the current last day {}",
+                            current.deadline.due_date
+                        ),
                     ));
                 }
-                let mut why = format!("经批准延期，期间最后一日由{}延至{until}", current.deadline.due_date);
+                let mut why = format!(
+                    "经批准延期，期间最后一日由{}延至{until}",
+                    current.deadline.due_date
+                );
                 if let Some((period, anchor)) = &ext.limit {
                     let limit = match anchor {
                         Anchor::Due => deadline::due_from_date(cal, current.original_due, *period),
@@ -428,12 +496,22 @@ fn stay(
                     if until > limit.due_date {
                         return Err(invalid(
                             "until",
-                            &format!("{until} is past the latest allowed last day {} ({})", limit.due_date, limit.explanation),
+                            &format!(
+                                "{until} is past the latest allowed last day {} ({})",
+                                limit.due_date, limit.explanation
+                            ),
                         ));
                     }
                     why.push_str(&format!("（延期上限：{}）", limit.explanation));
                 }
-                let extended = Deadline::on_date(until, cal, format!("{}；{why}。", current.deadline.explanation.trim_end_matches('。')));
+                let extended = Deadline::on_date(
+                    until,
+                    cal,
+                    format!(
+                        "{}；{why}。",
+                        current.deadline.explanation.trim_end_matches('。')
+                    ),
+                );
                 current.deadline = extended;
                 current.extensions += 1;
                 effects.push(Effect::CancelReminders {
@@ -441,10 +519,21 @@ fn stay(
                     duty: None,
                     all: false,
                 });
-                schedule(wf, &state.name, None, Some(&current.deadline), now, false, effects);
+                schedule(
+                    wf,
+                    &state.name,
+                    None,
+                    Some(&current.deadline),
+                    now,
+                    false,
+                    effects,
+                );
             }
             (None, true) => {
-                return Err(invalid("until", "there is no running deadline to extend yet"));
+                return Err(invalid(
+                    "until",
+                    "there is no running deadline to extend yet",
+                ));
             }
             (None, false) => {
                 // A clock counted from this very action starts now (the first time it is taken).
@@ -505,8 +594,16 @@ fn schedule(
                 let day = d.due_date.saturating_sub(i64::from(days).days());
                 (nine_am(day), Some(d.due_date), None)
             }
-            (When::Overdue, Some(d)) => (nine_am(d.due_date.saturating_add(1.day())), Some(d.due_date), None),
-            (When::OverdueEvery(n), Some(d)) => (nine_am(d.due_date.saturating_add(1.day())), Some(d.due_date), Some(n)),
+            (When::Overdue, Some(d)) => (
+                nine_am(d.due_date.saturating_add(1.day())),
+                Some(d.due_date),
+                None,
+            ),
+            (When::OverdueEvery(n), Some(d)) => (
+                nine_am(d.due_date.saturating_add(1.day())),
+                Some(d.due_date),
+                Some(n),
+            ),
             (_, None) => continue,
         };
         if at < now && rule.when != When::Entered {
@@ -516,7 +613,9 @@ fn schedule(
         let key = format!(
             "{state}/{}/{i}/{}",
             duty.unwrap_or("-"),
-            due_date.map(|d| d.to_string()).unwrap_or_else(|| china_date(now).to_string())
+            due_date
+                .map(|d| d.to_string())
+                .unwrap_or_else(|| china_date(now).to_string())
         );
         effects.push(Effect::ScheduleReminder(Reminder {
             key,
@@ -550,7 +649,10 @@ pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Map<String, Va
     for key in obj.keys() {
         if !fields.iter().any(|f| &f.name == key) {
             let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(invalid(key, &format!("unknown field (this action takes: {})", join(&known))));
+            return Err(invalid(
+                key,
+                &format!("unknown field (this action takes: {})", join(&known)),
+            ));
         }
     }
     let mut out = Map::new();
@@ -578,7 +680,9 @@ fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
     let bad = |problem: &str| Err(invalid(&f.name, problem));
     match &f.ty {
         FieldType::Text => {
-            let Some(s) = v.as_str() else { return bad("must be text") };
+            let Some(s) = v.as_str() else {
+                return bad("must be text");
+            };
             if f.required && s.trim().is_empty() {
                 return bad("must not be empty");
             }
@@ -610,11 +714,20 @@ fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
         }
         FieldType::Org | FieldType::User => {
             if !v.as_str().is_some_and(is_code) {
-                return bad(&format!("must be a{} code (no spaces, at most 64 characters)", if f.ty == FieldType::Org { "n organisation" } else { " user" }));
+                return bad(&format!(
+                    "must be a{} code (no spaces, at most 64 characters)",
+                    if f.ty == FieldType::Org {
+                        "n organisation"
+                    } else {
+                        " user"
+                    }
+                ));
             }
         }
         FieldType::Orgs | FieldType::Users => {
-            let Some(items) = v.as_array() else { return bad("must be a list of codes") };
+            let Some(items) = v.as_array() else {
+                return bad("must be a list of codes");
+            };
             let mut seen = std::collections::BTreeSet::new();
             for item in items {
                 match item.as_str() {
@@ -623,7 +736,11 @@ fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
                             return bad(&format!("lists `{s}` twice"));
                         }
                     }
-                    _ => return bad("must be a list of codes (no spaces, at most 64 characters each)"),
+                    _ => {
+                        return bad(
+                            "must be a list of codes (no spaces, at most 64 characters each)",
+                        );
+                    }
                 }
             }
             if f.required && items.is_empty() {
@@ -643,7 +760,10 @@ fn sets_from(fields: &[Field], payload: &Map<String, Value>) -> BTreeMap<String,
         };
         let values = match v {
             Value::String(s) => vec![s.clone()],
-            Value::Array(items) => items.iter().filter_map(|i| i.as_str().map(str::to_string)).collect(),
+            Value::Array(items) => items
+                .iter()
+                .filter_map(|i| i.as_str().map(str::to_string))
+                .collect(),
             _ => continue,
         };
         out.insert(party.clone(), values);
@@ -695,6 +815,8 @@ impl Case {
 
     /// Whether the case's current deadline has passed at `now`.
     pub fn is_overdue(&self, now: Timestamp) -> bool {
-        self.deadline.as_ref().is_some_and(|d| d.deadline.is_overdue(now))
+        self.deadline
+            .as_ref()
+            .is_some_and(|d| d.deadline.is_overdue(now))
     }
 }

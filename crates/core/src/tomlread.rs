@@ -5,8 +5,8 @@
 
 use std::ops::Range;
 
-use toml::de::{DeTable, DeValue};
 use toml::Spanned;
+use toml::de::{DeTable, DeValue};
 
 use crate::diagnostic::{FileDiagnostics, Source};
 
@@ -30,7 +30,12 @@ pub(crate) fn parse<'i>(
 }
 
 /// Reports each key of `table` that is not in `known`, naming where it is.
-pub(crate) fn check_keys(table: &Table<'_>, path: &str, known: &[&str], diags: &mut FileDiagnostics<'_>) {
+pub(crate) fn check_keys(
+    table: &Table<'_>,
+    path: &str,
+    known: &[&str],
+    diags: &mut FileDiagnostics<'_>,
+) {
     for (key, _) in table.iter() {
         if !known.contains(&key.get_ref().as_ref()) {
             let place = if path.is_empty() {
@@ -64,7 +69,10 @@ pub(crate) struct Located<T> {
 fn type_error(diags: &mut FileDiagnostics<'_>, v: &Value<'_>, path: &str, expected: &str) {
     diags.at(
         &v.span(),
-        format!("`{path}` must be {expected}, found {}", v.get_ref().type_str()),
+        format!(
+            "`{path}` must be {expected}, found {}",
+            v.get_ref().type_str()
+        ),
     );
 }
 
@@ -135,7 +143,12 @@ pub(crate) fn count(
             line: diags.line_of_span(&v.span()),
         }),
         None => {
-            type_error(diags, v, &join(path, key), "a whole number from 0 to 4294967295");
+            type_error(
+                diags,
+                v,
+                &join(path, key),
+                "a whole number from 0 to 4294967295",
+            );
             None
         }
     }
@@ -220,10 +233,15 @@ pub(crate) fn date_value(
     diags: &mut FileDiagnostics<'_>,
 ) -> Option<Located<jiff::civil::Date>> {
     let line = diags.line_of_span(&v.span());
-    let parsed = v.get_ref().as_datetime().and_then(|dt| match (dt.date, dt.time) {
-        (Some(d), None) => jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok(),
-        _ => None,
-    });
+    let parsed = v
+        .get_ref()
+        .as_datetime()
+        .and_then(|dt| match (dt.date, dt.time) {
+            (Some(d), None) => {
+                jiff::civil::Date::new(d.year as i16, d.month as i8, d.day as i8).ok()
+            }
+            _ => None,
+        });
     match parsed {
         Some(value) => Some(Located { value, line }),
         None => {

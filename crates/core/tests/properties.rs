@@ -4,12 +4,12 @@
 //! undefined state, nothing acts from a terminal state, every refusal names the actions that are
 //! open, and the history always folds back into the projection.
 
-use duban_core::machine::{act, allowed_actions, file, Actor, Case, Refusal};
+use duban_core::machine::{Actor, Case, Refusal, act, allowed_actions, file};
 use duban_core::workflow::{Field, FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use jiff::{Timestamp, ToSpan};
 use proptest::prelude::*;
-use serde_json::{json, Map, Value};
+use serde_json::{Map, Value, json};
 
 #[derive(Debug, Clone)]
 struct Step {
@@ -21,8 +21,20 @@ struct Step {
 }
 
 fn step() -> impl Strategy<Value = Step> {
-    (0usize..64, 0usize..Role::ALL.len(), any::<u64>(), prop::bool::weighted(0.8), 0u32..24 * 40)
-        .prop_map(|(action, role, seed, valid, hours)| Step { action, role, seed, valid, hours })
+    (
+        0usize..64,
+        0usize..Role::ALL.len(),
+        any::<u64>(),
+        prop::bool::weighted(0.8),
+        0u32..24 * 40,
+    )
+        .prop_map(|(action, role, seed, valid, hours)| Step {
+            action,
+            role,
+            seed,
+            valid,
+            hours,
+        })
 }
 
 /// A payload for `fields`: valid ones fill every required field with a value of its type;
@@ -31,23 +43,28 @@ fn payload(fields: &[Field], seed: u64, valid: bool, case: Option<&Case>) -> Val
     let mut m = Map::new();
     for (i, f) in fields.iter().enumerate() {
         let pick = seed.rotate_left(i as u32 * 7);
-        if !f.required && pick % 3 == 0 {
+        if !f.required && pick.is_multiple_of(3) {
             continue;
         }
         let v = match &f.ty {
             FieldType::Text => json!(format!("文本{}", pick % 100)),
             FieldType::Integer => json!(pick % 1000),
-            FieldType::Boolean => json!(pick % 2 == 0),
+            FieldType::Boolean => json!(pick.is_multiple_of(2)),
             FieldType::Date => {
                 let base = case
                     .and_then(|c| c.deadline.as_ref())
                     .map(|d| d.deadline.due_date)
                     .unwrap_or(jiff::civil::date(2024, 6, 1));
-                json!(base.saturating_add(((pick % 60) as i64 - 5).days()).to_string())
+                json!(
+                    base.saturating_add(((pick % 60) as i64 - 5).days())
+                        .to_string()
+                )
             }
             FieldType::Enum(values) => json!(values[(pick % values.len() as u64) as usize]),
             FieldType::Org | FieldType::User => json!(format!("code-{}", pick % 4)),
-            FieldType::Orgs | FieldType::Users => json!(["code-a", "code-b"][..(1 + pick % 2) as usize]),
+            FieldType::Orgs | FieldType::Users => {
+                json!(["code-a", "code-b"][..(1 + pick % 2) as usize])
+            }
         };
         m.insert(f.name.clone(), v);
     }
@@ -77,10 +94,20 @@ fn payload(fields: &[Field], seed: u64, valid: bool, case: Option<&Case>) -> Val
 
 fn run(wf: &Workflow, cal: &Calendar, steps: &[Step]) -> Result<(), TestCaseError> {
     let filer_role = wf.filing.roles[0];
-    let filer = Actor { user: "filer".into(), role: filer_role, org: Some("org-0".into()) };
+    let filer = Actor {
+        user: "filer".into(),
+        role: filer_role,
+        org: Some("org-0".into()),
+    };
     let mut now: Timestamp = "2024-01-02T01:00:00Z".parse().expect("timestamp");
-    let first = file(wf, cal, &filer, &payload(&wf.filing.payload, 7, true, None), now)
-        .map_err(|e| TestCaseError::fail(format!("filing failed: {e}")))?;
+    let first = file(
+        wf,
+        cal,
+        &filer,
+        &payload(&wf.filing.payload, 7, true, None),
+        now,
+    )
+    .map_err(|e| TestCaseError::fail(format!("filing failed: {e}")))?;
     let mut case = first.case;
     let mut events = vec![first.event];
     // Half the steps try an action that is open now, so that runs go deep into the workflow.
@@ -95,16 +122,30 @@ fn run(wf: &Workflow, cal: &Calendar, steps: &[Step]) -> Result<(), TestCaseErro
         } else {
             wf.actions[s.action % wf.actions.len()].name.clone()
         };
-        let fields = wf.action(&name).map(|a| a.payload.as_slice()).unwrap_or_default();
+        let fields = wf
+            .action(&name)
+            .map(|a| a.payload.as_slice())
+            .unwrap_or_default();
         let body = payload(fields, s.seed, s.valid, Some(&case));
-        let actor = Actor { user: format!("u{}", s.role), role, org: Some("org-1".into()) };
+        let actor = Actor {
+            user: format!("u{}", s.role),
+            role,
+            org: Some("org-1".into()),
+        };
         let was_terminal = wf.state(&case.state).is_some_and(|st| st.terminal);
         match act(wf, cal, &case, &name, &body, &actor, now) {
             Ok(t) => {
                 prop_assert!(!was_terminal, "acted from terminal state {}", case.state);
                 prop_assert!(s.valid, "a broken payload was accepted: {name} {body}");
-                prop_assert!(open.contains(&name), "{name} succeeded but was not listed as open: {open:?}");
-                prop_assert!(wf.state(&t.case.state).is_some(), "undefined state {}", t.case.state);
+                prop_assert!(
+                    open.contains(&name),
+                    "{name} succeeded but was not listed as open: {open:?}"
+                );
+                prop_assert!(
+                    wf.state(&t.case.state).is_some(),
+                    "undefined state {}",
+                    t.case.state
+                );
                 prop_assert_eq!(t.event.seq, case.version + 1);
                 events.push(t.event);
                 case = t.case;
@@ -114,7 +155,12 @@ fn run(wf: &Workflow, cal: &Calendar, steps: &[Step]) -> Result<(), TestCaseErro
                 prop_assert_eq!(&e.allowed, &open);
                 let text = e.to_string();
                 for a in &open {
-                    prop_assert!(text.contains(a.as_str()), "`{}` does not name open action `{}`", text, a);
+                    prop_assert!(
+                        text.contains(a.as_str()),
+                        "`{}` does not name open action `{}`",
+                        text,
+                        a
+                    );
                 }
                 if was_terminal {
                     let is_terminal_refusal = matches!(e.reason, Refusal::Terminal { .. });

@@ -17,7 +17,11 @@ fn every_kind_has_the_spine_states() {
             assert!(wf.state(s).is_some(), "{} lacks `{s}`", wf.kind);
         }
         assert_eq!(wf.initial, "received", "{}", wf.kind);
-        assert!(wf.state("evaluated").is_some_and(|s| s.terminal), "{}", wf.kind);
+        assert!(
+            wf.state("evaluated").is_some_and(|s| s.terminal),
+            "{}",
+            wf.kind
+        );
     }
 }
 
@@ -33,8 +37,14 @@ fn the_statutory_deadlines_are_encoded() {
         ("mediation", "assigned", Period::new(30, Unit::Days)),
     ];
     for (kind, state, period) in table {
-        let s = w.get(kind).and_then(|wf| wf.state(state)).unwrap_or_else(|| panic!("{kind}/{state}"));
-        let dl = s.deadline.as_ref().unwrap_or_else(|| panic!("{kind}/{state} has no deadline"));
+        let s = w
+            .get(kind)
+            .and_then(|wf| wf.state(state))
+            .unwrap_or_else(|| panic!("{kind}/{state}"));
+        let dl = s
+            .deadline
+            .as_ref()
+            .unwrap_or_else(|| panic!("{kind}/{state} has no deadline"));
         assert_eq!(dl.period, period, "{kind}/{state}");
     }
 }
@@ -42,20 +52,44 @@ fn the_statutory_deadlines_are_encoded() {
 #[test]
 fn extensions_have_their_statutory_caps() {
     let w = Workflows::builtin();
-    let sugg = w.get("suggestion").and_then(|wf| wf.state("assigned")).and_then(|s| s.deadline.clone());
-    let ext = sugg.and_then(|d| d.extension).expect("suggestion extension");
-    assert_eq!(ext.limit, Some((Period::new(6, Unit::Months), Anchor::Action("assign".into()))));
+    let sugg = w
+        .get("suggestion")
+        .and_then(|wf| wf.state("assigned"))
+        .and_then(|s| s.deadline.clone());
+    let ext = sugg
+        .and_then(|d| d.extension)
+        .expect("suggestion extension");
+    assert_eq!(
+        ext.limit,
+        Some((
+            Period::new(6, Unit::Months),
+            Anchor::Action("assign".into())
+        ))
+    );
 
-    let pet = w.get("petition").and_then(|wf| wf.state("accepted")).and_then(|s| s.deadline.clone());
+    let pet = w
+        .get("petition")
+        .and_then(|wf| wf.state("accepted"))
+        .and_then(|s| s.deadline.clone());
     let ext = pet.and_then(|d| d.extension).expect("petition extension");
     assert_eq!(ext.max_times, Some(1));
     assert_eq!(ext.limit, Some((Period::new(30, Unit::Days), Anchor::Due)));
 
-    let co = w.get("suggestion").and_then(|wf| wf.state("assigned")).map(|s| s.duties.clone()).unwrap_or_default();
+    let co = w
+        .get("suggestion")
+        .and_then(|wf| wf.state("assigned"))
+        .map(|s| s.duties.clone())
+        .unwrap_or_default();
     assert_eq!(co.len(), 1);
     assert_eq!(co[0].period, Period::new(1, Unit::Months));
     assert_eq!(co[0].owed_by, "co_departments");
 
-    let reassign = w.get("suggestion").and_then(|wf| wf.action("request_reassignment")).and_then(|a| a.within.clone());
-    assert_eq!(reassign, Some((Period::new(15, Unit::Days), Anchor::Action("assign".into()))));
+    let reassign = w
+        .get("suggestion")
+        .and_then(|wf| wf.action("request_reassignment"))
+        .and_then(|a| a.within.clone());
+    assert_eq!(
+        reassign,
+        Some((Period::new(15, Unit::Days), Anchor::Action("assign".into())))
+    );
 }

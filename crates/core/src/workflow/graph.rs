@@ -8,7 +8,11 @@ use crate::workflow::model::{Anchor, Workflow};
 /// action as an edge labelled with its name and roles.
 pub fn mermaid(w: &Workflow) -> String {
     let mut out = String::new();
-    let _ = writeln!(out, "---\ntitle: {} ({} v{})\n---", w.title, w.kind, w.version);
+    let _ = writeln!(
+        out,
+        "---\ntitle: {} ({} v{})\n---",
+        w.title, w.kind, w.version
+    );
     out.push_str("stateDiagram-v2\n");
     for s in &w.states {
         let mut label = s.title.clone();
@@ -27,7 +31,12 @@ pub fn mermaid(w: &Workflow) -> String {
         let roles: Vec<&str> = a.roles.iter().map(|r| r.as_str()).collect();
         for from in &a.from {
             for to in a.targets_from(from) {
-                let _ = writeln!(out, "    {from} --> {to}: {} [{}]", a.name, roles.join(", "));
+                let _ = writeln!(
+                    out,
+                    "    {from} --> {to}: {} [{}]",
+                    a.name,
+                    roles.join(", ")
+                );
             }
         }
     }

@@ -12,19 +12,35 @@ use crate::tomlread::{self, Located, Table};
 use crate::workflow::model::*;
 
 const TOP_KEYS: &[&str] = &[
-    "kind", "version", "title", "initial", "parties", "filing", "states", "actions", "reminders",
+    "kind",
+    "version",
+    "title",
+    "initial",
+    "parties",
+    "filing",
+    "states",
+    "actions",
+    "reminders",
 ];
 const STATE_KEYS: &[&str] = &["title", "terminal", "deadline", "duties"];
 const DEADLINE_KEYS: &[&str] = &["amount", "unit", "from", "extension"];
 const EXTENSION_KEYS: &[&str] = &["action", "max_times", "limit"];
 const PERIOD_KEYS: &[&str] = &["amount", "unit", "from"];
-const DUTY_KEYS: &[&str] = &["name", "title", "owed_by", "amount", "unit", "from", "done_by"];
-const ACTION_KEYS: &[&str] = &["title", "from", "to", "routes", "roles", "payload", "within"];
+const DUTY_KEYS: &[&str] = &[
+    "name", "title", "owed_by", "amount", "unit", "from", "done_by",
+];
+const ACTION_KEYS: &[&str] = &[
+    "title", "from", "to", "routes", "roles", "payload", "within",
+];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 const FIELD_KEYS: &[&str] = &["type", "required", "values", "max_length", "sets"];
 const FILING_KEYS: &[&str] = &["roles", "payload"];
-const REMINDER_KEYS: &[&str] = &["state", "duty", "when", "days", "every", "notify", "escalate"];
-const FIELD_TYPES: &[&str] = &["text", "integer", "boolean", "date", "enum", "org", "orgs", "user", "users"];
+const REMINDER_KEYS: &[&str] = &[
+    "state", "duty", "when", "days", "every", "notify", "escalate",
+];
+const FIELD_TYPES: &[&str] = &[
+    "text", "integer", "boolean", "date", "enum", "org", "orgs", "user", "users",
+];
 
 /// A period with its anchor as written, before the anchor is checked.
 #[derive(Debug)]
@@ -175,11 +191,17 @@ fn read(source: &Source<'_>, d: &mut FileDiagnostics<'_>) -> Option<Workflow> {
         if stem.is_some_and(|s| s != kind.value) {
             d.at_line(
                 kind.line,
-                format!("kind `{}` does not match the file name `{}`", kind.value, source.name),
+                format!(
+                    "kind `{}` does not match the file name `{}`",
+                    kind.value, source.name
+                ),
             );
         }
         if kind.value.is_empty() || !is_identifier(&kind.value) {
-            d.at_line(kind.line, "`kind` must be a lower-case identifier such as `suggestion`");
+            d.at_line(
+                kind.line,
+                "`kind` must be a lower-case identifier such as `suggestion`",
+            );
         }
     }
 
@@ -226,7 +248,8 @@ fn digest(text: &str) -> String {
 
 fn is_identifier(s: &str) -> bool {
     s.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-        && s.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 /// `[states.NAME]` / `[actions.NAME]`: each entry's name (with its line), table and span.
@@ -250,18 +273,29 @@ fn read_named_tables<'t, 'i>(
         if !is_identifier(&located.value) {
             d.at_line(
                 located.line,
-                format!("`{key}.{}`: names are lower-case identifiers (a-z, 0-9, _)", located.value),
+                format!(
+                    "`{key}.{}`: names are lower-case identifiers (a-z, 0-9, _)",
+                    located.value
+                ),
             );
         }
         match value.get_ref().as_table() {
             Some(inner) => out.push((located, inner, value.span())),
-            None => d.at(&value.span(), format!("`{key}.{}` must be a table", name.get_ref())),
+            None => d.at(
+                &value.span(),
+                format!("`{key}.{}` must be a table", name.get_ref()),
+            ),
         }
     }
     out
 }
 
-fn read_period(t: &Table<'_>, span: &Range<usize>, path: &str, d: &mut FileDiagnostics<'_>) -> Option<RawPeriod> {
+fn read_period(
+    t: &Table<'_>,
+    span: &Range<usize>,
+    path: &str,
+    d: &mut FileDiagnostics<'_>,
+) -> Option<RawPeriod> {
     let line = d.line_of_span(span);
     let amount = tomlread::count(t, "amount", path, d);
     if tomlread::get(t, "amount").is_none() {
@@ -273,7 +307,10 @@ fn read_period(t: &Table<'_>, span: &Range<usize>, path: &str, d: &mut FileDiagn
             None => {
                 d.at_line(
                     u.line,
-                    format!("`{path}.unit` is `{}`; expected days, working_days or months", u.value),
+                    format!(
+                        "`{path}.unit` is `{}`; expected days, working_days or months",
+                        u.value
+                    ),
                 );
                 None
             }
@@ -290,10 +327,17 @@ fn read_period(t: &Table<'_>, span: &Range<usize>, path: &str, d: &mut FileDiagn
     })
 }
 
-fn read_state(name: Located<String>, t: &Table<'_>, span: &Range<usize>, d: &mut FileDiagnostics<'_>) -> Option<RawState> {
+fn read_state(
+    name: Located<String>,
+    t: &Table<'_>,
+    span: &Range<usize>,
+    d: &mut FileDiagnostics<'_>,
+) -> Option<RawState> {
     let path = format!("states.{}", name.value);
     tomlread::check_keys(t, &path, STATE_KEYS, d);
-    let title = tomlread::string(t, "title", &path, d).map(|s| s.value).unwrap_or_else(|| name.value.clone());
+    let title = tomlread::string(t, "title", &path, d)
+        .map(|s| s.value)
+        .unwrap_or_else(|| name.value.clone());
     let terminal = tomlread::boolean(t, "terminal", &path, d).unwrap_or(false);
     let deadline = tomlread::table(t, "deadline", &path, d).and_then(|(dt, dspan)| {
         let dpath = format!("{path}.deadline");
@@ -309,7 +353,11 @@ fn read_state(name: Located<String>, t: &Table<'_>, span: &Range<usize>, d: &mut
                 tomlread::check_keys(lt, &lpath, PERIOD_KEYS, d);
                 read_period(lt, &lspan, &lpath, d)
             });
-            Some(RawExtension { action, max_times, limit })
+            Some(RawExtension {
+                action,
+                max_times,
+                limit,
+            })
         });
         Some(RawDeadline { period, extension })
     });
@@ -344,14 +392,25 @@ fn read_state(name: Located<String>, t: &Table<'_>, span: &Range<usize>, d: &mut
     })
 }
 
-fn read_roles(t: &Table<'_>, span: &Range<usize>, path: &str, d: &mut FileDiagnostics<'_>) -> (Vec<Role>, usize) {
+fn read_roles(
+    t: &Table<'_>,
+    span: &Range<usize>,
+    path: &str,
+    d: &mut FileDiagnostics<'_>,
+) -> (Vec<Role>, usize) {
     let Some(names) = tomlread::strings(t, "roles", path, d) else {
         if tomlread::get(t, "roles").is_none() {
-            d.at(span, format!("`{path}` has no `roles`: no one could take it"));
+            d.at(
+                span,
+                format!("`{path}` has no `roles`: no one could take it"),
+            );
         }
         return (Vec::new(), 0);
     };
-    let line = names.first().map(|n| n.line).unwrap_or_else(|| d.line_of_span(span));
+    let line = names
+        .first()
+        .map(|n| n.line)
+        .unwrap_or_else(|| d.line_of_span(span));
     let mut roles = Vec::new();
     for n in names {
         match Role::parse(&n.value) {
@@ -378,7 +437,10 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
         let fpath = format!("{path}.payload.{}", name.get_ref());
         let line = d.line_of_span(&name.span());
         let Some(ft) = value.get_ref().as_table() else {
-            d.at(&value.span(), format!("`{fpath}` must be a table such as {{ type = \"text\" }}"));
+            d.at(
+                &value.span(),
+                format!("`{fpath}` must be a table such as {{ type = \"text\" }}"),
+            );
             continue;
         };
         let span = value.span();
@@ -397,16 +459,24 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
             "user" => FieldType::User,
             "users" => FieldType::Users,
             "enum" => match values {
-                Some(v) if !v.is_empty() => FieldType::Enum(v.into_iter().map(|v| v.value).collect()),
+                Some(v) if !v.is_empty() => {
+                    FieldType::Enum(v.into_iter().map(|v| v.value).collect())
+                }
                 _ => {
-                    d.at_line(ty.line, format!("`{fpath}` is an enum but lists no `values`"));
+                    d.at_line(
+                        ty.line,
+                        format!("`{fpath}` is an enum but lists no `values`"),
+                    );
                     continue;
                 }
             },
             other => {
                 d.at_line(
                     ty.line,
-                    format!("`{fpath}.type` is `{other}`; expected one of: {}", FIELD_TYPES.join(", ")),
+                    format!(
+                        "`{fpath}.type` is `{other}`; expected one of: {}",
+                        FIELD_TYPES.join(", ")
+                    ),
                 );
                 continue;
             }
@@ -431,17 +501,28 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
     out
 }
 
-fn read_action(name: Located<String>, t: &Table<'_>, span: &Range<usize>, d: &mut FileDiagnostics<'_>) -> Option<RawAction> {
+fn read_action(
+    name: Located<String>,
+    t: &Table<'_>,
+    span: &Range<usize>,
+    d: &mut FileDiagnostics<'_>,
+) -> Option<RawAction> {
     let path = format!("actions.{}", name.value);
     tomlread::check_keys(t, &path, ACTION_KEYS, d);
-    let title = tomlread::string(t, "title", &path, d).map(|s| s.value).unwrap_or_else(|| name.value.clone());
+    let title = tomlread::string(t, "title", &path, d)
+        .map(|s| s.value)
+        .unwrap_or_else(|| name.value.clone());
     let from = tomlread::strings(t, "from", &path, d).unwrap_or_default();
     if from.is_empty() {
         d.at_line(name.line, format!("`{path}` has no `from` state"));
     }
     let to = tomlread::string(t, "to", &path, d);
     let (roles, roles_line) = read_roles(t, span, &path, d);
-    let roles_line = if roles_line == 0 { name.line } else { roles_line };
+    let roles_line = if roles_line == 0 {
+        name.line
+    } else {
+        roles_line
+    };
     let routes = tomlread::tables(t, "routes", &path, d)
         .into_iter()
         .enumerate()
@@ -462,11 +543,18 @@ fn read_action(name: Located<String>, t: &Table<'_>, span: &Range<usize>, d: &mu
                             },
                             s.to_string(),
                         )),
-                        None => d.at(&v.span(), format!("`{rpath}.when.{}` must be a string", k.get_ref())),
+                        None => d.at(
+                            &v.span(),
+                            format!("`{rpath}.when.{}` must be a string", k.get_ref()),
+                        ),
                     }
                 }
             }
-            Some(RawRoute { from, when, to: to? })
+            Some(RawRoute {
+                from,
+                when,
+                to: to?,
+            })
         })
         .collect();
     let payload = read_payload(t, &path, d);
@@ -488,7 +576,12 @@ fn read_action(name: Located<String>, t: &Table<'_>, span: &Range<usize>, d: &mu
     })
 }
 
-fn read_reminder(i: usize, t: &Table<'_>, span: &Range<usize>, d: &mut FileDiagnostics<'_>) -> Option<RawReminder> {
+fn read_reminder(
+    i: usize,
+    t: &Table<'_>,
+    span: &Range<usize>,
+    d: &mut FileDiagnostics<'_>,
+) -> Option<RawReminder> {
     let path = format!("reminders[{i}]");
     let line = d.line_of_span(span);
     tomlread::check_keys(t, &path, REMINDER_KEYS, d);
@@ -501,17 +594,28 @@ fn read_reminder(i: usize, t: &Table<'_>, span: &Range<usize>, d: &mut FileDiagn
             ("entered", None, None) => When::Entered,
             ("before_due", Some(n), None) if n.value > 0 => When::BeforeDue(n.value),
             ("before_due", _, _) => {
-                d.at_line(w.line, format!("`{path}`: `before_due` needs `days` (at least 1) and no `every`"));
+                d.at_line(
+                    w.line,
+                    format!("`{path}`: `before_due` needs `days` (at least 1) and no `every`"),
+                );
                 return None;
             }
             ("overdue", None, None) => When::Overdue,
             ("overdue", None, Some(n)) if n.value > 0 => When::OverdueEvery(n.value),
             ("overdue", _, _) => {
-                d.at_line(w.line, format!("`{path}`: `overdue` takes an optional `every` (at least 1) and no `days`"));
+                d.at_line(
+                    w.line,
+                    format!(
+                        "`{path}`: `overdue` takes an optional `every` (at least 1) and no `days`"
+                    ),
+                );
                 return None;
             }
             ("entered", _, _) => {
-                d.at_line(w.line, format!("`{path}`: `entered` takes neither `days` nor `every`"));
+                d.at_line(
+                    w.line,
+                    format!("`{path}`: `entered` takes neither `days` nor `every`"),
+                );
                 return None;
             }
             (other, _, _) => {
@@ -526,7 +630,10 @@ fn read_reminder(i: usize, t: &Table<'_>, span: &Range<usize>, d: &mut FileDiagn
     });
     let notify = tomlread::strings(t, "notify", &path, d).unwrap_or_default();
     if notify.is_empty() {
-        d.at_line(line, format!("`{path}` notifies no one (`notify` is missing or empty)"));
+        d.at_line(
+            line,
+            format!("`{path}` notifies no one (`notify` is missing or empty)"),
+        );
     }
     let escalate = tomlread::boolean(t, "escalate", &path, d).unwrap_or(false);
     Some(RawReminder {
@@ -562,14 +669,23 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
     let state_names: BTreeSet<&str> = u.states.iter().map(|s| s.name.value.as_str()).collect();
     let action_names: BTreeSet<&str> = u.actions.iter().map(|a| a.name.value.as_str()).collect();
     let party_names: BTreeSet<&str> = u.parties.iter().map(|p| p.value.as_str()).collect();
-    let terminal: BTreeSet<&str> = u.states.iter().filter(|s| s.terminal).map(|s| s.name.value.as_str()).collect();
+    let terminal: BTreeSet<&str> = u
+        .states
+        .iter()
+        .filter(|s| s.terminal)
+        .map(|s| s.name.value.as_str())
+        .collect();
     let known_states = || state_names.iter().copied().collect::<Vec<_>>().join(", ");
 
     let unknown_state = |d: &mut FileDiagnostics<'_>, name: &Located<String>, place: &str| {
         if !state_names.contains(name.value.as_str()) {
             d.at_line(
                 name.line,
-                format!("unknown state `{}` in {place} (states are: {})", name.value, known_states()),
+                format!(
+                    "unknown state `{}` in {place} (states are: {})",
+                    name.value,
+                    known_states()
+                ),
             );
             false
         } else {
@@ -579,11 +695,17 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
 
     for p in &u.parties {
         if !is_identifier(&p.value) {
-            d.at_line(p.line, format!("party `{}` is not a lower-case identifier", p.value));
+            d.at_line(
+                p.line,
+                format!("party `{}` is not a lower-case identifier", p.value),
+            );
         }
     }
     if !u.parties.iter().any(|p| p.value == "filer") {
-        d.at_line(0, "`parties` must include `filer`, the person or organisation that files the case");
+        d.at_line(
+            0,
+            "`parties` must include `filer`, the person or organisation that files the case",
+        );
     }
 
     check_fields(d, u.filing_payload, &party_names, "filing");
@@ -593,7 +715,10 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
         && unknown_state(d, init, "`initial`")
         && terminal.contains(init.value.as_str())
     {
-        d.at_line(init.line, format!("the initial state `{}` is terminal", init.value));
+        d.at_line(
+            init.line,
+            format!("the initial state `{}` is terminal", init.value),
+        );
     }
 
     // Actions: states, routes, roles, payload, windows.
@@ -602,8 +727,15 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
         let path = format!("actions.{}", a.name.value);
         payload_of.insert(&a.name.value, &a.payload);
         for f in &a.from {
-            if unknown_state(d, f, &format!("`{path}.from`")) && terminal.contains(f.value.as_str()) {
-                d.at_line(f.line, format!("`{path}` acts from terminal state `{}`; terminal states are final", f.value));
+            if unknown_state(d, f, &format!("`{path}.from`")) && terminal.contains(f.value.as_str())
+            {
+                d.at_line(
+                    f.line,
+                    format!(
+                        "`{path}` acts from terminal state `{}`; terminal states are final",
+                        f.value
+                    ),
+                );
             }
         }
         if let Some(to) = &a.to {
@@ -618,21 +750,51 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
             }
             for (field, value) in &r.when {
                 match a.payload.iter().find(|f| f.field.name == field.value) {
-                    Some(RawField { field: Field { ty: FieldType::Enum(values), required, .. }, .. }) => {
+                    Some(RawField {
+                        field:
+                            Field {
+                                ty: FieldType::Enum(values),
+                                required,
+                                ..
+                            },
+                        ..
+                    }) => {
                         if !values.contains(value) {
-                            d.at_line(field.line, format!("`{path}.routes`: `{}` has no value `{value}` (values are: {})", field.value, values.join(", ")));
+                            d.at_line(
+                                field.line,
+                                format!(
+                                    "`{path}.routes`: `{}` has no value `{value}` (values are: {})",
+                                    field.value,
+                                    values.join(", ")
+                                ),
+                            );
                         }
                         if !required {
-                            d.at_line(field.line, format!("`{path}.routes` depends on `{}`, which must then be required", field.value));
+                            d.at_line(
+                                field.line,
+                                format!(
+                                    "`{path}.routes` depends on `{}`, which must then be required",
+                                    field.value
+                                ),
+                            );
                         }
                     }
-                    Some(_) => d.at_line(field.line, format!("`{path}.routes`: `{}` is not an enum field", field.value)),
-                    None => d.at_line(field.line, format!("`{path}.routes`: unknown payload field `{}`", field.value)),
+                    Some(_) => d.at_line(
+                        field.line,
+                        format!("`{path}.routes`: `{}` is not an enum field", field.value),
+                    ),
+                    None => d.at_line(
+                        field.line,
+                        format!("`{path}.routes`: unknown payload field `{}`", field.value),
+                    ),
                 }
             }
         }
         if !a.roles.iter().any(|r| r.may_act()) {
-            d.at_line(a.roles_line, format!("`{path}`: no role may take this action (auditors change nothing)"));
+            d.at_line(
+                a.roles_line,
+                format!("`{path}`: no role may take this action (auditors change nothing)"),
+            );
         }
         check_fields(d, &a.payload, &party_names, &path);
         if let Some(w) = &a.within {
@@ -643,34 +805,84 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
     // States: deadlines, extensions, duties.
     for s in &u.states {
         let path = format!("states.{}", s.name.value);
-        let acts_here = |action: &str| u.actions.iter().any(|a| a.name.value == action && a.from.iter().any(|f| f.value == s.name.value));
+        let acts_here = |action: &str| {
+            u.actions
+                .iter()
+                .any(|a| a.name.value == action && a.from.iter().any(|f| f.value == s.name.value))
+        };
         if s.terminal && s.deadline.is_some() {
-            d.at_line(s.name.line, format!("terminal state `{}` has a deadline; nothing is owed in a final state", s.name.value));
+            d.at_line(
+                s.name.line,
+                format!(
+                    "terminal state `{}` has a deadline; nothing is owed in a final state",
+                    s.name.value
+                ),
+            );
         }
         if s.terminal && !s.duties.is_empty() {
-            d.at_line(s.name.line, format!("terminal state `{}` has duties; nothing is owed in a final state", s.name.value));
+            d.at_line(
+                s.name.line,
+                format!(
+                    "terminal state `{}` has duties; nothing is owed in a final state",
+                    s.name.value
+                ),
+            );
         }
         if let Some(dl) = &s.deadline {
-            check_anchor(d, &dl.period.from, &action_names, &format!("{path}.deadline"), false);
+            check_anchor(
+                d,
+                &dl.period.from,
+                &action_names,
+                &format!("{path}.deadline"),
+                false,
+            );
             if let Some(ext) = &dl.extension {
                 if !action_names.contains(ext.action.value.as_str()) {
-                    d.at_line(ext.action.line, format!("unknown action `{}` in `{path}.deadline.extension`", ext.action.value));
+                    d.at_line(
+                        ext.action.line,
+                        format!(
+                            "unknown action `{}` in `{path}.deadline.extension`",
+                            ext.action.value
+                        ),
+                    );
                 } else if !acts_here(&ext.action.value) {
-                    d.at_line(ext.action.line, format!("extension action `{}` cannot be taken from `{}`", ext.action.value, s.name.value));
+                    d.at_line(
+                        ext.action.line,
+                        format!(
+                            "extension action `{}` cannot be taken from `{}`",
+                            ext.action.value, s.name.value
+                        ),
+                    );
                 } else {
                     let a = u.actions.iter().find(|a| a.name.value == ext.action.value);
                     let until_ok = a.is_some_and(|a| {
-                        a.payload.iter().any(|f| f.field.name == "until" && f.field.ty == FieldType::Date && f.field.required)
+                        a.payload.iter().any(|f| {
+                            f.field.name == "until"
+                                && f.field.ty == FieldType::Date
+                                && f.field.required
+                        })
                     });
                     if !until_ok {
                         d.at_line(ext.action.line, format!("extension action `{}` needs a required date field `until` (the new last day)", ext.action.value));
                     }
                     if a.is_some_and(|a| a.to.as_ref().is_some_and(|t| t.value != s.name.value)) {
-                        d.at_line(ext.action.line, format!("extension action `{}` must keep the case in `{}` (leave out `to`)", ext.action.value, s.name.value));
+                        d.at_line(
+                            ext.action.line,
+                            format!(
+                                "extension action `{}` must keep the case in `{}` (leave out `to`)",
+                                ext.action.value, s.name.value
+                            ),
+                        );
                     }
                 }
                 if let Some(limit) = &ext.limit {
-                    check_anchor(d, &limit.from, &action_names, &format!("{path}.deadline.extension.limit"), true);
+                    check_anchor(
+                        d,
+                        &limit.from,
+                        &action_names,
+                        &format!("{path}.deadline.extension.limit"),
+                        true,
+                    );
                 }
                 if ext.max_times == Some(0) {
                     d.at_line(ext.action.line, format!("`{path}.deadline.extension.max_times` is 0: leave the extension out instead"));
@@ -680,19 +892,43 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
         let mut duty_names = BTreeSet::new();
         for duty in &s.duties {
             if !duty_names.insert(duty.name.value.as_str()) {
-                d.at_line(duty.name.line, format!("duty `{}` is defined twice in `{path}`", duty.name.value));
+                d.at_line(
+                    duty.name.line,
+                    format!("duty `{}` is defined twice in `{path}`", duty.name.value),
+                );
             }
             if !party_names.contains(duty.owed_by.value.as_str()) {
-                d.at_line(duty.owed_by.line, format!("duty `{}` is owed by unknown party `{}`", duty.name.value, duty.owed_by.value));
+                d.at_line(
+                    duty.owed_by.line,
+                    format!(
+                        "duty `{}` is owed by unknown party `{}`",
+                        duty.name.value, duty.owed_by.value
+                    ),
+                );
             }
             if !acts_here(&duty.done_by.value) {
-                d.at_line(duty.done_by.line, format!("duty `{}` is done by `{}`, which is not an action from `{}`", duty.name.value, duty.done_by.value, s.name.value));
+                d.at_line(
+                    duty.done_by.line,
+                    format!(
+                        "duty `{}` is done by `{}`, which is not an action from `{}`",
+                        duty.name.value, duty.done_by.value, s.name.value
+                    ),
+                );
             }
-            check_anchor(d, &duty.period.from, &action_names, &format!("{path}.duties"), false);
+            check_anchor(
+                d,
+                &duty.period.from,
+                &action_names,
+                &format!("{path}.duties"),
+                false,
+            );
         }
     }
 
     // Reachability from the initial state, and a way to a terminal state from every state.
+    // With an unknown state or role among the actions, the graph is not the one the author
+    // meant, and its reachability errors would only repeat those.
+    let graph_known = d.found.is_empty();
     let mut edges: BTreeMap<&str, BTreeSet<&str>> = BTreeMap::new();
     for a in &u.actions {
         for f in &a.from {
@@ -709,25 +945,40 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
     }
     if let Some(init) = &u.initial
         && state_names.contains(init.value.as_str())
+        && graph_known
     {
         let reached = reach(&edges, [init.value.as_str()]);
         for s in &u.states {
             if !reached.contains(s.name.value.as_str()) {
-                d.at_line(s.name.line, format!("state `{}` cannot be reached from `{}`", s.name.value, init.value));
+                d.at_line(
+                    s.name.line,
+                    format!(
+                        "state `{}` cannot be reached from `{}`",
+                        s.name.value, init.value
+                    ),
+                );
             }
         }
     }
-    for s in u.states.iter().filter(|s| !s.terminal) {
+    for s in u.states.iter().filter(|s| !s.terminal && graph_known) {
         let name = s.name.value.as_str();
-        let leaves = edges.get(name).is_some_and(|t| t.iter().any(|t| *t != name));
+        let leaves = edges
+            .get(name)
+            .is_some_and(|t| t.iter().any(|t| *t != name));
         if !leaves {
             d.at_line(s.name.line, format!("non-terminal state `{name}` has no way out: no action leads from it to another state"));
         } else if !reach(&edges, [name]).iter().any(|r| terminal.contains(r)) {
-            d.at_line(s.name.line, format!("state `{name}` can never reach a terminal state"));
+            d.at_line(
+                s.name.line,
+                format!("state `{name}` can never reach a terminal state"),
+            );
         }
     }
     if terminal.is_empty() && !u.states.is_empty() {
-        d.at_line(0, "no state is marked `terminal = true`: no case could ever finish");
+        d.at_line(
+            0,
+            "no state is marked `terminal = true`: no case could ever finish",
+        );
     }
 
     // Reminders.
@@ -740,20 +991,35 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
             continue;
         };
         if s.terminal {
-            d.at_line(r.state.line, format!("reminder on terminal state `{}`: nothing is owed there", s.name.value));
+            d.at_line(
+                r.state.line,
+                format!(
+                    "reminder on terminal state `{}`: nothing is owed there",
+                    s.name.value
+                ),
+            );
         }
         let has_deadline = match &r.duty {
             Some(duty) => match s.duties.iter().find(|x| x.name.value == duty.value) {
                 Some(_) => true,
                 None => {
-                    d.at_line(duty.line, format!("unknown duty `{}` in state `{}`", duty.value, s.name.value));
+                    d.at_line(
+                        duty.line,
+                        format!("unknown duty `{}` in state `{}`", duty.value, s.name.value),
+                    );
                     continue;
                 }
             },
             None => s.deadline.is_some(),
         };
         if r.when != When::Entered && !has_deadline {
-            d.at_line(r.line, format!("reminder before or after a deadline, but state `{}` has no deadline", s.name.value));
+            d.at_line(
+                r.line,
+                format!(
+                    "reminder before or after a deadline, but state `{}` has no deadline",
+                    s.name.value
+                ),
+            );
         }
         for n in &r.notify {
             check_audience(d, n, &party_names);
@@ -834,7 +1100,10 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
     })
 }
 
-fn reach<'a>(edges: &BTreeMap<&'a str, BTreeSet<&'a str>>, start: impl IntoIterator<Item = &'a str>) -> BTreeSet<&'a str> {
+fn reach<'a>(
+    edges: &BTreeMap<&'a str, BTreeSet<&'a str>>,
+    start: impl IntoIterator<Item = &'a str>,
+) -> BTreeSet<&'a str> {
     let mut seen: BTreeSet<&str> = BTreeSet::new();
     let mut queue: VecDeque<&str> = start.into_iter().collect();
     while let Some(s) = queue.pop_front() {
@@ -855,13 +1124,24 @@ fn anchor(s: &str) -> Anchor {
     }
 }
 
-fn check_anchor(d: &mut FileDiagnostics<'_>, from: &Located<String>, actions: &BTreeSet<&str>, path: &str, due_allowed: bool) {
-    let ok = from.value == "entered" || (due_allowed && from.value == "due") || actions.contains(from.value.as_str());
+fn check_anchor(
+    d: &mut FileDiagnostics<'_>,
+    from: &Located<String>,
+    actions: &BTreeSet<&str>,
+    path: &str,
+    due_allowed: bool,
+) {
+    let ok = from.value == "entered"
+        || (due_allowed && from.value == "due")
+        || actions.contains(from.value.as_str());
     if !ok {
         let also = if due_allowed { ", `due`" } else { "" };
         d.at_line(
             from.line,
-            format!("`{path}.from` is `{}`: expected `entered`{also} or the name of an action", from.value),
+            format!(
+                "`{path}.from` is `{}`: expected `entered`{also} or the name of an action",
+                from.value
+            ),
         );
     }
 }
@@ -875,27 +1155,52 @@ fn audience(s: &str) -> Option<Audience> {
 
 fn check_audience(d: &mut FileDiagnostics<'_>, n: &Located<String>, parties: &BTreeSet<&str>) {
     match n.value.strip_prefix("role:") {
-        Some(r) if Role::parse(r).is_none() => d.at_line(n.line, format!("unknown role `{r}` in `notify`")),
+        Some(r) if Role::parse(r).is_none() => {
+            d.at_line(n.line, format!("unknown role `{r}` in `notify`"))
+        }
         Some(_) => {}
         None if !parties.contains(n.value.as_str()) => d.at_line(
             n.line,
-            format!("`notify` names `{}`, which is neither a declared party nor `role:NAME`", n.value),
+            format!(
+                "`notify` names `{}`, which is neither a declared party nor `role:NAME`",
+                n.value
+            ),
         ),
         None => {}
     }
 }
 
-fn check_fields(d: &mut FileDiagnostics<'_>, fields: &[RawField], parties: &BTreeSet<&str>, path: &str) {
+fn check_fields(
+    d: &mut FileDiagnostics<'_>,
+    fields: &[RawField],
+    parties: &BTreeSet<&str>,
+    path: &str,
+) {
     for f in fields {
         if let Some(sets) = &f.field.sets {
             if !parties.contains(sets.as_str()) {
-                d.at_line(f.sets_line, format!("`{path}.payload.{}` sets unknown party `{sets}`", f.field.name));
-            } else if !matches!(f.field.ty, FieldType::Org | FieldType::Orgs | FieldType::User | FieldType::Users) {
+                d.at_line(
+                    f.sets_line,
+                    format!(
+                        "`{path}.payload.{}` sets unknown party `{sets}`",
+                        f.field.name
+                    ),
+                );
+            } else if !matches!(
+                f.field.ty,
+                FieldType::Org | FieldType::Orgs | FieldType::User | FieldType::Users
+            ) {
                 d.at_line(f.sets_line, format!("`{path}.payload.{}` sets a party but is not of type org, orgs, user or users", f.field.name));
             }
         }
         if f.field.max_length.is_some() && f.field.ty != FieldType::Text {
-            d.at_line(f.line, format!("`{path}.payload.{}` has `max_length` but is not text", f.field.name));
+            d.at_line(
+                f.line,
+                format!(
+                    "`{path}.payload.{}` has `max_length` but is not text",
+                    f.field.name
+                ),
+            );
         }
     }
 }

@@ -38,7 +38,8 @@ impl Workflows {
     /// The shipped definitions.
     pub fn builtin() -> Self {
         // The shipped files are tested to validate; failing here would mean a broken build.
-        Self::load(BUILTIN_WORKFLOWS).unwrap_or_else(|d| panic!("shipped workflows are invalid:\n{d}"))
+        Self::load(BUILTIN_WORKFLOWS)
+            .unwrap_or_else(|d| panic!("shipped workflows are invalid:\n{d}"))
     }
 
     /// Loads and validates every file, reporting all problems in all files at once.
@@ -52,7 +53,10 @@ impl Workflows {
                         problems.push(crate::Diagnostic {
                             file: source.name.to_string(),
                             line: 0,
-                            message: format!("kind `{}` is already defined in {}", w.kind, other.source),
+                            message: format!(
+                                "kind `{}` is already defined in {}",
+                                w.kind, other.source
+                            ),
                         });
                     } else {
                         by_kind.insert(w.kind.clone(), w);

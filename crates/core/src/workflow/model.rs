@@ -107,13 +107,16 @@ pub struct Action {
 impl Action {
     /// Where this action leads from `state` with `payload`: a route's target, else `to`, else
     /// the same state.
-    pub fn target<'a>(&'a self, state: &'a str, payload: &serde_json::Map<String, serde_json::Value>) -> &'a str {
+    pub fn target<'a>(
+        &'a self,
+        state: &'a str,
+        payload: &serde_json::Map<String, serde_json::Value>,
+    ) -> &'a str {
         for route in &self.routes {
             let from_ok = route.from.as_deref().is_none_or(|f| f == state);
-            let when_ok = route
-                .when
-                .iter()
-                .all(|(field, value)| payload.get(field).and_then(|v| v.as_str()) == Some(value.as_str()));
+            let when_ok = route.when.iter().all(|(field, value)| {
+                payload.get(field).and_then(|v| v.as_str()) == Some(value.as_str())
+            });
             if from_ok && when_ok {
                 return &route.to;
             }
@@ -253,6 +256,8 @@ impl Workflow {
 
     /// Actions that can be taken from `state`, in file order.
     pub fn actions_from<'a>(&'a self, state: &'a str) -> impl Iterator<Item = &'a Action> + 'a {
-        self.actions.iter().filter(move |a| a.from.iter().any(|f| f == state))
+        self.actions
+            .iter()
+            .filter(move |a| a.from.iter().any(|f| f == state))
     }
 }

@@ -1,0 +1,48 @@
+//! Command-line interface: argument parsing and dispatch to the subcommands.
+
+mod deadline;
+mod definitions;
+mod workflows;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// 督办 Duban — case tracking for people's congress standing committees: deputies'
+/// suggestions, petitions taken on by deputies, and pre-litigation mediation.
+#[derive(Debug, Parser)]
+#[command(name = "duban", version, about, long_about = None)]
+pub struct Cli {
+    /// A directory of workflow files (`*.toml`, with yearly holiday files in `calendars/`) to
+    /// use instead of the definitions compiled into the binary.
+    #[arg(long, global = true, env = "DUBAN_WORKFLOWS", value_name = "DIR")]
+    workflows: Option<PathBuf>,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Check workflow definitions or draw them.
+    #[command(subcommand)]
+    Workflows(workflows::WorkflowsCommand),
+    /// Compute the deadline a state carries, with the rule and the holidays that moved it.
+    Deadline(deadline::DeadlineArgs),
+}
+
+pub fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),
+        Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("duban: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
