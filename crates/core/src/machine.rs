@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::calendar::Calendar;
 use crate::deadline::{self, CHINA, Deadline, china_date};
+use crate::person::Person;
 use crate::role::Role;
 use crate::workflow::{Anchor, Audience, Field, FieldType, State, When, Workflow};
 
@@ -117,12 +118,21 @@ pub enum Effect {
     },
 }
 
+/// Personal data given in an action's payload, to be stored encrypted. The event's payload holds
+/// only the masked form of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalField {
+    pub field: String,
+    pub person: Person,
+}
+
 /// What an accepted action produces.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Transition {
     pub case: Case,
     pub event: Event,
     pub effects: Vec<Effect>,
+    pub personal: Vec<PersonalField>,
 }
 
 /// Why an action was refused.
@@ -242,7 +252,8 @@ pub fn file(
             roles: wf.filing.roles.clone(),
         }));
     }
-    let payload = check_payload(&wf.filing.payload, payload).map_err(refuse)?;
+    let Checked { payload, personal } =
+        check_payload(&wf.filing.payload, payload).map_err(refuse)?;
     let mut sets = sets_from(&wf.filing.payload, &payload);
     sets.insert("filer".into(), vec![actor.user.clone()]);
     let blank = Case {
@@ -278,6 +289,7 @@ pub fn file(
         case,
         event,
         effects,
+        personal,
     })
 }
 
@@ -332,7 +344,7 @@ pub fn act(
             until: end.due_date,
         }));
     }
-    let payload = check_payload(&a.payload, payload).map_err(refuse)?;
+    let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     let target = a.target(&case.state, &payload).to_string();
 
     let sets = sets_from(&a.payload, &payload);
@@ -365,6 +377,7 @@ pub fn act(
         case: next,
         event,
         effects,
+        personal,
     })
 }
 
@@ -638,9 +651,17 @@ fn invalid(field: &str, problem: &str) -> Refusal {
     }
 }
 
+/// A payload that passed its checks: what the event records (personal data masked) and the
+/// personal data itself, for encrypted storage.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checked {
+    pub payload: Map<String, Value>,
+    pub personal: Vec<PersonalField>,
+}
+
 /// Checks a payload against the declared fields: an object, no unknown fields, required ones
-/// present, each of its type. Returns the object with nulls for absent optional fields dropped.
-pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Map<String, Value>, Refusal> {
+/// present, each of its type. Nulls for absent optional fields are dropped; persons are masked.
+pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Checked, Refusal> {
     let obj = match payload {
         Value::Object(o) => o.clone(),
         Value::Null => Map::new(),
@@ -656,6 +677,7 @@ pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Map<String, Va
         }
     }
     let mut out = Map::new();
+    let mut personal = Vec::new();
     for f in fields {
         match obj.get(&f.name) {
             None | Some(Value::Null) => {
@@ -663,13 +685,31 @@ pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Map<String, Va
                     return Err(invalid(&f.name, "is required"));
                 }
             }
+            Some(v) if f.ty == FieldType::Person => {
+                let person = Person::from_json(v).map_err(|(sub, problem)| {
+                    let field = if sub.is_empty() {
+                        f.name.clone()
+                    } else {
+                        format!("{}.{sub}", f.name)
+                    };
+                    invalid(&field, &problem)
+                })?;
+                out.insert(f.name.clone(), person.masked_json());
+                personal.push(PersonalField {
+                    field: f.name.clone(),
+                    person,
+                });
+            }
             Some(v) => {
                 check_value(f, v)?;
                 out.insert(f.name.clone(), v.clone());
             }
         }
     }
-    Ok(out)
+    Ok(Checked {
+        payload: out,
+        personal,
+    })
 }
 
 fn is_code(s: &str) -> bool {
@@ -724,6 +764,8 @@ fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
                 ));
             }
         }
+        // Persons are parsed by `Person::from_json` in `check_payload`.
+        FieldType::Person => {}
         FieldType::Orgs | FieldType::Users => {
             let Some(items) = v.as_array() else {
                 return bad("must be a list of codes");
@@ -791,14 +833,20 @@ impl Case {
         self.last_taken.insert(e.action.clone(), e.at);
     }
 
-    /// Rebuilds a case from its history (oldest first). `None` if the history is empty.
-    pub fn fold<'a>(wf: &Workflow, events: impl IntoIterator<Item = &'a Event>) -> Option<Case> {
+    /// Rebuilds a case of `kind`, filed under workflow `version` with `digest`, from its
+    /// history (oldest first). `None` if the history is empty.
+    pub fn fold<'a>(
+        kind: &str,
+        version: u32,
+        digest: &str,
+        events: impl IntoIterator<Item = &'a Event>,
+    ) -> Option<Case> {
         let mut case: Option<Case> = None;
         for e in events {
             let c = case.get_or_insert_with(|| Case {
-                kind: wf.kind.clone(),
-                workflow_version: wf.version,
-                workflow_digest: wf.digest.clone(),
+                kind: kind.to_string(),
+                workflow_version: version,
+                workflow_digest: digest.to_string(),
                 state: e.to_state.clone(),
                 version: 0,
                 filed_at: e.at,

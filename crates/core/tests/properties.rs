@@ -65,6 +65,9 @@ fn payload(fields: &[Field], seed: u64, valid: bool, case: Option<&Case>) -> Val
             FieldType::Orgs | FieldType::Users => {
                 json!(["code-a", "code-b"][..(1 + pick % 2) as usize])
             }
+            FieldType::Person => {
+                json!({"name": "张三", "id_number": "110101199003074477", "phone": "13812345678"})
+            }
         };
         m.insert(f.name.clone(), v);
     }
@@ -149,7 +152,10 @@ fn run(wf: &Workflow, cal: &Calendar, steps: &[Step]) -> Result<(), TestCaseErro
                 prop_assert_eq!(t.event.seq, case.version + 1);
                 events.push(t.event);
                 case = t.case;
-                prop_assert_eq!(Case::fold(wf, &events), Some(case.clone()));
+                prop_assert_eq!(
+                    Case::fold(&wf.kind, wf.version, &wf.digest, &events),
+                    Some(case.clone())
+                );
             }
             Err(e) => {
                 prop_assert_eq!(&e.allowed, &open);

@@ -458,6 +458,7 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
             "orgs" => FieldType::Orgs,
             "user" => FieldType::User,
             "users" => FieldType::Users,
+            "person" => FieldType::Person,
             "enum" => match values {
                 Some(v) if !v.is_empty() => {
                     FieldType::Enum(v.into_iter().map(|v| v.value).collect())

@@ -183,6 +183,9 @@ pub enum FieldType {
     User,
     /// A list of user logins.
     Users,
+    /// A natural person's personal data (name, ID number, phone, address): validated, stored
+    /// encrypted apart from the event, and kept in the event only in masked form.
+    Person,
 }
 
 impl FieldType {
@@ -197,6 +200,7 @@ impl FieldType {
             FieldType::Orgs => "orgs",
             FieldType::User => "user",
             FieldType::Users => "users",
+            FieldType::Person => "person",
         }
     }
 }
