@@ -65,6 +65,8 @@ pub struct Case {
     pub parties: BTreeMap<String, Vec<String>>,
     /// The latest time each action was taken, for periods counted from an earlier event.
     pub last_taken: BTreeMap<String, Timestamp>,
+    /// True once the case is in a terminal state.
+    pub closed: bool,
 }
 
 /// One entry in a case's append-only history. It carries everything the projection needs, the
@@ -85,6 +87,8 @@ pub struct Event {
     pub deadline: Option<StateDeadline>,
     /// The duties still open after the event.
     pub duties: Vec<OpenDuty>,
+    /// True when `to_state` is terminal: the case is closed.
+    pub closed: bool,
 }
 
 /// A reminder to schedule. The key is unique within the case, so scheduling twice is a no-op.
@@ -268,6 +272,7 @@ pub fn file(
         duties: Vec::new(),
         parties: BTreeMap::new(),
         last_taken: BTreeMap::new(),
+        closed: false,
     };
     let mut effects = Vec::new();
     let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
@@ -282,6 +287,7 @@ pub fn file(
         sets,
         deadline,
         duties,
+        closed: false,
     };
     let mut case = blank;
     case.apply(&event);
@@ -367,6 +373,7 @@ pub fn act(
         sets,
         payload,
         from_state: Some(case.state.clone()),
+        closed: wf.state(&target).is_some_and(|s| s.terminal),
         to_state: target,
         deadline,
         duties,
@@ -831,6 +838,7 @@ impl Case {
             self.parties.insert(party.clone(), values.clone());
         }
         self.last_taken.insert(e.action.clone(), e.at);
+        self.closed = e.closed;
     }
 
     /// Rebuilds a case of `kind`, filed under workflow `version` with `digest`, from its
@@ -855,6 +863,7 @@ impl Case {
                 duties: Vec::new(),
                 parties: BTreeMap::new(),
                 last_taken: BTreeMap::new(),
+                closed: false,
             });
             c.apply(e);
         }

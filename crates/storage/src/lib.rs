@@ -1,0 +1,335 @@
+//! duban-storage: the `Store` trait and its SQL implementation on SQLite and PostgreSQL.
+//!
+//! Every action is one transaction: the event is appended, the projection updated under a
+//! version check, the reminders the state machine asked for scheduled or cancelled, and any
+//! personal data stored encrypted — all or nothing. All SQL of the project lives in this crate.
+
+mod crypto;
+mod migrate;
+mod sql;
+
+use std::future::Future;
+
+use duban_core::machine::{Case, Event, Transition};
+use duban_core::{Person, Role};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+pub use crypto::{Keyring, key_id};
+pub use migrate::MIGRATIONS;
+pub use sql::{Backend, SqlStore};
+
+/// What can go wrong in storage.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The case changed since the caller read it: nothing was written.
+    #[error("case {id} is at version {actual}, not {expected}: someone else acted first")]
+    Conflict {
+        id: String,
+        expected: u64,
+        actual: u64,
+    },
+    #[error("{what} `{id}` does not exist")]
+    NotFound { what: &'static str, id: String },
+    #[error("{what} `{id}` already exists")]
+    Duplicate { what: &'static str, id: String },
+    /// The idempotency key was used before for a different request.
+    #[error("idempotency key `{key}` was already used for a different request")]
+    IdempotencyMismatch { key: String },
+    #[error("personal data: {0}")]
+    Crypto(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+    #[error("database URL: {0}")]
+    Url(String),
+    #[error(transparent)]
+    Database(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OrgKind {
+    /// A government department handling items (承办单位).
+    Department,
+    /// A deputy home or liaison station (代表之家/联络站).
+    Station,
+    /// A court referring cases for mediation.
+    Court,
+    /// The standing committee and its working bodies.
+    Committee,
+}
+
+impl OrgKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OrgKind::Department => "department",
+            OrgKind::Station => "station",
+            OrgKind::Court => "court",
+            OrgKind::Committee => "committee",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<OrgKind> {
+        [
+            OrgKind::Department,
+            OrgKind::Station,
+            OrgKind::Court,
+            OrgKind::Committee,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// An organisation: a department, a station, a court.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Org {
+    pub code: String,
+    pub kind: OrgKind,
+    pub name: String,
+}
+
+/// A person who signs in: a leader, staff member, deputy, department clerk, mediator …
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct User {
+    pub login: String,
+    pub role: Role,
+    pub org: Option<String>,
+    pub name: String,
+}
+
+/// Request context recorded with an event.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Meta {
+    /// The request that caused the event, for tracing.
+    pub request_id: Option<String>,
+    /// Whom the actor acted for (a deputy for a constituent, staff for a department).
+    pub on_behalf_of: Option<String>,
+}
+
+/// A repeated request with the same key must not file twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Idempotency {
+    pub key: String,
+    /// A hash of the request body: the same key with a different body is refused.
+    pub request_hash: String,
+}
+
+/// A case to create from the state machine's `file` transition.
+#[derive(Debug)]
+pub struct NewCase<'a> {
+    pub id: String,
+    pub title: String,
+    pub transition: &'a Transition,
+    pub idempotency: Option<Idempotency>,
+    pub meta: Meta,
+}
+
+/// The outcome of filing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Filed {
+    Created {
+        id: String,
+    },
+    /// The same idempotency key and request were seen before: this is that case.
+    Replayed {
+        id: String,
+    },
+}
+
+impl Filed {
+    pub fn id(&self) -> &str {
+        match self {
+            Filed::Created { id } | Filed::Replayed { id } => id,
+        }
+    }
+}
+
+/// A case as stored: its id, title and projection.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseRecord {
+    pub id: String,
+    pub title: String,
+    pub case: Case,
+}
+
+/// An event as stored, with its request context.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredEvent {
+    pub case_id: String,
+    pub event: Event,
+    pub meta: Meta,
+}
+
+/// One row of a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseSummary {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub state: String,
+    pub is_key: bool,
+    pub filed_at: Timestamp,
+    pub due_date: Option<String>,
+    pub due_at: Option<Timestamp>,
+    pub supervisor: Option<String>,
+}
+
+/// Who a party list is for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PartyList {
+    /// Cases a deputy filed or co-signed.
+    Deputy(String),
+    /// Cases taken on at a station.
+    Station(String),
+    /// Mediation cases of a mediator.
+    Mediator(String),
+    /// Cases a court referred.
+    Court(String),
+}
+
+/// The lists the application needs, each served by an index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CaseQuery {
+    /// A department's open items (as lead or co-handler), soonest deadline first.
+    DepartmentOpen { department: String },
+    /// Open items past their deadline at `now`, most overdue first.
+    Overdue { now: Timestamp },
+    /// Key suggestions with their supervising leader, in filing order.
+    KeySuggestions,
+    /// A deputy's, station's, mediator's or court's cases, in filing order.
+    Party(PartyList),
+    /// Cases of a kind filed in a year (China time), optionally in one state, in filing order.
+    ByKind {
+        kind: String,
+        year: i16,
+        state: Option<String>,
+    },
+}
+
+/// Where a page starts: after the row with this sort key and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cursor {
+    pub key: i64,
+    pub id: String,
+}
+
+impl Cursor {
+    /// An opaque text form for APIs: `KEY.ID`.
+    pub fn encode(&self) -> String {
+        format!("{}.{}", self.key, self.id)
+    }
+
+    pub fn decode(s: &str) -> Option<Cursor> {
+        let (key, id) = s.split_once('.')?;
+        Some(Cursor {
+            key: key.parse().ok()?,
+            id: id.to_string(),
+        })
+    }
+}
+
+/// A page request: keyset pagination, stable under concurrent inserts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page {
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+impl Page {
+    pub fn first(limit: u32) -> Self {
+        Self { after: None, limit }
+    }
+}
+
+/// A page of results and where the next one starts, if there is more.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Listing {
+    pub items: Vec<CaseSummary>,
+    pub next: Option<Cursor>,
+}
+
+/// A reminder as stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredReminder {
+    pub case_id: String,
+    pub key: String,
+    pub state: String,
+    pub duty: Option<String>,
+    pub rule: i64,
+    pub fire_at: Timestamp,
+    pub due_date: Option<String>,
+    pub notify: Vec<String>,
+    pub repeat_every_days: Option<i64>,
+    pub escalate: bool,
+    pub status: String,
+}
+
+/// A decrypted personal-data record.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalRecord {
+    pub seq: u64,
+    pub field: String,
+    pub person: Person,
+}
+
+/// Everything Duban keeps, behind one interface with an implementation per database.
+pub trait Store: Send + Sync {
+    /// Creates or upgrades the schema; safe to run concurrently and repeatedly.
+    fn migrate(&self) -> impl Future<Output = Result<Vec<i64>>> + Send;
+
+    fn add_org(&self, org: &Org) -> impl Future<Output = Result<()>> + Send;
+    fn org(&self, code: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
+    fn add_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
+    fn user(&self, login: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+
+    /// Creates a case from a `file` transition, with its first event, reminders and personal
+    /// data, in one transaction.
+    fn file_case(&self, new: NewCase<'_>) -> impl Future<Output = Result<Filed>> + Send;
+
+    /// Records an action: appends the event and updates the projection if the case is still at
+    /// `expected_version`, and applies the effects — or writes nothing and reports a conflict.
+    fn record_action(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+        transition: &Transition,
+        meta: &Meta,
+    ) -> impl Future<Output = Result<()>> + Send;
+
+    fn case(&self, id: &str) -> impl Future<Output = Result<Option<CaseRecord>>> + Send;
+    /// The case's history, oldest first.
+    fn events(&self, id: &str) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send;
+    /// The case as it stood at `at`, rebuilt from its events; `None` if not yet filed then.
+    fn case_as_of(
+        &self,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<Option<Case>>> + Send;
+
+    fn list(&self, query: &CaseQuery, page: &Page) -> impl Future<Output = Result<Listing>> + Send;
+    /// The database's plan for a list query, for checking that it stays on an index.
+    fn explain(&self, query: &CaseQuery) -> impl Future<Output = Result<String>> + Send;
+
+    /// Pending reminders due at `now`, oldest first.
+    fn due_reminders(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredReminder>>> + Send;
+    /// Every reminder of a case, in key order.
+    fn reminders(&self, case_id: &str) -> impl Future<Output = Result<Vec<StoredReminder>>> + Send;
+
+    /// The case's personal data, decrypted.
+    fn personal_data(
+        &self,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Vec<PersonalRecord>>> + Send;
+    /// Cases naming a person with this ID number (repeat petitions), found by blind index.
+    fn cases_by_id_number(
+        &self,
+        id_number: &str,
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+}

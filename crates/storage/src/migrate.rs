@@ -1,0 +1,20 @@
+//! The schema migrations, compiled in, and the small runner that applies them once each.
+//!
+//! sqlx's own migrator needs its macros crate; ours is a table of applied versions and a loop,
+//! run in one transaction under a lock so that several processes starting at once agree.
+
+/// One migration: its version, name and SQL for each dialect.
+#[derive(Debug)]
+pub struct Migration {
+    pub version: i64,
+    pub name: &'static str,
+    pub sqlite: &'static str,
+    pub postgres: &'static str,
+}
+
+pub const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "initial",
+    sqlite: include_str!("../../../migrations/sqlite/0001_initial.sql"),
+    postgres: include_str!("../../../migrations/postgres/0001_initial.sql"),
+}];

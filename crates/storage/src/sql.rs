@@ -1,0 +1,990 @@
+//! The SQL store: one implementation over sqlx's `Any` driver, run on SQLite or PostgreSQL.
+//!
+//! The two dialects differ only where they must (schema types and triggers in `migrations/`,
+//! how a write transaction begins, the advisory lock around migrations, EXPLAIN's syntax), so
+//! one body of SQL with `$N` placeholders serves both and is tested against both.
+
+use std::collections::BTreeMap;
+use std::sync::Once;
+
+use duban_core::deadline::china_date;
+use duban_core::machine::{Actor, Case, Effect, Event, OpenDuty, StateDeadline, Transition};
+use duban_core::{Person, Role};
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
+
+use crate::crypto::Keyring;
+use crate::migrate::MIGRATIONS;
+use crate::{
+    CaseQuery, CaseRecord, CaseSummary, Cursor, Error, Filed, Listing, Meta, NewCase, Org, OrgKind,
+    Page, PartyList, PersonalRecord, Result, Store, StoredEvent, StoredReminder, User,
+};
+
+/// Which database a store talks to, from its URL's scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+impl Backend {
+    pub fn from_url(url: &str) -> Result<Backend> {
+        if url.starts_with("sqlite:") {
+            Ok(Backend::Sqlite)
+        } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Backend::Postgres)
+        } else {
+            Err(Error::Url("expected sqlite:… or postgres://…".into()))
+        }
+    }
+}
+
+/// The store. Cloning shares the connection pool.
+#[derive(Debug, Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    backend: Backend,
+    keys: Option<Keyring>,
+}
+
+/// No deadline sorts last.
+const NO_DEADLINE: i64 = i64::MAX;
+
+fn ms(t: Timestamp) -> i64 {
+    t.as_millisecond()
+}
+
+fn from_ms(v: i64) -> Result<Timestamp> {
+    Timestamp::from_millisecond(v).map_err(|e| Error::Corrupt(format!("instant {v}: {e}")))
+}
+
+fn json<T: Serialize>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Corrupt(e.to_string()))
+}
+
+fn parse<T: for<'de> Deserialize<'de>>(s: &str, what: &str) -> Result<T> {
+    serde_json::from_str(s).map_err(|e| Error::Corrupt(format!("{what}: {e}")))
+}
+
+/// What an event set besides its payload, kept as JSON in `case_events.detail`. `at` is kept
+/// here at full precision; the `at` column holds milliseconds for queries.
+#[derive(Debug, Serialize, Deserialize)]
+struct Detail {
+    at: Timestamp,
+    sets: BTreeMap<String, Vec<String>>,
+    deadline: Option<StateDeadline>,
+    duties: Vec<OpenDuty>,
+    closed: bool,
+}
+
+/// A bind value for the list queries, which are built from a static SQL text and a list.
+#[derive(Debug, Clone)]
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+fn bind_all<'q>(
+    mut q: Query<'q, Any, AnyArguments>,
+    binds: &[Bind],
+) -> Query<'q, Any, AnyArguments> {
+    for b in binds {
+        q = match b {
+            Bind::Int(i) => q.bind(*i),
+            Bind::Text(s) => q.bind(s.clone()),
+        };
+    }
+    q
+}
+
+/// The SQL and binds of a list query. Flags are compared with literals, not binds, so that
+/// PostgreSQL can match its partial indexes.
+fn list_sql(q: &CaseQuery, page: &Page) -> (&'static str, Vec<Bind>) {
+    let after = page.after.clone().unwrap_or(Cursor {
+        key: i64::MIN,
+        id: String::new(),
+    });
+    let (key, id, limit) = (
+        Bind::Int(after.key),
+        Bind::Text(after.id),
+        Bind::Int(i64::from(page.limit) + 1),
+    );
+    match q {
+        CaseQuery::DepartmentOpen { department } => (
+            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.due_key AS sort_key \
+             FROM case_parties p JOIN cases c ON c.id = p.case_id \
+             WHERE p.member = $1 AND p.is_open = 1 AND p.party IN ('lead_department', 'co_departments') \
+             AND (p.due_key, p.case_id) > ($2, $3) ORDER BY p.due_key, p.case_id LIMIT $4",
+            vec![Bind::Text(department.clone()), key, id, limit],
+        ),
+        CaseQuery::Overdue { now } => (
+            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.due_key AS sort_key \
+             FROM cases c WHERE c.is_open = 1 AND c.due_key < $1 \
+             AND (c.due_key, c.id) > ($2, $3) ORDER BY c.due_key, c.id LIMIT $4",
+            vec![Bind::Int(ms(*now)), key, id, limit],
+        ),
+        CaseQuery::KeySuggestions => (
+            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.filed_at AS sort_key \
+             FROM cases c WHERE c.is_key = 1 \
+             AND (c.filed_at, c.id) > ($1, $2) ORDER BY c.filed_at, c.id LIMIT $3",
+            vec![key, id, limit],
+        ),
+        CaseQuery::Party(list) => {
+            let (sql, member) = match list {
+                PartyList::Deputy(m) => (
+                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
+                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                     WHERE p.member = $1 AND p.party IN ('filer', 'cosigners') \
+                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
+                    m,
+                ),
+                PartyList::Station(m) => (
+                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
+                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                     WHERE p.member = $1 AND p.party = 'station' \
+                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
+                    m,
+                ),
+                PartyList::Mediator(m) => (
+                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
+                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                     WHERE p.member = $1 AND p.party = 'mediators' \
+                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
+                    m,
+                ),
+                PartyList::Court(m) => (
+                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
+                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                     WHERE p.member = $1 AND p.party = 'court' \
+                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
+                    m,
+                ),
+            };
+            (sql, vec![Bind::Text(member.clone()), key, id, limit])
+        }
+        CaseQuery::ByKind {
+            kind,
+            year,
+            state: None,
+        } => (
+            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.filed_at AS sort_key \
+             FROM cases c WHERE c.kind = $1 AND c.year = $2 \
+             AND (c.filed_at, c.id) > ($3, $4) ORDER BY c.filed_at, c.id LIMIT $5",
+            vec![
+                Bind::Text(kind.clone()),
+                Bind::Int(i64::from(*year)),
+                key,
+                id,
+                limit,
+            ],
+        ),
+        CaseQuery::ByKind {
+            kind,
+            year,
+            state: Some(state),
+        } => (
+            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.filed_at AS sort_key \
+             FROM cases c WHERE c.kind = $1 AND c.year = $2 AND c.state = $3 \
+             AND (c.filed_at, c.id) > ($4, $5) ORDER BY c.filed_at, c.id LIMIT $6",
+            vec![
+                Bind::Text(kind.clone()),
+                Bind::Int(i64::from(*year)),
+                Bind::Text(state.clone()),
+                key,
+                id,
+                limit,
+            ],
+        ),
+    }
+}
+
+fn summary(row: &AnyRow) -> Result<(CaseSummary, i64)> {
+    let due_key: i64 = row.try_get("due_key")?;
+    Ok((
+        CaseSummary {
+            id: row.try_get("id")?,
+            kind: row.try_get("kind")?,
+            title: row.try_get("title")?,
+            state: row.try_get("state")?,
+            is_key: row.try_get::<i64, _>("is_key")? == 1,
+            filed_at: from_ms(row.try_get("filed_at")?)?,
+            due_date: row.try_get("due_date")?,
+            due_at: if due_key == NO_DEADLINE {
+                None
+            } else {
+                Some(from_ms(due_key)?)
+            },
+            supervisor: row.try_get("supervisor")?,
+        },
+        row.try_get("sort_key")?,
+    ))
+}
+
+fn reminder(row: &AnyRow) -> Result<StoredReminder> {
+    let duty: String = row.try_get("duty")?;
+    let notify: String = row.try_get("notify")?;
+    Ok(StoredReminder {
+        case_id: row.try_get("case_id")?,
+        key: row.try_get("reminder_key")?,
+        state: row.try_get("state")?,
+        duty: if duty.is_empty() { None } else { Some(duty) },
+        rule: row.try_get("rule")?,
+        fire_at: from_ms(row.try_get("fire_at")?)?,
+        due_date: row.try_get("due_date")?,
+        notify: parse(&notify, "reminder notify")?,
+        repeat_every_days: row.try_get("repeat_every_days")?,
+        escalate: row.try_get::<i64, _>("escalate")? == 1,
+        status: row.try_get("status")?,
+    })
+}
+
+/// The columns of `cases` that copy the projection, for one case.
+struct Columns {
+    projection: String,
+    is_open: i64,
+    is_key: i64,
+    due_key: i64,
+    due_date: Option<String>,
+    supervisor: Option<String>,
+}
+
+impl Columns {
+    fn of(case: &Case) -> Result<Columns> {
+        let supervisor = case
+            .parties
+            .get("supervisor")
+            .and_then(|s| s.first())
+            .cloned();
+        Ok(Columns {
+            projection: json(case)?,
+            is_open: i64::from(!case.closed),
+            is_key: i64::from(supervisor.is_some()),
+            due_key: case
+                .deadline
+                .as_ref()
+                .map(|d| ms(d.deadline.due_at))
+                .unwrap_or(NO_DEADLINE),
+            due_date: case
+                .deadline
+                .as_ref()
+                .map(|d| d.deadline.due_date.to_string()),
+            supervisor,
+        })
+    }
+}
+
+impl SqlStore {
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`). SQLite runs in WAL mode
+    /// with `synchronous = FULL`: an acknowledged action survives a power cut.
+    pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
+        static DRIVERS: Once = Once::new();
+        DRIVERS.call_once(sqlx::any::install_default_drivers);
+        let backend = Backend::from_url(url)?;
+        let mut options = AnyPoolOptions::new().max_connections(max_connections.max(1));
+        if backend == Backend::Sqlite {
+            options = options.after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                    )
+                    .execute(conn)
+                    .await?;
+                    Ok(())
+                })
+            });
+        }
+        let pool = options.connect(url).await?;
+        Ok(Self {
+            pool,
+            backend,
+            keys: None,
+        })
+    }
+
+    /// Connects and brings the schema up to date: what `serve` does at start.
+    pub async fn open(url: &str, max_connections: u32) -> Result<Self> {
+        let store = Self::connect(url, max_connections).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The keys for personal data; without them, filing personal data is refused.
+    pub fn with_keys(mut self, keys: Keyring) -> Self {
+        self.keys = Some(keys);
+        self
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// The pool, for tests and tools that inspect the database directly.
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    /// A write transaction. SQLite takes the write lock at BEGIN (IMMEDIATE), so two writers
+    /// queue on the busy timeout instead of one failing when it upgrades a read lock.
+    async fn begin(&self) -> Result<Transaction<'static, Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
+    async fn insert_event(
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        e: &Event,
+        meta: &Meta,
+    ) -> Result<()> {
+        let detail = Detail {
+            at: e.at,
+            sets: e.sets.clone(),
+            deadline: e.deadline.clone(),
+            duties: e.duties.clone(),
+            closed: e.closed,
+        };
+        sqlx::query(
+            "INSERT INTO case_events (case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, \
+             from_state, to_state, payload, detail, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(case_id.to_string())
+        .bind(e.seq as i64)
+        .bind(e.action.clone())
+        .bind(e.actor.user.clone())
+        .bind(e.actor.role.as_str().to_string())
+        .bind(e.actor.org.clone())
+        .bind(meta.on_behalf_of.clone())
+        .bind(ms(e.at))
+        .bind(e.from_state.clone())
+        .bind(e.to_state.clone())
+        .bind(json(&e.payload)?)
+        .bind(json(&detail)?)
+        .bind(meta.request_id.clone())
+        .execute(&mut **tx)
+        .await?;
+        Ok(())
+    }
+
+    /// Writes the parties an event filled and refreshes the copies of the case's open flag and
+    /// deadline on all its party rows.
+    async fn write_parties(
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        sets: &BTreeMap<String, Vec<String>>,
+        cols: &Columns,
+        filed_at: i64,
+    ) -> Result<()> {
+        for (party, members) in sets {
+            sqlx::query("DELETE FROM case_parties WHERE case_id = $1 AND party = $2")
+                .bind(case_id.to_string())
+                .bind(party.clone())
+                .execute(&mut **tx)
+                .await?;
+            for member in members {
+                sqlx::query(
+                    "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, party, member) DO NOTHING",
+                )
+                .bind(case_id.to_string())
+                .bind(party.clone())
+                .bind(member.clone())
+                .bind(cols.is_open)
+                .bind(cols.due_key)
+                .bind(filed_at)
+                .execute(&mut **tx)
+                .await?;
+            }
+        }
+        sqlx::query("UPDATE case_parties SET is_open = $2, due_key = $3 WHERE case_id = $1")
+            .bind(case_id.to_string())
+            .bind(cols.is_open)
+            .bind(cols.due_key)
+            .execute(&mut **tx)
+            .await?;
+        Ok(())
+    }
+
+    /// Carries out the state machine's effects in the action's transaction (transactional
+    /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
+    /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
+    async fn apply_effects(
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        effects: &[Effect],
+        now: i64,
+    ) -> Result<()> {
+        for effect in effects {
+            match effect {
+                Effect::ScheduleReminder(r) => {
+                    sqlx::query(
+                        "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
+                         repeat_every_days, escalate, status, attempts, created_at) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11) \
+                         ON CONFLICT (case_id, reminder_key) DO UPDATE SET status = 'pending', fire_at = excluded.fire_at \
+                         WHERE reminders.status = 'cancelled'",
+                    )
+                    .bind(case_id.to_string())
+                    .bind(r.key.clone())
+                    .bind(r.state.clone())
+                    .bind(r.duty.clone().unwrap_or_default())
+                    .bind(r.rule as i64)
+                    .bind(ms(r.at))
+                    .bind(r.due_date.map(|d| d.to_string()))
+                    .bind(json(&r.notify)?)
+                    .bind(r.repeat_every_days.map(i64::from))
+                    .bind(i64::from(r.escalate))
+                    .bind(now)
+                    .execute(&mut **tx)
+                    .await?;
+                }
+                Effect::CancelReminders { state, duty, all } => {
+                    let q = if *all {
+                        sqlx::query(
+                            "UPDATE reminders SET status = 'cancelled' \
+                             WHERE case_id = $1 AND state = $2 AND status = 'pending'",
+                        )
+                        .bind(case_id.to_string())
+                        .bind(state.clone())
+                    } else {
+                        sqlx::query(
+                            "UPDATE reminders SET status = 'cancelled' \
+                             WHERE case_id = $1 AND state = $2 AND duty = $3 AND status = 'pending'",
+                        )
+                        .bind(case_id.to_string())
+                        .bind(state.clone())
+                        .bind(duty.clone().unwrap_or_default())
+                    };
+                    q.execute(&mut **tx).await?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    async fn store_personal(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        case_id: &str,
+        t: &Transition,
+    ) -> Result<()> {
+        if t.personal.is_empty() {
+            return Ok(());
+        }
+        let keys = self
+            .keys
+            .as_ref()
+            .ok_or_else(|| Error::Crypto("no personal-data key is configured".into()))?;
+        for p in &t.personal {
+            let aad = format!("{case_id}/{}/{}", t.event.seq, p.field);
+            let plain = serde_json::to_vec(&p.person).map_err(|e| Error::Corrupt(e.to_string()))?;
+            let (key_id, nonce, ct) = keys.encrypt(aad.as_bytes(), &plain)?;
+            sqlx::query(
+                "INSERT INTO personal_data (case_id, seq, field, key_id, nonce, ciphertext, id_number_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            )
+            .bind(case_id.to_string())
+            .bind(t.event.seq as i64)
+            .bind(p.field.clone())
+            .bind(key_id)
+            .bind(nonce)
+            .bind(ct)
+            .bind(p.person.id_number.as_deref().map(|id| keys.blind_index(id)))
+            .execute(&mut **tx)
+            .await?;
+        }
+        Ok(())
+    }
+}
+
+fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
+    let role: String = row.try_get("actor_role")?;
+    let detail: Detail = parse(&row.try_get::<String, _>("detail")?, "event detail")?;
+    let payload: Map<String, Value> =
+        parse(&row.try_get::<String, _>("payload")?, "event payload")?;
+    Ok(StoredEvent {
+        case_id: row.try_get("case_id")?,
+        event: Event {
+            seq: row.try_get::<i64, _>("seq")? as u64,
+            action: row.try_get("action")?,
+            actor: Actor {
+                user: row.try_get("actor")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| Error::Corrupt(format!("unknown role {role}")))?,
+                org: row.try_get("actor_org")?,
+            },
+            at: detail.at,
+            payload,
+            from_state: row.try_get("from_state")?,
+            to_state: row.try_get("to_state")?,
+            sets: detail.sets,
+            deadline: detail.deadline,
+            duties: detail.duties,
+            closed: detail.closed,
+        },
+        meta: Meta {
+            request_id: row.try_get("request_id")?,
+            on_behalf_of: row.try_get("on_behalf_of")?,
+        },
+    })
+}
+
+const EVENT_COLUMNS: &str = "case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, to_state, payload, detail, request_id";
+
+impl Store for SqlStore {
+    async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Several processes starting at once: one migrates, the others wait and find it done.
+            sqlx::raw_sql("SELECT pg_advisory_xact_lock(4242000001)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut applied = Vec::new();
+        for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+            let sql = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(ms(Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
+            applied.push(m.version);
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+
+    async fn add_org(&self, org: &Org) -> Result<()> {
+        let r = sqlx::query(
+            "INSERT INTO orgs (code, kind, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
+        )
+        .bind(org.code.clone())
+        .bind(org.kind.as_str())
+        .bind(org.name.clone())
+        .bind(ms(Timestamp::now()))
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::Duplicate {
+                what: "organisation",
+                id: org.code.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn org(&self, code: &str) -> Result<Option<Org>> {
+        let row = sqlx::query("SELECT code, kind, name FROM orgs WHERE code = $1")
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let kind: String = r.try_get("kind")?;
+            Ok(Org {
+                code: r.try_get("code")?,
+                kind: OrgKind::parse(&kind)
+                    .ok_or_else(|| Error::Corrupt(format!("org kind {kind}")))?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn add_user(&self, user: &User) -> Result<()> {
+        if let Some(org) = &user.org
+            && self.org(org).await?.is_none()
+        {
+            return Err(Error::NotFound {
+                what: "organisation",
+                id: org.clone(),
+            });
+        }
+        let r = sqlx::query(
+            "INSERT INTO users (login, role, org_code, name, created_at) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (login) DO NOTHING",
+        )
+        .bind(user.login.clone())
+        .bind(user.role.as_str())
+        .bind(user.org.clone())
+        .bind(user.name.clone())
+        .bind(ms(Timestamp::now()))
+        .execute(&self.pool)
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::Duplicate {
+                what: "user",
+                id: user.login.clone(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn user(&self, login: &str) -> Result<Option<User>> {
+        let row = sqlx::query("SELECT login, role, org_code, name FROM users WHERE login = $1")
+            .bind(login.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok(User {
+                login: r.try_get("login")?,
+                role: Role::parse(&role).ok_or_else(|| Error::Corrupt(format!("role {role}")))?,
+                org: r.try_get("org_code")?,
+                name: r.try_get("name")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {
+        let t = new.transition;
+        let case = &t.case;
+        let cols = Columns::of(case)?;
+        let filer = case
+            .parties
+            .get("filer")
+            .and_then(|f| f.first())
+            .cloned()
+            .unwrap_or_default();
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(
+            "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
+             projection, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             ON CONFLICT (filer, idempotency_key) DO NOTHING",
+        )
+        .bind(new.id.clone())
+        .bind(case.kind.clone())
+        .bind(i64::from(case.workflow_version))
+        .bind(case.workflow_digest.clone())
+        .bind(new.title.clone())
+        .bind(case.state.clone())
+        .bind(case.version as i64)
+        .bind(cols.is_open)
+        .bind(cols.is_key)
+        .bind(i64::from(china_date(case.filed_at).year()))
+        .bind(ms(case.filed_at))
+        .bind(ms(case.entered_at))
+        .bind(cols.due_key)
+        .bind(cols.due_date.clone())
+        .bind(filer.clone())
+        .bind(cols.supervisor.clone())
+        .bind(new.idempotency.as_ref().map(|i| i.key.clone()))
+        .bind(new.idempotency.as_ref().map(|i| i.request_hash.clone()))
+        .bind(cols.projection.clone())
+        .bind(ms(t.event.at))
+        .execute(&mut *tx)
+        .await;
+        let inserted = match inserted {
+            Ok(r) => r,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(Error::Duplicate {
+                    what: "case",
+                    id: new.id,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if inserted.rows_affected() == 0 {
+            // Only the idempotency key can conflict without an error.
+            let idem = new
+                .idempotency
+                .as_ref()
+                .ok_or_else(|| Error::Corrupt("unexpected conflict".into()))?;
+            let row = sqlx::query(
+                "SELECT id, request_hash FROM cases WHERE filer = $1 AND idempotency_key = $2",
+            )
+            .bind(filer)
+            .bind(idem.key.clone())
+            .fetch_one(&mut *tx)
+            .await?;
+            let hash: Option<String> = row.try_get("request_hash")?;
+            tx.rollback().await?;
+            return if hash.as_deref() == Some(idem.request_hash.as_str()) {
+                Ok(Filed::Replayed {
+                    id: row.try_get("id")?,
+                })
+            } else {
+                Err(Error::IdempotencyMismatch {
+                    key: idem.key.clone(),
+                })
+            };
+        }
+        Self::insert_event(&mut tx, &new.id, &t.event, &new.meta).await?;
+        Self::write_parties(&mut tx, &new.id, &case.parties, &cols, ms(case.filed_at)).await?;
+        Self::apply_effects(&mut tx, &new.id, &t.effects, ms(t.event.at)).await?;
+        self.store_personal(&mut tx, &new.id, t).await?;
+        tx.commit().await?;
+        Ok(Filed::Created { id: new.id })
+    }
+
+    async fn record_action(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        meta: &Meta,
+    ) -> Result<()> {
+        let case = &t.case;
+        let cols = Columns::of(case)?;
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE cases SET state = $1, version = $2, is_open = $3, is_key = $4, entered_at = $5, due_key = $6, \
+             due_date = $7, supervisor = $8, projection = $9, updated_at = $10 WHERE id = $11 AND version = $12",
+        )
+        .bind(case.state.clone())
+        .bind(case.version as i64)
+        .bind(cols.is_open)
+        .bind(cols.is_key)
+        .bind(ms(case.entered_at))
+        .bind(cols.due_key)
+        .bind(cols.due_date.clone())
+        .bind(cols.supervisor.clone())
+        .bind(cols.projection.clone())
+        .bind(ms(t.event.at))
+        .bind(case_id.to_string())
+        .bind(expected_version as i64)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+                .bind(case_id.to_string())
+                .fetch_optional(&mut *tx)
+                .await?;
+            tx.rollback().await?;
+            return Err(match actual {
+                Some(v) => Error::Conflict {
+                    id: case_id.into(),
+                    expected: expected_version,
+                    actual: v as u64,
+                },
+                None => Error::NotFound {
+                    what: "case",
+                    id: case_id.into(),
+                },
+            });
+        }
+        if t.event.seq != expected_version + 1 {
+            return Err(Error::Conflict {
+                id: case_id.into(),
+                expected: expected_version,
+                actual: t.event.seq.saturating_sub(1),
+            });
+        }
+        Self::insert_event(&mut tx, case_id, &t.event, meta).await?;
+        Self::write_parties(&mut tx, case_id, &t.event.sets, &cols, ms(case.filed_at)).await?;
+        Self::apply_effects(&mut tx, case_id, &t.effects, ms(t.event.at)).await?;
+        self.store_personal(&mut tx, case_id, t).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case(&self, id: &str) -> Result<Option<CaseRecord>> {
+        let row = sqlx::query("SELECT id, title, projection FROM cases WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| {
+            Ok(CaseRecord {
+                id: r.try_get("id")?,
+                title: r.try_get("title")?,
+                case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
+            })
+        })
+        .transpose()
+    }
+
+    async fn events(&self, id: &str) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY seq"
+        )))
+        .bind(id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn case_as_of(&self, id: &str, at: Timestamp) -> Result<Option<Case>> {
+        let Some(head) =
+            sqlx::query("SELECT kind, workflow_version, workflow_digest FROM cases WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let events = self.events(id).await?;
+        let kind: String = head.try_get("kind")?;
+        let version: i64 = head.try_get("workflow_version")?;
+        let digest: String = head.try_get("workflow_digest")?;
+        Ok(Case::fold(
+            &kind,
+            version as u32,
+            &digest,
+            events.iter().map(|e| &e.event).filter(|e| e.at <= at),
+        ))
+    }
+
+    async fn list(&self, query: &CaseQuery, page: &Page) -> Result<Listing> {
+        let (sql, binds) = list_sql(query, page);
+        let rows = bind_all(sqlx::query(sql), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut items = Vec::with_capacity(rows.len());
+        let mut keys = Vec::with_capacity(rows.len());
+        for r in &rows {
+            let (s, k) = summary(r)?;
+            items.push(s);
+            keys.push(k);
+        }
+        let next = if items.len() > page.limit as usize {
+            items.truncate(page.limit as usize);
+            items.last().map(|last| Cursor {
+                key: keys[page.limit as usize - 1],
+                id: last.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok(Listing { items, next })
+    }
+
+    async fn explain(&self, query: &CaseQuery) -> Result<String> {
+        let (sql, binds) = list_sql(query, &Page::first(50));
+        let (prefix, column) = match self.backend {
+            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
+            Backend::Postgres => ("EXPLAIN ", 0),
+        };
+        let rows = bind_all(sqlx::query(AssertSqlSafe(format!("{prefix}{sql}"))), &binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let lines: Vec<String> = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(column))
+            .collect::<Result<_, _>>()?;
+        Ok(lines.join("\n"))
+    }
+
+    async fn due_reminders(&self, now: Timestamp, limit: u32) -> Result<Vec<StoredReminder>> {
+        let rows = sqlx::query(
+            "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status \
+             FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2",
+        )
+        .bind(ms(now))
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(reminder).collect()
+    }
+
+    async fn reminders(&self, case_id: &str) -> Result<Vec<StoredReminder>> {
+        let rows = sqlx::query(
+            "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status \
+             FROM reminders WHERE case_id = $1 ORDER BY reminder_key",
+        )
+        .bind(case_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(reminder).collect()
+    }
+
+    async fn personal_data(&self, case_id: &str) -> Result<Vec<PersonalRecord>> {
+        let keys = self
+            .keys
+            .as_ref()
+            .ok_or_else(|| Error::Crypto("no personal-data key is configured".into()))?;
+        let rows = sqlx::query(
+            "SELECT seq, field, key_id, nonce, ciphertext FROM personal_data WHERE case_id = $1 ORDER BY seq, field",
+        )
+        .bind(case_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get("seq")?;
+                let field: String = r.try_get("field")?;
+                let key_id: String = r.try_get("key_id")?;
+                let nonce: Vec<u8> = r.try_get("nonce")?;
+                let ct: Vec<u8> = r.try_get("ciphertext")?;
+                let aad = format!("{case_id}/{seq}/{field}");
+                let plain = keys.decrypt(&key_id, &nonce, &ct, aad.as_bytes())?;
+                let person: Person =
+                    serde_json::from_slice(&plain).map_err(|e| Error::Corrupt(e.to_string()))?;
+                Ok(PersonalRecord {
+                    seq: seq as u64,
+                    field,
+                    person,
+                })
+            })
+            .collect()
+    }
+
+    async fn cases_by_id_number(&self, id_number: &str) -> Result<Vec<String>> {
+        let keys = self
+            .keys
+            .as_ref()
+            .ok_or_else(|| Error::Crypto("no personal-data key is configured".into()))?;
+        Ok(sqlx::query_scalar(
+            "SELECT DISTINCT case_id FROM personal_data WHERE id_number_hash = $1 ORDER BY case_id",
+        )
+        .bind(keys.blind_index(id_number))
+        .fetch_all(&self.pool)
+        .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_backend_comes_from_the_url_scheme() {
+        assert_eq!(
+            Backend::from_url("sqlite://duban.db?mode=rwc").ok(),
+            Some(Backend::Sqlite)
+        );
+        assert_eq!(
+            Backend::from_url("postgres://postgres@127.0.0.1/test").ok(),
+            Some(Backend::Postgres)
+        );
+        assert!(Backend::from_url("mysql://x").is_err());
+    }
+
+    #[test]
+    fn a_cursor_survives_its_text_form() {
+        let c = Cursor {
+            key: -5,
+            id: "0190-ab.c".into(),
+        };
+        assert_eq!(Cursor::decode(&c.encode()), Some(c));
+        assert_eq!(Cursor::decode("nonsense"), None);
+    }
+}

@@ -1,0 +1,813 @@
+//! The storage conformance suite: every scenario is written once, generic over the `Store`
+//! trait, and run on SQLite (a temp file) and PostgreSQL (a fresh database per test).
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use common::{World, actor, ts};
+use duban_core::Role;
+use duban_core::machine::{self, Case};
+use duban_storage::{
+    CaseQuery, Error, Filed, Idempotency, Meta, NewCase, Org, OrgKind, Page, PartyList, Store, User,
+};
+use serde_json::json;
+use sqlx::Row;
+
+/// Runs each scenario against both backends.
+macro_rules! conformance {
+    ($($name:ident),* $(,)?) => {
+        mod sqlite {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let db = crate::common::sqlite().await;
+                    super::$name(&db.store).await;
+                }
+            )*
+        }
+        mod postgres {
+            $(
+                #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+                async fn $name() {
+                    let Some(db) = crate::common::postgres().await else { return };
+                    super::$name(&db.store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    migrating_twice_changes_nothing,
+    organisations_and_people_are_kept_with_their_relations,
+    every_action_appends_an_event_and_the_projection_is_their_fold,
+    a_stale_version_is_a_conflict_that_writes_nothing,
+    an_idempotency_key_files_once,
+    reminders_are_written_and_cancelled_with_the_action,
+    the_history_refuses_updates_and_deletes,
+    the_lists_find_what_each_user_needs_page_by_page,
+    personal_data_is_stored_encrypted_and_found_by_blind_index,
+    racing_writers_on_one_case_win_exactly_as_often_as_the_workflow_allows,
+);
+
+fn staff() -> duban_core::machine::Actor {
+    actor("xu_staff", Role::Staff, None)
+}
+
+async fn migrating_twice_changes_nothing<S: Store>(s: &S) {
+    assert_eq!(
+        s.migrate().await.expect("migrate"),
+        Vec::<i64>::new(),
+        "already migrated at open"
+    );
+}
+
+async fn organisations_and_people_are_kept_with_their_relations<S: Store>(s: &S) {
+    let jtj = Org {
+        code: "jtj".into(),
+        kind: OrgKind::Department,
+        name: "县交通运输局".into(),
+    };
+    s.add_org(&jtj).await.expect("add org");
+    assert_eq!(s.org("jtj").await.expect("org"), Some(jtj.clone()));
+    assert!(matches!(
+        s.add_org(&jtj).await,
+        Err(Error::Duplicate { .. })
+    ));
+    let clerk = User {
+        login: "zhang".into(),
+        role: Role::Department,
+        org: Some("jtj".into()),
+        name: "张科长".into(),
+    };
+    s.add_user(&clerk).await.expect("add user");
+    assert_eq!(s.user("zhang").await.expect("user"), Some(clerk.clone()));
+    assert!(matches!(
+        s.add_user(&clerk).await,
+        Err(Error::Duplicate { .. })
+    ));
+    let stray = User {
+        login: "li".into(),
+        role: Role::Department,
+        org: Some("nowhere".into()),
+        name: "李".into(),
+    };
+    assert!(matches!(
+        s.add_user(&stray).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(s.user("li").await.expect("user"), None);
+}
+
+async fn every_action_appends_an_event_and_the_projection_is_their_fold<S: Store>(s: &S) {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    let dept = actor("zhang", Role::Department, Some("jtj"));
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &deputy,
+            json!({"title": "关于农村公路的建议", "body": "……", "cosigners": ["wang"]}),
+            ts("2024-06-20T10:00:00"),
+        )
+        .await;
+    w.must(
+        s,
+        &id,
+        "register",
+        json!({}),
+        &staff(),
+        ts("2024-06-25T09:00:00"),
+    )
+    .await;
+    w.must(
+        s,
+        &id,
+        "assign",
+        json!({"lead_department": "jtj", "co_departments": ["zrzyj"]}),
+        &staff(),
+        ts("2024-07-01T09:00:00"),
+    )
+    .await;
+    w.must(
+        s,
+        &id,
+        "mark_key",
+        json!({"supervisor": "chen"}),
+        &staff(),
+        ts("2024-07-02T09:00:00"),
+    )
+    .await;
+    w.must(
+        s,
+        &id,
+        "reply",
+        json!({"classification": "A", "answer": "已纳入计划"}),
+        &dept,
+        ts("2024-09-01T09:00:00"),
+    )
+    .await;
+
+    let record = s.case(&id).await.expect("read").expect("exists");
+    assert_eq!(record.title, "关于农村公路的建议");
+    assert_eq!(record.case.state, "handled");
+    assert_eq!(record.case.version, 5);
+    let events = s.events(&id).await.expect("events");
+    let seqs: Vec<u64> = events.iter().map(|e| e.event.seq).collect();
+    assert_eq!(seqs, [1, 2, 3, 4, 5]);
+    assert_eq!(events[2].event.payload["lead_department"], "jtj");
+    let folded = Case::fold(
+        &record.case.kind,
+        record.case.workflow_version,
+        &record.case.workflow_digest,
+        events.iter().map(|e| &e.event),
+    );
+    assert_eq!(folded, Some(record.case.clone()));
+
+    // Time travel: as of a moment between events, the case is what it was then.
+    let then = s
+        .case_as_of(&id, ts("2024-07-01T12:00:00"))
+        .await
+        .expect("as of")
+        .expect("filed by then");
+    assert_eq!(then.state, "assigned");
+    assert_eq!(
+        then.deadline
+            .as_ref()
+            .map(|d| d.deadline.due_date.to_string()),
+        Some("2024-10-08".into())
+    );
+    assert!(!then.parties.contains_key("supervisor"));
+    assert_eq!(
+        s.case_as_of(&id, ts("2024-06-01T00:00:00"))
+            .await
+            .expect("as of"),
+        None
+    );
+    assert!(s.case("no-such-case").await.expect("read").is_none());
+}
+
+async fn a_stale_version_is_a_conflict_that_writes_nothing<S: Store>(s: &S) {
+    let w = World::new();
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &staff(),
+            json!({"title": "t", "body": "b"}),
+            ts("2024-03-01T09:00:00"),
+        )
+        .await;
+    let before = s.case(&id).await.expect("read").expect("exists");
+    let wf = w.workflows.get("suggestion").expect("wf");
+    let t = machine::act(
+        wf,
+        &w.calendar,
+        &before.case,
+        "register",
+        &json!({}),
+        &staff(),
+        ts("2024-03-02T09:00:00"),
+    )
+    .expect("allowed");
+    s.record_action(&id, before.case.version, &t, &Meta::default())
+        .await
+        .expect("first wins");
+    // The same transition again, computed from the same (now stale) version.
+    let again = s
+        .record_action(&id, before.case.version, &t, &Meta::default())
+        .await;
+    assert!(
+        matches!(
+            again,
+            Err(Error::Conflict {
+                expected: 1,
+                actual: 2,
+                ..
+            })
+        ),
+        "{again:?}"
+    );
+    assert_eq!(s.events(&id).await.expect("events").len(), 2);
+    let missing = s
+        .record_action("no-such-case", 1, &t, &Meta::default())
+        .await;
+    assert!(
+        matches!(missing, Err(Error::NotFound { .. })),
+        "{missing:?}"
+    );
+}
+
+async fn an_idempotency_key_files_once<S: Store>(s: &S) {
+    let w = World::new();
+    let wf = w.workflows.get("suggestion").expect("wf");
+    let deputy = actor("liu", Role::Deputy, None);
+    let t = machine::file(
+        wf,
+        &w.calendar,
+        &deputy,
+        &json!({"title": "t", "body": "b"}),
+        ts("2024-03-01T09:00:00"),
+    )
+    .expect("file");
+    let new = |id: &str, hash: &str| NewCase {
+        id: id.into(),
+        title: "t".into(),
+        transition: &t,
+        idempotency: Some(Idempotency {
+            key: "req-1".into(),
+            request_hash: hash.into(),
+        }),
+        meta: Meta::default(),
+    };
+    let first = s.file_case(new("case-a", "h1")).await.expect("first");
+    assert_eq!(
+        first,
+        Filed::Created {
+            id: "case-a".into()
+        }
+    );
+    let again = s.file_case(new("case-b", "h1")).await.expect("replay");
+    assert_eq!(
+        again,
+        Filed::Replayed {
+            id: "case-a".into()
+        }
+    );
+    let other = s.file_case(new("case-c", "h2")).await;
+    assert!(
+        matches!(other, Err(Error::IdempotencyMismatch { .. })),
+        "{other:?}"
+    );
+    assert!(s.case("case-b").await.expect("read").is_none());
+    assert!(s.case("case-c").await.expect("read").is_none());
+    assert_eq!(s.events("case-a").await.expect("events").len(), 1);
+}
+
+async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
+    let w = World::new();
+    let dept = actor("zhang", Role::Department, Some("jtj"));
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &staff(),
+            json!({"title": "t", "body": "b"}),
+            ts("2024-06-20T10:00:00"),
+        )
+        .await;
+    w.must(
+        s,
+        &id,
+        "register",
+        json!({}),
+        &staff(),
+        ts("2024-06-25T09:00:00"),
+    )
+    .await;
+    w.must(
+        s,
+        &id,
+        "assign",
+        json!({"lead_department": "jtj", "co_departments": ["zrzyj"]}),
+        &staff(),
+        ts("2024-07-01T09:00:00"),
+    )
+    .await;
+    let pending: Vec<_> = s
+        .reminders(&id)
+        .await
+        .expect("reminders")
+        .into_iter()
+        .filter(|r| r.status == "pending")
+        .collect();
+    assert_eq!(pending.len(), 5, "{pending:#?}");
+    let fires: BTreeSet<String> = pending.iter().map(|r| r.fire_at.to_string()).collect();
+    assert!(
+        fires.contains("2024-09-23T01:00:00Z") && fires.contains("2024-10-09T01:00:00Z"),
+        "{fires:?}"
+    );
+
+    // Due at a moment: only what has fallen due, oldest first.
+    let due = s
+        .due_reminders(ts("2024-09-24T00:00:00"), 10)
+        .await
+        .expect("due");
+    let keys: Vec<&str> = due.iter().map(|r| r.key.as_str()).collect();
+    assert_eq!(keys.len(), 3, "{keys:?}");
+    assert!(due.windows(2).all(|p| p[0].fire_at <= p[1].fire_at));
+    assert_eq!(due[0].duty.as_deref(), Some("co_opinion"));
+
+    // Asking for reassignment leaves `assigned` (its reminders are cancelled); keeping the
+    // assignment re-enters it with the same deadline, and the same reminders come back.
+    w.must(
+        s,
+        &id,
+        "request_reassignment",
+        json!({"reason": "r"}),
+        &dept,
+        ts("2024-07-05T09:00:00"),
+    )
+    .await;
+    let after_leave = s.reminders(&id).await.expect("reminders");
+    assert!(
+        after_leave
+            .iter()
+            .filter(|r| r.state == "assigned")
+            .all(|r| r.status == "cancelled")
+    );
+    w.must(
+        s,
+        &id,
+        "keep_assignment",
+        json!({"reason": "r"}),
+        &staff(),
+        ts("2024-07-06T09:00:00"),
+    )
+    .await;
+    let back: Vec<_> = s
+        .reminders(&id)
+        .await
+        .expect("reminders")
+        .into_iter()
+        .filter(|r| r.state == "assigned" && r.status == "pending")
+        .collect();
+    assert_eq!(back.len(), 5, "{back:#?}");
+
+    w.must(
+        s,
+        &id,
+        "reply",
+        json!({"classification": "A", "answer": "a"}),
+        &dept,
+        ts("2024-08-01T09:00:00"),
+    )
+    .await;
+    let after_reply = s.reminders(&id).await.expect("reminders");
+    assert!(
+        after_reply
+            .iter()
+            .filter(|r| r.state == "assigned")
+            .all(|r| r.status == "cancelled"),
+        "{after_reply:#?}"
+    );
+    assert!(
+        s.due_reminders(ts("2024-12-31T00:00:00"), 100)
+            .await
+            .expect("due")
+            .iter()
+            .all(|r| r.state != "assigned")
+    );
+}
+
+async fn the_history_refuses_updates_and_deletes<S: Store + AsPool>(s: &S) {
+    let w = World::new();
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &staff(),
+            json!({"title": "t", "body": "b"}),
+            ts("2024-03-01T09:00:00"),
+        )
+        .await;
+    let pool = s.as_pool();
+    let update = sqlx::query("UPDATE case_events SET action = 'forged' WHERE case_id = $1")
+        .bind(id.clone())
+        .execute(pool)
+        .await;
+    assert!(update.is_err(), "an event was updated");
+    assert!(
+        update
+            .expect_err("refused")
+            .to_string()
+            .contains("append-only")
+    );
+    let delete = sqlx::query("DELETE FROM case_events WHERE case_id = $1")
+        .bind(id.clone())
+        .execute(pool)
+        .await;
+    assert!(delete.is_err(), "an event was deleted");
+    assert_eq!(s.events(&id).await.expect("events")[0].event.action, "file");
+}
+
+/// Raw access for the few scenarios that must prove what the database itself refuses.
+trait AsPool {
+    fn as_pool(&self) -> &sqlx::AnyPool;
+}
+
+impl AsPool for duban_storage::SqlStore {
+    fn as_pool(&self) -> &sqlx::AnyPool {
+        self.pool()
+    }
+}
+
+async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
+    let w = World::new();
+    let court = actor("clerk", Role::Court, Some("court-1"));
+    let deputy = actor("liu", Role::Deputy, Some("station-1"));
+    let mut suggestions = Vec::new();
+    for i in 0..5 {
+        let id = w
+            .file(
+                s,
+                "suggestion",
+                &deputy,
+                json!({"title": format!("建议{i}"), "body": "b"}),
+                ts(&format!("2024-03-0{}T09:00:00", i + 1)),
+            )
+            .await;
+        w.must(
+            s,
+            &id,
+            "register",
+            json!({}),
+            &staff(),
+            ts("2024-03-10T09:00:00"),
+        )
+        .await;
+        // Assigned on different days: deadlines three months later, in that order.
+        let lead = if i % 2 == 0 { "jtj" } else { "jyj" };
+        w.must(
+            s,
+            &id,
+            "assign",
+            json!({"lead_department": lead, "co_departments": ["czj"]}),
+            &staff(),
+            ts(&format!("2024-03-1{}T09:00:00", 5 - i)),
+        )
+        .await;
+        suggestions.push(id);
+    }
+    w.must(
+        s,
+        &suggestions[1],
+        "mark_key",
+        json!({"supervisor": "chen"}),
+        &staff(),
+        ts("2024-03-20T09:00:00"),
+    )
+    .await;
+    let dept = actor("x", Role::Department, Some("jtj"));
+    w.must(
+        s,
+        &suggestions[4],
+        "reply",
+        json!({"classification": "B", "answer": "a"}),
+        &dept,
+        ts("2024-04-01T09:00:00"),
+    )
+    .await;
+    let petition = w
+        .file(s, "petition", &deputy, json!({"title": "拖欠工资", "body": "b", "station": "station-1", "constituent": {"name": "王小明"}}), ts("2024-04-02T09:00:00"))
+        .await;
+    let mediation = w
+        .file(s, "mediation", &court, json!({"title": "合同纠纷", "summary": "s", "court": "court-1", "dispute_type": "contract", "applicant": {"name": "甲"}, "respondent": {"name": "乙"}}), ts("2024-04-03T09:00:00"))
+        .await;
+    w.must(
+        s,
+        &mediation,
+        "assign_mediators",
+        json!({"mediators": ["med-1"]}),
+        &court,
+        ts("2024-04-04T09:00:00"),
+    )
+    .await;
+
+    let ids = |l: &duban_storage::Listing| l.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let all = |q: CaseQuery| async move {
+        // Walk the pages two at a time; the result must equal one big page.
+        let mut out = Vec::new();
+        let mut page = Page::first(2);
+        loop {
+            let l = s.list(&q, &page).await.expect("list");
+            assert!(l.items.len() <= 2);
+            out.extend(l.items.iter().map(|c| c.id.clone()));
+            match l.next {
+                Some(c) => {
+                    page = Page {
+                        after: Some(c),
+                        limit: 2,
+                    }
+                }
+                None => break,
+            }
+        }
+        let one = s.list(&q, &Page::first(100)).await.expect("list");
+        assert_eq!(
+            out,
+            one.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+        );
+        out
+    };
+
+    // jtj leads 0, 2 and 4, soonest deadline first: 4 (answered, now in its 1-month evaluation
+    // period), then 2 (due 06-13), then 0 (due 06-17). A case stays in the inbox while open.
+    let jtj = all(CaseQuery::DepartmentOpen {
+        department: "jtj".into(),
+    })
+    .await;
+    assert_eq!(
+        jtj,
+        [
+            suggestions[4].clone(),
+            suggestions[2].clone(),
+            suggestions[0].clone()
+        ]
+    );
+    // czj co-handles all five.
+    assert_eq!(
+        all(CaseQuery::DepartmentOpen {
+            department: "czj".into()
+        })
+        .await
+        .len(),
+        5
+    );
+    // Overdue at noon on 2024-06-14, most overdue first: the petition (received, 15 days to
+    // 04-17), suggestion 4 (answered 04-01, the deputy's month to evaluate ran out on 05-06),
+    // suggestions 3 and 2 (assigned 03-12 and 03-13: due 06-12 and 06-13). Suggestion 1 is due
+    // at the end of today and suggestion 0 on 06-17 (06-15 is a Saturday).
+    let overdue = all(CaseQuery::Overdue {
+        now: ts("2024-06-14T12:00:00"),
+    })
+    .await;
+    assert_eq!(
+        overdue,
+        [
+            petition.clone(),
+            suggestions[4].clone(),
+            suggestions[3].clone(),
+            suggestions[2].clone()
+        ]
+    );
+    let key = s
+        .list(&CaseQuery::KeySuggestions, &Page::first(10))
+        .await
+        .expect("key");
+    assert_eq!(ids(&key), [suggestions[1].clone()]);
+    assert_eq!(key.items[0].supervisor.as_deref(), Some("chen"));
+    assert!(key.items[0].is_key);
+    let mine = all(CaseQuery::Party(PartyList::Deputy("liu".into()))).await;
+    assert_eq!(mine.len(), 6, "five suggestions and a petition");
+    assert_eq!(
+        all(CaseQuery::Party(PartyList::Station("station-1".into()))).await,
+        vec![petition.clone()]
+    );
+    assert_eq!(
+        all(CaseQuery::Party(PartyList::Mediator("med-1".into()))).await,
+        vec![mediation.clone()]
+    );
+    assert_eq!(
+        all(CaseQuery::Party(PartyList::Court("court-1".into()))).await,
+        vec![mediation.clone()]
+    );
+    assert_eq!(
+        all(CaseQuery::ByKind {
+            kind: "suggestion".into(),
+            year: 2024,
+            state: None
+        })
+        .await,
+        suggestions
+    );
+    assert_eq!(
+        all(CaseQuery::ByKind {
+            kind: "suggestion".into(),
+            year: 2024,
+            state: Some("handled".into())
+        })
+        .await,
+        [suggestions[4].clone()]
+    );
+    assert!(
+        all(CaseQuery::ByKind {
+            kind: "suggestion".into(),
+            year: 2025,
+            state: None
+        })
+        .await
+        .is_empty()
+    );
+}
+
+async fn personal_data_is_stored_encrypted_and_found_by_blind_index<S: Store + AsPool>(s: &S) {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, Some("station-1"));
+    let person = json!({"name": "王小明", "id_number": "110101199003074477", "phone": "13812345678", "address": "城关镇解放路88号"});
+    let first = w
+        .file(s, "petition", &deputy, json!({"title": "拖欠工资", "body": "b", "station": "station-1", "constituent": person}), ts("2024-04-02T09:00:00"))
+        .await;
+    let repeat = w
+        .file(s, "petition", &deputy, json!({"title": "再次反映", "body": "b", "station": "station-1", "constituent": {"name": "王小明", "id_number": "110101199003074477"}}), ts("2024-05-02T09:00:00"))
+        .await;
+    let records = s.personal_data(&first).await.expect("decrypt");
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].person.phone.as_deref(), Some("13812345678"));
+    let mut found = s
+        .cases_by_id_number("110101199003074477")
+        .await
+        .expect("lookup");
+    found.sort();
+    let mut want = vec![first.clone(), repeat.clone()];
+    want.sort();
+    assert_eq!(found, want);
+    assert!(
+        s.cases_by_id_number("11010519491231002X")
+            .await
+            .expect("lookup")
+            .is_empty()
+    );
+
+    // Dump every row of every table as text: no plaintext ID number, phone, name or address.
+    let pool = s.as_pool();
+    let mut dump = String::new();
+    for table in [
+        "cases",
+        "case_events",
+        "case_parties",
+        "reminders",
+        "personal_data",
+    ] {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!("SELECT * FROM {table}")))
+            .fetch_all(pool)
+            .await
+            .expect("dump");
+        for r in rows {
+            for i in 0..r.len() {
+                if let Ok(Some(t)) = r.try_get::<Option<String>, _>(i) {
+                    dump.push_str(&t);
+                } else if let Ok(Some(b)) = r.try_get::<Option<Vec<u8>>, _>(i) {
+                    dump.push_str(&String::from_utf8_lossy(&b));
+                }
+                dump.push('\t');
+            }
+        }
+    }
+    assert!(
+        dump.contains("110***********4477"),
+        "the masked form is what the history keeps"
+    );
+    for secret in [
+        "110101199003074477",
+        "199003074477",
+        "13812345678",
+        "12345678",
+        "王小明",
+        "小明",
+        "解放路88号",
+    ] {
+        assert!(
+            !dump.contains(secret),
+            "plaintext `{secret}` found in the database dump"
+        );
+    }
+}
+
+async fn racing_writers_on_one_case_win_exactly_as_often_as_the_workflow_allows<S>(s: &S)
+where
+    S: Store + Clone + 'static,
+{
+    let w = Arc::new(World::new());
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &staff(),
+            json!({"title": "t", "body": "b"}),
+            ts("2024-03-01T09:00:00"),
+        )
+        .await;
+    let dept = actor("x", Role::Department, Some("jtj"));
+    let deputy = actor("xu_staff", Role::Deputy, None);
+    let leader = actor("chen", Role::Leader, None);
+    // The path through the workflow: seven actions, each possible only after the one before.
+    let path = Arc::new(vec![
+        ("register", json!({}), staff()),
+        ("assign", json!({"lead_department": "jtj"}), staff()),
+        (
+            "reply",
+            json!({"classification": "C", "answer": "a"}),
+            dept.clone(),
+        ),
+        (
+            "evaluate",
+            json!({"rating": "dissatisfied"}),
+            deputy.clone(),
+        ),
+        (
+            "reply",
+            json!({"classification": "B", "answer": "b"}),
+            dept.clone(),
+        ),
+        (
+            "evaluate",
+            json!({"rating": "dissatisfied"}),
+            deputy.clone(),
+        ),
+        ("conclude", json!({"conclusion": "c"}), leader.clone()),
+    ]);
+    let attempts = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut tasks = Vec::new();
+    for _ in 0..16 {
+        let (s, w, path, attempts, id) = (
+            s.clone(),
+            w.clone(),
+            path.clone(),
+            attempts.clone(),
+            id.clone(),
+        );
+        tasks.push(tokio::spawn(async move {
+            let (mut won, mut conflicts, mut refused) = (0, 0, 0);
+            while attempts.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < 100 {
+                // Each attempt takes the next step the case it reads is at.
+                let Some(record) = s.case(&id).await.expect("read") else {
+                    panic!("case vanished")
+                };
+                let step = (record.case.version as usize)
+                    .saturating_sub(1)
+                    .min(path.len() - 1);
+                let (action, payload, who) = &path[step];
+                let at = ts("2024-04-01T09:00:00");
+                let wf = w.workflows.get("suggestion").expect("wf");
+                match machine::act(wf, &w.calendar, &record.case, action, payload, who, at) {
+                    Ok(t) => match s
+                        .record_action(&id, record.case.version, &t, &Meta::default())
+                        .await
+                    {
+                        Ok(()) => won += 1,
+                        Err(Error::Conflict { .. }) => conflicts += 1,
+                        Err(e) => panic!("unexpected store error: {e}"),
+                    },
+                    Err(_) => refused += 1,
+                }
+            }
+            (won, conflicts, refused)
+        }));
+    }
+    let mut totals = (0, 0, 0);
+    for t in tasks {
+        let (a, b, c) = t.await.expect("task");
+        totals = (totals.0 + a, totals.1 + b, totals.2 + c);
+    }
+    assert_eq!(
+        totals.0, 7,
+        "exactly the seven steps of the path succeed: {totals:?}"
+    );
+    assert_eq!(totals.0 + totals.1 + totals.2, 100, "{totals:?}");
+    let events = s.events(&id).await.expect("events");
+    let seqs: Vec<u64> = events.iter().map(|e| e.event.seq).collect();
+    assert_eq!(seqs, (1..=8).collect::<Vec<_>>(), "no gaps, no duplicates");
+    let record = s.case(&id).await.expect("read").expect("exists");
+    assert_eq!(record.case.state, "evaluated");
+    let folded = Case::fold(
+        &record.case.kind,
+        record.case.workflow_version,
+        &record.case.workflow_digest,
+        events.iter().map(|e| &e.event),
+    );
+    assert_eq!(folded, Some(record.case));
+}
