@@ -209,6 +209,14 @@ pub enum CaseQuery {
     },
 }
 
+/// The hot queries whose plans must stay on an index as the tables grow.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Plan {
+    List(CaseQuery),
+    DueReminders { now: Timestamp },
+    History { case_id: String },
+}
+
 /// Where a page starts: after the row with this sort key and id.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor {
@@ -310,8 +318,8 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Option<Case>>> + Send;
 
     fn list(&self, query: &CaseQuery, page: &Page) -> impl Future<Output = Result<Listing>> + Send;
-    /// The database's plan for a list query, for checking that it stays on an index.
-    fn explain(&self, query: &CaseQuery) -> impl Future<Output = Result<String>> + Send;
+    /// The database's plan for one of the hot queries, for checking that it stays on an index.
+    fn explain(&self, query: &Plan) -> impl Future<Output = Result<String>> + Send;
 
     /// Pending reminders due at `now`, oldest first.
     fn due_reminders(

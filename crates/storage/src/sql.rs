@@ -21,7 +21,7 @@ use crate::crypto::Keyring;
 use crate::migrate::MIGRATIONS;
 use crate::{
     CaseQuery, CaseRecord, CaseSummary, Cursor, Error, Filed, Listing, Meta, NewCase, Org, OrgKind,
-    Page, PartyList, PersonalRecord, Result, Store, StoredEvent, StoredReminder, User,
+    Page, PartyList, PersonalRecord, Plan, Result, Store, StoredEvent, StoredReminder, User,
 };
 
 /// Which database a store talks to, from its URL's scheme.
@@ -540,7 +540,11 @@ fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
     })
 }
 
-const EVENT_COLUMNS: &str = "case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, to_state, payload, detail, request_id";
+const HISTORY_SQL: &str = "SELECT case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, \
+    to_state, payload, detail, request_id FROM case_events WHERE case_id = $1 ORDER BY seq";
+
+const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
+    repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
 impl Store for SqlStore {
     async fn migrate(&self) -> Result<Vec<i64>> {
@@ -823,12 +827,10 @@ impl Store for SqlStore {
     }
 
     async fn events(&self, id: &str) -> Result<Vec<StoredEvent>> {
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {EVENT_COLUMNS} FROM case_events WHERE case_id = $1 ORDER BY seq"
-        )))
-        .bind(id.to_string())
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(HISTORY_SQL)
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(event_from_row).collect()
     }
 
@@ -877,8 +879,15 @@ impl Store for SqlStore {
         Ok(Listing { items, next })
     }
 
-    async fn explain(&self, query: &CaseQuery) -> Result<String> {
-        let (sql, binds) = list_sql(query, &Page::first(50));
+    async fn explain(&self, plan: &Plan) -> Result<String> {
+        let (sql, binds) = match plan {
+            Plan::List(query) => list_sql(query, &Page::first(50)),
+            Plan::DueReminders { now } => (
+                DUE_REMINDERS_SQL,
+                vec![Bind::Int(ms(*now)), Bind::Int(1000)],
+            ),
+            Plan::History { case_id } => (HISTORY_SQL, vec![Bind::Text(case_id.clone())]),
+        };
         let (prefix, column) = match self.backend {
             Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
             Backend::Postgres => ("EXPLAIN ", 0),
@@ -894,14 +903,11 @@ impl Store for SqlStore {
     }
 
     async fn due_reminders(&self, now: Timestamp, limit: u32) -> Result<Vec<StoredReminder>> {
-        let rows = sqlx::query(
-            "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status \
-             FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2",
-        )
-        .bind(ms(now))
-        .bind(i64::from(limit))
-        .fetch_all(&self.pool)
-        .await?;
+        let rows = sqlx::query(DUE_REMINDERS_SQL)
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter().map(reminder).collect()
     }
 
