@@ -214,3 +214,49 @@ fn graph_prints_a_mermaid_state_diagram() {
     let out = duban(&["workflows", "graph", "motion"]);
     assert!(!out.status.success());
 }
+
+#[test]
+fn migrate_creates_the_schema_once_and_then_reports_it_up_to_date() {
+    let tmp = TempDir::new("migrate");
+    let url = format!("sqlite://{}?mode=rwc", tmp.0.join("other.db").display());
+    let first = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(["migrate", "--database-url", &url])
+        .output()
+        .expect("run");
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(
+        stdout(&first).contains("applied migration(s) 1"),
+        "{}",
+        stdout(&first)
+    );
+    let second = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(["migrate"])
+        .env("DATABASE_URL", &url)
+        .output()
+        .expect("run");
+    assert!(second.status.success(), "{}", stderr(&second));
+    assert!(
+        stdout(&second).contains("schema is up to date (version 1)"),
+        "{}",
+        stdout(&second)
+    );
+    // The default database is a file in the working directory.
+    let here = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .arg("migrate")
+        .env_remove("DATABASE_URL")
+        .current_dir(&tmp.0)
+        .output()
+        .expect("run");
+    assert!(here.status.success(), "{}", stderr(&here));
+    assert!(tmp.0.join("duban.db").exists());
+    let bad = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(["migrate", "--database-url", "mysql://x"])
+        .output()
+        .expect("run");
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("expected sqlite:… or postgres://…"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -2,6 +2,7 @@
 
 mod deadline;
 mod definitions;
+mod migrate;
 mod workflows;
 
 use std::path::PathBuf;
@@ -19,6 +20,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "DUBAN_WORKFLOWS", value_name = "DIR")]
     workflows: Option<PathBuf>,
 
+    /// The database: `sqlite://PATH?mode=rwc` (the default is `duban.db` in the working
+    /// directory) or `postgres://USER@HOST/DB`.
+    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", default_value = migrate::DEFAULT_DATABASE_URL)]
+    database_url: String,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -30,6 +36,8 @@ enum Command {
     Workflows(workflows::WorkflowsCommand),
     /// Compute the deadline a state carries, with the rule and the holidays that moved it.
     Deadline(deadline::DeadlineArgs),
+    /// Create or upgrade the database schema (also done on first start).
+    Migrate,
 }
 
 pub fn run() -> ExitCode {
@@ -37,6 +45,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
+        Command::Migrate => migrate::run(&cli.database_url),
     };
     match result {
         Ok(code) => code,
