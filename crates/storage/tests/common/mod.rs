@@ -90,7 +90,13 @@ pub fn postgres_admin_url() -> String {
 /// missing server fails the test: CI must never pass by skipping.
 pub async fn postgres() -> Option<TestDb> {
     let admin_url = postgres_admin_url();
-    let admin = match sqlx::PgPool::connect(&admin_url).await {
+    // A short timeout: a developer without a server should not wait for every test.
+    let admin = sqlx::postgres::PgPoolOptions::new()
+        .max_connections(1)
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .connect(&admin_url)
+        .await;
+    let admin = match admin {
         Ok(p) => p,
         Err(e) => {
             if std::env::var("CI").is_ok_and(|v| v == "true") {
