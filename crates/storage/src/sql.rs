@@ -134,37 +134,27 @@ fn list_sql(q: &CaseQuery, page: &Page) -> (&'static str, Vec<Bind>) {
             vec![key, id, limit],
         ),
         CaseQuery::Party(list) => {
-            let (sql, member) = match list {
-                PartyList::Deputy(m) => (
-                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
-                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
-                     WHERE p.member = $1 AND p.party IN ('filer', 'cosigners') \
-                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
-                    m,
-                ),
-                PartyList::Station(m) => (
-                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
-                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
-                     WHERE p.member = $1 AND p.party = 'station' \
-                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
-                    m,
-                ),
-                PartyList::Mediator(m) => (
-                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
-                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
-                     WHERE p.member = $1 AND p.party = 'mediators' \
-                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
-                    m,
-                ),
-                PartyList::Court(m) => (
-                    "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
-                     FROM case_parties p JOIN cases c ON c.id = p.case_id \
-                     WHERE p.member = $1 AND p.party = 'court' \
-                     AND (p.filed_at, p.case_id) > ($2, $3) ORDER BY p.filed_at, p.case_id LIMIT $4",
-                    m,
-                ),
+            // A deputy's list covers two parties; the others one, given twice.
+            let (member, parties) = match list {
+                PartyList::Deputy(m) => (m, ["filer", "cosigners"]),
+                PartyList::Station(m) => (m, ["station", "station"]),
+                PartyList::Mediator(m) => (m, ["mediators", "mediators"]),
+                PartyList::Court(m) => (m, ["court", "court"]),
             };
-            (sql, vec![Bind::Text(member.clone()), key, id, limit])
+            (
+                "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
+                 FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                 WHERE p.member = $1 AND p.party IN ($2, $3) \
+                 AND (p.filed_at, p.case_id) > ($4, $5) ORDER BY p.filed_at, p.case_id LIMIT $6",
+                vec![
+                    Bind::Text(member.clone()),
+                    Bind::Text(parties[0].into()),
+                    Bind::Text(parties[1].into()),
+                    key,
+                    id,
+                    limit,
+                ],
+            )
         }
         CaseQuery::ByKind {
             kind,

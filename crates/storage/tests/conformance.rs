@@ -291,32 +291,15 @@ async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
     let w = World::new();
     let dept = actor("zhang", Role::Department, Some("jtj"));
     let id = w
-        .file(
+        .assigned_suggestion(
             s,
-            "suggestion",
             &staff(),
-            json!({"title": "t", "body": "b"}),
-            ts("2024-06-20T10:00:00"),
+            "jtj",
+            &["zrzyj"],
+            "2024-06-20T10:00:00",
+            "2024-07-01T09:00:00",
         )
         .await;
-    w.must(
-        s,
-        &id,
-        "register",
-        json!({}),
-        &staff(),
-        ts("2024-06-25T09:00:00"),
-    )
-    .await;
-    w.must(
-        s,
-        &id,
-        "assign",
-        json!({"lead_department": "jtj", "co_departments": ["zrzyj"]}),
-        &staff(),
-        ts("2024-07-01T09:00:00"),
-    )
-    .await;
     let pending: Vec<_> = s
         .reminders(&id)
         .await
@@ -451,35 +434,13 @@ async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
     let deputy = actor("liu", Role::Deputy, Some("station-1"));
     let mut suggestions = Vec::new();
     for i in 0..5 {
-        let id = w
-            .file(
-                s,
-                "suggestion",
-                &deputy,
-                json!({"title": format!("建议{i}"), "body": "b"}),
-                ts(&format!("2024-03-0{}T09:00:00", i + 1)),
-            )
-            .await;
-        w.must(
-            s,
-            &id,
-            "register",
-            json!({}),
-            &staff(),
-            ts("2024-03-10T09:00:00"),
-        )
-        .await;
-        // Assigned on different days: deadlines three months later, in that order.
+        // Filed in order, assigned in reverse order: deadlines three months after assignment.
         let lead = if i % 2 == 0 { "jtj" } else { "jyj" };
-        w.must(
-            s,
-            &id,
-            "assign",
-            json!({"lead_department": lead, "co_departments": ["czj"]}),
-            &staff(),
-            ts(&format!("2024-03-1{}T09:00:00", 5 - i)),
-        )
-        .await;
+        let filed = format!("2024-03-0{}T09:00:00", i + 1);
+        let assigned = format!("2024-03-1{}T09:00:00", 5 - i);
+        let id = w
+            .assigned_suggestion(s, &deputy, lead, &["czj"], &filed, &assigned)
+            .await;
         suggestions.push(id);
     }
     w.must(

@@ -217,6 +217,41 @@ impl World {
         Ok(t)
     }
 
+    /// Files a suggestion, registers it and assigns it to `lead` (and `co`): the usual start.
+    pub async fn assigned_suggestion<S: Store>(
+        &self,
+        store: &S,
+        filer: &Actor,
+        lead: &str,
+        co: &[&str],
+        filed: &str,
+        assigned: &str,
+    ) -> String {
+        let staff = actor("xu_staff", Role::Staff, None);
+        let id = self
+            .file(
+                store,
+                "suggestion",
+                filer,
+                serde_json::json!({"title": format!("建议 {filed}"), "body": "……"}),
+                ts(filed),
+            )
+            .await;
+        self.must(
+            store,
+            &id,
+            "register",
+            serde_json::json!({}),
+            &staff,
+            ts(filed),
+        )
+        .await;
+        let payload = serde_json::json!({"lead_department": lead, "co_departments": co});
+        self.must(store, &id, "assign", payload, &staff, ts(assigned))
+            .await;
+        id
+    }
+
     pub async fn must<S: Store>(
         &self,
         store: &S,
