@@ -154,6 +154,11 @@ pub enum Refusal {
         role: Role,
         roles: Vec<Role>,
     },
+    #[error("`{action}` is for the case's {}, which you are not", join(parties))]
+    NotAParty {
+        action: String,
+        parties: Vec<String>,
+    },
     #[error("`{action}` was open until {until} and that time has passed")]
     WindowClosed { action: String, until: Date },
     #[error("field `{field}`: {problem}")]
@@ -189,19 +194,42 @@ impl TransitionError {
     }
 }
 
-/// The actions `role` may take on `case` at `now`, in the workflow's order.
+/// Whether `actor` fills one of `parties` on the case: as the user named, or for the
+/// organisation named.
+pub fn fills(case: &Case, actor: &Actor, parties: &[String]) -> bool {
+    parties.iter().any(|p| {
+        case.parties.get(p).is_some_and(|members| {
+            members
+                .iter()
+                .any(|m| *m == actor.user || actor.org.as_deref() == Some(m.as_str()))
+        })
+    })
+}
+
+/// Committee roles act for the committee and are not bound to a case's parties.
+fn party_bound(role: Role) -> bool {
+    !matches!(role, Role::Leader | Role::Staff | Role::Admin)
+}
+
+fn party_ok(a: &crate::workflow::Action, case: &Case, actor: &Actor) -> bool {
+    a.by.is_empty() || !party_bound(actor.role) || fills(case, actor, &a.by)
+}
+
+/// The actions `actor` may take on `case` at `now`, in the workflow's order.
 pub fn allowed_actions(
     wf: &Workflow,
     case: &Case,
-    role: Role,
+    actor: &Actor,
     now: Timestamp,
     cal: &Calendar,
 ) -> Vec<String> {
+    let role = actor.role;
     if wf.state(&case.state).is_none_or(|s| s.terminal) {
         return Vec::new();
     }
     wf.actions_from(&case.state)
         .filter(|a| a.roles.contains(&role) && role.may_act())
+        .filter(|a| party_ok(a, case, actor))
         .filter(|a| window_end(a.within.as_ref(), case, cal).is_none_or(|end| now < end.due_at))
         .map(|a| a.name.clone())
         .collect()
@@ -259,7 +287,27 @@ pub fn file(
     let Checked { payload, personal } =
         check_payload(&wf.filing.payload, payload).map_err(refuse)?;
     let mut sets = sets_from(&wf.filing.payload, &payload);
-    sets.insert("filer".into(), vec![actor.user.clone()]);
+    // Committee staff may register a case for the deputy (or court) who brought it, naming
+    // them in a field that sets `filer`; anyone else files in their own name.
+    match sets.get("filer") {
+        Some(named) if party_bound(actor.role) && named.as_slice() != [actor.user.clone()] => {
+            let field = wf
+                .filing
+                .payload
+                .iter()
+                .find(|f| f.sets.as_deref() == Some("filer"))
+                .map(|f| f.name.clone())
+                .unwrap_or_else(|| "filer".into());
+            return Err(refuse(Refusal::InvalidPayload {
+                field,
+                problem: "only committee staff may file in someone else's name".into(),
+            }));
+        }
+        Some(_) => {}
+        None => {
+            sets.insert("filer".into(), vec![actor.user.clone()]);
+        }
+    }
     let blank = Case {
         kind: wf.kind.clone(),
         workflow_version: wf.version,
@@ -311,7 +359,7 @@ pub fn act(
 ) -> Result<Transition, TransitionError> {
     let refuse = |reason| TransitionError {
         reason,
-        allowed: allowed_actions(wf, case, actor.role, now, cal),
+        allowed: allowed_actions(wf, case, actor, now, cal),
     };
     let state = wf.state(&case.state).ok_or_else(|| {
         refuse(Refusal::WrongState {
@@ -340,6 +388,12 @@ pub fn act(
             action: action.into(),
             role: actor.role,
             roles: a.roles.clone(),
+        }));
+    }
+    if !party_ok(a, case, actor) {
+        return Err(refuse(Refusal::NotAParty {
+            action: action.into(),
+            parties: a.by.clone(),
         }));
     }
     if let Some(end) = window_end(a.within.as_ref(), case, cal)

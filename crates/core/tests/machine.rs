@@ -272,14 +272,16 @@ fn a_satisfied_deputy_closes_the_suggestion() {
     let deputy = actor("d", Role::Deputy, None);
     let staff = actor("s", Role::Staff, None);
     let dept = actor("x", Role::Department, Some("jyj"));
+    // Staff register the deputy's paper suggestion in the deputy's name.
     let c = w
         .file(
             "suggestion",
             &staff,
-            json!({"title": "t", "body": "b"}),
+            json!({"title": "t", "body": "b", "deputy": "d"}),
             "2024-03-01T09:00:00",
         )
         .case;
+    assert_eq!(c.parties["filer"], ["d"]);
     let c = w
         .act(&c, "register", json!({}), &staff, "2024-03-02T09:00:00")
         .case;
@@ -313,6 +315,97 @@ fn a_satisfied_deputy_closes_the_suggestion() {
             json!({"rating": "basically_satisfied"}),
             &deputy,
             "2024-04-10T09:00:00",
+        )
+        .case;
+    assert_eq!(c.state, "evaluated");
+}
+
+#[test]
+fn only_the_parties_named_by_an_action_may_take_it() {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    let other_deputy = actor("wang", Role::Deputy, None);
+    let staff = actor("s", Role::Staff, None);
+    let lead = actor("x", Role::Department, Some("jtj"));
+    let co = actor("y", Role::Department, Some("czj"));
+    let c = w
+        .file(
+            "suggestion",
+            &deputy,
+            json!({"title": "t", "body": "b"}),
+            "2024-03-01T09:00:00",
+        )
+        .case;
+    // A deputy cannot file in another's name.
+    let wf = w.wfs.get("suggestion").expect("wf");
+    let e = file(
+        wf,
+        &w.cal,
+        &deputy,
+        &json!({"title": "t", "body": "b", "deputy": "wang"}),
+        ts("2024-03-01T09:00:00"),
+    )
+    .expect_err("not in another's name");
+    assert_eq!(e.field(), Some("deputy"));
+    let c = w
+        .act(&c, "register", json!({}), &staff, "2024-03-02T09:00:00")
+        .case;
+    let c = w
+        .act(
+            &c,
+            "assign",
+            json!({"lead_department": "jtj", "co_departments": ["czj"]}),
+            &staff,
+            "2024-03-05T09:00:00",
+        )
+        .case;
+    let e = w
+        .try_act(
+            &c,
+            "reply",
+            json!({"classification": "A", "answer": "a"}),
+            &co,
+            "2024-03-06T09:00:00",
+        )
+        .expect_err("co-handler");
+    assert!(matches!(e.reason, Refusal::NotAParty { .. }), "{e}");
+    assert_eq!(e.allowed, ["send_co_opinion"]);
+    let e = w
+        .try_act(
+            &c,
+            "send_co_opinion",
+            json!({"opinion": "o"}),
+            &lead,
+            "2024-03-06T09:00:00",
+        )
+        .expect_err("lead");
+    assert!(matches!(e.reason, Refusal::NotAParty { .. }), "{e}");
+    let c = w
+        .act(
+            &c,
+            "reply",
+            json!({"classification": "A", "answer": "a"}),
+            &lead,
+            "2024-03-06T09:00:00",
+        )
+        .case;
+    let e = w
+        .try_act(
+            &c,
+            "evaluate",
+            json!({"rating": "satisfied"}),
+            &other_deputy,
+            "2024-03-07T09:00:00",
+        )
+        .expect_err("not the filer");
+    assert!(matches!(e.reason, Refusal::NotAParty { .. }), "{e}");
+    let c = w
+        .act(
+            &c,
+            "evaluate",
+            json!({"rating": "satisfied"}),
+            &deputy,
+            "2024-03-07T09:00:00",
         )
         .case;
     assert_eq!(c.state, "evaluated");
@@ -699,7 +792,7 @@ fn the_history_folds_back_into_the_projection_at_every_step() {
     assert_eq!(then.state, "assigned");
     assert!(!then.parties.contains_key("supervisor"));
     assert_eq!(
-        allowed_actions(wf, &c, Role::Department, ts("2024-03-09T09:00:00"), &w.cal),
-        ["send_co_opinion", "request_reassignment", "reply"]
+        allowed_actions(wf, &c, &dept, ts("2024-03-09T09:00:00"), &w.cal),
+        ["request_reassignment", "reply"]
     );
 }

@@ -18,6 +18,10 @@ use serde_json::{Map, Value, json};
 fn payload(fields: &[Field], seed: u64, case: Option<&Case>) -> Value {
     let mut m = Map::new();
     for (i, f) in fields.iter().enumerate() {
+        // Filing in someone else's name is for staff only; the tests file in their own.
+        if f.sets.as_deref() == Some("filer") {
+            continue;
+        }
         let pick = seed.rotate_left(i as u32 * 11);
         let v = match &f.ty {
             FieldType::Text => json!(format!("内容{}", pick % 97)),
@@ -75,25 +79,30 @@ async fn one_history(
             .checked_add((i64::from(hours) + 1).hours())
             .expect("in range");
         let current = snapshots.last().map(|s| s.1.clone()).expect("filed");
-        // Any action open to anyone now, so that walks go deep into the workflow.
-        let open: Vec<(Role, String)> = Role::ALL
+        // Any action open to anyone now, as a committee member or as someone who fills a party
+        // of the case, so that walks go deep into the workflow.
+        let mut people: Vec<String> = current.parties.values().flatten().cloned().collect();
+        people.push("someone".into());
+        let open: Vec<(Actor, String)> = Role::ALL
             .into_iter()
-            .flat_map(|r| {
-                allowed_actions(wf, &current, r, now, &w.calendar)
+            .flat_map(|role| {
+                people.iter().map(move |p| Actor {
+                    user: p.clone(),
+                    role,
+                    org: Some(p.clone()),
+                })
+            })
+            .flat_map(|who| {
+                allowed_actions(wf, &current, &who, now, &w.calendar)
                     .into_iter()
-                    .map(move |a| (r, a))
+                    .map(move |a| (who.clone(), a))
             })
             .collect();
-        let Some((role, name)) = open.get(seed as usize % open.len().max(1)).cloned() else {
+        let Some((who, name)) = open.get(seed as usize % open.len().max(1)).cloned() else {
             continue;
         };
         let name = name.as_str();
         let fields = &wf.action(name).expect("action").payload;
-        let who = Actor {
-            user: format!("user-{}", role.as_str()),
-            role,
-            org: Some("code-1".into()),
-        };
         match w
             .act(
                 &db.store,

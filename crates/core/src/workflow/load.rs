@@ -30,7 +30,7 @@ const DUTY_KEYS: &[&str] = &[
     "name", "title", "owed_by", "amount", "unit", "from", "done_by",
 ];
 const ACTION_KEYS: &[&str] = &[
-    "title", "from", "to", "routes", "roles", "payload", "within",
+    "title", "from", "to", "routes", "roles", "by", "payload", "within",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 const FIELD_KEYS: &[&str] = &["type", "required", "values", "max_length", "sets"];
@@ -89,6 +89,7 @@ struct RawAction {
     routes: Vec<RawRoute>,
     roles: Vec<Role>,
     roles_line: usize,
+    by: Vec<Located<String>>,
     payload: Vec<RawField>,
     within: Option<RawPeriod>,
 }
@@ -559,6 +560,7 @@ fn read_action(
         })
         .collect();
     let payload = read_payload(t, &path, d);
+    let by = tomlread::strings(t, "by", &path, d).unwrap_or_default();
     let within = tomlread::table(t, "within", &path, d).and_then(|(wt, wspan)| {
         let wpath = format!("{path}.within");
         tomlread::check_keys(wt, &wpath, PERIOD_KEYS, d);
@@ -572,6 +574,7 @@ fn read_action(
         routes,
         roles,
         roles_line,
+        by,
         payload,
         within,
     })
@@ -798,6 +801,14 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
             );
         }
         check_fields(d, &a.payload, &party_names, &path);
+        for b in &a.by {
+            if !party_names.contains(b.value.as_str()) {
+                d.at_line(
+                    b.line,
+                    format!("`{path}.by` names unknown party `{}`", b.value),
+                );
+            }
+        }
         if let Some(w) = &a.within {
             check_anchor(d, &w.from, &action_names, &path, false);
         }
@@ -1083,6 +1094,7 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
                     })
                     .collect(),
                 roles: a.roles,
+                by: a.by.into_iter().map(|b| b.value).collect(),
                 payload: a.payload.into_iter().map(|f| f.field).collect(),
                 within: a.within.map(|w| (w.period, anchor(&w.from.value))),
             })

@@ -98,6 +98,10 @@ pub struct Action {
     /// Targets that depend on the state acted from or on payload values; the first match wins.
     pub routes: Vec<Route>,
     pub roles: Vec<Role>,
+    /// When not empty, an organisation-bound actor (department, deputy, mediator, court) must
+    /// fill one of these parties of the case: only the lead department replies, only the filing
+    /// deputy rates. Committee roles (leader, staff, admin) act for the committee and are exempt.
+    pub by: Vec<String>,
     pub payload: Vec<Field>,
     /// The action is only open within this period (a department may ask for reassignment
     /// within 15 days of assignment).
