@@ -182,6 +182,8 @@ pub struct CaseSummary {
 pub enum PartyList {
     /// Cases a deputy filed or co-signed.
     Deputy(String),
+    /// Cases a department leads or co-handles, open or closed.
+    Department(String),
     /// Cases taken on at a station.
     Station(String),
     /// Mediation cases of a mediator.
@@ -207,6 +209,16 @@ pub enum CaseQuery {
         year: i16,
         state: Option<String>,
     },
+    /// Every case, in filing order (for committee staff).
+    All,
+}
+
+/// Conditions added to a list query (kind, state, filing year).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListFilter {
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub year: Option<i16>,
 }
 
 /// The hot queries whose plans must stay on an index as the tables grow.
@@ -283,6 +295,42 @@ pub struct PersonalRecord {
     pub person: Person,
 }
 
+/// A bearer token's public description (never the token itself).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenInfo {
+    pub id: String,
+    pub login: String,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
+}
+
+/// A message in someone's reminder inbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    /// A user login.
+    pub recipient: String,
+    pub case_id: String,
+    pub reminder_key: Option<String>,
+    pub title: String,
+    pub body: String,
+    pub escalate: bool,
+    pub created_at: Timestamp,
+    pub read_at: Option<Timestamp>,
+}
+
+/// One full view of a case's personal data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Access {
+    pub case_id: String,
+    pub at: Timestamp,
+    pub actor: String,
+    pub role: Role,
+    pub fields: Vec<String>,
+    pub reason: String,
+    pub request_id: Option<String>,
+}
+
 /// Everything Duban keeps, behind one interface with an implementation per database.
 pub trait Store: Send + Sync {
     /// Creates or upgrades the schema; safe to run concurrently and repeatedly.
@@ -317,7 +365,19 @@ pub trait Store: Send + Sync {
         at: Timestamp,
     ) -> impl Future<Output = Result<Option<Case>>> + Send;
 
-    fn list(&self, query: &CaseQuery, page: &Page) -> impl Future<Output = Result<Listing>> + Send;
+    fn list(&self, query: &CaseQuery, page: &Page) -> impl Future<Output = Result<Listing>> + Send {
+        async move {
+            self.list_filtered(query, &ListFilter::default(), page)
+                .await
+        }
+    }
+    /// A list with further conditions on kind, state or filing year.
+    fn list_filtered(
+        &self,
+        query: &CaseQuery,
+        filter: &ListFilter,
+        page: &Page,
+    ) -> impl Future<Output = Result<Listing>> + Send;
     /// The database's plan for one of the hot queries, for checking that it stays on an index.
     fn explain(&self, query: &Plan) -> impl Future<Output = Result<String>> + Send;
 
@@ -340,4 +400,35 @@ pub trait Store: Send + Sync {
         &self,
         id_number: &str,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Records a full view of personal data.
+    fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
+    /// Who saw a case's personal data, oldest first.
+    fn accesses(&self, case_id: &str) -> impl Future<Output = Result<Vec<Access>>> + Send;
+
+    /// Stores a token's hash for `login` under a public id.
+    fn add_token(
+        &self,
+        id: &str,
+        login: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// The user a live (not revoked) token belongs to, with the token's id.
+    fn user_for_token(
+        &self,
+        token_hash: &str,
+    ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+    fn tokens(&self, login: &str) -> impl Future<Output = Result<Vec<TokenInfo>>> + Send;
+    /// Revokes a token; `false` if there is no live token with that id.
+    fn revoke_token(&self, id: &str, at: Timestamp) -> impl Future<Output = Result<bool>> + Send;
+
+    /// Puts a message in a person's inbox (the scheduler delivers reminders this way).
+    fn add_notification(&self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
+    /// A person's inbox, newest first.
+    #[allow(clippy::type_complexity)]
+    fn notifications(
+        &self,
+        recipient: &str,
+        page: &Page,
+    ) -> impl Future<Output = Result<(Vec<Notification>, Option<Cursor>)>> + Send;
 }

@@ -20,8 +20,9 @@ use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 use crate::crypto::Keyring;
 use crate::migrate::MIGRATIONS;
 use crate::{
-    CaseQuery, CaseRecord, CaseSummary, Cursor, Error, Filed, Listing, Meta, NewCase, Org, OrgKind,
-    Page, PartyList, PersonalRecord, Plan, Result, Store, StoredEvent, StoredReminder, User,
+    Access, CaseQuery, CaseRecord, CaseSummary, Cursor, Error, Filed, ListFilter, Listing, Meta,
+    NewCase, Notification, Org, OrgKind, Page, PartyList, PersonalRecord, Plan, Result, Store,
+    StoredEvent, StoredReminder, TokenInfo, User,
 };
 
 /// Which database a store talks to, from its URL's scheme.
@@ -101,95 +102,129 @@ fn bind_all<'q>(
     q
 }
 
-/// The SQL and binds of a list query. Flags are compared with literals, not binds, so that
-/// PostgreSQL can match its partial indexes.
-fn list_sql(q: &CaseQuery, page: &Page) -> (&'static str, Vec<Bind>) {
-    let after = page.after.clone().unwrap_or(Cursor {
-        key: i64::MIN,
-        id: String::new(),
-    });
-    let (key, id, limit) = (
-        Bind::Int(after.key),
-        Bind::Text(after.id),
-        Bind::Int(i64::from(page.limit) + 1),
-    );
+/// The rows a list query selects, before the optional filters and the page: static SQL with
+/// `$1…` placeholders, its binds, and the columns it sorts by.
+struct Selection {
+    sql: &'static str,
+    binds: Vec<Bind>,
+    sort: (&'static str, &'static str),
+}
+
+/// Flags are compared with literals, not binds, so that PostgreSQL can match its partial
+/// indexes.
+fn selection(q: &CaseQuery) -> Selection {
     match q {
-        CaseQuery::DepartmentOpen { department } => (
-            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.due_key AS sort_key \
-             FROM case_parties p JOIN cases c ON c.id = p.case_id \
-             WHERE p.member = $1 AND p.is_open = 1 AND p.party IN ('lead_department', 'co_departments') \
-             AND (p.due_key, p.case_id) > ($2, $3) ORDER BY p.due_key, p.case_id LIMIT $4",
-            vec![Bind::Text(department.clone()), key, id, limit],
-        ),
-        CaseQuery::Overdue { now } => (
-            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.due_key AS sort_key \
-             FROM cases c WHERE c.is_open = 1 AND c.due_key < $1 \
-             AND (c.due_key, c.id) > ($2, $3) ORDER BY c.due_key, c.id LIMIT $4",
-            vec![Bind::Int(ms(*now)), key, id, limit],
-        ),
-        CaseQuery::KeySuggestions => (
-            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.filed_at AS sort_key \
-             FROM cases c WHERE c.is_key = 1 \
-             AND (c.filed_at, c.id) > ($1, $2) ORDER BY c.filed_at, c.id LIMIT $3",
-            vec![key, id, limit],
-        ),
+        CaseQuery::DepartmentOpen { department } => Selection {
+            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                  p.due_key AS sort_key FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                  WHERE p.member = $1 AND p.is_open = 1 AND p.party IN ('lead_department', 'co_departments')",
+            binds: vec![Bind::Text(department.clone())],
+            sort: ("p.due_key", "p.case_id"),
+        },
+        CaseQuery::Overdue { now } => Selection {
+            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                  c.due_key AS sort_key FROM cases c WHERE c.is_open = 1 AND c.due_key < $1",
+            binds: vec![Bind::Int(ms(*now))],
+            sort: ("c.due_key", "c.id"),
+        },
+        CaseQuery::KeySuggestions => Selection {
+            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                  c.filed_at AS sort_key FROM cases c WHERE c.is_key = 1",
+            binds: vec![],
+            sort: ("c.filed_at", "c.id"),
+        },
         CaseQuery::Party(list) => {
-            // A deputy's list covers two parties; the others one, given twice.
+            // A deputy's or department's list covers two parties; the others one, given twice.
             let (member, parties) = match list {
                 PartyList::Deputy(m) => (m, ["filer", "cosigners"]),
+                PartyList::Department(m) => (m, ["lead_department", "co_departments"]),
                 PartyList::Station(m) => (m, ["station", "station"]),
                 PartyList::Mediator(m) => (m, ["mediators", "mediators"]),
                 PartyList::Court(m) => (m, ["court", "court"]),
             };
-            (
-                "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, p.filed_at AS sort_key \
-                 FROM case_parties p JOIN cases c ON c.id = p.case_id \
-                 WHERE p.member = $1 AND p.party IN ($2, $3) \
-                 AND (p.filed_at, p.case_id) > ($4, $5) ORDER BY p.filed_at, p.case_id LIMIT $6",
-                vec![
+            Selection {
+                sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                      p.filed_at AS sort_key FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                      WHERE p.member = $1 AND p.party IN ($2, $3)",
+                binds: vec![
                     Bind::Text(member.clone()),
                     Bind::Text(parties[0].into()),
                     Bind::Text(parties[1].into()),
-                    key,
-                    id,
-                    limit,
                 ],
-            )
+                sort: ("p.filed_at", "p.case_id"),
+            }
         }
         CaseQuery::ByKind {
             kind,
             year,
             state: None,
-        } => (
-            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.filed_at AS sort_key \
-             FROM cases c WHERE c.kind = $1 AND c.year = $2 \
-             AND (c.filed_at, c.id) > ($3, $4) ORDER BY c.filed_at, c.id LIMIT $5",
-            vec![
-                Bind::Text(kind.clone()),
-                Bind::Int(i64::from(*year)),
-                key,
-                id,
-                limit,
-            ],
-        ),
+        } => Selection {
+            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                  c.filed_at AS sort_key FROM cases c WHERE c.kind = $1 AND c.year = $2",
+            binds: vec![Bind::Text(kind.clone()), Bind::Int(i64::from(*year))],
+            sort: ("c.filed_at", "c.id"),
+        },
         CaseQuery::ByKind {
             kind,
             year,
             state: Some(state),
-        } => (
-            "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, c.filed_at AS sort_key \
-             FROM cases c WHERE c.kind = $1 AND c.year = $2 AND c.state = $3 \
-             AND (c.filed_at, c.id) > ($4, $5) ORDER BY c.filed_at, c.id LIMIT $6",
-            vec![
+        } => Selection {
+            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                  c.filed_at AS sort_key FROM cases c WHERE c.kind = $1 AND c.year = $2 AND c.state = $3",
+            binds: vec![
                 Bind::Text(kind.clone()),
                 Bind::Int(i64::from(*year)),
                 Bind::Text(state.clone()),
-                key,
-                id,
-                limit,
             ],
-        ),
+            sort: ("c.filed_at", "c.id"),
+        },
+        CaseQuery::All => Selection {
+            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
+                  c.filed_at AS sort_key FROM cases c WHERE 1 = 1",
+            binds: vec![],
+            sort: ("c.filed_at", "c.id"),
+        },
     }
+}
+
+/// The whole list statement: the selection, the filters, the keyset condition and the limit,
+/// with placeholders numbered on from the selection's. Only static fragments are joined; every
+/// value is a bind.
+fn list_sql(q: &CaseQuery, filter: &ListFilter, page: &Page) -> (String, Vec<Bind>) {
+    let Selection {
+        sql,
+        mut binds,
+        sort,
+    } = selection(q);
+    let mut text = String::from(sql);
+    let next = |binds: &mut Vec<Bind>, b: Bind| {
+        binds.push(b);
+        binds.len()
+    };
+    if let Some(kind) = &filter.kind {
+        let n = next(&mut binds, Bind::Text(kind.clone()));
+        text.push_str(&format!(" AND c.kind = ${n}"));
+    }
+    if let Some(state) = &filter.state {
+        let n = next(&mut binds, Bind::Text(state.clone()));
+        text.push_str(&format!(" AND c.state = ${n}"));
+    }
+    if let Some(year) = filter.year {
+        let n = next(&mut binds, Bind::Int(i64::from(year)));
+        text.push_str(&format!(" AND c.year = ${n}"));
+    }
+    let after = page.after.clone().unwrap_or(Cursor {
+        key: i64::MIN,
+        id: String::new(),
+    });
+    let k = next(&mut binds, Bind::Int(after.key));
+    let i = next(&mut binds, Bind::Text(after.id));
+    let l = next(&mut binds, Bind::Int(i64::from(page.limit) + 1));
+    let (a, b) = sort;
+    text.push_str(&format!(
+        " AND ({a}, {b}) > (${k}, ${i}) ORDER BY {a}, {b} LIMIT ${l}"
+    ));
+    (text, binds)
 }
 
 fn summary(row: &AnyRow) -> Result<(CaseSummary, i64)> {
@@ -847,9 +882,14 @@ impl Store for SqlStore {
         ))
     }
 
-    async fn list(&self, query: &CaseQuery, page: &Page) -> Result<Listing> {
-        let (sql, binds) = list_sql(query, page);
-        let rows = bind_all(sqlx::query(sql), &binds)
+    async fn list_filtered(
+        &self,
+        query: &CaseQuery,
+        filter: &ListFilter,
+        page: &Page,
+    ) -> Result<Listing> {
+        let (sql, binds) = list_sql(query, filter, page);
+        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
             .fetch_all(&self.pool)
             .await?;
         let mut items = Vec::with_capacity(rows.len());
@@ -873,12 +913,14 @@ impl Store for SqlStore {
 
     async fn explain(&self, plan: &Plan) -> Result<String> {
         let (sql, binds) = match plan {
-            Plan::List(query) => list_sql(query, &Page::first(50)),
+            Plan::List(query) => list_sql(query, &ListFilter::default(), &Page::first(50)),
             Plan::DueReminders { now } => (
-                DUE_REMINDERS_SQL,
+                DUE_REMINDERS_SQL.to_string(),
                 vec![Bind::Int(ms(*now)), Bind::Int(1000)],
             ),
-            Plan::History { case_id } => (HISTORY_SQL, vec![Bind::Text(case_id.clone())]),
+            Plan::History { case_id } => {
+                (HISTORY_SQL.to_string(), vec![Bind::Text(case_id.clone())])
+            }
         };
         let (prefix, column) = match self.backend {
             Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
@@ -956,6 +998,196 @@ impl Store for SqlStore {
         .bind(keys.blind_index(id_number))
         .fetch_all(&self.pool)
         .await?)
+    }
+
+    async fn record_access(&self, a: &Access) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO personal_data_access (case_id, at, actor, actor_role, fields, reason, request_id) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(a.case_id.clone())
+        .bind(ms(a.at))
+        .bind(a.actor.clone())
+        .bind(a.role.as_str())
+        .bind(json(&a.fields)?)
+        .bind(a.reason.clone())
+        .bind(a.request_id.clone())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn accesses(&self, case_id: &str) -> Result<Vec<Access>> {
+        let rows = sqlx::query(
+            "SELECT case_id, at, actor, actor_role, fields, reason, request_id FROM personal_data_access \
+             WHERE case_id = $1 ORDER BY at",
+        )
+        .bind(case_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let role: String = r.try_get("actor_role")?;
+                Ok(Access {
+                    case_id: r.try_get("case_id")?,
+                    at: from_ms(r.try_get("at")?)?,
+                    actor: r.try_get("actor")?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| Error::Corrupt(format!("role {role}")))?,
+                    fields: parse(&r.try_get::<String, _>("fields")?, "access fields")?,
+                    reason: r.try_get("reason")?,
+                    request_id: r.try_get("request_id")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn add_token(
+        &self,
+        id: &str,
+        login: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        if self.user(login).await?.is_none() {
+            return Err(Error::NotFound {
+                what: "user",
+                id: login.into(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO tokens (id, login, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.to_string())
+        .bind(login.to_string())
+        .bind(token_hash.to_string())
+        .bind(ms(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_for_token(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT u.login, u.role, u.org_code, u.name, t.id FROM tokens t JOIN users u ON u.login = t.login \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let role: String = r.try_get("role")?;
+            Ok((
+                User {
+                    login: r.try_get("login")?,
+                    role: Role::parse(&role)
+                        .ok_or_else(|| Error::Corrupt(format!("role {role}")))?,
+                    org: r.try_get("org_code")?,
+                    name: r.try_get("name")?,
+                },
+                r.try_get("id")?,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn tokens(&self, login: &str) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, login, created_at, revoked_at FROM tokens WHERE login = $1 ORDER BY created_at, id",
+        )
+        .bind(login.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let revoked: Option<i64> = r.try_get("revoked_at")?;
+                Ok(TokenInfo {
+                    id: r.try_get("id")?,
+                    login: r.try_get("login")?,
+                    created_at: from_ms(r.try_get("created_at")?)?,
+                    revoked_at: revoked.map(from_ms).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id.to_string())
+                .bind(ms(at))
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn add_notification(&self, n: &Notification) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO notifications (id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(n.id.clone())
+        .bind(n.recipient.clone())
+        .bind(n.case_id.clone())
+        .bind(n.reminder_key.clone())
+        .bind(n.title.clone())
+        .bind(n.body.clone())
+        .bind(i64::from(n.escalate))
+        .bind(ms(n.created_at))
+        .bind(n.read_at.map(ms))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn notifications(
+        &self,
+        recipient: &str,
+        page: &Page,
+    ) -> Result<(Vec<Notification>, Option<Cursor>)> {
+        // Newest first: the page starts before the cursor; the first page before everything.
+        let after = page.after.clone().unwrap_or(Cursor {
+            key: i64::MAX,
+            id: "~".into(),
+        });
+        let rows = sqlx::query(
+            "SELECT id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at \
+             FROM notifications WHERE recipient = $1 AND (created_at, id) < ($2, $3) \
+             ORDER BY created_at DESC, id DESC LIMIT $4",
+        )
+        .bind(recipient.to_string())
+        .bind(after.key)
+        .bind(after.id)
+        .bind(i64::from(page.limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut items = rows
+            .iter()
+            .map(|r| {
+                let read: Option<i64> = r.try_get("read_at")?;
+                Ok(Notification {
+                    id: r.try_get("id")?,
+                    recipient: r.try_get("recipient")?,
+                    case_id: r.try_get("case_id")?,
+                    reminder_key: r.try_get("reminder_key")?,
+                    title: r.try_get("title")?,
+                    body: r.try_get("body")?,
+                    escalate: r.try_get::<i64, _>("escalate")? == 1,
+                    created_at: from_ms(r.try_get("created_at")?)?,
+                    read_at: read.map(from_ms).transpose()?,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let next = if items.len() > page.limit as usize {
+            items.truncate(page.limit as usize);
+            items.last().map(|n| Cursor {
+                key: ms(n.created_at),
+                id: n.id.clone(),
+            })
+        } else {
+            None
+        };
+        Ok((items, next))
     }
 }
 

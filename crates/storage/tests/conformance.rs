@@ -10,7 +10,8 @@ use common::{World, actor, ts};
 use duban_core::Role;
 use duban_core::machine::{self, Case};
 use duban_storage::{
-    CaseQuery, Error, Filed, Idempotency, Meta, NewCase, Org, OrgKind, Page, PartyList, Store, User,
+    Access, CaseQuery, Error, Filed, Idempotency, ListFilter, Meta, NewCase, Notification, Org,
+    OrgKind, Page, PartyList, Store, User,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -50,6 +51,9 @@ conformance!(
     the_lists_find_what_each_user_needs_page_by_page,
     personal_data_is_stored_encrypted_and_found_by_blind_index,
     racing_writers_on_one_case_win_exactly_as_often_as_the_workflow_allows,
+    tokens_are_kept_as_hashes_and_can_be_revoked,
+    the_inbox_and_the_access_record_are_kept_per_person_and_case,
+    filters_narrow_any_list,
 );
 
 fn staff() -> duban_core::machine::Actor {
@@ -771,4 +775,184 @@ where
         events.iter().map(|e| &e.event),
     );
     assert_eq!(folded, Some(record.case));
+}
+
+async fn tokens_are_kept_as_hashes_and_can_be_revoked<S: Store>(s: &S) {
+    s.add_org(&Org {
+        code: "jtj".into(),
+        kind: OrgKind::Department,
+        name: "交通局".into(),
+    })
+    .await
+    .expect("org");
+    let user = User {
+        login: "zhang".into(),
+        role: Role::Department,
+        org: Some("jtj".into()),
+        name: "张".into(),
+    };
+    s.add_user(&user).await.expect("user");
+    let at = ts("2024-03-01T09:00:00");
+    s.add_token("tok-1", "zhang", "hash-1", at)
+        .await
+        .expect("token");
+    s.add_token("tok-2", "zhang", "hash-2", at)
+        .await
+        .expect("token");
+    assert!(matches!(
+        s.add_token("tok-3", "nobody", "hash-3", at).await,
+        Err(Error::NotFound { .. })
+    ));
+    assert_eq!(
+        s.user_for_token("hash-1").await.expect("lookup"),
+        Some((user.clone(), "tok-1".into()))
+    );
+    assert_eq!(s.user_for_token("nope").await.expect("lookup"), None);
+    assert!(s.revoke_token("tok-1", at).await.expect("revoke"));
+    assert!(!s.revoke_token("tok-1", at).await.expect("revoke twice"));
+    assert_eq!(s.user_for_token("hash-1").await.expect("lookup"), None);
+    let listed = s.tokens("zhang").await.expect("list");
+    assert_eq!(listed.len(), 2);
+    assert!(listed[0].revoked_at.is_some() && listed[1].revoked_at.is_none());
+}
+
+async fn the_inbox_and_the_access_record_are_kept_per_person_and_case<S: Store>(s: &S) {
+    let w = World::new();
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &staff(),
+            json!({"title": "t", "body": "b"}),
+            ts("2024-03-01T09:00:00"),
+        )
+        .await;
+    for i in 0..5 {
+        s.add_notification(&Notification {
+            id: format!("n-{i}"),
+            recipient: if i == 4 {
+                "someone-else".into()
+            } else {
+                "zhang".into()
+            },
+            case_id: id.clone(),
+            reminder_key: Some("assigned/-/0/2024-06-05".into()),
+            title: format!("提醒 {i}"),
+            body: "b".into(),
+            escalate: i == 3,
+            created_at: ts(&format!("2024-03-0{}T09:00:00", i + 1)),
+            read_at: None,
+        })
+        .await
+        .expect("notify");
+    }
+    let (first, next) = s
+        .notifications("zhang", &Page::first(2))
+        .await
+        .expect("inbox");
+    assert_eq!(
+        first.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+        ["n-3", "n-2"]
+    );
+    let (rest, end) = s
+        .notifications(
+            "zhang",
+            &Page {
+                after: next,
+                limit: 2,
+            },
+        )
+        .await
+        .expect("inbox");
+    assert_eq!(
+        rest.iter().map(|n| n.id.as_str()).collect::<Vec<_>>(),
+        ["n-1", "n-0"]
+    );
+    assert_eq!(end, None);
+    s.record_access(&Access {
+        case_id: id.clone(),
+        at: ts("2024-03-02T09:00:00"),
+        actor: "xu_staff".into(),
+        role: Role::Staff,
+        fields: vec!["id_number".into()],
+        reason: "核实重复信访".into(),
+        request_id: Some("req-9".into()),
+    })
+    .await
+    .expect("record");
+    let log = s.accesses(&id).await.expect("log");
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].reason, "核实重复信访");
+}
+
+async fn filters_narrow_any_list<S: Store>(s: &S) {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    let a = w
+        .assigned_suggestion(
+            s,
+            &deputy,
+            "jtj",
+            &[],
+            "2024-03-01T09:00:00",
+            "2024-03-05T09:00:00",
+        )
+        .await;
+    let b = w
+        .assigned_suggestion(
+            s,
+            &deputy,
+            "jyj",
+            &["jtj"],
+            "2025-03-01T09:00:00",
+            "2025-03-05T09:00:00",
+        )
+        .await;
+    let c = w
+        .file(
+            s,
+            "suggestion",
+            &deputy,
+            json!({"title": "t", "body": "b"}),
+            ts("2025-04-01T09:00:00"),
+        )
+        .await;
+    let ids = |l: duban_storage::Listing| l.items.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let page = Page::first(10);
+    let all = s.list(&CaseQuery::All, &page).await.expect("all");
+    assert_eq!(ids(all), [a.clone(), b.clone(), c.clone()]);
+    let dept = CaseQuery::Party(PartyList::Department("jtj".into()));
+    assert_eq!(
+        ids(s.list(&dept, &page).await.expect("dept")),
+        [a.clone(), b.clone()]
+    );
+    let only_2025 = ListFilter {
+        year: Some(2025),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        ids(s
+            .list_filtered(&dept, &only_2025, &page)
+            .await
+            .expect("dept 2025")),
+        [b.clone()]
+    );
+    let received = ListFilter {
+        state: Some("received".into()),
+        kind: Some("suggestion".into()),
+        year: None,
+    };
+    assert_eq!(
+        ids(s
+            .list_filtered(&CaseQuery::All, &received, &page)
+            .await
+            .expect("received")),
+        [c.clone()]
+    );
+    let mine = CaseQuery::Party(PartyList::Deputy("liu".into()));
+    let nothing = ListFilter {
+        kind: Some("petition".into()),
+        ..ListFilter::default()
+    };
+    assert!(ids(s.list_filtered(&mine, &nothing, &page).await.expect("none")).is_empty());
 }

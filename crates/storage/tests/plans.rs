@@ -75,6 +75,8 @@ fn plans() -> Vec<Plan> {
         Plan::List(CaseQuery::Party(PartyList::Station("org-7".into()))),
         Plan::List(CaseQuery::Party(PartyList::Mediator("org-8".into()))),
         Plan::List(CaseQuery::Party(PartyList::Court("org-9".into()))),
+        Plan::List(CaseQuery::Party(PartyList::Department("org-10".into()))),
+        Plan::List(CaseQuery::All),
         Plan::List(CaseQuery::ByKind {
             kind: "suggestion".into(),
             year: 2023,
