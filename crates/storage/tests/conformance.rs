@@ -935,7 +935,7 @@ async fn filters_narrow_any_list<S: Store>(s: &S) {
             .list_filtered(&dept, &only_2025, &page)
             .await
             .expect("dept 2025")),
-        [b.clone()]
+        vec![b.clone()]
     );
     let received = ListFilter {
         state: Some("received".into()),
@@ -947,7 +947,7 @@ async fn filters_narrow_any_list<S: Store>(s: &S) {
             .list_filtered(&CaseQuery::All, &received, &page)
             .await
             .expect("received")),
-        [c.clone()]
+        vec![c.clone()]
     );
     let mine = CaseQuery::Party(PartyList::Deputy("liu".into()));
     let nothing = ListFilter {
