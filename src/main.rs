@@ -1,9 +1,11 @@
 //! `duban`: the one binary — command line entry point.
 
 mod cli;
+mod telemetry;
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    telemetry::init();
     cli::run()
 }

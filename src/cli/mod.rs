@@ -3,6 +3,9 @@
 mod deadline;
 mod definitions;
 mod migrate;
+mod people;
+mod serve;
+mod setup;
 mod workflows;
 
 use std::path::PathBuf;
@@ -25,6 +28,17 @@ pub struct Cli {
     #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", default_value = migrate::DEFAULT_DATABASE_URL)]
     database_url: String,
 
+    /// The personal-data keys file, created on first use when `DUBAN_DATA_KEY` and
+    /// `DUBAN_INDEX_KEY` are not set.
+    #[arg(
+        long,
+        global = true,
+        env = "DUBAN_KEYS_FILE",
+        value_name = "FILE",
+        default_value = "duban.keys"
+    )]
+    keys_file: PathBuf,
+
     #[command(subcommand)]
     command: Command,
 }
@@ -38,14 +52,34 @@ enum Command {
     Deadline(deadline::DeadlineArgs),
     /// Create or upgrade the database schema (also done on first start).
     Migrate,
+    /// Serve the HTTP API.
+    Serve(serve::ServeArgs),
+    /// Organisations: departments, stations, courts.
+    #[command(subcommand)]
+    Org(people::OrgCommand),
+    /// People who sign in.
+    #[command(subcommand)]
+    User(people::UserCommand),
+    /// Bearer tokens for the API.
+    #[command(subcommand)]
+    Token(people::TokenCommand),
 }
 
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
+    let settings = setup::Settings {
+        database_url: cli.database_url.clone(),
+        workflows: cli.workflows.clone(),
+        keys_file: cli.keys_file.clone(),
+    };
     let result = match cli.command {
         Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
         Command::Migrate => migrate::run(&cli.database_url),
+        Command::Serve(args) => serve::run(args, &settings),
+        Command::Org(cmd) => people::org(cmd, &settings),
+        Command::User(cmd) => people::user(cmd, &settings),
+        Command::Token(cmd) => people::token(cmd, &settings),
     };
     match result {
         Ok(code) => code,

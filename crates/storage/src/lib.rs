@@ -213,12 +213,17 @@ pub enum CaseQuery {
     All,
 }
 
-/// Conditions added to a list query (kind, state, filing year).
+/// Conditions added to a list query.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ListFilter {
     pub kind: Option<String>,
     pub state: Option<String>,
+    /// The year of filing, China time.
     pub year: Option<i16>,
+    /// Only cases open and past their deadline at this instant.
+    pub overdue_at: Option<Timestamp>,
+    /// Only key items (with a supervising leader).
+    pub key_only: bool,
 }
 
 /// The hot queries whose plans must stay on an index as the tables grow.
@@ -333,6 +338,9 @@ pub struct Access {
 
 /// Everything Duban keeps, behind one interface with an implementation per database.
 pub trait Store: Send + Sync {
+    /// Answers when the database does.
+    fn ping(&self) -> impl Future<Output = Result<()>> + Send;
+
     /// Creates or upgrades the schema; safe to run concurrently and repeatedly.
     fn migrate(&self) -> impl Future<Output = Result<Vec<i64>>> + Send;
 

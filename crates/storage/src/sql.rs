@@ -213,6 +213,13 @@ fn list_sql(q: &CaseQuery, filter: &ListFilter, page: &Page) -> (String, Vec<Bin
         let n = next(&mut binds, Bind::Int(i64::from(year)));
         text.push_str(&format!(" AND c.year = ${n}"));
     }
+    if let Some(now) = filter.overdue_at {
+        let n = next(&mut binds, Bind::Int(ms(now)));
+        text.push_str(&format!(" AND c.is_open = 1 AND c.due_key < ${n}"));
+    }
+    if filter.key_only {
+        text.push_str(" AND c.is_key = 1");
+    }
     let after = page.after.clone().unwrap_or(Cursor {
         key: i64::MIN,
         id: String::new(),
@@ -574,6 +581,11 @@ const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule
     repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
 impl Store for SqlStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     async fn migrate(&self) -> Result<Vec<i64>> {
         let mut tx = self.begin().await?;
         if self.backend == Backend::Postgres {

@@ -940,7 +940,7 @@ async fn filters_narrow_any_list<S: Store>(s: &S) {
     let received = ListFilter {
         state: Some("received".into()),
         kind: Some("suggestion".into()),
-        year: None,
+        ..ListFilter::default()
     };
     assert_eq!(
         ids(s

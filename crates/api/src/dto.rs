@@ -1,0 +1,296 @@
+//! The JSON shapes of requests and responses, described for the OpenAPI document.
+
+use std::collections::BTreeMap;
+
+use duban_service::{CaseDetail, History};
+use duban_storage::{CaseSummary, Notification, StoredEvent};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// Filing a case.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewCaseRequest {
+    /// The kind of case: `suggestion`, `petition`, `mediation`, or any kind the deployment adds.
+    pub kind: String,
+    /// The filing fields the kind's workflow declares.
+    #[schema(value_type = Object)]
+    pub payload: Map<String, Value>,
+}
+
+/// A deadline and how it was counted.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeadlineDto {
+    /// The last day, `YYYY-MM-DD`.
+    pub due_date: String,
+    /// The instant it ends: 24:00 China time on the last day.
+    pub due_at: String,
+    /// True when a year without a published holiday calendar was counted by weekends alone.
+    pub provisional: bool,
+    pub explanation: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub extensions: Option<u32>,
+}
+
+impl From<&duban_core::Deadline> for DeadlineDto {
+    fn from(d: &duban_core::Deadline) -> Self {
+        Self {
+            due_date: d.due_date.to_string(),
+            due_at: d.due_at.to_string(),
+            provisional: d.provisional,
+            explanation: d.explanation.clone(),
+            extensions: None,
+        }
+    }
+}
+
+/// A duty still owed in the current state.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DutyDto {
+    pub name: String,
+    pub owed_by: String,
+    pub deadline: DeadlineDto,
+}
+
+/// Personal data shown in full on request (fields not asked for stay masked).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PersonalDto {
+    pub field: String,
+    pub seq: u64,
+    pub name: String,
+    pub id_number: Option<String>,
+    pub phone: Option<String>,
+    pub address: Option<String>,
+}
+
+/// One case.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseDto {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub state: String,
+    pub state_title: String,
+    pub terminal: bool,
+    /// The version to send back in `If-Match` when acting; also the `ETag`.
+    pub version: u64,
+    pub workflow_version: u32,
+    pub filed_at: String,
+    pub entered_at: String,
+    pub deadline: Option<DeadlineDto>,
+    pub duties: Vec<DutyDto>,
+    /// Who fills each party: user logins and organisation codes.
+    pub parties: BTreeMap<String, Vec<String>>,
+    pub supervisor: Option<String>,
+    pub is_key: bool,
+    pub overdue: bool,
+    /// The actions the caller may take now.
+    pub allowed_actions: Vec<String>,
+    /// What the case was filed with; personal data masked.
+    #[schema(value_type = Object)]
+    pub filing: Map<String, Value>,
+    /// Present only when personal data was revealed with `?reveal=…&reason=…`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub personal_data: Vec<PersonalDto>,
+}
+
+impl CaseDto {
+    pub fn new(d: CaseDetail, now: jiff::Timestamp) -> Self {
+        let c = &d.record.case;
+        Self {
+            id: d.record.id.clone(),
+            kind: c.kind.clone(),
+            title: d.record.title.clone(),
+            state: c.state.clone(),
+            state_title: d.state_title,
+            terminal: d.terminal,
+            version: c.version,
+            workflow_version: c.workflow_version,
+            filed_at: c.filed_at.to_string(),
+            entered_at: c.entered_at.to_string(),
+            deadline: c.deadline.as_ref().map(|sd| DeadlineDto {
+                extensions: Some(sd.extensions),
+                ..DeadlineDto::from(&sd.deadline)
+            }),
+            duties: c
+                .duties
+                .iter()
+                .map(|x| DutyDto {
+                    name: x.name.clone(),
+                    owed_by: x.owed_by.clone(),
+                    deadline: DeadlineDto::from(&x.deadline),
+                })
+                .collect(),
+            parties: c.parties.clone(),
+            is_key: d.supervisor.is_some(),
+            supervisor: d.supervisor,
+            overdue: c.is_overdue(now),
+            allowed_actions: d.allowed_actions,
+            filing: d.filing,
+            personal_data: d
+                .revealed
+                .into_iter()
+                .map(|r| PersonalDto {
+                    field: r.field,
+                    seq: r.seq,
+                    name: r.person.name.clone(),
+                    id_number: r.person.id_number.clone(),
+                    phone: r.person.phone.clone(),
+                    address: r.person.address.clone(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A row of a case list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseSummaryDto {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub state: String,
+    pub is_key: bool,
+    pub supervisor: Option<String>,
+    pub filed_at: String,
+    pub due_date: Option<String>,
+    pub due_at: Option<String>,
+    pub overdue: bool,
+}
+
+impl CaseSummaryDto {
+    pub fn new(s: CaseSummary, now: jiff::Timestamp) -> Self {
+        Self {
+            overdue: s.due_at.is_some_and(|d| now >= d),
+            id: s.id,
+            kind: s.kind,
+            title: s.title,
+            state: s.state,
+            is_key: s.is_key,
+            supervisor: s.supervisor,
+            filed_at: s.filed_at.to_string(),
+            due_date: s.due_date,
+            due_at: s.due_at.map(|t| t.to_string()),
+        }
+    }
+}
+
+/// A page of cases.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CaseList {
+    pub items: Vec<CaseSummaryDto>,
+    /// Pass as `cursor` to get the next page; absent on the last page.
+    pub next_cursor: Option<String>,
+}
+
+/// One entry of a case's history.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EventDto {
+    pub seq: u64,
+    pub action: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub actor_org: Option<String>,
+    pub at: String,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// What the action carried; personal data masked.
+    #[schema(value_type = Object)]
+    pub payload: Map<String, Value>,
+    /// The state's deadline after the event.
+    pub deadline: Option<DeadlineDto>,
+    pub request_id: Option<String>,
+}
+
+impl From<StoredEvent> for EventDto {
+    fn from(s: StoredEvent) -> Self {
+        let e = s.event;
+        Self {
+            seq: e.seq,
+            action: e.action,
+            actor: e.actor.user,
+            actor_role: e.actor.role.as_str().into(),
+            actor_org: e.actor.org,
+            at: e.at.to_string(),
+            from_state: e.from_state,
+            to_state: e.to_state,
+            payload: e.payload,
+            deadline: e.deadline.as_ref().map(|d| DeadlineDto::from(&d.deadline)),
+            request_id: s.meta.request_id,
+        }
+    }
+}
+
+/// A full view of personal data, as recorded.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccessDto {
+    pub at: String,
+    pub actor: String,
+    pub actor_role: String,
+    pub fields: Vec<String>,
+    pub reason: String,
+}
+
+/// A case's history and who saw its personal data in full.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryDto {
+    pub events: Vec<EventDto>,
+    pub personal_data_access: Vec<AccessDto>,
+}
+
+impl From<History> for HistoryDto {
+    fn from(h: History) -> Self {
+        Self {
+            events: h.events.into_iter().map(EventDto::from).collect(),
+            personal_data_access: h
+                .accesses
+                .into_iter()
+                .map(|a| AccessDto {
+                    at: a.at.to_string(),
+                    actor: a.actor,
+                    actor_role: a.role.as_str().into(),
+                    fields: a.fields,
+                    reason: a.reason,
+                })
+                .collect(),
+        }
+    }
+}
+
+/// A reminder in the caller's inbox.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationDto {
+    pub id: String,
+    pub case_id: String,
+    pub title: String,
+    pub body: String,
+    pub escalate: bool,
+    pub created_at: String,
+    pub read: bool,
+}
+
+impl From<Notification> for NotificationDto {
+    fn from(n: Notification) -> Self {
+        Self {
+            id: n.id,
+            case_id: n.case_id,
+            title: n.title,
+            body: n.body,
+            escalate: n.escalate,
+            created_at: n.created_at.to_string(),
+            read: n.read_at.is_some(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NotificationList {
+    pub items: Vec<NotificationDto>,
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: String,
+}

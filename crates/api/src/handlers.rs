@@ -1,0 +1,317 @@
+//! The API's handlers: each reads the request, calls one use case and shapes the answer.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use duban_service::{ListParams, Reveal};
+use duban_storage::{Cursor, Page};
+use serde::Deserialize;
+use serde_json::{Map, Value};
+use utoipa::IntoParams;
+
+use crate::AppState;
+use crate::dto::*;
+use crate::error::{ApiError, Problem};
+use crate::extract::{Caller, JsonBody, Query, RequestId};
+
+fn etag(version: u64) -> HeaderValue {
+    HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
+}
+
+fn with_etag(status: StatusCode, case: CaseDto) -> Response {
+    let tag = etag(case.version);
+    let location = HeaderValue::from_str(&format!("/api/v1/cases/{}", case.id)).ok();
+    let mut response = (status, Json(case)).into_response();
+    response.headers_mut().insert(header::ETAG, tag);
+    if status == StatusCode::CREATED
+        && let Some(l) = location
+    {
+        response.headers_mut().insert(header::LOCATION, l);
+    }
+    response
+}
+
+fn cursor(s: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    match s {
+        None | Some("") => Ok(None),
+        Some(c) => Cursor::decode(c).map(Some).ok_or_else(|| {
+            ApiError::malformed("`cursor` is not one this API gave out").field("cursor")
+        }),
+    }
+}
+
+/// Liveness and database reachability.
+#[utoipa::path(get, path = "/healthz", tag = "system",
+    responses((status = 200, body = Health), (status = 500, body = Problem)))]
+pub async fn healthz(State(st): State<AppState>) -> Result<Json<Health>, ApiError> {
+    st.service.store_ping().await.map_err(ApiError::from)?;
+    Ok(Json(Health {
+        status: "ok".into(),
+    }))
+}
+
+/// File a case of any kind.
+#[utoipa::path(post, path = "/cases", tag = "cases", request_body = NewCaseRequest,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body return the first case")),
+    responses(
+        (status = 201, description = "Filed", body = CaseDto),
+        (status = 200, description = "The same request was filed before under this Idempotency-Key", body = CaseDto),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 409, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn file_case(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    RequestId(rid): RequestId,
+    headers: HeaderMap,
+    JsonBody(req): JsonBody<NewCaseRequest>,
+) -> Result<Response, ApiError> {
+    let key = match headers.get("idempotency-key") {
+        Some(v) => Some(
+            v.to_str()
+                .ok()
+                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .ok_or_else(|| {
+                    ApiError::malformed("Idempotency-Key must be 1 to 200 visible characters")
+                        .field("Idempotency-Key")
+                })?,
+        ),
+        None => None,
+    };
+    let (detail, created) = st
+        .service
+        .file(
+            &p,
+            &req.kind,
+            &Value::Object(req.payload),
+            key,
+            rid.as_deref(),
+        )
+        .await?;
+    let status = if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok(with_etag(status, CaseDto::new(detail, st.service.now())))
+}
+
+/// Filters for listing cases.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ListQuery {
+    /// Only this kind.
+    kind: Option<String>,
+    /// Only cases in this state.
+    state: Option<String>,
+    /// Only cases filed in this year (China time).
+    year: Option<i16>,
+    /// A department's cases (lead or co-handling).
+    department: Option<String>,
+    /// A deputy's cases (filed or co-signed).
+    deputy: Option<String>,
+    /// A station's cases.
+    station: Option<String>,
+    /// Only key items, with a supervising leader.
+    key: Option<bool>,
+    /// Only open items past their deadline.
+    overdue: Option<bool>,
+    /// Where the page starts: the `next_cursor` of the previous page.
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+}
+
+/// List the cases the caller may see.
+#[utoipa::path(get, path = "/cases", tag = "cases", params(ListQuery),
+    responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn list_cases(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Query(q): Query<ListQuery>,
+) -> Result<Json<CaseList>, ApiError> {
+    let params = ListParams {
+        kind: q.kind,
+        state: q.state,
+        year: q.year,
+        department: q.department,
+        deputy: q.deputy,
+        station: q.station,
+        key: q.key.unwrap_or(false),
+        overdue: q.overdue.unwrap_or(false),
+        after: cursor(q.cursor.as_deref())?,
+        limit: q.limit.unwrap_or(50),
+    };
+    if !(1..=200).contains(&params.limit) {
+        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
+    }
+    let listing = st.service.list(&p, &params).await?;
+    let now = st.service.now();
+    Ok(Json(CaseList {
+        items: listing
+            .items
+            .into_iter()
+            .map(|s| CaseSummaryDto::new(s, now))
+            .collect(),
+        next_cursor: listing.next.map(|c| c.encode()),
+    }))
+}
+
+/// Asking to see personal data in full.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ShowQuery {
+    /// Personal-data fields to show in full, comma-separated: `name`, `id_number`, `phone`, `address`.
+    reveal: Option<String>,
+    /// Why (required with `reveal`); recorded in the case's history.
+    reason: Option<String>,
+}
+
+/// One case, with its deadline, its supervising leader and the actions open to the caller.
+#[utoipa::path(get, path = "/cases/{id}", tag = "cases",
+    params(("id" = String, Path, description = "The case id"), ShowQuery),
+    responses((status = 200, body = CaseDto, headers(("ETag" = String, description = "The case's version, for If-Match"))),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn show_case(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    RequestId(rid): RequestId,
+    Path(id): Path<String>,
+    Query(q): Query<ShowQuery>,
+) -> Result<Response, ApiError> {
+    let reveal = match (q.reveal, q.reason) {
+        (None, None) => None,
+        (None, Some(_)) => {
+            return Err(ApiError::malformed("`reason` goes with `reveal`").field("reveal"));
+        }
+        (Some(fields), reason) => Some(Reveal {
+            fields: fields
+                .split(',')
+                .map(|f| f.trim().to_string())
+                .filter(|f| !f.is_empty())
+                .collect(),
+            reason: reason.unwrap_or_default(),
+        }),
+    };
+    let detail = st
+        .service
+        .show(&p, &id, reveal.as_ref(), rid.as_deref())
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        CaseDto::new(detail, st.service.now()),
+    ))
+}
+
+/// A case's history: every event, and every full view of its personal data.
+#[utoipa::path(get, path = "/cases/{id}/events", tag = "cases",
+    params(("id" = String, Path, description = "The case id")),
+    responses((status = 200, body = HistoryDto), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn case_events(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<Json<HistoryDto>, ApiError> {
+    Ok(Json(st.service.history(&p, &id).await?.into()))
+}
+
+/// Take an action on a case, at the version in `If-Match`.
+#[utoipa::path(post, path = "/cases/{id}/actions/{action}", tag = "cases",
+    params(("id" = String, Path, description = "The case id"), ("action" = String, Path, description = "An action of the case's workflow"),
+        ("If-Match" = String, Header, description = "The case's ETag, e.g. \"3\"")),
+    request_body(content = Object, description = "The action's payload fields"),
+    responses((status = 200, body = CaseDto, headers(("ETag" = String, description = "The new version"))),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 412, body = Problem), (status = 413, body = Problem), (status = 415, body = Problem), (status = 422, body = Problem), (status = 428, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn act_on_case(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    RequestId(rid): RequestId,
+    Path((id, action)): Path<(String, String)>,
+    headers: HeaderMap,
+    JsonBody(payload): JsonBody<Map<String, Value>>,
+) -> Result<Response, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Err(ApiError::precondition_required());
+    };
+    let version = raw
+        .to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::malformed("If-Match must carry the case's version, e.g. \"3\"")
+                .field("If-Match")
+        })?;
+    let detail = st
+        .service
+        .act(
+            &p,
+            &id,
+            &action,
+            &Value::Object(payload),
+            version,
+            rid.as_deref(),
+        )
+        .await?;
+    Ok(with_etag(
+        StatusCode::OK,
+        CaseDto::new(detail, st.service.now()),
+    ))
+}
+
+/// Paging through the inbox.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct InboxQuery {
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    limit: Option<u32>,
+}
+
+/// The caller's reminder inbox, newest first.
+#[utoipa::path(get, path = "/notifications", tag = "notifications", params(InboxQuery),
+    responses((status = 200, body = NotificationList), (status = 400, body = Problem), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn notifications(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Query(q): Query<InboxQuery>,
+) -> Result<Json<NotificationList>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
+    }
+    let page = Page {
+        after: cursor(q.cursor.as_deref())?,
+        limit,
+    };
+    let (items, next) = st.service.notifications(&p, &page).await?;
+    Ok(Json(NotificationList {
+        items: items.into_iter().map(NotificationDto::from).collect(),
+        next_cursor: next.map(|c| c.encode()),
+    }))
+}
+
+/// The workflow definitions in use: states, actions, roles, deadlines and reminders.
+#[utoipa::path(get, path = "/workflows", tag = "workflows",
+    responses((status = 200, description = "The loaded definitions", body = Object), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn workflows(
+    State(st): State<AppState>,
+    Caller(_): Caller,
+) -> Result<Json<Value>, ApiError> {
+    let all: Vec<&duban_core::Workflow> = st.service.workflows().iter().collect();
+    serde_json::to_value(all).map(Json).map_err(|e| {
+        tracing::error!(error = %e, "serialising workflows");
+        ApiError::internal()
+    })
+}

@@ -1,0 +1,128 @@
+//! duban-api: the HTTP edge — the JSON API under `/api/v1`, its OpenAPI document, and
+//! `/healthz`. Handlers and the document come from the same declarations (utoipa-axum), so the
+//! document cannot forget a route.
+
+mod dto;
+mod error;
+mod extract;
+mod handlers;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::{Json, Router};
+use duban_service::Service;
+use duban_storage::SqlStore;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub use error::{ApiError, Problem};
+
+/// The largest request body accepted.
+pub const BODY_LIMIT: usize = 256 * 1024;
+
+/// What every handler shares.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    pub service: Arc<Service<SqlStore>>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Duban 督办 API",
+        description = "Case tracking for people's congress standing committees: deputies' suggestions, petitions taken on by deputies, pre-litigation mediation. Errors are application/problem+json.",
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "cases", description = "File, list, show and act on cases"),
+        (name = "notifications", description = "The caller's reminder inbox"),
+        (name = "workflows", description = "The workflow definitions in use"),
+        (name = "system", description = "Health and the API description"),
+    )
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some("A token from `duban token create LOGIN`"))
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let v1 = OpenApiRouter::new()
+        .routes(routes!(handlers::file_case, handlers::list_cases))
+        .routes(routes!(handlers::show_case))
+        .routes(routes!(handlers::case_events))
+        .routes(routes!(handlers::act_on_case))
+        .routes(routes!(handlers::notifications))
+        .routes(routes!(handlers::workflows));
+    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(handlers::healthz))
+        .nest("/api/v1", v1)
+        .split_for_parts();
+    // The document describes itself too.
+    let own = utoipa::openapi::path::PathItem::new(
+        utoipa::openapi::HttpMethod::Get,
+        utoipa::openapi::path::OperationBuilder::new()
+            .summary(Some("This OpenAPI document"))
+            .tag("system")
+            .response(
+                "200",
+                utoipa::openapi::ResponseBuilder::new().description("The OpenAPI 3.1 document"),
+            ),
+    );
+    doc.paths.paths.insert(OPENAPI_PATH.to_string(), own);
+    (router, doc)
+}
+
+pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
+
+/// The whole HTTP application.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api();
+    let doc = Arc::new(doc);
+    api.route(OPENAPI_PATH, get(move || {
+        let doc = doc.clone();
+        async move { Json((*doc).clone()) }
+    }))
+    .fallback(|| async {
+        ApiError::new(StatusCode::NOT_FOUND, "route-not-found", "No such route", "see /api/v1/openapi.json for the routes this server has")
+    })
+    .method_not_allowed_fallback(|| async {
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "see /api/v1/openapi.json for the methods each route takes")
+    })
+    .with_state(state)
+    .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(
+        // Spans name the matched route, never the raw URI, which may carry ids and reasons.
+        TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+            let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            tracing::info_span!("request", method = %req.method(), route = %route, request_id = %request_id)
+        }),
+    )
+    .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
+    .layer(PropagateRequestIdLayer::x_request_id())
+    .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}

@@ -1,0 +1,637 @@
+//! duban-service: the use cases — file, act, list, show, history, reveal — each authorised per
+//! object and each one storage transaction.
+//!
+//! Who may see a case follows from its parties: a department sees cases it leads or co-handles,
+//! a deputy the cases they filed, co-signed or that came in at their station, a mediator their
+//! mediations, a court the cases it referred; leaders, staff and auditors see all. Which role
+//! may take which action comes from the workflow files, checked by the state machine.
+
+mod auth;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use duban_core::machine::{self, Actor, Case, TransitionError};
+use duban_core::workflow::{FieldType, Workflow};
+use duban_core::{Calendar, Role, Workflows};
+use duban_storage::{
+    Access, CaseQuery, CaseRecord, Cursor, Filed, Idempotency, ListFilter, Listing, Meta, NewCase,
+    Notification, Page, PartyList, PersonalRecord, Store, StoredEvent, User,
+};
+use jiff::Timestamp;
+use serde_json::Value;
+use sha2::{Digest, Sha256};
+
+pub use auth::{hash_token, new_token};
+
+/// Where "now" comes from: the system clock in service, a fixed one in tests.
+pub trait Clock: Send + Sync {
+    fn now(&self) -> Timestamp;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that says what it is told, for tests.
+#[derive(Debug)]
+pub struct FixedClock(pub std::sync::Mutex<Timestamp>);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        *self.0.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A field at fault and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldProblem {
+    pub field: String,
+    pub problem: String,
+}
+
+/// Why a use case did not happen. Each maps to one HTTP status at the edge.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Unknown, or not visible to the caller: the same answer, so existence does not leak.
+    #[error("no such case")]
+    NotFound,
+    /// No such kind of case.
+    #[error("unknown kind `{kind}` (known: {})", known.join(", "))]
+    UnknownKind { kind: String, known: Vec<String> },
+    /// The caller may see the object but not do this.
+    #[error("{detail}")]
+    Forbidden { detail: String },
+    /// The payload or parameters are wrong; every problem is listed.
+    #[error("invalid input: {}", problems.iter().map(|p| format!("{}: {}", p.field, p.problem)).collect::<Vec<_>>().join("; "))]
+    Invalid { problems: Vec<FieldProblem> },
+    /// The action is not possible now; the open ones are listed.
+    #[error("{reason}")]
+    NotAllowed {
+        action: String,
+        reason: String,
+        allowed: Vec<String>,
+    },
+    /// The caller's version is not the case's version: someone acted first.
+    #[error("the case is at version {current}; reload it and try again")]
+    Stale { current: u64 },
+    /// The idempotency key was used for a different request.
+    #[error("idempotency key `{key}` was already used for a different request")]
+    IdempotencyMismatch { key: String },
+    #[error(transparent)]
+    Storage(#[from] duban_storage::Error),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Who is calling: the user behind the bearer token or session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub user: User,
+}
+
+impl Principal {
+    pub fn actor(&self) -> Actor {
+        Actor {
+            user: self.user.login.clone(),
+            role: self.user.role,
+            org: self.user.org.clone(),
+        }
+    }
+
+    fn role(&self) -> Role {
+        self.user.role
+    }
+
+    fn is_member(&self, case: &Case, party: &str) -> bool {
+        case.parties.get(party).is_some_and(|members| {
+            members
+                .iter()
+                .any(|m| *m == self.user.login || self.user.org.as_deref() == Some(m.as_str()))
+        })
+    }
+
+    /// Whether the caller may see `case` at all.
+    pub fn can_see(&self, case: &Case) -> bool {
+        match self.role() {
+            Role::Leader | Role::Staff | Role::Auditor => true,
+            Role::Admin => false,
+            Role::Department => {
+                self.is_member(case, "lead_department") || self.is_member(case, "co_departments")
+            }
+            Role::Deputy => {
+                self.is_member(case, "filer")
+                    || self.is_member(case, "cosigners")
+                    || self.is_member(case, "station")
+            }
+            Role::Mediator => self.is_member(case, "mediators"),
+            Role::Court => self.is_member(case, "court") || self.is_member(case, "filer"),
+        }
+    }
+
+    /// Whether the caller may see personal data in full (asking, with a reason): staff and
+    /// leaders, the deputy who took the case on, and the department that must contact the person.
+    pub fn may_reveal(&self, case: &Case) -> bool {
+        match self.role() {
+            Role::Leader | Role::Staff => true,
+            Role::Deputy => self.is_member(case, "filer"),
+            Role::Department => self.is_member(case, "lead_department"),
+            Role::Mediator => self.is_member(case, "mediators"),
+            Role::Court | Role::Auditor | Role::Admin => false,
+        }
+    }
+}
+
+/// A request to see personal data in full.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reveal {
+    /// `id_number`, `phone`, `address` (the name is always shown masked unless revealed too:
+    /// `name`).
+    pub fields: Vec<String>,
+    pub reason: String,
+}
+
+pub const REVEALABLE: &[&str] = &["name", "id_number", "phone", "address"];
+
+/// Everything the case page and the API show about one case.
+#[derive(Debug, Clone)]
+pub struct CaseDetail {
+    pub record: CaseRecord,
+    pub state_title: String,
+    pub terminal: bool,
+    /// What the case was filed with (personal data masked).
+    pub filing: serde_json::Map<String, Value>,
+    /// The actions open to the caller now.
+    pub allowed_actions: Vec<String>,
+    pub supervisor: Option<String>,
+    /// Personal data shown in full, when asked for and allowed.
+    pub revealed: Vec<PersonalRecord>,
+}
+
+/// A case's history and who saw its personal data.
+#[derive(Debug, Clone)]
+pub struct History {
+    pub events: Vec<StoredEvent>,
+    pub accesses: Vec<Access>,
+}
+
+/// The list filters the API accepts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ListParams {
+    pub kind: Option<String>,
+    pub state: Option<String>,
+    pub year: Option<i16>,
+    pub department: Option<String>,
+    pub deputy: Option<String>,
+    pub station: Option<String>,
+    pub key: bool,
+    pub overdue: bool,
+    pub after: Option<Cursor>,
+    pub limit: u32,
+}
+
+/// The use cases over a store.
+pub struct Service<S> {
+    store: S,
+    workflows: Arc<Workflows>,
+    calendar: Arc<Calendar>,
+    clock: Arc<dyn Clock>,
+}
+
+impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Service")
+            .field("store", &self.store)
+            .finish_non_exhaustive()
+    }
+}
+
+fn refused(action: &str, e: TransitionError) -> Error {
+    use machine::Refusal;
+    match e.reason {
+        Refusal::InvalidPayload { field, problem } => Error::Invalid {
+            problems: vec![FieldProblem { field, problem }],
+        },
+        Refusal::Forbidden { .. } | Refusal::NotAParty { .. } => Error::Forbidden {
+            detail: format!(
+                "{}; actions open to you now: {}",
+                e.reason,
+                if e.allowed.is_empty() {
+                    "none".into()
+                } else {
+                    e.allowed.join(", ")
+                }
+            ),
+        },
+        reason => Error::NotAllowed {
+            action: action.into(),
+            reason: reason.to_string(),
+            allowed: e.allowed,
+        },
+    }
+}
+
+impl<S: Store> Service<S> {
+    pub fn new(
+        store: S,
+        workflows: Arc<Workflows>,
+        calendar: Arc<Calendar>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        Self {
+            store,
+            workflows,
+            calendar,
+            clock,
+        }
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    pub fn workflows(&self) -> &Workflows {
+        &self.workflows
+    }
+
+    pub fn calendar(&self) -> &Calendar {
+        &self.calendar
+    }
+
+    pub fn now(&self) -> Timestamp {
+        // Millisecond precision: what the database keeps, so that reads equal writes.
+        Timestamp::from_millisecond(self.clock.now().as_millisecond())
+            .unwrap_or_else(|_| self.clock.now())
+    }
+
+    /// Whether the database answers.
+    pub async fn store_ping(&self) -> Result<()> {
+        Ok(self.store.ping().await?)
+    }
+
+    /// The user a bearer token belongs to.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>> {
+        Ok(self
+            .store
+            .user_for_token(&hash_token(token))
+            .await?
+            .map(|(user, _)| Principal { user }))
+    }
+
+    fn workflow(&self, kind: &str) -> Result<&Workflow> {
+        self.workflows.get(kind).ok_or_else(|| Error::UnknownKind {
+            kind: kind.into(),
+            known: self.workflows.kinds().map(str::to_string).collect(),
+        })
+    }
+
+    /// Organisations and users named in a payload must exist: a typo must not assign a case to
+    /// no one. Every unknown reference is reported.
+    async fn check_references(
+        &self,
+        fields: &[duban_core::workflow::Field],
+        payload: &Value,
+    ) -> Result<()> {
+        let mut problems = Vec::new();
+        for f in fields {
+            let Some(v) = payload.get(&f.name) else {
+                continue;
+            };
+            let codes: Vec<&str> = match v {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+                _ => continue,
+            };
+            for code in codes {
+                let known = match f.ty {
+                    FieldType::Org | FieldType::Orgs => self.store.org(code).await?.is_some(),
+                    FieldType::User | FieldType::Users => self.store.user(code).await?.is_some(),
+                    _ => true,
+                };
+                if !known {
+                    let what = if matches!(f.ty, FieldType::Org | FieldType::Orgs) {
+                        "organisation"
+                    } else {
+                        "user"
+                    };
+                    problems.push(FieldProblem {
+                        field: f.name.clone(),
+                        problem: format!("no {what} `{code}`"),
+                    });
+                }
+            }
+        }
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid { problems })
+        }
+    }
+
+    /// Files a case. With an idempotency key, a repeat of the same request returns the first
+    /// case (`created` false); the same key with another body is refused.
+    pub async fn file(
+        &self,
+        p: &Principal,
+        kind: &str,
+        payload: &Value,
+        idempotency_key: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Result<(CaseDetail, bool)> {
+        let wf = self.workflow(kind)?;
+        let now = self.now();
+        let t = machine::file(wf, &self.calendar, &p.actor(), payload, now)
+            .map_err(|e| refused("file", e))?;
+        self.check_references(&wf.filing.payload, payload).await?;
+        let title = payload
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| wf.title.clone());
+        let idempotency = idempotency_key.map(|key| Idempotency {
+            key: key.to_string(),
+            request_hash: hex::encode(Sha256::digest(format!("{kind}\n{payload}").as_bytes())),
+        });
+        let filed = self
+            .store
+            .file_case(NewCase {
+                id: uuid::Uuid::now_v7().to_string(),
+                title,
+                transition: &t,
+                idempotency,
+                meta: Meta {
+                    request_id: request_id.map(str::to_string),
+                    on_behalf_of: None,
+                },
+            })
+            .await
+            .map_err(|e| match e {
+                duban_storage::Error::IdempotencyMismatch { key } => {
+                    Error::IdempotencyMismatch { key }
+                }
+                other => Error::Storage(other),
+            })?;
+        let created = matches!(filed, Filed::Created { .. });
+        let detail = self.show(p, filed.id(), None, request_id).await?;
+        Ok((detail, created))
+    }
+
+    async fn visible(&self, p: &Principal, id: &str) -> Result<CaseRecord> {
+        match self.store.case(id).await? {
+            Some(record) if p.can_see(&record.case) => Ok(record),
+            _ => Err(Error::NotFound),
+        }
+    }
+
+    /// Takes an action on a case the caller can see, at the version the caller last saw.
+    pub async fn act(
+        &self,
+        p: &Principal,
+        id: &str,
+        action: &str,
+        payload: &Value,
+        expected_version: u64,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        let record = self.visible(p, id).await?;
+        if record.case.version != expected_version {
+            return Err(Error::Stale {
+                current: record.case.version,
+            });
+        }
+        let wf = self.workflow(&record.case.kind)?;
+        let t = machine::act(
+            wf,
+            &self.calendar,
+            &record.case,
+            action,
+            payload,
+            &p.actor(),
+            self.now(),
+        )
+        .map_err(|e| refused(action, e))?;
+        if let Some(a) = wf.action(action) {
+            self.check_references(&a.payload, payload).await?;
+        }
+        let meta = Meta {
+            request_id: request_id.map(str::to_string),
+            on_behalf_of: None,
+        };
+        match self
+            .store
+            .record_action(id, expected_version, &t, &meta)
+            .await
+        {
+            Ok(()) => {}
+            Err(duban_storage::Error::Conflict { actual, .. }) => {
+                return Err(Error::Stale { current: actual });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.show(p, id, None, request_id).await
+    }
+
+    /// One case as the caller may see it; with `reveal`, personal data in full (recorded).
+    pub async fn show(
+        &self,
+        p: &Principal,
+        id: &str,
+        reveal: Option<&Reveal>,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        let record = self.visible(p, id).await?;
+        let wf = self.workflow(&record.case.kind)?;
+        let mut revealed = Vec::new();
+        if let Some(r) = reveal {
+            let mut problems = Vec::new();
+            for f in &r.fields {
+                if !REVEALABLE.contains(&f.as_str()) {
+                    problems.push(FieldProblem {
+                        field: "reveal".into(),
+                        problem: format!(
+                            "`{f}` is not personal data (one of: {})",
+                            REVEALABLE.join(", ")
+                        ),
+                    });
+                }
+            }
+            if r.reason.trim().chars().count() < 2 {
+                problems.push(FieldProblem {
+                    field: "reason".into(),
+                    problem: "say why you need to see personal data in full".into(),
+                });
+            }
+            if !problems.is_empty() {
+                return Err(Error::Invalid { problems });
+            }
+            if !p.may_reveal(&record.case) {
+                return Err(Error::Forbidden {
+                    detail: format!(
+                        "role `{}` may not see personal data in full on this case",
+                        p.role()
+                    ),
+                });
+            }
+            let wanted: BTreeSet<&str> = r.fields.iter().map(String::as_str).collect();
+            for mut rec in self.store.personal_data(id).await? {
+                let person = &mut rec.person;
+                if !wanted.contains("name") {
+                    person.name = duban_core::person::mask_name(&person.name);
+                }
+                if !wanted.contains("id_number") {
+                    person.id_number = person
+                        .id_number
+                        .as_deref()
+                        .map(duban_core::person::mask_id_number);
+                }
+                if !wanted.contains("phone") {
+                    person.phone = person.phone.as_deref().map(duban_core::person::mask_phone);
+                }
+                if !wanted.contains("address") {
+                    person.address = person
+                        .address
+                        .as_deref()
+                        .map(duban_core::person::mask_address);
+                }
+                revealed.push(rec);
+            }
+            self.store
+                .record_access(&Access {
+                    case_id: id.to_string(),
+                    at: self.now(),
+                    actor: p.user.login.clone(),
+                    role: p.role(),
+                    fields: wanted.iter().map(|s| s.to_string()).collect(),
+                    reason: r.reason.trim().to_string(),
+                    request_id: request_id.map(str::to_string),
+                })
+                .await?;
+        }
+        let events = self.store.events(id).await?;
+        let filing = events
+            .first()
+            .map(|e| e.event.payload.clone())
+            .unwrap_or_default();
+        let state = wf.state(&record.case.state);
+        Ok(CaseDetail {
+            state_title: state.map(|s| s.title.clone()).unwrap_or_default(),
+            terminal: state.is_some_and(|s| s.terminal),
+            allowed_actions: machine::allowed_actions(
+                wf,
+                &record.case,
+                &p.actor(),
+                self.now(),
+                &self.calendar,
+            ),
+            supervisor: record
+                .case
+                .parties
+                .get("supervisor")
+                .and_then(|s| s.first())
+                .cloned(),
+            filing,
+            revealed,
+            record,
+        })
+    }
+
+    /// A case's history and the record of who saw its personal data.
+    pub async fn history(&self, p: &Principal, id: &str) -> Result<History> {
+        self.visible(p, id).await?;
+        Ok(History {
+            events: self.store.events(id).await?,
+            accesses: self.store.accesses(id).await?,
+        })
+    }
+
+    /// The cases the caller may list, narrowed by the parameters. Asking for someone else's
+    /// list (another department's, another deputy's) is refused, not silently emptied.
+    pub async fn list(&self, p: &Principal, params: &ListParams) -> Result<Listing> {
+        let forbid = |detail: &str| {
+            Err(Error::Forbidden {
+                detail: detail.into(),
+            })
+        };
+        let own_org = p.user.org.clone().unwrap_or_default();
+        let base = match p.role() {
+            Role::Admin => return forbid("administrators manage accounts, not cases"),
+            Role::Leader | Role::Staff | Role::Auditor => {
+                if let Some(d) = &params.department {
+                    CaseQuery::Party(PartyList::Department(d.clone()))
+                } else if let Some(d) = &params.deputy {
+                    CaseQuery::Party(PartyList::Deputy(d.clone()))
+                } else if let Some(s) = &params.station {
+                    CaseQuery::Party(PartyList::Station(s.clone()))
+                } else if params.overdue {
+                    CaseQuery::Overdue { now: self.now() }
+                } else if params.key {
+                    CaseQuery::KeySuggestions
+                } else {
+                    CaseQuery::All
+                }
+            }
+            Role::Department => {
+                if params.department.as_ref().is_some_and(|d| *d != own_org)
+                    || params.deputy.is_some()
+                    || params.station.is_some()
+                {
+                    return forbid("a department lists only its own cases");
+                }
+                CaseQuery::Party(PartyList::Department(own_org))
+            }
+            Role::Deputy => {
+                if params.department.is_some()
+                    || params.deputy.as_ref().is_some_and(|d| *d != p.user.login)
+                {
+                    return forbid("a deputy lists only their own cases and their station's");
+                }
+                match &params.station {
+                    Some(s) if *s == own_org => CaseQuery::Party(PartyList::Station(s.clone())),
+                    Some(_) => return forbid("a deputy lists only their own station's cases"),
+                    None => CaseQuery::Party(PartyList::Deputy(p.user.login.clone())),
+                }
+            }
+            Role::Mediator | Role::Court => {
+                if params.department.is_some()
+                    || params.deputy.is_some()
+                    || params.station.is_some()
+                {
+                    return forbid("this role lists only its own cases");
+                }
+                if p.role() == Role::Mediator {
+                    CaseQuery::Party(PartyList::Mediator(p.user.login.clone()))
+                } else {
+                    CaseQuery::Party(PartyList::Court(own_org))
+                }
+            }
+        };
+        let filter = ListFilter {
+            kind: params.kind.clone(),
+            state: params.state.clone(),
+            year: params.year,
+            overdue_at: (params.overdue && !matches!(base, CaseQuery::Overdue { .. }))
+                .then(|| self.now()),
+            key_only: params.key && !matches!(base, CaseQuery::KeySuggestions),
+        };
+        let page = Page {
+            after: params.after.clone(),
+            limit: params.limit.clamp(1, 200),
+        };
+        Ok(self.store.list_filtered(&base, &filter, &page).await?)
+    }
+
+    /// The caller's reminder inbox, newest first.
+    pub async fn notifications(
+        &self,
+        p: &Principal,
+        page: &Page,
+    ) -> Result<(Vec<Notification>, Option<Cursor>)> {
+        Ok(self.store.notifications(&p.user.login, page).await?)
+    }
+}

@@ -1,0 +1,155 @@
+//! `duban org add`, `duban user add`, `duban token create|list|revoke`: organisations, people
+//! and their bearer tokens, from the command line.
+
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use clap::Subcommand;
+use duban_core::Role;
+use duban_storage::{Org, OrgKind, Store, User};
+
+use super::setup::{self, Settings};
+
+#[derive(Debug, Subcommand)]
+pub enum OrgCommand {
+    /// Add an organisation: a department, a station (deputy home or liaison station), a court.
+    Add {
+        /// A short code, e.g. `jtj` for the transport bureau.
+        code: String,
+        #[arg(long, value_parser = ["department", "station", "court", "committee"])]
+        kind: String,
+        #[arg(long)]
+        name: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add a person who signs in.
+    Add {
+        login: String,
+        #[arg(long, value_parser = ["leader", "staff", "deputy", "department", "mediator", "court", "auditor", "admin"])]
+        role: String,
+        /// Their organisation: required for department and court users; a deputy's station.
+        #[arg(long)]
+        org: Option<String>,
+        /// Their name as shown to others (default: the login).
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Make a new bearer token for a user and print it, alone on its line. It is shown once.
+    Create { login: String },
+    /// List a user's tokens (ids and dates, never the tokens).
+    List { login: String },
+    /// Revoke a token by its id.
+    Revoke { id: String },
+}
+
+fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 64
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+}
+
+pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
+    let OrgCommand::Add { code, kind, name } = cmd;
+    if !is_code(&code) {
+        bail!("organisation code `{code}`: use letters, digits, - _ . (at most 64)");
+    }
+    let kind = OrgKind::parse(&kind).context("unknown organisation kind")?;
+    setup::runtime()?.block_on(async {
+        let store = setup::store(settings, 1).await?;
+        store
+            .add_org(&Org {
+                code: code.clone(),
+                kind,
+                name: name.trim().to_string(),
+            })
+            .await?;
+        println!("added {} `{code}`: {}", kind.as_str(), name.trim());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
+    let UserCommand::Add {
+        login,
+        role,
+        org,
+        name,
+    } = cmd;
+    if !is_code(&login) {
+        bail!("login `{login}`: use letters, digits, - _ . (at most 64)");
+    }
+    let role = Role::parse(&role).context("unknown role")?;
+    setup::runtime()?.block_on(async {
+        let store = setup::store(settings, 1).await?;
+        if let Some(code) = &org {
+            let Some(o) = store.org(code).await? else {
+                bail!("no organisation `{code}`; add it with `duban org add`");
+            };
+            let fits = match role {
+                Role::Department => o.kind == OrgKind::Department,
+                Role::Court => o.kind == OrgKind::Court,
+                Role::Deputy => o.kind == OrgKind::Station,
+                _ => true,
+            };
+            if !fits {
+                bail!(
+                    "a {role} user cannot belong to {} `{code}`",
+                    o.kind.as_str()
+                );
+            }
+        } else if matches!(role, Role::Department | Role::Court) {
+            bail!("a {role} user needs --org (their {role})");
+        }
+        let user = User {
+            login: login.clone(),
+            role,
+            org,
+            name: name.unwrap_or_else(|| login.clone()),
+        };
+        store.add_user(&user).await?;
+        println!("added {role} `{login}`");
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
+    setup::runtime()?.block_on(async {
+        let store = setup::store(settings, 1).await?;
+        let now = jiff::Timestamp::now();
+        match cmd {
+            TokenCommand::Create { login } => {
+                let (token, id) = duban_service::new_token();
+                store
+                    .add_token(&id, &login, &duban_service::hash_token(&token), now)
+                    .await
+                    .with_context(|| format!("cannot create a token for `{login}`"))?;
+                eprintln!("token {id} for `{login}` (shown once; store it safely):");
+                println!("{token}");
+            }
+            TokenCommand::List { login } => {
+                for t in store.tokens(&login).await? {
+                    let state = match t.revoked_at {
+                        Some(at) => format!("revoked {at}"),
+                        None => "active".into(),
+                    };
+                    println!("{}\tcreated {}\t{state}", t.id, t.created_at);
+                }
+            }
+            TokenCommand::Revoke { id } => {
+                if !store.revoke_token(&id, now).await? {
+                    bail!("no active token with id `{id}`");
+                }
+                println!("revoked {id}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}

@@ -1,0 +1,120 @@
+//! Opening the store as the commands need it: the database URL, the personal-data keys, the
+//! workflow definitions, and the async runtime.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{Context, Result, bail};
+use duban_service::{Service, SystemClock};
+use duban_storage::{Keyring, SqlStore};
+
+use super::definitions;
+use super::migrate::redacted;
+
+/// Settings every database command shares.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub database_url: String,
+    pub workflows: Option<PathBuf>,
+    pub keys_file: PathBuf,
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+fn random_key() -> [u8; 32] {
+    // Two v4 UUIDs: 244 bits from the operating system's random source.
+    let mut key = [0u8; 32];
+    key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key[16..].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
+    key
+}
+
+/// The personal-data keys: from `DUBAN_DATA_KEY` and `DUBAN_INDEX_KEY` (64 hex digits each),
+/// else from the keys file, which is created with new random keys on first use. Losing the
+/// keys loses the personal data: back the file up with the database.
+pub fn keys(keys_file: &Path) -> Result<Keyring> {
+    match (
+        std::env::var("DUBAN_DATA_KEY"),
+        std::env::var("DUBAN_INDEX_KEY"),
+    ) {
+        (Ok(data), Ok(index)) => {
+            return Keyring::from_hex(&data, &index).map_err(anyhow::Error::msg);
+        }
+        (Ok(_), Err(_)) | (Err(_), Ok(_)) => {
+            bail!("set both DUBAN_DATA_KEY and DUBAN_INDEX_KEY, or neither")
+        }
+        _ => {}
+    }
+    if !keys_file.exists() {
+        let text = format!(
+            "# Duban personal-data keys. Keep this file secret and back it up with the database:\n\
+             # without it the encrypted personal data cannot be read.\n\
+             data_key = {}\nindex_key = {}\n",
+            hex::encode(random_key()),
+            hex::encode(random_key())
+        );
+        write_private(keys_file, &text)
+            .with_context(|| format!("cannot create {}", keys_file.display()))?;
+        eprintln!("created new personal-data keys in {}", keys_file.display());
+    }
+    let text = fs::read_to_string(keys_file)
+        .with_context(|| format!("cannot read {}", keys_file.display()))?;
+    let value = |name: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim().to_string())
+            .with_context(|| format!("{} has no `{name}`", keys_file.display()))
+    };
+    Keyring::from_hex(&value("data_key")?, &value("index_key")?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", keys_file.display()))
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut f = fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
+    f.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    fs::write(path, text)
+}
+
+/// Opens the database (creating the schema if needed) with the keys.
+pub async fn store(settings: &Settings, max_connections: u32) -> Result<SqlStore> {
+    let keys = keys(&settings.keys_file)?;
+    let store = SqlStore::open(&settings.database_url, max_connections)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot open the database at {}",
+                redacted(&settings.database_url)
+            )
+        })?;
+    Ok(store.with_keys(keys))
+}
+
+/// The service over the store, with the workflow definitions and the system clock.
+pub async fn service(settings: &Settings, max_connections: u32) -> Result<Service<SqlStore>> {
+    let defs = definitions::load_valid(settings.workflows.as_deref())?;
+    let store = store(settings, max_connections).await?;
+    Ok(Service::new(
+        store,
+        Arc::new(defs.workflows),
+        Arc::new(defs.calendar),
+        Arc::new(SystemClock),
+    ))
+}
