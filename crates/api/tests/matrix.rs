@@ -1,0 +1,725 @@
+//! Authorisation per object, as a table: every role against every endpoint, on a case inside
+//! the caller's reach and one outside it, each with the status the caller must get. Plus the
+//! bad-input answers and the OpenAPI document's coverage of the router.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use duban_api::AppState;
+use duban_core::{Calendar, Role, Workflows};
+use duban_service::{FixedClock, Service, hash_token};
+use duban_storage::{Keyring, Org, OrgKind, SqlStore, Store, User};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+struct App {
+    router: Router,
+    state: AppState,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// (login, role, organisation)
+const PEOPLE: &[(&str, Role, Option<&str>)] = &[
+    ("leader", Role::Leader, None),
+    ("staff", Role::Staff, None),
+    ("auditor", Role::Auditor, None),
+    ("admin", Role::Admin, None),
+    ("filer", Role::Deputy, Some("st1")),
+    ("cosigner", Role::Deputy, None),
+    ("stranger", Role::Deputy, Some("st2")),
+    ("lead", Role::Department, Some("jtj")),
+    ("co", Role::Department, Some("czj")),
+    ("other_dept", Role::Department, Some("wsj")),
+    ("mediator", Role::Mediator, None),
+    ("court", Role::Court, Some("court1")),
+];
+
+async fn app() -> App {
+    let dir = std::env::temp_dir().join(format!("duban-api-{}", uuid_like()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+    let store = SqlStore::open(&url, 4)
+        .await
+        .expect("store")
+        .with_keys(Keyring::new([1; 32], [2; 32]));
+    for (code, kind) in [
+        ("st1", OrgKind::Station),
+        ("st2", OrgKind::Station),
+        ("jtj", OrgKind::Department),
+        ("czj", OrgKind::Department),
+        ("wsj", OrgKind::Department),
+        ("court1", OrgKind::Court),
+    ] {
+        store
+            .add_org(&Org {
+                code: code.into(),
+                kind,
+                name: code.into(),
+            })
+            .await
+            .expect("org");
+    }
+    for (login, role, org) in PEOPLE {
+        store
+            .add_user(&User {
+                login: login.to_string(),
+                role: *role,
+                org: org.map(str::to_string),
+                name: login.to_string(),
+            })
+            .await
+            .expect("user");
+        store
+            .add_token(
+                &format!("tok-{login}"),
+                login,
+                &hash_token(&format!("token-{login}")),
+                "2024-01-01T00:00:00Z".parse().expect("ts"),
+            )
+            .await
+            .expect("token");
+    }
+    let clock = Arc::new(FixedClock(Mutex::new(
+        "2024-03-01T02:00:00Z".parse().expect("ts"),
+    )));
+    let service = Service::new(
+        store,
+        Arc::new(Workflows::builtin()),
+        Arc::new(Calendar::builtin()),
+        clock,
+    );
+    let state = AppState {
+        service: Arc::new(service),
+    };
+    App {
+        router: duban_api::router(state.clone()),
+        state,
+        _dir: TempDir(dir),
+    }
+}
+
+fn uuid_like() -> String {
+    format!("{}-{:?}", std::process::id(), std::thread::current().id()).replace(['(', ')'], "")
+}
+
+struct Reply {
+    status: StatusCode,
+    etag: Option<String>,
+    content_type: String,
+    body: Value,
+}
+
+async fn call(
+    app: &App,
+    method: Method,
+    path: &str,
+    who: Option<&str>,
+    headers: &[(&str, &str)],
+    body: Option<String>,
+) -> Reply {
+    let mut req = Request::builder().method(method).uri(path);
+    if let Some(w) = who {
+        req = req.header("authorization", format!("Bearer token-{w}"));
+    }
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b)),
+        None => req.body(Body::empty()),
+    }
+    .expect("request");
+    let res = app.router.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let etag = res
+        .headers()
+        .get("etag")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let content_type = res
+        .headers()
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let bytes = axum::body::to_bytes(res.into_body(), 1 << 20)
+        .await
+        .expect("body");
+    let body = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+    Reply {
+        status,
+        etag,
+        content_type,
+        body,
+    }
+}
+
+async fn post(app: &App, path: &str, who: &str, if_match: Option<&str>, body: Value) -> Reply {
+    let tag = if_match.map(|v| format!("\"{v}\""));
+    let headers: Vec<(&str, &str)> = tag
+        .as_deref()
+        .map(|t| vec![("if-match", t)])
+        .unwrap_or_default();
+    call(
+        app,
+        Method::POST,
+        path,
+        Some(who),
+        &headers,
+        Some(body.to_string()),
+    )
+    .await
+}
+
+/// Files a suggestion as `filer` (co-signed by `cosigner` when `inside`), registers it and
+/// assigns it: inside the reach of `lead`/`co`, or to `other_dept` only.
+async fn assigned(app: &App, inside: bool) -> String {
+    let filer = if inside { "filer" } else { "stranger" };
+    let payload = if inside {
+        json!({"title": "建议", "body": "b", "cosigners": ["cosigner"]})
+    } else {
+        json!({"title": "建议", "body": "b"})
+    };
+    let filed = post(
+        app,
+        "/api/v1/cases",
+        filer,
+        None,
+        json!({"kind": "suggestion", "payload": payload}),
+    )
+    .await;
+    assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
+    let id = filed.body["id"].as_str().expect("id").to_string();
+    let r = post(
+        app,
+        &format!("/api/v1/cases/{id}/actions/register"),
+        "staff",
+        Some("1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let assign = if inside {
+        json!({"lead_department": "jtj", "co_departments": ["czj"]})
+    } else {
+        json!({"lead_department": "wsj"})
+    };
+    let r = post(
+        app,
+        &format!("/api/v1/cases/{id}/actions/assign"),
+        "staff",
+        Some("2"),
+        assign,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    id
+}
+
+#[tokio::test]
+async fn every_role_gets_the_status_its_reach_allows_on_every_endpoint() {
+    let app = app().await;
+    let inside = assigned(&app, true).await;
+    let outside = assigned(&app, false).await;
+    use StatusCode as S;
+    // (who, GET case/events inside, outside, act inside: `send_co_opinion` at the right version)
+    let table: &[(&str, S, S, S)] = &[
+        ("leader", S::OK, S::OK, S::FORBIDDEN),
+        ("staff", S::OK, S::OK, S::FORBIDDEN),
+        ("auditor", S::OK, S::OK, S::FORBIDDEN),
+        ("admin", S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND),
+        ("filer", S::OK, S::NOT_FOUND, S::FORBIDDEN),
+        ("cosigner", S::OK, S::NOT_FOUND, S::FORBIDDEN),
+        ("stranger", S::NOT_FOUND, S::OK, S::NOT_FOUND),
+        ("lead", S::OK, S::NOT_FOUND, S::FORBIDDEN),
+        ("co", S::OK, S::NOT_FOUND, S::OK),
+        ("other_dept", S::NOT_FOUND, S::OK, S::NOT_FOUND),
+        ("mediator", S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND),
+        ("court", S::NOT_FOUND, S::NOT_FOUND, S::NOT_FOUND),
+    ];
+    for (who, see_in, see_out, act_in) in table {
+        for (id, want) in [(&inside, see_in), (&outside, see_out)] {
+            let r = call(
+                &app,
+                Method::GET,
+                &format!("/api/v1/cases/{id}"),
+                Some(who),
+                &[],
+                None,
+            )
+            .await;
+            assert_eq!(r.status, *want, "{who} GET case: {}", r.body);
+            let r = call(
+                &app,
+                Method::GET,
+                &format!("/api/v1/cases/{id}/events"),
+                Some(who),
+                &[],
+                None,
+            )
+            .await;
+            assert_eq!(r.status, *want, "{who} GET events: {}", r.body);
+        }
+        // Acting outside one's reach is always 404, whatever the action.
+        let r = post(
+            &app,
+            &format!("/api/v1/cases/{outside}/actions/send_co_opinion"),
+            who,
+            Some("3"),
+            json!({"opinion": "o"}),
+        )
+        .await;
+        let want_out = if *see_out == S::OK {
+            S::FORBIDDEN
+        } else {
+            S::NOT_FOUND
+        };
+        assert_eq!(r.status, want_out, "{who} act outside: {}", r.body);
+        let version = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/cases/{inside}"),
+            Some("staff"),
+            &[],
+            None,
+        )
+        .await
+        .body["version"]
+            .as_u64()
+            .expect("version");
+        let r = post(
+            &app,
+            &format!("/api/v1/cases/{inside}/actions/send_co_opinion"),
+            who,
+            Some(&version.to_string()),
+            json!({"opinion": "同意"}),
+        )
+        .await;
+        assert_eq!(r.status, *act_in, "{who} act inside: {}", r.body);
+        assert_eq!(
+            r.content_type,
+            if r.status == S::OK {
+                "application/json"
+            } else {
+                "application/problem+json"
+            }
+        );
+        if r.status == S::OK {
+            assert_eq!(r.etag, Some(format!("\"{}\"", version + 1)));
+        }
+        // Lists: everyone but the administrator gets one, holding only what they may see.
+        let r = call(&app, Method::GET, "/api/v1/cases", Some(who), &[], None).await;
+        if *who == "admin" {
+            assert_eq!(r.status, S::FORBIDDEN);
+        } else {
+            assert_eq!(r.status, S::OK, "{who} list: {}", r.body);
+            let ids: Vec<&str> = r.body["items"]
+                .as_array()
+                .expect("items")
+                .iter()
+                .filter_map(|c| c["id"].as_str())
+                .collect();
+            assert_eq!(
+                ids.contains(&inside.as_str()),
+                *see_in == S::OK,
+                "{who} list inside: {ids:?}"
+            );
+            assert_eq!(
+                ids.contains(&outside.as_str()),
+                *see_out == S::OK,
+                "{who} list outside: {ids:?}"
+            );
+        }
+        // Inbox and workflows: any signed-in user.
+        for path in ["/api/v1/notifications", "/api/v1/workflows"] {
+            let r = call(&app, Method::GET, path, Some(who), &[], None).await;
+            assert_eq!(r.status, S::OK, "{who} {path}");
+        }
+        // Filing: the suggestion workflow lets deputies and staff file.
+        let r = post(
+            &app,
+            "/api/v1/cases",
+            who,
+            None,
+            json!({"kind": "suggestion", "payload": {"title": "t", "body": "b"}}),
+        )
+        .await;
+        let may_file = matches!(*who, "staff" | "filer" | "cosigner" | "stranger");
+        assert_eq!(
+            r.status,
+            if may_file { S::CREATED } else { S::FORBIDDEN },
+            "{who} file: {}",
+            r.body
+        );
+    }
+    // Asking for another's list is refused outright.
+    let r = call(
+        &app,
+        Method::GET,
+        "/api/v1/cases?department=wsj",
+        Some("lead"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, S::FORBIDDEN);
+    let r = call(
+        &app,
+        Method::GET,
+        "/api/v1/cases?department=wsj",
+        Some("staff"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, S::OK);
+    assert_eq!(r.body["items"].as_array().map(Vec::len), Some(1));
+}
+
+#[tokio::test]
+async fn no_token_a_bad_token_and_a_revoked_one_are_all_401() {
+    let app = app().await;
+    for path in [
+        "/api/v1/cases",
+        "/api/v1/notifications",
+        "/api/v1/workflows",
+        "/api/v1/cases/x",
+        "/api/v1/cases/x/events",
+    ] {
+        let r = call(&app, Method::GET, path, None, &[], None).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        assert_eq!(r.body["type"], "urn:duban:problem:unauthenticated");
+        let r = call(
+            &app,
+            Method::GET,
+            path,
+            None,
+            &[("authorization", "Bearer nope")],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+        let r = call(
+            &app,
+            Method::GET,
+            path,
+            None,
+            &[("authorization", "Basic Zm9vOmJhcg==")],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{path}");
+    }
+    let r = post(
+        &app,
+        "/api/v1/cases/x/actions/reply",
+        "nobody",
+        Some("1"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // A revoked token stops working at once.
+    assert_eq!(
+        call(
+            &app,
+            Method::GET,
+            "/api/v1/workflows",
+            Some("lead"),
+            &[],
+            None
+        )
+        .await
+        .status,
+        StatusCode::OK
+    );
+    let revoked = app
+        .state
+        .service
+        .store()
+        .revoke_token("tok-lead", "2024-01-02T00:00:00Z".parse().expect("ts"))
+        .await;
+    assert!(revoked.expect("revoke"));
+    assert_eq!(
+        call(
+            &app,
+            Method::GET,
+            "/api/v1/workflows",
+            Some("lead"),
+            &[],
+            None
+        )
+        .await
+        .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Health and the API description need no token.
+    assert_eq!(
+        call(&app, Method::GET, "/healthz", None, &[], None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, Method::GET, "/api/v1/openapi.json", None, &[], None)
+            .await
+            .status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
+    let app = app().await;
+    let id = assigned(&app, true).await;
+    let path = format!("/api/v1/cases/{id}/actions/reply");
+    // (what, If-Match version, body, expected status, problem type)
+    let cases = [
+        (
+            "malformed JSON",
+            Some("3"),
+            Some("{\"classification\":".into()),
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+        ),
+        (
+            "not an object",
+            Some("3"),
+            Some("[1,2]".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            "wrong type",
+            Some("3"),
+            Some(json!({"classification": 7, "answer": "a"}).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            "missing field",
+            Some("3"),
+            Some(json!({"classification": "A"}).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            "unknown field",
+            Some("3"),
+            Some(json!({"classification": "A", "answer": "a", "x": 1}).to_string()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "validation",
+        ),
+        (
+            "no If-Match",
+            None,
+            Some(json!({"classification": "A", "answer": "a"}).to_string()),
+            StatusCode::PRECONDITION_REQUIRED,
+            "if-match-required",
+        ),
+        (
+            "stale If-Match",
+            Some("2"),
+            Some(json!({"classification": "A", "answer": "a"}).to_string()),
+            StatusCode::PRECONDITION_FAILED,
+            "stale-version",
+        ),
+        (
+            "garbled If-Match",
+            Some("x"),
+            Some(json!({"classification": "A", "answer": "a"}).to_string()),
+            StatusCode::BAD_REQUEST,
+            "malformed-request",
+        ),
+        (
+            "oversize body",
+            Some("3"),
+            Some(json!({"classification": "A", "answer": "长".repeat(100_000)}).to_string()),
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload-too-large",
+        ),
+    ];
+    for (what, version, body, want, slug) in cases {
+        let tag = version.map(|v| format!("\"{v}\""));
+        let headers: Vec<(&str, &str)> = tag
+            .as_deref()
+            .map(|t| vec![("if-match", t)])
+            .unwrap_or_default();
+        let r = call(&app, Method::POST, &path, Some("lead"), &headers, body).await;
+        assert_eq!(r.status, want, "{what}: {}", r.body);
+        assert_eq!(
+            r.body["type"],
+            format!("urn:duban:problem:{slug}"),
+            "{what}"
+        );
+        assert_eq!(r.content_type, "application/problem+json", "{what}");
+    }
+    // Wrong content type.
+    let req = Request::builder()
+        .method(Method::POST)
+        .uri(&path)
+        .header("authorization", "Bearer token-lead")
+        .header("if-match", "\"3\"")
+        .header("content-type", "text/plain")
+        .body(Body::from("classification=A"))
+        .expect("request");
+    let res = app.router.clone().oneshot(req).await.expect("response");
+    assert_eq!(res.status(), StatusCode::UNSUPPORTED_MEDIA_TYPE);
+    // An unknown action names the ones that are open.
+    let r = post(
+        &app,
+        &format!("/api/v1/cases/{id}/actions/fly"),
+        "lead",
+        Some("3"),
+        json!({}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.body["action"], "fly");
+    assert_eq!(
+        r.body["allowed_actions"],
+        json!(["request_reassignment", "reply"])
+    );
+    // Unknown query parameters and bad cursors.
+    for q in ["?colour=red", "?limit=0", "?cursor=zzz", "?year=abc"] {
+        let r = call(
+            &app,
+            Method::GET,
+            &format!("/api/v1/cases{q}"),
+            Some("staff"),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{q}: {}", r.body);
+    }
+    // Filing an unknown kind, and referring to an organisation that does not exist.
+    let r = post(
+        &app,
+        "/api/v1/cases",
+        "staff",
+        None,
+        json!({"kind": "motion", "payload": {}}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["field"].clone()),
+        (StatusCode::UNPROCESSABLE_ENTITY, json!("kind"))
+    );
+    let r = post(
+        &app,
+        "/api/v1/cases",
+        "staff",
+        None,
+        json!({"kind": "suggestion"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    // Nothing of the above was written: the case is still at version 3, with three events.
+    let r = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/cases/{id}/events"),
+        Some("staff"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.body["events"].as_array().map(Vec::len), Some(3));
+    // Routes and methods that do not exist.
+    assert_eq!(
+        call(
+            &app,
+            Method::GET,
+            "/api/v1/nothing",
+            Some("staff"),
+            &[],
+            None
+        )
+        .await
+        .status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(
+            &app,
+            Method::DELETE,
+            &format!("/api/v1/cases/{id}"),
+            Some("staff"),
+            &[],
+            None
+        )
+        .await
+        .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+}
+
+#[tokio::test]
+async fn the_openapi_document_covers_every_route_the_router_serves() {
+    let app = app().await;
+    let doc = call(&app, Method::GET, "/api/v1/openapi.json", None, &[], None)
+        .await
+        .body;
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().expect("paths");
+    let mut operations = Vec::new();
+    for (path, item) in paths {
+        for method in ["get", "post", "put", "patch", "delete"] {
+            if item.get(method).is_some() {
+                operations.push(format!("{} {path}", method.to_uppercase()));
+            }
+        }
+    }
+    operations.sort();
+    assert_eq!(
+        operations,
+        [
+            "GET /api/v1/cases",
+            "GET /api/v1/cases/{id}",
+            "GET /api/v1/cases/{id}/events",
+            "GET /api/v1/notifications",
+            "GET /api/v1/openapi.json",
+            "GET /api/v1/workflows",
+            "GET /healthz",
+            "POST /api/v1/cases",
+            "POST /api/v1/cases/{id}/actions/{action}",
+        ]
+    );
+    // Every documented operation is served: none answers "no such route" or 405.
+    for op in &operations {
+        let (method, path) = op.split_once(' ').expect("op");
+        let path = path.replace("{id}", "x").replace("{action}", "y");
+        let method = Method::from_bytes(method.as_bytes()).expect("method");
+        let r = call(&app, method, &path, Some("staff"), &[], Some("{}".into())).await;
+        assert_ne!(r.body["type"], "urn:duban:problem:route-not-found", "{op}");
+        assert_ne!(r.status, StatusCode::METHOD_NOT_ALLOWED, "{op}");
+    }
+    // Every operation that needs a token says so, and the scheme is declared.
+    assert_eq!(
+        doc["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    for (path, item) in paths {
+        for (method, op) in item.as_object().expect("item") {
+            if path != "/healthz" && path != "/api/v1/openapi.json" {
+                assert!(
+                    op.get("security").is_some(),
+                    "{method} {path} declares no security"
+                );
+            }
+        }
+    }
+}
