@@ -54,6 +54,8 @@ enum Command {
     Migrate,
     /// Serve the HTTP API.
     Serve(serve::ServeArgs),
+    /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
+    Openapi,
     /// Organisations: departments, stations, courts.
     #[command(subcommand)]
     Org(people::OrgCommand),
@@ -77,6 +79,12 @@ pub fn run() -> ExitCode {
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
         Command::Migrate => migrate::run(&cli.database_url),
         Command::Serve(args) => serve::run(args, &settings),
+        Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)
+            .map(|doc| {
+                println!("{doc}");
+                ExitCode::SUCCESS
+            })
+            .map_err(anyhow::Error::from),
         Command::Org(cmd) => people::org(cmd, &settings),
         Command::User(cmd) => people::user(cmd, &settings),
         Command::Token(cmd) => people::token(cmd, &settings),
