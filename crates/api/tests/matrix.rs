@@ -566,6 +566,23 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         );
         assert_eq!(r.content_type, "application/problem+json", "{what}");
     }
+    // Every bad field is listed, not just the first.
+    let r = post(
+        &app,
+        &path,
+        "lead",
+        Some("3"),
+        json!({"classification": "E", "colour": "red"}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = r.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["colour", "classification", "answer"], "{}", r.body);
     // Wrong content type.
     let req = Request::builder()
         .method(Method::POST)

@@ -161,8 +161,13 @@ pub enum Refusal {
     },
     #[error("`{action}` was open until {until} and that time has passed")]
     WindowClosed { action: String, until: Date },
-    #[error("field `{field}`: {problem}")]
-    InvalidPayload { field: String, problem: String },
+    #[error("field `{field}`: {problem}{}", more.iter().map(|(f, p)| format!("; field `{f}`: {p}")).collect::<String>())]
+    InvalidPayload {
+        field: String,
+        problem: String,
+        /// Further problems in the same payload, each (field, problem): every one is reported.
+        more: Vec<(String, String)>,
+    },
 }
 
 fn join<T: std::fmt::Display>(items: &[T]) -> String {
@@ -301,6 +306,7 @@ pub fn file(
             return Err(refuse(Refusal::InvalidPayload {
                 field,
                 problem: "only committee staff may file in someone else's name".into(),
+                more: Vec::new(),
             }));
         }
         Some(_) => {}
@@ -709,6 +715,7 @@ fn invalid(field: &str, problem: &str) -> Refusal {
     Refusal::InvalidPayload {
         field: field.into(),
         problem: problem.into(),
+        more: Vec::new(),
     }
 }
 
@@ -728,12 +735,14 @@ pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Checked, Refus
         Value::Null => Map::new(),
         _ => return Err(invalid("payload", "must be a JSON object")),
     };
+    // Every problem is collected, so that a form can mark all its bad fields at once.
+    let mut problems: Vec<(String, String)> = Vec::new();
     for key in obj.keys() {
         if !fields.iter().any(|f| &f.name == key) {
             let known: Vec<&str> = fields.iter().map(|f| f.name.as_str()).collect();
-            return Err(invalid(
-                key,
-                &format!("unknown field (this action takes: {})", join(&known)),
+            problems.push((
+                key.clone(),
+                format!("unknown field (this action takes: {})", join(&known)),
             ));
         }
     }
@@ -743,29 +752,44 @@ pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Checked, Refus
         match obj.get(&f.name) {
             None | Some(Value::Null) => {
                 if f.required {
-                    return Err(invalid(&f.name, "is required"));
+                    problems.push((f.name.clone(), "is required".into()));
                 }
             }
-            Some(v) if f.ty == FieldType::Person => {
-                let person = Person::from_json(v).map_err(|(sub, problem)| {
+            Some(v) if f.ty == FieldType::Person => match Person::from_json(v) {
+                Ok(person) => {
+                    out.insert(f.name.clone(), person.masked_json());
+                    personal.push(PersonalField {
+                        field: f.name.clone(),
+                        person,
+                    });
+                }
+                Err((sub, problem)) => {
                     let field = if sub.is_empty() {
                         f.name.clone()
                     } else {
                         format!("{}.{sub}", f.name)
                     };
-                    invalid(&field, &problem)
-                })?;
-                out.insert(f.name.clone(), person.masked_json());
-                personal.push(PersonalField {
-                    field: f.name.clone(),
-                    person,
-                });
-            }
-            Some(v) => {
-                check_value(f, v)?;
-                out.insert(f.name.clone(), v.clone());
-            }
+                    problems.push((field, problem));
+                }
+            },
+            Some(v) => match check_value(f, v) {
+                Ok(()) => {
+                    out.insert(f.name.clone(), v.clone());
+                }
+                Err(Refusal::InvalidPayload { field, problem, .. }) => {
+                    problems.push((field, problem))
+                }
+                Err(other) => return Err(other),
+            },
         }
+    }
+    if !problems.is_empty() {
+        let (field, problem) = problems.remove(0);
+        return Err(Refusal::InvalidPayload {
+            field,
+            problem,
+            more: problems,
+        });
     }
     Ok(Checked {
         payload: out,

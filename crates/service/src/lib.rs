@@ -215,8 +215,15 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
 fn refused(action: &str, e: TransitionError) -> Error {
     use machine::Refusal;
     match e.reason {
-        Refusal::InvalidPayload { field, problem } => Error::Invalid {
-            problems: vec![FieldProblem { field, problem }],
+        Refusal::InvalidPayload {
+            field,
+            problem,
+            more,
+        } => Error::Invalid {
+            problems: std::iter::once((field, problem))
+                .chain(more)
+                .map(|(field, problem)| FieldProblem { field, problem })
+                .collect(),
         },
         Refusal::Forbidden { .. } | Refusal::NotAParty { .. } => Error::Forbidden {
             detail: format!(
