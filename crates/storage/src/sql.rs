@@ -542,6 +542,16 @@ impl SqlStore {
     }
 }
 
+fn user_from_row(r: &AnyRow) -> Result<User> {
+    let role: String = r.try_get("role")?;
+    Ok(User {
+        login: r.try_get("login")?,
+        role: Role::parse(&role).ok_or_else(|| Error::Corrupt(format!("role {role}")))?,
+        org: r.try_get("org_code")?,
+        name: r.try_get("name")?,
+    })
+}
+
 fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
     let role: String = row.try_get("actor_role")?;
     let detail: Detail = parse(&row.try_get::<String, _>("detail")?, "event detail")?;
@@ -694,16 +704,7 @@ impl Store for SqlStore {
             .bind(login.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            let role: String = r.try_get("role")?;
-            Ok(User {
-                login: r.try_get("login")?,
-                role: Role::parse(&role).ok_or_else(|| Error::Corrupt(format!("role {role}")))?,
-                org: r.try_get("org_code")?,
-                name: r.try_get("name")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(user_from_row).transpose()
     }
 
     async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {
@@ -1087,20 +1088,8 @@ impl Store for SqlStore {
         .bind(token_hash.to_string())
         .fetch_optional(&self.pool)
         .await?;
-        row.map(|r| {
-            let role: String = r.try_get("role")?;
-            Ok((
-                User {
-                    login: r.try_get("login")?,
-                    role: Role::parse(&role)
-                        .ok_or_else(|| Error::Corrupt(format!("role {role}")))?,
-                    org: r.try_get("org_code")?,
-                    name: r.try_get("name")?,
-                },
-                r.try_get("id")?,
-            ))
-        })
-        .transpose()
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("id")?)))
+            .transpose()
     }
 
     async fn tokens(&self, login: &str) -> Result<Vec<TokenInfo>> {
