@@ -6,6 +6,7 @@
 
 mod crypto;
 mod migrate;
+mod outbox;
 mod sql;
 
 use std::future::Future;
@@ -17,6 +18,9 @@ use serde::{Deserialize, Serialize};
 
 pub use crypto::{Keyring, key_id};
 pub use migrate::MIGRATIONS;
+pub use outbox::{
+    Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
+};
 pub use sql::{Backend, SqlStore};
 
 /// What can go wrong in storage.

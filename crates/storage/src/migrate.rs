@@ -25,4 +25,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0002_tokens_inbox_access.sql"),
         postgres: include_str!("../../../migrations/postgres/0002_tokens_inbox_access.sql"),
     },
+    Migration {
+        version: 3,
+        name: "deliveries",
+        sqlite: include_str!("../../../migrations/sqlite/0003_deliveries.sql"),
+        postgres: include_str!("../../../migrations/postgres/0003_deliveries.sql"),
+    },
 ];

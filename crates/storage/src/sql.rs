@@ -55,11 +55,11 @@ pub struct SqlStore {
 /// No deadline sorts last.
 const NO_DEADLINE: i64 = i64::MAX;
 
-fn ms(t: Timestamp) -> i64 {
+pub(crate) fn ms(t: Timestamp) -> i64 {
     t.as_millisecond()
 }
 
-fn from_ms(v: i64) -> Result<Timestamp> {
+pub(crate) fn from_ms(v: i64) -> Result<Timestamp> {
     Timestamp::from_millisecond(v).map_err(|e| Error::Corrupt(format!("instant {v}: {e}")))
 }
 
@@ -256,7 +256,7 @@ fn summary(row: &AnyRow) -> Result<(CaseSummary, i64)> {
     ))
 }
 
-fn reminder(row: &AnyRow) -> Result<StoredReminder> {
+pub(crate) fn reminder(row: &AnyRow) -> Result<StoredReminder> {
     let duty: String = row.try_get("duty")?;
     let notify: String = row.try_get("notify")?;
     Ok(StoredReminder {
@@ -368,6 +368,15 @@ impl SqlStore {
 
     /// A write transaction. SQLite takes the write lock at BEGIN (IMMEDIATE), so two writers
     /// queue on the busy timeout instead of one failing when it upgrades a read lock.
+    /// The personal-data keys, if configured.
+    pub(crate) fn keys(&self) -> Option<&Keyring> {
+        self.keys.as_ref()
+    }
+
+    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+        self.begin().await
+    }
+
     async fn begin(&self) -> Result<Transaction<'static, Any>> {
         Ok(match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,

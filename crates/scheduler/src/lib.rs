@@ -1,0 +1,448 @@
+//! duban-scheduler: fires due reminders and delivers them — to the in-app inbox (in the same
+//! transaction that fires them), by e-mail and by signed webhook (as claimable jobs with a
+//! lease, retried with exponential backoff and jitter, `dead` after the last attempt).
+//!
+//! The work is a single step, [`Scheduler::tick`], that takes `now` as an argument; [`run`] is a
+//! small loop around it that sleeps until the next due time or a wake-up.
+
+mod channel;
+mod metrics;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use duban_core::Workflows;
+use duban_core::workflow::When;
+use duban_storage::{
+    ClaimedReminder, Delivery, Finish, NewDelivery, Notification, Outbox, Recipient,
+    ReminderOutcome, Store,
+};
+use jiff::Timestamp;
+use serde_json::json;
+use sha2::{Digest, Sha256};
+use tokio::sync::Notify;
+
+pub use channel::{Channel, Email, SendFuture, SmtpSettings, Webhook, signature};
+pub use metrics::Metrics;
+
+/// How the scheduler works.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// This worker's name in leases (host, process and a random part, by default).
+    pub owner: String,
+    /// How long a claim holds before another worker may rescue it.
+    pub lease: Duration,
+    /// Reminders claimed per batch.
+    pub batch: u32,
+    /// Deliveries per channel per tick: catching up after downtime goes at this pace, not in
+    /// one storm.
+    pub per_channel_per_tick: u32,
+    /// Attempts before a delivery is `dead`.
+    pub max_attempts: i64,
+    /// The first retry's delay; each further one doubles, up to `backoff_max`.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// The web address of this installation, for links in messages.
+    pub base_url: String,
+    /// The longest the loop sleeps without looking (other processes may add work).
+    pub max_sleep: Duration,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            owner: format!("scheduler-{}", std::process::id()),
+            lease: Duration::from_secs(60),
+            batch: 200,
+            per_channel_per_tick: 50,
+            max_attempts: 8,
+            backoff_base: Duration::from_secs(30),
+            backoff_max: Duration::from_secs(6 * 3600),
+            base_url: "http://127.0.0.1:8080".into(),
+            max_sleep: Duration::from_secs(30),
+        }
+    }
+}
+
+/// What one tick did.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct TickReport {
+    pub fired: u64,
+    pub cancelled: u64,
+    pub notified: u64,
+    pub sent: u64,
+    pub failed: u64,
+    pub dead: u64,
+    pub rescued: u64,
+}
+
+impl TickReport {
+    /// Whether the tick found work: then another may find more right away.
+    pub fn did_work(&self) -> bool {
+        self.fired + self.cancelled + self.sent + self.failed + self.dead + self.rescued > 0
+    }
+}
+
+/// The scheduler: a store, the workflows (for message texts), the channels, the metrics.
+pub struct Scheduler<S> {
+    store: S,
+    workflows: Arc<Workflows>,
+    channels: Vec<Arc<dyn Channel>>,
+    config: Config,
+    metrics: Arc<Metrics>,
+}
+
+impl<S> std::fmt::Debug for Scheduler<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scheduler")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+fn short_hash(parts: &[&str]) -> String {
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p.as_bytes());
+        h.update([0]);
+    }
+    hex::encode(&h.finalize()[..12])
+}
+
+/// The delay before retry number `attempt` (1-based): doubling from `base`, capped at `max`,
+/// spread by a jitter of up to ±25 % derived from the delivery id so that a burst of failures
+/// does not retry in lockstep.
+pub fn backoff(config: &Config, delivery_id: &str, attempt: i64) -> Duration {
+    let exp = attempt.clamp(1, 30) - 1;
+    let raw = config
+        .backoff_base
+        .saturating_mul(1u32 << exp.min(20) as u32)
+        .min(config.backoff_max);
+    let spread = u64::from_str_radix(&short_hash(&[delivery_id, &attempt.to_string()])[..4], 16)
+        .unwrap_or(0);
+    // spread is 0..65535; map to 0.75..1.25
+    let factor = 0.75 + (spread as f64 / 65535.0) * 0.5;
+    raw.mul_f64(factor)
+}
+
+impl<S: Store + Outbox> Scheduler<S> {
+    pub fn new(
+        store: S,
+        workflows: Arc<Workflows>,
+        channels: Vec<Arc<dyn Channel>>,
+        config: Config,
+    ) -> Self {
+        Self {
+            store,
+            workflows,
+            channels,
+            config,
+            metrics: Arc::new(Metrics::default()),
+        }
+    }
+
+    pub fn metrics(&self) -> Arc<Metrics> {
+        self.metrics.clone()
+    }
+
+    pub fn store(&self) -> &S {
+        &self.store
+    }
+
+    fn lease_until(&self, now: Timestamp) -> Timestamp {
+        now.checked_add(jiff::SignedDuration::try_from(self.config.lease).unwrap_or_default())
+            .unwrap_or(now)
+    }
+
+    /// One step: rescue what crashed workers held, fire what is due, deliver what is queued.
+    pub async fn tick(&self, now: Timestamp) -> Result<TickReport, duban_storage::Error> {
+        let mut report = TickReport::default();
+        let (r, d) = self.store.rescue(now).await?;
+        report.rescued = r + d;
+        self.metrics.add("rescued", "all", r + d);
+        loop {
+            let claimed = self
+                .store
+                .claim_reminders(
+                    now,
+                    &self.config.owner,
+                    self.lease_until(now),
+                    self.config.batch,
+                )
+                .await?;
+            if claimed.is_empty() {
+                break;
+            }
+            for claim in claimed {
+                let outcome = self.compose(&claim, now).await?;
+                let fired = matches!(outcome, ReminderOutcome::Fired { .. });
+                let notified = match &outcome {
+                    ReminderOutcome::Fired { notifications, .. } => notifications.len() as u64,
+                    ReminderOutcome::Cancelled => 0,
+                };
+                if self.store.complete_reminder(&claim, &outcome, now).await? {
+                    if fired {
+                        report.fired += 1;
+                        report.notified += notified;
+                        self.metrics.add("sent", "inbox", notified);
+                    } else {
+                        report.cancelled += 1;
+                    }
+                }
+            }
+        }
+        for channel in &self.channels {
+            let due = self
+                .store
+                .claim_deliveries(
+                    channel.name(),
+                    now,
+                    &self.config.owner,
+                    self.lease_until(now),
+                    self.config.per_channel_per_tick,
+                )
+                .await?;
+            for d in due {
+                self.deliver(channel.as_ref(), &d, now, &mut report).await?;
+            }
+        }
+        Ok(report)
+    }
+
+    async fn deliver(
+        &self,
+        channel: &dyn Channel,
+        d: &Delivery,
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), duban_storage::Error> {
+        let secret = match (&d.org_code, channel.name()) {
+            (Some(org), "webhook") => self.store.webhook_secret(org).await?,
+            _ => None,
+        };
+        let result = channel.send(d, secret.as_deref(), now.as_second()).await;
+        let finish = match result {
+            Ok(()) => Finish::Sent,
+            Err(error) if d.attempts >= self.config.max_attempts => Finish::Dead { error },
+            Err(error) => {
+                let wait = backoff(&self.config, &d.id, d.attempts);
+                let at = now
+                    .checked_add(jiff::SignedDuration::try_from(wait).unwrap_or_default())
+                    .unwrap_or(now);
+                Finish::Retry { at, error }
+            }
+        };
+        if self
+            .store
+            .finish_delivery(d, &self.config.owner, now, &finish)
+            .await?
+        {
+            let (counter, field) = match &finish {
+                Finish::Sent => ("sent", &mut report.sent),
+                Finish::Retry { .. } => ("failed", &mut report.failed),
+                Finish::Dead { .. } => ("dead", &mut report.dead),
+            };
+            *field += 1;
+            self.metrics.add(counter, channel.name(), 1);
+            if let Finish::Dead { error } = &finish {
+                tracing::warn!(delivery = %d.id, channel = channel.name(), %error, "delivery is dead after its last attempt");
+            }
+        }
+        Ok(())
+    }
+
+    /// Decides what a due reminder becomes: messages for its recipients, or nothing if the case
+    /// has moved on from the state the reminder was about.
+    async fn compose(
+        &self,
+        claim: &ClaimedReminder,
+        now: Timestamp,
+    ) -> Result<ReminderOutcome, duban_storage::Error> {
+        let r = &claim.reminder;
+        let Some(record) = self.store.case(&r.case_id).await? else {
+            return Ok(ReminderOutcome::Cancelled);
+        };
+        let case = &record.case;
+        if case.state != r.state || case.closed {
+            return Ok(ReminderOutcome::Cancelled);
+        }
+        let wf = self.workflows.get(&case.kind);
+        let rule = wf.and_then(|w| w.reminders.get(r.rule as usize));
+        let state_title = wf
+            .and_then(|w| w.state(&r.state))
+            .map(|s| s.title.clone())
+            .unwrap_or_else(|| r.state.clone());
+        let kind_title = wf
+            .map(|w| w.title.clone())
+            .unwrap_or_else(|| case.kind.clone());
+        let duty_title = r.duty.as_ref().and_then(|d| {
+            wf?.state(&r.state)?
+                .duties
+                .iter()
+                .find(|x| &x.name == d)
+                .map(|x| x.title.clone())
+        });
+        let overdue = matches!(
+            rule.map(|x| x.when),
+            Some(When::Overdue) | Some(When::OverdueEvery(_))
+        );
+        let prefix = if r.escalate {
+            "【督办升级】"
+        } else if overdue {
+            "【逾期提醒】"
+        } else if matches!(rule.map(|x| x.when), Some(When::Entered)) {
+            "【新事项】"
+        } else {
+            "【到期提醒】"
+        };
+        let link = format!(
+            "{}/cases/{}",
+            self.config.base_url.trim_end_matches('/'),
+            r.case_id
+        );
+        let what = duty_title.map(|t| format!("（{t}）")).unwrap_or_default();
+        let due = r.due_date.clone().map(|d| {
+            if overdue {
+                format!("期限{d}已过，请尽快办理。")
+            } else {
+                format!("办理期限为{d}。")
+            }
+        });
+        let subject = format!("{prefix}{kind_title}《{}》", record.title);
+        let body = format!(
+            "{kind_title}《{}》目前处于“{state_title}”{what}。{}\n查看：{link}",
+            record.title,
+            due.unwrap_or_default()
+        );
+        let occurrence = r.fire_at.as_millisecond().to_string();
+        let recipients = self.store.recipients(&r.case_id, &r.notify).await?;
+        let mut notifications = Vec::new();
+        let mut deliveries: BTreeMap<String, NewDelivery> = BTreeMap::new();
+        for Recipient {
+            login,
+            org,
+            email,
+            webhook_url,
+        } in &recipients
+        {
+            if let Some(login) = login {
+                notifications.push(Notification {
+                    id: format!(
+                        "ntf_{}",
+                        short_hash(&[&r.case_id, &r.key, &occurrence, login])
+                    ),
+                    recipient: login.clone(),
+                    case_id: r.case_id.clone(),
+                    reminder_key: Some(r.key.clone()),
+                    title: subject.clone(),
+                    body: body.clone(),
+                    escalate: r.escalate,
+                    created_at: now,
+                    read_at: None,
+                });
+            }
+            if let Some(address) = email {
+                let id = format!(
+                    "dlv_{}",
+                    short_hash(&[&r.case_id, &r.key, &occurrence, "email", address])
+                );
+                deliveries.insert(
+                    id.clone(),
+                    NewDelivery {
+                        id,
+                        channel: "email".into(),
+                        address: address.clone(),
+                        org_code: org.clone(),
+                        subject: subject.clone(),
+                        body: body.clone(),
+                    },
+                );
+            }
+            if let (Some(url), Some(org)) = (webhook_url, org) {
+                let id = format!(
+                    "dlv_{}",
+                    short_hash(&[&r.case_id, &r.key, &occurrence, "webhook", url])
+                );
+                let payload = json!({
+                    "event": if r.escalate { "reminder.escalated" } else if overdue { "reminder.overdue" } else { "reminder.due" },
+                    "delivery_id": id,
+                    "case_id": r.case_id,
+                    "kind": case.kind,
+                    "title": record.title,
+                    "state": r.state,
+                    "state_title": state_title,
+                    "duty": r.duty,
+                    "due_date": r.due_date,
+                    "escalate": r.escalate,
+                    "organisation": org,
+                    "link": link,
+                    "text": body,
+                });
+                deliveries.insert(
+                    id.clone(),
+                    NewDelivery {
+                        id,
+                        channel: "webhook".into(),
+                        address: url.clone(),
+                        org_code: Some(org.clone()),
+                        subject: subject.clone(),
+                        body: payload.to_string(),
+                    },
+                );
+            }
+        }
+        // A repeating (overdue) reminder comes back every so many days while the state lasts;
+        // China keeps no daylight saving, so a day is 24 hours.
+        let next_fire = r.repeat_every_days.and_then(|days| {
+            r.fire_at
+                .checked_add(jiff::SignedDuration::from_hours(days * 24))
+                .ok()
+        });
+        Ok(ReminderOutcome::Fired {
+            notifications,
+            deliveries: deliveries.into_values().collect(),
+            next_fire,
+        })
+    }
+}
+
+/// Runs ticks until `stop` is notified: after work, at once again; otherwise asleep until the
+/// next due time, a wake-up (a new reminder due sooner), or `max_sleep`.
+pub async fn run<S: Store + Outbox>(
+    scheduler: Arc<Scheduler<S>>,
+    wake: Arc<Notify>,
+    stop: Arc<Notify>,
+) {
+    loop {
+        let now = Timestamp::now();
+        let worked = match scheduler.tick(now).await {
+            Ok(report) => {
+                if report.did_work() {
+                    tracing::info!(?report, "scheduler tick");
+                }
+                report.did_work()
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "scheduler tick failed");
+                false
+            }
+        };
+        let sleep = if worked {
+            // Catch-up goes at per_channel_per_tick a second, not in one storm.
+            Duration::from_secs(1)
+        } else {
+            match scheduler.store.next_due().await {
+                Ok(Some(next)) => Duration::try_from(next.duration_since(Timestamp::now()))
+                    .unwrap_or_default()
+                    .min(scheduler.config.max_sleep),
+                _ => scheduler.config.max_sleep,
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(sleep.max(Duration::from_millis(50))) => {}
+            _ = wake.notified() => {}
+            _ = stop.notified() => return,
+        }
+    }
+}

@@ -1,0 +1,187 @@
+//! Test harness for the scheduler: a fresh database with people and organisations, a service to
+//! act through at chosen instants, and a channel that records what it is asked to send.
+#![allow(dead_code)] // each test file uses a different part of the harness
+
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+
+use duban_core::{Calendar, Role, Workflows};
+use duban_scheduler::{Channel, SendFuture};
+use duban_service::{FixedClock, Principal, Service};
+use duban_storage::{Delivery, Keyring, Org, OrgKind, Outbox, SqlStore, Store, User};
+use jiff::Timestamp;
+use serde_json::Value;
+
+pub fn ts(s: &str) -> Timestamp {
+    format!("{s}+08:00")
+        .parse()
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+pub struct Env {
+    pub store: SqlStore,
+    pub service: Service<SqlStore>,
+    pub clock: Arc<FixedClock>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Env {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// (login, role, organisation, e-mail)
+pub const PEOPLE: &[(&str, Role, Option<&str>, Option<&str>)] = &[
+    ("liu", Role::Deputy, None, None),
+    ("xu", Role::Staff, None, Some("xu@rd.example")),
+    (
+        "zhang",
+        Role::Department,
+        Some("jtj"),
+        Some("zhang@jtj.example"),
+    ),
+    ("chen", Role::Leader, None, Some("chen@rd.example")),
+    ("li", Role::Leader, None, None),
+];
+
+pub async fn env(webhook: &str) -> Env {
+    let dir = std::env::temp_dir().join(format!("duban-sched-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+    let store = SqlStore::open(&url, 4)
+        .await
+        .expect("store")
+        .with_keys(Keyring::new([3; 32], [4; 32]));
+    store
+        .add_org(&Org {
+            code: "jtj".into(),
+            kind: OrgKind::Department,
+            name: "县交通运输局".into(),
+        })
+        .await
+        .expect("org");
+    store
+        .set_org_contact(
+            "jtj",
+            Some("office@jtj.example"),
+            Some((webhook, "jtj-secret")),
+        )
+        .await
+        .expect("contact");
+    for (login, role, org, email) in PEOPLE {
+        store
+            .add_user(&User {
+                login: login.to_string(),
+                role: *role,
+                org: org.map(str::to_string),
+                name: login.to_string(),
+            })
+            .await
+            .expect("user");
+        store.set_user_email(login, *email).await.expect("email");
+    }
+    let clock = Arc::new(FixedClock(Mutex::new(ts("2024-01-01T09:00:00"))));
+    let service = Service::new(
+        store.clone(),
+        Arc::new(Workflows::builtin()),
+        Arc::new(Calendar::builtin()),
+        clock.clone(),
+    );
+    Env {
+        store,
+        service,
+        clock,
+        dir,
+    }
+}
+
+impl Env {
+    pub async fn principal(&self, login: &str) -> Principal {
+        Principal {
+            user: self.store.user(login).await.expect("user").expect("exists"),
+        }
+    }
+
+    pub fn at(&self, when: &str) {
+        *self.clock.0.lock().expect("clock") = ts(when);
+    }
+
+    pub async fn file(&self, who: &str, payload: Value, when: &str) -> String {
+        self.at(when);
+        let p = self.principal(who).await;
+        let (detail, _) = self
+            .service
+            .file(&p, "suggestion", &payload, None, None)
+            .await
+            .expect("file");
+        detail.record.id
+    }
+
+    pub async fn act(&self, id: &str, action: &str, who: &str, payload: Value, when: &str) {
+        self.at(when);
+        let p = self.principal(who).await;
+        let version = self
+            .store
+            .case(id)
+            .await
+            .expect("read")
+            .expect("case")
+            .case
+            .version;
+        self.service
+            .act(&p, id, action, &payload, version, None)
+            .await
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
+    }
+}
+
+/// A channel that records what it sends; it can be told to fail its first `fail_first` sends,
+/// or all of them.
+pub struct Recording {
+    pub name: &'static str,
+    pub fail_first: AtomicU32,
+    pub always_fail: bool,
+    pub sent: Mutex<Vec<(Delivery, Option<String>)>>,
+    pub calls: AtomicU32,
+}
+
+impl Recording {
+    pub fn new(name: &'static str) -> Arc<Self> {
+        Arc::new(Self {
+            name,
+            fail_first: AtomicU32::new(0),
+            always_fail: false,
+            sent: Mutex::new(Vec::new()),
+            calls: AtomicU32::new(0),
+        })
+    }
+
+    pub fn sent(&self) -> Vec<(Delivery, Option<String>)> {
+        self.sent.lock().expect("lock").clone()
+    }
+}
+
+impl Channel for Recording {
+    fn name(&self) -> &'static str {
+        self.name
+    }
+
+    fn send<'a>(&'a self, d: &'a Delivery, secret: Option<&'a str>, _now: i64) -> SendFuture<'a> {
+        Box::pin(async move {
+            self.calls.fetch_add(1, Ordering::SeqCst);
+            if self.always_fail {
+                return Err("receiver down".into());
+            }
+            if self.fail_first.load(Ordering::SeqCst) > 0 {
+                self.fail_first.fetch_sub(1, Ordering::SeqCst);
+                return Err("HTTP 503".into());
+            }
+            self.sent
+                .lock()
+                .expect("lock")
+                .push((d.clone(), secret.map(str::to_string)));
+            Ok(())
+        })
+    }
+}

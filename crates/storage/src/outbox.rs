@@ -1,0 +1,638 @@
+//! The reminder outbox: claiming due reminders and deliveries as jobs with a lease, recording
+//! outcomes by compare-and-set, rescuing what a crashed worker held. PostgreSQL claims with
+//! `FOR UPDATE SKIP LOCKED`, so several schedulers share the work without waiting on each
+//! other; SQLite's write transaction (`BEGIN IMMEDIATE`) makes the claim exclusive.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+
+use jiff::Timestamp;
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::sql::{Backend, from_ms, ms};
+use crate::{Error, Notification, Result, SqlStore, StoredReminder};
+
+/// A reminder this worker holds, with what the compare-and-set on completion needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimedReminder {
+    pub reminder: StoredReminder,
+    pub attempts: i64,
+    pub owner: String,
+}
+
+/// Someone (or some organisation) a reminder is for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Recipient {
+    /// A user, for the inbox and their own e-mail.
+    pub login: Option<String>,
+    /// An organisation, for its e-mail and webhook.
+    pub org: Option<String>,
+    pub email: Option<String>,
+    pub webhook_url: Option<String>,
+}
+
+/// A message to enqueue for e-mail or webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewDelivery {
+    /// Derived from the reminder occurrence, channel and address: enqueueing twice is a no-op,
+    /// and receivers see it as the idempotency key.
+    pub id: String,
+    pub channel: String,
+    pub address: String,
+    pub org_code: Option<String>,
+    pub subject: String,
+    pub body: String,
+}
+
+/// What became of a claimed reminder.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReminderOutcome {
+    /// Delivered to the inbox now; e-mails and webhooks enqueued; `next_fire` for repeating
+    /// (overdue) reminders.
+    Fired {
+        notifications: Vec<Notification>,
+        deliveries: Vec<NewDelivery>,
+        next_fire: Option<Timestamp>,
+    },
+    /// The case has moved on: nothing to say any more.
+    Cancelled,
+}
+
+/// An e-mail or webhook delivery.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivery {
+    pub id: String,
+    pub case_id: String,
+    pub reminder_key: String,
+    pub channel: String,
+    pub address: String,
+    pub org_code: Option<String>,
+    pub subject: String,
+    pub body: String,
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+}
+
+/// One recorded attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub attempt: i64,
+    pub at: Timestamp,
+    pub owner: String,
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// How a delivery attempt ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finish {
+    Sent,
+    /// Failed; try again at `at`.
+    Retry {
+        at: Timestamp,
+        error: String,
+    },
+    /// Failed for the last time.
+    Dead {
+        error: String,
+    },
+}
+
+/// The scheduler's side of the store.
+pub trait Outbox: Send + Sync {
+    fn set_org_contact(
+        &self,
+        code: &str,
+        email: Option<&str>,
+        webhook: Option<(&str, &str)>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    fn set_user_email(
+        &self,
+        login: &str,
+        email: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Everyone a reminder's audiences (`lead_department`, `role:leader` …) name on a case.
+    fn recipients(
+        &self,
+        case_id: &str,
+        notify: &[String],
+    ) -> impl Future<Output = Result<Vec<Recipient>>> + Send;
+    fn claim_reminders(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<ClaimedReminder>>> + Send;
+    /// Records the outcome if this worker still holds the claim; `false` if it was rescued.
+    fn complete_reminder(
+        &self,
+        claim: &ClaimedReminder,
+        outcome: &ReminderOutcome,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    fn claim_deliveries(
+        &self,
+        channel: &str,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
+    /// Records an attempt's outcome if this worker still holds the claim.
+    fn finish_delivery(
+        &self,
+        d: &Delivery,
+        owner: &str,
+        now: Timestamp,
+        finish: &Finish,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Returns to the queue what crashed workers held past their lease: (reminders, deliveries).
+    fn rescue(&self, now: Timestamp) -> impl Future<Output = Result<(u64, u64)>> + Send;
+    fn webhook_secret(&self, org: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    fn deliveries(
+        &self,
+        status: Option<&str>,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
+    fn attempts(&self, delivery_id: &str) -> impl Future<Output = Result<Vec<Attempt>>> + Send;
+    /// Puts a dead delivery back in the queue (an administrator's retry).
+    fn retry_delivery(&self, id: &str, now: Timestamp)
+    -> impl Future<Output = Result<bool>> + Send;
+    /// The earliest time anything pending falls due.
+    fn next_due(&self) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
+    /// The oldest due, still pending work at `now` (for the queue-lag gauge).
+    fn oldest_due(&self, now: Timestamp) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
+}
+
+const REMINDER_COLUMNS: &str = "case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status, attempts, lease_owner";
+const DELIVERY_COLUMNS: &str = "id, case_id, reminder_key, channel, address, org_code, subject, body, status, attempts, \
+    next_attempt_at, last_error, created_at, sent_at";
+
+fn delivery(r: &AnyRow) -> Result<Delivery> {
+    let sent: Option<i64> = r.try_get("sent_at")?;
+    Ok(Delivery {
+        id: r.try_get("id")?,
+        case_id: r.try_get("case_id")?,
+        reminder_key: r.try_get("reminder_key")?,
+        channel: r.try_get("channel")?,
+        address: r.try_get("address")?,
+        org_code: r.try_get("org_code")?,
+        subject: r.try_get("subject")?,
+        body: r.try_get("body")?,
+        status: r.try_get("status")?,
+        attempts: r.try_get("attempts")?,
+        next_attempt_at: from_ms(r.try_get("next_attempt_at")?)?,
+        last_error: r.try_get("last_error")?,
+        created_at: from_ms(r.try_get("created_at")?)?,
+        sent_at: sent.map(from_ms).transpose()?,
+    })
+}
+
+impl SqlStore {
+    fn skip_locked(&self) -> &'static str {
+        match self.backend() {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    fn encrypt_secret(&self, code: &str, secret: &str) -> Result<String> {
+        let keys = self.keys().ok_or_else(|| {
+            Error::Crypto("no key is configured to protect the webhook secret".into())
+        })?;
+        let (id, nonce, ct) =
+            keys.encrypt(format!("org/{code}/webhook").as_bytes(), secret.as_bytes())?;
+        Ok(format!("{id}:{}:{}", hex::encode(nonce), hex::encode(ct)))
+    }
+}
+
+impl Outbox for SqlStore {
+    async fn set_org_contact(
+        &self,
+        code: &str,
+        email: Option<&str>,
+        webhook: Option<(&str, &str)>,
+    ) -> Result<()> {
+        let (url, secret) = match webhook {
+            Some((url, secret)) => (
+                Some(url.to_string()),
+                Some(self.encrypt_secret(code, secret)?),
+            ),
+            None => (None, None),
+        };
+        let r = sqlx::query(
+            "UPDATE orgs SET email = $2, webhook_url = $3, webhook_secret = $4 WHERE code = $1",
+        )
+        .bind(code.to_string())
+        .bind(email.map(str::to_string))
+        .bind(url)
+        .bind(secret)
+        .execute(self.pool())
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound {
+                what: "organisation",
+                id: code.into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn set_user_email(&self, login: &str, email: Option<&str>) -> Result<()> {
+        let r = sqlx::query("UPDATE users SET email = $2 WHERE login = $1")
+            .bind(login.to_string())
+            .bind(email.map(str::to_string))
+            .execute(self.pool())
+            .await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound {
+                what: "user",
+                id: login.into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn recipients(&self, case_id: &str, notify: &[String]) -> Result<Vec<Recipient>> {
+        let mut out: BTreeMap<(Option<String>, Option<String>), Recipient> = BTreeMap::new();
+        let user_row = |r: &AnyRow| -> Result<Recipient> {
+            Ok(Recipient {
+                login: Some(r.try_get("login")?),
+                org: None,
+                email: r.try_get("email")?,
+                webhook_url: None,
+            })
+        };
+        for audience in notify {
+            let mut users = Vec::new();
+            if let Some(role) = audience.strip_prefix("role:") {
+                users = sqlx::query("SELECT login, email FROM users WHERE role = $1")
+                    .bind(role.to_string())
+                    .fetch_all(self.pool())
+                    .await?;
+            } else {
+                let members: Vec<String> = sqlx::query_scalar(
+                    "SELECT member FROM case_parties WHERE case_id = $1 AND party = $2",
+                )
+                .bind(case_id.to_string())
+                .bind(audience.clone())
+                .fetch_all(self.pool())
+                .await?;
+                for m in members {
+                    users.extend(
+                        sqlx::query(
+                            "SELECT login, email FROM users WHERE login = $1 OR org_code = $1",
+                        )
+                        .bind(m.clone())
+                        .fetch_all(self.pool())
+                        .await?,
+                    );
+                    if let Some(org) =
+                        sqlx::query("SELECT code, email, webhook_url FROM orgs WHERE code = $1")
+                            .bind(m)
+                            .fetch_optional(self.pool())
+                            .await?
+                    {
+                        let rec = Recipient {
+                            login: None,
+                            org: Some(org.try_get("code")?),
+                            email: org.try_get("email")?,
+                            webhook_url: org.try_get("webhook_url")?,
+                        };
+                        out.insert((None, rec.org.clone()), rec);
+                    }
+                }
+            }
+            for u in &users {
+                let rec = user_row(u)?;
+                out.insert((rec.login.clone(), None), rec);
+            }
+        }
+        Ok(out.into_values().collect())
+    }
+
+    async fn claim_reminders(
+        &self,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<ClaimedReminder>> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "UPDATE reminders SET status = 'claimed', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 \
+             WHERE (case_id, reminder_key) IN (SELECT case_id, reminder_key FROM reminders \
+             WHERE status = 'pending' AND fire_at <= $3 ORDER BY fire_at LIMIT $4{}) RETURNING {REMINDER_COLUMNS}",
+            self.skip_locked()
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(owner.to_string())
+            .bind(ms(lease_until))
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut claimed = rows
+            .iter()
+            .map(|r| {
+                Ok(ClaimedReminder {
+                    reminder: crate::sql::reminder(r)?,
+                    attempts: r.try_get("attempts")?,
+                    owner: owner.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by(|a, b| {
+            a.reminder
+                .fire_at
+                .cmp(&b.reminder.fire_at)
+                .then(a.reminder.key.cmp(&b.reminder.key))
+        });
+        Ok(claimed)
+    }
+
+    async fn complete_reminder(
+        &self,
+        claim: &ClaimedReminder,
+        outcome: &ReminderOutcome,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let (status, fire_at) = match outcome {
+            ReminderOutcome::Fired {
+                next_fire: Some(at),
+                ..
+            } => ("pending", ms(*at)),
+            ReminderOutcome::Fired {
+                next_fire: None, ..
+            } => ("sent", ms(claim.reminder.fire_at)),
+            ReminderOutcome::Cancelled => ("cancelled", ms(claim.reminder.fire_at)),
+        };
+        let updated = sqlx::query(
+            "UPDATE reminders SET status = $1, fire_at = $2, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE case_id = $3 AND reminder_key = $4 AND status = 'claimed' AND lease_owner = $5 AND attempts = $6",
+        )
+        .bind(status)
+        .bind(fire_at)
+        .bind(claim.reminder.case_id.clone())
+        .bind(claim.reminder.key.clone())
+        .bind(claim.owner.clone())
+        .bind(claim.attempts)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let ReminderOutcome::Fired {
+            notifications,
+            deliveries,
+            ..
+        } = outcome
+        {
+            for n in notifications {
+                sqlx::query(
+                    "INSERT INTO notifications (id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL) ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(n.id.clone())
+                .bind(n.recipient.clone())
+                .bind(n.case_id.clone())
+                .bind(n.reminder_key.clone())
+                .bind(n.title.clone())
+                .bind(n.body.clone())
+                .bind(i64::from(n.escalate))
+                .bind(ms(n.created_at))
+                .execute(&mut *tx)
+                .await?;
+            }
+            for d in deliveries {
+                sqlx::query(
+                    "INSERT INTO deliveries (id, case_id, reminder_key, channel, address, org_code, subject, body, status, \
+                     attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
+                     ON CONFLICT (id) DO NOTHING",
+                )
+                .bind(d.id.clone())
+                .bind(claim.reminder.case_id.clone())
+                .bind(claim.reminder.key.clone())
+                .bind(d.channel.clone())
+                .bind(d.address.clone())
+                .bind(d.org_code.clone())
+                .bind(d.subject.clone())
+                .bind(d.body.clone())
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn claim_deliveries(
+        &self,
+        channel: &str,
+        now: Timestamp,
+        owner: &str,
+        lease_until: Timestamp,
+        limit: u32,
+    ) -> Result<Vec<Delivery>> {
+        let mut tx = self.begin_write().await?;
+        let sql = format!(
+            "UPDATE deliveries SET status = 'claimed', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 \
+             WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND channel = $3 AND next_attempt_at <= $4 \
+             ORDER BY next_attempt_at LIMIT $5{}) RETURNING {DELIVERY_COLUMNS}",
+            self.skip_locked()
+        );
+        let rows = sqlx::query(AssertSqlSafe(sql))
+            .bind(owner.to_string())
+            .bind(ms(lease_until))
+            .bind(channel.to_string())
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        let mut out = rows.iter().map(delivery).collect::<Result<Vec<_>>>()?;
+        out.sort_by(|a, b| {
+            a.next_attempt_at
+                .cmp(&b.next_attempt_at)
+                .then(a.id.cmp(&b.id))
+        });
+        Ok(out)
+    }
+
+    async fn finish_delivery(
+        &self,
+        d: &Delivery,
+        owner: &str,
+        now: Timestamp,
+        finish: &Finish,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let (status, next, error, outcome) = match finish {
+            Finish::Sent => ("sent", ms(d.next_attempt_at), None, "sent"),
+            Finish::Retry { at, error } => ("pending", ms(*at), Some(error.clone()), "failed"),
+            Finish::Dead { error } => ("dead", ms(d.next_attempt_at), Some(error.clone()), "dead"),
+        };
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error), \
+             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = $5 AND status = 'claimed' AND lease_owner = $6 AND attempts = $7",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(error.clone())
+        .bind(ms(now))
+        .bind(d.id.clone())
+        .bind(owner.to_string())
+        .bind(d.attempts)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, at, owner, outcome, error) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (delivery_id, attempt) DO NOTHING",
+        )
+        .bind(d.id.clone())
+        .bind(d.attempts)
+        .bind(ms(now))
+        .bind(owner.to_string())
+        .bind(outcome)
+        .bind(error)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn rescue(&self, now: Timestamp) -> Result<(u64, u64)> {
+        let mut tx = self.begin_write().await?;
+        let r = sqlx::query(
+            "UPDATE reminders SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL \
+             WHERE status = 'claimed' AND lease_expires_at < $1",
+        )
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        let d = sqlx::query(
+            "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL \
+             WHERE status = 'claimed' AND lease_expires_at < $1",
+        )
+        .bind(ms(now))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok((r.rows_affected(), d.rows_affected()))
+    }
+
+    async fn webhook_secret(&self, org: &str) -> Result<Option<String>> {
+        let stored: Option<Option<String>> =
+            sqlx::query_scalar("SELECT webhook_secret FROM orgs WHERE code = $1")
+                .bind(org.to_string())
+                .fetch_optional(self.pool())
+                .await?;
+        let Some(Some(stored)) = stored else {
+            return Ok(None);
+        };
+        let keys = self.keys().ok_or_else(|| {
+            Error::Crypto("no key is configured to read the webhook secret".into())
+        })?;
+        let mut parts = stored.splitn(3, ':');
+        let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next()) else {
+            return Err(Error::Corrupt(format!("webhook secret of {org}")));
+        };
+        let nonce =
+            hex::decode(nonce).map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))?;
+        let ct = hex::decode(ct).map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))?;
+        let plain = keys.decrypt(id, &nonce, &ct, format!("org/{org}/webhook").as_bytes())?;
+        String::from_utf8(plain)
+            .map(Some)
+            .map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))
+    }
+
+    async fn deliveries(&self, status: Option<&str>, limit: u32) -> Result<Vec<Delivery>> {
+        let rows = match status {
+            Some(s) => {
+                sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE status = $1 ORDER BY created_at, id LIMIT $2"
+                )))
+                .bind(s.to_string())
+                .bind(i64::from(limit))
+                .fetch_all(self.pool())
+                .await?
+            }
+            None => {
+                sqlx::query(AssertSqlSafe(format!("SELECT {DELIVERY_COLUMNS} FROM deliveries ORDER BY created_at, id LIMIT $1")))
+                    .bind(i64::from(limit))
+                    .fetch_all(self.pool())
+                    .await?
+            }
+        };
+        rows.iter().map(delivery).collect()
+    }
+
+    async fn attempts(&self, delivery_id: &str) -> Result<Vec<Attempt>> {
+        let rows = sqlx::query("SELECT attempt, at, owner, outcome, error FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt")
+            .bind(delivery_id.to_string())
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(Attempt {
+                    attempt: r.try_get("attempt")?,
+                    at: from_ms(r.try_get("at")?)?,
+                    owner: r.try_get("owner")?,
+                    outcome: r.try_get("outcome")?,
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn retry_delivery(&self, id: &str, now: Timestamp) -> Result<bool> {
+        let r = sqlx::query("UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = $2 WHERE id = $1 AND status = 'dead'")
+            .bind(id.to_string())
+            .bind(ms(now))
+            .execute(self.pool())
+            .await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn next_due(&self) -> Result<Option<Timestamp>> {
+        let r: Option<i64> =
+            sqlx::query_scalar("SELECT MIN(fire_at) FROM reminders WHERE status = 'pending'")
+                .fetch_one(self.pool())
+                .await?;
+        let d: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending'",
+        )
+        .fetch_one(self.pool())
+        .await?;
+        [r, d].into_iter().flatten().min().map(from_ms).transpose()
+    }
+
+    async fn oldest_due(&self, now: Timestamp) -> Result<Option<Timestamp>> {
+        let r: Option<i64> = sqlx::query_scalar(
+            "SELECT MIN(fire_at) FROM reminders WHERE status = 'pending' AND fire_at <= $1",
+        )
+        .bind(ms(now))
+        .fetch_one(self.pool())
+        .await?;
+        let d: Option<i64> = sqlx::query_scalar("SELECT MIN(next_attempt_at) FROM deliveries WHERE status = 'pending' AND next_attempt_at <= $1")
+            .bind(ms(now))
+            .fetch_one(self.pool())
+            .await?;
+        [r, d].into_iter().flatten().min().map(from_ms).transpose()
+    }
+}
