@@ -4,6 +4,7 @@ mod deadline;
 mod definitions;
 mod migrate;
 mod people;
+mod schedule;
 mod serve;
 mod setup;
 mod workflows;
@@ -56,6 +57,11 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
     Openapi,
+    /// Run the reminder scheduler alone (several may run against one PostgreSQL).
+    Scheduler(schedule::SchedulerArgs),
+    /// Reminder deliveries: list them, retry a dead one.
+    #[command(subcommand)]
+    Deliveries(people::DeliveriesCommand),
     /// Organisations: departments, stations, courts.
     #[command(subcommand)]
     Org(people::OrgCommand),
@@ -79,6 +85,8 @@ pub fn run() -> ExitCode {
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
         Command::Migrate => migrate::run(&cli.database_url),
         Command::Serve(args) => serve::run(args, &settings),
+        Command::Scheduler(args) => schedule::run(args, &settings),
+        Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
         Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)
             .map(|doc| {
                 println!("{doc}");

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use duban_core::Role;
-use duban_storage::{Org, OrgKind, Store, User};
+use duban_storage::{Org, OrgKind, Outbox, Store, User};
 
 use super::setup::{self, Settings};
 
@@ -20,6 +20,15 @@ pub enum OrgCommand {
         kind: String,
         #[arg(long)]
         name: String,
+        /// Where reminders for this organisation are e-mailed.
+        #[arg(long)]
+        email: Option<String>,
+        /// Where reminders for this organisation are POSTed (JSON, signed).
+        #[arg(long, requires = "webhook_secret")]
+        webhook_url: Option<String>,
+        /// The shared secret for the webhook's HMAC-SHA256 signature.
+        #[arg(long, env = "DUBAN_WEBHOOK_SECRET", requires = "webhook_url")]
+        webhook_secret: Option<String>,
     },
 }
 
@@ -36,7 +45,23 @@ pub enum UserCommand {
         /// Their name as shown to others (default: the login).
         #[arg(long)]
         name: Option<String>,
+        /// Where their reminders are e-mailed.
+        #[arg(long)]
+        email: Option<String>,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DeliveriesCommand {
+    /// List deliveries, newest last (`--status dead` for those that gave up).
+    List {
+        #[arg(long, value_parser = ["pending", "claimed", "sent", "dead"])]
+        status: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+    },
+    /// Put a dead delivery back in the queue.
+    Retry { id: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -57,7 +82,19 @@ fn is_code(s: &str) -> bool {
 }
 
 pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
-    let OrgCommand::Add { code, kind, name } = cmd;
+    let OrgCommand::Add {
+        code,
+        kind,
+        name,
+        email,
+        webhook_url,
+        webhook_secret,
+    } = cmd;
+    if let Some(url) = &webhook_url
+        && !(url.starts_with("http://") || url.starts_with("https://"))
+    {
+        bail!("--webhook-url must be an http:// or https:// address");
+    }
     if !is_code(&code) {
         bail!("organisation code `{code}`: use letters, digits, - _ . (at most 64)");
     }
@@ -71,6 +108,12 @@ pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
                 name: name.trim().to_string(),
             })
             .await?;
+        if email.is_some() || webhook_url.is_some() {
+            let webhook = webhook_url.as_deref().zip(webhook_secret.as_deref());
+            store
+                .set_org_contact(&code, email.as_deref(), webhook)
+                .await?;
+        }
         println!("added {} `{code}`: {}", kind.as_str(), name.trim());
         Ok(ExitCode::SUCCESS)
     })
@@ -82,6 +125,7 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
         role,
         org,
         name,
+        email,
     } = cmd;
     if !is_code(&login) {
         bail!("login `{login}`: use letters, digits, - _ . (at most 64)");
@@ -115,6 +159,9 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
             name: name.unwrap_or_else(|| login.clone()),
         };
         store.add_user(&user).await?;
+        if email.is_some() {
+            store.set_user_email(&login, email.as_deref()).await?;
+        }
         println!("added {role} `{login}`");
         Ok(ExitCode::SUCCESS)
     })
@@ -148,6 +195,34 @@ pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
                     bail!("no active token with id `{id}`");
                 }
                 println!("revoked {id}");
+            }
+        }
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+pub fn deliveries(cmd: DeliveriesCommand, settings: &Settings) -> Result<ExitCode> {
+    setup::runtime()?.block_on(async {
+        let store = setup::store(settings, 1).await?;
+        match cmd {
+            DeliveriesCommand::List { status, limit } => {
+                for d in store.deliveries(status.as_deref(), limit).await? {
+                    println!(
+                        "{}\t{}\t{}\t{}\tattempts {}\t{}",
+                        d.id,
+                        d.status,
+                        d.channel,
+                        d.address,
+                        d.attempts,
+                        d.last_error.unwrap_or_default()
+                    );
+                }
+            }
+            DeliveriesCommand::Retry { id } => {
+                if !store.retry_delivery(&id, jiff::Timestamp::now()).await? {
+                    bail!("no dead delivery with id `{id}`");
+                }
+                println!("{id} is queued again");
             }
         }
         Ok(ExitCode::SUCCESS)

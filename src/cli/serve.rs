@@ -5,9 +5,13 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::{Context, Result};
+use axum::routing::get;
 use clap::Args;
 use duban_api::AppState;
+use duban_storage::Outbox;
+use tokio::sync::Notify;
 
+use super::schedule::SchedulerArgs;
 use super::setup::{self, Settings};
 
 #[derive(Debug, Args)]
@@ -18,14 +22,47 @@ pub struct ServeArgs {
     /// Database connections in the pool.
     #[arg(long, env = "DUBAN_DB_CONNECTIONS", default_value_t = 16)]
     db_connections: u32,
+    /// Do not run the reminder scheduler in this process (run `duban scheduler` elsewhere).
+    #[arg(long)]
+    no_scheduler: bool,
+    #[command(flatten)]
+    scheduler: SchedulerArgs,
 }
 
 pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
     setup::runtime()?.block_on(async {
-        let service = setup::service(settings, args.db_connections).await?;
+        let wake = Arc::new(Notify::new());
+        let service = setup::service(settings, args.db_connections)
+            .await?
+            .with_wakeup(wake.clone());
+        let store = service.store().clone();
+        let scheduler = Arc::new(
+            args.scheduler
+                .scheduler(store.clone(), Arc::new(service.workflows().clone())),
+        );
+        let metrics = scheduler.metrics();
+        let stop = Arc::new(Notify::new());
+        let task = (!args.no_scheduler)
+            .then(|| tokio::spawn(duban_scheduler::run(scheduler, wake, stop.clone())));
+        // Prometheus text at /metrics: this process's delivery counters and the queue lag.
+        let metrics_route = get(move || {
+            let (metrics, store) = (metrics.clone(), store.clone());
+            async move {
+                let now = jiff::Timestamp::now();
+                let lag = match store.oldest_due(now).await {
+                    Ok(Some(oldest)) => now.duration_since(oldest).as_secs_f64().max(0.0),
+                    _ => 0.0,
+                };
+                (
+                    [("content-type", "text/plain; version=0.0.4")],
+                    metrics.render(lag),
+                )
+            }
+        });
         let app = duban_api::router(AppState {
             service: Arc::new(service),
-        });
+        })
+        .route("/metrics", metrics_route);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
@@ -34,14 +71,19 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         println!("listening on http://{local}");
         tracing::info!(%local, "serving");
         axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown())
+            .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server failed")?;
+        stop.notify_one();
+        if let Some(task) = task {
+            let _ = task.await;
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
 
-async fn shutdown() {
+/// Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
     let interrupt = tokio::signal::ctrl_c();
     #[cfg(unix)]
     {

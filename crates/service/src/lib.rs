@@ -202,6 +202,9 @@ pub struct Service<S> {
     workflows: Arc<Workflows>,
     calendar: Arc<Calendar>,
     clock: Arc<dyn Clock>,
+    /// Woken when an action schedules reminders, so that a sleeping scheduler in this process
+    /// looks again at once rather than at its next planned time.
+    wake: Option<Arc<tokio::sync::Notify>>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
@@ -256,6 +259,23 @@ impl<S: Store> Service<S> {
             workflows,
             calendar,
             clock,
+            wake: None,
+        }
+    }
+
+    /// Wakes `notify` whenever an action schedules reminders.
+    pub fn with_wakeup(mut self, notify: Arc<tokio::sync::Notify>) -> Self {
+        self.wake = Some(notify);
+        self
+    }
+
+    fn scheduled(&self, t: &machine::Transition) {
+        let any = t
+            .effects
+            .iter()
+            .any(|e| matches!(e, machine::Effect::ScheduleReminder(_)));
+        if let (true, Some(w)) = (any, &self.wake) {
+            w.notify_one();
         }
     }
 
@@ -385,6 +405,7 @@ impl<S: Store> Service<S> {
                 other => Error::Storage(other),
             })?;
         let created = matches!(filed, Filed::Created { .. });
+        self.scheduled(&t);
         let detail = self.show(p, filed.id(), None, request_id).await?;
         Ok((detail, created))
     }
@@ -441,6 +462,7 @@ impl<S: Store> Service<S> {
             }
             Err(e) => return Err(e.into()),
         }
+        self.scheduled(&t);
         self.show(p, id, None, request_id).await
     }
 
