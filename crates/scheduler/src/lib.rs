@@ -150,15 +150,19 @@ impl<S: Store + Outbox> Scheduler<S> {
         &self.store
     }
 
-    fn lease_until(&self, now: Timestamp) -> Timestamp {
-        now.checked_add(jiff::SignedDuration::try_from(self.config.lease).unwrap_or_default())
-            .unwrap_or(now)
+    /// Leases are about real elapsed time, whatever `now` a tick is told: a claim made late in
+    /// a long tick must still hold for its full lease.
+    fn lease_until(&self, _now: Timestamp) -> Timestamp {
+        let wall = Timestamp::now();
+        wall.checked_add(jiff::SignedDuration::try_from(self.config.lease).unwrap_or_default())
+            .unwrap_or(wall)
     }
 
     /// One step: rescue what crashed workers held, fire what is due, deliver what is queued.
     pub async fn tick(&self, now: Timestamp) -> Result<TickReport, duban_storage::Error> {
         let mut report = TickReport::default();
-        let (r, d) = self.store.rescue(now).await?;
+        // Expiry is judged by the wall clock, like the leases themselves.
+        let (r, d) = self.store.rescue(Timestamp::now()).await?;
         report.rescued = r + d;
         self.metrics.add("rescued", "all", r + d);
         loop {
@@ -203,7 +207,18 @@ impl<S: Store + Outbox> Scheduler<S> {
                     self.config.per_channel_per_tick,
                 )
                 .await?;
+            // Send only while the claim surely holds: what is left when 80 % of the lease has
+            // gone stays claimed and is rescued and sent after the lease expires — late, but
+            // never by two workers at once.
+            let budget = std::time::Instant::now() + self.config.lease.mul_f64(0.8);
             for d in due {
+                if std::time::Instant::now() >= budget {
+                    tracing::warn!(
+                        channel = channel.name(),
+                        "lease budget spent; the rest of the batch waits for rescue"
+                    );
+                    break;
+                }
                 self.deliver(channel.as_ref(), &d, now, &mut report).await?;
             }
         }

@@ -27,7 +27,9 @@ pub struct Env {
 
 impl Drop for Env {
     fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+        if !self.dir.as_os_str().is_empty() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
     }
 }
 
@@ -53,6 +55,13 @@ pub async fn env(webhook: &str) -> Env {
         .await
         .expect("store")
         .with_keys(Keyring::new([3; 32], [4; 32]));
+    let mut e = env_on(store, webhook).await;
+    e.dir = dir;
+    e
+}
+
+/// The people, organisations and a service over an existing store.
+pub async fn env_on(store: SqlStore, webhook: &str) -> Env {
     store
         .add_org(&Org {
             code: "jtj".into(),
@@ -92,8 +101,100 @@ pub async fn env(webhook: &str) -> Env {
         store,
         service,
         clock,
-        dir,
+        dir: std::path::PathBuf::new(),
     }
+}
+
+/// A store on a fresh database: SQLite in a temp directory, or PostgreSQL (a database created
+/// for the test; `None` without a server outside CI, a failure under `CI=true`).
+pub struct TestDb {
+    pub store: SqlStore,
+    pub url: String,
+    drop_db: Option<(String, String)>,
+    dir: Option<std::path::PathBuf>,
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        if let Some(dir) = &self.dir {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+        if let Some((admin, name)) = self.drop_db.clone() {
+            let _ = std::thread::spawn(move || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(async {
+                        if let Ok(pool) = sqlx::PgPool::connect(&admin).await {
+                            let drop = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
+                            let _ = sqlx::query(sqlx::AssertSqlSafe(drop)).execute(&pool).await;
+                        }
+                    });
+                }
+            })
+            .join();
+        }
+    }
+}
+
+pub async fn sqlite() -> TestDb {
+    let dir = std::env::temp_dir().join(format!("duban-sched-{}", uuid::Uuid::now_v7().simple()));
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+    let store = SqlStore::open(&url, 4)
+        .await
+        .expect("store")
+        .with_keys(Keyring::new([3; 32], [4; 32]));
+    TestDb {
+        store,
+        url,
+        drop_db: None,
+        dir: Some(dir),
+    }
+}
+
+pub async fn postgres() -> Option<TestDb> {
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into());
+    let pool = sqlx::postgres::PgPoolOptions::new()
+        .acquire_timeout(std::time::Duration::from_secs(3))
+        .connect(&admin)
+        .await;
+    let pool = match pool {
+        Ok(p) => p,
+        Err(e) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+            panic!("CI=true but PostgreSQL is unreachable at {admin}: {e}")
+        }
+        Err(e) => {
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "\n*** PostgreSQL leg SKIPPED: no server at {admin} ({e}) ***\n"
+            );
+            return None;
+        }
+    };
+    let name = format!("duban_test_{}", uuid::Uuid::now_v7().simple());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&pool)
+        .await
+        .expect("create database");
+    pool.close().await;
+    let url = format!(
+        "{}/{name}",
+        admin.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin)
+    );
+    let store = SqlStore::open(&url, 8)
+        .await
+        .expect("store")
+        .with_keys(Keyring::new([3; 32], [4; 32]));
+    Some(TestDb {
+        store,
+        url,
+        drop_db: Some((admin, name)),
+        dir: None,
+    })
 }
 
 impl Env {
