@@ -427,6 +427,19 @@ fn a_petition_taken_on_at_a_station_is_transferred_and_its_personal_data_stays_m
     // The other station's deputy cannot see it.
     assert_eq!(s.get(&format!("/api/v1/cases/{id}"), "wang").status, 404);
     s.act(&id, "transfer", "liu", json!({"lead_department": "rsj"}));
+    // Transferring schedules an "entered" reminder for the department; the scheduler inside
+    // `serve` is woken by the action and puts it in the clerk's inbox at once.
+    let mut inbox = Value::Null;
+    for _ in 0..50 {
+        inbox = s.get("/api/v1/notifications", "zhou").json;
+        if inbox["items"].as_array().is_some_and(|i| !i.is_empty()) {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(inbox["items"][0]["case_id"], id.as_str(), "{inbox}");
+    assert!(inbox["items"][0]["title"].as_str().is_some_and(|t| t.contains("反映拖欠农民工工资")));
+    assert_eq!(s.get("/api/v1/notifications", "sun").json["items"], json!([]));
     let accepted = s.act(&id, "accept", "zhou", json!({}));
     assert_eq!(
         accepted["deadline"]["due_date"],
