@@ -438,8 +438,15 @@ fn a_petition_taken_on_at_a_station_is_transferred_and_its_personal_data_stays_m
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert_eq!(inbox["items"][0]["case_id"], id.as_str(), "{inbox}");
-    assert!(inbox["items"][0]["title"].as_str().is_some_and(|t| t.contains("反映拖欠农民工工资")));
-    assert_eq!(s.get("/api/v1/notifications", "sun").json["items"], json!([]));
+    assert!(
+        inbox["items"][0]["title"]
+            .as_str()
+            .is_some_and(|t| t.contains("反映拖欠农民工工资"))
+    );
+    assert_eq!(
+        s.get("/api/v1/notifications", "sun").json["items"],
+        json!([])
+    );
     let accepted = s.act(&id, "accept", "zhou", json!({}));
     assert_eq!(
         accepted["deadline"]["due_date"],

@@ -294,3 +294,52 @@ pub struct NotificationList {
 pub struct Health {
     pub status: String,
 }
+
+/// One attempt at a delivery.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AttemptDto {
+    pub attempt: i64,
+    pub at: String,
+    pub owner: String,
+    /// `sent`, `failed` or `dead`.
+    pub outcome: String,
+    pub error: Option<String>,
+}
+
+/// An e-mail or webhook delivery of a reminder.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DeliveryDto {
+    pub id: String,
+    pub case_id: String,
+    pub channel: String,
+    pub address: String,
+    /// `pending`, `claimed`, `sent` or `dead`.
+    pub status: String,
+    pub attempts: Vec<AttemptDto>,
+    pub last_error: Option<String>,
+    pub created_at: String,
+}
+
+impl DeliveryDto {
+    pub fn new(d: duban_storage::Delivery, attempts: Vec<duban_storage::Attempt>) -> Self {
+        Self {
+            id: d.id,
+            case_id: d.case_id,
+            channel: d.channel,
+            address: d.address,
+            status: d.status,
+            last_error: d.last_error,
+            created_at: d.created_at.to_string(),
+            attempts: attempts
+                .into_iter()
+                .map(|a| AttemptDto {
+                    attempt: a.attempt,
+                    at: a.at.to_string(),
+                    owner: a.owner,
+                    outcome: a.outcome,
+                    error: a.error,
+                })
+                .collect(),
+        }
+    }
+}

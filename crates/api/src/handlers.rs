@@ -315,3 +315,48 @@ pub async fn workflows(
         ApiError::internal()
     })
 }
+
+/// Which deliveries to list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DeliveriesQuery {
+    /// `pending`, `claimed`, `sent` or `dead`.
+    status: Option<String>,
+    /// At most this many (1 to 500, default 100).
+    limit: Option<u32>,
+}
+
+/// Reminder deliveries by e-mail and webhook, with every attempt (administrators only).
+#[utoipa::path(get, path = "/deliveries", tag = "notifications", params(DeliveriesQuery),
+    responses((status = 200, body = Vec<DeliveryDto>), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn deliveries(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Query(q): Query<DeliveriesQuery>,
+) -> Result<Json<Vec<DeliveryDto>>, ApiError> {
+    let list = st
+        .service
+        .deliveries(&p, q.status.as_deref(), q.limit.unwrap_or(100))
+        .await?;
+    Ok(Json(
+        list.into_iter()
+            .map(|(d, a)| DeliveryDto::new(d, a))
+            .collect(),
+    ))
+}
+
+/// Put a dead delivery back in the queue (administrators only).
+#[utoipa::path(post, path = "/deliveries/{id}/retry", tag = "notifications",
+    params(("id" = String, Path, description = "The delivery id")),
+    responses((status = 204, description = "Queued again"), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn retry_delivery(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.service.retry_delivery(&p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

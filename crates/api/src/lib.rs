@@ -76,7 +76,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::case_events))
         .routes(routes!(handlers::act_on_case))
         .routes(routes!(handlers::notifications))
-        .routes(routes!(handlers::workflows));
+        .routes(routes!(handlers::workflows))
+        .routes(routes!(handlers::deliveries))
+        .routes(routes!(handlers::retry_delivery));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(handlers::healthz))
         .nest("/api/v1", v1)

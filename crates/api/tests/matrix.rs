@@ -342,6 +342,38 @@ async fn every_role_gets_the_status_its_reach_allows_on_every_endpoint() {
                 "{who} list outside: {ids:?}"
             );
         }
+        // Deliveries: administrators only.
+        let r = call(
+            &app,
+            Method::GET,
+            "/api/v1/deliveries?status=dead",
+            Some(who),
+            &[],
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            if *who == "admin" { S::OK } else { S::FORBIDDEN },
+            "{who} deliveries"
+        );
+        let r = post(
+            &app,
+            "/api/v1/deliveries/dlv_none/retry",
+            who,
+            None,
+            json!({}),
+        )
+        .await;
+        assert_eq!(
+            r.status,
+            if *who == "admin" {
+                S::NOT_FOUND
+            } else {
+                S::FORBIDDEN
+            },
+            "{who} retry"
+        );
         // Inbox and workflows: any signed-in user.
         for path in ["/api/v1/notifications", "/api/v1/workflows"] {
             let r = call(&app, Method::GET, path, Some(who), &[], None).await;
@@ -707,12 +739,14 @@ async fn the_openapi_document_covers_every_route_the_router_serves() {
             "GET /api/v1/cases",
             "GET /api/v1/cases/{id}",
             "GET /api/v1/cases/{id}/events",
+            "GET /api/v1/deliveries",
             "GET /api/v1/notifications",
             "GET /api/v1/openapi.json",
             "GET /api/v1/workflows",
             "GET /healthz",
             "POST /api/v1/cases",
             "POST /api/v1/cases/{id}/actions/{action}",
+            "POST /api/v1/deliveries/{id}/retry",
         ]
     );
     // Every documented operation is served: none answers "no such route" or 405.

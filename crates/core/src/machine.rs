@@ -674,6 +674,7 @@ fn schedule(
                 let day = d.due_date.saturating_sub(i64::from(days).days());
                 (nine_am(day), Some(d.due_date), None)
             }
+            (When::AtDue, Some(d)) => (nine_am(d.due_date), Some(d.due_date), None),
             (When::Overdue, Some(d)) => (
                 nine_am(d.due_date.saturating_add(1.day())),
                 Some(d.due_date),

@@ -551,11 +551,28 @@ fn a_petition_is_transferred_accepted_and_extended_once_by_at_most_30_days() {
         .case;
     // 15 days from 04-02 → 04-17.
     assert_eq!(due(&c), "2024-04-17");
-    let c = w
-        .act(&c, "accept", json!({}), &dept, "2024-04-10T09:00:00")
-        .case;
+    let accepted = w.act(&c, "accept", json!({}), &dept, "2024-04-10T09:00:00");
+    let c = accepted.case.clone();
     // 60 days from 04-10 → 06-09 (Sun) → Mon 06-10 is 端午节 → 06-11.
     assert_eq!(due(&c), "2024-06-11");
+    // Reminders: 10 days before, on the last day itself (09:00 China time), and when overdue.
+    assert_eq!(
+        scheduled(&accepted),
+        [
+            (
+                "2024-06-01T01:00:00Z".to_string(),
+                "lead_department".to_string()
+            ),
+            (
+                "2024-06-11T01:00:00Z".to_string(),
+                "lead_department".to_string()
+            ),
+            (
+                "2024-06-12T01:00:00Z".to_string(),
+                "lead_department+role:leader".to_string()
+            ),
+        ]
+    );
     // At most 30 days past the original last day: 30 days from 06-11 → 07-11.
     let e = w
         .try_act(

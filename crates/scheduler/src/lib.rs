@@ -308,6 +308,8 @@ impl<S: Store + Outbox> Scheduler<S> {
             "【逾期提醒】"
         } else if matches!(rule.map(|x| x.when), Some(When::Entered)) {
             "【新事项】"
+        } else if matches!(rule.map(|x| x.when), Some(When::AtDue)) {
+            "【今日到期】"
         } else {
             "【到期提醒】"
         };

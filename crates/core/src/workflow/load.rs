@@ -604,6 +604,14 @@ fn read_reminder(
                 );
                 return None;
             }
+            ("due", None, None) => When::AtDue,
+            ("due", _, _) => {
+                d.at_line(
+                    w.line,
+                    format!("`{path}`: `due` takes neither `days` nor `every`"),
+                );
+                return None;
+            }
             ("overdue", None, None) => When::Overdue,
             ("overdue", None, Some(n)) if n.value > 0 => When::OverdueEvery(n.value),
             ("overdue", _, _) => {
@@ -625,7 +633,9 @@ fn read_reminder(
             (other, _, _) => {
                 d.at_line(
                     w.line,
-                    format!("`{path}.when` is `{other}`; expected entered, before_due or overdue"),
+                    format!(
+                        "`{path}.when` is `{other}`; expected entered, before_due, due or overdue"
+                    ),
                 );
                 return None;
             }

@@ -217,6 +217,8 @@ pub enum When {
     Entered,
     /// This many days before the deadline ends.
     BeforeDue(u32),
+    /// On the last day itself.
+    AtDue,
     /// When the deadline ends.
     Overdue,
     /// When the deadline ends, then again every this many days while the state lasts.
