@@ -4,6 +4,7 @@ mod deadline;
 mod definitions;
 mod migrate;
 mod people;
+mod report;
 mod schedule;
 mod serve;
 mod setup;
@@ -57,6 +58,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
     Openapi,
+    /// The year's figures, computed from the records.
+    Report(report::ReportArgs),
     /// Run the reminder scheduler alone (several may run against one PostgreSQL).
     Scheduler(schedule::SchedulerArgs),
     /// Reminder deliveries: list them, retry a dead one.
@@ -86,6 +89,7 @@ pub fn run() -> ExitCode {
         Command::Migrate => migrate::run(&cli.database_url),
         Command::Serve(args) => serve::run(args, &settings),
         Command::Scheduler(args) => schedule::run(args, &settings),
+        Command::Report(args) => report::run(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
         Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)
             .map(|doc| {

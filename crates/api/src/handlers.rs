@@ -360,3 +360,39 @@ pub async fn retry_delivery(
     st.service.retry_delivery(&p, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// Which year, as of when.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// The year whose cases to count (by filing date, China time).
+    year: i16,
+    /// Count the records as they stood at this instant (RFC 3339), default now.
+    as_of: Option<String>,
+}
+
+/// The year's figures, computed from the records (leaders, staff and auditors). The JSON
+/// schema is described in docs/api.md.
+#[utoipa::path(get, path = "/reports/annual", tag = "reports", params(ReportQuery),
+    responses((status = 200, description = "The annual report (schema in docs/api.md)", body = Object),
+        (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn annual_report(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Query(q): Query<ReportQuery>,
+) -> Result<Json<Value>, ApiError> {
+    let as_of = match q.as_of.as_deref() {
+        None => None,
+        Some(s) => Some(s.parse::<jiff::Timestamp>().map_err(|_| {
+            ApiError::malformed("`as_of` must be an instant such as 2024-12-31T16:00:00Z")
+                .field("as_of")
+        })?),
+    };
+    let (report, _) = st.service.annual_report(&p, q.year, as_of).await?;
+    serde_json::to_value(report).map(Json).map_err(|e| {
+        tracing::error!(error = %e, "serialising the report");
+        ApiError::internal()
+    })
+}

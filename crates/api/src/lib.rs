@@ -46,6 +46,7 @@ pub struct AppState {
         (name = "cases", description = "File, list, show and act on cases"),
         (name = "notifications", description = "The caller's reminder inbox"),
         (name = "workflows", description = "The workflow definitions in use"),
+        (name = "reports", description = "The year's figures"),
         (name = "system", description = "Health and the API description"),
     )
 )]
@@ -78,7 +79,8 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::notifications))
         .routes(routes!(handlers::workflows))
         .routes(routes!(handlers::deliveries))
-        .routes(routes!(handlers::retry_delivery));
+        .routes(routes!(handlers::retry_delivery))
+        .routes(routes!(handlers::annual_report));
     let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(handlers::healthz))
         .nest("/api/v1", v1)

@@ -342,6 +342,34 @@ async fn every_role_gets_the_status_its_reach_allows_on_every_endpoint() {
                 "{who} list outside: {ids:?}"
             );
         }
+        // The annual report: leaders, staff and auditors.
+        let r = call(
+            &app,
+            Method::GET,
+            "/api/v1/reports/annual?year=2024",
+            Some(who),
+            &[],
+            None,
+        )
+        .await;
+        let may = matches!(*who, "leader" | "staff" | "auditor");
+        assert_eq!(
+            r.status,
+            if may { S::OK } else { S::FORBIDDEN },
+            "{who} report: {}",
+            r.body
+        );
+        if may {
+            let filed = r.body["kinds"]
+                .as_array()
+                .and_then(|k| k.iter().find(|k| k["kind"] == "suggestion"))
+                .map(|k| k["filed"].clone());
+            assert!(
+                filed.is_some_and(|f| f.as_u64().is_some_and(|n| n >= 2)),
+                "{}",
+                r.body
+            );
+        }
         // Deliveries: administrators only.
         let r = call(
             &app,
@@ -742,6 +770,7 @@ async fn the_openapi_document_covers_every_route_the_router_serves() {
             "GET /api/v1/deliveries",
             "GET /api/v1/notifications",
             "GET /api/v1/openapi.json",
+            "GET /api/v1/reports/annual",
             "GET /api/v1/workflows",
             "GET /healthz",
             "POST /api/v1/cases",

@@ -7,6 +7,7 @@
 //! may take which action comes from the workflow files, checked by the state machine.
 
 mod auth;
+pub mod report;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -654,6 +655,64 @@ impl<S: Store> Service<S> {
             limit: params.limit.clamp(1, 200),
         };
         Ok(self.store.list_filtered(&base, &filter, &page).await?)
+    }
+
+    /// The year's figures as of `as_of` (default now), with the names of organisations and
+    /// people for display. For leaders, staff and auditors.
+    pub async fn annual_report(
+        &self,
+        p: &Principal,
+        year: i16,
+        as_of: Option<Timestamp>,
+    ) -> Result<(
+        report::AnnualReport,
+        std::collections::BTreeMap<String, String>,
+    )> {
+        if !matches!(p.role(), Role::Leader | Role::Staff | Role::Auditor) {
+            return Err(Error::Forbidden {
+                detail: "the annual report is for leaders, staff and auditors".into(),
+            });
+        }
+        self.report(year, as_of).await
+    }
+
+    /// The report without a caller, for the command line (which runs with the operator's
+    /// authority over the database).
+    pub async fn report(
+        &self,
+        year: i16,
+        as_of: Option<Timestamp>,
+    ) -> Result<(
+        report::AnnualReport,
+        std::collections::BTreeMap<String, String>,
+    )> {
+        if !(2000..=2100).contains(&year) {
+            return Err(Error::Invalid {
+                problems: vec![FieldProblem {
+                    field: "year".into(),
+                    problem: "must be a year from 2000 to 2100".into(),
+                }],
+            });
+        }
+        let as_of = as_of.unwrap_or_else(|| self.now());
+        let mut kinds = Vec::new();
+        for wf in self.workflows.iter() {
+            kinds.push((
+                wf.kind.clone(),
+                wf.title.clone(),
+                self.store.histories(&wf.kind, year).await?,
+            ));
+        }
+        // Suggestions, petitions, mediation first, as the work report orders them.
+        let order = |k: &str| {
+            ["suggestion", "petition", "mediation"]
+                .iter()
+                .position(|x| *x == k)
+                .unwrap_or(9)
+        };
+        kinds.sort_by_key(|(k, _, _)| order(k));
+        let names = self.store.directory().await?.into_iter().collect();
+        Ok((report::annual(year, as_of, &kinds), names))
     }
 
     /// The caller's reminder inbox, newest first.

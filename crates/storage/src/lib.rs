@@ -296,6 +296,17 @@ pub struct StoredReminder {
     pub status: String,
 }
 
+/// A case's whole history, for reports: what it is and every event, oldest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CaseHistory {
+    pub id: String,
+    pub kind: String,
+    pub title: String,
+    pub workflow_version: u32,
+    pub workflow_digest: String,
+    pub events: Vec<Event>,
+}
+
 /// A decrypted personal-data record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonalRecord {
@@ -412,6 +423,15 @@ pub trait Store: Send + Sync {
         &self,
         id_number: &str,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Every case of `kind` filed in `year` (China time) with its events, in filing order: one
+    /// indexed query, for the annual report.
+    /// Every organisation's and user's code and name, for showing names in reports.
+    fn directory(&self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    fn histories(
+        &self,
+        kind: &str,
+        year: i16,
+    ) -> impl Future<Output = Result<Vec<CaseHistory>>> + Send;
     /// Records a full view of personal data.
     fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
     /// Who saw a case's personal data, oldest first.

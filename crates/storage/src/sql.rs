@@ -20,9 +20,9 @@ use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 use crate::crypto::Keyring;
 use crate::migrate::MIGRATIONS;
 use crate::{
-    Access, CaseQuery, CaseRecord, CaseSummary, Cursor, Error, Filed, ListFilter, Listing, Meta,
-    NewCase, Notification, Org, OrgKind, Page, PartyList, PersonalRecord, Plan, Result, Store,
-    StoredEvent, StoredReminder, TokenInfo, User,
+    Access, CaseHistory, CaseQuery, CaseRecord, CaseSummary, Cursor, Error, Filed, ListFilter,
+    Listing, Meta, NewCase, Notification, Org, OrgKind, Page, PartyList, PersonalRecord, Plan,
+    Result, Store, StoredEvent, StoredReminder, TokenInfo, User,
 };
 
 /// Which database a store talks to, from its URL's scheme.
@@ -600,6 +600,45 @@ const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule
     repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
 impl Store for SqlStore {
+    async fn directory(&self) -> Result<Vec<(String, String)>> {
+        let rows =
+            sqlx::query("SELECT code, name FROM orgs UNION ALL SELECT login, name FROM users")
+                .fetch_all(&self.pool)
+                .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
+    }
+
+    async fn histories(&self, kind: &str, year: i16) -> Result<Vec<CaseHistory>> {
+        let rows = sqlx::query(
+            "SELECT c.title, c.kind, c.workflow_version, c.workflow_digest, e.case_id, e.seq, e.action, e.actor, \
+             e.actor_role, e.actor_org, e.on_behalf_of, e.at, e.from_state, e.to_state, e.payload, e.detail, e.request_id \
+             FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.kind = $1 AND c.year = $2 \
+             ORDER BY c.filed_at, c.id, e.seq",
+        )
+        .bind(kind.to_string())
+        .bind(i64::from(year))
+        .fetch_all(&self.pool)
+        .await?;
+        let mut out: Vec<CaseHistory> = Vec::new();
+        for r in &rows {
+            let e = event_from_row(r)?;
+            match out.last_mut() {
+                Some(h) if h.id == e.case_id => h.events.push(e.event),
+                _ => out.push(CaseHistory {
+                    id: e.case_id.clone(),
+                    kind: r.try_get("kind")?,
+                    title: r.try_get("title")?,
+                    workflow_version: r.try_get::<i64, _>("workflow_version")? as u32,
+                    workflow_digest: r.try_get("workflow_digest")?,
+                    events: vec![e.event],
+                }),
+            }
+        }
+        Ok(out)
+    }
+
     async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

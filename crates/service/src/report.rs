@@ -1,0 +1,422 @@
+//! The annual report: the year's figures computed from the records, as of any instant.
+//!
+//! Each case's events up to the instant are read in order; nothing is stored as a figure. The
+//! general figures use the spine every workflow shares (received → assigned → handled →
+//! evaluated, and a `rating` field on evaluations); the sections for petitions and mediation
+//! read the shipped workflows' actions (`resolve_directly`, `transfer`, `conclude`).
+
+use std::collections::BTreeMap;
+
+use duban_core::machine::{Case, Event};
+use duban_storage::CaseHistory;
+use jiff::Timestamp;
+use serde::Serialize;
+
+/// The figures of one kind of case.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct KindFigures {
+    pub kind: String,
+    pub title: String,
+    pub filed: u64,
+    /// Ever assigned to a department or mediator.
+    pub assigned: u64,
+    /// Answered (reached `handled`) at least once.
+    pub answered: u64,
+    /// Answered before the deadline in force at the time.
+    pub answered_on_time: u64,
+    pub answered_late: u64,
+    /// Still open at the instant and past their deadline.
+    pub open_overdue: u64,
+    /// `answered_on_time / (answered + open_overdue)`, in per cent: open overdue items count
+    /// against it. `None` when there is nothing to count.
+    pub on_time_rate: Option<f64>,
+    pub evaluated: u64,
+    /// Ratings given (each evaluation counts; a reopened case may be rated twice).
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub dissatisfied: u64,
+    /// Sent back at least once by a 不满意 rating.
+    pub reopened: u64,
+    /// Not closed at the instant.
+    pub open: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct KeyFigures {
+    pub total: u64,
+    /// Closed with the deputy satisfied or basically satisfied.
+    pub implemented: u64,
+    /// Supervising leader → key suggestions.
+    pub by_supervisor: BTreeMap<String, u64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct StationRow {
+    pub taken_on: u64,
+    pub resolved_directly: u64,
+    pub transferred: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct PetitionFigures {
+    pub taken_on: u64,
+    pub resolved_directly: u64,
+    pub transferred: u64,
+    pub by_station: BTreeMap<String, StationRow>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MediatorRow {
+    pub cases: u64,
+    pub agreement: u64,
+    pub failed: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct MediationFigures {
+    pub referred: u64,
+    pub agreement: u64,
+    pub judicial_confirmation: u64,
+    pub failed: u64,
+    pub withdrawn: u64,
+    pub ongoing: u64,
+    pub by_mediator: BTreeMap<String, MediatorRow>,
+}
+
+/// A department's record for one kind, with its denominators.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct DepartmentRow {
+    pub kind: String,
+    pub department: String,
+    pub assigned: u64,
+    pub answered: u64,
+    pub answered_on_time: u64,
+    pub open_overdue: u64,
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub dissatisfied: u64,
+}
+
+/// The year's figures.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+pub struct AnnualReport {
+    pub year: i16,
+    pub as_of: String,
+    pub kinds: Vec<KindFigures>,
+    pub key_suggestions: KeyFigures,
+    pub petitions: PetitionFigures,
+    pub mediation: MediationFigures,
+    pub departments: Vec<DepartmentRow>,
+}
+
+fn rating(e: &Event) -> Option<&str> {
+    e.payload.get("rating").and_then(|v| v.as_str())
+}
+
+/// What one case contributes, read from its events up to the instant.
+struct Reading<'a> {
+    case: Case,
+    events: Vec<&'a Event>,
+    answered_at: Option<(Timestamp, bool)>,
+    ratings: Vec<&'a str>,
+    overdue_open: bool,
+}
+
+fn read<'a>(h: &'a CaseHistory, as_of: Timestamp) -> Option<Reading<'a>> {
+    let events: Vec<&Event> = h.events.iter().filter(|e| e.at <= as_of).collect();
+    let case = Case::fold(
+        &h.kind,
+        h.workflow_version,
+        &h.workflow_digest,
+        events.iter().copied(),
+    )?;
+    let mut deadline_before: Option<Timestamp> = None;
+    let mut answered_at = None;
+    for e in &events {
+        if e.to_state == "handled" && answered_at.is_none() {
+            answered_at = Some((e.at, deadline_before.is_none_or(|due| e.at <= due)));
+        }
+        deadline_before = e.deadline.as_ref().map(|d| d.deadline.due_at);
+    }
+    let ratings = events.iter().filter_map(|e| rating(e)).collect();
+    let overdue_open = !case.closed
+        && case
+            .deadline
+            .as_ref()
+            .is_some_and(|d| d.deadline.due_at < as_of);
+    Some(Reading {
+        case,
+        events,
+        answered_at,
+        ratings,
+        overdue_open,
+    })
+}
+
+/// Computes the report for `year` from the histories of each kind, as of `as_of`.
+pub fn annual(
+    year: i16,
+    as_of: Timestamp,
+    kinds: &[(String, String, Vec<CaseHistory>)],
+) -> AnnualReport {
+    let mut report = AnnualReport {
+        year,
+        as_of: duban_core::deadline::CHINA
+            .to_datetime(as_of)
+            .strftime("%Y-%m-%d %H:%M")
+            .to_string(),
+        ..AnnualReport::default()
+    };
+    let mut departments: BTreeMap<(String, String), DepartmentRow> = BTreeMap::new();
+    for (kind, title, histories) in kinds {
+        let mut f = KindFigures {
+            kind: kind.clone(),
+            title: title.clone(),
+            ..KindFigures::default()
+        };
+        for h in histories {
+            let Some(r) = read(h, as_of) else { continue };
+            let ever = |state: &str| r.events.iter().any(|e| e.to_state == state);
+            let took = |action: &str| r.events.iter().find(|e| e.action == action);
+            f.filed += 1;
+            f.assigned += u64::from(ever("assigned"));
+            if let Some((_, on_time)) = r.answered_at {
+                f.answered += 1;
+                f.answered_on_time += u64::from(on_time);
+                f.answered_late += u64::from(!on_time);
+            }
+            f.open_overdue += u64::from(r.overdue_open);
+            f.evaluated += u64::from(ever("evaluated"));
+            f.open += u64::from(!r.case.closed);
+            for rt in &r.ratings {
+                match *rt {
+                    "satisfied" => f.satisfied += 1,
+                    "basically_satisfied" => f.basically_satisfied += 1,
+                    "dissatisfied" => f.dissatisfied += 1,
+                    _ => {}
+                }
+            }
+            f.reopened += u64::from(r.ratings.contains(&"dissatisfied"));
+            if let Some(lead) = r
+                .case
+                .parties
+                .get("lead_department")
+                .and_then(|d| d.first())
+            {
+                let row = departments
+                    .entry((kind.clone(), lead.clone()))
+                    .or_insert_with(|| DepartmentRow {
+                        kind: kind.clone(),
+                        department: lead.clone(),
+                        ..DepartmentRow::default()
+                    });
+                row.assigned += 1;
+                if let Some((_, on_time)) = r.answered_at {
+                    row.answered += 1;
+                    row.answered_on_time += u64::from(on_time);
+                }
+                row.open_overdue += u64::from(r.overdue_open);
+                if let Some(last) = r.ratings.last() {
+                    match *last {
+                        "satisfied" => row.satisfied += 1,
+                        "basically_satisfied" => row.basically_satisfied += 1,
+                        "dissatisfied" => row.dissatisfied += 1,
+                        _ => {}
+                    }
+                }
+            }
+            match kind.as_str() {
+                "suggestion" => {
+                    if let Some(leader) = r.case.parties.get("supervisor").and_then(|s| s.first()) {
+                        let k = &mut report.key_suggestions;
+                        k.total += 1;
+                        *k.by_supervisor.entry(leader.clone()).or_default() += 1;
+                        let pleased = matches!(
+                            r.ratings.last(),
+                            Some(&"satisfied") | Some(&"basically_satisfied")
+                        );
+                        k.implemented += u64::from(r.case.closed && ever("evaluated") && pleased);
+                    }
+                }
+                "petition" => {
+                    let p = &mut report.petitions;
+                    let direct = took("resolve_directly").is_some();
+                    let transferred = took("transfer").is_some();
+                    p.taken_on += 1;
+                    p.resolved_directly += u64::from(direct);
+                    p.transferred += u64::from(transferred);
+                    let station = r
+                        .case
+                        .parties
+                        .get("station")
+                        .and_then(|s| s.first())
+                        .cloned()
+                        .unwrap_or_default();
+                    let row = p.by_station.entry(station).or_default();
+                    row.taken_on += 1;
+                    row.resolved_directly += u64::from(direct);
+                    row.transferred += u64::from(transferred);
+                }
+                "mediation" => {
+                    let m = &mut report.mediation;
+                    m.referred += 1;
+                    let outcome = took("conclude")
+                        .and_then(|e| e.payload.get("outcome"))
+                        .and_then(|v| v.as_str());
+                    let confirmed = took("conclude")
+                        .and_then(|e| e.payload.get("judicial_confirmation"))
+                        .and_then(|v| v.as_bool())
+                        .unwrap_or(false);
+                    m.agreement += u64::from(outcome == Some("agreement"));
+                    m.judicial_confirmation += u64::from(outcome == Some("agreement") && confirmed);
+                    m.failed += u64::from(outcome == Some("failed"));
+                    m.withdrawn += u64::from(outcome == Some("withdrawn"));
+                    m.ongoing += u64::from(outcome.is_none() && !r.case.closed);
+                    for mediator in r.case.parties.get("mediators").into_iter().flatten() {
+                        let row = m.by_mediator.entry(mediator.clone()).or_default();
+                        row.cases += 1;
+                        row.agreement += u64::from(outcome == Some("agreement"));
+                        row.failed += u64::from(outcome == Some("failed"));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let denominator = f.answered + f.open_overdue;
+        f.on_time_rate = (denominator > 0)
+            .then(|| (f.answered_on_time as f64 * 1000.0 / denominator as f64).round() / 10.0);
+        report.kinds.push(f);
+    }
+    report.departments = departments.into_values().collect();
+    report
+}
+
+/// The report as the work report would say it, in Chinese, then its tables.
+pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
+    let name = |code: &str| names.get(code).cloned().unwrap_or_else(|| code.to_string());
+    let mut out = format!(
+        "# {}年度工作数据\n\n（统计截至北京时间 {}，由系统记录自动生成）\n\n",
+        r.year, r.as_of
+    );
+    let kind = |k: &str| r.kinds.iter().find(|f| f.kind == k);
+    if let Some(s) = kind("suggestion") {
+        let k = &r.key_suggestions;
+        out.push_str(&format!(
+            "**代表建议**：{year}年共收到代表提出的建议{filed}件，{assigned}，{answered}办理答复",
+            year = r.year,
+            filed = s.filed,
+            assigned = if s.assigned == s.filed && s.filed > 0 {
+                "已全部交办".to_string()
+            } else {
+                format!("已交办{}件", s.assigned)
+            },
+            answered = if s.answered == s.filed && s.filed > 0 {
+                "全部".to_string()
+            } else {
+                format!("{}件", s.answered)
+            },
+        ));
+        let key = if k.implemented == k.total && k.total > 0 {
+            format!("{}件重点建议全部落实", k.total)
+        } else {
+            format!("{}件重点建议已落实{}件", k.total, k.implemented)
+        };
+        out.push_str(&format!(
+            "，按期答复{}件{}；{key}。",
+            s.answered_on_time,
+            s.on_time_rate
+                .map(|p| format!(
+                    "（按期答复率{p}%，分母为已答复{}件加逾期未答复{}件）",
+                    s.answered, s.open_overdue
+                ))
+                .unwrap_or_default(),
+        ));
+        out.push_str(&format!(
+            "代表评价满意{}件次、基本满意{}件次、不满意{}件次，{}件因不满意重新办理。\n\n",
+            s.satisfied, s.basically_satisfied, s.dissatisfied, s.reopened
+        ));
+    }
+    if let Some(p) = kind("petition").filter(|p| p.filed > 0) {
+        let pf = &r.petitions;
+        out.push_str(&format!(
+            "**信访代办**：依托{}个代表之家（站）开展信访代办服务，受理信访代办件{}件，解决{}件，转办交办{}件",
+            pf.by_station.len(),
+            pf.taken_on,
+            pf.resolved_directly,
+            pf.transferred
+        ));
+        out.push_str(&format!("；尚未办结{}件。\n\n", p.open));
+    }
+    if kind("mediation").is_some_and(|m| m.filed > 0) {
+        let m = &r.mediation;
+        out.push_str(&format!(
+            "**诉前调解**：人大代表诉前调解工作室累计调解各类民商事案件{}件，调解成功{}件（申请司法确认{}件），调解不成退回法院{}件，撤回{}件，正在调解{}件。\n\n",
+            m.referred, m.agreement, m.judicial_confirmation, m.failed, m.withdrawn, m.ongoing
+        ));
+    }
+    out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 按期率 | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    for f in &r.kinds {
+        out.push_str(&format!(
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            f.title,
+            f.filed,
+            f.assigned,
+            f.answered,
+            f.answered_on_time,
+            f.answered_late,
+            f.open_overdue,
+            f.on_time_rate
+                .map(|p| format!("{p}%"))
+                .unwrap_or_else(|| "—".into()),
+            f.evaluated,
+            f.satisfied,
+            f.basically_satisfied,
+            f.dissatisfied,
+            f.reopened,
+            f.open
+        ));
+    }
+    out.push_str("\n按期率 = 按期答复 ÷（已答复 + 逾期未办结）。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 满意 | 基本满意 | 不满意 |\n|---|---|---|---|---|---|---|---|---|\n");
+    for d in &r.departments {
+        let kind_title = kind(&d.kind)
+            .map(|f| f.title.clone())
+            .unwrap_or_else(|| d.kind.clone());
+        out.push_str(&format!(
+            "| {kind_title} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n",
+            name(&d.department),
+            d.assigned,
+            d.answered,
+            d.answered_on_time,
+            d.answered + d.open_overdue,
+            d.open_overdue,
+            d.satisfied,
+            d.basically_satisfied,
+            d.dissatisfied
+        ));
+    }
+    if !r.petitions.by_station.is_empty() {
+        out.push_str("\n## 代表之家（站）信访代办\n\n| 代表之家（站） | 受理 | 直接解决 | 转办交办 |\n|---|---|---|---|\n");
+        for (station, row) in &r.petitions.by_station {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                name(station),
+                row.taken_on,
+                row.resolved_directly,
+                row.transferred
+            ));
+        }
+    }
+    if !r.mediation.by_mediator.is_empty() {
+        out.push_str("\n## 调解员\n\n| 调解员 | 案件 | 调解成功 | 调解不成 |\n|---|---|---|---|\n");
+        for (mediator, row) in &r.mediation.by_mediator {
+            out.push_str(&format!(
+                "| {} | {} | {} | {} |\n",
+                name(mediator),
+                row.cases,
+                row.agreement,
+                row.failed
+            ));
+        }
+    }
+    out
+}

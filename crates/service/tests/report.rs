@@ -1,0 +1,316 @@
+//! The annual report over hand-built cases with known outcomes: on time, late, still open past
+//! the deadline, reopened, co-handled, key; and the same report as of an earlier day.
+
+use std::sync::{Arc, Mutex};
+
+use duban_core::{Calendar, Role, Workflows};
+use duban_service::{FixedClock, Principal, Service};
+use duban_storage::{Keyring, Org, OrgKind, SqlStore, Store, User};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+fn ts(s: &str) -> Timestamp {
+    format!("{s}+08:00")
+        .parse()
+        .unwrap_or_else(|e| panic!("{s}: {e}"))
+}
+
+struct World {
+    service: Service<SqlStore>,
+    store: SqlStore,
+    clock: Arc<FixedClock>,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for World {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+impl World {
+    async fn new() -> World {
+        let dir =
+            std::env::temp_dir().join(format!("duban-report-{}", uuid::Uuid::now_v7().simple()));
+        std::fs::create_dir_all(&dir).expect("dir");
+        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+        let store = SqlStore::open(&url, 4)
+            .await
+            .expect("store")
+            .with_keys(Keyring::new([5; 32], [6; 32]));
+        for (code, name) in [("jtj", "县交通运输局"), ("czj", "县财政局")] {
+            store
+                .add_org(&Org {
+                    code: code.into(),
+                    kind: OrgKind::Department,
+                    name: name.into(),
+                })
+                .await
+                .expect("org");
+        }
+        for (login, role, org) in [
+            ("liu", Role::Deputy, None),
+            ("xu", Role::Staff, None),
+            ("zhang", Role::Department, Some("jtj")),
+            ("chen", Role::Leader, None),
+        ] {
+            store
+                .add_user(&User {
+                    login: login.into(),
+                    role,
+                    org: org.map(str::to_string),
+                    name: login.into(),
+                })
+                .await
+                .expect("user");
+        }
+        let clock = Arc::new(FixedClock(Mutex::new(ts("2024-01-01T09:00:00"))));
+        let service = Service::new(
+            store.clone(),
+            Arc::new(Workflows::builtin()),
+            Arc::new(Calendar::builtin()),
+            clock.clone(),
+        );
+        World {
+            service,
+            store,
+            clock,
+            dir,
+        }
+    }
+
+    async fn who(&self, login: &str) -> Principal {
+        Principal {
+            user: self.store.user(login).await.expect("user").expect("exists"),
+        }
+    }
+
+    async fn file(&self, title: &str, at: &str) -> String {
+        *self.clock.0.lock().expect("clock") = ts(at);
+        let (d, _) = self
+            .service
+            .file(
+                &self.who("liu").await,
+                "suggestion",
+                &json!({"title": title, "body": "b"}),
+                None,
+                None,
+            )
+            .await
+            .expect("file");
+        d.record.id
+    }
+
+    async fn act(&self, id: &str, action: &str, who: &str, payload: Value, at: &str) {
+        *self.clock.0.lock().expect("clock") = ts(at);
+        let version = self
+            .store
+            .case(id)
+            .await
+            .expect("read")
+            .expect("case")
+            .case
+            .version;
+        self.service
+            .act(&self.who(who).await, id, action, &payload, version, None)
+            .await
+            .unwrap_or_else(|e| panic!("{action}: {e}"));
+    }
+
+    async fn assigned(&self, title: &str) -> String {
+        let id = self.file(title, "2024-01-20T10:00:00").await;
+        self.act(&id, "register", "xu", json!({}), "2024-02-20T10:00:00")
+            .await;
+        // Assigned 03-01: 3 months → 06-01, a Saturday → due Monday 06-03.
+        self.act(
+            &id,
+            "assign",
+            "xu",
+            json!({"lead_department": "jtj", "co_departments": ["czj"]}),
+            "2024-03-01T10:00:00",
+        )
+        .await;
+        id
+    }
+}
+
+#[tokio::test]
+async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
+    let w = World::new().await;
+    let reply = |c: &str| json!({"classification": c, "answer": "答复"});
+    // A: answered on time, satisfied.
+    let a = w.assigned("A").await;
+    w.act(&a, "reply", "zhang", reply("A"), "2024-04-01T10:00:00")
+        .await;
+    w.act(
+        &a,
+        "evaluate",
+        "liu",
+        json!({"rating": "satisfied"}),
+        "2024-04-05T10:00:00",
+    )
+    .await;
+    // B: answered late, basically satisfied.
+    let b = w.assigned("B").await;
+    w.act(&b, "reply", "zhang", reply("B"), "2024-07-01T10:00:00")
+        .await;
+    w.act(
+        &b,
+        "evaluate",
+        "liu",
+        json!({"rating": "basically_satisfied"}),
+        "2024-07-05T10:00:00",
+    )
+    .await;
+    // C: never answered: open and overdue.
+    w.assigned("C").await;
+    // D: key, answered on time, 不满意, answered again, satisfied.
+    let d = w.assigned("D").await;
+    w.act(
+        &d,
+        "mark_key",
+        "xu",
+        json!({"supervisor": "chen"}),
+        "2024-03-02T10:00:00",
+    )
+    .await;
+    w.act(&d, "reply", "zhang", reply("C"), "2024-04-01T10:00:00")
+        .await;
+    w.act(
+        &d,
+        "evaluate",
+        "liu",
+        json!({"rating": "dissatisfied"}),
+        "2024-04-05T10:00:00",
+    )
+    .await;
+    w.act(&d, "reply", "zhang", reply("A"), "2024-04-20T10:00:00")
+        .await;
+    w.act(
+        &d,
+        "evaluate",
+        "liu",
+        json!({"rating": "satisfied"}),
+        "2024-04-25T10:00:00",
+    )
+    .await;
+    // E: filed, never registered: open, no deadline.
+    w.file("E", "2024-01-20T11:00:00").await;
+    // And one from another year, which must not count.
+    w.file("F", "2025-01-20T10:00:00").await;
+
+    let staff = w.who("xu").await;
+    let (r, names) = w
+        .service
+        .annual_report(&staff, 2024, Some(ts("2024-12-31T23:00:00")))
+        .await
+        .expect("report");
+    let s = r
+        .kinds
+        .iter()
+        .find(|k| k.kind == "suggestion")
+        .expect("suggestions");
+    assert_eq!(
+        (
+            s.filed,
+            s.assigned,
+            s.answered,
+            s.answered_on_time,
+            s.answered_late,
+            s.open_overdue,
+            s.evaluated,
+            s.open
+        ),
+        (5, 4, 3, 2, 1, 1, 3, 2)
+    );
+    assert_eq!(
+        s.on_time_rate,
+        Some(50.0),
+        "2 on time of 3 answered + 1 open overdue"
+    );
+    assert_eq!(
+        (
+            s.satisfied,
+            s.basically_satisfied,
+            s.dissatisfied,
+            s.reopened
+        ),
+        (2, 1, 1, 1)
+    );
+    assert_eq!(
+        (r.key_suggestions.total, r.key_suggestions.implemented),
+        (1, 1)
+    );
+    assert_eq!(r.key_suggestions.by_supervisor.get("chen"), Some(&1));
+    let jtj = r
+        .departments
+        .iter()
+        .find(|d| d.department == "jtj")
+        .expect("jtj row");
+    assert_eq!(
+        (
+            jtj.assigned,
+            jtj.answered,
+            jtj.answered_on_time,
+            jtj.open_overdue
+        ),
+        (4, 3, 2, 1)
+    );
+    assert_eq!(
+        (jtj.satisfied, jtj.basically_satisfied, jtj.dissatisfied),
+        (2, 1, 0)
+    );
+    assert!(
+        r.departments.iter().all(|d| d.department != "czj"),
+        "co-handlers are not counted as leads"
+    );
+
+    let md = duban_service::report::markdown(&r, &names);
+    assert!(
+        md.contains("共收到代表提出的建议5件，已交办4件，3件办理答复"),
+        "{md}"
+    );
+    assert!(md.contains("1件重点建议全部落实"), "{md}");
+    assert!(md.contains("按期答复率50%"), "{md}");
+    assert!(
+        md.contains("| 代表建议 | 县交通运输局 | 4 | 3 | 2/4 | 1 |"),
+        "{md}"
+    );
+
+    // As the figures stood on 2024-04-10.
+    let (then, _) = w
+        .service
+        .annual_report(&staff, 2024, Some(ts("2024-04-10T00:00:00")))
+        .await
+        .expect("report");
+    let s = then
+        .kinds
+        .iter()
+        .find(|k| k.kind == "suggestion")
+        .expect("suggestions");
+    assert_eq!(
+        (s.answered, s.answered_on_time, s.open_overdue, s.evaluated),
+        (2, 2, 0, 1)
+    );
+    assert_eq!((s.satisfied, s.dissatisfied, s.reopened), (1, 1, 1));
+    assert_eq!(s.on_time_rate, Some(100.0));
+    assert_eq!(
+        (then.key_suggestions.total, then.key_suggestions.implemented),
+        (1, 0)
+    );
+    // Before anything was filed, nothing counts.
+    let (none, _) = w
+        .service
+        .annual_report(&staff, 2024, Some(ts("2024-01-01T00:00:00")))
+        .await
+        .expect("report");
+    assert!(none.kinds.iter().all(|k| k.filed == 0));
+
+    // Departments and deputies may not read the year's figures.
+    assert!(
+        w.service
+            .annual_report(&w.who("zhang").await, 2024, None)
+            .await
+            .is_err()
+    );
+}
