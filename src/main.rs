@@ -1,6 +1,7 @@
 //! `duban`: the one binary — command line entry point.
 
 mod cli;
+mod demo;
 mod telemetry;
 
 use std::process::ExitCode;

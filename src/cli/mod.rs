@@ -2,6 +2,7 @@
 
 mod deadline;
 mod definitions;
+mod demo;
 mod migrate;
 mod people;
 mod report;
@@ -58,6 +59,8 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
     Openapi,
+    /// Fill an empty database with a living demo year.
+    Demo(demo::DemoArgs),
     /// The year's figures, computed from the records.
     Report(report::ReportArgs),
     /// Run the reminder scheduler alone (several may run against one PostgreSQL).
@@ -90,6 +93,7 @@ pub fn run() -> ExitCode {
         Command::Serve(args) => serve::run(args, &settings),
         Command::Scheduler(args) => schedule::run(args, &settings),
         Command::Report(args) => report::run(args, &settings),
+        Command::Demo(args) => demo::run(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
         Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)
             .map(|doc| {

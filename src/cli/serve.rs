@@ -8,7 +8,7 @@ use anyhow::{Context, Result};
 use axum::routing::get;
 use clap::Args;
 use duban_api::AppState;
-use duban_storage::Outbox;
+use duban_storage::{Outbox, Store};
 use tokio::sync::Notify;
 
 use super::schedule::SchedulerArgs;
@@ -25,12 +25,32 @@ pub struct ServeArgs {
     /// Do not run the reminder scheduler in this process (run `duban scheduler` elsewhere).
     #[arg(long)]
     no_scheduler: bool,
+    /// Fill an empty database with the demo year first (`duban demo`).
+    #[arg(long)]
+    demo: bool,
+    #[command(flatten)]
+    demo_args: super::demo::DemoArgs,
     #[command(flatten)]
     scheduler: SchedulerArgs,
 }
 
 pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
     setup::runtime()?.block_on(async {
+        if args.demo {
+            // The demo fills an empty database; on later starts the demo year is already there.
+            let store = setup::store(settings, 1).await?;
+            let empty = store
+                .list(&duban_storage::CaseQuery::All, &duban_storage::Page::first(1))
+                .await?
+                .items
+                .is_empty();
+            store.close().await;
+            if empty {
+                super::demo::fill(&args.demo_args, settings).await?;
+            } else {
+                eprintln!("the database already has cases: serving them (the demo fills empty databases only)");
+            }
+        }
         let wake = Arc::new(Notify::new());
         let service = setup::service(settings, args.db_connections)
             .await?

@@ -410,11 +410,15 @@ impl<S: Store + Outbox> Scheduler<S> {
             }
         }
         // A repeating (overdue) reminder comes back every so many days while the state lasts;
-        // China keeps no daylight saving, so a day is 24 hours.
+        // China keeps no daylight saving, so a day is 24 hours. Repeats missed while nothing
+        // ran are skipped: one catch-up message, then the next one in the future.
         let next_fire = r.repeat_every_days.and_then(|days| {
-            r.fire_at
-                .checked_add(jiff::SignedDuration::from_hours(days * 24))
-                .ok()
+            let step = jiff::SignedDuration::from_hours(days.max(1) * 24);
+            let mut next = r.fire_at.checked_add(step).ok()?;
+            while next <= now {
+                next = next.checked_add(step).ok()?;
+            }
+            Some(next)
         });
         Ok(ReminderOutcome::Fired {
             notifications,

@@ -711,8 +711,17 @@ impl<S: Store> Service<S> {
                 .unwrap_or(9)
         };
         kinds.sort_by_key(|(k, _, _)| order(k));
-        let names = self.store.directory().await?.into_iter().collect();
-        Ok((report::annual(year, as_of, &kinds), names))
+        let directory = self.store.directory().await?;
+        let mut r = report::annual(year, as_of, &kinds);
+        r.petitions.stations = directory
+            .iter()
+            .filter(|(_, _, kind)| kind == "station")
+            .count() as u64;
+        let names = directory
+            .into_iter()
+            .map(|(code, name, _)| (code, name))
+            .collect();
+        Ok((r, names))
     }
 
     /// The caller's reminder inbox, newest first.

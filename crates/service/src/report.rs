@@ -59,6 +59,8 @@ pub struct StationRow {
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct PetitionFigures {
+    /// Deputy homes and liaison stations on record.
+    pub stations: u64,
     pub taken_on: u64,
     pub resolved_directly: u64,
     pub transferred: u64,
@@ -287,7 +289,20 @@ pub fn annual(
             .then(|| (f.answered_on_time as f64 * 1000.0 / denominator as f64).round() / 10.0);
         report.kinds.push(f);
     }
-    report.departments = departments.into_values().collect();
+    // In the order the work report speaks of them: suggestions, then petitions, then others.
+    let order = |k: &str| {
+        ["suggestion", "petition", "mediation"]
+            .iter()
+            .position(|x| *x == k)
+            .unwrap_or(9)
+    };
+    let mut rows: Vec<DepartmentRow> = departments.into_values().collect();
+    rows.sort_by(|a, b| {
+        order(&a.kind)
+            .cmp(&order(&b.kind))
+            .then(a.department.cmp(&b.department))
+    });
+    report.departments = rows;
     report
 }
 
@@ -340,7 +355,7 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
         let pf = &r.petitions;
         out.push_str(&format!(
             "**信访代办**：依托{}个代表之家（站）开展信访代办服务，受理信访代办件{}件，解决{}件，转办交办{}件",
-            pf.by_station.len(),
+            pf.stations,
             pf.taken_on,
             pf.resolved_directly,
             pf.transferred

@@ -425,8 +425,9 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
     /// Every case of `kind` filed in `year` (China time) with its events, in filing order: one
     /// indexed query, for the annual report.
-    /// Every organisation's and user's code and name, for showing names in reports.
-    fn directory(&self) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    /// Every organisation's and user's code, name and kind (the organisation kind, or `user`),
+    /// for names and station counts in reports.
+    fn directory(&self) -> impl Future<Output = Result<Vec<(String, String, String)>>> + Send;
     fn histories(
         &self,
         kind: &str,

@@ -600,13 +600,14 @@ const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule
     repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
 impl Store for SqlStore {
-    async fn directory(&self) -> Result<Vec<(String, String)>> {
-        let rows =
-            sqlx::query("SELECT code, name FROM orgs UNION ALL SELECT login, name FROM users")
-                .fetch_all(&self.pool)
-                .await?;
+    async fn directory(&self) -> Result<Vec<(String, String, String)>> {
+        let rows = sqlx::query(
+            "SELECT code, name, kind FROM orgs UNION ALL SELECT login, name, 'user' FROM users",
+        )
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
             .collect()
     }
 

@@ -1,0 +1,62 @@
+//! `duban demo`: fill an empty database with the living demo year and say how to look at it.
+
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::Result;
+use clap::Args;
+
+use super::setup::{self, Settings};
+use crate::demo::{self, Plan};
+
+#[derive(Debug, Clone, Args)]
+pub struct DemoArgs {
+    /// Vary the demo: which items are late, who is dissatisfied, names and places.
+    #[arg(long, default_value_t = 2024)]
+    pub seed: u64,
+    /// 1.0 is the 2024 county (81 suggestions, 8 key; 87 petitions, 48 resolved directly;
+    /// 176 mediations; 42 stations). 0.5 is half of each.
+    #[arg(long, default_value_t = 1.0)]
+    pub scale: f64,
+    /// The demo year.
+    #[arg(long, default_value_t = 2024)]
+    pub year: i16,
+}
+
+/// Runs the demo against the configured database and prints the logins.
+pub async fn fill(args: &DemoArgs, settings: &Settings) -> Result<()> {
+    let defs = super::definitions::load_valid(settings.workflows.as_deref())?;
+    let store = setup::store(settings, 2).await?;
+    eprintln!(
+        "generating the demo year {} (seed {}, scale {}) …",
+        args.year, args.seed, args.scale
+    );
+    let plan = Plan {
+        seed: args.seed,
+        scale: args.scale,
+        year: args.year,
+    };
+    let started = std::time::Instant::now();
+    let logins = demo::run(
+        store,
+        Arc::new(defs.workflows),
+        Arc::new(defs.calendar),
+        &plan,
+    )
+    .await?;
+    eprintln!(
+        "done in {:.1} s. Demo users and their API tokens:",
+        started.elapsed().as_secs_f64()
+    );
+    for (role, login, token) in &logins {
+        eprintln!("  {role:<10} {login:<12} {token}");
+    }
+    eprintln!("Try: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8080/api/v1/cases");
+    eprintln!("     duban report --year {}", args.year);
+    Ok(())
+}
+
+pub fn run(args: DemoArgs, settings: &Settings) -> Result<ExitCode> {
+    setup::runtime()?.block_on(fill(&args, settings))?;
+    Ok(ExitCode::SUCCESS)
+}
