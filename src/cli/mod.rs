@@ -9,6 +9,7 @@ mod report;
 mod schedule;
 mod serve;
 mod setup;
+mod sheets;
 mod workflows;
 
 use std::path::PathBuf;
@@ -59,6 +60,10 @@ enum Command {
     Serve(serve::ServeArgs),
     /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
     Openapi,
+    /// Import cases from a spreadsheet (.xlsx or .csv): every row checked first, all or nothing.
+    Import(sheets::ImportArgs),
+    /// Export a year's cases of a kind to .xlsx or .csv, personal data masked.
+    Export(sheets::ExportArgs),
     /// Fill an empty database with a living demo year.
     Demo(demo::DemoArgs),
     /// The year's figures, computed from the records.
@@ -94,6 +99,8 @@ pub fn run() -> ExitCode {
         Command::Scheduler(args) => schedule::run(args, &settings),
         Command::Report(args) => report::run(args, &settings),
         Command::Demo(args) => demo::run(args, &settings),
+        Command::Import(args) => sheets::import(args, &settings),
+        Command::Export(args) => sheets::export(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
         Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)
             .map(|doc| {

@@ -8,6 +8,7 @@
 
 mod auth;
 pub mod report;
+pub mod sheet;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -722,6 +723,164 @@ impl<S: Store> Service<S> {
             .map(|(code, name, _)| (code, name))
             .collect();
         Ok((r, names))
+    }
+
+    /// Imports spreadsheet rows of `kind` through the state machine: every row is checked first
+    /// (fields, references, the whole history of the row), and then all are written in one
+    /// transaction — or, if any row is bad, none, with every bad row named.
+    pub async fn import(
+        &self,
+        kind: &str,
+        rows: &[sheet::Row],
+        progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<usize, Vec<sheet::RowError>> {
+        let wf = self.workflow(kind).map_err(|e| {
+            vec![sheet::RowError {
+                row: 0,
+                column: "kind".into(),
+                problem: e.to_string(),
+            }]
+        })?;
+        let mut errors = Vec::new();
+        let mut planned = Vec::new();
+        let mut known: std::collections::BTreeMap<String, Option<Role>> =
+            std::collections::BTreeMap::new();
+        let mut references: std::collections::BTreeMap<(bool, String), bool> =
+            std::collections::BTreeMap::new();
+        let storage_error = |e: duban_storage::Error| {
+            vec![sheet::RowError {
+                row: 0,
+                column: String::new(),
+                problem: format!("database: {e}"),
+            }]
+        };
+        for (i, row) in rows.iter().enumerate() {
+            // Who filed it must exist; their role is the filing role.
+            let filer = row
+                .cells
+                .get("filer")
+                .map(|s| s.trim().to_string())
+                .unwrap_or_default();
+            if !filer.is_empty() && !known.contains_key(&filer) {
+                let user = self.store.user(&filer).await.map_err(storage_error)?;
+                known.insert(filer.clone(), user.map(|u| u.role));
+            }
+            let role = known.get(&filer).copied().flatten();
+            if !filer.is_empty() && role.is_none() {
+                errors.push(sheet::RowError {
+                    row: row.number,
+                    column: "filer".into(),
+                    problem: format!("no user `{filer}`"),
+                });
+                continue;
+            }
+            match sheet::plan_row(wf, &self.calendar, row, role) {
+                Ok(ts) => {
+                    // Organisations and users the row names must exist (looked up once each).
+                    for t in &ts {
+                        let fields = if t.event.action == machine::FILE {
+                            &wf.filing.payload
+                        } else {
+                            match wf.action(&t.event.action) {
+                                Some(a) => &a.payload,
+                                None => continue,
+                            }
+                        };
+                        let prefix = if t.event.action == machine::FILE {
+                            String::new()
+                        } else {
+                            format!("{}.", t.event.action)
+                        };
+                        for f in fields {
+                            let is_org = matches!(f.ty, FieldType::Org | FieldType::Orgs);
+                            if !is_org && !matches!(f.ty, FieldType::User | FieldType::Users) {
+                                continue;
+                            }
+                            let codes: Vec<String> = match t.event.payload.get(&f.name) {
+                                Some(Value::String(s)) => vec![s.clone()],
+                                Some(Value::Array(items)) => items
+                                    .iter()
+                                    .filter_map(|i| i.as_str().map(str::to_string))
+                                    .collect(),
+                                _ => continue,
+                            };
+                            for code in codes {
+                                let key = (is_org, code.clone());
+                                let exists = match references.get(&key) {
+                                    Some(e) => *e,
+                                    None => {
+                                        let e = if is_org {
+                                            self.store
+                                                .org(&code)
+                                                .await
+                                                .map_err(storage_error)?
+                                                .is_some()
+                                        } else {
+                                            self.store
+                                                .user(&code)
+                                                .await
+                                                .map_err(storage_error)?
+                                                .is_some()
+                                        };
+                                        references.insert(key, e);
+                                        e
+                                    }
+                                };
+                                if !exists {
+                                    let what = if is_org { "organisation" } else { "user" };
+                                    errors.push(sheet::RowError {
+                                        row: row.number,
+                                        column: format!("{prefix}{}", f.name),
+                                        problem: format!("no {what} `{code}`"),
+                                    });
+                                }
+                            }
+                        }
+                    }
+                    planned.push((row, ts));
+                }
+                Err(e) => errors.extend(e),
+            }
+            progress(i + 1);
+        }
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        let cases: Vec<duban_storage::ImportedCase<'_>> = planned
+            .iter()
+            .map(|(row, ts)| duban_storage::ImportedCase {
+                id: uuid::Uuid::now_v7().to_string(),
+                title: row
+                    .cells
+                    .get("title")
+                    .cloned()
+                    .unwrap_or_else(|| wf.title.clone()),
+                transitions: ts,
+            })
+            .collect();
+        self.store
+            .import_cases(&cases, self.now())
+            .await
+            .map_err(storage_error)?;
+        Ok(cases.len())
+    }
+
+    /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout, personal
+    /// data masked.
+    pub async fn export(
+        &self,
+        kind: &str,
+        year: i16,
+    ) -> Result<(Vec<String>, Vec<std::collections::BTreeMap<String, String>>)> {
+        let wf = self.workflow(kind)?;
+        let rows = self
+            .store
+            .histories(kind, year)
+            .await?
+            .iter()
+            .map(|h| sheet::export_row(wf, &h.events))
+            .collect();
+        Ok((sheet::columns(wf), rows))
     }
 
     /// The caller's reminder inbox, newest first.

@@ -131,6 +131,14 @@ pub struct NewCase<'a> {
     pub meta: Meta,
 }
 
+/// A case to import whole: its filing and every action after it, as the state machine gave them.
+#[derive(Debug)]
+pub struct ImportedCase<'a> {
+    pub id: String,
+    pub title: String,
+    pub transitions: &'a [Transition],
+}
+
 /// The outcome of filing.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Filed {
@@ -428,6 +436,13 @@ pub trait Store: Send + Sync {
     /// Every organisation's and user's code, name and kind (the organisation kind, or `user`),
     /// for names and station counts in reports.
     fn directory(&self) -> impl Future<Output = Result<Vec<(String, String, String)>>> + Send;
+    /// Writes whole cases (a filing and the actions after it) in one transaction: all or none.
+    /// Reminders already due at `now` are left out.
+    fn import_cases(
+        &self,
+        cases: &[ImportedCase<'_>],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
     fn histories(
         &self,
         kind: &str,

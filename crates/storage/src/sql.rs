@@ -420,6 +420,97 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Inserts a case's projection row; with an idempotency key, a repeat is skipped (0 rows).
+    async fn insert_case(
+        tx: &mut Transaction<'static, Any>,
+        id: &str,
+        title: &str,
+        case: &Case,
+        cols: &Columns,
+        idempotency: Option<&crate::Idempotency>,
+        updated_at: Timestamp,
+    ) -> std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+        let filer = case
+            .parties
+            .get("filer")
+            .and_then(|f| f.first())
+            .cloned()
+            .unwrap_or_default();
+        sqlx::query(
+            "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
+             projection, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             ON CONFLICT (filer, idempotency_key) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(case.kind.clone())
+        .bind(i64::from(case.workflow_version))
+        .bind(case.workflow_digest.clone())
+        .bind(title.to_string())
+        .bind(case.state.clone())
+        .bind(case.version as i64)
+        .bind(cols.is_open)
+        .bind(cols.is_key)
+        .bind(i64::from(china_date(case.filed_at).year()))
+        .bind(ms(case.filed_at))
+        .bind(ms(case.entered_at))
+        .bind(cols.due_key)
+        .bind(cols.due_date.clone())
+        .bind(filer)
+        .bind(cols.supervisor.clone())
+        .bind(idempotency.map(|i| i.key.clone()))
+        .bind(idempotency.map(|i| i.request_hash.clone()))
+        .bind(cols.projection.clone())
+        .bind(ms(updated_at))
+        .execute(&mut **tx)
+        .await
+    }
+
+    /// Writes whole cases — each a filing and the actions after it — in one transaction: all of
+    /// them or none (spreadsheet import). Reminders whose time has already passed are left out:
+    /// a historical record should not set off a storm of old reminders.
+    async fn write_imported(
+        &self,
+        cases: &[crate::ImportedCase<'_>],
+        now: Timestamp,
+    ) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for c in cases {
+            let Some(last) = c.transitions.last() else {
+                continue;
+            };
+            let case = &last.case;
+            let cols = Columns::of(case)?;
+            match Self::insert_case(&mut tx, &c.id, &c.title, case, &cols, None, last.event.at)
+                .await
+            {
+                Ok(_) => {}
+                Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                    return Err(Error::Duplicate {
+                        what: "case",
+                        id: c.id.clone(),
+                    });
+                }
+                Err(e) => return Err(e.into()),
+            }
+            for t in c.transitions {
+                Self::insert_event(&mut tx, &c.id, &t.event, &Meta::default()).await?;
+                let effects: Vec<Effect> = t
+                    .effects
+                    .iter()
+                    .filter(|e| !matches!(e, Effect::ScheduleReminder(r) if r.at <= now))
+                    .cloned()
+                    .collect();
+                Self::apply_effects(&mut tx, &c.id, &effects, ms(t.event.at)).await?;
+                self.store_personal(&mut tx, &c.id, t).await?;
+            }
+            Self::write_parties(&mut tx, &c.id, &case.parties, &cols, ms(case.filed_at)).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Writes the parties an event filled and refreshes the copies of the case's open flag and
     /// deadline on all its party rows.
     async fn write_parties(
@@ -600,6 +691,10 @@ const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule
     repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
 impl Store for SqlStore {
+    async fn import_cases(&self, cases: &[crate::ImportedCase<'_>], now: Timestamp) -> Result<()> {
+        self.write_imported(cases, now).await
+    }
+
     async fn directory(&self) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
             "SELECT code, name, kind FROM orgs UNION ALL SELECT login, name, 'user' FROM users",
@@ -767,34 +862,15 @@ impl Store for SqlStore {
             .cloned()
             .unwrap_or_default();
         let mut tx = self.begin().await?;
-        let inserted = sqlx::query(
-            "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
-             year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
-             projection, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
-             ON CONFLICT (filer, idempotency_key) DO NOTHING",
+        let inserted = Self::insert_case(
+            &mut tx,
+            &new.id,
+            &new.title,
+            case,
+            &cols,
+            new.idempotency.as_ref(),
+            t.event.at,
         )
-        .bind(new.id.clone())
-        .bind(case.kind.clone())
-        .bind(i64::from(case.workflow_version))
-        .bind(case.workflow_digest.clone())
-        .bind(new.title.clone())
-        .bind(case.state.clone())
-        .bind(case.version as i64)
-        .bind(cols.is_open)
-        .bind(cols.is_key)
-        .bind(i64::from(china_date(case.filed_at).year()))
-        .bind(ms(case.filed_at))
-        .bind(ms(case.entered_at))
-        .bind(cols.due_key)
-        .bind(cols.due_date.clone())
-        .bind(filer.clone())
-        .bind(cols.supervisor.clone())
-        .bind(new.idempotency.as_ref().map(|i| i.key.clone()))
-        .bind(new.idempotency.as_ref().map(|i| i.request_hash.clone()))
-        .bind(cols.projection.clone())
-        .bind(ms(t.event.at))
-        .execute(&mut *tx)
         .await;
         let inserted = match inserted {
             Ok(r) => r,

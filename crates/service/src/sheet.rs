@@ -1,0 +1,454 @@
+//! Spreadsheet rows in and out: the column layout, importing rows through the state machine
+//! (every row checked first; all or nothing), and exporting cases in the same layout with
+//! personal data masked.
+//!
+//! The layout, per kind: the filing fields by name (`title`, `body`, `station` …; a person
+//! field as `constituent.name`, `constituent.id_number` …), `filer` and `filed_at`, then for
+//! each action of the workflow `ACTION.at` and `ACTION.FIELD` (`assign.at`,
+//! `assign.lead_department` …). Common Chinese headers are accepted as aliases.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use duban_core::deadline::CHINA;
+use duban_core::machine::{self, Actor, Transition};
+use duban_core::workflow::{Field, FieldType, Workflow};
+use duban_core::{Calendar, Role};
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+
+/// Chinese headers offices use, and the columns they mean.
+pub const ALIASES: &[(&str, &str)] = &[
+    ("标题", "title"),
+    ("题目", "title"),
+    ("内容", "body"),
+    ("正文", "body"),
+    ("类别", "category"),
+    ("届次", "session"),
+    ("联名代表", "cosigners"),
+    ("提出代表", "filer"),
+    ("提交人", "filer"),
+    ("提交时间", "filed_at"),
+    ("提出时间", "filed_at"),
+    ("代表之家（站）", "station"),
+    ("代表之家(站)", "station"),
+    ("群众姓名", "constituent.name"),
+    ("身份证号", "constituent.id_number"),
+    ("联系电话", "constituent.phone"),
+    ("住址", "constituent.address"),
+    ("法院", "court"),
+    ("案号", "court_reference"),
+    ("纠纷类型", "dispute_type"),
+    ("标的额", "amount_yuan"),
+    ("摘要", "summary"),
+    ("登记时间", "register.at"),
+    ("交办时间", "assign.at"),
+    ("主办单位", "assign.lead_department"),
+    ("协办单位", "assign.co_departments"),
+    ("答复时间", "reply.at"),
+    ("答复类别", "reply.classification"),
+    ("答复内容", "reply.answer"),
+    ("评价时间", "evaluate.at"),
+    ("评价", "evaluate.rating"),
+    ("转办时间", "transfer.at"),
+    ("承办单位", "transfer.lead_department"),
+    ("受理时间", "accept.at"),
+    ("直接化解时间", "resolve_directly.at"),
+    ("化解结果", "resolve_directly.result"),
+];
+
+/// Ratings and yes/no as offices write them.
+fn canonical_value(s: &str) -> &str {
+    match s {
+        "满意" => "satisfied",
+        "基本满意" => "basically_satisfied",
+        "不满意" => "dissatisfied",
+        other => other,
+    }
+}
+
+/// A spreadsheet row: its number (as the office sees it, header = row 1) and cells by column.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub number: usize,
+    pub cells: BTreeMap<String, String>,
+}
+
+/// A problem with one cell or row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RowError {
+    pub row: usize,
+    pub column: String,
+    pub problem: String,
+}
+
+impl std::fmt::Display for RowError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "row {}, column `{}`: {}",
+            self.row, self.column, self.problem
+        )
+    }
+}
+
+/// The columns of `wf`, in order.
+pub fn columns(wf: &Workflow) -> Vec<String> {
+    let mut out = Vec::new();
+    let fields = |out: &mut Vec<String>, prefix: &str, fs: &[Field]| {
+        for f in fs {
+            if f.sets.as_deref() == Some("filer") {
+                continue;
+            }
+            if f.ty == FieldType::Person {
+                for sub in ["name", "id_number", "phone", "address"] {
+                    out.push(format!("{prefix}{}.{sub}", f.name));
+                }
+            } else {
+                out.push(format!("{prefix}{}", f.name));
+            }
+        }
+    };
+    fields(&mut out, "", &wf.filing.payload);
+    out.push("filer".into());
+    out.push("filed_at".into());
+    let mut seen = BTreeSet::new();
+    for a in &wf.actions {
+        if !seen.insert(a.name.clone()) {
+            continue;
+        }
+        out.push(format!("{}.at", a.name));
+        fields(&mut out, &format!("{}.", a.name), &a.payload);
+    }
+    out
+}
+
+/// Maps a header to its column: the name itself, or a Chinese alias.
+pub fn column_of(header: &str) -> String {
+    let h = header.trim().trim_start_matches('\u{feff}');
+    ALIASES
+        .iter()
+        .find(|(a, _)| *a == h)
+        .map(|(_, c)| c.to_string())
+        .unwrap_or_else(|| h.to_string())
+}
+
+/// Parses a moment as offices write it: `2024-03-01`, `2024-03-01 10:30`, `2024/3/1`.
+pub fn moment(s: &str) -> Option<Timestamp> {
+    let s = s.trim().replace('/', "-");
+    let parts: Vec<&str> = s.splitn(2, [' ', 'T']).collect();
+    let ymd: Vec<&str> = parts[0].split('-').collect();
+    if ymd.len() != 3 {
+        return None;
+    }
+    let date = jiff::civil::Date::new(
+        ymd[0].parse().ok()?,
+        ymd[1].parse().ok()?,
+        ymd[2].parse().ok()?,
+    )
+    .ok()?;
+    let time = match parts.get(1) {
+        Some(t) => {
+            let hm: Vec<&str> = t.split(':').collect();
+            jiff::civil::Time::new(
+                hm.first()?.parse().ok()?,
+                hm.get(1).and_then(|m| m.parse().ok()).unwrap_or(0),
+                0,
+                0,
+            )
+            .ok()?
+        }
+        None => jiff::civil::Time::constant(9, 0, 0, 0),
+    };
+    CHINA.to_timestamp(date.to_datetime(time)).ok()
+}
+
+/// The moment as the export writes it: China time, to the minute.
+pub fn show_moment(t: Timestamp) -> String {
+    CHINA.to_datetime(t).strftime("%Y-%m-%d %H:%M").to_string()
+}
+
+/// A payload for `fields` from the row's cells under `prefix`, or the problems with them.
+fn payload(
+    row: &Row,
+    prefix: &str,
+    fields: &[Field],
+    errors: &mut Vec<RowError>,
+) -> Map<String, Value> {
+    let mut out = Map::new();
+    for f in fields {
+        let column = format!("{prefix}{}", f.name);
+        let cell = |c: &str| row.cells.get(c).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let mut bad = |problem: String| {
+            errors.push(RowError {
+                row: row.number,
+                column: column.clone(),
+                problem,
+            })
+        };
+        let value = match &f.ty {
+            FieldType::Person => {
+                let mut person = Map::new();
+                for sub in ["name", "id_number", "phone", "address"] {
+                    if let Some(v) = cell(&format!("{column}.{sub}")) {
+                        person.insert(sub.into(), Value::String(v.to_string()));
+                    }
+                }
+                if person.is_empty() {
+                    None
+                } else {
+                    Some(Value::Object(person))
+                }
+            }
+            ty => match cell(&column) {
+                None => None,
+                Some(v) => match ty {
+                    FieldType::Integer => match v.replace(',', "").parse::<f64>() {
+                        Ok(n) if n.fract() == 0.0 => Some(Value::from(n as i64)),
+                        _ => {
+                            bad(format!("`{v}` is not a whole number"));
+                            None
+                        }
+                    },
+                    FieldType::Boolean => match v {
+                        "是" | "true" | "TRUE" | "1" | "Y" => Some(Value::Bool(true)),
+                        "否" | "false" | "FALSE" | "0" | "N" => Some(Value::Bool(false)),
+                        _ => {
+                            bad(format!("`{v}` is not 是/否"));
+                            None
+                        }
+                    },
+                    FieldType::Date => match moment(v) {
+                        Some(t) => Some(Value::String(CHINA.to_datetime(t).date().to_string())),
+                        None => {
+                            bad(format!("`{v}` is not a date such as 2024-03-01"));
+                            None
+                        }
+                    },
+                    FieldType::Orgs | FieldType::Users => Some(Value::Array(
+                        v.split(['、', ',', '，', ';', '；', ' '])
+                            .map(str::trim)
+                            .filter(|x| !x.is_empty())
+                            .map(|x| Value::String(x.to_string()))
+                            .collect(),
+                    )),
+                    _ => Some(Value::String(canonical_value(v).to_string())),
+                },
+            },
+        };
+        if let Some(v) = value {
+            out.insert(f.name.clone(), v);
+        }
+    }
+    out
+}
+
+/// Who takes a step on import: someone of the first role the action allows, and, when the
+/// action names the parties that must take it, that party's member on the case.
+fn step_actor(wf: &Workflow, action: &str, case: &duban_core::Case) -> Actor {
+    let a = wf.action(action);
+    let role = a
+        .and_then(|a| a.roles.iter().copied().find(|r| r.may_act()))
+        .unwrap_or(Role::Staff);
+    let member = a
+        .and_then(|a| {
+            a.by.iter()
+                .find_map(|p| case.parties.get(p).and_then(|m| m.first()).cloned())
+        })
+        .unwrap_or_else(|| "import".into());
+    Actor {
+        user: member.clone(),
+        role,
+        org: Some(member),
+    }
+}
+
+/// One row run through the state machine: its transitions, or the problems found.
+pub fn plan_row(
+    wf: &Workflow,
+    cal: &Calendar,
+    row: &Row,
+    filer_role: Option<Role>,
+) -> Result<Vec<Transition>, Vec<RowError>> {
+    let mut errors = Vec::new();
+    let known: BTreeSet<String> = columns(wf).into_iter().collect();
+    for c in row.cells.keys() {
+        if !known.contains(c) {
+            errors.push(RowError {
+                row: row.number,
+                column: c.clone(),
+                problem: "unknown column".into(),
+            });
+        }
+    }
+    let filer = row
+        .cells
+        .get("filer")
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty());
+    let filed_at = row
+        .cells
+        .get("filed_at")
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty());
+    if filer.is_none() {
+        errors.push(RowError {
+            row: row.number,
+            column: "filer".into(),
+            problem: "is required (the login of who filed it)".into(),
+        });
+    }
+    let filed_at = match filed_at.map(moment) {
+        Some(Some(t)) => Some(t),
+        Some(None) => {
+            errors.push(RowError {
+                row: row.number,
+                column: "filed_at".into(),
+                problem: "is not a date or date-time".into(),
+            });
+            None
+        }
+        None => {
+            errors.push(RowError {
+                row: row.number,
+                column: "filed_at".into(),
+                problem: "is required".into(),
+            });
+            None
+        }
+    };
+    let filing = payload(row, "", &wf.filing.payload, &mut errors);
+    let mut steps: Vec<(Timestamp, usize, String, Map<String, Value>)> = Vec::new();
+    for (i, a) in wf.actions.iter().enumerate() {
+        let at_col = format!("{}.at", a.name);
+        let given = row
+            .cells
+            .get(&at_col)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        let p = payload(row, &format!("{}.", a.name), &a.payload, &mut errors);
+        match given.map(moment) {
+            Some(Some(t)) => steps.push((t, i, a.name.clone(), p)),
+            Some(None) => errors.push(RowError {
+                row: row.number,
+                column: at_col,
+                problem: "is not a date or date-time".into(),
+            }),
+            None if !p.is_empty() => errors.push(RowError {
+                row: row.number,
+                column: at_col,
+                problem: format!("is needed when `{}` columns are filled", a.name),
+            }),
+            None => {}
+        }
+    }
+    let (Some(filer), Some(filed_at)) = (filer, filed_at) else {
+        return Err(errors);
+    };
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    steps.sort_by_key(|(t, i, _, _)| (*t, *i));
+    let filer_actor = Actor {
+        user: filer.clone(),
+        role: filer_role.unwrap_or(Role::Staff),
+        org: None,
+    };
+    let mut out = Vec::new();
+    let first = match machine::file(wf, cal, &filer_actor, &Value::Object(filing), filed_at) {
+        Ok(t) => t,
+        Err(e) => {
+            let column = e.field().unwrap_or("filer").to_string();
+            return Err(vec![RowError {
+                row: row.number,
+                column,
+                problem: e.reason.to_string(),
+            }]);
+        }
+    };
+    let mut case = first.case.clone();
+    out.push(first);
+    for (at, _, action, p) in steps {
+        if at < case.entered_at {
+            return Err(vec![RowError {
+                row: row.number,
+                column: format!("{action}.at"),
+                problem: "is earlier than the step before it".into(),
+            }]);
+        }
+        let actor = step_actor(wf, &action, &case);
+        match machine::act(wf, cal, &case, &action, &Value::Object(p), &actor, at) {
+            Ok(t) => {
+                case = t.case.clone();
+                out.push(t);
+            }
+            Err(e) => {
+                let column = e
+                    .field()
+                    .map(|f| format!("{action}.{f}"))
+                    .unwrap_or_else(|| format!("{action}.at"));
+                return Err(vec![RowError {
+                    row: row.number,
+                    column,
+                    problem: e.reason.to_string(),
+                }]);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The export row of one case: the same columns, from its history (the last occurrence of each
+/// action), personal data as the history keeps it — masked.
+pub fn export_row(
+    wf: &Workflow,
+    events: &[duban_core::machine::Event],
+) -> BTreeMap<String, String> {
+    let mut cells = BTreeMap::new();
+    let text = |v: &Value| match v {
+        Value::String(s) => s.clone(),
+        Value::Array(items) => items
+            .iter()
+            .filter_map(|i| i.as_str())
+            .collect::<Vec<_>>()
+            .join("、"),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    };
+    let put = |cells: &mut BTreeMap<String, String>, prefix: &str, payload: &Map<String, Value>| {
+        for (k, v) in payload {
+            if let Value::Object(person) = v {
+                for (sub, sv) in person {
+                    cells.insert(format!("{prefix}{k}.{sub}"), text(sv));
+                }
+            } else {
+                cells.insert(format!("{prefix}{k}"), text(v));
+            }
+        }
+    };
+    if let Some(first) = events.first() {
+        put(&mut cells, "", &first.payload);
+        // A filing field that named the filer is not a column: the filer is.
+        for f in wf
+            .filing
+            .payload
+            .iter()
+            .filter(|f| f.sets.as_deref() == Some("filer"))
+        {
+            cells.remove(&f.name);
+        }
+        let filer = first
+            .sets
+            .get("filer")
+            .and_then(|f| f.first())
+            .cloned()
+            .unwrap_or_else(|| first.actor.user.clone());
+        cells.insert("filer".into(), filer);
+        cells.insert("filed_at".into(), show_moment(first.at));
+    }
+    for e in events.iter().skip(1) {
+        cells.retain(|k, _| !k.starts_with(&format!("{}.", e.action)));
+        cells.insert(format!("{}.at", e.action), show_moment(e.at));
+        put(&mut cells, &format!("{}.", e.action), &e.payload);
+    }
+    cells
+}

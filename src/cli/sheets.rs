@@ -1,0 +1,256 @@
+//! `duban import` and `duban export`: cases from and to spreadsheets (.xlsx, .csv in UTF-8 or
+//! GBK). The column layout is in docs/workflows.md and `duban_service::sheet`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+use calamine::{Data, Reader};
+use clap::Args;
+use duban_service::sheet::{Row, column_of};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rust_xlsxwriter::Workbook;
+
+use super::setup::{self, Settings};
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    /// suggestion, petition or mediation (or any kind the deployment adds).
+    kind: String,
+    /// A .xlsx or .csv file (UTF-8 or GBK).
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long)]
+    kind: String,
+    /// Cases filed in this year (China time).
+    #[arg(long)]
+    year: i16,
+    /// FILE.xlsx or FILE.csv.
+    file: PathBuf,
+}
+
+fn extension(path: &Path) -> String {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+}
+
+/// Text of a CSV file: UTF-8 (with or without a byte-order mark), else GBK as offices export it.
+pub fn decode(bytes: &[u8]) -> String {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    match std::str::from_utf8(bytes) {
+        Ok(s) => s.to_string(),
+        Err(_) => encoding_rs::GBK.decode(bytes).0.into_owned(),
+    }
+}
+
+fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>> {
+    let columns: Vec<String> = headers.iter().map(|h| column_of(h)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for c in &columns {
+        if !c.is_empty() && !seen.insert(c.clone()) {
+            bail!("row 1: column `{c}` appears twice");
+        }
+    }
+    Ok(records
+        .into_iter()
+        .enumerate()
+        .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
+        .map(|(i, r)| Row {
+            number: i + 2,
+            cells: columns
+                .iter()
+                .zip(r)
+                .filter(|(c, v)| !c.is_empty() && !v.trim().is_empty())
+                .map(|(c, v)| (c.clone(), v))
+                .collect(),
+        })
+        .collect())
+}
+
+fn read_csv(path: &Path) -> Result<Vec<Row>> {
+    let text =
+        decode(&std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .from_reader(text.as_bytes());
+    let headers: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
+    let mut records = Vec::new();
+    for (i, r) in reader.records().enumerate() {
+        let r = r.with_context(|| format!("row {}: not valid CSV", i + 2))?;
+        records.push(r.iter().map(str::to_string).collect());
+    }
+    rows_from(headers, records)
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => {
+            if *b {
+                "是".into()
+            } else {
+                "否".into()
+            }
+        }
+        Data::DateTime(dt) => {
+            // Excel's serial days since 1899-12-30, with the fraction for the time of day.
+            let serial = dt.as_f64();
+            let day = jiff::civil::date(1899, 12, 30)
+                .saturating_add(jiff::Span::new().days(serial.floor() as i64));
+            let minutes = ((serial.fract() * 1440.0).round()) as i64;
+            format!("{day} {:02}:{:02}", minutes / 60, minutes % 60)
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+fn read_xlsx(path: &Path) -> Result<Vec<Row>> {
+    let mut book = calamine::open_workbook_auto(path)
+        .with_context(|| format!("cannot open {}", path.display()))?;
+    let Some(sheet) = book.sheet_names().first().cloned() else {
+        bail!("{} has no sheet", path.display())
+    };
+    let range = book
+        .worksheet_range(&sheet)
+        .with_context(|| format!("cannot read sheet {sheet}"))?;
+    let mut rows = range.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(cell_text).collect())
+        .unwrap_or_default();
+    let records = rows.map(|r| r.iter().map(cell_text).collect()).collect();
+    rows_from(headers, records)
+}
+
+pub fn import(args: ImportArgs, settings: &Settings) -> Result<ExitCode> {
+    let rows = match extension(&args.file).as_str() {
+        "csv" => read_csv(&args.file)?,
+        "xlsx" | "xls" | "xlsm" => read_xlsx(&args.file)?,
+        other => bail!(
+            "{}: expected a .xlsx or .csv file, not .{other}",
+            args.file.display()
+        ),
+    };
+    setup::runtime()?.block_on(async {
+        let service = setup::service(settings, 2).await?;
+        let bar =
+            ProgressBar::with_draw_target(Some(rows.len() as u64), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("checking {pos}/{len} rows [{bar:40}] {elapsed}")
+                .unwrap_or_else(|_| ProgressStyle::default_bar()),
+        );
+        let started = std::time::Instant::now();
+        let result = service
+            .import(&args.kind, &rows, &|n| bar.set_position(n as u64))
+            .await;
+        bar.finish_and_clear();
+        match result {
+            Ok(n) => {
+                println!(
+                    "imported {n} {} case(s) from {} in {:.1} s",
+                    args.kind,
+                    args.file.display(),
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(errors) => {
+                for e in &errors {
+                    eprintln!("{}: {e}", args.file.display());
+                }
+                let bad: std::collections::BTreeSet<usize> = errors.iter().map(|e| e.row).collect();
+                eprintln!(
+                    "nothing was imported: {} problem(s) in {} row(s)",
+                    errors.len(),
+                    bad.len()
+                );
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
+}
+
+/// A cell that a spreadsheet would run as a formula is written as text.
+fn guarded(v: &str) -> String {
+    if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    }
+}
+
+pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
+    let (columns, rows) = setup::runtime()?.block_on(async {
+        let service = setup::service(settings, 2).await?;
+        service
+            .export(&args.kind, args.year)
+            .await
+            .map_err(anyhow::Error::from)
+    })?;
+    // Only the columns some row fills, in layout order.
+    let used: Vec<&String> = columns
+        .iter()
+        .filter(|c| {
+            rows.iter()
+                .any(|r: &BTreeMap<String, String>| r.contains_key(*c))
+        })
+        .collect();
+    match extension(&args.file).as_str() {
+        "csv" => {
+            let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
+            {
+                let mut w = csv::Writer::from_writer(&mut out);
+                w.write_record(used.iter().map(|c| c.as_str()))?;
+                for r in &rows {
+                    w.write_record(
+                        used.iter()
+                            .map(|c| guarded(r.get(*c).map(String::as_str).unwrap_or(""))),
+                    )?;
+                }
+                w.flush()?;
+            }
+            std::fs::write(&args.file, out)
+                .with_context(|| format!("cannot write {}", args.file.display()))?;
+        }
+        "xlsx" => {
+            let mut wb = Workbook::new();
+            let sheet = wb.add_worksheet();
+            for (c, h) in used.iter().enumerate() {
+                sheet.write(0, c as u16, h.as_str())?;
+            }
+            for (i, r) in rows.iter().enumerate() {
+                for (c, h) in used.iter().enumerate() {
+                    if let Some(v) = r.get(*h) {
+                        // Written as strings: no cell is ever a formula.
+                        sheet.write_string(i as u32 + 1, c as u16, v.as_str())?;
+                    }
+                }
+            }
+            wb.save(&args.file)
+                .with_context(|| format!("cannot write {}", args.file.display()))?;
+        }
+        other => bail!(
+            "{}: expected a .xlsx or .csv file, not .{other}",
+            args.file.display()
+        ),
+    }
+    println!(
+        "exported {} {} case(s) of {} to {} (personal data masked)",
+        rows.len(),
+        args.kind,
+        args.year,
+        args.file.display()
+    );
+    Ok(ExitCode::SUCCESS)
+}
