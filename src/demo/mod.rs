@@ -414,7 +414,7 @@ pub async fn run(
         let (dispute, title) = *rng.pick(DISPUTES);
         let filed = plus(date(y, 1, 8), rng.below(345));
         let case = filings.len();
-        filings.push(("mediation".into(), "court-clerk".into(), json!({"title": format!("{}{}诉{}{}", rng.pick(SURNAMES), rng.pick(GIVEN), rng.pick(SURNAMES), title), "summary": format!("{title}，经法院引导同意诉前调解。"), "court": "court", "dispute_type": dispute, "amount_yuan": 1000 + rng.below(200_000), "applicant": person(&mut rng), "respondent": person(&mut rng)}), at(filed, 9, 0)));
+        filings.push(("mediation".into(), "court-clerk".into(), json!({"title": format!("{}{}诉{}{}{}", rng.pick(SURNAMES), rng.pick(GIVEN), rng.pick(SURNAMES), rng.pick(GIVEN), title), "summary": format!("{title}，经法院引导同意诉前调解。"), "court": "court", "dispute_type": dispute, "amount_yuan": 1000 + rng.below(200_000), "applicant": person(&mut rng), "respondent": person(&mut rng)}), at(filed, 9, 0)));
         let mediator = rng.pick(&mediators).clone();
         let assigned = plus(filed, 1 + rng.below(3));
         steps.push(Step {
