@@ -10,7 +10,6 @@ use axum::routing::post;
 use common::{env, ts};
 use duban_core::Workflows;
 use duban_scheduler::{Channel, Config, Email, Scheduler, SmtpSettings, Webhook, signature};
-use serde_json::json;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
@@ -150,23 +149,7 @@ async fn a_reminder_arrives_by_email_with_its_recipient_subject_and_case_link() 
         vec![email],
         config,
     );
-    let id = env
-        .file(
-            "liu",
-            json!({"title": "关于农村公路的建议", "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    env.act(&id, "register", "xu", json!({}), "2024-06-25T09:00:00")
-        .await;
-    env.act(
-        &id,
-        "assign",
-        "xu",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    let id = env.assigned_suggestion("关于农村公路的建议").await;
     let report = s.tick(ts("2024-09-23T09:00:00")).await.expect("tick");
     assert_eq!(report.sent, 1, "{report:?}");
     let (rcpt, raw) = server.await.expect("server");
@@ -230,23 +213,7 @@ async fn a_webhook_is_signed_so_the_receiver_can_check_it() {
         vec![Arc::new(Webhook::new()) as Arc<dyn Channel>],
         Config::default(),
     );
-    let id = env
-        .file(
-            "liu",
-            json!({"title": "t", "body": "b"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    env.act(&id, "register", "xu", json!({}), "2024-06-25T09:00:00")
-        .await;
-    env.act(
-        &id,
-        "assign",
-        "xu",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    let id = env.assigned_suggestion("t").await;
     let now = ts("2024-09-23T09:00:00");
     assert_eq!(s.tick(now).await.expect("tick").sent, 1);
     let got = received.0.lock().expect("lock").clone();

@@ -16,7 +16,6 @@ use duban_core::Workflows;
 use duban_scheduler::{Channel, Config, Scheduler, Webhook};
 use duban_storage::{Keyring, Outbox, SqlStore};
 use jiff::Timestamp;
-use serde_json::json;
 
 const CHILD_URL: &str = "DUBAN_SCHED_CHILD_URL";
 const CHILD_LEASE: &str = "DUBAN_SCHED_CHILD_LEASE_MS";
@@ -98,23 +97,7 @@ async fn receiver(delay: Duration) -> (String, Receiver) {
 /// reminders for the department, each one webhook delivery.
 async fn load(store: &SqlStore, url: &str, webhook: &str, n: i64) {
     let env = common::env_on(store.clone(), webhook).await;
-    let id = env
-        .file(
-            "liu",
-            json!({"title": "批量测试", "body": "b"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    env.act(&id, "register", "xu", json!({}), "2024-06-25T09:00:00")
-        .await;
-    env.act(
-        &id,
-        "assign",
-        "xu",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    let id = env.assigned_suggestion("批量测试").await;
     let series = if url.starts_with("postgres") {
         format!("SELECT g AS n FROM generate_series(1::bigint, {n}::bigint) AS g")
     } else {

@@ -48,25 +48,9 @@ async fn reminders_fire_on_their_days_move_with_an_extension_and_stop_with_a_rep
     let email = Recording::new("email");
     let webhook = Recording::new("webhook");
     let s = scheduler(&env, email.clone(), webhook.clone());
-    let id = env
-        .file(
-            "liu",
-            json!({"title": "关于农村公路的建议", "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    env.act(&id, "register", "xu", json!({}), "2024-06-25T09:00:00")
-        .await;
     // Assigned 2024-07-01: due 2024-10-08 (National Day rolls it). Reminders 15 days before
     // (09-23), 3 days before (10-05), and overdue from 10-09.
-    env.act(
-        &id,
-        "assign",
-        "xu",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    let id = env.assigned_suggestion("关于农村公路的建议").await;
 
     assert_eq!(
         s.tick(ts("2024-09-23T08:59:59")).await.expect("tick").fired,
@@ -143,23 +127,7 @@ async fn reminders_fire_on_their_days_move_with_an_extension_and_stop_with_a_rep
 async fn an_overdue_key_suggestion_escalates_to_its_supervising_leader_every_week() {
     let env = env("http://hook.example/jtj").await;
     let s = scheduler(&env, Recording::new("email"), Recording::new("webhook"));
-    let id = env
-        .file(
-            "liu",
-            json!({"title": "关于学校周边交通的建议", "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    env.act(&id, "register", "xu", json!({}), "2024-06-25T09:00:00")
-        .await;
-    env.act(
-        &id,
-        "assign",
-        "xu",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    let id = env.assigned_suggestion("关于学校周边交通的建议").await;
     env.act(
         &id,
         "mark_key",
@@ -217,23 +185,7 @@ async fn a_receiver_that_fails_three_times_gets_four_attempts_and_one_that_alway
         vec![flaky.clone() as Arc<dyn Channel>],
         config.clone(),
     );
-    let id = env
-        .file(
-            "liu",
-            json!({"title": "t", "body": "b"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    env.act(&id, "register", "xu", json!({}), "2024-06-25T09:00:00")
-        .await;
-    env.act(
-        &id,
-        "assign",
-        "xu",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    env.assigned_suggestion("t").await;
     // Tick every hour from the first reminder: retries wait 30 s, 1 min, 2 min … (± jitter).
     let mut now = ts("2024-09-23T09:00:00");
     for _ in 0..10 {

@@ -219,6 +219,35 @@ impl Env {
         detail.record.id
     }
 
+    /// A suggestion filed 2024-06-20 by `liu`, registered, and assigned on 2024-07-01 09:00 to
+    /// `jtj` (due 2024-10-08: National Day rolls it; reminders 09-23, 10-05, from 10-09).
+    pub async fn assigned_suggestion(&self, title: &str) -> String {
+        let id = self
+            .file(
+                "liu",
+                serde_json::json!({"title": title, "body": "……"}),
+                "2024-06-20T10:00:00",
+            )
+            .await;
+        self.act(
+            &id,
+            "register",
+            "xu",
+            serde_json::json!({}),
+            "2024-06-25T09:00:00",
+        )
+        .await;
+        self.act(
+            &id,
+            "assign",
+            "xu",
+            serde_json::json!({"lead_department": "jtj"}),
+            "2024-07-01T09:00:00",
+        )
+        .await;
+        id
+    }
+
     pub async fn act(&self, id: &str, action: &str, who: &str, payload: Value, when: &str) {
         self.at(when);
         let p = self.principal(who).await;
