@@ -62,8 +62,28 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
     }
 }
 
+/// serde's messages quote the offending value (`invalid type: string "…"`); a value may be
+/// someone's ID number, so problem details keep the message and drop what was quoted.
+pub(crate) fn without_quoted_values(text: &str) -> String {
+    let mut out = String::new();
+    let mut inside = false;
+    for c in text.chars() {
+        if c == '"' {
+            if !inside {
+                out.push_str("\"…");
+            } else {
+                out.push('"');
+            }
+            inside = !inside;
+        } else if !inside {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn json_problem(rejection: JsonRejection) -> ApiError {
-    let detail = rejection.body_text();
+    let detail = without_quoted_values(&rejection.body_text());
     match rejection {
         JsonRejection::MissingJsonContentType(_) => ApiError::new(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -88,7 +108,7 @@ fn json_problem(rejection: JsonRejection) -> ApiError {
                 crate::BODY_LIMIT
             ),
         ),
-        other => ApiError::malformed(other.body_text()),
+        other => ApiError::malformed(without_quoted_values(&other.body_text())),
     }
 }
 
@@ -101,9 +121,10 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
-        serde_urlencoded_from_str(query)
-            .map(Query)
-            .map_err(|e| ApiError::malformed(format!("query string: {e}")).field("query"))
+        serde_urlencoded_from_str(query).map(Query).map_err(|e| {
+            ApiError::malformed(format!("query string: {}", without_quoted_values(&e)))
+                .field("query")
+        })
     }
 }
 

@@ -66,7 +66,7 @@ pub enum Error {
     #[error("no such case")]
     NotFound,
     /// No such kind of case.
-    #[error("unknown kind `{kind}` (known: {})", known.join(", "))]
+    #[error("no such kind of case (known: {})", known.join(", "))]
     UnknownKind { kind: String, known: Vec<String> },
     /// The caller may see the object but not do this.
     #[error("{detail}")]
