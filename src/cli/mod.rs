@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and dispatch to the subcommands.
 
+mod backup;
 mod deadline;
 mod definitions;
 mod demo;
@@ -64,6 +65,10 @@ enum Command {
     Import(sheets::ImportArgs),
     /// Export a year's cases of a kind to .xlsx or .csv, personal data masked.
     Export(sheets::ExportArgs),
+    /// An online, consistent backup of the database (SQLite: VACUUM INTO; PostgreSQL: pg_dump).
+    Backup(backup::BackupArgs),
+    /// Put a backup back (SQLite: the file; PostgreSQL: pg_restore).
+    Restore(backup::RestoreArgs),
     /// Fill an empty database with a living demo year.
     Demo(demo::DemoArgs),
     /// The year's figures, computed from the records.
@@ -100,6 +105,8 @@ pub fn run() -> ExitCode {
         Command::Report(args) => report::run(args, &settings),
         Command::Demo(args) => demo::run(args, &settings),
         Command::Import(args) => sheets::import(args, &settings),
+        Command::Backup(args) => backup::backup(args, &settings),
+        Command::Restore(args) => backup::restore(args, &settings),
         Command::Export(args) => sheets::export(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
         Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)

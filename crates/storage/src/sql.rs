@@ -362,6 +362,25 @@ impl SqlStore {
         &self.pool
     }
 
+    /// An online, consistent copy of an SQLite database into `path` (`VACUUM INTO`). PostgreSQL
+    /// is backed up with its own tool, `pg_dump`.
+    pub async fn sqlite_backup(&self, path: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::Url(
+                "VACUUM INTO is for SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        let path = path
+            .to_str()
+            .ok_or_else(|| Error::Url("the backup path must be UTF-8".into()))?;
+        // A path is not a bindable value in VACUUM INTO; quote it as an SQL string literal.
+        let sql = format!("VACUUM INTO '{}'", path.replace('\'', "''"));
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }

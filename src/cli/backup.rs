@@ -1,0 +1,155 @@
+//! `duban backup FILE` and `duban restore FILE`: an online, consistent copy of the database and
+//! putting one back — SQLite with `VACUUM INTO`, PostgreSQL with `pg_dump` / `pg_restore`.
+//! The personal-data keys are not in the backup: keep `duban.keys` (or the key variables)
+//! safe separately, or the restored personal data cannot be read.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+use clap::Args;
+use duban_storage::{Backend, SqlStore, Store};
+
+use super::migrate::redacted;
+use super::setup::{self, Settings};
+
+#[derive(Debug, Args)]
+pub struct BackupArgs {
+    /// Where to write the backup (must not exist).
+    file: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub struct RestoreArgs {
+    /// A file written by `duban backup`.
+    file: PathBuf,
+    /// Replace a database that already has data.
+    #[arg(long)]
+    force: bool,
+}
+
+/// The SQLite file a `sqlite://PATH?…` URL names.
+fn sqlite_path(url: &str) -> PathBuf {
+    let rest = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    PathBuf::from(rest.split('?').next().unwrap_or(rest))
+}
+
+fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
+    let out = Command::new(tool)
+        .args(args)
+        .output()
+        .with_context(|| format!("cannot run `{tool}`: install the PostgreSQL client tools"))?;
+    if !out.status.success() {
+        bail!(
+            "{tool} failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        );
+    }
+    Ok(())
+}
+
+pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
+    if args.file.exists() {
+        bail!(
+            "{} already exists; a backup never overwrites",
+            args.file.display()
+        );
+    }
+    match Backend::from_url(&settings.database_url)? {
+        Backend::Sqlite => setup::runtime()?.block_on(async {
+            let store = SqlStore::connect(&settings.database_url, 1).await?;
+            store.sqlite_backup(&args.file).await?;
+            store.close().await;
+            anyhow::Ok(())
+        })?,
+        Backend::Postgres => run_tool(
+            "pg_dump",
+            &[
+                "--format=custom",
+                "--no-owner",
+                "--file",
+                path_str(&args.file)?,
+                &settings.database_url,
+            ],
+        )?,
+    }
+    println!(
+        "backed up {} to {}",
+        redacted(&settings.database_url),
+        args.file.display()
+    );
+    println!(
+        "keep the personal-data keys (duban.keys or DUBAN_DATA_KEY/DUBAN_INDEX_KEY) safe separately"
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn path_str(p: &Path) -> Result<&str> {
+    p.to_str().context("the file path must be UTF-8")
+}
+
+pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
+    if !args.file.exists() {
+        bail!("{} does not exist", args.file.display());
+    }
+    let has_data = setup::runtime()?.block_on(async {
+        match SqlStore::connect(&settings.database_url, 1).await {
+            Ok(store) => {
+                let empty = store.migrate().await.is_ok()
+                    && store
+                        .list(
+                            &duban_storage::CaseQuery::All,
+                            &duban_storage::Page::first(1),
+                        )
+                        .await
+                        .map(|l| l.items.is_empty())
+                        .unwrap_or(true);
+                store.close().await;
+                !empty
+            }
+            Err(_) => false,
+        }
+    });
+    if has_data && !args.force {
+        bail!(
+            "{} already has cases; pass --force to replace them with the backup",
+            redacted(&settings.database_url)
+        );
+    }
+    match Backend::from_url(&settings.database_url)? {
+        Backend::Sqlite => {
+            let target = sqlite_path(&settings.database_url);
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
+            }
+            std::fs::copy(&args.file, &target)
+                .with_context(|| format!("cannot write {}", target.display()))?;
+        }
+        Backend::Postgres => run_tool(
+            "pg_restore",
+            &[
+                "--clean",
+                "--if-exists",
+                "--no-owner",
+                "--single-transaction",
+                "--dbname",
+                &settings.database_url,
+                path_str(&args.file)?,
+            ],
+        )?,
+    }
+    // The restored schema is brought up to date for this version of duban.
+    setup::runtime()?.block_on(async {
+        let store = SqlStore::open(&settings.database_url, 1).await?;
+        store.close().await;
+        anyhow::Ok(())
+    })?;
+    println!(
+        "restored {} into {}",
+        args.file.display(),
+        redacted(&settings.database_url)
+    );
+    Ok(ExitCode::SUCCESS)
+}
