@@ -69,6 +69,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backup back (SQLite: the file; PostgreSQL: pg_restore).
     Restore(backup::RestoreArgs),
+    /// The personal-data keys.
+    #[command(subcommand)]
+    Keys(KeysCommand),
     /// Fill an empty database with a living demo year.
     Demo(demo::DemoArgs),
     /// The year's figures, computed from the records.
@@ -89,6 +92,14 @@ enum Command {
     Token(people::TokenCommand),
 }
 
+#[derive(Debug, Subcommand)]
+enum KeysCommand {
+    /// Make a new data key and re-encrypt every personal-data record under it; the old key is
+    /// dropped once nothing needs it. The blind-index key stays (repeat-petition look-ups keep
+    /// working).
+    Rotate,
+}
+
 pub fn run() -> ExitCode {
     let cli = Cli::parse();
     let settings = setup::Settings {
@@ -106,6 +117,10 @@ pub fn run() -> ExitCode {
         Command::Demo(args) => demo::run(args, &settings),
         Command::Import(args) => sheets::import(args, &settings),
         Command::Backup(args) => backup::backup(args, &settings),
+        Command::Keys(KeysCommand::Rotate) => setup::rotate(&settings.keys_file, &settings.database_url).map(|(records, secrets)| {
+            println!("rotated the data key: {records} personal-data record(s) and {secrets} webhook secret(s) re-encrypted");
+            ExitCode::SUCCESS
+        }),
         Command::Restore(args) => backup::restore(args, &settings),
         Command::Export(args) => sheets::export(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),

@@ -27,7 +27,7 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
-fn random_key() -> [u8; 32] {
+pub fn random_key() -> [u8; 32] {
     // Two v4 UUIDs: 244 bits from the operating system's random source.
     let mut key = [0u8; 32];
     key[..16].copy_from_slice(uuid::Uuid::new_v4().as_bytes());
@@ -72,8 +72,78 @@ pub fn keys(keys_file: &Path) -> Result<Keyring> {
             .map(|(_, v)| v.trim().to_string())
             .with_context(|| format!("{} has no `{name}`", keys_file.display()))
     };
-    Keyring::from_hex(&value("data_key")?, &value("index_key")?)
-        .map_err(|e| anyhow::anyhow!("{}: {e}", keys_file.display()))
+    let mut ring = Keyring::from_hex(&value("data_key")?, &value("index_key")?)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", keys_file.display()))?;
+    // Keys being rotated out: still needed to read what they encrypted.
+    for old in text
+        .lines()
+        .filter_map(|l| l.split_once('='))
+        .filter(|(k, _)| k.trim() == "old_data_key")
+    {
+        let bytes = hex::decode(old.1.trim())
+            .ok()
+            .and_then(|b| <[u8; 32]>::try_from(b).ok());
+        let key = bytes.with_context(|| {
+            format!(
+                "{}: an old_data_key is not 64 hexadecimal digits",
+                keys_file.display()
+            )
+        })?;
+        ring = ring.with_old_key(key);
+    }
+    Ok(ring)
+}
+
+/// Rotates the data key in the keys file: a new key becomes current, every record is
+/// re-encrypted under it, and only then is the old key dropped from the file.
+pub fn rotate(keys_file: &Path, database_url: &str) -> Result<(u64, u64)> {
+    if std::env::var("DUBAN_DATA_KEY").is_ok() {
+        bail!(
+            "the keys come from DUBAN_DATA_KEY/DUBAN_INDEX_KEY: rotate them by hand (set the new key and list the old one in a keys file) or use a keys file"
+        );
+    }
+    let text = fs::read_to_string(keys_file)
+        .with_context(|| format!("cannot read {}", keys_file.display()))?;
+    let line = |name: &str| {
+        text.lines()
+            .filter_map(|l| l.split_once('='))
+            .find(|(k, _)| k.trim() == name)
+            .map(|(_, v)| v.trim().to_string())
+    };
+    let (Some(old), Some(index)) = (line("data_key"), line("index_key")) else {
+        bail!("{} has no data_key and index_key", keys_file.display());
+    };
+    let new = hex::encode(random_key());
+    let header = "# Duban personal-data keys. Keep this file secret and back it up apart from the database.\n";
+    // Step 1: the new key is current, the old one still listed, so nothing becomes unreadable
+    // if the re-encryption is interrupted.
+    replace_file(
+        keys_file,
+        &format!("{header}data_key = {new}\nindex_key = {index}\nold_data_key = {old}\n"),
+    )?;
+    let counts = runtime()?.block_on(async {
+        let store = SqlStore::open(database_url, 1)
+            .await?
+            .with_keys(keys(keys_file)?);
+        let counts = store.reencrypt().await?;
+        store.close().await;
+        anyhow::Ok(counts)
+    })?;
+    // Step 2: everything is under the new key; the old one goes.
+    replace_file(
+        keys_file,
+        &format!("{header}data_key = {new}\nindex_key = {index}\n"),
+    )?;
+    Ok(counts)
+}
+
+/// Writes a file by renaming a private temporary one over it, so a crash leaves old or new.
+fn replace_file(path: &Path, text: &str) -> Result<()> {
+    let tmp = path.with_extension("keys.tmp");
+    let _ = fs::remove_file(&tmp);
+    write_private(&tmp, text).with_context(|| format!("cannot write {}", tmp.display()))?;
+    fs::rename(&tmp, path).with_context(|| format!("cannot replace {}", path.display()))?;
+    Ok(())
 }
 
 #[cfg(unix)]

@@ -60,6 +60,11 @@ impl Keyring {
         self
     }
 
+    /// Whether a record under `key_id` should be re-encrypted (it is not under the current key).
+    pub fn is_old(&self, key_id: &str) -> bool {
+        key_id != self.current
+    }
+
     pub fn current_key_id(&self) -> &str {
         &self.current
     }

@@ -381,6 +381,84 @@ impl SqlStore {
         Ok(())
     }
 
+    /// Re-encrypts every personal-data record and webhook secret not under the current key, in
+    /// one transaction (key rotation). Returns how many of each were rewritten.
+    pub async fn reencrypt(&self) -> Result<(u64, u64)> {
+        let keys = self
+            .keys
+            .clone()
+            .ok_or_else(|| Error::Crypto("no personal-data key is configured".into()))?;
+        let mut tx = self.begin().await?;
+        let rows =
+            sqlx::query("SELECT case_id, seq, field, key_id, nonce, ciphertext FROM personal_data")
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut records = 0;
+        for r in &rows {
+            let key_id: String = r.try_get("key_id")?;
+            if !keys.is_old(&key_id) {
+                continue;
+            }
+            let (case_id, seq, field): (String, i64, String) = (
+                r.try_get("case_id")?,
+                r.try_get("seq")?,
+                r.try_get("field")?,
+            );
+            let aad = format!("{case_id}/{seq}/{field}");
+            let plain = keys.decrypt(
+                &key_id,
+                &r.try_get::<Vec<u8>, _>("nonce")?,
+                &r.try_get::<Vec<u8>, _>("ciphertext")?,
+                aad.as_bytes(),
+            )?;
+            let (new_id, nonce, ct) = keys.encrypt(aad.as_bytes(), &plain)?;
+            sqlx::query("UPDATE personal_data SET key_id = $4, nonce = $5, ciphertext = $6 WHERE case_id = $1 AND seq = $2 AND field = $3")
+                .bind(case_id)
+                .bind(seq)
+                .bind(field)
+                .bind(new_id)
+                .bind(nonce)
+                .bind(ct)
+                .execute(&mut *tx)
+                .await?;
+            records += 1;
+        }
+        let orgs =
+            sqlx::query("SELECT code, webhook_secret FROM orgs WHERE webhook_secret IS NOT NULL")
+                .fetch_all(&mut *tx)
+                .await?;
+        let mut secrets = 0;
+        for o in &orgs {
+            let code: String = o.try_get("code")?;
+            let stored: String = o.try_get("webhook_secret")?;
+            let mut parts = stored.splitn(3, ':');
+            let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(Error::Corrupt(format!("webhook secret of {code}")));
+            };
+            if !keys.is_old(id) {
+                continue;
+            }
+            let aad = format!("org/{code}/webhook");
+            let bad = || Error::Corrupt(format!("webhook secret of {code}"));
+            let plain = keys.decrypt(
+                id,
+                &hex::decode(nonce).map_err(|_| bad())?,
+                &hex::decode(ct).map_err(|_| bad())?,
+                aad.as_bytes(),
+            )?;
+            let (new_id, n, c) = keys.encrypt(aad.as_bytes(), &plain)?;
+            sqlx::query("UPDATE orgs SET webhook_secret = $2 WHERE code = $1")
+                .bind(code)
+                .bind(format!("{new_id}:{}:{}", hex::encode(n), hex::encode(c)))
+                .execute(&mut *tx)
+                .await?;
+            secrets += 1;
+        }
+        tx.commit().await?;
+        Ok((records, secrets))
+    }
+
     pub async fn close(&self) {
         self.pool.close().await;
     }
