@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and dispatch to the subcommands.
 
+mod audit;
 mod backup;
 mod deadline;
 mod definitions;
@@ -69,6 +70,9 @@ enum Command {
     Backup(backup::BackupArgs),
     /// Put a backup back (SQLite: the file; PostgreSQL: pg_restore).
     Restore(backup::RestoreArgs),
+    /// The security audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     /// The personal-data keys.
     #[command(subcommand)]
     Keys(KeysCommand),
@@ -117,6 +121,7 @@ pub fn run() -> ExitCode {
         Command::Demo(args) => demo::run(args, &settings),
         Command::Import(args) => sheets::import(args, &settings),
         Command::Backup(args) => backup::backup(args, &settings),
+        Command::Audit(cmd) => audit::run(cmd, &settings),
         Command::Keys(KeysCommand::Rotate) => setup::rotate(&settings.keys_file, &settings.database_url).map(|(records, secrets)| {
             println!("rotated the data key: {records} personal-data record(s) and {secrets} webhook secret(s) re-encrypted");
             ExitCode::SUCCESS

@@ -178,6 +178,7 @@ pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
                     .add_token(&id, &login, &duban_service::hash_token(&token), now)
                     .await
                     .with_context(|| format!("cannot create a token for `{login}`"))?;
+                super::audit::record(&store, "token_created", &id, &format!("for {login}")).await?;
                 eprintln!("token {id} for `{login}` (shown once; store it safely):");
                 println!("{token}");
             }
@@ -194,6 +195,7 @@ pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
                 if !store.revoke_token(&id, now).await? {
                     bail!("no active token with id `{id}`");
                 }
+                super::audit::record(&store, "token_revoked", &id, "").await?;
                 println!("revoked {id}");
             }
         }

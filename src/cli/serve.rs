@@ -90,7 +90,7 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         // The first line of output names the address, so that scripts and tests can find it.
         println!("listening on http://{local}");
         tracing::info!(%local, "serving");
-        axum::serve(listener, app)
+        axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server failed")?;

@@ -126,6 +126,13 @@ pub fn rotate(keys_file: &Path, database_url: &str) -> Result<(u64, u64)> {
             .await?
             .with_keys(keys(keys_file)?);
         let counts = store.reencrypt().await?;
+        super::audit::record(
+            &store,
+            "keys_rotated",
+            "data key",
+            &format!("{} record(s), {} secret(s)", counts.0, counts.1),
+        )
+        .await?;
         store.close().await;
         anyhow::Ok(counts)
     })?;

@@ -193,10 +193,14 @@ fn guarded(v: &str) -> String {
 pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
     let (columns, rows) = setup::runtime()?.block_on(async {
         let service = setup::service(settings, 2).await?;
-        service
+        let exported = service
             .export(&args.kind, args.year)
             .await
-            .map_err(anyhow::Error::from)
+            .map_err(anyhow::Error::from)?;
+        let what = format!("{} {}", args.kind, args.year);
+        let detail = format!("{} case(s) to {}", exported.1.len(), args.file.display());
+        super::audit::record(service.store(), "export", &what, &detail).await?;
+        anyhow::Ok(exported)
     })?;
     // Only the columns some row fills, in layout order.
     let used: Vec<&String> = columns

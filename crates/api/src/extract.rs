@@ -41,7 +41,28 @@ impl FromRequestParts<AppState> for Caller {
             })?;
         match state.service.authenticate(token).await {
             Ok(Some(p)) => Ok(Caller(p)),
-            Ok(None) => Err(ApiError::unauthenticated("the token is unknown or revoked")),
+            Ok(None) => {
+                // A token that does not work is a security event: where did it come from?
+                let source = parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip().to_string())
+                    .unwrap_or_else(|| "api".into());
+                let record = duban_storage::AuditRecord {
+                    at: state.service.now(),
+                    actor: "-".into(),
+                    role: "-".into(),
+                    source,
+                    action: "auth_failed".into(),
+                    target: parts.uri.path().to_string(),
+                    outcome: "refused".into(),
+                    detail: "unknown or revoked bearer token".into(),
+                };
+                if let Err(e) = duban_storage::Audit::audit(state.service.store(), &record).await {
+                    tracing::error!(error = %e, "could not record a failed authentication");
+                }
+                Err(ApiError::unauthenticated("the token is unknown or revoked"))
+            }
             Err(e) => Err(e.into()),
         }
     }

@@ -17,9 +17,9 @@ use duban_core::machine::{self, Actor, Case, TransitionError};
 use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
-    Access, Attempt, CaseQuery, CaseRecord, Cursor, Delivery, Filed, Idempotency, ListFilter,
-    Listing, Meta, NewCase, Notification, Outbox, Page, PartyList, PersonalRecord, Store,
-    StoredEvent, User,
+    Access, Attempt, Audit, AuditRecord, CaseQuery, CaseRecord, Cursor, Delivery, Filed,
+    Idempotency, ListFilter, Listing, Meta, NewCase, Notification, Outbox, Page, PartyList,
+    PersonalRecord, Store, StoredEvent, User,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -250,7 +250,7 @@ fn refused(action: &str, e: TransitionError) -> Error {
     }
 }
 
-impl<S: Store> Service<S> {
+impl<S: Store + Audit> Service<S> {
     pub fn new(
         store: S,
         workflows: Arc<Workflows>,
@@ -284,6 +284,39 @@ impl<S: Store> Service<S> {
 
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Records a security event. Denials are recorded on a best-effort basis (a failure is
+    /// logged); what must be accountable (reveals, exports) propagates the failure instead.
+    pub async fn audit(
+        &self,
+        p: Option<&Principal>,
+        action: &str,
+        target: &str,
+        outcome: &str,
+        detail: &str,
+    ) -> Result<()> {
+        let record = AuditRecord {
+            at: self.now(),
+            actor: p
+                .map(|p| p.user.login.clone())
+                .unwrap_or_else(|| "-".into()),
+            role: p
+                .map(|p| p.user.role.as_str().to_string())
+                .unwrap_or_else(|| "-".into()),
+            source: "api".into(),
+            action: action.into(),
+            target: target.into(),
+            outcome: outcome.into(),
+            detail: detail.into(),
+        };
+        Ok(self.store.audit(&record).await?)
+    }
+
+    async fn audit_denial(&self, p: &Principal, action: &str, target: &str, detail: &str) {
+        if let Err(e) = self.audit(Some(p), action, target, "refused", detail).await {
+            tracing::error!(error = %e, "could not record an authorisation failure");
+        }
     }
 
     pub fn workflows(&self) -> &Workflows {
@@ -416,7 +449,12 @@ impl<S: Store> Service<S> {
     async fn visible(&self, p: &Principal, id: &str) -> Result<CaseRecord> {
         match self.store.case(id).await? {
             Some(record) if p.can_see(&record.case) => Ok(record),
-            _ => Err(Error::NotFound),
+            Some(_) => {
+                self.audit_denial(p, "denied", id, "case out of the caller's reach")
+                    .await;
+                Err(Error::NotFound)
+            }
+            None => Err(Error::NotFound),
         }
     }
 
@@ -445,8 +483,18 @@ impl<S: Store> Service<S> {
             payload,
             &p.actor(),
             self.now(),
-        )
-        .map_err(|e| refused(action, e))?;
+        );
+        let t = match t {
+            Ok(t) => t,
+            Err(e) => {
+                let err = refused(action, e);
+                if let Error::Forbidden { detail } = &err {
+                    self.audit_denial(p, &format!("act:{action}"), id, detail)
+                        .await;
+                }
+                return Err(err);
+            }
+        };
         if let Some(a) = wf.action(action) {
             self.check_references(&a.payload, payload).await?;
         }
@@ -544,6 +592,14 @@ impl<S: Store> Service<S> {
                     request_id: request_id.map(str::to_string),
                 })
                 .await?;
+            self.audit(
+                Some(p),
+                "reveal",
+                id,
+                "ok",
+                &format!("fields {}; reason: {}", r.fields.join(","), r.reason.trim()),
+            )
+            .await?;
         }
         let events = self.store.events(id).await?;
         let filing = events
@@ -585,6 +641,14 @@ impl<S: Store> Service<S> {
     /// The cases the caller may list, narrowed by the parameters. Asking for someone else's
     /// list (another department's, another deputy's) is refused, not silently emptied.
     pub async fn list(&self, p: &Principal, params: &ListParams) -> Result<Listing> {
+        let result = self.list_within_reach(p, params).await;
+        if let Err(Error::Forbidden { detail }) = &result {
+            self.audit_denial(p, "list", "cases", detail).await;
+        }
+        result
+    }
+
+    async fn list_within_reach(&self, p: &Principal, params: &ListParams) -> Result<Listing> {
         let forbid = |detail: &str| {
             Err(Error::Forbidden {
                 detail: detail.into(),
@@ -894,7 +958,7 @@ impl<S: Store> Service<S> {
 }
 
 /// Reminder deliveries, for administrators: which failed for good, and retrying them.
-impl<S: Store + Outbox> Service<S> {
+impl<S: Store + Outbox + Audit> Service<S> {
     fn admin_only(p: &Principal) -> Result<()> {
         if p.role() == Role::Admin {
             Ok(())

@@ -4,6 +4,7 @@
 //! version check, the reminders the state machine asked for scheduled or cancelled, and any
 //! personal data stored encrypted — all or nothing. All SQL of the project lives in this crate.
 
+mod audit;
 mod crypto;
 mod migrate;
 mod outbox;
@@ -16,6 +17,7 @@ use duban_core::{Person, Role};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use audit::{Audit, AuditRecord, GENESIS, Verdict, chain_hash};
 pub use crypto::{Keyring, key_id};
 pub use migrate::MIGRATIONS;
 pub use outbox::{

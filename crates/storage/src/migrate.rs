@@ -31,4 +31,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0003_deliveries.sql"),
         postgres: include_str!("../../../migrations/postgres/0003_deliveries.sql"),
     },
+    Migration {
+        version: 4,
+        name: "audit",
+        sqlite: include_str!("../../../migrations/sqlite/0004_audit.sql"),
+        postgres: include_str!("../../../migrations/postgres/0004_audit.sql"),
+    },
 ];
