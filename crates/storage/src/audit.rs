@@ -138,8 +138,7 @@ impl Audit for SqlStore {
             .fetch_all(self.pool())
             .await?;
         let mut prev = GENESIS.to_string();
-        let mut expected_seq = 1;
-        for row in &rows {
+        for (expected_seq, row) in (1i64..).zip(rows.iter()) {
             let (seq, r) = record(row)?;
             let stored_prev: String = row.try_get("prev_hash")?;
             let stored: String = row.try_get("hash")?;
@@ -162,7 +161,6 @@ impl Audit for SqlStore {
                 });
             }
             prev = stored;
-            expected_seq += 1;
         }
         Ok(Verdict::Intact {
             records: rows.len() as u64,
