@@ -25,6 +25,12 @@ pub struct ServeArgs {
     /// Do not run the reminder scheduler in this process (run `duban scheduler` elsewhere).
     #[arg(long)]
     no_scheduler: bool,
+    /// Requests per second allowed per client address and per token (sustained).
+    #[arg(long, env = "DUBAN_RATE_LIMIT", default_value_t = 50.0)]
+    rate_limit: f64,
+    /// Requests allowed at once per client address and per token.
+    #[arg(long, env = "DUBAN_RATE_BURST", default_value_t = 200.0)]
+    rate_burst: f64,
     /// Fill an empty database with the demo year first (`duban demo`).
     #[arg(long)]
     demo: bool,
@@ -79,9 +85,16 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
                 )
             }
         });
-        let app = duban_api::router(AppState {
-            service: Arc::new(service),
-        })
+        let limits = duban_api::Limits {
+            per_second: args.rate_limit.max(0.1),
+            burst: args.rate_burst.max(1.0),
+        };
+        let app = duban_api::router_with(
+            AppState {
+                service: Arc::new(service),
+            },
+            limits,
+        )
         .route("/metrics", metrics_route);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

@@ -6,6 +6,7 @@ mod dto;
 mod error;
 mod extract;
 mod handlers;
+mod limit;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +26,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{ApiError, Problem};
+pub use limit::Limits;
 
 /// The largest request body accepted.
 pub const BODY_LIMIT: usize = 256 * 1024;
@@ -102,8 +104,14 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
-/// The whole HTTP application.
+/// The whole HTTP application, with the default rate limits.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Limits::default())
+}
+
+/// The whole HTTP application.
+pub fn router_with(state: AppState, limits: Limits) -> Router {
+    let limiter = limit::RateLimiter::new(limits);
     let (api, doc) = api();
     let doc = Arc::new(doc);
     api.route(OPENAPI_PATH, get(move || {
@@ -117,6 +125,7 @@ pub fn router(state: AppState) -> Router {
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "see /api/v1/openapi.json for the methods each route takes")
     })
     .with_state(state)
+    .layer(axum::middleware::from_fn_with_state(limiter, limit::limit))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(
         // Spans name the matched route, never the raw URI, which may carry ids and reasons.

@@ -803,3 +803,59 @@ async fn the_openapi_document_covers_every_route_the_router_serves() {
         }
     }
 }
+
+#[tokio::test]
+async fn too_many_requests_from_one_address_or_token_get_429() {
+    let app = app().await;
+    let limited = duban_api::router_with(
+        app.state.clone(),
+        duban_api::Limits {
+            per_second: 0.5,
+            burst: 3.0,
+        },
+    );
+    let send = |token: &str, ip: [u8; 4]| {
+        let mut req = Request::builder()
+            .uri("/api/v1/workflows")
+            .header("authorization", format!("Bearer token-{token}"))
+            .body(Body::empty())
+            .expect("request");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                ip, 40000,
+            ))));
+        limited.clone().oneshot(req)
+    };
+    for _ in 0..3 {
+        assert_eq!(
+            send("staff", [10, 0, 0, 1])
+                .await
+                .expect("response")
+                .status(),
+            StatusCode::OK
+        );
+    }
+    let r = send("staff", [10, 0, 0, 2]).await.expect("response");
+    assert_eq!(
+        r.status(),
+        StatusCode::TOO_MANY_REQUESTS,
+        "the token's bucket is empty"
+    );
+    assert!(r.headers().contains_key("retry-after"));
+    // Another token from the first address: the address's bucket is empty too.
+    assert_eq!(
+        send("leader", [10, 0, 0, 1])
+            .await
+            .expect("response")
+            .status(),
+        StatusCode::TOO_MANY_REQUESTS
+    );
+    // Another token from another address goes through.
+    assert_eq!(
+        send("leader", [10, 0, 0, 3])
+            .await
+            .expect("response")
+            .status(),
+        StatusCode::OK
+    );
+}

@@ -1,0 +1,134 @@
+//! Request rate limits, per client address and per bearer token: a token bucket each, in this
+//! process. Past the limit a request gets 429 with `Retry-After`, before any work is done.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Response};
+use sha2::{Digest, Sha256};
+
+use crate::error::ApiError;
+
+/// How many requests a client address, and a token, may make.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Sustained requests per second.
+    pub per_second: f64,
+    /// How many may come at once.
+    pub burst: f64,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            per_second: 50.0,
+            burst: 200.0,
+        }
+    }
+}
+
+/// The buckets, by key (`ip:…` or `token:…`).
+#[derive(Debug)]
+pub struct RateLimiter {
+    limits: Limits,
+    buckets: Mutex<HashMap<String, (f64, Instant)>>,
+}
+
+impl RateLimiter {
+    pub fn new(limits: Limits) -> Arc<Self> {
+        Arc::new(Self {
+            limits,
+            buckets: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Takes one request from `key`'s bucket; `Err(wait)` when it is empty.
+    fn take(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        let mut buckets = self.buckets.lock().unwrap_or_else(|e| e.into_inner());
+        // Forget clients idle long enough to have a full bucket again, so the map stays small.
+        if buckets.len() > 10_000 {
+            let full =
+                Duration::from_secs_f64(self.limits.burst / self.limits.per_second.max(0.001));
+            buckets.retain(|_, (_, last)| now.duration_since(*last) < full);
+        }
+        let (tokens, last) = buckets
+            .entry(key.to_string())
+            .or_insert((self.limits.burst, now));
+        *tokens = (*tokens + now.duration_since(*last).as_secs_f64() * self.limits.per_second)
+            .min(self.limits.burst);
+        *last = now;
+        if *tokens >= 1.0 {
+            *tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64(
+                (1.0 - *tokens) / self.limits.per_second.max(0.001),
+            ))
+        }
+    }
+}
+
+/// The middleware: the client address (from the connection, never from a header a client could
+/// set) and the bearer token, if any, must both have room.
+pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    let now = Instant::now();
+    let mut keys = Vec::new();
+    if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {
+        keys.push(format!("ip:{}", addr.ip()));
+    }
+    if let Some(token) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        keys.push(format!(
+            "token:{}",
+            hex::encode(&Sha256::digest(token.as_bytes())[..12])
+        ));
+    }
+    for key in &keys {
+        if let Err(wait) = limiter.take(key, now) {
+            let mut response = ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "rate-limited",
+                "Too many requests",
+                format!("slow down: try again in {} s", wait.as_secs().max(1)),
+            )
+            .into_response();
+            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+            return response;
+        }
+    }
+    next.run(req).await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_allows_its_burst_then_refills_at_its_rate() {
+        let l = RateLimiter::new(Limits {
+            per_second: 2.0,
+            burst: 3.0,
+        });
+        let t0 = Instant::now();
+        assert!((0..3).all(|_| l.take("ip:1", t0).is_ok()));
+        assert!(l.take("ip:1", t0).is_err());
+        assert!(
+            l.take("ip:2", t0).is_ok(),
+            "another client has its own bucket"
+        );
+        assert!(
+            l.take("ip:1", t0 + Duration::from_millis(600)).is_ok(),
+            "refilled one after 0.5 s"
+        );
+    }
+}
