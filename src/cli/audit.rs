@@ -13,6 +13,12 @@ use super::setup::{self, Settings};
 pub enum AuditCommand {
     /// Recompute the hash chain: exit 0 when intact, 1 naming the first broken record.
     Verify,
+    /// Delete records older than the retention period (never less than the legal six months),
+    /// keeping the chain verifiable from where it now starts.
+    Prune {
+        #[arg(long, env = "DUBAN_AUDIT_RETENTION_DAYS", default_value_t = 184)]
+        retention_days: i64,
+    },
     /// The newest records.
     Tail {
         #[arg(long, default_value_t = 20)]
@@ -56,6 +62,16 @@ pub fn run(cmd: AuditCommand, settings: &Settings) -> Result<ExitCode> {
                     Ok(ExitCode::FAILURE)
                 }
             },
+            AuditCommand::Prune { retention_days } => {
+                if retention_days < 184 {
+                    anyhow::bail!("--retention-days {retention_days}: audit records must be kept at least six months (184 days)");
+                }
+                let before = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(retention_days * 24);
+                let deleted = store.prune_audit(before).await?;
+                record(&store, "audit_pruned", "audit_log", &format!("{deleted} record(s) older than {retention_days} days")).await?;
+                println!("pruned {deleted} audit record(s) older than {retention_days} days; the chain still verifies from its new start");
+                Ok(ExitCode::SUCCESS)
+            }
             AuditCommand::Tail { limit } => {
                 for (seq, r) in store.audit_tail(limit).await? {
                     println!(

@@ -68,6 +68,9 @@ pub trait Audit: Send + Sync {
     fn audit(&self, record: &AuditRecord) -> impl Future<Output = Result<()>> + Send;
     /// Recomputes the whole chain.
     fn verify_audit(&self) -> impl Future<Output = Result<Verdict>> + Send;
+    /// Deletes records older than `before`, keeping the chain verifiable from an anchor (the
+    /// last deleted record's number and hash). Returns how many were deleted.
+    fn prune_audit(&self, before: Timestamp) -> impl Future<Output = Result<u64>> + Send;
     /// The newest records, newest first.
     fn audit_tail(
         &self,
@@ -137,8 +140,18 @@ impl Audit for SqlStore {
         let rows = sqlx::query("SELECT seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
-        let mut prev = GENESIS.to_string();
-        for (expected_seq, row) in (1i64..).zip(rows.iter()) {
+        // After pruning, the chain starts at the anchor.
+        let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?;
+        let (first, mut prev) = match anchor {
+            Some(a) => (
+                a.try_get::<i64, _>("seq")? + 1,
+                a.try_get::<String, _>("hash")?,
+            ),
+            None => (1, GENESIS.to_string()),
+        };
+        for (expected_seq, row) in (first..).zip(rows.iter()) {
             let (seq, r) = record(row)?;
             let stored_prev: String = row.try_get("prev_hash")?;
             let stored: String = row.try_get("hash")?;
@@ -165,6 +178,50 @@ impl Audit for SqlStore {
         Ok(Verdict::Intact {
             records: rows.len() as u64,
         })
+    }
+
+    async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let last =
+            sqlx::query("SELECT seq, hash FROM audit_log WHERE at < $1 ORDER BY seq DESC LIMIT 1")
+                .bind(ms(before))
+                .fetch_optional(&mut *tx)
+                .await?;
+        let Some(last) = last else {
+            tx.rollback().await?;
+            return Ok(0);
+        };
+        let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
+        // The append-only trigger is lifted for this transaction only: pruning under the
+        // retention setting is the one deletion the log allows.
+        let (off, on) = match self.backend() {
+            Backend::Postgres => (
+                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
+                "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update",
+            ),
+            Backend::Sqlite => (
+                "DROP TRIGGER audit_log_no_delete",
+                "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
+                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records are never deleted'); END",
+            ),
+        };
+        sqlx::raw_sql(off).execute(&mut *tx).await?;
+        let deleted = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
+            .bind(seq)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::raw_sql(on).execute(&mut *tx).await?;
+        sqlx::query(
+            "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, $1, $2, $3) \
+             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at",
+        )
+        .bind(seq)
+        .bind(hash)
+        .bind(ms(Timestamp::now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(deleted.rows_affected())
     }
 
     async fn audit_tail(&self, limit: u32) -> Result<Vec<(i64, AuditRecord)>> {

@@ -37,4 +37,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0004_audit.sql"),
         postgres: include_str!("../../../migrations/postgres/0004_audit.sql"),
     },
+    Migration {
+        version: 5,
+        name: "audit_anchor",
+        sqlite: include_str!("../../../migrations/sqlite/0005_audit_anchor.sql"),
+        postgres: include_str!("../../../migrations/postgres/0005_audit_anchor.sql"),
+    },
 ];

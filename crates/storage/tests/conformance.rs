@@ -54,6 +54,7 @@ conformance!(
     tokens_are_kept_as_hashes_and_can_be_revoked,
     the_inbox_and_the_access_record_are_kept_per_person_and_case,
     filters_narrow_any_list,
+    the_audit_chain_verifies_and_survives_pruning,
 );
 
 fn staff() -> duban_core::machine::Actor {
@@ -955,4 +956,62 @@ async fn filters_narrow_any_list<S: Store>(s: &S) {
         ..ListFilter::default()
     };
     assert!(ids(s.list_filtered(&mine, &nothing, &page).await.expect("none")).is_empty());
+}
+
+async fn the_audit_chain_verifies_and_survives_pruning<S: Store + AsPool + duban_storage::Audit>(
+    s: &S,
+) {
+    use duban_storage::{AuditRecord, Verdict};
+    let record = |i: i64| AuditRecord {
+        at: ts(&format!("2024-01-0{}T09:00:00", i + 1)),
+        actor: format!("user{i}"),
+        role: "staff".into(),
+        source: "cli".into(),
+        action: "export".into(),
+        target: "petition 2024".into(),
+        outcome: "ok".into(),
+        detail: String::new(),
+    };
+    for i in 0..5 {
+        s.audit(&record(i)).await.expect("append");
+    }
+    assert_eq!(
+        s.verify_audit().await.expect("verify"),
+        Verdict::Intact { records: 5 }
+    );
+    // Deleting outside pruning is refused by the database.
+    assert!(
+        sqlx::query("DELETE FROM audit_log WHERE seq = 1")
+            .execute(s.as_pool())
+            .await
+            .is_err()
+    );
+    // Pruning what is older than 01-04 keeps the chain verifiable from its new start.
+    assert_eq!(
+        s.prune_audit(ts("2024-01-04T00:00:00"))
+            .await
+            .expect("prune"),
+        3
+    );
+    assert_eq!(
+        s.verify_audit().await.expect("verify"),
+        Verdict::Intact { records: 2 }
+    );
+    s.audit(&record(5)).await.expect("append after pruning");
+    assert_eq!(
+        s.verify_audit().await.expect("verify"),
+        Verdict::Intact { records: 3 }
+    );
+    let tail = s.audit_tail(10).await.expect("tail");
+    assert_eq!(
+        tail.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
+        [6, 5, 4]
+    );
+    assert!(
+        sqlx::query("DELETE FROM audit_log WHERE seq = 4")
+            .execute(s.as_pool())
+            .await
+            .is_err(),
+        "the trigger is back"
+    );
 }
