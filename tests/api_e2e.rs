@@ -2,53 +2,27 @@
 //! the committee's clients drive it: a suggestion through two rounds of replies, a petition
 //! taken on at a station and transferred, a mediation closed by agreement.
 
-use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+mod common;
 
+use std::collections::HashMap;
+use std::process::Stdio;
+
+use common::{Serve, TempDir, duban_ok as duban, http};
 use duban_core::{Calendar, Period, Unit, deadline};
 use serde_json::{Value, json};
 
 /// A running `duban serve` in its own directory, with its people and their tokens.
 struct Server {
-    child: Child,
-    addr: String,
-    dir: PathBuf,
+    serve: Serve,
+    /// Removed after the server (fields drop in order).
+    _dir: TempDir,
     tokens: HashMap<String, String>,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
-fn duban(dir: &PathBuf, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DUBAN_DATA_KEY")
-        .env_remove("DUBAN_INDEX_KEY")
-        .output()
-        .expect("run duban");
-    assert!(
-        out.status.success(),
-        "duban {args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
 }
 
 impl Server {
     fn start(name: &str) -> Server {
-        let dir = std::env::temp_dir().join(format!("duban-e2e-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).expect("dir");
+        let tmp = TempDir::new(&format!("e2e-{name}"));
+        let dir = tmp.path().to_path_buf();
         // People and organisations, exactly as an administrator would set them up.
         for (code, kind, title) in [
             ("jtj", "department", "县交通运输局"),
@@ -88,27 +62,10 @@ impl Server {
             );
             tokens.insert(login.to_string(), token);
         }
-        let mut child = Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args(["serve", "--addr", "127.0.0.1:0"])
-            .current_dir(&dir)
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("spawn serve");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("first line");
-        let addr = line
-            .trim()
-            .strip_prefix("listening on http://")
-            .unwrap_or_else(|| panic!("unexpected: {line}"))
-            .to_string();
+        let serve = Serve::start(&dir, &[], &[], Stdio::null());
         Server {
-            child,
-            addr,
-            dir,
+            serve,
+            _dir: tmp,
             tokens,
         }
     }
@@ -122,49 +79,18 @@ impl Server {
         headers: &[(&str, &str)],
         body: Option<&Value>,
     ) -> Reply {
-        let mut stream = TcpStream::connect(&self.addr).expect("connect");
-        let body = body.map(|b| b.to_string()).unwrap_or_default();
-        let mut req = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n",
-            self.addr
-        );
-        if let Some(w) = who {
-            req.push_str(&format!("Authorization: Bearer {}\r\n", self.tokens[w]));
-        }
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        if !body.is_empty() {
-            req.push_str("Content-Type: application/json\r\n");
-        }
-        req.push_str(&format!("Content-Length: {}\r\n\r\n{body}", body.len()));
-        stream.write_all(req.as_bytes()).expect("send");
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).expect("receive");
-        let text = String::from_utf8_lossy(&raw).to_string();
-        let (head, rest) = text.split_once("\r\n\r\n").expect("headers end");
-        let mut lines = head.lines();
-        let status: u16 = lines
-            .next()
-            .and_then(|l| l.split(' ').nth(1))
-            .and_then(|s| s.parse().ok())
-            .expect("status");
-        let headers: HashMap<String, String> = lines
-            .filter_map(|l| l.split_once(':'))
-            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-            .collect();
-        let body = if headers
-            .get("transfer-encoding")
-            .is_some_and(|t| t == "chunked")
-        {
-            dechunk(rest)
-        } else {
-            rest.to_string()
-        };
+        let auth = who.map(|w| format!("Bearer {}", self.tokens[w]));
+        let mut all: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| vec![("Authorization", a)])
+            .unwrap_or_default();
+        all.extend_from_slice(headers);
+        let body = body.map(|b| b.to_string());
+        let r = http(&self.serve.addr, method, path, &all, body.as_deref()).expect("an answer");
         Reply {
-            status,
-            json: serde_json::from_str(&body).unwrap_or(Value::Null),
-            headers,
+            status: r.status,
+            json: serde_json::from_str(&r.body).unwrap_or(Value::Null),
+            headers: r.headers,
         }
     }
 
@@ -200,20 +126,6 @@ impl Server {
         assert_eq!(r.status, 200, "{who} {action}: {}", r.json);
         r.json
     }
-}
-
-fn dechunk(s: &str) -> String {
-    let mut out = String::new();
-    let mut rest = s;
-    while let Some((size, tail)) = rest.split_once("\r\n") {
-        let n = usize::from_str_radix(size.trim(), 16).unwrap_or(0);
-        if n == 0 {
-            break;
-        }
-        out.push_str(&tail[..n]);
-        rest = &tail[n + 2..];
-    }
-    out
 }
 
 struct Reply {

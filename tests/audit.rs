@@ -2,33 +2,21 @@
 //! `duban audit verify` says intact, and finds the record an attacker with database access
 //! edited (after dropping the append-only trigger).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::path::Path;
-use std::process::{Command, Stdio};
+mod common;
 
-fn duban(dir: &Path, args: &[&str]) -> std::process::Output {
-    Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run")
-}
+use std::process::Stdio;
+
+use common::{Serve, TempDir, duban, http_as};
 
 fn get(addr: &str, path: &str, token: &str) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(s, "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n\r\n").expect("send");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out
+    let r = http_as(addr, token, "GET", path, &[], None).expect("answer");
+    format!("HTTP/1.1 {}\n\n{}", r.status, r.body)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn security_events_are_chained_and_tampering_is_found() {
-    let dir = std::env::temp_dir().join(format!("duban-audit-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let tmp = TempDir::new("audit");
+    let dir = tmp.path().to_path_buf();
     assert!(duban(&dir, &["demo", "--scale", "0.1"]).status.success());
     let out = duban(&dir, &["token", "create", "staff1"]);
     let token = String::from_utf8_lossy(&out.stdout).trim().to_string();
@@ -47,22 +35,8 @@ async fn security_events_are_chained_and_tampering_is_found() {
     );
 
     // Over the API: a bad token, a reveal, a look at a case out of reach.
-    let mut server = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(&dir)
-        .env_remove("DATABASE_URL")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("line");
-    let addr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .to_string();
+    let server = Serve::start(&dir, &[], &[], Stdio::null());
+    let addr = server.addr.clone();
     assert!(get(&addr, "/api/v1/cases", "dbn_forged").starts_with("HTTP/1.1 401"));
     let list = get(&addr, "/api/v1/cases?kind=petition&limit=1", &token);
     let id = list
@@ -77,8 +51,7 @@ async fn security_events_are_chained_and_tampering_is_found() {
         &token,
     );
     assert!(revealed.starts_with("HTTP/1.1 200"), "{revealed}");
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     assert!(
         duban(&dir, &["token", "revoke", &token_id])
             .status
@@ -128,5 +101,4 @@ async fn security_events_are_chained_and_tampering_is_found() {
     assert!(!verify.status.success());
     let said = String::from_utf8_lossy(&verify.stderr);
     assert!(said.contains("BROKEN at record 2"), "{said}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,53 +2,42 @@
 //! in bad requests and reminded about while `duban serve` logs everything it logs at debug level
 //! as JSON; none of them may appear in the logs, in `/metrics` or in any error body.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+mod common;
+
+use std::io::{BufReader, Read};
+use std::process::Stdio;
+
+use common::{Serve, TempDir, duban_ok, http_as};
 
 const NAME: &str = "欧阳金丝雀";
 const ID_NUMBER: &str = "11010519491231002X";
 const PHONE: &str = "13987654321";
 const ADDRESS: &str = "金丝雀巷42号";
 
-fn duban(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
-
-fn request(addr: &str, method: &str, path: &str, token: &str, headers: &str, body: &str) -> String {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n{headers}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).expect("send");
-    let mut out = String::new();
-    s.read_to_string(&mut out).expect("read");
-    out
+/// The whole raw answer, headers and body, as a client would see it.
+fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    headers: &[(&str, &str)],
+    body: &str,
+) -> String {
+    let r = http_as(addr, token, method, path, headers, Some(body)).expect("answer");
+    let head: String = r
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}\n"))
+        .collect();
+    format!("HTTP/1.1 {}\n{head}\n{}", r.status, r.body)
 }
 
 #[test]
 fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
-    let dir = std::env::temp_dir().join(format!("duban-canary-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    duban(
-        &dir,
-        &["org", "add", "st1", "--kind", "station", "--name", "联络站"],
-    );
-    duban(
-        &dir,
+    let tmp = TempDir::new("canary");
+    let dir = tmp.path();
+    for args in [
+        &["org", "add", "st1", "--kind", "station", "--name", "联络站"][..],
         &[
             "org",
             "add",
@@ -58,13 +47,7 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
             "--name",
             "人社局",
         ],
-    );
-    duban(
-        &dir,
         &["user", "add", "liu", "--role", "deputy", "--org", "st1"],
-    );
-    duban(
-        &dir,
         &[
             "user",
             "add",
@@ -74,28 +57,19 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
             "--org",
             "rsj",
         ],
+    ] {
+        duban_ok(dir, args);
+    }
+    let deputy = duban_ok(dir, &["token", "create", "liu"]);
+    let clerk = duban_ok(dir, &["token", "create", "zhou"]);
+    let mut server = Serve::start(
+        dir,
+        &[],
+        &[("DUBAN_LOG_FORMAT", "json"), ("RUST_LOG", "debug")],
+        Stdio::piped(),
     );
-    let deputy = duban(&dir, &["token", "create", "liu"]);
-    let clerk = duban(&dir, &["token", "create", "zhou"]);
-    let mut server = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(["serve", "--addr", "127.0.0.1:0"])
-        .current_dir(&dir)
-        .env_remove("DATABASE_URL")
-        .env("DUBAN_LOG_FORMAT", "json")
-        .env("RUST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("serve");
-    let mut line = String::new();
-    BufReader::new(server.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("line");
-    let addr = line
-        .trim()
-        .trim_start_matches("listening on http://")
-        .to_string();
-    let stderr = server.stderr.take().expect("stderr");
+    let addr = server.addr.clone();
+    let stderr = server.child.stderr.take().expect("stderr");
     let logs = std::thread::spawn(move || {
         let mut s = String::new();
         let _ = BufReader::new(stderr).read_to_string(&mut s);
@@ -108,7 +82,7 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
     let body = format!(
         r#"{{"kind":"petition","payload":{{"title":"反映欠薪","body":"b","station":"st1","constituent":{person}}}}}"#
     );
-    let filed = request(&addr, "POST", "/api/v1/cases", &deputy, "", &body);
+    let filed = request(&addr, "POST", "/api/v1/cases", &deputy, &[], &body);
     assert!(filed.starts_with("HTTP/1.1 201"), "{filed}");
     let id = filed
         .split("\"id\":\"")
@@ -128,7 +102,7 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
         format!(r#"{{"kind":"petition","payload":{{"title":"{ID_NUMBER}"#),
         format!(r#"{{"kind":"{NAME}","payload":{{}}}}"#),
     ] {
-        let r = request(&addr, "POST", "/api/v1/cases", &deputy, "", &bad);
+        let r = request(&addr, "POST", "/api/v1/cases", &deputy, &[], &bad);
         assert!(r.starts_with("HTTP/1.1 4"), "{r}");
         bodies.push(r);
     }
@@ -137,7 +111,7 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
         "POST",
         &format!("/api/v1/cases/{id}/actions/transfer"),
         &deputy,
-        "If-Match: \"1\"\r\n",
+        &[("If-Match", "\"1\"")],
         r#"{"lead_department":"rsj"}"#,
     );
     assert!(r.starts_with("HTTP/1.1 200"), "{r}");
@@ -149,7 +123,7 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
             "/api/v1/cases/{id}?reveal=name,id_number,phone,address&reason=%E8%81%94%E7%B3%BB"
         ),
         &clerk,
-        "",
+        &[],
         "",
     );
     assert!(
@@ -157,12 +131,10 @@ fn known_personal_data_never_reaches_logs_metrics_or_error_bodies() {
         "the reveal itself works: {revealed}"
     );
     std::thread::sleep(std::time::Duration::from_millis(500)); // let the scheduler's inbox reminder fire
-    let metrics = request(&addr, "GET", "/metrics", &clerk, "", "");
+    let metrics = request(&addr, "GET", "/metrics", &clerk, &[], "");
     bodies.push(metrics);
-    let _ = server.kill();
-    let _ = server.wait();
+    drop(server);
     let logs = logs.join().expect("logs");
-    let _ = std::fs::remove_dir_all(&dir);
     assert!(
         logs.contains("\"level\""),
         "JSON logs were captured: {}",

@@ -3,30 +3,16 @@
 //! was told succeeded (2xx) is there, every case's history has no gap, and every projection is
 //! the fold of its events.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use common::{Serve, TempDir, duban_ok, http_as};
 use duban_core::machine::Case;
 use duban_storage::{CaseQuery, Keyring, Page, SqlStore, Store};
-
-fn duban(dir: &std::path::Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_string()
-}
 
 /// One request; `None` when the server is gone mid-way.
 fn call(
@@ -37,20 +23,13 @@ fn call(
     if_match: Option<u64>,
     body: &str,
 ) -> Option<(u16, String)> {
-    let mut s = TcpStream::connect(addr).ok()?;
-    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    let im = if_match
-        .map(|v| format!("If-Match: \"{v}\"\r\n"))
+    let tag = if_match.map(|v| format!("\"{v}\""));
+    let headers: Vec<(&str, &str)> = tag
+        .as_deref()
+        .map(|t| vec![("If-Match", t)])
         .unwrap_or_default();
-    let req = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {token}\r\n{im}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    s.write_all(req.as_bytes()).ok()?;
-    let mut out = String::new();
-    s.read_to_string(&mut out).ok()?;
-    let status = out.split(' ').nth(1)?.parse().ok()?;
-    Some((status, out))
+    let r = http_as(addr, token, method, path, &headers, Some(body))?;
+    Some((r.status, r.body))
 }
 
 fn field(text: &str, name: &str) -> Option<String> {
@@ -65,10 +44,9 @@ fn field(text: &str, name: &str) -> Option<String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn twenty_kills_lose_no_acknowledged_action() {
-    let dir = std::env::temp_dir().join(format!("duban-crashloop-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    duban(
+    let tmp = TempDir::new("crashloop");
+    let dir = tmp.path().to_path_buf();
+    duban_ok(
         &dir,
         &[
             "org",
@@ -80,37 +58,20 @@ async fn twenty_kills_lose_no_acknowledged_action() {
             "交通局",
         ],
     );
-    duban(&dir, &["user", "add", "liu", "--role", "deputy"]);
-    duban(&dir, &["user", "add", "xu", "--role", "staff"]);
-    let deputy = duban(&dir, &["token", "create", "liu"]);
-    let staff = duban(&dir, &["token", "create", "xu"]);
+    duban_ok(&dir, &["user", "add", "liu", "--role", "deputy"]);
+    duban_ok(&dir, &["user", "add", "xu", "--role", "staff"]);
+    let deputy = duban_ok(&dir, &["token", "create", "liu"]);
+    let staff = duban_ok(&dir, &["token", "create", "xu"]);
     // (case id, version) the server acknowledged.
     let acknowledged: Arc<Mutex<Vec<(String, u64)>>> = Arc::new(Mutex::new(Vec::new()));
     for round in 0..20u64 {
-        let mut server = Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args([
-                "serve",
-                "--addr",
-                "127.0.0.1:0",
-                "--rate-burst",
-                "100000",
-                "--rate-limit",
-                "100000",
-            ])
-            .current_dir(&dir)
-            .env_remove("DATABASE_URL")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("serve");
-        let mut line = String::new();
-        BufReader::new(server.stdout.take().expect("stdout"))
-            .read_line(&mut line)
-            .expect("line");
-        let addr = line
-            .trim()
-            .trim_start_matches("listening on http://")
-            .to_string();
+        let mut server = Serve::start(
+            &dir,
+            &["--rate-burst", "100000", "--rate-limit", "100000"],
+            &[],
+            Stdio::null(),
+        );
+        let addr = server.addr.clone();
         let stop = Arc::new(AtomicBool::new(false));
         let client = {
             let (addr, deputy, staff, acknowledged, stop) = (
@@ -156,8 +117,8 @@ async fn twenty_kills_lose_no_acknowledged_action() {
         };
         // A different moment each round: 150 ms to 720 ms after start.
         std::thread::sleep(Duration::from_millis(150 + (round * 37) % 570));
-        server.kill().expect("SIGKILL");
-        server.wait().expect("reap");
+        server.child.kill().expect("SIGKILL");
+        server.child.wait().expect("reap");
         stop.store(true, Ordering::SeqCst);
         client.join().expect("client");
     }
@@ -241,5 +202,4 @@ async fn twenty_kills_lose_no_acknowledged_action() {
         }
     }
     assert!(checked > 10);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -2,30 +2,15 @@
 //! `duban report` then computes the work report's figures from those records — at the 2024
 //! scale, and at another scale and seed, where they change accordingly.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
+use common::{TempDir, duban};
 use serde_json::Value;
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
-
 fn demo_report(name: &str, args: &[&str]) -> Value {
-    let dir = Dir(std::env::temp_dir().join(format!("duban-demo-{name}-{}", std::process::id())));
-    let _ = std::fs::remove_dir_all(&dir.0);
-    std::fs::create_dir_all(&dir.0).expect("dir");
+    let dir = TempDir::new(&format!("demo-{name}"));
     let run = |a: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_duban"))
-            .args(a)
-            .current_dir(&dir.0)
-            .env_remove("DATABASE_URL")
-            .output()
-            .expect("run duban");
+        let out = duban(&dir.0, a);
         assert!(
             out.status.success(),
             "duban {a:?}: {}",
@@ -53,12 +38,7 @@ fn demo_report(name: &str, args: &[&str]) -> Value {
         );
     }
     // A second demo into the same database is refused: it fills empty ones only.
-    let again = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .arg("demo")
-        .current_dir(&dir.0)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run");
+    let again = duban(&dir.0, &["demo"]);
     assert!(!again.status.success());
     let md = run(&["report", "--year", "2024", "--as-of", "2024-12-31"]);
     let md = String::from_utf8_lossy(&md.stdout).to_string();

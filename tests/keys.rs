@@ -2,26 +2,12 @@
 //! readable throughout, and drops the old key only when nothing needs it; repeat-petition
 //! look-ups (the blind index) keep working.
 
+mod common;
+
 use std::path::Path;
-use std::process::Command;
 
+use common::{TempDir, duban_ok as duban};
 use duban_storage::{CaseQuery, Keyring, Page, PartyList, SqlStore, Store};
-
-fn duban(dir: &Path, args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DUBAN_DATA_KEY")
-        .output()
-        .expect("run");
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).to_string()
-}
 
 fn keys_in(dir: &Path) -> (String, String, String) {
     let text = std::fs::read_to_string(dir.join("duban.keys")).expect("keys file");
@@ -80,9 +66,8 @@ async fn readable(url: &str, data: &str, index: &str) -> Result<usize, String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn rotating_the_data_key_re_encrypts_everything_and_keeps_it_readable() {
-    let dir = std::env::temp_dir().join(format!("duban-keys-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
+    let tmp = TempDir::new("keys");
+    let dir = tmp.path().to_path_buf();
     let url = format!("sqlite://{}?mode=rwc", dir.join("duban.db").display());
     duban(&dir, &["demo", "--scale", "0.1"]);
     let (old, index, _) = keys_in(&dir);
@@ -110,5 +95,4 @@ async fn rotating_the_data_key_re_encrypts_everything_and_keeps_it_readable() {
         readable(&url, &old, &index).await.is_err(),
         "and nothing under the old one"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

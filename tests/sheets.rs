@@ -2,22 +2,12 @@
 //! (UTF-8 or GBK) or .xlsx through the state machine, exported again with personal data masked;
 //! a file with bad rows imports nothing and names every bad row.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
-}
+use common::{TempDir as Dir, duban};
 
 fn dir(name: &str) -> Dir {
-    let d = std::env::temp_dir().join(format!("duban-sheets-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).expect("dir");
-    let d = Dir(d);
+    let d = Dir::new(&format!("sheets-{name}"));
     for args in [
         vec![
             "org",
@@ -56,15 +46,6 @@ fn dir(name: &str) -> Dir {
         );
     }
     d
-}
-
-fn duban(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .output()
-        .expect("run duban")
 }
 
 const PETITIONS: &str = "title,body,station,constituent.name,constituent.id_number,constituent.phone,filer,filed_at,transfer.at,transfer.lead_department,accept.at,reply.at,reply.result,reply.outcome,record_satisfaction.at,record_satisfaction.rating
