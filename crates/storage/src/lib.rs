@@ -6,6 +6,7 @@
 
 mod audit;
 mod crypto;
+mod faults;
 mod migrate;
 mod outbox;
 mod sql;
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 
 pub use audit::{Audit, AuditRecord, GENESIS, Verdict, chain_hash};
 pub use crypto::{Keyring, key_id};
+pub use faults::{Faults, POINTS as FAULT_POINTS};
 pub use migrate::MIGRATIONS;
 pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
@@ -48,6 +50,9 @@ pub enum Error {
     Corrupt(String),
     #[error("database URL: {0}")]
     Url(String),
+    /// A fault injected by a test at a named point.
+    #[error("injected fault at {0}")]
+    Injected(String),
     #[error(transparent)]
     Database(#[from] sqlx::Error),
 }

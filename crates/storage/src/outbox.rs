@@ -325,6 +325,7 @@ impl Outbox for SqlStore {
         limit: u32,
     ) -> Result<Vec<ClaimedReminder>> {
         let mut tx = self.begin_write().await?;
+        self.fault("claim_reminders")?;
         let sql = format!(
             "UPDATE reminders SET status = 'claimed', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 \
              WHERE (case_id, reminder_key) IN (SELECT case_id, reminder_key FROM reminders \
@@ -391,6 +392,7 @@ impl Outbox for SqlStore {
             tx.rollback().await?;
             return Ok(false);
         }
+        self.fault("complete_reminder.inserts")?;
         if let ReminderOutcome::Fired {
             notifications,
             deliveries,
@@ -445,6 +447,7 @@ impl Outbox for SqlStore {
         limit: u32,
     ) -> Result<Vec<Delivery>> {
         let mut tx = self.begin_write().await?;
+        self.fault("claim_deliveries")?;
         let sql = format!(
             "UPDATE deliveries SET status = 'claimed', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND channel = $3 AND next_attempt_at <= $4 \
@@ -500,6 +503,7 @@ impl Outbox for SqlStore {
             tx.rollback().await?;
             return Ok(false);
         }
+        self.fault("finish_delivery.record")?;
         sqlx::query(
             "INSERT INTO delivery_attempts (delivery_id, attempt, at, owner, outcome, error) VALUES ($1, $2, $3, $4, $5, $6) \
              ON CONFLICT (delivery_id, attempt) DO NOTHING",

@@ -50,6 +50,7 @@ pub struct SqlStore {
     pool: AnyPool,
     backend: Backend,
     keys: Option<Keyring>,
+    faults: Option<std::sync::Arc<crate::Faults>>,
 }
 
 /// No deadline sorts last.
@@ -337,6 +338,7 @@ impl SqlStore {
             pool,
             backend,
             keys: None,
+            faults: None,
         })
     }
 
@@ -465,6 +467,20 @@ impl SqlStore {
 
     /// A write transaction. SQLite takes the write lock at BEGIN (IMMEDIATE), so two writers
     /// queue on the busy timeout instead of one failing when it upgrades a read lock.
+    /// Injects faults at named points (tests of what survives failures).
+    pub fn with_faults(mut self, faults: std::sync::Arc<crate::Faults>) -> Self {
+        self.faults = Some(faults);
+        self
+    }
+
+    /// Fails here if a test asked for a fault at `point`.
+    pub(crate) fn fault(&self, point: &str) -> Result<()> {
+        match &self.faults {
+            Some(f) => f.check(point),
+            None => Ok(()),
+        }
+    }
+
     /// The personal-data keys, if configured.
     pub(crate) fn keys(&self) -> Option<&Keyring> {
         self.keys.as_ref()
@@ -1004,6 +1020,7 @@ impl Store for SqlStore {
                 })
             };
         }
+        self.fault("file_case.event_insert")?;
         Self::insert_event(&mut tx, &new.id, &t.event, &new.meta).await?;
         Self::write_parties(&mut tx, &new.id, &case.parties, &cols, ms(case.filed_at)).await?;
         Self::apply_effects(&mut tx, &new.id, &t.effects, ms(t.event.at)).await?;
@@ -1065,7 +1082,9 @@ impl Store for SqlStore {
                 actual: t.event.seq.saturating_sub(1),
             });
         }
+        self.fault("record_action.event_insert")?;
         Self::insert_event(&mut tx, case_id, &t.event, meta).await?;
+        self.fault("record_action.effects")?;
         Self::write_parties(&mut tx, case_id, &t.event.sets, &cols, ms(case.filed_at)).await?;
         Self::apply_effects(&mut tx, case_id, &t.effects, ms(t.event.at)).await?;
         self.store_personal(&mut tx, case_id, t).await?;

@@ -197,7 +197,64 @@ pub async fn postgres() -> Option<TestDb> {
     })
 }
 
+/// An environment over `store` (a faulty one, say) sharing `base`'s clock; no directory of its own.
+pub fn env_service(store: SqlStore, base: &Env) -> Env {
+    let service = Service::new(
+        store.clone(),
+        Arc::new(Workflows::builtin()),
+        Arc::new(Calendar::builtin()),
+        base.clock.clone(),
+    );
+    Env {
+        store,
+        service,
+        clock: base.clock.clone(),
+        dir: std::path::PathBuf::new(),
+    }
+}
+
 impl Env {
+    /// Files a suggestion, or the error if the store failed.
+    pub async fn try_file(
+        &self,
+        who: &str,
+        payload: Value,
+        when: &str,
+    ) -> Result<String, duban_service::Error> {
+        self.at(when);
+        let p = self.principal(who).await;
+        Ok(self
+            .service
+            .file(&p, "suggestion", &payload, None, None)
+            .await?
+            .0
+            .record
+            .id)
+    }
+
+    /// Takes an action at the current version, or the error if the store failed.
+    pub async fn try_act(
+        &self,
+        id: &str,
+        action: &str,
+        who: &str,
+        payload: Value,
+        when: &str,
+    ) -> Result<(), duban_service::Error> {
+        self.at(when);
+        let p = self.principal(who).await;
+        let version = self
+            .store
+            .case(id)
+            .await?
+            .map(|r| r.case.version)
+            .unwrap_or(0);
+        self.service
+            .act(&p, id, action, &payload, version, None)
+            .await
+            .map(|_| ())
+    }
+
     pub async fn principal(&self, login: &str) -> Principal {
         Principal {
             user: self.store.user(login).await.expect("user").expect("exists"),
