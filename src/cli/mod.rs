@@ -129,7 +129,7 @@ pub fn run() -> ExitCode {
         Command::Restore(args) => backup::restore(args, &settings),
         Command::Export(args) => sheets::export(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
-        Command::Openapi => serde_json::to_string_pretty(&duban_api::api().1)
+        Command::Openapi => serde_json::to_string_pretty(&duban_api::openapi_json())
             .map(|doc| {
                 println!("{doc}");
                 ExitCode::SUCCESS

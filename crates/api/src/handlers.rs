@@ -107,6 +107,7 @@ pub struct ListQuery {
     /// Only cases in this state.
     state: Option<String>,
     /// Only cases filed in this year (China time).
+    #[param(minimum = 2000, maximum = 2100)]
     year: Option<i16>,
     /// A department's cases (lead or co-handling).
     department: Option<String>,
@@ -121,6 +122,7 @@ pub struct ListQuery {
     /// Where the page starts: the `next_cursor` of the previous page.
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -274,6 +276,7 @@ pub async fn act_on_case(
 pub struct InboxQuery {
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -303,7 +306,7 @@ pub async fn notifications(
 
 /// The workflow definitions in use: states, actions, roles, deadlines and reminders.
 #[utoipa::path(get, path = "/workflows", tag = "workflows",
-    responses((status = 200, description = "The loaded definitions", body = Object), (status = 401, body = Problem)),
+    responses((status = 200, description = "The loaded definitions", body = [Object]), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn workflows(
     State(st): State<AppState>,
@@ -367,6 +370,7 @@ pub async fn retry_delivery(
 #[into_params(parameter_in = Query)]
 pub struct ReportQuery {
     /// The year whose cases to count (by filing date, China time).
+    #[param(minimum = 2000, maximum = 2100)]
     year: i16,
     /// Count the records as they stood at this instant (RFC 3339), default now.
     as_of: Option<String>,

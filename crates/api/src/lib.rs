@@ -104,6 +104,38 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
+/// The OpenAPI document as served. Error answers are `application/problem+json`: utoipa
+/// declares every body as `application/json`, so the problem bodies are re-labelled here, once,
+/// rather than on each of the many responses.
+pub fn openapi_json() -> serde_json::Value {
+    let mut doc = serde_json::to_value(api().1).unwrap_or_default();
+    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
+        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+            for op in item
+                .values_mut()
+                .filter_map(|o| o.get_mut("responses"))
+                .filter_map(|r| r.as_object_mut())
+            {
+                for response in op.values_mut() {
+                    let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
+                    else {
+                        continue;
+                    };
+                    let is_problem = content
+                        .get("application/json")
+                        .and_then(|c| c.pointer("/schema/$ref"))
+                        .and_then(|r| r.as_str())
+                        .is_some_and(|r| r.ends_with("/Problem"));
+                    if is_problem && let Some(json) = content.remove("application/json") {
+                        content.insert("application/problem+json".into(), json);
+                    }
+                }
+            }
+        }
+    }
+    doc
+}
+
 /// The whole HTTP application, with the default rate limits.
 pub fn router(state: AppState) -> Router {
     router_with(state, Limits::default())
@@ -112,8 +144,8 @@ pub fn router(state: AppState) -> Router {
 /// The whole HTTP application.
 pub fn router_with(state: AppState, limits: Limits) -> Router {
     let limiter = limit::RateLimiter::new(limits);
-    let (api, doc) = api();
-    let doc = Arc::new(doc);
+    let (api, _) = api();
+    let doc = Arc::new(openapi_json());
     api.route(OPENAPI_PATH, get(move || {
         let doc = doc.clone();
         async move { Json((*doc).clone()) }
