@@ -10,7 +10,7 @@ mod auth;
 pub mod report;
 pub mod sheet;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use duban_core::machine::{self, Actor, Case, TransitionError};
@@ -361,28 +361,55 @@ impl<S: Store + Audit> Service<S> {
         fields: &[duban_core::workflow::Field],
         payload: &Value,
     ) -> Result<()> {
+        let Some(payload) = payload.as_object() else {
+            return Ok(()); // not an object: it names no one
+        };
+        let problems = self
+            .unknown_references(fields, payload, &mut BTreeMap::new())
+            .await?;
+        if problems.is_empty() {
+            Ok(())
+        } else {
+            Err(Error::Invalid { problems })
+        }
+    }
+
+    /// Every organisation or user code in `payload` that names no one, one problem each.
+    /// `seen` remembers what was looked up (keyed by is-organisation and code), so an import
+    /// asks the store once per distinct code however many rows name it.
+    async fn unknown_references(
+        &self,
+        fields: &[duban_core::workflow::Field],
+        payload: &serde_json::Map<String, Value>,
+        seen: &mut BTreeMap<(bool, String), bool>,
+    ) -> std::result::Result<Vec<FieldProblem>, duban_storage::Error> {
         let mut problems = Vec::new();
         for f in fields {
-            let Some(v) = payload.get(&f.name) else {
+            let is_org = matches!(f.ty, FieldType::Org | FieldType::Orgs);
+            if !is_org && !matches!(f.ty, FieldType::User | FieldType::Users) {
                 continue;
-            };
-            let codes: Vec<&str> = match v {
-                Value::String(s) => vec![s.as_str()],
-                Value::Array(items) => items.iter().filter_map(Value::as_str).collect(),
+            }
+            let codes: Vec<&str> = match payload.get(&f.name) {
+                Some(Value::String(s)) => vec![s.as_str()],
+                Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
                 _ => continue,
             };
             for code in codes {
-                let known = match f.ty {
-                    FieldType::Org | FieldType::Orgs => self.store.org(code).await?.is_some(),
-                    FieldType::User | FieldType::Users => self.store.user(code).await?.is_some(),
-                    _ => true,
+                let key = (is_org, code.to_string());
+                let exists = match seen.get(&key) {
+                    Some(e) => *e,
+                    None => {
+                        let e = if is_org {
+                            self.store.org(code).await?.is_some()
+                        } else {
+                            self.store.user(code).await?.is_some()
+                        };
+                        seen.insert(key, e);
+                        e
+                    }
                 };
-                if !known {
-                    let what = if matches!(f.ty, FieldType::Org | FieldType::Orgs) {
-                        "organisation"
-                    } else {
-                        "user"
-                    };
+                if !exists {
+                    let what = if is_org { "organisation" } else { "user" };
                     problems.push(FieldProblem {
                         field: f.name.clone(),
                         problem: format!("no {what} `{code}`"),
@@ -390,11 +417,7 @@ impl<S: Store + Audit> Service<S> {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(())
-        } else {
-            Err(Error::Invalid { problems })
-        }
+        Ok(problems)
     }
 
     /// Files a case. With an idempotency key, a repeat of the same request returns the first
@@ -729,10 +752,7 @@ impl<S: Store + Audit> Service<S> {
         p: &Principal,
         year: i16,
         as_of: Option<Timestamp>,
-    ) -> Result<(
-        report::AnnualReport,
-        std::collections::BTreeMap<String, String>,
-    )> {
+    ) -> Result<(report::AnnualReport, BTreeMap<String, String>)> {
         if !matches!(p.role(), Role::Leader | Role::Staff | Role::Auditor) {
             return Err(Error::Forbidden {
                 detail: "the annual report is for leaders, staff and auditors".into(),
@@ -747,10 +767,7 @@ impl<S: Store + Audit> Service<S> {
         &self,
         year: i16,
         as_of: Option<Timestamp>,
-    ) -> Result<(
-        report::AnnualReport,
-        std::collections::BTreeMap<String, String>,
-    )> {
+    ) -> Result<(report::AnnualReport, BTreeMap<String, String>)> {
         if !(2000..=2100).contains(&year) {
             return Err(Error::Invalid {
                 problems: vec![FieldProblem {
@@ -807,10 +824,8 @@ impl<S: Store + Audit> Service<S> {
         })?;
         let mut errors = Vec::new();
         let mut planned = Vec::new();
-        let mut known: std::collections::BTreeMap<String, Option<Role>> =
-            std::collections::BTreeMap::new();
-        let mut references: std::collections::BTreeMap<(bool, String), bool> =
-            std::collections::BTreeMap::new();
+        let mut known: BTreeMap<String, Option<Role>> = std::collections::BTreeMap::new();
+        let mut references = BTreeMap::new();
         let storage_error = |e: duban_storage::Error| {
             vec![sheet::RowError {
                 row: 0,
@@ -855,51 +870,15 @@ impl<S: Store + Audit> Service<S> {
                         } else {
                             format!("{}.", t.event.action)
                         };
-                        for f in fields {
-                            let is_org = matches!(f.ty, FieldType::Org | FieldType::Orgs);
-                            if !is_org && !matches!(f.ty, FieldType::User | FieldType::Users) {
-                                continue;
-                            }
-                            let codes: Vec<String> = match t.event.payload.get(&f.name) {
-                                Some(Value::String(s)) => vec![s.clone()],
-                                Some(Value::Array(items)) => items
-                                    .iter()
-                                    .filter_map(|i| i.as_str().map(str::to_string))
-                                    .collect(),
-                                _ => continue,
-                            };
-                            for code in codes {
-                                let key = (is_org, code.clone());
-                                let exists = match references.get(&key) {
-                                    Some(e) => *e,
-                                    None => {
-                                        let e = if is_org {
-                                            self.store
-                                                .org(&code)
-                                                .await
-                                                .map_err(storage_error)?
-                                                .is_some()
-                                        } else {
-                                            self.store
-                                                .user(&code)
-                                                .await
-                                                .map_err(storage_error)?
-                                                .is_some()
-                                        };
-                                        references.insert(key, e);
-                                        e
-                                    }
-                                };
-                                if !exists {
-                                    let what = if is_org { "organisation" } else { "user" };
-                                    errors.push(sheet::RowError {
-                                        row: row.number,
-                                        column: format!("{prefix}{}", f.name),
-                                        problem: format!("no {what} `{code}`"),
-                                    });
-                                }
-                            }
-                        }
+                        let problems = self
+                            .unknown_references(fields, &t.event.payload, &mut references)
+                            .await
+                            .map_err(storage_error)?;
+                        errors.extend(problems.into_iter().map(|p| sheet::RowError {
+                            row: row.number,
+                            column: format!("{prefix}{}", p.field),
+                            problem: p.problem,
+                        }));
                     }
                     planned.push((row, ts));
                 }
@@ -935,7 +914,7 @@ impl<S: Store + Audit> Service<S> {
         &self,
         kind: &str,
         year: i16,
-    ) -> Result<(Vec<String>, Vec<std::collections::BTreeMap<String, String>>)> {
+    ) -> Result<(Vec<String>, Vec<BTreeMap<String, String>>)> {
         let wf = self.workflow(kind)?;
         let rows = self
             .store
