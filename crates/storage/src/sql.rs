@@ -103,10 +103,15 @@ fn bind_all<'q>(
     q
 }
 
-/// The rows a list query selects, before the optional filters and the page: static SQL with
-/// `$1…` placeholders, its binds, and the columns it sorts by.
+/// The columns of a case summary, as every list query selects them.
+const SUMMARY_COLUMNS: &str =
+    "c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor";
+
+/// The rows a list query selects, before the optional filters and the page: static
+/// `FROM … WHERE …` SQL with `$1…` placeholders, its binds, and the columns it sorts by (the
+/// first of which the page's cursor carries as `sort_key`).
 struct Selection {
-    sql: &'static str,
+    from_where: &'static str,
     binds: Vec<Bind>,
     sort: (&'static str, &'static str),
 }
@@ -116,21 +121,18 @@ struct Selection {
 fn selection(q: &CaseQuery) -> Selection {
     match q {
         CaseQuery::DepartmentOpen { department } => Selection {
-            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                  p.due_key AS sort_key FROM case_parties p JOIN cases c ON c.id = p.case_id \
+            from_where: "FROM case_parties p JOIN cases c ON c.id = p.case_id \
                   WHERE p.member = $1 AND p.is_open = 1 AND p.party IN ('lead_department', 'co_departments')",
             binds: vec![Bind::Text(department.clone())],
             sort: ("p.due_key", "p.case_id"),
         },
         CaseQuery::Overdue { now } => Selection {
-            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                  c.due_key AS sort_key FROM cases c WHERE c.is_open = 1 AND c.due_key < $1",
+            from_where: "FROM cases c WHERE c.is_open = 1 AND c.due_key < $1",
             binds: vec![Bind::Int(ms(*now))],
             sort: ("c.due_key", "c.id"),
         },
         CaseQuery::KeySuggestions => Selection {
-            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                  c.filed_at AS sort_key FROM cases c WHERE c.is_key = 1",
+            from_where: "FROM cases c WHERE c.is_key = 1",
             binds: vec![],
             sort: ("c.filed_at", "c.id"),
         },
@@ -144,8 +146,7 @@ fn selection(q: &CaseQuery) -> Selection {
                 PartyList::Court(m) => (m, ["court", "court"]),
             };
             Selection {
-                sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                      p.filed_at AS sort_key FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                from_where: "FROM case_parties p JOIN cases c ON c.id = p.case_id \
                       WHERE p.member = $1 AND p.party IN ($2, $3)",
                 binds: vec![
                     Bind::Text(member.clone()),
@@ -160,8 +161,7 @@ fn selection(q: &CaseQuery) -> Selection {
             year,
             state: None,
         } => Selection {
-            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                  c.filed_at AS sort_key FROM cases c WHERE c.kind = $1 AND c.year = $2",
+            from_where: "FROM cases c WHERE c.kind = $1 AND c.year = $2",
             binds: vec![Bind::Text(kind.clone()), Bind::Int(i64::from(*year))],
             sort: ("c.filed_at", "c.id"),
         },
@@ -170,8 +170,7 @@ fn selection(q: &CaseQuery) -> Selection {
             year,
             state: Some(state),
         } => Selection {
-            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                  c.filed_at AS sort_key FROM cases c WHERE c.kind = $1 AND c.year = $2 AND c.state = $3",
+            from_where: "FROM cases c WHERE c.kind = $1 AND c.year = $2 AND c.state = $3",
             binds: vec![
                 Bind::Text(kind.clone()),
                 Bind::Int(i64::from(*year)),
@@ -180,8 +179,7 @@ fn selection(q: &CaseQuery) -> Selection {
             sort: ("c.filed_at", "c.id"),
         },
         CaseQuery::All => Selection {
-            sql: "SELECT c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor, \
-                  c.filed_at AS sort_key FROM cases c WHERE 1 = 1",
+            from_where: "FROM cases c WHERE 1 = 1",
             binds: vec![],
             sort: ("c.filed_at", "c.id"),
         },
@@ -193,11 +191,14 @@ fn selection(q: &CaseQuery) -> Selection {
 /// value is a bind.
 fn list_sql(q: &CaseQuery, filter: &ListFilter, page: &Page) -> (String, Vec<Bind>) {
     let Selection {
-        sql,
+        from_where,
         mut binds,
         sort,
     } = selection(q);
-    let mut text = String::from(sql);
+    let mut text = format!(
+        "SELECT {SUMMARY_COLUMNS}, {} AS sort_key {from_where}",
+        sort.0
+    );
     let next = |binds: &mut Vec<Bind>, b: Bind| {
         binds.push(b);
         binds.len()
