@@ -74,6 +74,17 @@ impl ApiError {
         )
     }
 
+    /// A well-formed request whose field makes no sense here (422, like the service's own).
+    pub fn validation(field: &str, problem: &str) -> Self {
+        ServiceError::Invalid {
+            problems: vec![FieldProblem {
+                field: field.into(),
+                problem: problem.into(),
+            }],
+        }
+        .into()
+    }
+
     pub fn unauthenticated(detail: &str) -> Self {
         Self::new(
             StatusCode::UNAUTHORIZED,

@@ -53,7 +53,7 @@ pub async fn healthz(State(st): State<AppState>) -> Result<Json<Health>, ApiErro
 
 /// File a case of any kind.
 #[utoipa::path(post, path = "/cases", tag = "cases", request_body = NewCaseRequest,
-    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body return the first case")),
+    params(("Idempotency-Key" = Option<String>, Header, description = "Repeat a request safely: the same key and body return the first case", pattern = "^[!-~]{1,200}$")),
     responses(
         (status = 201, description = "Filed", body = CaseDto),
         (status = 200, description = "The same request was filed before under this Idempotency-Key", body = CaseDto),
@@ -71,7 +71,7 @@ pub async fn file_case(
         Some(v) => Some(
             v.to_str()
                 .ok()
-                .filter(|k| !k.is_empty() && k.len() <= 200)
+                .filter(|k| !k.is_empty() && k.len() <= 200 && !k.contains(' '))
                 .ok_or_else(|| {
                     ApiError::malformed("Idempotency-Key must be 1 to 200 visible characters")
                         .field("Idempotency-Key")
@@ -120,6 +120,7 @@ pub struct ListQuery {
     /// Only open items past their deadline.
     overdue: Option<bool>,
     /// Where the page starts: the `next_cursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -150,6 +151,9 @@ pub async fn list_cases(
     if !(1..=200).contains(&params.limit) {
         return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
     }
+    if params.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
+        return Err(ApiError::malformed("`year` must be from 2000 to 2100").field("year"));
+    }
     let listing = st.service.list(&p, &params).await?;
     let now = st.service.now();
     Ok(Json(CaseList {
@@ -168,8 +172,9 @@ pub async fn list_cases(
 #[into_params(parameter_in = Query)]
 pub struct ShowQuery {
     /// Personal-data fields to show in full, comma-separated: `name`, `id_number`, `phone`, `address`.
+    #[param(pattern = r"^(name|id_number|phone|address)(,(name|id_number|phone|address))*$")]
     reveal: Option<String>,
-    /// Why (required with `reveal`); recorded in the case's history.
+    /// Why (required with `reveal`, and only with it); recorded in the case's history.
     reason: Option<String>,
 }
 
@@ -189,16 +194,25 @@ pub async fn show_case(
     let reveal = match (q.reveal, q.reason) {
         (None, None) => None,
         (None, Some(_)) => {
-            return Err(ApiError::malformed("`reason` goes with `reveal`").field("reveal"));
+            // Well-formed but meaningless on its own: a semantic error, not a syntactic one.
+            return Err(ApiError::validation(
+                "reason",
+                "`reason` goes with `reveal`",
+            ));
         }
-        (Some(fields), reason) => Some(Reveal {
-            fields: fields
-                .split(',')
-                .map(|f| f.trim().to_string())
-                .filter(|f| !f.is_empty())
-                .collect(),
-            reason: reason.unwrap_or_default(),
-        }),
+        (Some(fields), reason) => {
+            let fields: Vec<String> = fields.split(',').map(|f| f.trim().to_string()).collect();
+            if fields.iter().any(String::is_empty) {
+                return Err(ApiError::malformed(
+                    "`reveal` lists personal-data fields separated by commas, e.g. name,phone",
+                )
+                .field("reveal"));
+            }
+            Some(Reveal {
+                fields,
+                reason: reason.unwrap_or_default(),
+            })
+        }
     };
     let detail = st
         .service
@@ -226,7 +240,7 @@ pub async fn case_events(
 /// Take an action on a case, at the version in `If-Match`.
 #[utoipa::path(post, path = "/cases/{id}/actions/{action}", tag = "cases",
     params(("id" = String, Path, description = "The case id"), ("action" = String, Path, description = "An action of the case's workflow"),
-        ("If-Match" = String, Header, description = "The case's ETag, e.g. \"3\"")),
+        ("If-Match" = String, Header, description = "The case's ETag, e.g. \"3\"", pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#)),
     request_body(content = Object, description = "The action's payload fields"),
     responses((status = 200, body = CaseDto, headers(("ETag" = String, description = "The new version"))),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
@@ -274,6 +288,8 @@ pub async fn act_on_case(
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct InboxQuery {
+    /// Where the page starts: the `next_cursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
     cursor: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -325,8 +341,10 @@ pub async fn workflows(
 #[into_params(parameter_in = Query)]
 pub struct DeliveriesQuery {
     /// `pending`, `claimed`, `sent` or `dead`.
+    #[param(pattern = "^(pending|claimed|sent|dead)$")]
     status: Option<String>,
     /// At most this many (1 to 500, default 100).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 
@@ -339,9 +357,13 @@ pub async fn deliveries(
     Caller(p): Caller,
     Query(q): Query<DeliveriesQuery>,
 ) -> Result<Json<Vec<DeliveryDto>>, ApiError> {
+    let limit = q.limit.unwrap_or(100);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be from 1 to 500").field("limit"));
+    }
     let list = st
         .service
-        .deliveries(&p, q.status.as_deref(), q.limit.unwrap_or(100))
+        .deliveries(&p, q.status.as_deref(), limit)
         .await?;
     Ok(Json(
         list.into_iter()
@@ -373,6 +395,7 @@ pub struct ReportQuery {
     #[param(minimum = 2000, maximum = 2100)]
     year: i16,
     /// Count the records as they stood at this instant (RFC 3339), default now.
+    #[param(format = DateTime)]
     as_of: Option<String>,
 }
 
