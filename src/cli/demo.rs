@@ -45,8 +45,9 @@ pub async fn fill(args: &DemoArgs, settings: &Settings) -> Result<()> {
     )
     .await?;
     eprintln!(
-        "done in {:.1} s. Demo users and their API tokens:",
-        started.elapsed().as_secs_f64()
+        "done in {:.1} s. Demo users (web password {}) and their API tokens:",
+        started.elapsed().as_secs_f64(),
+        demo::DEMO_PASSWORD
     );
     for (role, login, token) in &logins {
         eprintln!("  {role:<10} {login:<12} {token}");

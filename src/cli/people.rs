@@ -1,4 +1,4 @@
-//! `duban org add`, `duban user add`, `duban token create|list|revoke`: organisations, people
+//! `duban org add`, `duban user add|passwd`, `duban token create|list|revoke`: organisations, people
 //! and their bearer tokens, from the command line.
 
 use std::process::ExitCode;
@@ -48,7 +48,42 @@ pub enum UserCommand {
         /// Where their reminders are e-mailed.
         #[arg(long)]
         email: Option<String>,
+        /// Also set their web password, read from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
+    /// Set a user's web password, read from the first line of standard input (typed, or piped).
+    /// It must have at least 10 characters, three of upper case, lower case, digits and other
+    /// characters, and not contain the login. Clears any lock.
+    Passwd { login: String },
+}
+
+/// The first line of standard input, without its line ending.
+fn read_password() -> Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    if std::io::stdin().is_terminal() {
+        eprint!("new password (shown as typed; clear the screen afterwards): ");
+        std::io::stderr().flush()?;
+    }
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line.trim_end_matches(['\r', '\n']).to_string())
+}
+
+async fn set_password(store: &duban_storage::SqlStore, login: &str, password: &str) -> Result<()> {
+    use duban_storage::Accounts;
+    if let Err(weak) = duban_service::check_password(login, password) {
+        bail!("password for `{login}`: {weak}");
+    }
+    let hash = duban_service::hash_password(password);
+    if !store
+        .set_password(login, &hash, jiff::Timestamp::now())
+        .await?
+    {
+        bail!("no user `{login}`");
+    }
+    super::audit::record(store, "password_set", login, "").await?;
+    Ok(())
 }
 
 #[derive(Debug, Subcommand)]
@@ -120,13 +155,35 @@ pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
 }
 
 pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
-    let UserCommand::Add {
-        login,
-        role,
-        org,
-        name,
-        email,
-    } = cmd;
+    let (login, role, org, name, email, password_stdin) = match cmd {
+        UserCommand::Add {
+            login,
+            role,
+            org,
+            name,
+            email,
+            password_stdin,
+        } => (login, role, org, name, email, password_stdin),
+        UserCommand::Passwd { login } => {
+            let password = read_password()?;
+            return setup::runtime()?.block_on(async {
+                let store = setup::store(settings, 1).await?;
+                set_password(&store, &login, &password).await?;
+                println!("password set for `{login}`");
+                Ok(ExitCode::SUCCESS)
+            });
+        }
+    };
+    // Checked before anything is written, so that a weak password adds no half-made user.
+    let password = if password_stdin {
+        let p = read_password()?;
+        if let Err(weak) = duban_service::check_password(&login, &p) {
+            bail!("password for `{login}`: {weak}");
+        }
+        Some(p)
+    } else {
+        None
+    };
     if !is_code(&login) {
         bail!("login `{login}`: use letters, digits, - _ . (at most 64)");
     }
@@ -161,6 +218,9 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
         store.add_user(&user).await?;
         if email.is_some() {
             store.set_user_email(&login, email.as_deref()).await?;
+        }
+        if let Some(p) = &password {
+            set_password(&store, &login, p).await?;
         }
         println!("added {role} `{login}`");
         Ok(ExitCode::SUCCESS)

@@ -104,6 +104,9 @@ fn person(rng: &mut Rng) -> Value {
     json!({"name": name, "id_number": id_number(rng), "phone": phone, "address": format!("{}{}嘎查", rng.pick(TOWNS), rng.below(30) + 1)})
 }
 
+/// The web password of the demo users who get a token: a demo is for trying, and this is printed.
+pub const DEMO_PASSWORD: &str = "Duban@2024";
+
 /// Fills an empty database with the demo year and returns the demo logins with their tokens.
 pub async fn run(
     store: SqlStore,
@@ -527,7 +530,9 @@ pub async fn run(
         last_day = plus(last_day, 1);
     }
 
-    // Tokens for one person in each role, to try the API straight away.
+    // Tokens and a password for one person in each role, to try the API and the web pages
+    // straight away.
+    let demo_hash = duban_service::hash_password(DEMO_PASSWORD);
     let mut logins = Vec::new();
     for (login, role) in [
         ("zhuren", "leader"),
@@ -548,6 +553,7 @@ pub async fn run(
                 Timestamp::now(),
             )
             .await?;
+        duban_storage::Accounts::set_password(&store, login, &demo_hash, Timestamp::now()).await?;
         logins.push((role.to_string(), login.to_string(), token));
     }
     Ok(logins)

@@ -9,6 +9,7 @@
 mod auth;
 pub mod report;
 pub mod sheet;
+mod signin;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use auth::{hash_token, new_token};
+pub use signin::{SignIn, SignInPolicy, WeakPassword, check_password, hash_password};
 
 /// Where "now" comes from: the system clock in service, a fixed one in tests.
 pub trait Clock: Send + Sync {
@@ -208,6 +210,7 @@ pub struct Service<S> {
     /// Woken when an action schedules reminders, so that a sleeping scheduler in this process
     /// looks again at once rather than at its next planned time.
     wake: Option<Arc<tokio::sync::Notify>>,
+    sign_in: SignInPolicy,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
@@ -263,7 +266,14 @@ impl<S: Store + Audit> Service<S> {
             calendar,
             clock,
             wake: None,
+            sign_in: SignInPolicy::default(),
         }
+    }
+
+    /// Guards web sign-in with `policy` instead of the defaults.
+    pub fn with_sign_in_policy(mut self, policy: SignInPolicy) -> Self {
+        self.sign_in = policy;
+        self
     }
 
     /// Wakes `notify` whenever an action schedules reminders.

@@ -4,6 +4,7 @@
 //! version check, the reminders the state machine asked for scheduled or cancelled, and any
 //! personal data stored encrypted — all or nothing. All SQL of the project lives in this crate.
 
+mod accounts;
 mod audit;
 mod crypto;
 mod faults;
@@ -18,6 +19,7 @@ use duban_core::{Person, Role};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+pub use accounts::{Accounts, Credentials, Session};
 pub use audit::{Audit, AuditRecord, GENESIS, Verdict, chain_hash};
 pub use crypto::{Keyring, key_id};
 pub use faults::{Faults, POINTS as FAULT_POINTS};

@@ -43,4 +43,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0005_audit_anchor.sql"),
         postgres: include_str!("../../../migrations/postgres/0005_audit_anchor.sql"),
     },
+    Migration {
+        version: 6,
+        name: "web_sign_in",
+        sqlite: include_str!("../../../migrations/sqlite/0006_web_sign_in.sql"),
+        postgres: include_str!("../../../migrations/postgres/0006_web_sign_in.sql"),
+    },
 ];

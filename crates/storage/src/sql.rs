@@ -756,7 +756,7 @@ impl SqlStore {
     }
 }
 
-fn user_from_row(r: &AnyRow) -> Result<User> {
+pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     let role: String = r.try_get("role")?;
     Ok(User {
         login: r.try_get("login")?,

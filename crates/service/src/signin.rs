@@ -1,0 +1,320 @@
+//! Signing in to the web pages: passwords (argon2id) under a complexity policy, a lock after
+//! repeated failures, and sessions with a CSRF token. Every attempt is audited.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use duban_storage::{Accounts, Audit, AuditRecord, Session, Store, User};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::{Principal, Result, Service, hash_token};
+
+/// How sign-in is guarded. The defaults follow MLPS 2.0 level 2: a lock after five wrong
+/// passwords in a row, sessions that end, complex passwords (see docs/security.md).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignInPolicy {
+    /// Wrong passwords in a row that lock the account.
+    pub max_failures: u32,
+    /// How long the lock lasts.
+    pub lock_minutes: i64,
+    /// How long a session lasts from sign-in.
+    pub session_hours: i64,
+    /// Days after which a password must be changed before signing in again; 0 never.
+    pub password_max_age_days: i64,
+}
+
+impl Default for SignInPolicy {
+    fn default() -> Self {
+        Self {
+            max_failures: 5,
+            lock_minutes: 15,
+            session_hours: 8,
+            password_max_age_days: 0,
+        }
+    }
+}
+
+/// What a sign-in attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SignIn {
+    /// Signed in: the cookie value (shown once, stored hashed) and the session's CSRF token.
+    Welcome {
+        cookie: String,
+        csrf: String,
+        user: User,
+        expires_at: Timestamp,
+    },
+    /// Unknown login, no password set, or a wrong password: one answer for all three.
+    Wrong,
+    /// Too many wrong passwords in a row; refused even with the right one until then.
+    Locked { until: Timestamp },
+    /// The password is older than the policy allows; an administrator sets a new one.
+    Expired,
+}
+
+/// A password that does not meet the policy, with the reason in Chinese for the user.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct WeakPassword(pub String);
+
+/// MLPS asks for complexity: at least 10 characters, at least three of upper case, lower case,
+/// digits and other characters, and not containing the login.
+pub fn check_password(login: &str, password: &str) -> Result<(), WeakPassword> {
+    if password.chars().count() < 10 {
+        return Err(WeakPassword("密码至少10个字符".into()));
+    }
+    if password.chars().count() > 128 {
+        return Err(WeakPassword("密码最多128个字符".into()));
+    }
+    let classes = [
+        password.chars().any(|c| c.is_ascii_uppercase()),
+        password.chars().any(|c| c.is_ascii_lowercase()),
+        password.chars().any(|c| c.is_ascii_digit()),
+        password.chars().any(|c| !c.is_ascii_alphanumeric()),
+    ];
+    if classes.iter().filter(|c| **c).count() < 3 {
+        return Err(WeakPassword(
+            "密码须包含大写字母、小写字母、数字、其他字符中的至少三类".into(),
+        ));
+    }
+    if !login.is_empty() && password.to_lowercase().contains(&login.to_lowercase()) {
+        return Err(WeakPassword("密码不得包含登录名".into()));
+    }
+    Ok(())
+}
+
+/// The argon2id hash (PHC string) of a password, with a random salt.
+pub fn hash_password(password: &str) -> String {
+    // 16 bytes from the operating system's random source, by way of a v4 UUID.
+    let salt_bytes = *uuid::Uuid::new_v4().as_bytes();
+    // Encoding 16 bytes and hashing with the default parameters cannot fail.
+    let Ok(salt) = SaltString::encode_b64(&salt_bytes) else {
+        return String::new();
+    };
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .unwrap_or_default()
+}
+
+fn verify_password(password: &str, phc: &str) -> bool {
+    PasswordHash::new(phc)
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
+        .unwrap_or(false)
+}
+
+/// Verified against for unknown logins too, so that the answer's timing does not tell which
+/// logins exist.
+static DECOY: std::sync::LazyLock<String> =
+    std::sync::LazyLock::new(|| hash_password("decoy-password-never-matches"));
+
+fn random_hex() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+impl<S: Store + Audit + Accounts> Service<S> {
+    async fn audit_sign_in(
+        &self,
+        user: Option<&User>,
+        login: &str,
+        source: &str,
+        action: &str,
+        outcome: &str,
+        detail: &str,
+    ) {
+        let record = AuditRecord {
+            at: self.now(),
+            actor: user.map_or_else(|| "-".to_string(), |u| u.login.clone()),
+            role: user.map_or_else(|| "-".to_string(), |u| u.role.as_str().to_string()),
+            source: source.into(),
+            action: action.into(),
+            // The login typed, even when unknown: repeated guesses at names are worth seeing.
+            target: login.chars().take(64).collect(),
+            outcome: outcome.into(),
+            detail: detail.into(),
+        };
+        if let Err(e) = self.store.audit(&record).await {
+            tracing::error!(error = %e, "could not record a sign-in event");
+        }
+    }
+
+    /// Checks a login and password from `source` (the client address).
+    pub async fn sign_in(&self, login: &str, password: &str, source: &str) -> Result<SignIn> {
+        let now = self.now();
+        let creds = self.store.credentials(login).await?;
+        let Some(creds) = creds else {
+            verify_password(password, &DECOY);
+            self.audit_sign_in(
+                None,
+                login,
+                source,
+                "login_failed",
+                "refused",
+                "unknown login",
+            )
+            .await;
+            return Ok(SignIn::Wrong);
+        };
+        if let Some(until) = creds.locked_until.filter(|u| *u > now) {
+            self.audit_sign_in(
+                Some(&creds.user),
+                login,
+                source,
+                "login_locked",
+                "refused",
+                "account locked",
+            )
+            .await;
+            return Ok(SignIn::Locked { until });
+        }
+        let ok = match &creds.password_hash {
+            Some(phc) => verify_password(password, phc),
+            None => {
+                verify_password(password, &DECOY);
+                false
+            }
+        };
+        if !ok {
+            let lock_until = now + SignedDuration::from_mins(self.sign_in.lock_minutes);
+            let locked = self
+                .store
+                .login_failed(login, self.sign_in.max_failures, lock_until)
+                .await?;
+            self.audit_sign_in(
+                Some(&creds.user),
+                login,
+                source,
+                "login_failed",
+                "refused",
+                "wrong password",
+            )
+            .await;
+            if locked.is_some() {
+                self.audit_sign_in(
+                    Some(&creds.user),
+                    login,
+                    source,
+                    "lockout",
+                    "ok",
+                    &format!(
+                        "{} wrong passwords in a row; locked for {} minutes",
+                        self.sign_in.max_failures, self.sign_in.lock_minutes
+                    ),
+                )
+                .await;
+            }
+            return Ok(SignIn::Wrong);
+        }
+        if self.sign_in.password_max_age_days > 0
+            && creds.password_changed_at.is_some_and(|at| {
+                now.duration_since(at)
+                    > SignedDuration::from_hours(24 * self.sign_in.password_max_age_days)
+            })
+        {
+            self.audit_sign_in(
+                Some(&creds.user),
+                login,
+                source,
+                "login_failed",
+                "refused",
+                "password expired",
+            )
+            .await;
+            return Ok(SignIn::Expired);
+        }
+        self.store.login_succeeded(login).await?;
+        let cookie = random_hex();
+        let csrf = random_hex();
+        let expires_at = now + SignedDuration::from_hours(self.sign_in.session_hours);
+        self.store
+            .create_session(&Session {
+                id_hash: hash_token(&cookie),
+                login: creds.user.login.clone(),
+                csrf: csrf.clone(),
+                source: source.into(),
+                created_at: now,
+                expires_at,
+            })
+            .await?;
+        self.audit_sign_in(Some(&creds.user), login, source, "login", "ok", "")
+            .await;
+        Ok(SignIn::Welcome {
+            cookie,
+            csrf,
+            user: creds.user,
+            expires_at,
+        })
+    }
+
+    /// The signed-in user behind a session cookie, and the session's CSRF token.
+    pub async fn session(&self, cookie: &str) -> Result<Option<(Principal, String)>> {
+        Ok(self
+            .store
+            .session(&hash_token(cookie), self.now())
+            .await?
+            .map(|(s, user)| (Principal { user }, s.csrf)))
+    }
+
+    /// Ends a session.
+    pub async fn sign_out(&self, p: &Principal, cookie: &str, source: &str) -> Result<()> {
+        self.store.delete_session(&hash_token(cookie)).await?;
+        self.audit_sign_in(Some(&p.user), &p.user.login, source, "logout", "ok", "")
+            .await;
+        Ok(())
+    }
+
+    /// Sets a user's password after checking it against the policy. False if no such user.
+    pub async fn set_password(
+        &self,
+        login: &str,
+        password: &str,
+        source: &str,
+    ) -> Result<std::result::Result<bool, WeakPassword>> {
+        if let Err(weak) = check_password(login, password) {
+            return Ok(Err(weak));
+        }
+        let found = self
+            .store
+            .set_password(login, &hash_password(password), self.now())
+            .await?;
+        if found {
+            let user = self.store.user(login).await?;
+            self.audit_sign_in(user.as_ref(), login, source, "password_set", "ok", "")
+                .await;
+        }
+        Ok(Ok(found))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_policy_asks_for_length_variety_and_no_login() {
+        assert!(check_password("zhang", "Short1!").is_err());
+        assert!(check_password("zhang", "alllowercaseletters").is_err());
+        assert!(check_password("zhang", "lowercase123").is_err());
+        assert!(check_password("zhang", "Lowercase123").is_ok());
+        assert!(check_password("zhang", "zhang-Secret-2024").is_err());
+        assert!(check_password("zhang", "长城-secret-2024").is_ok());
+    }
+
+    #[test]
+    fn hashes_are_salted_argon2id_and_verify() {
+        let a = hash_password("Duban@2024x");
+        let b = hash_password("Duban@2024x");
+        assert!(a.starts_with("$argon2id$"));
+        assert_ne!(a, b, "each hash has its own salt");
+        assert!(verify_password("Duban@2024x", &a));
+        assert!(!verify_password("Duban@2024y", &a));
+        assert!(!verify_password("anything", "not a hash"));
+    }
+}
