@@ -24,7 +24,7 @@ pub struct SchedulerArgs {
     smtp_from: String,
     /// This installation's address, for links in reminders.
     #[arg(long, env = "DUBAN_BASE_URL", default_value = "http://127.0.0.1:8080")]
-    base_url: String,
+    pub base_url: String,
     /// Attempts before a delivery is dead.
     #[arg(long, env = "DUBAN_MAX_ATTEMPTS", default_value_t = 8)]
     max_attempts: i64,

@@ -89,13 +89,13 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
             per_second: args.rate_limit.max(0.1),
             burst: args.rate_burst.max(1.0),
         };
-        let app = duban_api::router_with(
-            AppState {
-                service: Arc::new(service),
-            },
-            limits,
-        )
-        .route("/metrics", metrics_route);
+        let service = Arc::new(service);
+        let pages = duban_web::router(duban_web::WebState {
+            service: service.clone(),
+            secure_cookies: args.scheduler.base_url.starts_with("https://"),
+        });
+        let app = duban_api::router_with_pages(AppState { service }, limits, pages)
+            .route("/metrics", metrics_route);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;

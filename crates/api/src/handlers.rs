@@ -145,6 +145,8 @@ pub async fn list_cases(
         station: q.station,
         key: q.key.unwrap_or(false),
         overdue: q.overdue.unwrap_or(false),
+        by_due: false,
+        due_before: None,
         after: cursor(q.cursor.as_deref())?,
         limit: q.limit.unwrap_or(50),
     };

@@ -143,6 +143,12 @@ pub fn router(state: AppState) -> Router {
 
 /// The whole HTTP application.
 pub fn router_with(state: AppState, limits: Limits) -> Router {
+    router_with_pages(state, limits, Router::new())
+}
+
+/// The whole HTTP application with other routes (the web pages) beside the API, behind the same
+/// rate limits, request ids and tracing.
+pub fn router_with_pages(state: AppState, limits: Limits, pages: Router) -> Router {
     let limiter = limit::RateLimiter::new(limits);
     let (api, _) = api();
     let doc = Arc::new(openapi_json());
@@ -157,6 +163,7 @@ pub fn router_with(state: AppState, limits: Limits) -> Router {
         ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method-not-allowed", "Method not allowed", "see /api/v1/openapi.json for the methods each route takes")
     })
     .with_state(state)
+    .merge(pages)
     .layer(axum::middleware::from_fn_with_state(limiter, limit::limit))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(

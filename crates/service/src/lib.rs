@@ -197,6 +197,11 @@ pub struct ListParams {
     pub station: Option<String>,
     pub key: bool,
     pub overdue: bool,
+    /// A department's open items by deadline, soonest (so the overdue) first, rather than in
+    /// filing order.
+    pub by_due: bool,
+    /// Only open items due from now until this instant, soonest first (leaders, staff, auditors).
+    pub due_before: Option<Timestamp>,
     pub after: Option<Cursor>,
     pub limit: u32,
 }
@@ -691,7 +696,16 @@ impl<S: Store + Audit> Service<S> {
         let base = match p.role() {
             Role::Admin => return forbid("administrators manage accounts, not cases"),
             Role::Leader | Role::Staff | Role::Auditor => {
-                if let Some(d) = &params.department {
+                if let Some(until) = params.due_before {
+                    CaseQuery::DueBetween {
+                        from: self.now(),
+                        until,
+                    }
+                } else if let (Some(d), true) = (&params.department, params.by_due) {
+                    CaseQuery::DepartmentOpen {
+                        department: d.clone(),
+                    }
+                } else if let Some(d) = &params.department {
                     CaseQuery::Party(PartyList::Department(d.clone()))
                 } else if let Some(d) = &params.deputy {
                     CaseQuery::Party(PartyList::Deputy(d.clone()))
@@ -712,7 +726,13 @@ impl<S: Store + Audit> Service<S> {
                 {
                     return forbid("a department lists only its own cases");
                 }
-                CaseQuery::Party(PartyList::Department(own_org))
+                if params.by_due {
+                    CaseQuery::DepartmentOpen {
+                        department: own_org,
+                    }
+                } else {
+                    CaseQuery::Party(PartyList::Department(own_org))
+                }
             }
             Role::Deputy => {
                 if params.department.is_some()

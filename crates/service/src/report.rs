@@ -565,5 +565,5 @@ pub fn workbook(
             sheet.write(row, c as u16 + 1, *v as f64)?;
         }
     }
-    Ok(wb.save_to_buffer()?)
+    wb.save_to_buffer()
 }

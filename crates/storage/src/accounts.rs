@@ -61,6 +61,8 @@ pub trait Accounts: Send + Sync {
         now: Timestamp,
     ) -> impl Future<Output = Result<Option<(Session, User)>>> + Send;
     fn delete_session(&self, id_hash: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Every user, by role and login: for choosing people in forms.
+    fn people(&self) -> impl Future<Output = Result<Vec<User>>> + Send;
     /// Removes expired sessions; returns how many.
     fn purge_sessions(&self, now: Timestamp) -> impl Future<Output = Result<u64>> + Send;
 }
@@ -185,6 +187,14 @@ impl Accounts for SqlStore {
             .execute(self.pool())
             .await?;
         Ok(())
+    }
+
+    async fn people(&self) -> Result<Vec<User>> {
+        let rows =
+            sqlx::query("SELECT login, role, org_code, name FROM users ORDER BY role, login")
+                .fetch_all(self.pool())
+                .await?;
+        rows.iter().map(crate::sql::user_from_row).collect()
     }
 
     async fn purge_sessions(&self, now: Timestamp) -> Result<u64> {

@@ -220,6 +220,9 @@ pub enum CaseQuery {
     DepartmentOpen { department: String },
     /// Open items past their deadline at `now`, most overdue first.
     Overdue { now: Timestamp },
+    /// Open items due from `from` up to (not including) `until`, soonest first: what falls due
+    /// this week.
+    DueBetween { from: Timestamp, until: Timestamp },
     /// Key suggestions with their supervising leader, in filing order.
     KeySuggestions,
     /// A deputy's, station's, mediator's or court's cases, in filing order.

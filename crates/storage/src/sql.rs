@@ -131,6 +131,11 @@ fn selection(q: &CaseQuery) -> Selection {
             binds: vec![Bind::Int(ms(*now))],
             sort: ("c.due_key", "c.id"),
         },
+        CaseQuery::DueBetween { from, until } => Selection {
+            from_where: "FROM cases c WHERE c.is_open = 1 AND c.due_key >= $1 AND c.due_key < $2",
+            binds: vec![Bind::Int(ms(*from)), Bind::Int(ms(*until))],
+            sort: ("c.due_key", "c.id"),
+        },
         CaseQuery::KeySuggestions => Selection {
             from_where: "FROM cases c WHERE c.is_key = 1",
             binds: vec![],

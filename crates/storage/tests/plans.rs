@@ -70,6 +70,10 @@ fn plans() -> Vec<Plan> {
         Plan::List(CaseQuery::Overdue {
             now: ts("2023-11-20T00:00:00"),
         }),
+        Plan::List(CaseQuery::DueBetween {
+            from: ts("2023-11-20T00:00:00"),
+            until: ts("2023-11-27T00:00:00"),
+        }),
         Plan::List(CaseQuery::KeySuggestions),
         Plan::List(CaseQuery::Party(PartyList::Deputy("deputy-42".into()))),
         Plan::List(CaseQuery::Party(PartyList::Station("org-7".into()))),

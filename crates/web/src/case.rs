@@ -1,0 +1,338 @@
+//! One case: where it stands, its deadline and why, who supervises it, its parties and filing
+//! (personal data masked), the whole history as a timeline, and a form for each action the
+//! viewer may take now.
+
+use axum::Form;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use duban_service::{CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal};
+use maud::{Markup, html};
+use serde_json::Value;
+
+use crate::forms::{self, Choices, FormState};
+use crate::layout::{csrf, due_badge, nothing, page, paragraphs, when};
+use crate::session::Viewer;
+use crate::{WebState, choices, labels, refused};
+
+/// A form to show open, with what was typed and what was wrong, after a refused submission.
+struct Open<'a> {
+    action: &'a str,
+    form: &'a FormState,
+}
+
+/// A payload or filing value as text (personal data arrives here already masked).
+fn show_value(field: &str, v: &Value, names: &Choices) -> String {
+    match v {
+        Value::String(s)
+            if matches!(
+                field,
+                "lead_department" | "station" | "court" | "supervisor" | "deputy"
+            ) =>
+        {
+            names.name(s).to_string()
+        }
+        Value::String(s) => labels::value(s).to_string(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| show_value(field, i, names))
+            .collect::<Vec<_>>()
+            .join("、"),
+        Value::Object(person) => ["name", "id_number", "phone", "address"]
+            .iter()
+            .filter_map(|k| person.get(*k).and_then(Value::as_str))
+            .collect::<Vec<_>>()
+            .join(" / "),
+        Value::Bool(true) => "是".into(),
+        Value::Bool(false) => "否".into(),
+        Value::Null => "—".into(),
+        other => other.to_string(),
+    }
+}
+
+fn fields_table(map: &serde_json::Map<String, Value>, names: &Choices, skip: &[&str]) -> Markup {
+    html! {
+        dl.fields {
+            @for (k, v) in map.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
+                dt { (labels::field(k)) }
+                dd { (paragraphs(&show_value(k, v, names))) }
+            }
+        }
+    }
+}
+
+fn render(
+    st: &WebState,
+    v: &Viewer,
+    d: &CaseDetail,
+    h: &History,
+    names: &Choices,
+    open: Option<Open<'_>>,
+    banner: Option<&str>,
+) -> Markup {
+    let case = &d.record.case;
+    let wf = st.service.workflows().get(&case.kind);
+    let now = st.service.now();
+    let state_name = |s: &str| {
+        wf.and_then(|w| w.state(s))
+            .map_or(s.to_string(), |s| s.title.clone())
+    };
+    let action_title = |a: &str| {
+        wf.and_then(|w| w.action(a))
+            .map_or(a.to_string(), |a| a.title.clone())
+    };
+    let has_person = d.filing.values().any(Value::is_object);
+    html! {
+        @if let Some(b) = banner { p.error.banner role="alert" { (b) } }
+        section.case-head {
+            p.kind { (wf.map_or(case.kind.as_str(), |w| w.title.as_str())) }
+            p.state {
+                "当前状态：" strong { (d.state_title) }
+                @if d.terminal { " " span.badge { "已办结" } }
+                @if d.supervisor.is_some() { " " span.badge.key { "重点" } }
+            }
+            @if let Some(s) = &d.supervisor {
+                p { "领衔督办：" strong { (names.name(s)) } }
+            }
+        }
+        @if let Some(dl) = &case.deadline {
+            section.deadline {
+                h2 { "办理期限" }
+                p { (due_badge(Some(&dl.deadline.due_date.to_string()), Some(dl.deadline.due_at), now))
+                    @if dl.extensions > 0 { " " span.muted { "（已延期 " (dl.extensions) " 次，原期限 " (dl.original_due) "）" } }
+                    @if dl.deadline.provisional { " " span.muted { "（当年节假日安排未公布，暂按周末计算）" } }
+                }
+                details { summary { "期限如何计算" } p.explanation { (dl.deadline.explanation) } }
+            }
+        }
+        @if !case.duties.is_empty() {
+            section {
+                h2 { "待履行事项" }
+                ul { @for duty in &case.duties {
+                    li { (names.name(&duty.owed_by)) "：" (duty.name) "，期限 " (duty.deadline.due_date) }
+                } }
+            }
+        }
+        @if !d.allowed_actions.is_empty() {
+            section.actions {
+                h2 { "我可以办理" }
+                @for a in &d.allowed_actions {
+                    @if let Some(action) = wf.and_then(|w| w.action(a)) {
+                        @let is_open = open.as_ref().is_some_and(|o| o.action == a);
+                        @let empty = FormState::default();
+                        @let form = open.as_ref().filter(|o| o.action == a).map_or(&empty, |o| o.form);
+                        details.action open[is_open || d.allowed_actions.len() == 1] {
+                            summary { (action.title) }
+                            form method="post" action=(format!("/cases/{}/actions/{}", d.record.id, a)) novalidate {
+                                (csrf(v))
+                                input type="hidden" name="_version" value=(case.version);
+                                (forms::inputs(&action.payload, form, names, a))
+                                button.primary type="submit" { (action.title) }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        section.parties {
+            h2 { "当事各方" }
+            dl.fields {
+                @for (party, members) in &case.parties {
+                    dt { (labels::field(party)) }
+                    dd { (members.iter().map(|m| names.name(m)).collect::<Vec<_>>().join("、")) }
+                }
+            }
+        }
+        section.filing {
+            h2 { "登记内容" }
+            (fields_table(&d.filing, names, &["title"]))
+            @if !d.revealed.is_empty() {
+                div.revealed {
+                    h3 { "个人信息（完整，本次查看已记录）" }
+                    @for r in &d.revealed {
+                        p { (labels::field(&r.field)) "：" (r.person.name) " / "
+                            (r.person.id_number.as_deref().unwrap_or("—")) " / "
+                            (r.person.phone.as_deref().unwrap_or("—")) " / "
+                            (r.person.address.as_deref().unwrap_or("—")) }
+                    }
+                }
+            }
+            @if has_person && v.p.may_reveal(case) && d.revealed.is_empty() {
+                details {
+                    summary { "查看完整个人信息（需说明理由，查看将被记录）" }
+                    form method="post" action=(format!("/cases/{}/reveal", d.record.id)) {
+                        (csrf(v))
+                        div.field {
+                            @for f in REVEALABLE {
+                                label.inline { input type="checkbox" name="reveal" value=(f) checked[*f == "phone"]; (labels::field(f)) }
+                            }
+                        }
+                        div.field {
+                            label for="reveal-reason" { "理由" span.req { "*" } }
+                            input #reveal-reason name="reason" type="text" required maxlength="500";
+                        }
+                        button type="submit" { "查看" }
+                    }
+                }
+            }
+        }
+        section.timeline {
+            h2 { "办理经过" }
+            ol.timeline {
+                @for e in h.events.iter().rev() {
+                    li {
+                        div.when { (when(e.event.at)) }
+                        div.what {
+                            strong { (if e.event.seq == 1 { "登记".to_string() } else { action_title(&e.event.action) }) }
+                            " · " (names.name(&e.event.actor.user)) "（" (labels::role(e.event.actor.role)) "）"
+                            @if e.event.from_state.as_deref() != Some(e.event.to_state.as_str()) {
+                                div.muted { "→ " (state_name(&e.event.to_state)) }
+                            }
+                            @if e.event.seq > 1 && !e.event.payload.is_empty() {
+                                (fields_table(&e.event.payload, names, &[]))
+                            }
+                            @if let Some(dl) = &e.event.deadline {
+                                @if e.event.seq > 1 || h.events.len() == 1 {
+                                    div.muted { "办理期限：" (dl.deadline.due_date) }
+                                } @else { (nothing()) }
+                            }
+                        }
+                    }
+                }
+            }
+            @if !h.accesses.is_empty() {
+                h3 { "个人信息查看记录" }
+                ul.accesses {
+                    @for a in &h.accesses {
+                        li { (when(a.at)) " " (names.name(&a.actor)) " 查看了 "
+                            (a.fields.iter().map(|f| labels::field(f)).collect::<Vec<_>>().join("、"))
+                            "，理由：" (a.reason) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+async fn load(
+    st: &WebState,
+    v: &Viewer,
+    id: &str,
+    reveal: Option<&Reveal>,
+) -> Result<(CaseDetail, History, Choices), Response> {
+    let detail = st
+        .service
+        .show(&v.p, id, reveal, None)
+        .await
+        .map_err(refused)?;
+    let history = st.service.history(&v.p, id).await.map_err(refused)?;
+    let names = choices(st).await?;
+    Ok((detail, history, names))
+}
+
+pub async fn show(State(st): State<WebState>, v: Viewer, Path(id): Path<String>) -> Response {
+    match load(&st, &v, &id, None).await {
+        Ok((d, h, names)) => {
+            let title = d.record.title.clone();
+            page(&v, &title, render(&st, &v, &d, &h, &names, None, None)).into_response()
+        }
+        Err(r) => r,
+    }
+}
+
+pub async fn act(
+    State(st): State<WebState>,
+    v: Viewer,
+    Path((id, action)): Path<(String, String)>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Err(r) = v.check_csrf(get("_csrf")) {
+        return r;
+    }
+    let version = get("_version")
+        .and_then(|s| s.parse::<u64>().ok())
+        .unwrap_or(0);
+    // The case is read first (and its visibility checked) to know the action's fields.
+    let (detail, history, names) = match load(&st, &v, &id, None).await {
+        Ok(x) => x,
+        Err(r) => return r,
+    };
+    let Some(spec) = st
+        .service
+        .workflows()
+        .get(&detail.record.case.kind)
+        .and_then(|w| w.action(&action))
+    else {
+        return refused(ServiceError::NotFound);
+    };
+    let mut form = FormState::from_pairs(&pairs);
+    let payload = forms::payload(&spec.payload, &form);
+    let outcome = st
+        .service
+        .act(&v.p, &id, &action, &Value::Object(payload), version, None)
+        .await;
+    let (status, banner) = match outcome {
+        Ok(_) => return Redirect::to(&format!("/cases/{id}")).into_response(),
+        Err(ServiceError::Invalid { problems }) => {
+            for p in problems {
+                form.errors.entry(p.field).or_insert(p.problem);
+            }
+            (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "请修改标注的内容后重新提交。".to_string(),
+            )
+        }
+        Err(ServiceError::Stale { .. }) => (
+            StatusCode::CONFLICT,
+            "提交前这个事项已被他人更新。请核对下面的最新情况，再重新提交。".to_string(),
+        ),
+        Err(ServiceError::NotAllowed { reason, .. }) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            format!("现在不能办理这一项：{reason}"),
+        ),
+        Err(e) => return refused(e),
+    };
+    let title = detail.record.title.clone();
+    let body = render(
+        &st,
+        &v,
+        &detail,
+        &history,
+        &names,
+        Some(Open {
+            action: &action,
+            form: &form,
+        }),
+        Some(&banner),
+    );
+    (status, page(&v, &title, body)).into_response()
+}
+
+/// Shows personal data in full, for a stated reason; the view is recorded.
+pub async fn reveal(
+    State(st): State<WebState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Form(pairs): Form<Vec<(String, String)>>,
+) -> Response {
+    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    if let Err(r) = v.check_csrf(get("_csrf")) {
+        return r;
+    }
+    let request = Reveal {
+        fields: pairs
+            .iter()
+            .filter(|(k, _)| k == "reveal")
+            .map(|(_, v)| v.clone())
+            .collect(),
+        reason: get("reason").unwrap_or_default().trim().to_string(),
+    };
+    match load(&st, &v, &id, Some(&request)).await {
+        Ok((d, h, names)) => {
+            let title = d.record.title.clone();
+            page(&v, &title, render(&st, &v, &d, &h, &names, None, None)).into_response()
+        }
+        Err(r) => r,
+    }
+}

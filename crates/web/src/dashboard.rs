@@ -1,0 +1,273 @@
+//! The leader's dashboard: what is overdue, the key suggestions under personal supervision, what
+//! falls due this week, each department's on-time and satisfaction rates, and the year's figures
+//! from the records, with the report to download as a workbook.
+
+use axum::extract::{Query, State};
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use duban_core::Role;
+use duban_core::deadline::china_date;
+use duban_service::report::{self, AnnualReport};
+use duban_service::{Error as ServiceError, ListParams};
+use jiff::SignedDuration;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::chart::{self, Bar};
+use crate::forms::Choices;
+use crate::layout;
+use crate::session::Viewer;
+use crate::{WebState, cases, choices, refused};
+
+#[derive(Debug, Deserialize)]
+pub struct YearQuery {
+    year: Option<i16>,
+}
+
+fn ratio(n: u64, d: u64) -> Option<f64> {
+    (d > 0).then(|| n as f64 / d as f64)
+}
+
+fn percent(r: Option<f64>) -> String {
+    r.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// The year to show: the one asked for, else the latest of the last few with any case filed.
+async fn report_for(
+    st: &WebState,
+    v: &Viewer,
+    year: Option<i16>,
+) -> Result<(AnnualReport, std::collections::BTreeMap<String, String>), ServiceError> {
+    if let Some(y) = year {
+        return st.service.annual_report(&v.p, y, None).await;
+    }
+    let this_year = china_date(st.service.now()).year();
+    let mut first = None;
+    for y in (this_year - 5..=this_year).rev() {
+        let r = st.service.annual_report(&v.p, y, None).await?;
+        if r.0.kinds.iter().any(|k| k.filed > 0) {
+            return Ok(r);
+        }
+        first.get_or_insert(r);
+    }
+    first.ok_or(ServiceError::NotFound)
+}
+
+fn figures(r: &AnnualReport) -> Markup {
+    html! {
+        div.cards {
+            @for k in &r.kinds {
+                @let rated = k.satisfied + k.basically_satisfied + k.dissatisfied;
+                div.card.figure {
+                    h3 { (k.title) }
+                    p.big { (k.filed) span.unit { " 件" } }
+                    dl.mini {
+                        dt { "已答复" } dd { (k.answered) }
+                        dt { "按期率" } dd { (percent(k.on_time_rate.map(|p| p / 100.0))) }
+                        dt { "逾期未办结" } dd.overdue-text[k.open_overdue > 0] { (k.open_overdue) }
+                        dt { "满意率" } dd { (percent(ratio(k.satisfied + k.basically_satisfied, rated))) }
+                        dt { "未办结" } dd { (k.open) }
+                    }
+                }
+            }
+        }
+        p.muted {
+            "重点建议 " (r.key_suggestions.total) " 件，已落实 " (r.key_suggestions.implemented) " 件；"
+            "信访代办 " (r.petitions.taken_on) " 件，代表直接化解 " (r.petitions.resolved_directly) " 件；"
+            "诉前调解 " (r.mediation.referred) " 件，调解成功 " (r.mediation.agreement) " 件。"
+            "（统计截至 " (r.as_of) "）"
+        }
+    }
+}
+
+fn department_charts(
+    r: &AnnualReport,
+    names: &std::collections::BTreeMap<String, String>,
+) -> Markup {
+    let name = |c: &str| names.get(c).cloned().unwrap_or_else(|| c.to_string());
+    let rows: Vec<_> = r
+        .departments
+        .iter()
+        .filter(|d| d.kind == "suggestion")
+        .collect();
+    let on_time: Vec<Bar> = rows
+        .iter()
+        .map(|d| Bar {
+            label: name(&d.department),
+            rate: ratio(d.answered_on_time, d.answered + d.open_overdue),
+            detail: format!(
+                "按期答复 {} / (已答复 {} + 逾期未答复 {})",
+                d.answered_on_time, d.answered, d.open_overdue
+            ),
+        })
+        .collect();
+    let satisfaction: Vec<Bar> = rows
+        .iter()
+        .map(|d| {
+            let rated = d.satisfied + d.basically_satisfied + d.dissatisfied;
+            Bar {
+                label: name(&d.department),
+                rate: ratio(d.satisfied + d.basically_satisfied, rated),
+                detail: format!(
+                    "满意 {}、基本满意 {}、不满意 {}",
+                    d.satisfied, d.basically_satisfied, d.dissatisfied
+                ),
+            }
+        })
+        .collect();
+    html! {
+        div.charts {
+            (chart::rates("各承办单位按期答复率（代表建议）", &on_time))
+            (chart::rates("各承办单位代表满意率（含基本满意）", &satisfaction))
+        }
+    }
+}
+
+pub async fn page(State(st): State<WebState>, v: Viewer, Query(q): Query<YearQuery>) -> Response {
+    if !matches!(v.p.user.role, Role::Leader | Role::Staff | Role::Auditor) {
+        return axum::response::Redirect::to("/").into_response();
+    }
+    let (report, report_names) = match report_for(&st, &v, q.year).await {
+        Ok(r) => r,
+        Err(e) => return refused(e),
+    };
+    let list = |params: ListParams| {
+        let st = st.clone();
+        let p = v.p.clone();
+        async move { st.service.list(&p, &params).await }
+    };
+    let overdue = list(ListParams {
+        overdue: true,
+        limit: 10,
+        ..ListParams::default()
+    });
+    let key = list(ListParams {
+        key: true,
+        limit: 30,
+        ..ListParams::default()
+    });
+    let week = list(ListParams {
+        due_before: Some(st.service.now() + SignedDuration::from_hours(24 * 7)),
+        limit: 20,
+        ..ListParams::default()
+    });
+    let (overdue, key, week) = match (overdue.await, key.await, week.await) {
+        (Ok(a), Ok(b), Ok(c)) => (a, b, c),
+        (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => return refused(e),
+    };
+    // Sent back as 不满意: the states a rating of `dissatisfied` leads to, in each workflow.
+    let mut sent_back = Vec::new();
+    for wf in st.service.workflows().iter() {
+        let states: std::collections::BTreeSet<&str> = wf
+            .actions
+            .iter()
+            .flat_map(|a| &a.routes)
+            .filter(|r| r.when.iter().any(|(_, v)| v == "dissatisfied"))
+            .map(|r| r.to.as_str())
+            .collect();
+        for state in states {
+            match list(ListParams {
+                kind: Some(wf.kind.clone()),
+                state: Some(state.to_string()),
+                limit: 20,
+                ..ListParams::default()
+            })
+            .await
+            {
+                Ok(l) => sent_back.extend(l.items),
+                Err(e) => return refused(e),
+            }
+        }
+    }
+    let names: Choices = match choices(&st).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let y = report.year;
+    layout::page(
+        &v,
+        &format!("工作台 · {y}年"),
+        html! {
+            nav.years {
+                a href=(format!("/dashboard?year={}", y - 1)) { "‹ " (y - 1) "年" }
+                a href=(format!("/dashboard?year={}", y + 1)) { (y + 1) "年 ›" }
+                a.button href=(format!("/reports/annual.xlsx?year={y}")) { "下载年度统计（xlsx）" }
+            }
+            section {
+                h2 { "逾期事项" @if overdue.next.is_some() { " " a href="/cases?overdue=1" { "全部" } } }
+                (cases::table(&st, &overdue.items, &names))
+            }
+            section {
+                h2 { "领衔督办的重点建议" }
+                (cases::table(&st, &key.items, &names))
+            }
+            section {
+                h2 { "本周到期" }
+                (cases::table(&st, &week.items, &names))
+            }
+            section {
+                h2 { "不满意、退回重办的事项" }
+                (cases::table(&st, &sent_back, &names))
+            }
+            section {
+                h2 { (y) "年办理情况" }
+                (figures(&report))
+                (department_charts(&report, &report_names))
+            }
+        },
+    )
+    .into_response()
+}
+
+/// The annual report as a workbook; the download is audited as an export.
+pub async fn workbook(
+    State(st): State<WebState>,
+    v: Viewer,
+    Query(q): Query<YearQuery>,
+) -> Response {
+    let year = q
+        .year
+        .unwrap_or_else(|| china_date(st.service.now()).year());
+    let (report, names) = match st.service.annual_report(&v.p, year, None).await {
+        Ok(r) => r,
+        Err(e) => return refused(e),
+    };
+    let bytes = match report::workbook(&report, &names) {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!(error = %e, "writing the report workbook");
+            return crate::layout::error_page(
+                axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                "系统错误",
+                "生成统计表时出错，已记录。",
+            );
+        }
+    };
+    if let Err(e) = st
+        .service
+        .audit(
+            Some(&v.p),
+            "export",
+            &format!("report {year}"),
+            "ok",
+            "xlsx from the web",
+        )
+        .await
+    {
+        return refused(e);
+    }
+    (
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"duban-report-{year}.xlsx\""),
+            ),
+        ],
+        bytes,
+    )
+        .into_response()
+}

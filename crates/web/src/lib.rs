@@ -1,0 +1,143 @@
+//! duban-web: the pages people work in, in Chinese, rendered by the server (maud templates
+//! compiled into the binary, one stylesheet, no script), over the same use cases and the same
+//! per-object rules as the API. Forms carry a CSRF token and work without JavaScript.
+
+// Page helpers fail with the page to show instead (an error page, a redirect to sign-in): a
+// response is the natural error of a handler here, built at most once per request.
+#![allow(clippy::result_large_err)]
+
+mod case;
+mod cases;
+mod chart;
+mod dashboard;
+mod forms;
+mod labels;
+mod layout;
+mod login;
+mod session;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use duban_core::Role;
+use duban_service::{Error as ServiceError, Service};
+use duban_storage::{Accounts, SqlStore, Store};
+
+pub use session::{SESSION_COOKIE, Viewer};
+
+use crate::layout::error_page;
+
+/// What every page shares.
+#[derive(Clone, Debug)]
+pub struct WebState {
+    pub service: Arc<Service<SqlStore>>,
+    /// Mark cookies `Secure`: the site is served over TLS (its base URL is `https://…`).
+    pub secure_cookies: bool,
+}
+
+/// The stylesheet, compiled in: nothing is fetched from anywhere else.
+const CSS: &str = include_str!("../assets/duban.css");
+
+/// The web pages. Merge with the API's router; they share no paths.
+pub fn router(state: WebState) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/login", get(login::form).post(login::submit))
+        .route("/logout", post(login::logout))
+        .route("/dashboard", get(dashboard::page))
+        .route("/reports/annual.xlsx", get(dashboard::workbook))
+        .route("/cases", get(cases::list))
+        .route("/inbox", get(cases::inbox))
+        .route("/cases/new", get(cases::new_form).post(cases::file))
+        .route("/cases/{id}", get(case::show))
+        .route("/cases/{id}/actions/{action}", post(case::act))
+        .route("/cases/{id}/reveal", post(case::reveal))
+        .route("/notifications", get(cases::notifications))
+        .route("/static/duban.css", get(stylesheet))
+        .with_state(state)
+}
+
+async fn stylesheet() -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/css; charset=utf-8"),
+            (header::CACHE_CONTROL, "public, max-age=3600"),
+        ],
+        CSS,
+    )
+        .into_response()
+}
+
+/// Each role starts where its work is.
+async fn home(v: Viewer) -> Redirect {
+    Redirect::to(match v.p.user.role {
+        Role::Leader | Role::Staff | Role::Auditor => "/dashboard",
+        Role::Department => "/inbox",
+        Role::Deputy | Role::Mediator | Role::Court => "/cases",
+        Role::Admin => "/notifications",
+    })
+}
+
+/// A use case's refusal as a page, for refusals a form cannot show beside a field.
+fn refused(e: ServiceError) -> Response {
+    match e {
+        ServiceError::NotFound => error_page(
+            StatusCode::NOT_FOUND,
+            "未找到",
+            "没有这个事项，或者您无权查看。",
+        ),
+        ServiceError::Forbidden { .. } => error_page(
+            StatusCode::FORBIDDEN,
+            "无权操作",
+            "您的账户没有这项操作的权限。",
+        ),
+        ServiceError::UnknownKind { .. } => {
+            error_page(StatusCode::NOT_FOUND, "未找到", "没有这类事项。")
+        }
+        ServiceError::Invalid { problems } => error_page(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "输入有误",
+            &problems
+                .iter()
+                .map(|p| {
+                    format!(
+                        "{}：{}",
+                        labels::field(&p.field),
+                        labels::problem(&p.problem)
+                    )
+                })
+                .collect::<Vec<_>>()
+                .join("；"),
+        ),
+        other => {
+            tracing::error!(error = %other, "a page failed");
+            error_page(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "系统错误",
+                "处理请求时出错，已记录。请稍后再试。",
+            )
+        }
+    }
+}
+
+/// Organisations and people for forms and for names on pages.
+async fn choices(st: &WebState) -> Result<forms::Choices, Response> {
+    let store = st.service.store();
+    let orgs = store.directory().await.map_err(|e| refused(e.into()))?;
+    let people = store.people().await.map_err(|e| refused(e.into()))?;
+    Ok(forms::Choices { orgs, people })
+}
+
+impl forms::Choices {
+    /// The display name of an organisation or person code.
+    pub fn name<'a>(&'a self, code: &'a str) -> &'a str {
+        self.orgs
+            .iter()
+            .find(|(c, _, _)| c == code)
+            .map(|(_, n, _)| n.as_str())
+            .unwrap_or(code)
+    }
+}

@@ -1,0 +1,178 @@
+//! Signing in and out. The sign-in form is protected by a double-submit CSRF cookie (there is no
+//! session yet); wrong passwords count towards a lock, and every attempt is audited.
+
+use axum::Form;
+use axum::extract::{Query, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Redirect, Response};
+use duban_service::SignIn;
+use maud::{Markup, html};
+use serde::Deserialize;
+
+use crate::layout::{bare, when};
+use crate::session::{
+    LOGIN_CSRF_COOKIE, SESSION_COOKIE, Viewer, client_address, cookie, csrf_refused, same_token,
+    set_cookie,
+};
+use crate::{WebState, refused};
+
+#[derive(Debug, Deserialize)]
+pub struct Next {
+    next: Option<String>,
+}
+
+/// Only a local path, so that a link to the sign-in page cannot send anyone elsewhere after.
+fn local(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+        _ => "/".into(),
+    }
+}
+
+fn random() -> String {
+    format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    )
+}
+
+fn render(csrf: &str, next: &str, login: &str, error: Option<&str>) -> Markup {
+    bare(
+        "登录",
+        html! {
+            h1.brand-title { "督办" }
+            p.muted { "人大代表建议 · 信访代办 · 诉前调解 办理督办系统" }
+            form.card method="post" action="/login" {
+                input type="hidden" name="_csrf" value=(csrf);
+                input type="hidden" name="next" value=(next);
+                @if let Some(e) = error { p.error.banner role="alert" { (e) } }
+                div.field {
+                    label for="login" { "登录名" }
+                    input #login name="login" type="text" value=(login) required autocomplete="username" autofocus;
+                }
+                div.field {
+                    label for="password" { "密码" }
+                    input #password name="password" type="password" required autocomplete="current-password";
+                }
+                button.primary type="submit" { "登录" }
+            }
+        },
+    )
+}
+
+/// The sign-in page, with a fresh CSRF cookie.
+pub async fn form(State(st): State<WebState>, Query(q): Query<Next>) -> Response {
+    let token = random();
+    let mut response = render(&token, &local(q.next.as_deref()), "", None).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(LOGIN_CSRF_COOKIE, &token, 3600, st.secure_cookies),
+    );
+    response
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Credentials {
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    password: String,
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    next: Option<String>,
+}
+
+pub async fn submit(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let source = client_address(request.extensions());
+    let Ok(Form(c)) = Form::<Credentials>::from_request(request, &()).await else {
+        return crate::layout::error_page(StatusCode::BAD_REQUEST, "请求有误", "登录表单不完整。");
+    };
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !same_token(&c.csrf, &expected) {
+        return csrf_refused();
+    }
+    let next = local(c.next.as_deref());
+    let again = |status: StatusCode, message: &str| {
+        (status, render(&expected, &next, &c.login, Some(message))).into_response()
+    };
+    match st
+        .service
+        .sign_in(c.login.trim(), &c.password, &source)
+        .await
+    {
+        Ok(SignIn::Welcome {
+            cookie, expires_at, ..
+        }) => {
+            let seconds = expires_at
+                .duration_since(st.service.now())
+                .as_secs()
+                .max(60);
+            let mut response = Redirect::to(&next).into_response();
+            let h = response.headers_mut();
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(SESSION_COOKIE, &cookie, seconds, st.secure_cookies),
+            );
+            h.append(
+                header::SET_COOKIE,
+                set_cookie(LOGIN_CSRF_COOKIE, "", 0, st.secure_cookies),
+            );
+            response
+        }
+        Ok(SignIn::Wrong) => again(StatusCode::UNAUTHORIZED, "登录名或密码不正确。"),
+        Ok(SignIn::Locked { until }) => again(
+            StatusCode::TOO_MANY_REQUESTS,
+            &format!(
+                "连续输错密码次数过多，账户已暂时锁定，请于 {} 后再试。",
+                when(until)
+            ),
+        ),
+        Ok(SignIn::Expired) => again(
+            StatusCode::UNAUTHORIZED,
+            "密码已超过有效期，请联系系统管理员重新设置（duban user passwd）。",
+        ),
+        Err(e) => refused(e),
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Token {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+}
+
+pub async fn logout(State(st): State<WebState>, v: Viewer, Form(t): Form<Token>) -> Response {
+    if let Err(r) = v.check_csrf(Some(&t.csrf)) {
+        return r;
+    }
+    if let Err(e) = st.service.sign_out(&v.p, &v.cookie, &v.source).await {
+        return refused(e);
+    }
+    let mut response = Redirect::to("/login").into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, st.secure_cookies),
+    );
+    response
+}
+
+use axum::extract::FromRequest;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn after_sign_in_only_local_paths() {
+        assert_eq!(local(Some("/cases/1")), "/cases/1");
+        assert_eq!(local(Some("//evil.example/")), "/");
+        assert_eq!(local(Some("https://evil.example/")), "/");
+        assert_eq!(local(Some("/\\evil.example")), "/");
+        assert_eq!(local(None), "/");
+    }
+}
