@@ -31,6 +31,19 @@ pub struct ServeArgs {
     /// Requests allowed at once per client address and per token.
     #[arg(long, env = "DUBAN_RATE_BURST", default_value_t = 200.0)]
     rate_burst: f64,
+    /// Wrong passwords in a row that lock a web account (MLPS 2.0: lock after repeated failures).
+    #[arg(long, env = "DUBAN_LOCKOUT_FAILURES", default_value_t = 5)]
+    lockout_failures: u32,
+    /// Minutes a locked web account stays locked.
+    #[arg(long, env = "DUBAN_LOCKOUT_MINUTES", default_value_t = 15)]
+    lockout_minutes: i64,
+    /// Hours a web session lasts from sign-in.
+    #[arg(long, env = "DUBAN_SESSION_HOURS", default_value_t = 8)]
+    session_hours: i64,
+    /// Days after which a web password must be reset before signing in again (0: never; see
+    /// docs/security.md for why the default is never).
+    #[arg(long, env = "DUBAN_PASSWORD_MAX_AGE_DAYS", default_value_t = 0)]
+    password_max_age_days: i64,
     /// Fill an empty database with the demo year first (`duban demo`).
     #[arg(long)]
     demo: bool,
@@ -60,7 +73,13 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         let wake = Arc::new(Notify::new());
         let service = setup::service(settings, args.db_connections)
             .await?
-            .with_wakeup(wake.clone());
+            .with_wakeup(wake.clone())
+            .with_sign_in_policy(duban_service::SignInPolicy {
+                max_failures: args.lockout_failures.max(1),
+                lock_minutes: args.lockout_minutes.max(1),
+                session_hours: args.session_hours.clamp(1, 24 * 30),
+                password_max_age_days: args.password_max_age_days.max(0),
+            });
         let store = service.store().clone();
         let scheduler = Arc::new(
             args.scheduler

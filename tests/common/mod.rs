@@ -46,6 +46,25 @@ pub fn duban(dir: &Path, args: &[&str]) -> Output {
         .expect("run duban")
 }
 
+/// `duban ARGS` in `dir` with `input` on its standard input.
+pub fn duban_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(args)
+        .current_dir(dir)
+        .env_remove("DATABASE_URL")
+        .env_remove("DUBAN_DATA_KEY")
+        .env_remove("DUBAN_INDEX_KEY")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run duban");
+    if let Some(mut stdin) = child.stdin.take() {
+        stdin.write_all(input.as_bytes()).expect("stdin");
+    }
+    child.wait_with_output().expect("wait")
+}
+
 /// `duban ARGS`, which must succeed; its standard output, trimmed.
 pub fn duban_ok(dir: &Path, args: &[&str]) -> String {
     let out = duban(dir, args);

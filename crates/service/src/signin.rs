@@ -230,6 +230,8 @@ impl<S: Store + Audit + Accounts> Service<S> {
             return Ok(SignIn::Expired);
         }
         self.store.login_succeeded(login).await?;
+        // Expired sessions go when someone signs in: no timer needed, and the table stays small.
+        self.store.purge_sessions(now).await?;
         let cookie = random_hex();
         let csrf = random_hex();
         let expires_at = now + SignedDuration::from_hours(self.sign_in.session_hours);

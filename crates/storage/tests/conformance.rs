@@ -55,6 +55,7 @@ conformance!(
     the_inbox_and_the_access_record_are_kept_per_person_and_case,
     filters_narrow_any_list,
     the_audit_chain_verifies_and_survives_pruning,
+    passwords_locks_and_sessions_are_kept,
 );
 
 fn staff() -> duban_core::machine::Actor {
@@ -815,6 +816,81 @@ async fn tokens_are_kept_as_hashes_and_can_be_revoked<S: Store>(s: &S) {
     let listed = s.tokens("zhang").await.expect("list");
     assert_eq!(listed.len(), 2);
     assert!(listed[0].revoked_at.is_some() && listed[1].revoked_at.is_none());
+}
+
+async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Accounts>(s: &S) {
+    use duban_storage::Session;
+    let user = User {
+        login: "zhang".into(),
+        role: Role::Staff,
+        org: None,
+        name: "张".into(),
+    };
+    s.add_user(&user).await.expect("user");
+    let at = ts("2024-03-01T09:00:00");
+    assert!(!s.set_password("nobody", "h", at).await.expect("set"));
+    assert!(
+        s.set_password("zhang", "$argon2id$x", at)
+            .await
+            .expect("set")
+    );
+    let c = s.credentials("zhang").await.expect("read").expect("found");
+    assert_eq!(c.password_hash.as_deref(), Some("$argon2id$x"));
+    assert_eq!(c.password_changed_at, Some(at));
+    assert_eq!((c.failed_logins, c.locked_until), (0, None));
+
+    // Four failures count; the fifth locks and starts the count again.
+    let until = ts("2024-03-01T09:15:00");
+    for n in 1..=4 {
+        assert_eq!(s.login_failed("zhang", 5, until).await.expect("fail"), None);
+        let c = s.credentials("zhang").await.expect("read").expect("found");
+        assert_eq!(c.failed_logins, n);
+    }
+    assert_eq!(
+        s.login_failed("zhang", 5, until).await.expect("fail"),
+        Some(until)
+    );
+    let c = s.credentials("zhang").await.expect("read").expect("found");
+    assert_eq!((c.failed_logins, c.locked_until), (0, Some(until)));
+    s.login_succeeded("zhang").await.expect("ok");
+    let c = s.credentials("zhang").await.expect("read").expect("found");
+    assert_eq!((c.failed_logins, c.locked_until), (0, None));
+
+    let session = Session {
+        id_hash: "h1".into(),
+        login: "zhang".into(),
+        csrf: "c1".into(),
+        source: "127.0.0.1".into(),
+        created_at: at,
+        expires_at: ts("2024-03-01T17:00:00"),
+    };
+    s.create_session(&session).await.expect("session");
+    let (found, who) = s.session("h1", at).await.expect("read").expect("live");
+    assert_eq!((found, who), (session.clone(), user.clone()));
+    assert!(
+        s.session("h1", ts("2024-03-01T17:00:00"))
+            .await
+            .expect("read")
+            .is_none(),
+        "expired"
+    );
+    assert!(s.session("h2", at).await.expect("read").is_none());
+    assert_eq!(s.people().await.expect("people"), vec![user]);
+    assert_eq!(
+        s.purge_sessions(ts("2024-03-01T18:00:00"))
+            .await
+            .expect("purge"),
+        1
+    );
+    assert!(s.session("h1", at).await.expect("read").is_none());
+    s.create_session(&Session {
+        id_hash: "h3".into(),
+        ..session
+    })
+    .await
+    .expect("session");
+    s.delete_session("h3").await.expect("delete");
+    assert!(s.session("h3", at).await.expect("read").is_none());
 }
 
 async fn the_inbox_and_the_access_record_are_kept_per_person_and_case<S: Store>(s: &S) {

@@ -1,0 +1,552 @@
+//! The web pages in process: sign-in guarded by CSRF and a lock after five wrong passwords,
+//! every sign-in event audited, cookies flagged, forms refused without the session's token,
+//! departments kept to their own cases, and a refused form that keeps its input and changes
+//! nothing.
+
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Body;
+use axum::http::{Request, StatusCode, header};
+use duban_core::{Calendar, Role, Workflows};
+use duban_service::{FixedClock, Principal, Service, hash_password};
+use duban_storage::{Accounts, Audit, Keyring, Org, OrgKind, SqlStore, Store, User};
+use duban_web::{WebState, router};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Correct-Horse-9";
+
+struct App {
+    router: Router,
+    secure_router: Router,
+    store: SqlStore,
+    service: Arc<Service<SqlStore>>,
+    clock: Arc<FixedClock>,
+    _dir: TempDir,
+}
+
+struct TempDir(std::path::PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn at(s: &str) -> Timestamp {
+    s.parse().expect("timestamp")
+}
+
+async fn app(name: &str) -> App {
+    let dir = std::env::temp_dir().join(format!("duban-web-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("dir");
+    let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
+    let store = SqlStore::open(&url, 4)
+        .await
+        .expect("store")
+        .with_keys(Keyring::new([1; 32], [2; 32]));
+    for (code, kind) in [
+        ("jtj", OrgKind::Department),
+        ("wsj", OrgKind::Department),
+        ("st1", OrgKind::Station),
+    ] {
+        store
+            .add_org(&Org {
+                code: code.into(),
+                kind,
+                name: format!("{code}-name"),
+            })
+            .await
+            .expect("org");
+    }
+    let hash = hash_password(PASSWORD);
+    for (login, role, org) in [
+        ("staff", Role::Staff, None),
+        ("lead", Role::Department, Some("jtj")),
+        ("other", Role::Department, Some("wsj")),
+        ("deputy", Role::Deputy, Some("st1")),
+    ] {
+        store
+            .add_user(&User {
+                login: login.into(),
+                role,
+                org: org.map(str::to_string),
+                name: login.into(),
+            })
+            .await
+            .expect("user");
+        store
+            .set_password(login, &hash, at("2024-01-01T00:00:00Z"))
+            .await
+            .expect("password");
+    }
+    let clock = Arc::new(FixedClock(Mutex::new(at("2024-03-01T02:00:00Z"))));
+    let service = Arc::new(Service::new(
+        store.clone(),
+        Arc::new(Workflows::builtin()),
+        Arc::new(Calendar::builtin()),
+        clock.clone(),
+    ));
+    App {
+        router: router(WebState {
+            service: service.clone(),
+            secure_cookies: false,
+        }),
+        secure_router: router(WebState {
+            service: service.clone(),
+            secure_cookies: true,
+        }),
+        store,
+        service,
+        clock,
+        _dir: TempDir(dir),
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    location: String,
+    cookies: Vec<String>,
+    body: String,
+}
+
+async fn send(router: &Router, req: Request<Body>) -> Reply {
+    let res = router.clone().oneshot(req).await.expect("response");
+    let status = res.status();
+    let location = res
+        .headers()
+        .get(header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_string();
+    let cookies = res
+        .headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let bytes = axum::body::to_bytes(res.into_body(), 4 << 20)
+        .await
+        .expect("body");
+    Reply {
+        status,
+        location,
+        cookies,
+        body: String::from_utf8_lossy(&bytes).to_string(),
+    }
+}
+
+async fn get(router: &Router, path: &str, cookie: &str) -> Reply {
+    let req = Request::get(path)
+        .header(header::COOKIE, cookie)
+        .body(Body::empty())
+        .expect("request");
+    send(router, req).await
+}
+
+fn encode(pairs: &[(&str, &str)]) -> String {
+    pairs
+        .iter()
+        .map(|(k, v)| {
+            let enc = |s: &str| {
+                s.bytes()
+                    .map(|b| match b {
+                        b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                            (b as char).to_string()
+                        }
+                        _ => format!("%{b:02X}"),
+                    })
+                    .collect::<String>()
+            };
+            format!("{}={}", enc(k), enc(v))
+        })
+        .collect::<Vec<_>>()
+        .join("&")
+}
+
+async fn post(router: &Router, path: &str, cookie: &str, pairs: &[(&str, &str)]) -> Reply {
+    let req = Request::post(path)
+        .header(header::COOKIE, cookie)
+        .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .body(Body::from(encode(pairs)))
+        .expect("request");
+    send(router, req).await
+}
+
+fn cookie_value(reply: &Reply, name: &str) -> Option<String> {
+    reply.cookies.iter().find_map(|c| {
+        c.split(';')
+            .next()
+            .and_then(|kv| kv.split_once('='))
+            .filter(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    })
+}
+
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body.find(&marker).expect("hidden field") + marker.len();
+    body[start..]
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The sign-in page's token and cookie.
+async fn login_form(router: &Router) -> (String, String) {
+    let page = get(router, "/login", "").await;
+    let cookie = cookie_value(&page, "duban_login_csrf").expect("csrf cookie");
+    (hidden(&page.body, "_csrf"), cookie)
+}
+
+async fn try_sign_in(router: &Router, login: &str, password: &str) -> Reply {
+    let (token, cookie) = login_form(router).await;
+    post(
+        router,
+        "/login",
+        &format!("duban_login_csrf={cookie}"),
+        &[
+            ("_csrf", &token),
+            ("login", login),
+            ("password", password),
+            ("next", "/cases"),
+        ],
+    )
+    .await
+}
+
+/// Signs in; returns the session's Cookie header and its CSRF token.
+async fn sign_in(app: &App, login: &str) -> (String, String) {
+    let reply = try_sign_in(&app.router, login, PASSWORD).await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{}", reply.body);
+    let cookie = format!(
+        "duban_session={}",
+        cookie_value(&reply, "duban_session").expect("session")
+    );
+    let page = get(&app.router, "/notifications", &cookie).await;
+    (cookie.clone(), hidden(&page.body, "_csrf"))
+}
+
+async fn audit_actions(store: &SqlStore) -> Vec<(String, String, String)> {
+    let mut rows: Vec<_> = store
+        .audit_tail(100)
+        .await
+        .expect("audit")
+        .into_iter()
+        .map(|(_, r)| (r.action, r.target, r.outcome))
+        .collect();
+    rows.reverse();
+    rows
+}
+
+#[tokio::test]
+async fn sign_in_is_guarded_locked_after_five_wrong_passwords_and_audited() {
+    let app = app("lock").await;
+
+    // The form's token must come with its cookie.
+    let (token, _) = login_form(&app.router).await;
+    let forged = post(
+        &app.router,
+        "/login",
+        "duban_login_csrf=somethingelse",
+        &[("_csrf", &token), ("login", "lead"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let missing = post(
+        &app.router,
+        "/login",
+        "",
+        &[("login", "lead"), ("password", PASSWORD)],
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::FORBIDDEN);
+
+    // Five wrong passwords in a row, then the right one: refused, for a while.
+    for _ in 0..5 {
+        let r = try_sign_in(&app.router, "lead", "Wrong-Password-1").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert!(r.body.contains("登录名或密码不正确"));
+    }
+    let locked = try_sign_in(&app.router, "lead", PASSWORD).await;
+    assert_eq!(
+        locked.status,
+        StatusCode::TOO_MANY_REQUESTS,
+        "{}",
+        locked.body
+    );
+    assert!(locked.body.contains("锁定"), "{}", locked.body);
+    assert!(cookie_value(&locked, "duban_session").is_none());
+    // An unknown login gets the same answer as a wrong password.
+    let unknown = try_sign_in(&app.router, "nobody", PASSWORD).await;
+    assert_eq!(unknown.status, StatusCode::UNAUTHORIZED);
+
+    // Fifteen minutes later the right password works, and the cookie is guarded.
+    *app.clock.0.lock().expect("clock") = at("2024-03-01T02:16:00Z");
+    let ok = try_sign_in(&app.router, "lead", PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+    assert_eq!(ok.location, "/cases");
+    let session = ok
+        .cookies
+        .iter()
+        .find(|c| c.starts_with("duban_session="))
+        .expect("session cookie");
+    assert!(session.contains("HttpOnly") && session.contains("SameSite=Lax"));
+    assert!(!session.contains("Secure"), "plain HTTP: {session}");
+    let tls = try_sign_in(&app.secure_router, "lead", PASSWORD).await;
+    assert!(
+        tls.cookies
+            .iter()
+            .any(|c| c.starts_with("duban_session=") && c.ends_with("; Secure"))
+    );
+
+    let audit = audit_actions(&app.store).await;
+    let count = |action: &str| audit.iter().filter(|(a, _, _)| a == action).count();
+    assert_eq!(
+        count("login_failed"),
+        6,
+        "five wrong, one unknown: {audit:?}"
+    );
+    assert_eq!(count("lockout"), 1, "{audit:?}");
+    assert_eq!(count("login_locked"), 1, "{audit:?}");
+    assert_eq!(count("login"), 2, "{audit:?}");
+    assert!(
+        audit
+            .iter()
+            .any(|(a, t, o)| a == "login_locked" && t == "lead" && o == "refused")
+    );
+    assert!(matches!(
+        app.store.verify_audit().await.expect("verify"),
+        duban_storage::Verdict::Intact { .. }
+    ));
+}
+
+#[tokio::test]
+async fn an_expired_password_is_refused_when_the_policy_sets_an_age() {
+    let app = app("expiry").await;
+    let strict = Service::new(
+        app.store.clone(),
+        Arc::new(Workflows::builtin()),
+        Arc::new(Calendar::builtin()),
+        app.clock.clone(),
+    )
+    .with_sign_in_policy(duban_service::SignInPolicy {
+        password_max_age_days: 90,
+        ..Default::default()
+    });
+    let strict = router(WebState {
+        service: Arc::new(strict),
+        secure_cookies: false,
+    });
+    // Set on 2024-01-01; on 2024-03-01 it is 60 days old, on 2024-06-01 over 90.
+    assert_eq!(
+        try_sign_in(&strict, "lead", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+    *app.clock.0.lock().expect("clock") = at("2024-06-01T00:00:00Z");
+    let expired = try_sign_in(&strict, "lead", PASSWORD).await;
+    assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
+    assert!(expired.body.contains("有效期"), "{}", expired.body);
+    // The default policy has no age limit.
+    assert_eq!(
+        try_sign_in(&app.router, "lead", PASSWORD).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[tokio::test]
+async fn pages_need_a_session_and_forms_need_its_token() {
+    let app = app("csrf").await;
+    let away = get(&app.router, "/dashboard", "").await;
+    assert_eq!(away.status, StatusCode::SEE_OTHER);
+    assert_eq!(away.location, "/login?next=/dashboard");
+
+    let (cookie, token) = sign_in(&app, "deputy").await;
+    let filing = [
+        ("_kind", "petition"),
+        ("_key", "k1"),
+        ("title", "修路"),
+        ("body", "村口道路损坏"),
+        ("station", "st1"),
+        ("constituent.name", "王某"),
+    ];
+    let refused = post(&app.router, "/cases/new", &cookie, &filing).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "no token");
+    let mut with_wrong = filing.to_vec();
+    with_wrong.push(("_csrf", "0123456789"));
+    let refused = post(&app.router, "/cases/new", &cookie, &with_wrong).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "wrong token");
+    let list = get(&app.router, "/cases", &cookie).await;
+    assert!(list.body.contains("暂无事项"), "nothing was filed");
+
+    // With the token it files, once, however often the same form is sent.
+    let mut good = filing.to_vec();
+    good.push(("_csrf", &token));
+    let first = post(&app.router, "/cases/new", &cookie, &good).await;
+    assert_eq!(first.status, StatusCode::SEE_OTHER, "{}", first.body);
+    let again = post(&app.router, "/cases/new", &cookie, &good).await;
+    assert_eq!(again.location, first.location, "the same case");
+    let list = get(&app.router, "/cases", &cookie).await;
+    assert_eq!(list.body.matches("修路").count(), 1);
+
+    // Signing out needs the token too; after it the session is gone.
+    let refused = post(&app.router, "/logout", &cookie, &[]).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        get(&app.router, "/cases", &cookie).await.status,
+        StatusCode::OK
+    );
+    let out = post(&app.router, "/logout", &cookie, &[("_csrf", &token)]).await;
+    assert_eq!(out.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        get(&app.router, "/cases", &cookie).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+/// A suggestion registered and assigned to `jtj`; returns its id.
+async fn assigned_suggestion(app: &App) -> String {
+    let staff = Principal {
+        user: app.store.user("staff").await.expect("user").expect("staff"),
+    };
+    let deputy = app
+        .store
+        .user("deputy")
+        .await
+        .expect("user")
+        .expect("deputy");
+    let (filed, _) = app
+        .service
+        .file(
+            &Principal { user: deputy },
+            "suggestion",
+            &json!({"title": "关于修缮东村道路的建议", "body": "道路损坏严重。"}),
+            None,
+            None,
+        )
+        .await
+        .expect("file");
+    let id = filed.record.id.clone();
+    app.service
+        .act(&staff, &id, "register", &json!({}), 1, None)
+        .await
+        .expect("register");
+    app.service
+        .act(
+            &staff,
+            &id,
+            "assign",
+            &json!({"lead_department": "jtj"}),
+            2,
+            None,
+        )
+        .await
+        .expect("assign");
+    id
+}
+
+#[tokio::test]
+async fn departments_see_only_their_own_and_a_refused_reply_keeps_its_text() {
+    let app = app("reach").await;
+    let id = assigned_suggestion(&app).await;
+    let path = format!("/cases/{id}");
+
+    let (other, _) = sign_in(&app, "other").await;
+    let page = get(&app.router, &path, &other).await;
+    assert_eq!(page.status, StatusCode::NOT_FOUND);
+    assert!(!page.body.contains("东村道路"));
+    assert!(
+        !get(&app.router, "/inbox", &other)
+            .await
+            .body
+            .contains("东村道路")
+    );
+
+    let (lead, token) = sign_in(&app, "lead").await;
+    let inbox = get(&app.router, "/inbox", &lead).await;
+    assert!(
+        inbox.body.contains("关于修缮东村道路的建议"),
+        "{}",
+        inbox.body
+    );
+    let page = get(&app.router, &path, &lead).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(
+        page.body.contains("自2024-03-01"),
+        "the deadline is explained"
+    );
+
+    // A reply without its classification: refused, the text kept, the case unchanged.
+    let refused = post(
+        &app.router,
+        &format!("{path}/actions/reply"),
+        &lead,
+        &[
+            ("_csrf", &token),
+            ("_version", "3"),
+            ("answer", "已安排维修<b>计划</b>"),
+        ],
+    )
+    .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        refused.body.contains("已安排维修&lt;b&gt;计划&lt;/b&gt;"),
+        "kept, escaped"
+    );
+    assert!(refused.body.contains("必填"));
+    let case = app.store.case(&id).await.expect("read").expect("case");
+    assert_eq!(case.case.version, 3);
+    assert_eq!(case.case.state, "assigned");
+
+    // Sent at a stale version: refused as such, nothing written.
+    let stale = post(
+        &app.router,
+        &format!("{path}/actions/reply"),
+        &lead,
+        &[
+            ("_csrf", &token),
+            ("_version", "2"),
+            ("answer", "已维修"),
+            ("classification", "A"),
+        ],
+    )
+    .await;
+    assert_eq!(stale.status, StatusCode::CONFLICT);
+    // At the right version it goes through.
+    let done = post(
+        &app.router,
+        &format!("{path}/actions/reply"),
+        &lead,
+        &[
+            ("_csrf", &token),
+            ("_version", "3"),
+            ("answer", "已维修"),
+            ("classification", "A"),
+        ],
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::SEE_OTHER, "{}", done.body);
+    let case = app.store.case(&id).await.expect("read").expect("case");
+    assert_eq!(case.case.state, "handled");
+    let history: Vec<Value> = app
+        .store
+        .events(&id)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|e| json!(e.event.action))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            json!("file"),
+            json!("register"),
+            json!("assign"),
+            json!("reply")
+        ]
+    );
+}
