@@ -47,10 +47,16 @@ fn open_action(b: &Browser, action: &str) {
     }
 }
 
+/// Submits an action's form; it must go through (no form sent back with problems).
 fn submit_action(b: &Browser, action: &str) {
     b.click_and_wait(&format!(
         "form[action$=\"/actions/{action}\"] button[type=submit]"
     ));
+    let text = b.text();
+    assert!(
+        !text.contains("请修改标注的内容") && !text.contains("现在不能办理"),
+        "{action} was refused: {text}"
+    );
 }
 
 #[test]
@@ -254,6 +260,41 @@ fn the_main_journeys_in_a_real_browser() {
         "staff file in a deputy's name"
     );
     b.screenshot(&out.join("staff-register.png"));
+
+    // The court refers a dispute; it names the mediator; the mediator records a session and
+    // the agreement.
+    sign_in(&b, &base, "court-clerk");
+    b.goto(&format!("{base}/cases/new?kind=mediation"));
+    b.type_into("#new-title", "李某诉赵某买卖合同纠纷");
+    b.type_into("#new-summary", "货款二万元未付，双方同意诉前调解。");
+    b.select("#new-dispute_type", "contract");
+    b.type_into("#new-applicant-name", "李明");
+    b.type_into("#new-respondent-name", "赵强");
+    b.screenshot(&out.join("court-refer.png"));
+    b.click_and_wait("form[action=\"/cases/new\"] button[type=submit]");
+    let mediation = b.url().trim_start_matches(&base).to_string();
+    assert!(b.text().contains("李某诉赵某买卖合同纠纷"), "{}", b.text());
+    open_action(&b, "assign_mediators");
+    b.select("#assign_mediators-mediators", "mediator1");
+    submit_action(&b, "assign_mediators");
+    sign_in(&b, &base, "mediator1");
+    assert!(b.text().contains("李某诉赵某买卖合同纠纷"), "{}", b.text());
+    b.goto(&format!("{base}{mediation}"));
+    open_action(&b, "accept");
+    submit_action(&b, "accept");
+    open_action(&b, "record_session");
+    // A date input takes keystrokes in its locale's order: headless Chromium here is en-US
+    // (month, day, year) whatever --lang says.
+    b.type_into("#record_session-held_on", "11272026");
+    b.type_into("#record_session-notes", "双方到场，就分期付款达成初步意向。");
+    submit_action(&b, "record_session");
+    assert!(b.text().contains("双方到场"), "{}", b.text());
+    open_action(&b, "conclude");
+    b.select("#conclude-outcome", "agreement");
+    b.click("#conclude-judicial_confirmation");
+    b.screenshot(&out.join("mediator-case.png"));
+    submit_action(&b, "conclude");
+    assert!(b.text().contains("调解成功"), "{}", b.text());
 
     // At 375 px (a deputy's phone), with JavaScript on: nothing wider than the screen.
     let phone = driver.session(true, 375, 812);

@@ -161,6 +161,8 @@ pub enum Refusal {
     },
     #[error("`{action}` was open until {until} and that time has passed")]
     WindowClosed { action: String, until: Date },
+    #[error("`{action}` is taken once per case and already was")]
+    AlreadyTaken { action: String },
     #[error("field `{field}`: {problem}{}", more.iter().map(|(f, p)| format!("; field `{f}`: {p}")).collect::<String>())]
     InvalidPayload {
         field: String,
@@ -236,6 +238,7 @@ pub fn allowed_actions(
         .filter(|a| a.roles.contains(&role) && role.may_act())
         .filter(|a| party_ok(a, case, actor))
         .filter(|a| window_end(a.within.as_ref(), case, cal).is_none_or(|end| now < end.due_at))
+        .filter(|a| !(a.once && case.last_taken.contains_key(&a.name)))
         .map(|a| a.name.clone())
         .collect()
 }
@@ -408,6 +411,11 @@ pub fn act(
         return Err(refuse(Refusal::WindowClosed {
             action: action.into(),
             until: end.due_date,
+        }));
+    }
+    if a.once && case.last_taken.contains_key(&a.name) {
+        return Err(refuse(Refusal::AlreadyTaken {
+            action: action.into(),
         }));
     }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;

@@ -704,18 +704,23 @@ fn a_mediation_clock_starts_when_the_mediator_accepts() {
     // 30 days from 05-08 → 06-07 (Fri).
     assert_eq!(due(&accepted.case), "2024-06-07");
     assert!(!scheduled(&accepted).is_empty());
-    // A second acceptance does not restart the clock.
-    let again = w.act(
-        &accepted.case,
-        "accept",
-        json!({}),
-        &mediator,
-        "2024-05-20T09:00:00",
-    );
-    assert_eq!(due(&again.case), "2024-06-07");
+    // Accepting is once per case: taken again it would restart the clock, so it is refused
+    // and no longer offered.
+    let again = w
+        .try_act(
+            &accepted.case,
+            "accept",
+            json!({}),
+            &mediator,
+            "2024-05-20T09:00:00",
+        )
+        .expect_err("accepted twice");
+    assert!(matches!(again.reason, Refusal::AlreadyTaken { .. }), "{again}");
+    assert!(!again.allowed.contains(&"accept".to_string()));
+    assert!(again.allowed.contains(&"record_session".to_string()));
     let c = w
         .act(
-            &again.case,
+            &accepted.case,
             "extend",
             json!({"until": "2024-06-21", "consent": "双方当事人书面同意"}),
             &mediator,

@@ -30,7 +30,7 @@ const DUTY_KEYS: &[&str] = &[
     "name", "title", "owed_by", "amount", "unit", "from", "done_by",
 ];
 const ACTION_KEYS: &[&str] = &[
-    "title", "from", "to", "routes", "roles", "by", "payload", "within",
+    "title", "from", "to", "routes", "roles", "by", "payload", "within", "once",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 const FIELD_KEYS: &[&str] = &["type", "required", "values", "max_length", "sets"];
@@ -92,6 +92,7 @@ struct RawAction {
     by: Vec<Located<String>>,
     payload: Vec<RawField>,
     within: Option<RawPeriod>,
+    once: bool,
 }
 
 #[derive(Debug)]
@@ -577,6 +578,7 @@ fn read_action(
         by,
         payload,
         within,
+        once: tomlread::boolean(t, "once", &path, d).unwrap_or(false),
     })
 }
 
@@ -1107,6 +1109,7 @@ fn validate(d: &mut FileDiagnostics<'_>, u: Unvalidated<'_>) -> Option<Validated
                 by: a.by.into_iter().map(|b| b.value).collect(),
                 payload: a.payload.into_iter().map(|f| f.field).collect(),
                 within: a.within.map(|w| (w.period, anchor(&w.from.value))),
+                once: a.once,
             })
             .collect(),
         reminders: u

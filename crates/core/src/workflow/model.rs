@@ -106,6 +106,9 @@ pub struct Action {
     /// The action is only open within this period (a department may ask for reassignment
     /// within 15 days of assignment).
     pub within: Option<(Period, Anchor)>,
+    /// At most once per case (a mediator's acceptance, which starts the clock: taken again it
+    /// would restart it).
+    pub once: bool,
 }
 
 impl Action {
