@@ -286,7 +286,10 @@ fn the_main_journeys_in_a_real_browser() {
     // A date input takes keystrokes in its locale's order: headless Chromium here is en-US
     // (month, day, year) whatever --lang says.
     b.type_into("#record_session-held_on", "11272026");
-    b.type_into("#record_session-notes", "双方到场，就分期付款达成初步意向。");
+    b.type_into(
+        "#record_session-notes",
+        "双方到场，就分期付款达成初步意向。",
+    );
     submit_action(&b, "record_session");
     assert!(b.text().contains("双方到场"), "{}", b.text());
     open_action(&b, "conclude");

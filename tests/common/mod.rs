@@ -195,10 +195,17 @@ pub fn http(
     let (head, rest) = text.split_once("\r\n\r\n")?;
     let mut lines = head.lines();
     let status = lines.next()?.split(' ').nth(1)?.parse().ok()?;
-    let headers: HashMap<String, String> = lines
-        .filter_map(|l| l.split_once(':'))
-        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
-        .collect();
+    // A header sent more than once (Set-Cookie) keeps every value, one per line.
+    let mut headers: HashMap<String, String> = HashMap::new();
+    for (k, v) in lines.filter_map(|l| l.split_once(':')) {
+        headers
+            .entry(k.trim().to_ascii_lowercase())
+            .and_modify(|old| {
+                old.push('\n');
+                old.push_str(v.trim());
+            })
+            .or_insert_with(|| v.trim().to_string());
+    }
     let body = if headers
         .get("transfer-encoding")
         .is_some_and(|t| t == "chunked")

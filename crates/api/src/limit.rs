@@ -93,14 +93,28 @@ pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: 
     }
     for key in &keys {
         if let Err(wait) = limiter.take(key, now) {
-            let mut response = ApiError::new(
-                StatusCode::TOO_MANY_REQUESTS,
-                "rate-limited",
-                "Too many requests",
-                format!("slow down: try again in {} s", wait.as_secs().max(1)),
-            )
-            .into_response();
-            if let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string()) {
+            let seconds = wait.as_secs().max(1);
+            // API clients get a problem document; people at the web pages a page to read.
+            let mut response = if req.uri().path().starts_with("/api/") {
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "rate-limited",
+                    "Too many requests",
+                    format!("slow down: try again in {seconds} s"),
+                )
+                .into_response()
+            } else {
+                (
+                    StatusCode::TOO_MANY_REQUESTS,
+                    [(header::CONTENT_TYPE, "text/html; charset=utf-8")],
+                    format!(
+                        "<!DOCTYPE html><html lang=\"zh-CN\"><meta charset=\"utf-8\"><title>请求过于频繁</title>\
+                         <p>请求过于频繁，请 {seconds} 秒后再试。</p></html>"
+                    ),
+                )
+                    .into_response()
+            };
+            if let Ok(v) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
             return response;

@@ -715,7 +715,10 @@ fn a_mediation_clock_starts_when_the_mediator_accepts() {
             "2024-05-20T09:00:00",
         )
         .expect_err("accepted twice");
-    assert!(matches!(again.reason, Refusal::AlreadyTaken { .. }), "{again}");
+    assert!(
+        matches!(again.reason, Refusal::AlreadyTaken { .. }),
+        "{again}"
+    );
     assert!(!again.allowed.contains(&"accept".to_string()));
     assert!(again.allowed.contains(&"record_session".to_string()));
     let c = w
