@@ -200,7 +200,7 @@ fn a_suggestion_goes_round_twice_and_only_its_departments_see_it() {
     let shown = s.get(&format!("/api/v1/cases/{id}"), "zhang");
     assert_eq!(
         shown.json["allowed_actions"],
-        json!(["request_reassignment", "reply"])
+        json!(["request_reassignment", "request_extension", "reply"])
     );
     s.act(
         &id,

@@ -667,7 +667,7 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
     assert_eq!(r.body["action"], "fly");
     assert_eq!(
         r.body["allowed_actions"],
-        json!(["request_reassignment", "reply"])
+        json!(["request_reassignment", "request_extension", "reply"])
     );
     // Unknown query parameters and bad cursors.
     for q in ["?colour=red", "?limit=0", "?cursor=zzz", "?year=abc"] {

@@ -818,6 +818,16 @@ fn the_history_folds_back_into_the_projection_at_every_step() {
     assert!(!then.parties.contains_key("supervisor"));
     assert_eq!(
         allowed_actions(wf, &c, &dept, ts("2024-03-09T09:00:00"), &w.cal),
-        ["request_reassignment", "reply"]
+        ["request_reassignment", "request_extension", "reply"]
     );
+    // Asking for an extension is recorded; the deadline stands until staff decide.
+    let asked = w.act(
+        &c,
+        "request_extension",
+        json!({"until": "2024-08-05", "reason": "需跨部门协调资金"}),
+        &dept,
+        "2024-03-10T09:00:00",
+    );
+    assert_eq!(asked.case.state, "assigned");
+    assert_eq!(due(&asked.case), "2024-06-05");
 }
