@@ -2,6 +2,7 @@
 
 mod audit;
 mod backup;
+mod bench;
 mod deadline;
 mod definitions;
 mod demo;
@@ -78,6 +79,8 @@ enum Command {
     Keys(KeysCommand),
     /// Fill an empty database with a living demo year.
     Demo(demo::DemoArgs),
+    /// Measure the engine against the database's own limit (docs/performance.md).
+    Bench(bench::BenchArgs),
     /// The year's figures, computed from the records.
     Report(report::ReportArgs),
     /// Run the reminder scheduler alone (several may run against one PostgreSQL).
@@ -119,6 +122,7 @@ pub fn run() -> ExitCode {
         Command::Scheduler(args) => schedule::run(args, &settings),
         Command::Report(args) => report::run(args, &settings),
         Command::Demo(args) => demo::run(args, &settings),
+        Command::Bench(args) => bench::run(args, &settings),
         Command::Import(args) => sheets::import(args, &settings),
         Command::Backup(args) => backup::backup(args, &settings),
         Command::Audit(cmd) => audit::run(cmd, &settings),

@@ -115,7 +115,7 @@ fn cell_text(d: &Data) -> String {
     }
 }
 
-fn read_xlsx(path: &Path) -> Result<Vec<Row>> {
+pub(crate) fn read_xlsx(path: &Path) -> Result<Vec<Row>> {
     let mut book = calamine::open_workbook_auto(path)
         .with_context(|| format!("cannot open {}", path.display()))?;
     let Some(sheet) = book.sheet_names().first().cloned() else {
@@ -179,6 +179,33 @@ pub fn import(args: ImportArgs, settings: &Settings) -> Result<ExitCode> {
             }
         }
     })
+}
+
+/// Writes rows as a workbook, one column per cell name (the layout `duban import` reads).
+pub(crate) fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
+    let mut columns: Vec<&str> = Vec::new();
+    for r in rows {
+        for c in r.cells.keys() {
+            if !columns.contains(&c.as_str()) {
+                columns.push(c);
+            }
+        }
+    }
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    for (i, c) in columns.iter().enumerate() {
+        sheet.write(0, i as u16, *c)?;
+    }
+    for (r, row) in rows.iter().enumerate() {
+        for (i, c) in columns.iter().enumerate() {
+            if let Some(v) = row.cells.get(*c) {
+                sheet.write(r as u32 + 1, i as u16, guarded(v))?;
+            }
+        }
+    }
+    book.save(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    Ok(())
 }
 
 /// A cell that a spreadsheet would run as a formula is written as text.

@@ -496,6 +496,23 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
+    /// As `visible`, with what the case was filed with (one read).
+    async fn visible_with_filing(
+        &self,
+        p: &Principal,
+        id: &str,
+    ) -> Result<(CaseRecord, serde_json::Map<String, Value>)> {
+        match self.store.case_and_filing(id).await? {
+            Some((record, filing)) if p.can_see(&record.case) => Ok((record, filing)),
+            Some(_) => {
+                self.audit_denial(p, "denied", id, "case out of the caller's reach")
+                    .await;
+                Err(Error::NotFound)
+            }
+            None => Err(Error::NotFound),
+        }
+    }
+
     /// Takes an action on a case the caller can see, at the version the caller last saw.
     pub async fn act(
         &self,
@@ -506,7 +523,7 @@ impl<S: Store + Audit> Service<S> {
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let record = self.visible(p, id).await?;
+        let (record, filing) = self.visible_with_filing(p, id).await?;
         if record.case.version != expected_version {
             return Err(Error::Stale {
                 current: record.case.version,
@@ -552,7 +569,13 @@ impl<S: Store + Audit> Service<S> {
             Err(e) => return Err(e.into()),
         }
         self.scheduled(&t);
-        self.show(p, id, None, request_id).await
+        // The answer is the transition's case: no need to read back what was just written.
+        let record = CaseRecord {
+            id: record.id,
+            title: record.title,
+            case: t.case,
+        };
+        Ok(self.detail(p, wf, record, filing, Vec::new()))
     }
 
     /// One case as the caller may see it; with `reveal`, personal data in full (recorded).
@@ -639,13 +662,21 @@ impl<S: Store + Audit> Service<S> {
             )
             .await?;
         }
-        let events = self.store.events(id).await?;
-        let filing = events
-            .first()
-            .map(|e| e.event.payload.clone())
-            .unwrap_or_default();
+        let filing = self.store.filing(id).await?.unwrap_or_default();
+        Ok(self.detail(p, wf, record, filing, revealed))
+    }
+
+    /// The page's view of a case the caller may see.
+    fn detail(
+        &self,
+        p: &Principal,
+        wf: &Workflow,
+        record: CaseRecord,
+        filing: serde_json::Map<String, Value>,
+        revealed: Vec<PersonalRecord>,
+    ) -> CaseDetail {
         let state = wf.state(&record.case.state);
-        Ok(CaseDetail {
+        CaseDetail {
             state_title: state.map(|s| s.title.clone()).unwrap_or_default(),
             terminal: state.is_some_and(|s| s.terminal),
             allowed_actions: machine::allowed_actions(
@@ -664,7 +695,7 @@ impl<S: Store + Audit> Service<S> {
             filing,
             revealed,
             record,
-        })
+        }
     }
 
     /// A case's history and the record of who saw its personal data.

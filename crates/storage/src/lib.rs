@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+pub mod bench;
 mod crypto;
 mod faults;
 mod migrate;
@@ -401,6 +402,19 @@ pub trait Store: Send + Sync {
     fn case(&self, id: &str) -> impl Future<Output = Result<Option<CaseRecord>>> + Send;
     /// The case's history, oldest first.
     fn events(&self, id: &str) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send;
+    /// A case with what it was filed with, in one read: acting needs both.
+    fn case_and_filing(
+        &self,
+        id: &str,
+    ) -> impl Future<
+        Output = Result<Option<(CaseRecord, serde_json::Map<String, serde_json::Value>)>>,
+    > + Send;
+    /// What the case was filed with: its first event's payload (personal data masked), read
+    /// alone — a case's page needs it on every answer, its whole history only on request.
+    fn filing(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<serde_json::Map<String, serde_json::Value>>>> + Send;
     /// The case as it stood at `at`, rebuilt from its events; `None` if not yet filed then.
     fn case_as_of(
         &self,

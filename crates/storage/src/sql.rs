@@ -51,6 +51,39 @@ pub struct SqlStore {
     backend: Backend,
     keys: Option<Keyring>,
     faults: Option<std::sync::Arc<crate::Faults>>,
+    /// SQLite lets one writer in at a time; others would sleep in its busy handler (1 ms, 2,
+    /// 5 … up to 100 ms a try), which makes the slowest answers hundreds of milliseconds
+    /// under load. Writers of this process queue here instead, in order, and wake at once.
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+}
+
+/// A write transaction, holding this process's turn to write on SQLite.
+pub(crate) struct WriteTx {
+    tx: Transaction<'static, Any>,
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
 }
 
 /// No deadline sorts last.
@@ -345,6 +378,8 @@ impl SqlStore {
             backend,
             keys: None,
             faults: None,
+            writer: (backend == Backend::Sqlite)
+                .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
         })
     }
 
@@ -492,23 +527,23 @@ impl SqlStore {
         self.keys.as_ref()
     }
 
-    pub(crate) async fn begin_write(&self) -> Result<Transaction<'static, Any>> {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         self.begin().await
     }
 
-    async fn begin(&self) -> Result<Transaction<'static, Any>> {
-        Ok(match self.backend {
+    async fn begin(&self) -> Result<WriteTx> {
+        let turn = match &self.writer {
+            Some(w) => Some(w.clone().lock_owned().await),
+            None => None,
+        };
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
             Backend::Postgres => self.pool.begin().await?,
-        })
+        };
+        Ok(WriteTx { tx, _turn: turn })
     }
 
-    async fn insert_event(
-        tx: &mut Transaction<'static, Any>,
-        case_id: &str,
-        e: &Event,
-        meta: &Meta,
-    ) -> Result<()> {
+    async fn insert_event(tx: &mut WriteTx, case_id: &str, e: &Event, meta: &Meta) -> Result<()> {
         let detail = Detail {
             at: e.at,
             sets: e.sets.clone(),
@@ -541,7 +576,7 @@ impl SqlStore {
 
     /// Inserts a case's projection row; with an idempotency key, a repeat is skipped (0 rows).
     async fn insert_case(
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut WriteTx,
         id: &str,
         title: &str,
         case: &Case,
@@ -633,7 +668,7 @@ impl SqlStore {
     /// Writes the parties an event filled and refreshes the copies of the case's open flag and
     /// deadline on all its party rows.
     async fn write_parties(
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut WriteTx,
         case_id: &str,
         sets: &BTreeMap<String, Vec<String>>,
         cols: &Columns,
@@ -673,35 +708,77 @@ impl SqlStore {
     /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
     /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
     async fn apply_effects(
-        tx: &mut Transaction<'static, Any>,
+        tx: &mut WriteTx,
         case_id: &str,
         effects: &[Effect],
         now: i64,
     ) -> Result<()> {
-        for effect in effects {
-            match effect {
-                Effect::ScheduleReminder(r) => {
-                    sqlx::query(
-                        "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
-                         repeat_every_days, escalate, status, attempts, created_at) \
-                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', 0, $11) \
-                         ON CONFLICT (case_id, reminder_key) DO UPDATE SET status = 'pending', fire_at = excluded.fire_at \
-                         WHERE reminders.status = 'cancelled'",
-                    )
-                    .bind(case_id.to_string())
-                    .bind(r.key.clone())
-                    .bind(r.state.clone())
-                    .bind(r.duty.clone().unwrap_or_default())
-                    .bind(r.rule as i64)
-                    .bind(ms(r.at))
-                    .bind(r.due_date.map(|d| d.to_string()))
-                    .bind(json(&r.notify)?)
-                    .bind(r.repeat_every_days.map(i64::from))
-                    .bind(i64::from(r.escalate))
-                    .bind(now)
-                    .execute(&mut **tx)
-                    .await?;
+        // Reminders scheduled together go in one statement: a transition schedules a state's
+        // whole set at once, and each statement is a round trip to the database.
+        let mut i = 0;
+        while i < effects.len() {
+            let run: Vec<&duban_core::machine::Reminder> = effects[i..]
+                .iter()
+                .map_while(|e| match e {
+                    Effect::ScheduleReminder(r) => Some(r),
+                    Effect::CancelReminders { .. } => None,
+                })
+                .collect();
+            if !run.is_empty() {
+                i += run.len();
+                // One row per key (a repeated key in one statement is an error on PostgreSQL).
+                let mut by_key: BTreeMap<&str, &duban_core::machine::Reminder> = BTreeMap::new();
+                for r in run {
+                    by_key.insert(r.key.as_str(), r);
                 }
+                let rows: Vec<String> = (0..by_key.len())
+                    .map(|n| {
+                        let b = n * 11;
+                        format!(
+                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${})",
+                            b + 1,
+                            b + 2,
+                            b + 3,
+                            b + 4,
+                            b + 5,
+                            b + 6,
+                            b + 7,
+                            b + 8,
+                            b + 9,
+                            b + 10,
+                            b + 11
+                        )
+                    })
+                    .collect();
+                let sql = format!(
+                    "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
+                     repeat_every_days, escalate, status, attempts, created_at) VALUES {} \
+                     ON CONFLICT (case_id, reminder_key) DO UPDATE SET status = 'pending', fire_at = excluded.fire_at \
+                     WHERE reminders.status = 'cancelled'",
+                    rows.join(", ")
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for r in by_key.values() {
+                    q = q
+                        .bind(case_id.to_string())
+                        .bind(r.key.clone())
+                        .bind(r.state.clone())
+                        .bind(r.duty.clone().unwrap_or_default())
+                        .bind(r.rule as i64)
+                        .bind(ms(r.at))
+                        .bind(r.due_date.map(|d| d.to_string()))
+                        .bind(json(&r.notify)?)
+                        .bind(r.repeat_every_days.map(i64::from))
+                        .bind(i64::from(r.escalate))
+                        .bind(now);
+                }
+                q.execute(&mut **tx).await?;
+                continue;
+            }
+            let effect = &effects[i];
+            i += 1;
+            match effect {
+                Effect::ScheduleReminder(_) => {}
                 Effect::CancelReminders { state, duty, all } => {
                     let q = if *all {
                         sqlx::query(
@@ -726,12 +803,7 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn store_personal(
-        &self,
-        tx: &mut Transaction<'static, Any>,
-        case_id: &str,
-        t: &Transition,
-    ) -> Result<()> {
+    async fn store_personal(&self, tx: &mut WriteTx, case_id: &str, t: &Transition) -> Result<()> {
         if t.personal.is_empty() {
             return Ok(());
         }
@@ -1119,6 +1191,40 @@ impl Store for SqlStore {
             .fetch_all(&self.pool)
             .await?;
         rows.iter().map(event_from_row).collect()
+    }
+
+    async fn case_and_filing(&self, id: &str) -> Result<Option<(CaseRecord, Map<String, Value>)>> {
+        let row = sqlx::query(
+            "SELECT c.id, c.title, c.projection, e.payload FROM cases c \
+             LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            let filing = match r.try_get::<Option<String>, _>("payload")? {
+                Some(p) => parse(&p, "event payload")?,
+                None => Map::new(),
+            };
+            Ok((
+                CaseRecord {
+                    id: r.try_get("id")?,
+                    title: r.try_get("title")?,
+                    case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
+                },
+                filing,
+            ))
+        })
+        .transpose()
+    }
+
+    async fn filing(&self, id: &str) -> Result<Option<Map<String, Value>>> {
+        let row = sqlx::query("SELECT payload FROM case_events WHERE case_id = $1 AND seq = 1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| parse(&r.try_get::<String, _>("payload")?, "event payload"))
+            .transpose()
     }
 
     async fn case_as_of(&self, id: &str, at: Timestamp) -> Result<Option<Case>> {

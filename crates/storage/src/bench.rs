@@ -1,0 +1,233 @@
+//! For `duban bench`: filling a database fast (copies of a real case, made by the engine, so
+//! every copy is a valid history) and the raw-SQL baseline a transition is measured against —
+//! the least any correct engine must send for one action.
+
+use sqlx::Row;
+
+use crate::sql::Backend;
+use crate::{Result, SqlStore};
+
+/// How copies differ from their template.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Spread {
+    /// Exact copies (same parties, same deadline): for acting on.
+    Same,
+    /// Spread over `departments` lead departments (`dept-N`) and deadlines a minute apart
+    /// counted back from the template's, every `overdue_every`-th one far in the past: for
+    /// querying at scale.
+    Departments {
+        departments: i64,
+        overdue_every: i64,
+    },
+}
+
+fn series(backend: Backend, from: i64, to: i64) -> String {
+    match backend {
+        Backend::Postgres => {
+            format!("SELECT g AS n FROM generate_series({from}::bigint, {to}::bigint) AS g")
+        }
+        Backend::Sqlite => format!(
+            "WITH RECURSIVE s(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM s WHERE n < {to}) SELECT n FROM s"
+        ),
+    }
+}
+
+/// Copies case `template` as `{prefix}{n}` for n in `from..=to`: its row, parties, events and
+/// reminders, one statement per table, in one transaction.
+pub async fn copy_case(
+    store: &SqlStore,
+    template: &str,
+    prefix: &str,
+    from: i64,
+    to: i64,
+    spread: Spread,
+) -> Result<()> {
+    let s = series(store.backend(), from, to);
+    let t = template.replace('\'', "''");
+    let p = prefix.replace('\'', "''");
+    let (due, member) = match spread {
+        Spread::Same => ("c.due_key".to_string(), "p.member".to_string()),
+        Spread::Departments {
+            departments,
+            overdue_every,
+        } => (
+            format!(
+                "CASE WHEN c.due_key = 9223372036854775807 THEN c.due_key \
+                 WHEN n % {overdue_every} = 0 THEN c.due_key - 400 * 86400000 - (n % 1000) * 60000 \
+                 ELSE c.due_key - (n % 100000) * 60000 END"
+            ),
+            format!(
+                "CASE WHEN p.party = 'lead_department' THEN 'dept-' || (n % {departments}) ELSE p.member END"
+            ),
+        ),
+    };
+    let party_due = due.replace("c.due_key", "p.due_key");
+    let statements = [
+        format!(
+            "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, year, \
+             filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at) \
+             SELECT '{p}' || n, c.kind, c.workflow_version, c.workflow_digest, c.title, c.state, c.version, c.is_open, \
+             c.is_key, c.year, c.filed_at, c.entered_at, {due}, c.due_date, c.filer, c.supervisor, NULL, NULL, \
+             c.projection, c.updated_at FROM cases c, ({s}) AS series WHERE c.id = '{t}'"
+        ),
+        format!(
+            "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \
+             SELECT '{p}' || n, p.party, {member}, p.is_open, {party_due}, p.filed_at \
+             FROM case_parties p, ({s}) AS series WHERE p.case_id = '{t}'"
+        ),
+        format!(
+            "INSERT INTO case_events (case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, \
+             to_state, payload, detail, request_id) \
+             SELECT '{p}' || n, e.seq, e.action, e.actor, e.actor_role, e.actor_org, e.on_behalf_of, e.at, e.from_state, \
+             e.to_state, e.payload, e.detail, NULL FROM case_events e, ({s}) AS series WHERE e.case_id = '{t}'"
+        ),
+        format!(
+            "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, \
+             escalate, status, attempts, created_at) \
+             SELECT '{p}' || n, r.reminder_key, r.state, r.duty, r.rule, r.fire_at, r.due_date, r.notify, \
+             r.repeat_every_days, r.escalate, r.status, 0, r.created_at FROM reminders r, ({s}) AS series \
+             WHERE r.case_id = '{t}'"
+        ),
+    ];
+    let mut tx = store.begin_write().await?;
+    for sql in statements {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Adds `count` pending reminders firing at `fire_at_ms` (milliseconds) to each case
+/// `{prefix}{n}`, n in `from..=to`, under keys `bench/0`, `bench/1`…, to the department.
+pub async fn add_reminders(
+    store: &SqlStore,
+    prefix: &str,
+    from: i64,
+    to: i64,
+    count: i64,
+    fire_at_ms: i64,
+) -> Result<()> {
+    let s = series(store.backend(), from, to);
+    let p = prefix.replace('\'', "''");
+    let mut tx = store.begin_write().await?;
+    for k in 0..count {
+        let sql = format!(
+            "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, \
+             escalate, status, attempts, created_at) \
+             SELECT '{p}' || n, 'bench/{k}', 'assigned', '', 0, {fire_at_ms} + n, NULL, '[\"lead_department\"]', NULL, 0, \
+             'pending', 0, 0 FROM ({s}) AS series"
+        );
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Refreshes the planner's statistics after a bulk load.
+pub async fn analyze(store: &SqlStore) -> Result<()> {
+    sqlx::raw_sql("ANALYZE").execute(store.pool()).await?;
+    Ok(())
+}
+
+/// The payload and detail of a case's latest event, as stored: the baseline appends events of
+/// the same size and shape.
+pub async fn last_event(store: &SqlStore, case_id: &str) -> Result<(String, String)> {
+    let row = sqlx::query(
+        "SELECT payload, detail FROM case_events WHERE case_id = $1 ORDER BY seq DESC LIMIT 1",
+    )
+    .bind(case_id.to_string())
+    .fetch_one(store.pool())
+    .await?;
+    Ok((row.try_get("payload")?, row.try_get("detail")?))
+}
+
+/// One transition as the least any correct engine must send, in one transaction: read the
+/// case, update it under its version check, append the event (with `payload` and `detail`
+/// as stored), upsert a reminder. Returns false when another writer got there first (the
+/// version moved).
+pub async fn baseline_transition(
+    store: &SqlStore,
+    case_id: &str,
+    at_ms: i64,
+    event: &(String, String),
+) -> Result<bool> {
+    let mut tx = store.begin_write().await?;
+    let row = sqlx::query("SELECT version, state, projection FROM cases WHERE id = $1")
+        .bind(case_id.to_string())
+        .fetch_one(&mut *tx)
+        .await?;
+    let version: i64 = row.try_get("version")?;
+    let state: String = row.try_get("state")?;
+    let projection: String = row.try_get("projection")?;
+    let updated = sqlx::query(
+        "UPDATE cases SET version = $1, state = $2, entered_at = $3, updated_at = $3, projection = $4 \
+         WHERE id = $5 AND version = $6",
+    )
+    .bind(version + 1)
+    .bind(state.clone())
+    .bind(at_ms)
+    .bind(projection)
+    .bind(case_id.to_string())
+    .bind(version)
+    .execute(&mut *tx)
+    .await?;
+    if updated.rows_affected() != 1 {
+        return Ok(false);
+    }
+    sqlx::query(
+        "INSERT INTO case_events (case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, \
+         to_state, payload, detail, request_id) VALUES ($1, $2, 'keep_assignment', 'bench', 'staff', NULL, NULL, $3, \
+         $4, $4, $5, $6, NULL)",
+    )
+    .bind(case_id.to_string())
+    .bind(version + 1)
+    .bind(at_ms)
+    .bind(state)
+    .bind(event.0.clone())
+    .bind(event.1.clone())
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, \
+         escalate, status, attempts, created_at) VALUES ($1, 'baseline', 'assigned', '', 0, $2, NULL, '[]', NULL, 0, \
+         'pending', 0, $2) \
+         ON CONFLICT (case_id, reminder_key) DO UPDATE SET fire_at = EXCLUDED.fire_at, status = 'pending'",
+    )
+    .bind(case_id.to_string())
+    .bind(at_ms + 86_400_000)
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
+/// Queues `count` webhook deliveries to `url` for the department `jtj`, due at once, with ids
+/// `{id_prefix}{n}`, each about case `{case_prefix}{n}`.
+pub async fn add_deliveries(
+    store: &SqlStore,
+    id_prefix: &str,
+    case_prefix: &str,
+    count: i64,
+    url: &str,
+) -> Result<()> {
+    let s = series(store.backend(), 1, count);
+    let (i, c, u) = (
+        id_prefix.replace('\'', "''"),
+        case_prefix.replace('\'', "''"),
+        url.replace('\'', "''"),
+    );
+    let sql = format!(
+        "INSERT INTO deliveries (id, case_id, reminder_key, channel, address, org_code, subject, body, status, \
+         attempts, next_attempt_at, created_at) \
+         SELECT '{i}' || n, '{c}' || n, 'bench', 'webhook', '{u}', 'jtj', '【到期提醒】基准测试', \
+         '代表建议《关于改善县城道路交通秩序的建议》办理期限临近。', 'pending', 0, 0, 0 FROM ({s}) AS series"
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(store.pool())
+        .await?;
+    Ok(())
+}
