@@ -136,7 +136,9 @@ struct World {
 }
 
 async fn setup_world(url: &str, settings: &Settings) -> Result<World> {
-    let store = SqlStore::open(url, 80)
+    // 64 workers and a few more; with `duban serve`'s 16 this stays within PostgreSQL's
+    // default of 100 connections.
+    let store = SqlStore::open(url, 68)
         .await
         .with_context(|| format!("cannot open {}", super::migrate::redacted(url)))?
         .with_keys(setup::keys(&settings.keys_file)?);
@@ -356,7 +358,7 @@ async fn serve(url: &str, settings: &Settings) -> Result<Served> {
             "--rate-burst",
             "1000000",
             "--db-connections",
-            "32",
+            "16",
         ])
         .env("RUST_LOG", "warn")
         .stdout(std::process::Stdio::piped())

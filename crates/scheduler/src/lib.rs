@@ -23,6 +23,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
+/// Deliveries of one channel sent side by side: a receiver's latency is not paid one at a time.
+const SEND_AT_ONCE: usize = 32;
+
 pub use channel::{Channel, Email, SendFuture, SmtpSettings, Webhook, signature};
 pub use metrics::Metrics;
 
@@ -211,7 +214,8 @@ impl<S: Store + Outbox> Scheduler<S> {
             // gone stays claimed and is rescued and sent after the lease expires — late, but
             // never by two workers at once.
             let budget = std::time::Instant::now() + self.config.lease.mul_f64(0.8);
-            for d in due {
+            let mut secrets: BTreeMap<String, Option<String>> = BTreeMap::new();
+            for chunk in due.chunks(SEND_AT_ONCE) {
                 if std::time::Instant::now() >= budget {
                     tracing::warn!(
                         channel = channel.name(),
@@ -219,25 +223,36 @@ impl<S: Store + Outbox> Scheduler<S> {
                     );
                     break;
                 }
-                self.deliver(channel.as_ref(), &d, now, &mut report).await?;
+                // One look-up of each organisation's secret per tick, not per delivery.
+                if channel.name() == "webhook" {
+                    for org in chunk.iter().filter_map(|d| d.org_code.as_ref()) {
+                        if !secrets.contains_key(org) {
+                            secrets.insert(org.clone(), self.store.webhook_secret(org).await?);
+                        }
+                    }
+                }
+                // Sent side by side, then recorded together in one transaction.
+                let sends = chunk.iter().map(|d| {
+                    let secret = match (&d.org_code, channel.name()) {
+                        (Some(org), "webhook") => secrets.get(org).cloned().flatten(),
+                        _ => None,
+                    };
+                    async move {
+                        let result = channel.send(d, secret.as_deref(), now.as_second()).await;
+                        (d.clone(), self.finish_of(d, result, now))
+                    }
+                });
+                let outcomes = futures_util::future::join_all(sends).await;
+                self.record(channel.as_ref(), &outcomes, now, &mut report)
+                    .await?;
             }
         }
         Ok(report)
     }
 
-    async fn deliver(
-        &self,
-        channel: &dyn Channel,
-        d: &Delivery,
-        now: Timestamp,
-        report: &mut TickReport,
-    ) -> Result<(), duban_storage::Error> {
-        let secret = match (&d.org_code, channel.name()) {
-            (Some(org), "webhook") => self.store.webhook_secret(org).await?,
-            _ => None,
-        };
-        let result = channel.send(d, secret.as_deref(), now.as_second()).await;
-        let finish = match result {
+    /// What an attempt's result means: sent, to be retried after a backoff, or dead.
+    fn finish_of(&self, d: &Delivery, result: Result<(), String>, now: Timestamp) -> Finish {
+        match result {
             Ok(()) => Finish::Sent,
             Err(error) if d.attempts >= self.config.max_attempts => Finish::Dead { error },
             Err(error) => {
@@ -247,20 +262,54 @@ impl<S: Store + Outbox> Scheduler<S> {
                     .unwrap_or(now);
                 Finish::Retry { at, error }
             }
-        };
-        if self
+        }
+    }
+
+    /// Records a chunk's outcomes in one transaction. If that fails (a fault), each is recorded
+    /// on its own, so that one failure leaves one delivery to be rescued and repeated, not the
+    /// whole chunk.
+    async fn record(
+        &self,
+        channel: &dyn Channel,
+        outcomes: &[(Delivery, Finish)],
+        now: Timestamp,
+        report: &mut TickReport,
+    ) -> Result<(), duban_storage::Error> {
+        let held = match self
             .store
-            .finish_delivery(d, &self.config.owner, now, &finish)
-            .await?
+            .finish_deliveries(outcomes, &self.config.owner, now)
+            .await
         {
-            let (counter, field) = match &finish {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "recording a batch of deliveries failed; recording them one by one");
+                let mut held = Vec::with_capacity(outcomes.len());
+                for (d, finish) in outcomes {
+                    held.push(
+                        self.store
+                            .finish_delivery(d, &self.config.owner, now, finish)
+                            .await
+                            .unwrap_or_else(|e| {
+                                tracing::warn!(delivery = %d.id, error = %e, "could not record a delivery; it will be rescued");
+                                false
+                            }),
+                    );
+                }
+                held
+            }
+        };
+        for ((d, finish), held) in outcomes.iter().zip(held) {
+            if !held {
+                continue;
+            }
+            let (counter, field) = match finish {
                 Finish::Sent => ("sent", &mut report.sent),
                 Finish::Retry { .. } => ("failed", &mut report.failed),
                 Finish::Dead { .. } => ("dead", &mut report.dead),
             };
             *field += 1;
             self.metrics.add(counter, channel.name(), 1);
-            if let Finish::Dead { error } = &finish {
+            if let Finish::Dead { error } = finish {
                 tracing::warn!(delivery = %d.id, channel = channel.name(), %error, "delivery is dead after its last attempt");
             }
         }

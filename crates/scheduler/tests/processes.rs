@@ -207,8 +207,9 @@ async fn sqlite_a_scheduler_killed_mid_batch_leaves_its_work_to_another() {
         child(&url).await;
     }
     let db = common::sqlite().await;
-    // A slow receiver, so that the first scheduler is surely mid-batch when it is killed.
-    let (hook, seen) = receiver(Duration::from_millis(20)).await;
+    // A slow receiver, so that the first scheduler is surely mid-batch when it is killed: it
+    // sends 32 at a time, so 300 take about 10 × 250 ms, and its 1.5 s lease stops it sooner.
+    let (hook, seen) = receiver(Duration::from_millis(250)).await;
     load(&db.store, &db.url, &hook, 300).await;
     let name = "sqlite_a_scheduler_killed_mid_batch_leaves_its_work_to_another";
     let mut first = spawn(name, &db.url, 1_500);

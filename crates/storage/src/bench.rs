@@ -51,10 +51,12 @@ pub async fn copy_case(
             departments,
             overdue_every,
         } => (
+            // 400 days in milliseconds, written out: PostgreSQL would multiply in 32 bits.
             format!(
                 "CASE WHEN c.due_key = 9223372036854775807 THEN c.due_key \
-                 WHEN n % {overdue_every} = 0 THEN c.due_key - 400 * 86400000 - (n % 1000) * 60000 \
-                 ELSE c.due_key - (n % 100000) * 60000 END"
+                 WHEN n % {overdue_every} = 0 THEN c.due_key - {long_ago} - (n % 1000) * 60000 \
+                 ELSE c.due_key - (n % 100000) * 60000 END",
+                long_ago = 400_i64 * 86_400_000
             ),
             format!(
                 "CASE WHEN p.party = 'lead_department' THEN 'dept-' || (n % {departments}) ELSE p.member END"

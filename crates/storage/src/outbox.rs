@@ -152,6 +152,14 @@ pub trait Outbox: Send + Sync {
         now: Timestamp,
         finish: &Finish,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records many attempts' outcomes in one transaction (one commit, not one each); for each,
+    /// whether this worker still held its claim. If the transaction fails, nothing is recorded.
+    fn finish_deliveries(
+        &self,
+        batch: &[(Delivery, Finish)],
+        owner: &str,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<bool>>> + Send;
     /// Returns to the queue what crashed workers held past their lease: (reminders, deliveries).
     fn rescue(&self, now: Timestamp) -> impl Future<Output = Result<(u64, u64)>> + Send;
     fn webhook_secret(&self, org: &str) -> impl Future<Output = Result<Option<String>>> + Send;
@@ -472,6 +480,22 @@ impl Outbox for SqlStore {
         Ok(out)
     }
 
+    async fn finish_deliveries(
+        &self,
+        batch: &[(Delivery, Finish)],
+        owner: &str,
+        now: Timestamp,
+    ) -> Result<Vec<bool>> {
+        let mut tx = self.begin_write().await?;
+        let mut held = Vec::with_capacity(batch.len());
+        for (d, finish) in batch {
+            held.push(Self::record_finish(&mut tx, d, owner, now, finish).await?);
+            self.fault("finish_delivery.record")?;
+        }
+        tx.commit().await?;
+        Ok(held)
+    }
+
     async fn finish_delivery(
         &self,
         d: &Delivery,
@@ -480,42 +504,11 @@ impl Outbox for SqlStore {
         finish: &Finish,
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
-        let (status, next, error, outcome) = match finish {
-            Finish::Sent => ("sent", ms(d.next_attempt_at), None, "sent"),
-            Finish::Retry { at, error } => ("pending", ms(*at), Some(error.clone()), "failed"),
-            Finish::Dead { error } => ("dead", ms(d.next_attempt_at), Some(error.clone()), "dead"),
-        };
-        let updated = sqlx::query(
-            "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error), \
-             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE id = $5 AND status = 'claimed' AND lease_owner = $6 AND attempts = $7",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(error.clone())
-        .bind(ms(now))
-        .bind(d.id.clone())
-        .bind(owner.to_string())
-        .bind(d.attempts)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
+        if !Self::record_finish(&mut tx, d, owner, now, finish).await? {
             tx.rollback().await?;
             return Ok(false);
         }
         self.fault("finish_delivery.record")?;
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, attempt, at, owner, outcome, error) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (delivery_id, attempt) DO NOTHING",
-        )
-        .bind(d.id.clone())
-        .bind(d.attempts)
-        .bind(ms(now))
-        .bind(owner.to_string())
-        .bind(outcome)
-        .bind(error)
-        .execute(&mut *tx)
-        .await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -638,5 +631,53 @@ impl Outbox for SqlStore {
             .fetch_one(self.pool())
             .await?;
         [r, d].into_iter().flatten().min().map(from_ms).transpose()
+    }
+}
+
+impl SqlStore {
+    /// One attempt's outcome, if this worker still holds the claim: the delivery's new status
+    /// and the attempt's record.
+    async fn record_finish(
+        tx: &mut crate::sql::WriteTx,
+        d: &Delivery,
+        owner: &str,
+        now: Timestamp,
+        finish: &Finish,
+    ) -> Result<bool> {
+        let (status, next, error, outcome) = match finish {
+            Finish::Sent => ("sent", ms(d.next_attempt_at), None, "sent"),
+            Finish::Retry { at, error } => ("pending", ms(*at), Some(error.clone()), "failed"),
+            Finish::Dead { error } => ("dead", ms(d.next_attempt_at), Some(error.clone()), "dead"),
+        };
+        let updated = sqlx::query(
+            "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error), \
+             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, lease_owner = NULL, lease_expires_at = NULL \
+             WHERE id = $5 AND status = 'claimed' AND lease_owner = $6 AND attempts = $7",
+        )
+        .bind(status)
+        .bind(next)
+        .bind(error.clone())
+        .bind(ms(now))
+        .bind(d.id.clone())
+        .bind(owner.to_string())
+        .bind(d.attempts)
+        .execute(&mut **tx)
+        .await?;
+        if updated.rows_affected() != 1 {
+            return Ok(false);
+        }
+        sqlx::query(
+            "INSERT INTO delivery_attempts (delivery_id, attempt, at, owner, outcome, error) VALUES ($1, $2, $3, $4, $5, $6) \
+             ON CONFLICT (delivery_id, attempt) DO NOTHING",
+        )
+        .bind(d.id.clone())
+        .bind(d.attempts)
+        .bind(ms(now))
+        .bind(owner.to_string())
+        .bind(outcome)
+        .bind(error)
+        .execute(&mut **tx)
+        .await?;
+        Ok(true)
     }
 }
