@@ -838,14 +838,6 @@ impl<S: Store + Audit> Service<S> {
             });
         }
         let as_of = as_of.unwrap_or_else(|| self.now());
-        let mut kinds = Vec::new();
-        for wf in self.workflows.iter() {
-            kinds.push((
-                wf.kind.clone(),
-                wf.title.clone(),
-                self.store.histories(&wf.kind, year).await?,
-            ));
-        }
         // Suggestions, petitions, mediation first, as the work report orders them.
         let order = |k: &str| {
             ["suggestion", "petition", "mediation"]
@@ -853,9 +845,19 @@ impl<S: Store + Audit> Service<S> {
                 .position(|x| *x == k)
                 .unwrap_or(9)
         };
-        kinds.sort_by_key(|(k, _, _)| order(k));
+        let mut workflows: Vec<&Workflow> = self.workflows.iter().collect();
+        workflows.sort_by_key(|wf| order(&wf.kind));
+        // Each case is counted as its rows arrive and then dropped: memory stays flat however
+        // many cases the year has.
+        let mut tally = report::Tally::new(year, as_of);
+        for wf in workflows {
+            tally.begin_kind(&wf.kind, &wf.title);
+            self.store
+                .each_history(&wf.kind, year, |h| tally.add(&h))
+                .await?;
+        }
         let directory = self.store.directory().await?;
-        let mut r = report::annual(year, as_of, &kinds);
+        let mut r = tally.finish();
         r.petitions.stations = directory
             .iter()
             .filter(|(_, _, kind)| kind == "station")

@@ -162,23 +162,73 @@ pub fn annual(
     as_of: Timestamp,
     kinds: &[(String, String, Vec<CaseHistory>)],
 ) -> AnnualReport {
-    let mut report = AnnualReport {
-        year,
-        as_of: duban_core::deadline::CHINA
-            .to_datetime(as_of)
-            .strftime("%Y-%m-%d %H:%M")
-            .to_string(),
-        ..AnnualReport::default()
-    };
-    let mut departments: BTreeMap<(String, String), DepartmentRow> = BTreeMap::new();
+    let mut tally = Tally::new(year, as_of);
     for (kind, title, histories) in kinds {
-        let mut f = KindFigures {
-            kind: kind.clone(),
-            title: title.clone(),
-            ..KindFigures::default()
-        };
+        tally.begin_kind(kind, title);
         for h in histories {
-            let Some(r) = read(h, as_of) else { continue };
+            tally.add(h);
+        }
+    }
+    tally.finish()
+}
+
+/// The report counted one case at a time, so that a year's histories can stream past it
+/// rather than be held in memory together. Kinds come one after another (`begin_kind`).
+#[derive(Debug)]
+pub struct Tally {
+    as_of: Timestamp,
+    report: AnnualReport,
+    departments: BTreeMap<(String, String), DepartmentRow>,
+    current: Option<KindFigures>,
+}
+
+impl Tally {
+    pub fn new(year: i16, as_of: Timestamp) -> Self {
+        Self {
+            as_of,
+            report: AnnualReport {
+                year,
+                as_of: duban_core::deadline::CHINA
+                    .to_datetime(as_of)
+                    .strftime("%Y-%m-%d %H:%M")
+                    .to_string(),
+                ..AnnualReport::default()
+            },
+            departments: BTreeMap::new(),
+            current: None,
+        }
+    }
+
+    /// Starts counting the cases of another kind.
+    pub fn begin_kind(&mut self, kind: &str, title: &str) {
+        self.close_kind();
+        self.current = Some(KindFigures {
+            kind: kind.to_string(),
+            title: title.to_string(),
+            ..KindFigures::default()
+        });
+    }
+
+    fn close_kind(&mut self) {
+        if let Some(mut f) = self.current.take() {
+            let denominator = f.answered + f.open_overdue;
+            f.on_time_rate = (denominator > 0)
+                .then(|| (f.answered_on_time as f64 * 1000.0 / denominator as f64).round() / 10.0);
+            self.report.kinds.push(f);
+        }
+    }
+
+    /// Counts one case of the current kind.
+    pub fn add(&mut self, h: &CaseHistory) {
+        let as_of = self.as_of;
+        let Some(f) = self.current.as_mut() else {
+            return;
+        };
+        let kind = f.kind.clone();
+        let report = &mut self.report;
+        let departments = &mut self.departments;
+        {
+            let Some(r) = read(h, as_of) else { return };
             let ever = |state: &str| r.events.iter().any(|e| e.to_state == state);
             let took = |action: &str| r.events.iter().find(|e| e.action == action);
             f.filed += 1;
@@ -285,26 +335,29 @@ pub fn annual(
                 _ => {}
             }
         }
-        let denominator = f.answered + f.open_overdue;
-        f.on_time_rate = (denominator > 0)
-            .then(|| (f.answered_on_time as f64 * 1000.0 / denominator as f64).round() / 10.0);
-        report.kinds.push(f);
     }
-    // In the order the work report speaks of them: suggestions, then petitions, then others.
-    let order = |k: &str| {
-        ["suggestion", "petition", "mediation"]
-            .iter()
-            .position(|x| *x == k)
-            .unwrap_or(9)
-    };
-    let mut rows: Vec<DepartmentRow> = departments.into_values().collect();
-    rows.sort_by(|a, b| {
-        order(&a.kind)
-            .cmp(&order(&b.kind))
-            .then(a.department.cmp(&b.department))
-    });
-    report.departments = rows;
-    report
+
+    /// The report, with its department rows in the work report's order.
+    pub fn finish(mut self) -> AnnualReport {
+        self.close_kind();
+        let departments = std::mem::take(&mut self.departments);
+        let mut report = self.report;
+        // In the order the work report speaks of them: suggestions, then petitions, then others.
+        let order = |k: &str| {
+            ["suggestion", "petition", "mediation"]
+                .iter()
+                .position(|x| *x == k)
+                .unwrap_or(9)
+        };
+        let mut rows: Vec<DepartmentRow> = departments.into_values().collect();
+        rows.sort_by(|a, b| {
+            order(&a.kind)
+                .cmp(&order(&b.kind))
+                .then(a.department.cmp(&b.department))
+        });
+        report.departments = rows;
+        report
+    }
 }
 
 /// The report as the work report would say it, in Chinese, then its tables.

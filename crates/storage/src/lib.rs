@@ -457,8 +457,6 @@ pub trait Store: Send + Sync {
         &self,
         id_number: &str,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
-    /// Every case of `kind` filed in `year` (China time) with its events, in filing order: one
-    /// indexed query, for the annual report.
     /// Every organisation's and user's code, name and kind (the organisation kind, or `user`),
     /// for names and station counts in reports.
     fn directory(&self) -> impl Future<Output = Result<Vec<(String, String, String)>>> + Send;
@@ -469,11 +467,23 @@ pub trait Store: Send + Sync {
         cases: &[ImportedCase<'_>],
         now: Timestamp,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Every case of `kind` filed in `year` (China time) with its events, in filing order: one
+    /// indexed query, for the annual report and exports.
     fn histories(
         &self,
         kind: &str,
         year: i16,
     ) -> impl Future<Output = Result<Vec<CaseHistory>>> + Send;
+    /// The same cases, handed to `each` one at a time as the rows stream in: a province's year
+    /// is never all in memory at once.
+    fn each_history<F>(
+        &self,
+        kind: &str,
+        year: i16,
+        each: F,
+    ) -> impl Future<Output = Result<()>> + Send
+    where
+        F: FnMut(CaseHistory) + Send;
     /// Records a full view of personal data.
     fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
     /// Who saw a case's personal data, oldest first.

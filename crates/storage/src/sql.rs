@@ -360,11 +360,15 @@ impl SqlStore {
             .max_connections(max_connections.max(1))
             .acquire_timeout(std::time::Duration::from_secs(10));
         if backend == Backend::Sqlite {
-            options = options.after_connect(|conn, _| {
+            // An embedded database's connections cannot drop, so no ping before each use (it is
+            // a round trip to the connection's thread). Reads go through a memory map (shared by
+            // every connection, paged by the OS) rather than a read call per page.
+            options = options.test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     sqlx::raw_sql(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000;",
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                         PRAGMA mmap_size = 268435456;",
                     )
                     .execute(conn)
                     .await?;
@@ -898,7 +902,17 @@ impl Store for SqlStore {
     }
 
     async fn histories(&self, kind: &str, year: i16) -> Result<Vec<CaseHistory>> {
-        let rows = sqlx::query(
+        let mut out = Vec::new();
+        self.each_history(kind, year, |h| out.push(h)).await?;
+        Ok(out)
+    }
+
+    async fn each_history<F>(&self, kind: &str, year: i16, mut each: F) -> Result<()>
+    where
+        F: FnMut(CaseHistory) + Send,
+    {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query(
             "SELECT c.title, c.kind, c.workflow_version, c.workflow_digest, e.case_id, e.seq, e.action, e.actor, \
              e.actor_role, e.actor_org, e.on_behalf_of, e.at, e.from_state, e.to_state, e.payload, e.detail, e.request_id \
              FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.kind = $1 AND c.year = $2 \
@@ -906,24 +920,31 @@ impl Store for SqlStore {
         )
         .bind(kind.to_string())
         .bind(i64::from(year))
-        .fetch_all(&self.pool)
-        .await?;
-        let mut out: Vec<CaseHistory> = Vec::new();
-        for r in &rows {
-            let e = event_from_row(r)?;
-            match out.last_mut() {
+        .fetch(&self.pool);
+        let mut current: Option<CaseHistory> = None;
+        while let Some(r) = rows.try_next().await? {
+            let e = event_from_row(&r)?;
+            match current.as_mut() {
                 Some(h) if h.id == e.case_id => h.events.push(e.event),
-                _ => out.push(CaseHistory {
-                    id: e.case_id.clone(),
-                    kind: r.try_get("kind")?,
-                    title: r.try_get("title")?,
-                    workflow_version: r.try_get::<i64, _>("workflow_version")? as u32,
-                    workflow_digest: r.try_get("workflow_digest")?,
-                    events: vec![e.event],
-                }),
+                _ => {
+                    if let Some(done) = current.take() {
+                        each(done);
+                    }
+                    current = Some(CaseHistory {
+                        id: e.case_id.clone(),
+                        kind: r.try_get("kind")?,
+                        title: r.try_get("title")?,
+                        workflow_version: r.try_get::<i64, _>("workflow_version")? as u32,
+                        workflow_digest: r.try_get("workflow_digest")?,
+                        events: vec![e.event],
+                    });
+                }
             }
         }
-        Ok(out)
+        if let Some(done) = current {
+            each(done);
+        }
+        Ok(())
     }
 
     async fn ping(&self) -> Result<()> {
