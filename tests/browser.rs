@@ -179,6 +179,11 @@ fn the_main_journeys_in_a_real_browser() {
     b.goto(&format!("{base}{case_path}"));
     open_action(&b, "record_satisfaction");
     b.select("#record_satisfaction-rating", "dissatisfied");
+    // 不满意 without a reason comes back, the reason's field marked.
+    b.click_and_wait("form[action$=\"/actions/record_satisfaction\"] button[type=submit]");
+    assert!(b.text().contains("为“不满意”时必填"), "{}", b.text());
+    open_action(&b, "record_satisfaction");
+    b.select("#record_satisfaction-rating", "dissatisfied");
     b.type_into("#record_satisfaction-comment", "雨后仍有积水。");
     submit_action(&b, "record_satisfaction");
     let text = b.text();

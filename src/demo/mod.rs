@@ -390,7 +390,11 @@ pub async fn run(
                 case,
                 action: "record_satisfaction".into(),
                 who: deputy.clone(),
-                payload: json!({"rating": rating}),
+                payload: if rating == "dissatisfied" {
+                    json!({"rating": rating, "comment": "群众认为问题未实际解决"})
+                } else {
+                    json!({"rating": rating})
+                },
             });
             if rating == "dissatisfied" {
                 steps.push(Step {

@@ -760,8 +760,18 @@ pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Checked, Refus
     for f in fields {
         match obj.get(&f.name) {
             None | Some(Value::Null) => {
+                let when = !f.required_when.is_empty()
+                    && f.required_when.iter().all(|(other, value)| {
+                        obj.get(other).and_then(Value::as_str) == Some(value)
+                    });
                 if f.required {
                     problems.push((f.name.clone(), "is required".into()));
+                } else if when {
+                    let (other, value) = &f.required_when[0];
+                    problems.push((
+                        f.name.clone(),
+                        format!("is required when `{other}` is `{value}`"),
+                    ));
                 }
             }
             Some(v) if f.ty == FieldType::Person => match Person::from_json(v) {

@@ -239,11 +239,26 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
         "2024-12-01T10:00:00",
     );
     assert_eq!(again.case.state, "rehandled");
+    // 不满意 needs its reason.
+    let bare = w
+        .try_act(
+            &again.case,
+            "evaluate",
+            json!({"rating": "dissatisfied"}),
+            &deputy,
+            "2024-12-05T10:00:00",
+        )
+        .expect_err("no reason");
+    assert!(
+        matches!(&bare.reason, Refusal::InvalidPayload { field, problem, .. }
+            if field == "comment" && problem.contains("dissatisfied")),
+        "{bare}"
+    );
     // A second 不满意 escalates to the supervising leader.
     let escalated = w.act(
         &again.case,
         "evaluate",
-        json!({"rating": "dissatisfied"}),
+        json!({"rating": "dissatisfied", "comment": "仍未解决"}),
         &deputy,
         "2024-12-05T10:00:00",
     );
@@ -617,7 +632,7 @@ fn a_petition_is_transferred_accepted_and_extended_once_by_at_most_30_days() {
         .act(
             &c,
             "record_satisfaction",
-            json!({"rating": "dissatisfied"}),
+            json!({"rating": "dissatisfied", "comment": "没有解决"}),
             &deputy,
             "2024-07-03T09:00:00",
         )

@@ -180,7 +180,7 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         &d,
         "evaluate",
         "liu",
-        json!({"rating": "dissatisfied"}),
+        json!({"rating": "dissatisfied", "comment": "没有解决"}),
         "2024-04-05T10:00:00",
     )
     .await;

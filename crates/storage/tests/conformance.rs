@@ -702,7 +702,7 @@ where
         ),
         (
             "evaluate",
-            json!({"rating": "dissatisfied"}),
+            json!({"rating": "dissatisfied", "comment": "没有解决"}),
             deputy.clone(),
         ),
         (
@@ -712,7 +712,7 @@ where
         ),
         (
             "evaluate",
-            json!({"rating": "dissatisfied"}),
+            json!({"rating": "dissatisfied", "comment": "没有解决"}),
             deputy.clone(),
         ),
         ("conclude", json!({"conclusion": "c"}), leader.clone()),

@@ -235,6 +235,7 @@ mod tests {
             required,
             max_length: None,
             sets: None,
+            required_when: Vec::new(),
         }
     }
 

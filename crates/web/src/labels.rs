@@ -115,6 +115,13 @@ pub fn problem(p: &str) -> String {
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == p) {
         return (*zh).to_string();
     }
+    if let Some(rest) = p.strip_prefix("is required when ") {
+        // "is required when `rating` is `dissatisfied`"
+        let parts: Vec<&str> = rest.split('`').collect();
+        if let [_, field_name, _, v, ..] = parts.as_slice() {
+            return format!("{}为“{}”时必填", field(field_name), value(v));
+        }
+    }
     if p.starts_with("is longer than") {
         return format!("超出长度上限（{p}）");
     }

@@ -33,7 +33,14 @@ const ACTION_KEYS: &[&str] = &[
     "title", "from", "to", "routes", "roles", "by", "payload", "within", "once",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
-const FIELD_KEYS: &[&str] = &["type", "required", "values", "max_length", "sets"];
+const FIELD_KEYS: &[&str] = &[
+    "type",
+    "required",
+    "values",
+    "max_length",
+    "sets",
+    "required_when",
+];
 const FILING_KEYS: &[&str] = &["roles", "payload"];
 const REMINDER_KEYS: &[&str] = &[
     "state", "duty", "when", "days", "every", "notify", "escalate",
@@ -489,6 +496,18 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
         }
         let max_length = tomlread::count(ft, "max_length", &fpath, d).map(|c| c.value as usize);
         let sets = tomlread::string(ft, "sets", &fpath, d);
+        let mut required_when = Vec::new();
+        if let Some((wt, _)) = tomlread::table(ft, "required_when", &fpath, d) {
+            for (k, v) in wt.iter() {
+                match v.get_ref().as_str() {
+                    Some(value) => required_when.push((k.get_ref().to_string(), value.to_string())),
+                    None => d.at(
+                        &v.span(),
+                        format!("`{fpath}.required_when.{}` must be a string", k.get_ref()),
+                    ),
+                }
+            }
+        }
         out.push(RawField {
             field: Field {
                 name: name.get_ref().to_string(),
@@ -496,10 +515,31 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
                 required: tomlread::boolean(ft, "required", &fpath, d).unwrap_or(false),
                 max_length,
                 sets: sets.as_ref().map(|s| s.value.clone()),
+                required_when,
             },
             line,
             sets_line: sets.map(|s| s.line).unwrap_or(line),
         });
+    }
+    // A condition names an enum field of the same payload and one of its values.
+    for f in &out {
+        for (other, value) in &f.field.required_when {
+            let fpath = format!("{path}.payload.{}", f.field.name);
+            match out.iter().find(|o| &o.field.name == other).map(|o| &o.field.ty) {
+                Some(FieldType::Enum(values)) if values.contains(value) => {}
+                Some(FieldType::Enum(values)) => d.at_line(
+                    f.line,
+                    format!(
+                        "`{fpath}.required_when`: `{other}` has no value `{value}` (values are: {})",
+                        values.join(", ")
+                    ),
+                ),
+                _ => d.at_line(
+                    f.line,
+                    format!("`{fpath}.required_when` names `{other}`, which is not an enum field of this payload"),
+                ),
+            }
+        }
     }
     out
 }

@@ -170,6 +170,9 @@ pub struct Field {
     pub max_length: Option<usize>,
     /// The party this field's value fills on the case (e.g. `lead_department`).
     pub sets: Option<String>,
+    /// Required when these enum fields of the same payload have these values (a reason for
+    /// 不满意: `required_when = { rating = "dissatisfied" }`).
+    pub required_when: Vec<(String, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
