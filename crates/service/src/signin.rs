@@ -293,6 +293,53 @@ impl<S: Store + Audit + Accounts> Service<S> {
         }
         Ok(Ok(found))
     }
+
+    /// A signed-in user changes their own password: the current one first (a wrong one counts
+    /// towards the lock, as at sign-in), then the new one under the policy. The refusal is in
+    /// Chinese, for the form.
+    pub async fn change_password(
+        &self,
+        p: &Principal,
+        current: &str,
+        new: &str,
+        source: &str,
+    ) -> Result<std::result::Result<(), String>> {
+        let login = p.user.login.as_str();
+        let ok = self
+            .store
+            .credentials(login)
+            .await?
+            .and_then(|c| c.password_hash)
+            .is_some_and(|phc| verify_password(current, &phc));
+        if !ok {
+            let lock_until = self.now() + SignedDuration::from_mins(self.sign_in.lock_minutes);
+            self.store
+                .login_failed(login, self.sign_in.max_failures, lock_until)
+                .await?;
+            self.audit_sign_in(
+                Some(&p.user),
+                login,
+                source,
+                "password_change",
+                "refused",
+                "wrong current password",
+            )
+            .await;
+            return Ok(Err("当前密码不正确".into()));
+        }
+        if current == new {
+            return Ok(Err("新密码不能与当前密码相同".into()));
+        }
+        if let Err(weak) = check_password(login, new) {
+            return Ok(Err(weak.0));
+        }
+        self.store
+            .set_password(login, &hash_password(new), self.now())
+            .await?;
+        self.audit_sign_in(Some(&p.user), login, source, "password_change", "ok", "")
+            .await;
+        Ok(Ok(()))
+    }
 }
 
 #[cfg(test)]

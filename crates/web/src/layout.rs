@@ -82,6 +82,7 @@ pub fn page(v: &Viewer, title: &str, body: Markup) -> Markup {
                     }
                     form.who method="post" action="/logout" {
                         span { (v.p.user.name) "（" (labels::role(v.p.user.role)) "）" }
+                        a.pw href="/password" { "修改密码" }
                         input type="hidden" name="_csrf" value=(v.csrf);
                         button.link type="submit" { "退出" }
                     }

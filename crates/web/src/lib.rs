@@ -47,6 +47,10 @@ pub fn router(state: WebState) -> Router {
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
         .route("/logout", post(login::logout))
+        .route(
+            "/password",
+            get(login::password_form).post(login::change_password),
+        )
         .route("/dashboard", get(dashboard::page))
         .route("/reports/annual.xlsx", get(dashboard::workbook))
         .route("/cases", get(cases::list))

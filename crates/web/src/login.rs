@@ -163,6 +163,85 @@ pub async fn logout(State(st): State<WebState>, v: Viewer, Form(t): Form<Token>)
 
 use axum::extract::FromRequest;
 
+fn password_page(v: &Viewer, message: Option<(&str, bool)>) -> Markup {
+    crate::layout::page(
+        v,
+        "修改密码",
+        html! {
+            @if let Some((m, ok)) = message {
+                @if ok { p.banner.done role="status" { (m) } }
+                @else { p.error.banner role="alert" { (m) } }
+            }
+            form.card method="post" action="/password" {
+                (crate::layout::csrf(v))
+                div.field {
+                    label for="current" { "当前密码" }
+                    input #current name="current" type="password" required autocomplete="current-password";
+                }
+                div.field {
+                    label for="new" { "新密码" }
+                    input #new name="new" type="password" required autocomplete="new-password";
+                    p.hint { "至少10个字符，包含大写字母、小写字母、数字、其他字符中的至少三类，且不含登录名。" }
+                }
+                div.field {
+                    label for="confirm" { "再次输入新密码" }
+                    input #confirm name="confirm" type="password" required autocomplete="new-password";
+                }
+                button.primary type="submit" { "修改密码" }
+            }
+        },
+    )
+}
+
+/// The form to change one's own password.
+pub async fn password_form(v: Viewer) -> Markup {
+    password_page(&v, None)
+}
+
+#[derive(Debug, Deserialize)]
+pub struct NewPassword {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+pub async fn change_password(
+    State(st): State<WebState>,
+    v: Viewer,
+    Form(f): Form<NewPassword>,
+) -> Response {
+    if let Err(r) = v.check_csrf(Some(&f.csrf)) {
+        return r;
+    }
+    if f.new != f.confirm {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_page(&v, Some(("两次输入的新密码不一致。", false))),
+        )
+            .into_response();
+    }
+    match st
+        .service
+        .change_password(&v.p, &f.current, &f.new, &v.source)
+        .await
+    {
+        Ok(Ok(())) => {
+            password_page(&v, Some(("密码已修改。下次登录请使用新密码。", true))).into_response()
+        }
+        Ok(Err(why)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            password_page(&v, Some((&why, false))),
+        )
+            .into_response(),
+        Err(e) => refused(e),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -550,3 +550,74 @@ async fn departments_see_only_their_own_and_a_refused_reply_keeps_its_text() {
         ]
     );
 }
+
+#[tokio::test]
+async fn people_change_their_own_password_under_the_policy() {
+    let app = app("passwd").await;
+    let (cookie, token) = sign_in(&app, "lead").await;
+    assert_eq!(
+        get(&app.router, "/password", &cookie).await.status,
+        StatusCode::OK
+    );
+    let change = |current: &'static str, new: &'static str, confirm: &'static str, csrf: String| {
+        let router = app.router.clone();
+        let cookie = cookie.clone();
+        async move {
+            post(
+                &router,
+                "/password",
+                &cookie,
+                &[
+                    ("_csrf", &csrf),
+                    ("current", current),
+                    ("new", new),
+                    ("confirm", confirm),
+                ],
+            )
+            .await
+        }
+    };
+    let forged = change(PASSWORD, "Brand-New-Pass-7", "Brand-New-Pass-7", "x".into()).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    let wrong = change(
+        "Not-My-Password-1",
+        "Brand-New-Pass-7",
+        "Brand-New-Pass-7",
+        token.clone(),
+    )
+    .await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("当前密码不正确"));
+    let mismatch = change(
+        PASSWORD,
+        "Brand-New-Pass-7",
+        "Brand-New-Pass-8",
+        token.clone(),
+    )
+    .await;
+    assert!(mismatch.body.contains("不一致"));
+    let weak = change(PASSWORD, "short", "short", token.clone()).await;
+    assert!(weak.body.contains("至少10个字符"), "{}", weak.body);
+    let done = change(
+        PASSWORD,
+        "Brand-New-Pass-7",
+        "Brand-New-Pass-7",
+        token.clone(),
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::OK);
+    assert!(done.body.contains("密码已修改"));
+    assert_eq!(
+        try_sign_in(&app.router, "lead", PASSWORD).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        try_sign_in(&app.router, "lead", "Brand-New-Pass-7")
+            .await
+            .status,
+        StatusCode::SEE_OTHER
+    );
+    let audit = audit_actions(&app.store).await;
+    assert!(audit.contains(&("password_change".into(), "lead".into(), "refused".into())));
+    assert!(audit.contains(&("password_change".into(), "lead".into(), "ok".into())));
+}
