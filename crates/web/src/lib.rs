@@ -51,6 +51,7 @@ pub fn router(state: WebState) -> Router {
             "/password",
             get(login::password_form).post(login::change_password),
         )
+        .route("/password/renew", post(login::renew))
         .route("/dashboard", get(dashboard::page))
         .route("/reports/annual.xlsx", get(dashboard::workbook))
         .route("/cases", get(cases::list))

@@ -38,6 +38,16 @@ fn random() -> String {
 }
 
 fn render(csrf: &str, next: &str, login: &str, error: Option<&str>) -> Markup {
+    render_with(csrf, next, login, error, None)
+}
+
+fn render_with(
+    csrf: &str,
+    next: &str,
+    login: &str,
+    error: Option<&str>,
+    notice: Option<&str>,
+) -> Markup {
     bare(
         "登录",
         html! {
@@ -47,6 +57,7 @@ fn render(csrf: &str, next: &str, login: &str, error: Option<&str>) -> Markup {
                 input type="hidden" name="_csrf" value=(csrf);
                 input type="hidden" name="next" value=(next);
                 @if let Some(e) = error { p.error.banner role="alert" { (e) } }
+                @if let Some(n) = notice { p.banner.done role="status" { (n) } }
                 div.field {
                     label for="login" { "登录名" }
                     input #login name="login" type="text" value=(login) required autocomplete="username" autofocus;
@@ -132,10 +143,15 @@ pub async fn submit(
                 when(until)
             ),
         ),
-        Ok(SignIn::Expired) => again(
+        Ok(SignIn::Expired) => (
             StatusCode::UNAUTHORIZED,
-            "密码已超过有效期，请联系系统管理员重新设置（duban user passwd）。",
-        ),
+            renew_page(
+                &expected,
+                &c.login,
+                "密码已超过有效期，请设置新密码后再登录。",
+            ),
+        )
+            .into_response(),
         Err(e) => refused(e),
     }
 }
@@ -162,6 +178,92 @@ pub async fn logout(State(st): State<WebState>, v: Viewer, Form(t): Form<Token>)
 }
 
 use axum::extract::FromRequest;
+
+/// The form for setting a new password when the old one has expired (no session yet).
+fn renew_page(csrf: &str, login: &str, message: &str) -> Markup {
+    bare(
+        "设置新密码",
+        html! {
+            h1 { "设置新密码" }
+            p.error.banner role="alert" { (message) }
+            form.card method="post" action="/password/renew" {
+                input type="hidden" name="_csrf" value=(csrf);
+                input type="hidden" name="login" value=(login);
+                div.field {
+                    label for="current" { "原密码" }
+                    input #current name="current" type="password" required autocomplete="current-password";
+                }
+                div.field {
+                    label for="new" { "新密码" }
+                    input #new name="new" type="password" required autocomplete="new-password";
+                    p.hint { "至少10个字符，包含大写字母、小写字母、数字、其他字符中的至少三类，且不含登录名。" }
+                }
+                div.field {
+                    label for="confirm" { "再次输入新密码" }
+                    input #confirm name="confirm" type="password" required autocomplete="new-password";
+                }
+                button.primary type="submit" { "设置新密码" }
+            }
+        },
+    )
+}
+
+#[derive(Debug, Deserialize)]
+pub struct Renewal {
+    #[serde(default, rename = "_csrf")]
+    csrf: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    current: String,
+    #[serde(default)]
+    new: String,
+    #[serde(default)]
+    confirm: String,
+}
+
+/// Sets a new password in place of an expired one, then back to sign-in.
+pub async fn renew(
+    State(st): State<WebState>,
+    headers: HeaderMap,
+    request: axum::extract::Request,
+) -> Response {
+    let source = client_address(request.extensions());
+    let Ok(Form(f)) = Form::<Renewal>::from_request(request, &()).await else {
+        return crate::layout::error_page(StatusCode::BAD_REQUEST, "请求有误", "表单不完整。");
+    };
+    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !same_token(&f.csrf, &expected) {
+        return csrf_refused();
+    }
+    if f.new != f.confirm {
+        return (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            renew_page(&expected, &f.login, "两次输入的新密码不一致。"),
+        )
+            .into_response();
+    }
+    match st
+        .service
+        .renew_expired_password(f.login.trim(), &f.current, &f.new, &source)
+        .await
+    {
+        Ok(Ok(())) => render_with(
+            &expected,
+            "/",
+            &f.login,
+            None,
+            Some("新密码已设置，请用新密码登录。"),
+        )
+        .into_response(),
+        Ok(Err(why)) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            renew_page(&expected, &f.login, &why),
+        )
+            .into_response(),
+        Err(e) => refused(e),
+    }
+}
 
 fn password_page(v: &Viewer, message: Option<(&str, bool)>) -> Markup {
     crate::layout::page(

@@ -351,9 +351,57 @@ async fn an_expired_password_is_refused_when_the_policy_sets_an_age() {
     let expired = try_sign_in(&strict, "lead", PASSWORD).await;
     assert_eq!(expired.status, StatusCode::UNAUTHORIZED);
     assert!(expired.body.contains("有效期"), "{}", expired.body);
-    // The default policy has no age limit.
+    assert!(
+        cookie_value(&expired, "duban_session").is_none(),
+        "no session"
+    );
+    // The page offers a new password in place of the old: with the form's token, the old
+    // password and a new one under the policy.
+    assert!(expired.body.contains("action=\"/password/renew\""));
+    let (token, csrf_cookie) = login_form(&strict).await;
+    let renew = |current: &'static str, new: &'static str, token: String| {
+        let strict = strict.clone();
+        let cookie = format!("duban_login_csrf={csrf_cookie}");
+        async move {
+            post(
+                &strict,
+                "/password/renew",
+                &cookie,
+                &[
+                    ("_csrf", &token),
+                    ("login", "lead"),
+                    ("current", current),
+                    ("new", new),
+                    ("confirm", new),
+                ],
+            )
+            .await
+        }
+    };
     assert_eq!(
-        try_sign_in(&app.router, "lead", PASSWORD).await.status,
+        renew(PASSWORD, "Renewed-Pass-2024", "forged".into())
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    let wrong = renew("Wrong-Password-9", "Renewed-Pass-2024", token.clone()).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(wrong.body.contains("登录名或密码不正确"));
+    let ok = renew(PASSWORD, "Renewed-Pass-2024", token.clone()).await;
+    assert_eq!(ok.status, StatusCode::OK, "{}", ok.body);
+    assert!(ok.body.contains("新密码已设置"));
+    assert_eq!(
+        try_sign_in(&strict, "lead", "Renewed-Pass-2024")
+            .await
+            .status,
+        StatusCode::SEE_OTHER,
+        "a fresh password signs in under the same policy"
+    );
+    // The default policy has no age limit (the old password is gone now, the new one works).
+    assert_eq!(
+        try_sign_in(&app.router, "lead", "Renewed-Pass-2024")
+            .await
+            .status,
         StatusCode::SEE_OTHER
     );
 }
