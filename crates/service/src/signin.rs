@@ -148,70 +148,14 @@ impl<S: Store + Audit + Accounts> Service<S> {
     /// Checks a login and password from `source` (the client address).
     pub async fn sign_in(&self, login: &str, password: &str, source: &str) -> Result<SignIn> {
         let now = self.now();
-        let creds = self.store.credentials(login).await?;
-        let Some(creds) = creds else {
-            verify_password(password, &DECOY);
-            self.audit_sign_in(
-                None,
-                login,
-                source,
-                "login_failed",
-                "refused",
-                "unknown login",
-            )
-            .await;
-            return Ok(SignIn::Wrong);
+        let creds = match self
+            .check(login, password, source, "login_failed", "login_locked")
+            .await?
+        {
+            Checked::Good(creds) => creds,
+            Checked::Wrong => return Ok(SignIn::Wrong),
+            Checked::Locked(until) => return Ok(SignIn::Locked { until }),
         };
-        if let Some(until) = creds.locked_until.filter(|u| *u > now) {
-            self.audit_sign_in(
-                Some(&creds.user),
-                login,
-                source,
-                "login_locked",
-                "refused",
-                "account locked",
-            )
-            .await;
-            return Ok(SignIn::Locked { until });
-        }
-        let ok = match &creds.password_hash {
-            Some(phc) => verify_password(password, phc),
-            None => {
-                verify_password(password, &DECOY);
-                false
-            }
-        };
-        if !ok {
-            let lock_until = now + SignedDuration::from_mins(self.sign_in.lock_minutes);
-            let locked = self
-                .store
-                .login_failed(login, self.sign_in.max_failures, lock_until)
-                .await?;
-            self.audit_sign_in(
-                Some(&creds.user),
-                login,
-                source,
-                "login_failed",
-                "refused",
-                "wrong password",
-            )
-            .await;
-            if locked.is_some() {
-                self.audit_sign_in(
-                    Some(&creds.user),
-                    login,
-                    source,
-                    "lockout",
-                    "ok",
-                    &format!(
-                        "{} wrong passwords in a row; locked for {} minutes",
-                        self.sign_in.max_failures, self.sign_in.lock_minutes
-                    ),
-                )
-                .await;
-            }
-            return Ok(SignIn::Wrong);
-        }
         if self.sign_in.password_max_age_days > 0
             && creds.password_changed_at.is_some_and(|at| {
                 now.duration_since(at)
@@ -304,71 +248,23 @@ impl<S: Store + Audit + Accounts> Service<S> {
         new: &str,
         source: &str,
     ) -> Result<std::result::Result<(), String>> {
-        let now = self.now();
-        let Some(creds) = self.store.credentials(login).await? else {
-            verify_password(current, &DECOY);
-            self.audit_sign_in(
-                None,
-                login,
-                source,
-                "password_change",
-                "refused",
-                "unknown login",
-            )
-            .await;
-            return Ok(Err("登录名或密码不正确".into()));
-        };
-        if creds.locked_until.is_some_and(|u| u > now) {
-            self.audit_sign_in(
-                Some(&creds.user),
-                login,
-                source,
-                "password_change",
-                "refused",
-                "account locked",
-            )
-            .await;
-            return Ok(Err("账户已暂时锁定，请稍后再试".into()));
+        match self
+            .check(login, current, source, "password_change", "password_change")
+            .await?
+        {
+            Checked::Good(creds) => {
+                self.replace_password(
+                    &creds.user,
+                    current,
+                    new,
+                    source,
+                    "expired password renewed",
+                )
+                .await
+            }
+            Checked::Wrong => Ok(Err("登录名或密码不正确".into())),
+            Checked::Locked(_) => Ok(Err("账户已暂时锁定，请稍后再试".into())),
         }
-        let ok = creds
-            .password_hash
-            .as_deref()
-            .is_some_and(|phc| verify_password(current, phc));
-        if !ok {
-            let lock_until = now + SignedDuration::from_mins(self.sign_in.lock_minutes);
-            self.store
-                .login_failed(login, self.sign_in.max_failures, lock_until)
-                .await?;
-            self.audit_sign_in(
-                Some(&creds.user),
-                login,
-                source,
-                "password_change",
-                "refused",
-                "wrong current password",
-            )
-            .await;
-            return Ok(Err("登录名或密码不正确".into()));
-        }
-        if current == new {
-            return Ok(Err("新密码不能与当前密码相同".into()));
-        }
-        if let Err(weak) = check_password(login, new) {
-            return Ok(Err(weak.0));
-        }
-        self.store
-            .set_password(login, &hash_password(new), now)
-            .await?;
-        self.audit_sign_in(
-            Some(&creds.user),
-            login,
-            source,
-            "password_change",
-            "ok",
-            "expired password renewed",
-        )
-        .await;
-        Ok(Ok(()))
     }
 
     /// A signed-in user changes their own password: the current one first (a wrong one counts
@@ -381,42 +277,132 @@ impl<S: Store + Audit + Accounts> Service<S> {
         new: &str,
         source: &str,
     ) -> Result<std::result::Result<(), String>> {
-        let login = p.user.login.as_str();
-        let ok = self
-            .store
-            .credentials(login)
-            .await?
-            .and_then(|c| c.password_hash)
-            .is_some_and(|phc| verify_password(current, &phc));
-        if !ok {
-            let lock_until = self.now() + SignedDuration::from_mins(self.sign_in.lock_minutes);
-            self.store
-                .login_failed(login, self.sign_in.max_failures, lock_until)
-                .await?;
-            self.audit_sign_in(
-                Some(&p.user),
-                login,
+        match self
+            .check(
+                &p.user.login,
+                current,
                 source,
                 "password_change",
+                "password_change",
+            )
+            .await?
+        {
+            Checked::Good(_) => {
+                self.replace_password(&p.user, current, new, source, "")
+                    .await
+            }
+            Checked::Wrong => Ok(Err("当前密码不正确".into())),
+            Checked::Locked(_) => Ok(Err("账户已暂时锁定，请稍后再试".into())),
+        }
+    }
+
+    /// Checks a login and password as sign-in does: unknown logins cost a decoy hash, a locked
+    /// account is refused, a wrong password counts towards the lock. Each refusal is audited
+    /// under `refused` (or `locked`), and a lock it causes as `lockout`.
+    async fn check(
+        &self,
+        login: &str,
+        password: &str,
+        source: &str,
+        refused: &str,
+        locked: &str,
+    ) -> Result<Checked> {
+        let now = self.now();
+        let Some(creds) = self.store.credentials(login).await? else {
+            verify_password(password, &DECOY);
+            self.audit_sign_in(None, login, source, refused, "refused", "unknown login")
+                .await;
+            return Ok(Checked::Wrong);
+        };
+        if let Some(until) = creds.locked_until.filter(|u| *u > now) {
+            self.audit_sign_in(
+                Some(&creds.user),
+                login,
+                source,
+                locked,
                 "refused",
-                "wrong current password",
+                "account locked",
             )
             .await;
-            return Ok(Err("当前密码不正确".into()));
+            return Ok(Checked::Locked(until));
         }
+        let ok = match &creds.password_hash {
+            Some(phc) => verify_password(password, phc),
+            None => {
+                verify_password(password, &DECOY);
+                false
+            }
+        };
+        if ok {
+            return Ok(Checked::Good(creds));
+        }
+        let lock_until = now + SignedDuration::from_mins(self.sign_in.lock_minutes);
+        let lock = self
+            .store
+            .login_failed(login, self.sign_in.max_failures, lock_until)
+            .await?;
+        self.audit_sign_in(
+            Some(&creds.user),
+            login,
+            source,
+            refused,
+            "refused",
+            "wrong password",
+        )
+        .await;
+        if lock.is_some() {
+            self.audit_sign_in(
+                Some(&creds.user),
+                login,
+                source,
+                "lockout",
+                "ok",
+                &format!(
+                    "{} wrong passwords in a row; locked for {} minutes",
+                    self.sign_in.max_failures, self.sign_in.lock_minutes
+                ),
+            )
+            .await;
+        }
+        Ok(Checked::Wrong)
+    }
+
+    /// Puts `new` in place of the (checked) current password, under the policy; audited.
+    async fn replace_password(
+        &self,
+        user: &User,
+        current: &str,
+        new: &str,
+        source: &str,
+        detail: &str,
+    ) -> Result<std::result::Result<(), String>> {
         if current == new {
             return Ok(Err("新密码不能与当前密码相同".into()));
         }
-        if let Err(weak) = check_password(login, new) {
+        if let Err(weak) = check_password(&user.login, new) {
             return Ok(Err(weak.0));
         }
         self.store
-            .set_password(login, &hash_password(new), self.now())
+            .set_password(&user.login, &hash_password(new), self.now())
             .await?;
-        self.audit_sign_in(Some(&p.user), login, source, "password_change", "ok", "")
-            .await;
+        self.audit_sign_in(
+            Some(user),
+            &user.login,
+            source,
+            "password_change",
+            "ok",
+            detail,
+        )
+        .await;
         Ok(Ok(()))
     }
+}
+
+/// What checking a login and password came to.
+enum Checked {
+    Good(duban_storage::Credentials),
+    Wrong,
+    Locked(Timestamp),
 }
 
 #[cfg(test)]

@@ -123,6 +123,15 @@ enum Bind {
     Text(String),
 }
 
+/// A case from a row with its `id`, `title` and `projection`.
+fn record_from_row(r: &AnyRow) -> Result<CaseRecord> {
+    Ok(CaseRecord {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
+    })
+}
+
 /// A value in a multi-row insert.
 enum Val {
     Int(i64),
@@ -172,6 +181,10 @@ async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>]) -> Resul
     }
     Ok(())
 }
+
+/// `case_events` and its columns, in `event_row`'s order.
+const EVENTS_TARGET: &str = "case_events (case_id, seq, action, actor, actor_role, actor_org, \
+    on_behalf_of, at, from_state, to_state, payload, detail, request_id)";
 
 /// An event's row for `case_events`, in its column order.
 fn event_row(case_id: &str, e: &Event, meta: &Meta) -> Result<Vec<Val>> {
@@ -624,34 +637,7 @@ impl SqlStore {
     }
 
     async fn insert_event(tx: &mut WriteTx, case_id: &str, e: &Event, meta: &Meta) -> Result<()> {
-        let detail = Detail {
-            at: e.at,
-            sets: e.sets.clone(),
-            deadline: e.deadline.clone(),
-            duties: e.duties.clone(),
-            closed: e.closed,
-        };
-        sqlx::query(
-            "INSERT INTO case_events (case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, \
-             from_state, to_state, payload, detail, request_id) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-        )
-        .bind(case_id.to_string())
-        .bind(e.seq as i64)
-        .bind(e.action.clone())
-        .bind(e.actor.user.clone())
-        .bind(e.actor.role.as_str().to_string())
-        .bind(e.actor.org.clone())
-        .bind(meta.on_behalf_of.clone())
-        .bind(ms(e.at))
-        .bind(e.from_state.clone())
-        .bind(e.to_state.clone())
-        .bind(json(&e.payload)?)
-        .bind(json(&detail)?)
-        .bind(meta.request_id.clone())
-        .execute(&mut **tx)
-        .await?;
-        Ok(())
+        insert_rows(tx, EVENTS_TARGET, &[event_row(case_id, e, meta)?]).await
     }
 
     /// Inserts a case's projection row; with an idempotency key, a repeat is skipped (0 rows).
@@ -830,13 +816,7 @@ impl SqlStore {
             }
             Err(e) => return Err(e),
         }
-        insert_rows(
-            &mut tx,
-            "case_events (case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, \
-             from_state, to_state, payload, detail, request_id)",
-            &event_rows,
-        )
-        .await?;
+        insert_rows(&mut tx, EVENTS_TARGET, &event_rows).await?;
         insert_rows(
             &mut tx,
             "case_parties (case_id, party, member, is_open, due_key, filed_at)",
@@ -1386,14 +1366,7 @@ impl Store for SqlStore {
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
-        row.map(|r| {
-            Ok(CaseRecord {
-                id: r.try_get("id")?,
-                title: r.try_get("title")?,
-                case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
-            })
-        })
-        .transpose()
+        row.as_ref().map(record_from_row).transpose()
     }
 
     async fn events(&self, id: &str) -> Result<Vec<StoredEvent>> {
@@ -1417,14 +1390,7 @@ impl Store for SqlStore {
                 Some(p) => parse(&p, "event payload")?,
                 None => Map::new(),
             };
-            Ok((
-                CaseRecord {
-                    id: r.try_get("id")?,
-                    title: r.try_get("title")?,
-                    case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
-                },
-                filing,
-            ))
+            Ok((record_from_row(&r)?, filing))
         })
         .transpose()
     }

@@ -253,15 +253,16 @@ pub async fn act(
     let version = get("_version")
         .and_then(|s| s.parse::<u64>().ok())
         .unwrap_or(0);
-    // The case is read first (and its visibility checked) to know the action's fields.
-    let (detail, history, names) = match load(&st, &v, &id, None).await {
-        Ok(x) => x,
-        Err(r) => return r,
+    // The case is read first (and its visibility checked) to know the action's fields; the
+    // rest of the page is read only if the form has to be shown again.
+    let kind = match st.service.show(&v.p, &id, None, None).await {
+        Ok(d) => d.record.case.kind,
+        Err(e) => return refused(e),
     };
     let Some(spec) = st
         .service
         .workflows()
-        .get(&detail.record.case.kind)
+        .get(&kind)
         .and_then(|w| w.action(&action))
     else {
         return refused(ServiceError::NotFound);
@@ -292,6 +293,10 @@ pub async fn act(
             format!("现在不能办理这一项：{reason}"),
         ),
         Err(e) => return refused(e),
+    };
+    let (detail, history, names) = match load(&st, &v, &id, None).await {
+        Ok(x) => x,
+        Err(r) => return r,
     };
     let title = detail.record.title.clone();
     let body = render(

@@ -179,6 +179,25 @@ pub async fn logout(State(st): State<WebState>, v: Viewer, Form(t): Form<Token>)
 
 use axum::extract::FromRequest;
 
+/// The current password, the new one with the policy, and the new one again.
+fn password_fields(current: &str) -> Markup {
+    html! {
+        div.field {
+            label for="current" { (current) }
+            input #current name="current" type="password" required autocomplete="current-password";
+        }
+        div.field {
+            label for="new" { "新密码" }
+            input #new name="new" type="password" required autocomplete="new-password";
+            p.hint { "至少10个字符，包含大写字母、小写字母、数字、其他字符中的至少三类，且不含登录名。" }
+        }
+        div.field {
+            label for="confirm" { "再次输入新密码" }
+            input #confirm name="confirm" type="password" required autocomplete="new-password";
+        }
+    }
+}
+
 /// The form for setting a new password when the old one has expired (no session yet).
 fn renew_page(csrf: &str, login: &str, message: &str) -> Markup {
     bare(
@@ -189,19 +208,7 @@ fn renew_page(csrf: &str, login: &str, message: &str) -> Markup {
             form.card method="post" action="/password/renew" {
                 input type="hidden" name="_csrf" value=(csrf);
                 input type="hidden" name="login" value=(login);
-                div.field {
-                    label for="current" { "原密码" }
-                    input #current name="current" type="password" required autocomplete="current-password";
-                }
-                div.field {
-                    label for="new" { "新密码" }
-                    input #new name="new" type="password" required autocomplete="new-password";
-                    p.hint { "至少10个字符，包含大写字母、小写字母、数字、其他字符中的至少三类，且不含登录名。" }
-                }
-                div.field {
-                    label for="confirm" { "再次输入新密码" }
-                    input #confirm name="confirm" type="password" required autocomplete="new-password";
-                }
+                (password_fields("原密码"))
                 button.primary type="submit" { "设置新密码" }
             }
         },
@@ -276,19 +283,7 @@ fn password_page(v: &Viewer, message: Option<(&str, bool)>) -> Markup {
             }
             form.card method="post" action="/password" {
                 (crate::layout::csrf(v))
-                div.field {
-                    label for="current" { "当前密码" }
-                    input #current name="current" type="password" required autocomplete="current-password";
-                }
-                div.field {
-                    label for="new" { "新密码" }
-                    input #new name="new" type="password" required autocomplete="new-password";
-                    p.hint { "至少10个字符，包含大写字母、小写字母、数字、其他字符中的至少三类，且不含登录名。" }
-                }
-                div.field {
-                    label for="confirm" { "再次输入新密码" }
-                    input #confirm name="confirm" type="password" required autocomplete="new-password";
-                }
+                (password_fields("当前密码"))
                 button.primary type="submit" { "修改密码" }
             }
         },
