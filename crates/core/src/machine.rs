@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::calendar::Calendar;
 use crate::deadline::{self, CHINA, Deadline, china_date};
+use crate::figures::{Figures, Milestones};
 use crate::person::Person;
 use crate::role::Role;
 use crate::workflow::{Anchor, Audience, Field, FieldType, State, When, Workflow};
@@ -67,6 +68,10 @@ pub struct Case {
     pub last_taken: BTreeMap<String, Timestamp>,
     /// True once the case is in a terminal state.
     pub closed: bool,
+    /// What its history counts for in the year's figures. Projections written before this
+    /// was kept read as empty until `duban migrate` refolds them.
+    #[serde(default)]
+    pub milestones: Milestones,
 }
 
 /// One entry in a case's append-only history. It carries everything the projection needs, the
@@ -330,6 +335,7 @@ pub fn file(
         parties: BTreeMap::new(),
         last_taken: BTreeMap::new(),
         closed: false,
+        milestones: Milestones::default(),
     };
     let mut effects = Vec::new();
     let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
@@ -921,6 +927,8 @@ impl Case {
     /// Applies one event to the projection. Folding a case's events from the first gives the
     /// case; folding those up to an instant gives the case as it stood then.
     pub fn apply(&mut self, e: &Event) {
+        let due_before = self.deadline.as_ref().map(|d| d.deadline.due_at);
+        self.milestones.note(e, due_before);
         if e.from_state.as_deref() != Some(e.to_state.as_str()) {
             self.entered_at = e.at;
         }
@@ -961,10 +969,24 @@ impl Case {
                 parties: BTreeMap::new(),
                 last_taken: BTreeMap::new(),
                 closed: false,
+                milestones: Milestones::default(),
             });
             c.apply(e);
         }
         case
+    }
+
+    /// What the case counts for in the year's figures.
+    pub fn figures(&self) -> Figures {
+        let first = |party: &str| self.parties.get(party).and_then(|v| v.first()).cloned();
+        Figures {
+            milestones: self.milestones.clone(),
+            closed: self.closed,
+            lead_department: first("lead_department"),
+            supervisor: first("supervisor"),
+            station: first("station"),
+            mediators: self.parties.get("mediators").cloned().unwrap_or_default(),
+        }
     }
 
     /// Whether the case's current deadline has passed at `now`.

@@ -847,13 +847,23 @@ impl<S: Store + Audit> Service<S> {
         };
         let mut workflows: Vec<&Workflow> = self.workflows.iter().collect();
         workflows.sort_by_key(|wf| order(&wf.kind));
-        // Each case is counted as its rows arrive and then dropped: memory stays flat however
-        // many cases the year has.
+        // The store keeps each case's figures as it acts, so the cases unchanged since the
+        // instant come grouped by their figures; only those changed after it are replayed
+        // from their events up to it, one at a time as the rows arrive (memory stays flat).
+        // Stored times are whole milliseconds: so is the instant, or the two ways could
+        // disagree about a deadline that ends within the same millisecond.
+        let as_of = Timestamp::from_millisecond(as_of.as_millisecond()).unwrap_or(as_of);
         let mut tally = report::Tally::new(year, as_of);
         for wf in workflows {
             tally.begin_kind(&wf.kind, &wf.title);
+            for g in self.store.figure_groups(&wf.kind, year, as_of).await? {
+                let figures = duban_core::Figures::from_key(&g.figures).map_err(|e| {
+                    duban_storage::Error::Corrupt(format!("case figures {}: {e}", g.figures))
+                })?;
+                tally.count(&figures, g.cases, g.overdue);
+            }
             self.store
-                .each_history(&wf.kind, year, |h| tally.add(&h))
+                .each_history(&wf.kind, year, Some(as_of), |h| tally.add(&h))
                 .await?;
         }
         let directory = self.store.directory().await?;

@@ -1,13 +1,16 @@
 //! The annual report: the year's figures computed from the records, as of any instant.
 //!
-//! Each case's events up to the instant are read in order; nothing is stored as a figure. The
-//! general figures use the spine every workflow shares (received → assigned → handled →
+//! Each case counts for its [`Figures`]: kept in its projection as events are applied, so that
+//! the store can hand over the year's cases grouped by their figures, and worked out again by
+//! replaying the events up to the instant for cases changed since. Nothing is stored as a
+//! total. The general figures use the spine every workflow shares (received → assigned → handled →
 //! evaluated, and a `rating` field on evaluations); the sections for petitions and mediation
 //! read the shipped workflows' actions (`resolve_directly`, `transfer`, `conclude`).
 
 use std::collections::BTreeMap;
 
-use duban_core::machine::{Case, Event};
+use duban_core::Figures;
+use duban_core::machine::Case;
 use duban_storage::CaseHistory;
 use jiff::Timestamp;
 use rust_xlsxwriter::{Format, Workbook};
@@ -112,48 +115,20 @@ pub struct AnnualReport {
     pub departments: Vec<DepartmentRow>,
 }
 
-fn rating(e: &Event) -> Option<&str> {
-    e.payload.get("rating").and_then(|v| v.as_str())
-}
-
-/// What one case contributes, read from its events up to the instant.
-struct Reading<'a> {
-    case: Case,
-    events: Vec<&'a Event>,
-    answered_at: Option<(Timestamp, bool)>,
-    ratings: Vec<&'a str>,
-    overdue_open: bool,
-}
-
-fn read<'a>(h: &'a CaseHistory, as_of: Timestamp) -> Option<Reading<'a>> {
-    let events: Vec<&Event> = h.events.iter().filter(|e| e.at <= as_of).collect();
+/// The case as it stood at `as_of`, with whether it was then open past its deadline.
+fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, bool)> {
     let case = Case::fold(
         &h.kind,
         h.workflow_version,
         &h.workflow_digest,
-        events.iter().copied(),
+        h.events.iter().filter(|e| e.at <= as_of),
     )?;
-    let mut deadline_before: Option<Timestamp> = None;
-    let mut answered_at = None;
-    for e in &events {
-        if e.to_state == "handled" && answered_at.is_none() {
-            answered_at = Some((e.at, deadline_before.is_none_or(|due| e.at <= due)));
-        }
-        deadline_before = e.deadline.as_ref().map(|d| d.deadline.due_at);
-    }
-    let ratings = events.iter().filter_map(|e| rating(e)).collect();
     let overdue_open = !case.closed
         && case
             .deadline
             .as_ref()
             .is_some_and(|d| d.deadline.due_at < as_of);
-    Some(Reading {
-        case,
-        events,
-        answered_at,
-        ratings,
-        overdue_open,
-    })
+    Some((case.figures(), overdue_open))
 }
 
 /// Computes the report for `year` from the histories of each kind, as of `as_of`.
@@ -218,122 +193,96 @@ impl Tally {
         }
     }
 
-    /// Counts one case of the current kind.
+    /// Counts one case of the current kind from its history, as it stood at the instant.
     pub fn add(&mut self, h: &CaseHistory) {
-        let as_of = self.as_of;
+        if let Some((figures, overdue_open)) = read(h, self.as_of) {
+            self.count(&figures, 1, u64::from(overdue_open));
+        }
+    }
+
+    /// Counts `n` cases of the current kind that share `figures`, `overdue` of which were open
+    /// past their deadline at the instant (the store's grouped rows, or one case read above).
+    pub fn count(&mut self, figures: &Figures, n: u64, overdue: u64) {
         let Some(f) = self.current.as_mut() else {
             return;
         };
+        let m = &figures.milestones;
+        let rated = |value: &str| u64::from(m.ratings.get(value).copied().unwrap_or(0));
+        let last_is = |value: &str| u64::from(m.last_rating.as_deref() == Some(value));
+        let yes = |b: bool| n * u64::from(b);
+        f.filed += n;
+        f.assigned += yes(m.assigned);
+        if let Some(on_time) = m.answered_on_time {
+            f.answered += n;
+            f.answered_on_time += yes(on_time);
+            f.answered_late += yes(!on_time);
+        }
+        f.open_overdue += overdue;
+        f.evaluated += yes(m.evaluated);
+        f.open += yes(!figures.closed);
+        f.satisfied += n * rated("satisfied");
+        f.basically_satisfied += n * rated("basically_satisfied");
+        f.dissatisfied += n * rated("dissatisfied");
+        f.reopened += yes(rated("dissatisfied") > 0);
         let kind = f.kind.clone();
+        if let Some(lead) = &figures.lead_department {
+            let row = self
+                .departments
+                .entry((kind.clone(), lead.clone()))
+                .or_insert_with(|| DepartmentRow {
+                    kind: kind.clone(),
+                    department: lead.clone(),
+                    ..DepartmentRow::default()
+                });
+            row.assigned += n;
+            if let Some(on_time) = m.answered_on_time {
+                row.answered += n;
+                row.answered_on_time += yes(on_time);
+            }
+            row.open_overdue += overdue;
+            row.satisfied += n * last_is("satisfied");
+            row.basically_satisfied += n * last_is("basically_satisfied");
+            row.dissatisfied += n * last_is("dissatisfied");
+        }
         let report = &mut self.report;
-        let departments = &mut self.departments;
-        {
-            let Some(r) = read(h, as_of) else { return };
-            let ever = |state: &str| r.events.iter().any(|e| e.to_state == state);
-            let took = |action: &str| r.events.iter().find(|e| e.action == action);
-            f.filed += 1;
-            f.assigned += u64::from(ever("assigned"));
-            if let Some((_, on_time)) = r.answered_at {
-                f.answered += 1;
-                f.answered_on_time += u64::from(on_time);
-                f.answered_late += u64::from(!on_time);
-            }
-            f.open_overdue += u64::from(r.overdue_open);
-            f.evaluated += u64::from(ever("evaluated"));
-            f.open += u64::from(!r.case.closed);
-            for rt in &r.ratings {
-                match *rt {
-                    "satisfied" => f.satisfied += 1,
-                    "basically_satisfied" => f.basically_satisfied += 1,
-                    "dissatisfied" => f.dissatisfied += 1,
-                    _ => {}
+        match kind.as_str() {
+            "suggestion" => {
+                if let Some(leader) = &figures.supervisor {
+                    let k = &mut report.key_suggestions;
+                    k.total += n;
+                    *k.by_supervisor.entry(leader.clone()).or_default() += n;
+                    k.implemented += yes(figures.closed && m.evaluated && figures.pleased());
                 }
             }
-            f.reopened += u64::from(r.ratings.contains(&"dissatisfied"));
-            if let Some(lead) = r
-                .case
-                .parties
-                .get("lead_department")
-                .and_then(|d| d.first())
-            {
-                let row = departments
-                    .entry((kind.clone(), lead.clone()))
-                    .or_insert_with(|| DepartmentRow {
-                        kind: kind.clone(),
-                        department: lead.clone(),
-                        ..DepartmentRow::default()
-                    });
-                row.assigned += 1;
-                if let Some((_, on_time)) = r.answered_at {
-                    row.answered += 1;
-                    row.answered_on_time += u64::from(on_time);
-                }
-                row.open_overdue += u64::from(r.overdue_open);
-                if let Some(last) = r.ratings.last() {
-                    match *last {
-                        "satisfied" => row.satisfied += 1,
-                        "basically_satisfied" => row.basically_satisfied += 1,
-                        "dissatisfied" => row.dissatisfied += 1,
-                        _ => {}
-                    }
+            "petition" => {
+                let p = &mut report.petitions;
+                p.taken_on += n;
+                p.resolved_directly += yes(m.resolved_directly);
+                p.transferred += yes(m.transferred);
+                let station = figures.station.clone().unwrap_or_default();
+                let row = p.by_station.entry(station).or_default();
+                row.taken_on += n;
+                row.resolved_directly += yes(m.resolved_directly);
+                row.transferred += yes(m.transferred);
+            }
+            "mediation" => {
+                let m2 = &mut report.mediation;
+                let outcome = m.outcome.as_deref();
+                m2.referred += n;
+                m2.agreement += yes(outcome == Some("agreement"));
+                m2.judicial_confirmation +=
+                    yes(outcome == Some("agreement") && m.judicial_confirmation);
+                m2.failed += yes(outcome == Some("failed"));
+                m2.withdrawn += yes(outcome == Some("withdrawn"));
+                m2.ongoing += yes(outcome.is_none() && !figures.closed);
+                for mediator in &figures.mediators {
+                    let row = m2.by_mediator.entry(mediator.clone()).or_default();
+                    row.cases += n;
+                    row.agreement += yes(outcome == Some("agreement"));
+                    row.failed += yes(outcome == Some("failed"));
                 }
             }
-            match kind.as_str() {
-                "suggestion" => {
-                    if let Some(leader) = r.case.parties.get("supervisor").and_then(|s| s.first()) {
-                        let k = &mut report.key_suggestions;
-                        k.total += 1;
-                        *k.by_supervisor.entry(leader.clone()).or_default() += 1;
-                        let pleased = matches!(
-                            r.ratings.last(),
-                            Some(&"satisfied") | Some(&"basically_satisfied")
-                        );
-                        k.implemented += u64::from(r.case.closed && ever("evaluated") && pleased);
-                    }
-                }
-                "petition" => {
-                    let p = &mut report.petitions;
-                    let direct = took("resolve_directly").is_some();
-                    let transferred = took("transfer").is_some();
-                    p.taken_on += 1;
-                    p.resolved_directly += u64::from(direct);
-                    p.transferred += u64::from(transferred);
-                    let station = r
-                        .case
-                        .parties
-                        .get("station")
-                        .and_then(|s| s.first())
-                        .cloned()
-                        .unwrap_or_default();
-                    let row = p.by_station.entry(station).or_default();
-                    row.taken_on += 1;
-                    row.resolved_directly += u64::from(direct);
-                    row.transferred += u64::from(transferred);
-                }
-                "mediation" => {
-                    let m = &mut report.mediation;
-                    m.referred += 1;
-                    let outcome = took("conclude")
-                        .and_then(|e| e.payload.get("outcome"))
-                        .and_then(|v| v.as_str());
-                    let confirmed = took("conclude")
-                        .and_then(|e| e.payload.get("judicial_confirmation"))
-                        .and_then(|v| v.as_bool())
-                        .unwrap_or(false);
-                    m.agreement += u64::from(outcome == Some("agreement"));
-                    m.judicial_confirmation += u64::from(outcome == Some("agreement") && confirmed);
-                    m.failed += u64::from(outcome == Some("failed"));
-                    m.withdrawn += u64::from(outcome == Some("withdrawn"));
-                    m.ongoing += u64::from(outcome.is_none() && !r.case.closed);
-                    for mediator in r.case.parties.get("mediators").into_iter().flatten() {
-                        let row = m.by_mediator.entry(mediator.clone()).or_default();
-                        row.cases += 1;
-                        row.agreement += u64::from(outcome == Some("agreement"));
-                        row.failed += u64::from(outcome == Some("failed"));
-                    }
-                }
-                _ => {}
-            }
+            _ => {}
         }
     }
 

@@ -117,6 +117,32 @@ impl World {
             .unwrap_or_else(|e| panic!("{action}: {e}"));
     }
 
+    /// The report as the service makes it: kept figures, and replay for cases changed since.
+    async fn kept(&self, as_of: &str) -> duban_service::report::AnnualReport {
+        let staff = self.who("xu").await;
+        let (r, _) = self
+            .service
+            .annual_report(&staff, 2024, Some(ts(as_of)))
+            .await
+            .expect("report");
+        r
+    }
+
+    /// The report from every case's whole history replayed, with nothing kept.
+    async fn replayed(&self, as_of: &str) -> duban_service::report::AnnualReport {
+        let mut kinds = Vec::new();
+        for kind in ["suggestion", "petition", "mediation"] {
+            let wf = Workflows::builtin();
+            let title = wf.get(kind).expect("workflow").title.clone();
+            let histories = self.store.histories(kind, 2024).await.expect("histories");
+            kinds.push((kind.to_string(), title, histories));
+        }
+        let mut r = duban_service::report::annual(2024, ts(as_of), &kinds);
+        // Counted from the directory, not from cases.
+        r.petitions.stations = self.kept(as_of).await.petitions.stations;
+        r
+    }
+
     async fn assigned(&self, title: &str) -> String {
         let id = self.file(title, "2024-01-20T10:00:00").await;
         self.act(&id, "register", "xu", json!({}), "2024-02-20T10:00:00")
@@ -305,6 +331,59 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         .await
         .expect("report");
     assert!(none.kinds.iter().all(|k| k.filed == 0));
+
+    // The figures kept with each case give exactly the report that replaying every event
+    // gives, as of the year's end (every case from its kept figures), as of days within it
+    // (cases changed since are replayed) and before anything happened.
+    for as_of in [
+        "2024-12-31T23:00:00",
+        "2024-04-10T00:00:00",
+        "2024-03-01T10:00:00",
+        "2024-01-01T00:00:00",
+    ] {
+        assert_eq!(
+            w.kept(as_of).await,
+            w.replayed(as_of).await,
+            "as of {as_of}"
+        );
+    }
+
+    let kept: u64 = w
+        .store
+        .figure_groups("suggestion", 2024, ts("2024-12-31T23:00:00"))
+        .await
+        .expect("groups")
+        .iter()
+        .map(|g| g.cases)
+        .sum();
+    assert_eq!(
+        kept, 5,
+        "at the year's end every case counts from its kept figures"
+    );
+
+    // A database written before the figures were kept: no figures column, projections without
+    // milestones. Migrating refolds every case, and the report is the same again.
+    let before = w.kept("2024-12-31T23:00:00").await;
+    for sql in [
+        "DROP INDEX cases_figures",
+        "ALTER TABLE cases DROP COLUMN figures",
+        "UPDATE cases SET projection = json_remove(projection, '$.milestones')",
+        "DELETE FROM schema_migrations WHERE version = 7",
+    ] {
+        sqlx::query(sql)
+            .execute(w.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    assert_eq!(w.store.migrate().await.expect("migrate"), vec![7]);
+    assert_eq!(w.kept("2024-12-31T23:00:00").await, before);
+    let d_case = w.store.case(&d).await.expect("read").expect("case").case;
+    assert_eq!(
+        d_case.milestones.ratings.get("dissatisfied"),
+        Some(&1),
+        "the refolded projection holds D's history: {:?}",
+        d_case.milestones
+    );
 
     // Departments and deputies may not read the year's figures.
     assert!(

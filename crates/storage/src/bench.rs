@@ -45,8 +45,12 @@ pub async fn copy_case(
     let s = series(store.backend(), from, to);
     let t = template.replace('\'', "''");
     let p = prefix.replace('\'', "''");
-    let (due, member) = match spread {
-        Spread::Same => ("c.due_key".to_string(), "p.member".to_string()),
+    let (due, member, figures) = match spread {
+        Spread::Same => (
+            "c.due_key".to_string(),
+            "p.member".to_string(),
+            "c.figures".to_string(),
+        ),
         Spread::Departments {
             departments,
             overdue_every,
@@ -61,16 +65,23 @@ pub async fn copy_case(
             format!(
                 "CASE WHEN p.party = 'lead_department' THEN 'dept-' || (n % {departments}) ELSE p.member END"
             ),
+            // The figures name the lead department too: the report groups by them.
+            format!(
+                "replace(c.figures, '\"lead_department\":\"' || (SELECT member FROM case_parties \
+                 WHERE case_id = '{t}' AND party = 'lead_department') || '\"', \
+                 '\"lead_department\":\"dept-' || (n % {departments}) || '\"')"
+            ),
         ),
     };
     let party_due = due.replace("c.due_key", "p.due_key");
     let statements = [
         format!(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, year, \
-             filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at) \
+             filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at, \
+             figures) \
              SELECT '{p}' || n, c.kind, c.workflow_version, c.workflow_digest, c.title, c.state, c.version, c.is_open, \
              c.is_key, c.year, c.filed_at, c.entered_at, {due}, c.due_date, c.filer, c.supervisor, NULL, NULL, \
-             c.projection, c.updated_at FROM cases c, ({s}) AS series WHERE c.id = '{t}'"
+             c.projection, c.updated_at, {figures} FROM cases c, ({s}) AS series WHERE c.id = '{t}'"
         ),
         format!(
             "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \

@@ -255,8 +255,18 @@ pub struct ListFilter {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     List(CaseQuery),
-    DueReminders { now: Timestamp },
-    History { case_id: String },
+    DueReminders {
+        now: Timestamp,
+    },
+    History {
+        case_id: String,
+    },
+    /// The annual report's grouping of a year's cases by their figures.
+    FigureGroups {
+        kind: String,
+        year: i16,
+        as_of: Timestamp,
+    },
 }
 
 /// Where a page starts: after the row with this sort key and id.
@@ -326,6 +336,16 @@ pub struct CaseHistory {
     pub workflow_version: u32,
     pub workflow_digest: String,
     pub events: Vec<Event>,
+}
+
+/// Cases that count alike in the year's figures (see [`Store::figure_groups`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FigureGroup {
+    /// The figures they share, as `duban_core::Figures::key` wrote them.
+    pub figures: String,
+    pub cases: u64,
+    /// How many of them were open past their deadline at the instant asked about.
+    pub overdue: u64,
 }
 
 /// A decrypted personal-data record.
@@ -475,15 +495,28 @@ pub trait Store: Send + Sync {
         year: i16,
     ) -> impl Future<Output = Result<Vec<CaseHistory>>> + Send;
     /// The same cases, handed to `each` one at a time as the rows stream in: a province's year
-    /// is never all in memory at once.
+    /// is never all in memory at once. With `changed_after`, only the cases that
+    /// [`Store::figure_groups`] leaves out for that instant: those changed after it, and any
+    /// whose figures are not yet kept.
     fn each_history<F>(
         &self,
         kind: &str,
         year: i16,
+        changed_after: Option<Timestamp>,
         each: F,
     ) -> impl Future<Output = Result<()>> + Send
     where
         F: FnMut(CaseHistory) + Send;
+    /// The cases of `kind` filed in `year` and unchanged since `as_of`, grouped by what they
+    /// count for in the year's figures: each group's figures (`Figures::key`), how many cases
+    /// share them, and how many of those were open past their deadline at `as_of`. One scan of
+    /// an index, however many events the cases have.
+    fn figure_groups(
+        &self,
+        kind: &str,
+        year: i16,
+        as_of: Timestamp,
+    ) -> impl Future<Output = Result<Vec<FigureGroup>>> + Send;
     /// Records a full view of personal data.
     fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
     /// Who saw a case's personal data, oldest first.

@@ -49,4 +49,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0006_web_sign_in.sql"),
         postgres: include_str!("../../../migrations/postgres/0006_web_sign_in.sql"),
     },
+    Migration {
+        version: 7,
+        name: "case_figures",
+        sqlite: include_str!("../../../migrations/sqlite/0007_case_figures.sql"),
+        postgres: include_str!("../../../migrations/postgres/0007_case_figures.sql"),
+    },
 ];

@@ -411,6 +411,8 @@ struct Columns {
     due_key: i64,
     due_date: Option<String>,
     supervisor: Option<String>,
+    /// What the case counts for in the year's figures (`Figures::key`).
+    figures: String,
 }
 
 impl Columns {
@@ -434,6 +436,7 @@ impl Columns {
                 .as_ref()
                 .map(|d| d.deadline.due_date.to_string()),
             supervisor,
+            figures: case.figures().key(),
         })
     }
 }
@@ -636,6 +639,42 @@ impl SqlStore {
         Ok(WriteTx { tx, _turn: turn })
     }
 
+    /// Rebuilds every case's projection from its events and writes its figures: run once, by
+    /// the migration that began keeping the figures, for cases written before it. The fold is
+    /// the same one every action applies, so the result is what those actions would have kept.
+    async fn refold_cases(tx: &mut WriteTx) -> Result<()> {
+        let cases = sqlx::query("SELECT id, kind, workflow_version, workflow_digest FROM cases")
+            .fetch_all(&mut **tx)
+            .await?;
+        for c in &cases {
+            let id: String = c.try_get("id")?;
+            let rows = sqlx::query(HISTORY_SQL)
+                .bind(id.clone())
+                .fetch_all(&mut **tx)
+                .await?;
+            let events = rows
+                .iter()
+                .map(|r| event_from_row(r).map(|e| e.event))
+                .collect::<Result<Vec<_>>>()?;
+            let Some(case) = Case::fold(
+                &c.try_get::<String, _>("kind")?,
+                c.try_get::<i64, _>("workflow_version")? as u32,
+                &c.try_get::<String, _>("workflow_digest")?,
+                &events,
+            ) else {
+                continue;
+            };
+            let cols = Columns::of(&case)?;
+            sqlx::query("UPDATE cases SET projection = $1, figures = $2 WHERE id = $3")
+                .bind(cols.projection)
+                .bind(cols.figures)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn insert_event(tx: &mut WriteTx, case_id: &str, e: &Event, meta: &Meta) -> Result<()> {
         insert_rows(tx, EVENTS_TARGET, &[event_row(case_id, e, meta)?]).await
     }
@@ -659,8 +698,8 @@ impl SqlStore {
         sqlx::query(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
              year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
-             projection, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20) \
+             projection, updated_at, figures) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
              ON CONFLICT (filer, idempotency_key) DO NOTHING",
         )
         .bind(id.to_string())
@@ -683,6 +722,7 @@ impl SqlStore {
         .bind(idempotency.map(|i| i.request_hash.clone()))
         .bind(cols.projection.clone())
         .bind(ms(updated_at))
+        .bind(cols.figures.clone())
         .execute(&mut **tx)
         .await
     }
@@ -732,6 +772,7 @@ impl SqlStore {
                 Val::OptText(cols.supervisor.clone()),
                 Val::Text(cols.projection.clone()),
                 Val::Int(ms(last.event.at)),
+                Val::Text(cols.figures.clone()),
             ]);
             // The reminders as the effects leave them, worked out here rather than by
             // replaying each upsert and cancel against the table.
@@ -802,7 +843,7 @@ impl SqlStore {
         match insert_rows(
             &mut tx,
             "cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
-             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at)",
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures)",
             &case_rows,
         )
         .await
@@ -1052,6 +1093,13 @@ fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
 const HISTORY_SQL: &str = "SELECT case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, \
     to_state, payload, detail, request_id FROM case_events WHERE case_id = $1 ORDER BY seq";
 
+/// Served by the covering index `cases_figures`: on SQLite the rows arrive grouped and nothing
+/// is sorted or read from the table.
+const FIGURE_GROUPS_SQL: &str = "SELECT figures, COUNT(*) AS cases, \
+    SUM(CASE WHEN is_open = 1 AND due_key < $3 THEN 1 ELSE 0 END) AS overdue \
+    FROM cases WHERE kind = $1 AND year = $2 AND figures IS NOT NULL AND updated_at <= $3 \
+    GROUP BY figures";
+
 const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
     repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
@@ -1073,11 +1121,40 @@ impl Store for SqlStore {
 
     async fn histories(&self, kind: &str, year: i16) -> Result<Vec<CaseHistory>> {
         let mut out = Vec::new();
-        self.each_history(kind, year, |h| out.push(h)).await?;
+        self.each_history(kind, year, None, |h| out.push(h)).await?;
         Ok(out)
     }
 
-    async fn each_history<F>(&self, kind: &str, year: i16, mut each: F) -> Result<()>
+    async fn figure_groups(
+        &self,
+        kind: &str,
+        year: i16,
+        as_of: Timestamp,
+    ) -> Result<Vec<crate::FigureGroup>> {
+        let rows = sqlx::query(FIGURE_GROUPS_SQL)
+            .bind(kind.to_string())
+            .bind(i64::from(year))
+            .bind(ms(as_of))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::FigureGroup {
+                    figures: r.try_get("figures")?,
+                    cases: r.try_get::<i64, _>("cases")? as u64,
+                    overdue: r.try_get::<i64, _>("overdue")? as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn each_history<F>(
+        &self,
+        kind: &str,
+        year: i16,
+        changed_after: Option<Timestamp>,
+        mut each: F,
+    ) -> Result<()>
     where
         F: FnMut(CaseHistory) + Send,
     {
@@ -1086,11 +1163,13 @@ impl Store for SqlStore {
             "SELECT c.title, c.kind, c.workflow_version, c.workflow_digest, e.case_id, e.seq, e.action, e.actor, \
              e.actor_role, e.actor_org, e.on_behalf_of, e.at, e.from_state, e.to_state, e.payload, e.detail, e.request_id \
              FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.kind = $1 AND c.year = $2 \
+             AND ($3 IS NULL OR c.updated_at > $3 OR c.figures IS NULL) \
              ORDER BY c.filed_at, c.id, e.seq",
         )
         .bind(kind.to_string())
         .bind(i64::from(year))
-        .fetch(&self.pool);
+        .bind(changed_after.map(ms))
+            .fetch(&self.pool);
         let mut current: Option<CaseHistory> = None;
         while let Some(r) = rows.try_next().await? {
             let e = event_from_row(&r)?;
@@ -1155,6 +1234,9 @@ impl Store for SqlStore {
             .execute(&mut *tx)
             .await?;
             applied.push(m.version);
+        }
+        if applied.contains(&7) {
+            Self::refold_cases(&mut tx).await?;
         }
         tx.commit().await?;
         Ok(applied)
@@ -1310,7 +1392,7 @@ impl Store for SqlStore {
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
             "UPDATE cases SET state = $1, version = $2, is_open = $3, is_key = $4, entered_at = $5, due_key = $6, \
-             due_date = $7, supervisor = $8, projection = $9, updated_at = $10 WHERE id = $11 AND version = $12",
+             due_date = $7, supervisor = $8, projection = $9, updated_at = $10, figures = $11 WHERE id = $12 AND version = $13",
         )
         .bind(case.state.clone())
         .bind(case.version as i64)
@@ -1322,6 +1404,7 @@ impl Store for SqlStore {
         .bind(cols.supervisor.clone())
         .bind(cols.projection.clone())
         .bind(ms(t.event.at))
+        .bind(cols.figures.clone())
         .bind(case_id.to_string())
         .bind(expected_version as i64)
         .execute(&mut *tx)
@@ -1464,6 +1547,14 @@ impl Store for SqlStore {
             Plan::History { case_id } => {
                 (HISTORY_SQL.to_string(), vec![Bind::Text(case_id.clone())])
             }
+            Plan::FigureGroups { kind, year, as_of } => (
+                FIGURE_GROUPS_SQL.to_string(),
+                vec![
+                    Bind::Text(kind.clone()),
+                    Bind::Int(i64::from(*year)),
+                    Bind::Int(ms(*as_of)),
+                ],
+            ),
         };
         let (prefix, column) = match self.backend {
             Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),

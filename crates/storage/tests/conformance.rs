@@ -194,6 +194,46 @@ async fn every_action_appends_an_event_and_the_projection_is_their_fold<S: Store
         None
     );
     assert!(s.case("no-such-case").await.expect("read").is_none());
+
+    // The figures kept with the case: grouped for the year's report as of any instant after
+    // its last action; before that the case is left to be replayed from its events.
+    let figures = record.case.figures();
+    assert!(figures.milestones.assigned);
+    assert_eq!(figures.milestones.answered_on_time, Some(true));
+    assert_eq!(figures.lead_department.as_deref(), Some("jtj"));
+    assert_eq!(figures.supervisor.as_deref(), Some("chen"));
+    let groups = s
+        .figure_groups("suggestion", 2024, ts("2024-12-31T00:00:00"))
+        .await
+        .expect("groups");
+    assert_eq!(
+        groups,
+        vec![duban_storage::FigureGroup {
+            figures: figures.key(),
+            cases: 1,
+            // Still open, and the deputy's time to evaluate the reply ran out in the autumn.
+            overdue: 1
+        }]
+    );
+    let early = ts("2024-08-01T00:00:00");
+    assert!(
+        s.figure_groups("suggestion", 2024, early)
+            .await
+            .expect("groups")
+            .is_empty()
+    );
+    let mut replayed = Vec::new();
+    s.each_history("suggestion", 2024, Some(early), |h| replayed.push(h.id))
+        .await
+        .expect("histories");
+    assert_eq!(replayed, [id.clone()]);
+    let mut unchanged = Vec::new();
+    s.each_history("suggestion", 2024, Some(ts("2024-12-31T00:00:00")), |h| {
+        unchanged.push(h.id)
+    })
+    .await
+    .expect("histories");
+    assert!(unchanged.is_empty());
 }
 
 async fn a_stale_version_is_a_conflict_that_writes_nothing<S: Store>(s: &S) {

@@ -20,13 +20,15 @@ async fn load(db: &TestDb, n: i64) {
     let statements = [
         format!(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, year, \
-             filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at) \
+             filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at, \
+             figures) \
              SELECT 'case-' || n, CASE n % 3 WHEN 0 THEN 'suggestion' WHEN 1 THEN 'petition' ELSE 'mediation' END, 1, 'x', 't', \
              CASE n % 4 WHEN 0 THEN 'evaluated' WHEN 1 THEN 'assigned' WHEN 2 THEN 'handled' ELSE 'received' END, 1, \
              CASE WHEN n % 4 = 0 THEN 0 ELSE 1 END, CASE WHEN n % 500 = 0 THEN 1 ELSE 0 END, 2020 + n % 6, \
              1700000000000 + n * 60000, 1700000000000 + n * 60000, \
              CASE WHEN n % 4 = 0 THEN 9223372036854775807 ELSE 1700000000000 + n * 90000 END, NULL, \
-             'deputy-' || (n % 5000), CASE WHEN n % 500 = 0 THEN 'leader-1' ELSE NULL END, NULL, NULL, '{{}}', 0 \
+             'deputy-' || (n % 5000), CASE WHEN n % 500 = 0 THEN 'leader-1' ELSE NULL END, NULL, NULL, '{{}}', 0, \
+             '{{\"lead_department\":\"org-' || (n % 300) || '\"}}' \
              FROM ({series}) AS series"
         ),
         format!(
@@ -96,6 +98,11 @@ fn plans() -> Vec<Plan> {
         },
         Plan::History {
             case_id: "case-42".into(),
+        },
+        Plan::FigureGroups {
+            kind: "suggestion".into(),
+            year: 2023,
+            as_of: ts("2024-01-01T00:00:00"),
         },
     ]
 }

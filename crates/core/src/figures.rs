@@ -1,0 +1,131 @@
+//! What one case counts for in the year's figures, kept up to date event by event.
+//!
+//! The annual report counts, for every case of the year, whether it was assigned, answered (and
+//! on time), evaluated, how it was rated, how a petition was handled and how a mediation ended.
+//! Working that out by replaying every event of a million cases takes a minute; keeping it in
+//! the projection as each event is applied lets the store group the cases by their figures and
+//! count them in one index scan. [`Milestones`] is the part only the history can tell;
+//! [`Figures`] adds what the case's current state and parties say. Both are defined once, here,
+//! and the report's slow path (replaying the events up to an earlier instant) uses the same
+//! definitions, so the two ways of counting cannot drift apart.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::machine::Event;
+
+/// The state a department's reply puts a case in.
+const ANSWERED: &str = "handled";
+const ASSIGNED: &str = "assigned";
+const EVALUATED: &str = "evaluated";
+
+/// Facts about a case's history that its current state no longer shows.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Milestones {
+    /// Ever assigned to a department.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub assigned: bool,
+    /// The first answer: whether it came within the deadline then running.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered_on_time: Option<bool>,
+    /// Ever evaluated by the filer.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub evaluated: bool,
+    /// Every rating given, counted by value, and the latest.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub ratings: BTreeMap<String, u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_rating: Option<String>,
+    /// A petition resolved by the deputy directly, or transferred to a department.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub resolved_directly: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub transferred: bool,
+    /// A mediation's outcome as first concluded, and whether the court confirmed it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome: Option<String>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub judicial_confirmation: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Milestones {
+    /// Notes one event; `due_before` is the end of the deadline running before it.
+    pub fn note(&mut self, e: &Event, due_before: Option<Timestamp>) {
+        match e.to_state.as_str() {
+            ASSIGNED => self.assigned = true,
+            EVALUATED => self.evaluated = true,
+            ANSWERED if self.answered_on_time.is_none() => {
+                self.answered_on_time = Some(due_before.is_none_or(|due| e.at <= due));
+            }
+            _ => {}
+        }
+        if let Some(r) = e.payload.get("rating").and_then(Value::as_str) {
+            *self.ratings.entry(r.to_string()).or_default() += 1;
+            self.last_rating = Some(r.to_string());
+        }
+        match e.action.as_str() {
+            "resolve_directly" => self.resolved_directly = true,
+            "transfer" => self.transferred = true,
+            "conclude" if self.outcome.is_none() => {
+                self.outcome = e
+                    .payload
+                    .get("outcome")
+                    .and_then(Value::as_str)
+                    .map(str::to_string);
+                self.judicial_confirmation = e
+                    .payload
+                    .get("judicial_confirmation")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Everything one case contributes to the year's figures but whether it is overdue, which
+/// depends on the instant the report is made for.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Figures {
+    #[serde(flatten)]
+    pub milestones: Milestones,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub closed: bool,
+    /// The parties the report groups by (first of each), and a mediation's mediators.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lead_department: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub supervisor: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub station: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub mediators: Vec<String>,
+}
+
+impl Figures {
+    /// The figures as the key the store groups cases by: compact JSON, the same text for the
+    /// same figures (fields in a fixed order, maps sorted), so equal cases share one group.
+    pub fn key(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| "{}".into())
+    }
+
+    /// Reads a key written by [`Figures::key`].
+    pub fn from_key(key: &str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(key)
+    }
+
+    /// Whether the latest rating was 满意 or 基本满意.
+    pub fn pleased(&self) -> bool {
+        matches!(
+            self.milestones.last_rating.as_deref(),
+            Some("satisfied" | "basically_satisfied")
+        )
+    }
+}
