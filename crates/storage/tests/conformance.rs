@@ -226,7 +226,7 @@ async fn every_action_appends_an_event_and_the_projection_is_their_fold<S: Store
     s.each_history("suggestion", 2024, Some(early), |h| replayed.push(h.id))
         .await
         .expect("histories");
-    assert_eq!(replayed, [id.clone()]);
+    assert_eq!(replayed, vec![id.clone()]);
     let mut unchanged = Vec::new();
     s.each_history("suggestion", 2024, Some(ts("2024-12-31T00:00:00")), |h| {
         unchanged.push(h.id)
