@@ -55,4 +55,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0007_case_figures.sql"),
         postgres: include_str!("../../../migrations/postgres/0007_case_figures.sql"),
     },
+    Migration {
+        version: 8,
+        name: "inbox_copy",
+        sqlite: include_str!("../../../migrations/sqlite/0008_inbox_copy.sql"),
+        postgres: include_str!("../../../migrations/postgres/0008_inbox_copy.sql"),
+    },
 ];

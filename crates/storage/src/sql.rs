@@ -51,11 +51,24 @@ pub struct SqlStore {
     backend: Backend,
     keys: Option<Keyring>,
     faults: Option<std::sync::Arc<crate::Faults>>,
-    /// SQLite lets one writer in at a time; others would sleep in its busy handler (1 ms, 2,
-    /// 5 … up to 100 ms a try), which makes the slowest answers hundreds of milliseconds
-    /// under load. Writers of this process queue here instead, in order, and wake at once.
-    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
+    /// SQLite's writer (see [`SqliteWriter`]); `None` on PostgreSQL.
+    writer: Option<SqliteWriter>,
 }
+
+/// SQLite lets one writer in at a time; others would sleep in its busy handler (1 ms, 2, 5 …
+/// up to 100 ms a try), which makes the slowest answers hundreds of milliseconds under load.
+/// Writers of this process queue on `turn` instead, in order, and wake at once; they write
+/// through one connection of their own, whose page cache no other writer ever invalidates.
+#[derive(Debug, Clone)]
+struct SqliteWriter {
+    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+    pool: AnyPool,
+}
+
+/// Reading connections for SQLite, whatever more was asked for: every connection is a thread
+/// of sqlx's and a memory map of its own, remapped as the file grows; more of them than cores
+/// only switch between each other (measured: with 68, an action cost half again as much).
+const SQLITE_READERS: u32 = 2;
 
 /// A write transaction, holding this process's turn to write on SQLite.
 pub(crate) struct WriteTx {
@@ -456,14 +469,43 @@ impl SqlStore {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::from_url(url)?;
-        let mut options = AnyPoolOptions::new()
-            .max_connections(max_connections.max(1))
-            .acquire_timeout(std::time::Duration::from_secs(10));
-        if backend == Backend::Sqlite {
+        let options = |n: u32| {
+            let options = AnyPoolOptions::new()
+                .max_connections(n.max(1))
+                .acquire_timeout(std::time::Duration::from_secs(10));
+            match backend {
+                Backend::Sqlite => Self::sqlite_options(options),
+                Backend::Postgres => options,
+            }
+        };
+        let (pool, writer) = match backend {
+            Backend::Sqlite => {
+                let pool = options(max_connections.min(SQLITE_READERS))
+                    .connect(url)
+                    .await?;
+                let writer = SqliteWriter {
+                    turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+                    pool: options(1).connect(url).await?,
+                };
+                (pool, Some(writer))
+            }
+            Backend::Postgres => (options(max_connections).connect(url).await?, None),
+        };
+        Ok(Self {
+            pool,
+            backend,
+            keys: None,
+            faults: None,
+            writer,
+        })
+    }
+
+    fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
+        {
             // An embedded database's connections cannot drop, so no ping before each use (it is
             // a round trip to the connection's thread). Reads go through a memory map (shared by
             // every connection, paged by the OS) rather than a read call per page.
-            options = options.test_before_acquire(false).after_connect(|conn, _| {
+            options.test_before_acquire(false).after_connect(|conn, _| {
                 Box::pin(async move {
                     sqlx::raw_sql(
                         "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
@@ -474,17 +516,8 @@ impl SqlStore {
                     .await?;
                     Ok(())
                 })
-            });
+            })
         }
-        let pool = options.connect(url).await?;
-        Ok(Self {
-            pool,
-            backend,
-            keys: None,
-            faults: None,
-            writer: (backend == Backend::Sqlite)
-                .then(|| std::sync::Arc::new(tokio::sync::Mutex::new(()))),
-        })
     }
 
     /// Connects and brings the schema up to date: what `serve` does at start.
@@ -608,6 +641,9 @@ impl SqlStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
+        if let Some(w) = &self.writer {
+            w.pool.close().await;
+        }
     }
 
     /// A write transaction. SQLite takes the write lock at BEGIN (IMMEDIATE), so two writers
@@ -636,13 +672,12 @@ impl SqlStore {
     }
 
     async fn begin(&self) -> Result<WriteTx> {
-        let turn = match &self.writer {
-            Some(w) => Some(w.clone().lock_owned().await),
-            None => None,
-        };
-        let tx = match self.backend {
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
+        let (turn, tx) = match &self.writer {
+            Some(w) => {
+                let turn = w.turn.clone().lock_owned().await;
+                (Some(turn), w.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            None => (None, self.pool.begin().await?),
         };
         Ok(WriteTx {
             tx,
@@ -892,8 +927,8 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Writes the parties an event filled and refreshes the copies of the case's open flag and
-    /// deadline on all its party rows.
+    /// Writes the parties an event filled, with copies of the case's open flag and deadline
+    /// (kept up to date afterwards by the `cases_inbox_copy` trigger, migration 8).
     async fn write_parties(
         tx: &mut WriteTx,
         case_id: &str,
@@ -922,12 +957,6 @@ impl SqlStore {
                 .await?;
             }
         }
-        sqlx::query("UPDATE case_parties SET is_open = $2, due_key = $3 WHERE case_id = $1")
-            .bind(case_id.to_string())
-            .bind(cols.is_open)
-            .bind(cols.due_key)
-            .execute(&mut **tx)
-            .await?;
         Ok(())
     }
 
