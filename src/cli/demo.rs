@@ -23,8 +23,9 @@ pub struct DemoArgs {
     pub year: i16,
 }
 
-/// Runs the demo against the configured database and prints the logins.
-pub async fn fill(args: &DemoArgs, settings: &Settings) -> Result<()> {
+/// Runs the demo against the configured database and prints the logins, with where to try
+/// them: `base`, the address `duban serve` answers at (or will, by default).
+pub async fn fill(args: &DemoArgs, settings: &Settings, base: &str) -> Result<()> {
     let defs = super::definitions::load_valid(settings.workflows.as_deref())?;
     let store = setup::store(settings, 2).await?;
     eprintln!(
@@ -52,12 +53,15 @@ pub async fn fill(args: &DemoArgs, settings: &Settings) -> Result<()> {
     for (role, login, token) in &logins {
         eprintln!("  {role:<10} {login:<12} {token}");
     }
-    eprintln!("Try: curl -H 'Authorization: Bearer <token>' http://127.0.0.1:8080/api/v1/cases");
+    eprintln!(
+        "Open {base}/ in a browser, or try: curl -H 'Authorization: Bearer <token>' {base}/api/v1/cases"
+    );
     eprintln!("     duban report --year {}", args.year);
     Ok(())
 }
 
 pub fn run(args: DemoArgs, settings: &Settings) -> Result<ExitCode> {
-    setup::runtime()?.block_on(fill(&args, settings))?;
+    // Filled on its own, the demo is looked at through a `duban serve` started afterwards.
+    setup::runtime()?.block_on(fill(&args, settings, "http://127.0.0.1:8080"))?;
     Ok(ExitCode::SUCCESS)
 }

@@ -65,7 +65,12 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
                 .is_empty();
             store.close().await;
             if empty {
-                super::demo::fill(&args.demo_args, settings).await?;
+                // Port 0 is chosen when listening, after the demo: the address line says it.
+                let base = match args.addr.port() {
+                    0 => "http://<the address below>".to_string(),
+                    _ => format!("http://{}", args.addr),
+                };
+                super::demo::fill(&args.demo_args, settings, &base).await?;
             } else {
                 eprintln!("the database already has cases: serving them (the demo fills empty databases only)");
             }
