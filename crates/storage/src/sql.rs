@@ -1031,30 +1031,34 @@ impl SqlStore {
                 q.execute(&mut **tx).await?;
                 continue;
             }
-            let effect = &effects[i];
-            i += 1;
-            match effect {
-                Effect::ScheduleReminder(_) => {}
-                Effect::CancelReminders { state, duty, all } => {
-                    let q = if *all {
-                        sqlx::query(
-                            "UPDATE reminders SET status = 'cancelled' \
-                             WHERE case_id = $1 AND state = $2 AND status = 'pending'",
-                        )
-                        .bind(case_id.to_string())
-                        .bind(state.clone())
-                    } else {
-                        sqlx::query(
-                            "UPDATE reminders SET status = 'cancelled' \
-                             WHERE case_id = $1 AND state = $2 AND duty = $3 AND status = 'pending'",
-                        )
-                        .bind(case_id.to_string())
-                        .bind(state.clone())
-                        .bind(duty.clone().unwrap_or_default())
-                    };
-                    q.execute(&mut **tx).await?;
+            // Cancellations in a row (a state's reminders and its duties') go in one statement.
+            let mut sql = String::from(
+                "UPDATE reminders SET status = 'cancelled' WHERE case_id = $1 AND status = 'pending' AND (",
+            );
+            let mut binds: Vec<String> = vec![case_id.to_string()];
+            while let Some(Effect::CancelReminders { state, duty, all }) = effects.get(i) {
+                i += 1;
+                if binds.len() > 1 {
+                    sql.push_str(" OR ");
+                }
+                binds.push(state.clone());
+                if *all {
+                    sql.push_str(&format!("state = ${}", binds.len()));
+                } else {
+                    binds.push(duty.clone().unwrap_or_default());
+                    sql.push_str(&format!(
+                        "(state = ${} AND duty = ${})",
+                        binds.len() - 1,
+                        binds.len()
+                    ));
                 }
             }
+            sql.push(')');
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for b in binds {
+                q = q.bind(b);
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(())
     }
