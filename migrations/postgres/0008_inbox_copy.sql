@@ -13,3 +13,18 @@ $$;
 CREATE TRIGGER cases_inbox_copy AFTER UPDATE OF is_open, due_key ON cases
 FOR EACH ROW WHEN (OLD.is_open <> NEW.is_open OR OLD.due_key <> NEW.due_key)
 EXECUTE FUNCTION cases_inbox_copy();
+
+-- Leaving a state cancels the reminders still pending for it: the state machine's first effect
+-- on every change of state. Done here, inside the same UPDATE, for the same reason; the store
+-- does not send that effect again (`apply_effects`). A duty's reminders, cancelled when the
+-- duty is done without a change of state, are still cancelled by a statement of their own.
+CREATE FUNCTION cases_state_left() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE reminders SET status = 'cancelled'
+    WHERE case_id = NEW.id AND state = OLD.state AND status = 'pending';
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER cases_state_left AFTER UPDATE OF state ON cases
+FOR EACH ROW WHEN (OLD.state <> NEW.state)
+EXECUTE FUNCTION cases_state_left();

@@ -9,3 +9,14 @@ BEGIN
     UPDATE case_parties SET is_open = new.is_open, due_key = new.due_key
     WHERE case_id = new.id AND party IN ('lead_department', 'co_departments');
 END;
+
+-- Leaving a state cancels the reminders still pending for it: the state machine's first effect
+-- on every change of state. Done here, inside the same UPDATE, for the same reason; the store
+-- does not send that effect again (`apply_effects`). A duty's reminders, cancelled when the
+-- duty is done without a change of state, are still cancelled by a statement of their own.
+CREATE TRIGGER cases_state_left AFTER UPDATE OF state ON cases
+WHEN old.state <> new.state
+BEGIN
+    UPDATE reminders SET status = 'cancelled'
+    WHERE case_id = new.id AND state = old.state AND status = 'pending';
+END;

@@ -963,12 +963,19 @@ impl SqlStore {
     /// Carries out the state machine's effects in the action's transaction (transactional
     /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
     /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
+    ///
+    /// `left`: the state the case's row just left, whose pending reminders the
+    /// `cases_state_left` trigger (migration 8) has cancelled inside that UPDATE; the effect
+    /// that asks for it is not sent again.
     async fn apply_effects(
         tx: &mut WriteTx,
         case_id: &str,
         effects: &[Effect],
         now: i64,
+        left: Option<&str>,
     ) -> Result<()> {
+        let done_by_trigger = |e: &Effect| matches!(e, Effect::CancelReminders { state, all: true, .. } if Some(state.as_str()) == left);
+        let effects: Vec<&Effect> = effects.iter().filter(|e| !done_by_trigger(e)).collect();
         // Reminders scheduled together go in one statement: a transition schedules a state's
         // whole set at once, and each statement is a round trip to the database.
         let mut i = 0;
@@ -1419,7 +1426,7 @@ impl Store for SqlStore {
         self.fault("file_case.event_insert")?;
         Self::insert_event(&mut tx, &new.id, &t.event, &new.meta).await?;
         Self::write_parties(&mut tx, &new.id, &case.parties, &cols, ms(case.filed_at)).await?;
-        Self::apply_effects(&mut tx, &new.id, &t.effects, ms(t.event.at)).await?;
+        Self::apply_effects(&mut tx, &new.id, &t.effects, ms(t.event.at), None).await?;
         self.store_personal(&mut tx, &new.id, t).await?;
         tx.commit().await?;
         Ok(Filed::Created { id: new.id })
@@ -1483,7 +1490,12 @@ impl Store for SqlStore {
         Self::insert_event(&mut tx, case_id, &t.event, meta).await?;
         self.fault("record_action.effects")?;
         Self::write_parties(&mut tx, case_id, &t.event.sets, &cols, ms(case.filed_at)).await?;
-        Self::apply_effects(&mut tx, case_id, &t.effects, ms(t.event.at)).await?;
+        let left = t
+            .event
+            .from_state
+            .as_deref()
+            .filter(|from| *from != t.event.to_state);
+        Self::apply_effects(&mut tx, case_id, &t.effects, ms(t.event.at), left).await?;
         self.store_personal(&mut tx, case_id, t).await?;
         tx.commit().await?;
         Ok(())
