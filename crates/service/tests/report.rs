@@ -131,9 +131,9 @@ impl World {
     /// The report from every case's whole history replayed, with nothing kept.
     async fn replayed(&self, as_of: &str) -> duban_service::report::AnnualReport {
         let mut kinds = Vec::new();
+        let workflows = Workflows::builtin();
         for kind in ["suggestion", "petition", "mediation"] {
-            let wf = Workflows::builtin();
-            let title = wf.get(kind).expect("workflow").title.clone();
+            let title = workflows.get(kind).expect("workflow").title.clone();
             let histories = self.store.histories(kind, 2024).await.expect("histories");
             kinds.push((kind.to_string(), title, histories));
         }

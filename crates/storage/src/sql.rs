@@ -432,17 +432,16 @@ struct Columns {
     due_key: i64,
     due_date: Option<String>,
     supervisor: Option<String>,
+    /// The filer's login (empty if none): the idempotency key is unique per filer.
+    filer: String,
     /// What the case counts for in the year's figures (`Figures::key`).
     figures: String,
 }
 
 impl Columns {
     fn of(case: &Case) -> Result<Columns> {
-        let supervisor = case
-            .parties
-            .get("supervisor")
-            .and_then(|s| s.first())
-            .cloned();
+        let first = |party: &str| case.parties.get(party).and_then(|v| v.first()).cloned();
+        let supervisor = first("supervisor");
         Ok(Columns {
             projection: json(case)?,
             is_open: i64::from(!case.closed),
@@ -457,6 +456,7 @@ impl Columns {
                 .as_ref()
                 .map(|d| d.deadline.due_date.to_string()),
             supervisor,
+            filer: first("filer").unwrap_or_default(),
             figures: case.figures().key(),
         })
     }
@@ -736,12 +736,6 @@ impl SqlStore {
         idempotency: Option<&crate::Idempotency>,
         updated_at: Timestamp,
     ) -> std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error> {
-        let filer = case
-            .parties
-            .get("filer")
-            .and_then(|f| f.first())
-            .cloned()
-            .unwrap_or_default();
         sqlx::query(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
              year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
@@ -763,7 +757,7 @@ impl SqlStore {
         .bind(ms(case.entered_at))
         .bind(cols.due_key)
         .bind(cols.due_date.clone())
-        .bind(filer)
+        .bind(cols.filer.clone())
         .bind(cols.supervisor.clone())
         .bind(idempotency.map(|i| i.key.clone()))
         .bind(idempotency.map(|i| i.request_hash.clone()))
@@ -794,12 +788,6 @@ impl SqlStore {
             };
             let case = &last.case;
             let cols = Columns::of(case)?;
-            let filer = case
-                .parties
-                .get("filer")
-                .and_then(|f| f.first())
-                .cloned()
-                .unwrap_or_default();
             case_rows.push(vec![
                 Val::Text(c.id.clone()),
                 Val::Text(case.kind.clone()),
@@ -815,7 +803,7 @@ impl SqlStore {
                 Val::Int(ms(case.entered_at)),
                 Val::Int(cols.due_key),
                 Val::OptText(cols.due_date.clone()),
-                Val::Text(filer),
+                Val::Text(cols.filer.clone()),
                 Val::OptText(cols.supervisor.clone()),
                 Val::Text(cols.projection.clone()),
                 Val::Int(ms(last.event.at)),
@@ -1371,12 +1359,6 @@ impl Store for SqlStore {
         let t = new.transition;
         let case = &t.case;
         let cols = Columns::of(case)?;
-        let filer = case
-            .parties
-            .get("filer")
-            .and_then(|f| f.first())
-            .cloned()
-            .unwrap_or_default();
         let mut tx = self.begin().await?;
         let inserted = Self::insert_case(
             &mut tx,
@@ -1407,7 +1389,7 @@ impl Store for SqlStore {
             let row = sqlx::query(
                 "SELECT id, request_hash FROM cases WHERE filer = $1 AND idempotency_key = $2",
             )
-            .bind(filer)
+            .bind(cols.filer.clone())
             .bind(idem.key.clone())
             .fetch_one(&mut *tx)
             .await?;
