@@ -2,7 +2,7 @@
 //! session yet); wrong passwords count towards a lock, and every attempt is audited.
 
 use axum::Form;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_service::SignIn;
@@ -94,19 +94,45 @@ pub struct Credentials {
     next: Option<String>,
 }
 
+/// A form posted by someone not yet signed in, with where it came from, once its CSRF token
+/// matches the double-submit cookie; otherwise the page that refuses it.
+async fn signed_out_form<T: serde::de::DeserializeOwned>(
+    headers: &HeaderMap,
+    request: axum::extract::Request,
+    incomplete: &str,
+    csrf: impl Fn(&T) -> &String,
+) -> Result<(T, String), Response> {
+    let source = client_address(request.extensions());
+    let Ok(Form(form)) = Form::<T>::from_request(request, &()).await else {
+        return Err(crate::layout::error_page(
+            StatusCode::BAD_REQUEST,
+            "请求有误",
+            incomplete,
+        ));
+    };
+    let expected = cookie(headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
+    if !same_token(csrf(&form), &expected) {
+        return Err(csrf_refused());
+    }
+    Ok((form, source))
+}
+
 pub async fn submit(
     State(st): State<WebState>,
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
-    let source = client_address(request.extensions());
-    let Ok(Form(c)) = Form::<Credentials>::from_request(request, &()).await else {
-        return crate::layout::error_page(StatusCode::BAD_REQUEST, "请求有误", "登录表单不完整。");
-    };
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same_token(&c.csrf, &expected) {
-        return csrf_refused();
-    }
+    let (c, source) =
+        match signed_out_form::<Credentials>(&headers, request, "登录表单不完整。", |c| {
+            &c.csrf
+        })
+        .await
+        {
+            Ok(form) => form,
+            Err(refusal) => return refusal,
+        };
+    // The token the form carried, which matched its cookie: pages sent back carry it again.
+    let expected = c.csrf.clone();
     let next = local(c.next.as_deref());
     let again = |status: StatusCode, message: &str| {
         (status, render(&expected, &next, &c.login, Some(message))).into_response()
@@ -177,8 +203,6 @@ pub async fn logout(State(st): State<WebState>, v: Viewer, Form(t): Form<Token>)
     response
 }
 
-use axum::extract::FromRequest;
-
 /// The current password, the new one with the policy, and the new one again.
 fn password_fields(current: &str) -> Markup {
     html! {
@@ -235,14 +259,14 @@ pub async fn renew(
     headers: HeaderMap,
     request: axum::extract::Request,
 ) -> Response {
-    let source = client_address(request.extensions());
-    let Ok(Form(f)) = Form::<Renewal>::from_request(request, &()).await else {
-        return crate::layout::error_page(StatusCode::BAD_REQUEST, "请求有误", "表单不完整。");
-    };
-    let expected = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
-    if !same_token(&f.csrf, &expected) {
-        return csrf_refused();
-    }
+    let (f, source) =
+        match signed_out_form::<Renewal>(&headers, request, "表单不完整。", |f| &f.csrf).await
+        {
+            Ok(form) => form,
+            Err(refusal) => return refusal,
+        };
+    // The token the form carried, which matched its cookie: pages sent back carry it again.
+    let expected = f.csrf.clone();
     if f.new != f.confirm {
         return (
             StatusCode::UNPROCESSABLE_ENTITY,
