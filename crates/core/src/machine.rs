@@ -924,6 +924,34 @@ fn sets_from(fields: &[Field], payload: &Map<String, Value>) -> BTreeMap<String,
 }
 
 impl Case {
+    /// Whether a reminder scheduled for `state` (and `duty`), about the deadline that falls on
+    /// `due_date`, still applies to the case as it stands: the case is open and in that state,
+    /// the duty is still owed, and the deadline is still that one. Leaving a state writes
+    /// nothing to its reminders; the scheduler asks this when one falls due, and a reminder
+    /// that no longer applies is cancelled then. Re-entering the state with the same deadline
+    /// makes its reminders apply again, as the workflow would schedule them anew.
+    pub fn reminder_applies(
+        &self,
+        state: &str,
+        duty: Option<&str>,
+        due_date: Option<&str>,
+    ) -> bool {
+        if self.closed || self.state != state {
+            return false;
+        }
+        let deadline = match duty {
+            Some(name) => match self.duties.iter().find(|d| d.name == name) {
+                Some(d) => Some(&d.deadline),
+                None => return false,
+            },
+            None => self.deadline.as_ref().map(|d| &d.deadline),
+        };
+        match due_date {
+            None => true,
+            Some(date) => deadline.is_some_and(|d| d.due_date.to_string() == date),
+        }
+    }
+
     /// Applies one event to the projection. Folding a case's events from the first gives the
     /// case; folding those up to an instant gives the case as it stood then.
     pub fn apply(&mut self, e: &Event) {

@@ -316,8 +316,10 @@ impl<S: Store + Outbox> Scheduler<S> {
         Ok(())
     }
 
-    /// Decides what a due reminder becomes: messages for its recipients, or nothing if the case
-    /// has moved on from the state the reminder was about.
+    /// Decides what a due reminder becomes: messages for its recipients, or nothing if it no
+    /// longer applies (the case has left the state, the duty is done or the deadline moved:
+    /// `Case::reminder_applies`). Leaving a state writes nothing to its reminders, so this is
+    /// where they are cancelled.
     async fn compose(
         &self,
         claim: &ClaimedReminder,
@@ -328,7 +330,7 @@ impl<S: Store + Outbox> Scheduler<S> {
             return Ok(ReminderOutcome::Cancelled);
         };
         let case = &record.case;
-        if case.state != r.state || case.closed {
+        if !case.reminder_applies(&r.state, r.duty.as_deref(), r.due_date.as_deref()) {
             return Ok(ReminderOutcome::Cancelled);
         }
         let wf = self.workflows.get(&case.kind);

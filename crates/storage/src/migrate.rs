@@ -61,4 +61,10 @@ pub const MIGRATIONS: &[Migration] = &[
         sqlite: include_str!("../../../migrations/sqlite/0008_inbox_copy.sql"),
         postgres: include_str!("../../../migrations/postgres/0008_inbox_copy.sql"),
     },
+    Migration {
+        version: 9,
+        name: "reminders_apply_when_due",
+        sqlite: include_str!("../../../migrations/sqlite/0009_reminders_apply_when_due.sql"),
+        postgres: include_str!("../../../migrations/postgres/0009_reminders_apply_when_due.sql"),
+    },
 ];

@@ -147,11 +147,23 @@ fn record_from_row(r: &AnyRow) -> Result<CaseRecord> {
 }
 
 /// A value in a multi-row insert.
+#[derive(Debug, Clone)]
 enum Val {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
+}
+
+impl Val {
+    fn bind_to(self, q: Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments> {
+        match self {
+            Val::Int(i) => q.bind(i),
+            Val::OptInt(i) => q.bind(i),
+            Val::Text(t) => q.bind(t),
+            Val::OptText(t) => q.bind(t),
+        }
+    }
 }
 
 /// Inserts `rows` into `target` (`table (col, …)`) in as few statements as the databases'
@@ -164,43 +176,137 @@ async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>]) -> Resul
     // and measured faster than bigger statements (binding slows as a statement grows).
     let per_statement = (1_000 / width).max(1);
     for chunk in rows.chunks(per_statement) {
-        let mut sql = format!("INSERT INTO {target} VALUES ");
-        let mut n = 0;
-        for (i, _) in chunk.iter().enumerate() {
-            if i > 0 {
-                sql.push_str(", ");
-            }
-            sql.push('(');
-            for c in 0..width {
-                n += 1;
-                if c > 0 {
-                    sql.push_str(", ");
-                }
-                // SQLite looks a numbered parameter up by walking a list of every parameter
-                // name, when parsing and again when sqlx binds each value: quadratic in the
-                // values of a statement (a tenth of an import's time). Plain `?` are numbered
-                // by position and looked up by none.
-                match tx.backend {
-                    Backend::Sqlite => sql.push('?'),
-                    Backend::Postgres => sql.push_str(&format!("${n}")),
-                }
-            }
-            sql.push(')');
-        }
+        let sql = format!(
+            "INSERT INTO {target} VALUES {}",
+            placeholders(tx.backend, 1, chunk)
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for row in chunk {
-            for v in row {
-                q = match v {
-                    Val::Int(i) => q.bind(*i),
-                    Val::OptInt(i) => q.bind(*i),
-                    Val::Text(t) => q.bind(t.clone()),
-                    Val::OptText(t) => q.bind(t.clone()),
-                };
-            }
+        for v in chunk.iter().flatten() {
+            q = v.clone().bind_to(q);
         }
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// An action's UPDATE of its case, under the version the action was decided on.
+const UPDATE_CASE: &str = "UPDATE cases SET state = $1, version = $2, is_open = $3, is_key = $4, \
+    entered_at = $5, due_key = $6, due_date = $7, supervisor = $8, projection = $9, updated_at = $10, \
+    figures = $11 WHERE id = $12 AND version = $13";
+
+/// How many values `UPDATE_CASE` binds.
+const UPDATE_CASE_BINDS: usize = 13;
+
+/// `UPDATE_CASE`'s values, in order.
+fn case_update_binds(
+    case_id: &str,
+    expected_version: u64,
+    t: &Transition,
+    cols: &Columns,
+) -> Vec<Val> {
+    let case = &t.case;
+    vec![
+        Val::Text(case.state.clone()),
+        Val::Int(case.version as i64),
+        Val::Int(cols.is_open),
+        Val::Int(cols.is_key),
+        Val::Int(ms(case.entered_at)),
+        Val::Int(cols.due_key),
+        Val::OptText(cols.due_date.clone()),
+        Val::OptText(cols.supervisor.clone()),
+        Val::Text(cols.projection.clone()),
+        Val::Int(ms(t.event.at)),
+        Val::Text(cols.figures.clone()),
+        Val::Text(case_id.to_string()),
+        Val::Int(expected_version as i64),
+    ]
+}
+
+/// `(…), (…)`: one parenthesised list of placeholders per row, for `VALUES`, numbered from
+/// `first` on PostgreSQL.
+fn placeholders(backend: Backend, first: usize, rows: &[Vec<Val>]) -> String {
+    let mut sql = String::new();
+    let mut n = first;
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..row.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            // SQLite looks a numbered parameter up by walking a list of every parameter
+            // name, when parsing and again when sqlx binds each value: quadratic in the
+            // values of a statement (a tenth of an import's time). Plain `?` are numbered
+            // by position and looked up by none.
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => sql.push_str(&format!("${n}")),
+            }
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// `reminders` and the columns `reminder_row` fills, in its order.
+const REMINDERS_TARGET: &str = "reminders (case_id, reminder_key, state, duty, rule, fire_at, \
+    due_date, notify, repeat_every_days, escalate, status, created_at)";
+
+/// Scheduling is idempotent per (case, key): a cancelled reminder scheduled again (re-entering
+/// a state with the same deadline) comes back to life; a pending or sent one is left alone.
+const REVIVE_CANCELLED: &str = "ON CONFLICT (case_id, reminder_key) DO UPDATE \
+    SET status = 'pending', fire_at = excluded.fire_at WHERE reminders.status = 'cancelled'";
+
+/// A reminder's row for `reminders`, in `REMINDERS_TARGET`'s order.
+fn reminder_row(
+    case_id: &str,
+    r: &duban_core::machine::Reminder,
+    status: &str,
+    created_at: i64,
+) -> Result<Vec<Val>> {
+    Ok(vec![
+        Val::Text(case_id.to_string()),
+        Val::Text(r.key.clone()),
+        Val::Text(r.state.clone()),
+        Val::Text(r.duty.clone().unwrap_or_default()),
+        Val::Int(r.rule as i64),
+        Val::Int(ms(r.at)),
+        Val::OptText(r.due_date.map(|d| d.to_string())),
+        Val::Text(json(&r.notify)?),
+        Val::OptInt(r.repeat_every_days.map(i64::from)),
+        Val::Int(i64::from(r.escalate)),
+        Val::Text(status.to_string()),
+        Val::Int(created_at),
+    ])
+}
+
+/// The rows of reminders scheduled together, one per key (a key twice in one statement is an
+/// error on PostgreSQL; the later wins, as it would in two statements).
+fn scheduled_rows(
+    case_id: &str,
+    run: &[&duban_core::machine::Reminder],
+    now: i64,
+) -> Result<Vec<Vec<Val>>> {
+    let mut by_key: BTreeMap<&str, &duban_core::machine::Reminder> = BTreeMap::new();
+    for r in run {
+        by_key.insert(r.key.as_str(), r);
+    }
+    by_key
+        .values()
+        .map(|r| reminder_row(case_id, r, "pending", now))
+        .collect()
+}
+
+/// The effects a transition's store still sends. Leaving a state cancels its reminders
+/// without a write: a reminder applies only while its case is in its state
+/// (`Case::reminder_applies`), and the scheduler cancels one that no longer applies when it
+/// falls due (migration 9). `left` is the state left, if the state changed.
+fn effects_to_send<'a>(effects: &'a [Effect], left: Option<&str>) -> Vec<&'a Effect> {
+    let lapses_on_leaving = |e: &Effect| matches!(e, Effect::CancelReminders { state, all: true, .. } if Some(state.as_str()) == left);
+    effects.iter().filter(|e| !lapses_on_leaving(e)).collect()
 }
 
 /// `case_events` and its columns, in `event_row`'s order.
@@ -843,20 +949,8 @@ impl SqlStore {
                 }
             }
             for (r, pending, created) in reminders.into_values() {
-                reminder_rows.push(vec![
-                    Val::Text(c.id.clone()),
-                    Val::Text(r.key.clone()),
-                    Val::Text(r.state.clone()),
-                    Val::Text(r.duty.clone().unwrap_or_default()),
-                    Val::Int(r.rule as i64),
-                    Val::Int(ms(r.at)),
-                    Val::OptText(r.due_date.map(|d| d.to_string())),
-                    Val::Text(json(&r.notify)?),
-                    Val::OptInt(r.repeat_every_days.map(i64::from)),
-                    Val::Int(i64::from(r.escalate)),
-                    Val::Text(if pending { "pending" } else { "cancelled" }.into()),
-                    Val::Int(created),
-                ]);
+                let status = if pending { "pending" } else { "cancelled" };
+                reminder_rows.push(reminder_row(&c.id, &r, status, created)?);
             }
             let mut seen = std::collections::BTreeSet::new();
             for (party, members) in &case.parties {
@@ -899,13 +993,7 @@ impl SqlStore {
             &party_rows,
         )
         .await?;
-        insert_rows(
-            &mut tx,
-            "reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
-             repeat_every_days, escalate, status, created_at)",
-            &reminder_rows,
-        )
-        .await?;
+        insert_rows(&mut tx, REMINDERS_TARGET, &reminder_rows).await?;
         for c in cases {
             for t in c.transitions {
                 self.store_personal(&mut tx, &c.id, t).await?;
@@ -951,19 +1039,13 @@ impl SqlStore {
     /// Carries out the state machine's effects in the action's transaction (transactional
     /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
     /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
-    ///
-    /// `left`: the state the case's row just left, whose pending reminders the
-    /// `cases_state_left` trigger (migration 8) has cancelled inside that UPDATE; the effect
-    /// that asks for it is not sent again.
+    /// `effects` are those left to send (`effects_to_send`).
     async fn apply_effects(
         tx: &mut WriteTx,
         case_id: &str,
-        effects: &[Effect],
+        effects: &[&Effect],
         now: i64,
-        left: Option<&str>,
     ) -> Result<()> {
-        let done_by_trigger = |e: &Effect| matches!(e, Effect::CancelReminders { state, all: true, .. } if Some(state.as_str()) == left);
-        let effects: Vec<&Effect> = effects.iter().filter(|e| !done_by_trigger(e)).collect();
         // Reminders scheduled together go in one statement: a transition schedules a state's
         // whole set at once, and each statement is a round trip to the database.
         let mut i = 0;
@@ -977,51 +1059,14 @@ impl SqlStore {
                 .collect();
             if !run.is_empty() {
                 i += run.len();
-                // One row per key (a repeated key in one statement is an error on PostgreSQL).
-                let mut by_key: BTreeMap<&str, &duban_core::machine::Reminder> = BTreeMap::new();
-                for r in run {
-                    by_key.insert(r.key.as_str(), r);
-                }
-                let rows: Vec<String> = (0..by_key.len())
-                    .map(|n| {
-                        let b = n * 11;
-                        format!(
-                            "(${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, ${}, 'pending', 0, ${})",
-                            b + 1,
-                            b + 2,
-                            b + 3,
-                            b + 4,
-                            b + 5,
-                            b + 6,
-                            b + 7,
-                            b + 8,
-                            b + 9,
-                            b + 10,
-                            b + 11
-                        )
-                    })
-                    .collect();
+                let rows = scheduled_rows(case_id, &run, now)?;
                 let sql = format!(
-                    "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
-                     repeat_every_days, escalate, status, attempts, created_at) VALUES {} \
-                     ON CONFLICT (case_id, reminder_key) DO UPDATE SET status = 'pending', fire_at = excluded.fire_at \
-                     WHERE reminders.status = 'cancelled'",
-                    rows.join(", ")
+                    "INSERT INTO {REMINDERS_TARGET} VALUES {} {REVIVE_CANCELLED}",
+                    placeholders(tx.backend, 1, &rows)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
-                for r in by_key.values() {
-                    q = q
-                        .bind(case_id.to_string())
-                        .bind(r.key.clone())
-                        .bind(r.state.clone())
-                        .bind(r.duty.clone().unwrap_or_default())
-                        .bind(r.rule as i64)
-                        .bind(ms(r.at))
-                        .bind(r.due_date.map(|d| d.to_string()))
-                        .bind(json(&r.notify)?)
-                        .bind(r.repeat_every_days.map(i64::from))
-                        .bind(i64::from(r.escalate))
-                        .bind(now);
+                for v in rows.into_iter().flatten() {
+                    q = v.bind_to(q);
                 }
                 q.execute(&mut **tx).await?;
                 continue;
@@ -1056,6 +1101,74 @@ impl SqlStore {
             q.execute(&mut **tx).await?;
         }
         Ok(())
+    }
+
+    /// PostgreSQL: the case's UPDATE under its version, the event and the scheduled reminders
+    /// in one statement, which is its own transaction. The event and the reminders are
+    /// written only if the case's row was (they select from the UPDATE's result). Returns
+    /// whether it was.
+    async fn record_in_one_statement(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        cols: &Columns,
+        effects: &[&Effect],
+        meta: &Meta,
+    ) -> Result<bool> {
+        let event = event_row(case_id, &t.event, meta)?;
+        let scheduled: Vec<&duban_core::machine::Reminder> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ScheduleReminder(r) => Some(r),
+                Effect::CancelReminders { .. } => None,
+            })
+            .collect();
+        let reminders = scheduled_rows(case_id, &scheduled, ms(t.event.at))?;
+        let first = UPDATE_CASE_BINDS + 1;
+        let mut sql = format!(
+            "WITH u AS ({UPDATE_CASE} RETURNING 1), \
+             e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
+            placeholders(Backend::Postgres, first, std::slice::from_ref(&event))
+        );
+        if !reminders.is_empty() {
+            sql.push_str(&format!(
+                ", r AS (INSERT INTO {REMINDERS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v \
+                 {REVIVE_CANCELLED})",
+                placeholders(Backend::Postgres, first + event.len(), &reminders)
+            ));
+        }
+        sql.push_str(" SELECT count(*) FROM u");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for v in case_update_binds(case_id, expected_version, t, cols)
+            .into_iter()
+            .chain(event)
+            .chain(reminders.into_iter().flatten())
+        {
+            q = v.bind_to(q);
+        }
+        let updated: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(updated == 1)
+    }
+
+    /// Why a case's UPDATE under its version changed no row: another action moved the version
+    /// first, or there is no such case.
+    async fn why_not_updated(&self, case_id: &str, expected_version: u64) -> Result<Error> {
+        let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+            .bind(case_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match actual {
+            Some(v) => Error::Conflict {
+                id: case_id.into(),
+                expected: expected_version,
+                actual: v as u64,
+            },
+            None => Error::NotFound {
+                what: "case",
+                id: case_id.into(),
+            },
+        })
     }
 
     async fn store_personal(&self, tx: &mut WriteTx, case_id: &str, t: &Transition) -> Result<()> {
@@ -1408,7 +1521,13 @@ impl Store for SqlStore {
         self.fault("file_case.event_insert")?;
         Self::insert_event(&mut tx, &new.id, &t.event, &new.meta).await?;
         Self::write_parties(&mut tx, &new.id, &case.parties, &cols, ms(case.filed_at)).await?;
-        Self::apply_effects(&mut tx, &new.id, &t.effects, ms(t.event.at), None).await?;
+        Self::apply_effects(
+            &mut tx,
+            &new.id,
+            &effects_to_send(&t.effects, None),
+            ms(t.event.at),
+        )
+        .await?;
         self.store_personal(&mut tx, &new.id, t).await?;
         tx.commit().await?;
         Ok(Filed::Created { id: new.id })
@@ -1421,46 +1540,6 @@ impl Store for SqlStore {
         t: &Transition,
         meta: &Meta,
     ) -> Result<()> {
-        let case = &t.case;
-        let cols = Columns::of(case)?;
-        let mut tx = self.begin().await?;
-        let updated = sqlx::query(
-            "UPDATE cases SET state = $1, version = $2, is_open = $3, is_key = $4, entered_at = $5, due_key = $6, \
-             due_date = $7, supervisor = $8, projection = $9, updated_at = $10, figures = $11 WHERE id = $12 AND version = $13",
-        )
-        .bind(case.state.clone())
-        .bind(case.version as i64)
-        .bind(cols.is_open)
-        .bind(cols.is_key)
-        .bind(ms(case.entered_at))
-        .bind(cols.due_key)
-        .bind(cols.due_date.clone())
-        .bind(cols.supervisor.clone())
-        .bind(cols.projection.clone())
-        .bind(ms(t.event.at))
-        .bind(cols.figures.clone())
-        .bind(case_id.to_string())
-        .bind(expected_version as i64)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
-                .bind(case_id.to_string())
-                .fetch_optional(&mut *tx)
-                .await?;
-            tx.rollback().await?;
-            return Err(match actual {
-                Some(v) => Error::Conflict {
-                    id: case_id.into(),
-                    expected: expected_version,
-                    actual: v as u64,
-                },
-                None => Error::NotFound {
-                    what: "case",
-                    id: case_id.into(),
-                },
-            });
-        }
         if t.event.seq != expected_version + 1 {
             return Err(Error::Conflict {
                 id: case_id.into(),
@@ -1468,16 +1547,50 @@ impl Store for SqlStore {
                 actual: t.event.seq.saturating_sub(1),
             });
         }
-        self.fault("record_action.event_insert")?;
-        Self::insert_event(&mut tx, case_id, &t.event, meta).await?;
-        self.fault("record_action.effects")?;
-        Self::write_parties(&mut tx, case_id, &t.event.sets, &cols, ms(case.filed_at)).await?;
+        let cols = Columns::of(&t.case)?;
         let left = t
             .event
             .from_state
             .as_deref()
             .filter(|from| *from != t.event.to_state);
-        Self::apply_effects(&mut tx, case_id, &t.effects, ms(t.event.at), left).await?;
+        let effects = effects_to_send(&t.effects, left);
+        // On PostgreSQL an action that only moves the case, appends its event and schedules
+        // reminders is one statement (its own transaction): each statement is a round trip
+        // and a wake-up on both sides. A cancellation (a duty done, a deadline extended) may
+        // touch a row the same action schedules again, which one statement cannot do twice.
+        let schedules_only = effects
+            .iter()
+            .all(|e| matches!(e, Effect::ScheduleReminder(_)));
+        if self.backend == Backend::Postgres
+            && schedules_only
+            && t.event.sets.is_empty()
+            && t.personal.is_empty()
+        {
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            let updated = self
+                .record_in_one_statement(case_id, expected_version, t, &cols, &effects, meta)
+                .await?;
+            if !updated {
+                return Err(self.why_not_updated(case_id, expected_version).await?);
+            }
+            return Ok(());
+        }
+        let mut tx = self.begin().await?;
+        let mut q = sqlx::query(UPDATE_CASE);
+        for v in case_update_binds(case_id, expected_version, t, &cols) {
+            q = v.bind_to(q);
+        }
+        let updated = q.execute(&mut *tx).await?;
+        if updated.rows_affected() == 0 {
+            tx.rollback().await?;
+            return Err(self.why_not_updated(case_id, expected_version).await?);
+        }
+        self.fault("record_action.event_insert")?;
+        Self::insert_event(&mut tx, case_id, &t.event, meta).await?;
+        self.fault("record_action.effects")?;
+        Self::write_parties(&mut tx, case_id, &t.event.sets, &cols, ms(t.case.filed_at)).await?;
+        Self::apply_effects(&mut tx, case_id, &effects, ms(t.event.at)).await?;
         self.store_personal(&mut tx, case_id, t).await?;
         tx.commit().await?;
         Ok(())

@@ -11,7 +11,7 @@ use duban_core::Role;
 use duban_core::machine::{self, Case};
 use duban_storage::{
     Access, CaseQuery, Error, Filed, Idempotency, ListFilter, Meta, NewCase, Notification, Org,
-    OrgKind, Page, PartyList, Store, User,
+    OrgKind, Page, PartyList, Store, StoredReminder, User,
 };
 use serde_json::json;
 use sqlx::Row;
@@ -46,7 +46,8 @@ conformance!(
     every_action_appends_an_event_and_the_projection_is_their_fold,
     a_stale_version_is_a_conflict_that_writes_nothing,
     an_idempotency_key_files_once,
-    reminders_are_written_and_cancelled_with_the_action,
+    reminders_are_written_and_apply_while_their_state_lasts,
+    reminders_of_an_earlier_deadline_do_not_apply_after_reassignment,
     the_history_refuses_updates_and_deletes,
     the_lists_find_what_each_user_needs_page_by_page,
     personal_data_is_stored_encrypted_and_found_by_blind_index,
@@ -333,7 +334,7 @@ async fn an_idempotency_key_files_once<S: Store>(s: &S) {
     assert_eq!(s.events("case-a").await.expect("events").len(), 1);
 }
 
-async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
+async fn reminders_are_written_and_apply_while_their_state_lasts<S: Store>(s: &S) {
     let w = World::new();
     let dept = actor("zhang", Role::Department, Some("jtj"));
     let id = w
@@ -370,8 +371,9 @@ async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
     assert!(due.windows(2).all(|p| p[0].fire_at <= p[1].fire_at));
     assert_eq!(due[0].duty.as_deref(), Some("co_opinion"));
 
-    // Asking for reassignment leaves `assigned` (its reminders are cancelled); keeping the
-    // assignment re-enters it with the same deadline, and the same reminders come back.
+    // Asking for reassignment leaves `assigned`: its reminders no longer apply (nothing is
+    // written to them; the scheduler cancels each when it falls due). Keeping the assignment
+    // re-enters it with the same deadline, and the same reminders apply again.
     w.must(
         s,
         &id,
@@ -381,12 +383,24 @@ async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
         ts("2024-07-05T09:00:00"),
     )
     .await;
+    let applying = |case: &Case, rs: &[StoredReminder]| -> Vec<String> {
+        rs.iter()
+            .filter(|r| {
+                r.status == "pending"
+                    && case.reminder_applies(&r.state, r.duty.as_deref(), r.due_date.as_deref())
+            })
+            .map(|r| r.key.clone())
+            .collect()
+    };
+    let case = s.case(&id).await.expect("read").expect("exists").case;
     let after_leave = s.reminders(&id).await.expect("reminders");
+    let keys = applying(&case, &after_leave);
     assert!(
-        after_leave
-            .iter()
-            .filter(|r| r.state == "assigned")
-            .all(|r| r.status == "cancelled")
+        !keys.is_empty()
+            && keys
+                .iter()
+                .all(|k| k.starts_with("reassignment_requested/")),
+        "{keys:?}"
     );
     w.must(
         s,
@@ -397,14 +411,10 @@ async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
         ts("2024-07-06T09:00:00"),
     )
     .await;
-    let back: Vec<_> = s
-        .reminders(&id)
-        .await
-        .expect("reminders")
-        .into_iter()
-        .filter(|r| r.state == "assigned" && r.status == "pending")
-        .collect();
+    let case = s.case(&id).await.expect("read").expect("exists").case;
+    let back = applying(&case, &s.reminders(&id).await.expect("reminders"));
     assert_eq!(back.len(), 5, "{back:#?}");
+    assert!(back.iter().all(|k| k.starts_with("assigned/")), "{back:?}");
 
     w.must(
         s,
@@ -415,20 +425,86 @@ async fn reminders_are_written_and_cancelled_with_the_action<S: Store>(s: &S) {
         ts("2024-08-01T09:00:00"),
     )
     .await;
+    let case = s.case(&id).await.expect("read").expect("exists").case;
     let after_reply = s.reminders(&id).await.expect("reminders");
     assert!(
-        after_reply
+        applying(&case, &after_reply)
             .iter()
-            .filter(|r| r.state == "assigned")
-            .all(|r| r.status == "cancelled"),
+            .all(|k| !k.starts_with("assigned/")),
         "{after_reply:#?}"
     );
+}
+
+/// Re-entering a state with another deadline: the reminders of the earlier deadline, still
+/// pending, do not apply; the new deadline's do.
+async fn reminders_of_an_earlier_deadline_do_not_apply_after_reassignment<S: Store>(s: &S) {
+    let w = World::new();
+    let dept = actor("zhang", Role::Department, Some("jtj"));
+    let id = w
+        .assigned_suggestion(
+            s,
+            &staff(),
+            "jtj",
+            &[],
+            "2024-06-20T10:00:00",
+            "2024-07-01T09:00:00",
+        )
+        .await;
+    let first_due = s.case(&id).await.expect("read").expect("exists").case;
+    let first_due = first_due
+        .deadline
+        .expect("deadline")
+        .deadline
+        .due_date
+        .to_string();
+    w.must(
+        s,
+        &id,
+        "request_reassignment",
+        json!({"reason": "r"}),
+        &dept,
+        ts("2024-07-05T09:00:00"),
+    )
+    .await;
+    w.must(
+        s,
+        &id,
+        "assign",
+        json!({"lead_department": "zrzyj"}),
+        &staff(),
+        ts("2024-07-10T09:00:00"),
+    )
+    .await;
+    let case = s.case(&id).await.expect("read").expect("exists").case;
+    let second_due = case
+        .deadline
+        .clone()
+        .expect("deadline")
+        .deadline
+        .due_date
+        .to_string();
+    assert_ne!(first_due, second_due);
+    let reminders = s.reminders(&id).await.expect("reminders");
+    let (old, new): (Vec<_>, Vec<_>) = reminders
+        .iter()
+        .filter(|r| r.state == "assigned" && r.status == "pending")
+        .partition(|r| r.due_date.as_deref() == Some(first_due.as_str()));
+    assert!(!old.is_empty() && !new.is_empty(), "{reminders:#?}");
     assert!(
-        s.due_reminders(ts("2024-12-31T00:00:00"), 100)
-            .await
-            .expect("due")
-            .iter()
-            .all(|r| r.state != "assigned")
+        old.iter().all(|r| !case.reminder_applies(
+            &r.state,
+            r.duty.as_deref(),
+            r.due_date.as_deref()
+        )),
+        "{old:#?}"
+    );
+    assert!(
+        new.iter().all(|r| case.reminder_applies(
+            &r.state,
+            r.duty.as_deref(),
+            r.due_date.as_deref()
+        )),
+        "{new:#?}"
     );
 }
 
