@@ -100,6 +100,9 @@ impl WriteTx {
     }
 }
 
+/// A PostgreSQL connection idle this long is pinged before use (`postgres_options`).
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// No deadline sorts last.
 const NO_DEADLINE: i64 = i64::MAX;
 
@@ -581,7 +584,7 @@ impl SqlStore {
                 .acquire_timeout(std::time::Duration::from_secs(10));
             match backend {
                 Backend::Sqlite => Self::sqlite_options(options),
-                Backend::Postgres => options,
+                Backend::Postgres => Self::postgres_options(options),
             }
         };
         let (pool, writer) = match backend {
@@ -604,6 +607,22 @@ impl SqlStore {
             faults: None,
             writer,
         })
+    }
+
+    /// A ping before every use of a connection is a round trip of its own: as many as an
+    /// action's statements. Only a connection idle for a while is pinged (a server restarted
+    /// or a firewall's idle timeout drops those), so a busy pool sends none.
+    fn postgres_options(options: AnyPoolOptions) -> AnyPoolOptions {
+        options
+            .test_before_acquire(false)
+            .before_acquire(|conn, meta| {
+                Box::pin(async move {
+                    if meta.idle_for >= PING_IF_IDLE_FOR {
+                        sqlx::Connection::ping(conn).await?;
+                    }
+                    Ok(true)
+                })
+            })
     }
 
     fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
