@@ -10,8 +10,36 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::sql::{Backend, from_ms, ms};
+use crate::sql::{Backend, Val, from_ms, ms, placeholders};
 use crate::{Error, Notification, Result, SqlStore, StoredReminder};
+
+/// `delivery_attempts` and its columns.
+const ATTEMPTS_TARGET: &str = "delivery_attempts (delivery_id, attempt, at, owner, outcome, error)";
+
+/// What an attempt's finish writes: the delivery's new status and next attempt, the error
+/// kept, and the attempt's outcome.
+struct Outcome {
+    status: &'static str,
+    next_attempt_at: i64,
+    error: Option<String>,
+    outcome: &'static str,
+}
+
+impl Outcome {
+    fn of(d: &Delivery, finish: &Finish) -> Outcome {
+        let (status, next_attempt_at, error, outcome) = match finish {
+            Finish::Sent => ("sent", ms(d.next_attempt_at), None, "sent"),
+            Finish::Retry { at, error } => ("pending", ms(*at), Some(error.clone()), "failed"),
+            Finish::Dead { error } => ("dead", ms(d.next_attempt_at), Some(error.clone()), "dead"),
+        };
+        Outcome {
+            status,
+            next_attempt_at,
+            error,
+            outcome,
+        }
+    }
+}
 
 /// A reminder this worker holds, with what the compare-and-set on completion needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -486,14 +514,83 @@ impl Outbox for SqlStore {
         owner: &str,
         now: Timestamp,
     ) -> Result<Vec<bool>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend();
         let mut tx = self.begin_write().await?;
-        let mut held = Vec::with_capacity(batch.len());
-        for (d, finish) in batch {
-            held.push(Self::record_finish(&mut tx, d, owner, now, finish).await?);
+        // One compare-and-set for the whole chunk and one insert of its attempts: two
+        // statements, not two a delivery (each statement is a round trip to the database).
+        // VALUES' columns are `column1`… in both dialects.
+        let rows: Vec<Vec<Val>> = batch
+            .iter()
+            .map(|(d, finish)| {
+                let o = Outcome::of(d, finish);
+                vec![
+                    Val::Text(d.id.clone()),
+                    Val::Int(d.attempts),
+                    Val::Text(o.status.into()),
+                    Val::Int(o.next_attempt_at),
+                    Val::OptText(o.error),
+                ]
+            })
+            .collect();
+        let (now_at, owner_at) = match backend {
+            Backend::Postgres => ("$1".to_string(), format!("${}", 2 + rows.len() * 5)),
+            Backend::Sqlite => ("?".to_string(), "?".to_string()),
+        };
+        let sql = format!(
+            "UPDATE deliveries SET status = v.column3, next_attempt_at = v.column4, \
+             last_error = COALESCE(v.column5, last_error), \
+             sent_at = CASE WHEN v.column3 = 'sent' THEN {now_at} ELSE sent_at END, \
+             lease_owner = NULL, lease_expires_at = NULL \
+             FROM (VALUES {}) AS v \
+             WHERE deliveries.id = v.column1 AND deliveries.status = 'claimed' \
+             AND deliveries.lease_owner = {owner_at} AND deliveries.attempts = v.column2 RETURNING id",
+            placeholders(backend, 2, &rows)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
+        for v in rows.into_iter().flatten() {
+            q = v.bind_to(q);
+        }
+        let held: std::collections::BTreeSet<String> = q
+            .bind(owner.to_string())
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<std::result::Result<_, _>>()?;
+        for _ in batch {
             self.fault("finish_delivery.record")?;
         }
+        let attempts: Vec<Vec<Val>> = batch
+            .iter()
+            .filter(|(d, _)| held.contains(&d.id))
+            .map(|(d, finish)| {
+                let o = Outcome::of(d, finish);
+                vec![
+                    Val::Text(d.id.clone()),
+                    Val::Int(d.attempts),
+                    Val::Int(ms(now)),
+                    Val::Text(owner.to_string()),
+                    Val::Text(o.outcome.into()),
+                    Val::OptText(o.error),
+                ]
+            })
+            .collect();
+        if !attempts.is_empty() {
+            let sql = format!(
+                "INSERT INTO {ATTEMPTS_TARGET} VALUES {} ON CONFLICT (delivery_id, attempt) DO NOTHING",
+                placeholders(backend, 1, &attempts)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in attempts.into_iter().flatten() {
+                q = v.bind_to(q);
+            }
+            q.execute(&mut *tx).await?;
+        }
         tx.commit().await?;
-        Ok(held)
+        Ok(batch.iter().map(|(d, _)| held.contains(&d.id)).collect())
     }
 
     async fn finish_delivery(
@@ -644,11 +741,12 @@ impl SqlStore {
         now: Timestamp,
         finish: &Finish,
     ) -> Result<bool> {
-        let (status, next, error, outcome) = match finish {
-            Finish::Sent => ("sent", ms(d.next_attempt_at), None, "sent"),
-            Finish::Retry { at, error } => ("pending", ms(*at), Some(error.clone()), "failed"),
-            Finish::Dead { error } => ("dead", ms(d.next_attempt_at), Some(error.clone()), "dead"),
-        };
+        let Outcome {
+            status,
+            next_attempt_at: next,
+            error,
+            outcome,
+        } = Outcome::of(d, finish);
         let updated = sqlx::query(
             "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error), \
              sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, lease_owner = NULL, lease_expires_at = NULL \
@@ -666,10 +764,9 @@ impl SqlStore {
         if updated.rows_affected() != 1 {
             return Ok(false);
         }
-        sqlx::query(
-            "INSERT INTO delivery_attempts (delivery_id, attempt, at, owner, outcome, error) VALUES ($1, $2, $3, $4, $5, $6) \
-             ON CONFLICT (delivery_id, attempt) DO NOTHING",
-        )
+        sqlx::query(AssertSqlSafe(format!(
+            "INSERT INTO {ATTEMPTS_TARGET} VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, attempt) DO NOTHING"
+        )))
         .bind(d.id.clone())
         .bind(d.attempts)
         .bind(ms(now))

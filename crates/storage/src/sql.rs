@@ -151,7 +151,7 @@ fn record_from_row(r: &AnyRow) -> Result<CaseRecord> {
 
 /// A value in a multi-row insert.
 #[derive(Debug, Clone)]
-enum Val {
+pub(crate) enum Val {
     Int(i64),
     OptInt(Option<i64>),
     Text(String),
@@ -159,7 +159,7 @@ enum Val {
 }
 
 impl Val {
-    fn bind_to(self, q: Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments> {
+    pub(crate) fn bind_to(self, q: Query<'_, Any, AnyArguments>) -> Query<'_, Any, AnyArguments> {
         match self {
             Val::Int(i) => q.bind(i),
             Val::OptInt(i) => q.bind(i),
@@ -227,7 +227,7 @@ fn case_update_binds(
 
 /// `(…), (…)`: one parenthesised list of placeholders per row, for `VALUES`, numbered from
 /// `first` on PostgreSQL.
-fn placeholders(backend: Backend, first: usize, rows: &[Vec<Val>]) -> String {
+pub(crate) fn placeholders(backend: Backend, first: usize, rows: &[Vec<Val>]) -> String {
     let mut sql = String::new();
     let mut n = first;
     for (i, row) in rows.iter().enumerate() {

@@ -57,6 +57,7 @@ conformance!(
     filters_narrow_any_list,
     the_audit_chain_verifies_and_survives_pruning,
     passwords_locks_and_sessions_are_kept,
+    a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds,
 );
 
 fn staff() -> duban_core::machine::Actor {
@@ -540,6 +541,128 @@ async fn the_history_refuses_updates_and_deletes<S: Store + AsPool>(s: &S) {
 }
 
 /// Raw access for the few scenarios that must prove what the database itself refuses.
+/// A chunk of deliveries is recorded in one compare-and-set: sent, to retry, dead — each only
+/// if this worker still holds its claim — with one attempt row for each one recorded.
+async fn a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds<
+    S: Store + AsPool + duban_storage::Outbox,
+>(
+    s: &S,
+) {
+    use duban_storage::Finish;
+    let w = World::new();
+    let id = w
+        .file(
+            s,
+            "suggestion",
+            &staff(),
+            json!({"title": "t", "body": "b"}),
+            ts("2024-03-01T09:00:00"),
+        )
+        .await;
+    for n in 1..=4 {
+        sqlx::query(
+            "INSERT INTO deliveries (id, case_id, reminder_key, channel, address, org_code, subject, body, status, \
+             attempts, next_attempt_at, created_at) VALUES ($1, $2, 'k', 'webhook', 'http://127.0.0.1:9/', 'jtj', \
+             's', 'b', 'pending', 0, 0, 0)",
+        )
+        .bind(format!("d{n}"))
+        .bind(id.clone())
+        .execute(s.as_pool())
+        .await
+        .expect("queue");
+    }
+    let now = ts("2024-03-02T09:00:00");
+    let claimed = s
+        .claim_deliveries("webhook", now, "w1", ts("2024-03-02T09:05:00"), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 4);
+    // d4's lease was taken over by another worker meanwhile.
+    sqlx::query("UPDATE deliveries SET lease_owner = 'w2' WHERE id = 'd4'")
+        .execute(s.as_pool())
+        .await
+        .expect("steal");
+    let by_id = |n: &str| claimed.iter().find(|d| d.id == n).expect("claimed").clone();
+    let retry_at = ts("2024-03-02T09:10:00");
+    let batch = vec![
+        (by_id("d1"), Finish::Sent),
+        (
+            by_id("d2"),
+            Finish::Retry {
+                at: retry_at,
+                error: "503".into(),
+            },
+        ),
+        (
+            by_id("d3"),
+            Finish::Dead {
+                error: "410".into(),
+            },
+        ),
+        (by_id("d4"), Finish::Sent),
+    ];
+    let held = s
+        .finish_deliveries(&batch, "w1", now)
+        .await
+        .expect("finish");
+    assert_eq!(held, vec![true, true, true, false]);
+    let row = |n: &'static str| async move {
+        sqlx::query(
+            "SELECT status, next_attempt_at, last_error, sent_at, lease_owner FROM deliveries WHERE id = $1",
+        )
+        .bind(n)
+        .fetch_one(s.as_pool())
+        .await
+        .expect("row")
+    };
+    let d1 = row("d1").await;
+    assert_eq!(d1.get::<String, _>("status"), "sent");
+    assert_eq!(
+        d1.get::<Option<i64>, _>("sent_at"),
+        Some(now.as_millisecond())
+    );
+    assert_eq!(d1.get::<Option<String>, _>("lease_owner"), None);
+    let d2 = row("d2").await;
+    assert_eq!(d2.get::<String, _>("status"), "pending");
+    assert_eq!(
+        d2.get::<i64, _>("next_attempt_at"),
+        retry_at.as_millisecond()
+    );
+    assert_eq!(
+        d2.get::<Option<String>, _>("last_error").as_deref(),
+        Some("503")
+    );
+    assert_eq!(d2.get::<Option<i64>, _>("sent_at"), None);
+    let d3 = row("d3").await;
+    assert_eq!(d3.get::<String, _>("status"), "dead");
+    assert_eq!(
+        d3.get::<Option<String>, _>("last_error").as_deref(),
+        Some("410")
+    );
+    let d4 = row("d4").await;
+    assert_eq!(d4.get::<String, _>("status"), "claimed");
+    assert_eq!(
+        d4.get::<Option<String>, _>("lease_owner").as_deref(),
+        Some("w2")
+    );
+    let attempts: Vec<(String, String)> =
+        sqlx::query("SELECT delivery_id, outcome FROM delivery_attempts ORDER BY delivery_id")
+            .fetch_all(s.as_pool())
+            .await
+            .expect("attempts")
+            .iter()
+            .map(|r| (r.get("delivery_id"), r.get("outcome")))
+            .collect();
+    assert_eq!(
+        attempts,
+        vec![
+            ("d1".to_string(), "sent".to_string()),
+            ("d2".into(), "failed".into()),
+            ("d3".into(), "dead".into()),
+        ]
+    );
+}
+
 trait AsPool {
     fn as_pool(&self) -> &sqlx::AnyPool;
 }
