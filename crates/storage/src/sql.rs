@@ -101,7 +101,7 @@ impl WriteTx {
 }
 
 /// A PostgreSQL connection idle this long is pinged before use (`postgres_options`).
-const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(10);
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// No deadline sorts last.
 const NO_DEADLINE: i64 = i64::MAX;
@@ -610,8 +610,10 @@ impl SqlStore {
     }
 
     /// A ping before every use of a connection is a round trip of its own: as many as an
-    /// action's statements. Only a connection idle for a while is pinged (a server restarted
-    /// or a firewall's idle timeout drops those), so a busy pool sends none.
+    /// action's statements. Only a connection idle for a second or more is pinged (a server
+    /// restart, which takes longer, or a firewall's idle timeout drops those), so a busy pool
+    /// sends none. A connection in use while the server restarts fails its next request once
+    /// and is dropped from the pool.
     fn postgres_options(options: AnyPoolOptions) -> AnyPoolOptions {
         options
             .test_before_acquire(false)
