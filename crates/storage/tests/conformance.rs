@@ -60,6 +60,18 @@ conformance!(
     a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds,
 );
 
+/// A suggestion staff filed on 2024-03-01, with nothing else done.
+async fn plain_suggestion<S: Store>(w: &World, s: &S) -> String {
+    w.file(
+        s,
+        "suggestion",
+        &staff(),
+        json!({"title": "t", "body": "b"}),
+        ts("2024-03-01T09:00:00"),
+    )
+    .await
+}
+
 fn staff() -> duban_core::machine::Actor {
     actor("xu_staff", Role::Staff, None)
 }
@@ -240,15 +252,7 @@ async fn every_action_appends_an_event_and_the_projection_is_their_fold<S: Store
 
 async fn a_stale_version_is_a_conflict_that_writes_nothing<S: Store>(s: &S) {
     let w = World::new();
-    let id = w
-        .file(
-            s,
-            "suggestion",
-            &staff(),
-            json!({"title": "t", "body": "b"}),
-            ts("2024-03-01T09:00:00"),
-        )
-        .await;
+    let id = plain_suggestion(&w, s).await;
     let before = s.case(&id).await.expect("read").expect("exists");
     let wf = w.workflows.get("suggestion").expect("wf");
     let t = machine::act(
@@ -458,24 +462,24 @@ async fn reminders_of_an_earlier_deadline_do_not_apply_after_reassignment<S: Sto
         .deadline
         .due_date
         .to_string();
-    w.must(
-        s,
-        &id,
-        "request_reassignment",
-        json!({"reason": "r"}),
-        &dept,
-        ts("2024-07-05T09:00:00"),
-    )
-    .await;
-    w.must(
-        s,
-        &id,
-        "assign",
-        json!({"lead_department": "zrzyj"}),
-        &staff(),
-        ts("2024-07-10T09:00:00"),
-    )
-    .await;
+    // The department asks to be reassigned; staff assign another one, whose deadline counts
+    // from this later assignment.
+    for (action, payload, who, at) in [
+        (
+            "request_reassignment",
+            json!({"reason": "r"}),
+            &dept,
+            "2024-07-05T09:00:00",
+        ),
+        (
+            "assign",
+            json!({"lead_department": "zrzyj"}),
+            &staff(),
+            "2024-07-10T09:00:00",
+        ),
+    ] {
+        w.must(s, &id, action, payload, who, ts(at)).await;
+    }
     let case = s.case(&id).await.expect("read").expect("exists").case;
     let second_due = case
         .deadline
@@ -511,15 +515,7 @@ async fn reminders_of_an_earlier_deadline_do_not_apply_after_reassignment<S: Sto
 
 async fn the_history_refuses_updates_and_deletes<S: Store + AsPool>(s: &S) {
     let w = World::new();
-    let id = w
-        .file(
-            s,
-            "suggestion",
-            &staff(),
-            json!({"title": "t", "body": "b"}),
-            ts("2024-03-01T09:00:00"),
-        )
-        .await;
+    let id = plain_suggestion(&w, s).await;
     let pool = s.as_pool();
     let update = sqlx::query("UPDATE case_events SET action = 'forged' WHERE case_id = $1")
         .bind(id.clone())
@@ -550,15 +546,7 @@ async fn a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds<
 ) {
     use duban_storage::Finish;
     let w = World::new();
-    let id = w
-        .file(
-            s,
-            "suggestion",
-            &staff(),
-            json!({"title": "t", "body": "b"}),
-            ts("2024-03-01T09:00:00"),
-        )
-        .await;
+    let id = plain_suggestion(&w, s).await;
     for n in 1..=4 {
         sqlx::query(
             "INSERT INTO deliveries (id, case_id, reminder_key, channel, address, org_code, subject, body, status, \
@@ -918,15 +906,7 @@ where
     S: Store + Clone + 'static,
 {
     let w = Arc::new(World::new());
-    let id = w
-        .file(
-            s,
-            "suggestion",
-            &staff(),
-            json!({"title": "t", "body": "b"}),
-            ts("2024-03-01T09:00:00"),
-        )
-        .await;
+    let id = plain_suggestion(&w, s).await;
     let dept = actor("x", Role::Department, Some("jtj"));
     let deputy = actor("xu_staff", Role::Deputy, None);
     let leader = actor("chen", Role::Leader, None);
@@ -1134,15 +1114,7 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
 
 async fn the_inbox_and_the_access_record_are_kept_per_person_and_case<S: Store>(s: &S) {
     let w = World::new();
-    let id = w
-        .file(
-            s,
-            "suggestion",
-            &staff(),
-            json!({"title": "t", "body": "b"}),
-            ts("2024-03-01T09:00:00"),
-        )
-        .await;
+    let id = plain_suggestion(&w, s).await;
     for i in 0..5 {
         s.add_notification(&Notification {
             id: format!("n-{i}"),
