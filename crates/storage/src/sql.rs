@@ -1,8 +1,9 @@
 //! The SQL store: one implementation over sqlx's `Any` driver, run on SQLite or PostgreSQL.
 //!
 //! The two dialects differ only where they must (schema types and triggers in `migrations/`,
-//! how a write transaction begins, the advisory lock around migrations, EXPLAIN's syntax), so
-//! one body of SQL with `$N` placeholders serves both and is tested against both.
+//! how a write transaction begins, the advisory lock around migrations, EXPLAIN's syntax, an
+//! action in one statement on PostgreSQL), so one body of SQL with `$N` placeholders serves
+//! both and is tested against both.
 
 use std::collections::BTreeMap;
 use std::sync::Once;
