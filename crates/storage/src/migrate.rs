@@ -12,59 +12,39 @@ pub struct Migration {
     pub postgres: &'static str,
 }
 
+/// A migration from its version, written as in its files' names, and its name: the files are
+/// `migrations/{sqlite,postgres}/NNNN_name.sql`.
+macro_rules! migration {
+    ($version:literal, $number:literal, $name:literal) => {
+        Migration {
+            version: $version,
+            name: $name,
+            sqlite: include_str!(concat!(
+                "../../../migrations/sqlite/",
+                $number,
+                "_",
+                $name,
+                ".sql"
+            )),
+            postgres: include_str!(concat!(
+                "../../../migrations/postgres/",
+                $number,
+                "_",
+                $name,
+                ".sql"
+            )),
+        }
+    };
+}
+
 pub const MIGRATIONS: &[Migration] = &[
-    Migration {
-        version: 1,
-        name: "initial",
-        sqlite: include_str!("../../../migrations/sqlite/0001_initial.sql"),
-        postgres: include_str!("../../../migrations/postgres/0001_initial.sql"),
-    },
-    Migration {
-        version: 2,
-        name: "tokens_inbox_access",
-        sqlite: include_str!("../../../migrations/sqlite/0002_tokens_inbox_access.sql"),
-        postgres: include_str!("../../../migrations/postgres/0002_tokens_inbox_access.sql"),
-    },
-    Migration {
-        version: 3,
-        name: "deliveries",
-        sqlite: include_str!("../../../migrations/sqlite/0003_deliveries.sql"),
-        postgres: include_str!("../../../migrations/postgres/0003_deliveries.sql"),
-    },
-    Migration {
-        version: 4,
-        name: "audit",
-        sqlite: include_str!("../../../migrations/sqlite/0004_audit.sql"),
-        postgres: include_str!("../../../migrations/postgres/0004_audit.sql"),
-    },
-    Migration {
-        version: 5,
-        name: "audit_anchor",
-        sqlite: include_str!("../../../migrations/sqlite/0005_audit_anchor.sql"),
-        postgres: include_str!("../../../migrations/postgres/0005_audit_anchor.sql"),
-    },
-    Migration {
-        version: 6,
-        name: "web_sign_in",
-        sqlite: include_str!("../../../migrations/sqlite/0006_web_sign_in.sql"),
-        postgres: include_str!("../../../migrations/postgres/0006_web_sign_in.sql"),
-    },
-    Migration {
-        version: 7,
-        name: "case_figures",
-        sqlite: include_str!("../../../migrations/sqlite/0007_case_figures.sql"),
-        postgres: include_str!("../../../migrations/postgres/0007_case_figures.sql"),
-    },
-    Migration {
-        version: 8,
-        name: "inbox_copy",
-        sqlite: include_str!("../../../migrations/sqlite/0008_inbox_copy.sql"),
-        postgres: include_str!("../../../migrations/postgres/0008_inbox_copy.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "reminders_apply_when_due",
-        sqlite: include_str!("../../../migrations/sqlite/0009_reminders_apply_when_due.sql"),
-        postgres: include_str!("../../../migrations/postgres/0009_reminders_apply_when_due.sql"),
-    },
+    migration!(1, "0001", "initial"),
+    migration!(2, "0002", "tokens_inbox_access"),
+    migration!(3, "0003", "deliveries"),
+    migration!(4, "0004", "audit"),
+    migration!(5, "0005", "audit_anchor"),
+    migration!(6, "0006", "web_sign_in"),
+    migration!(7, "0007", "case_figures"),
+    migration!(8, "0008", "inbox_copy"),
+    migration!(9, "0009", "reminders_apply_when_due"),
 ];

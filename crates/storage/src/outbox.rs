@@ -522,16 +522,17 @@ impl Outbox for SqlStore {
         // One compare-and-set for the whole chunk and one insert of its attempts: two
         // statements, not two a delivery (each statement is a round trip to the database).
         // VALUES' columns are `column1`… in both dialects.
+        let outcomes: Vec<Outcome> = batch.iter().map(|(d, f)| Outcome::of(d, f)).collect();
         let rows: Vec<Vec<Val>> = batch
             .iter()
-            .map(|(d, finish)| {
-                let o = Outcome::of(d, finish);
+            .zip(&outcomes)
+            .map(|((d, _), o)| {
                 vec![
                     Val::Text(d.id.clone()),
                     Val::Int(d.attempts),
                     Val::Text(o.status.into()),
                     Val::Int(o.next_attempt_at),
-                    Val::OptText(o.error),
+                    Val::OptText(o.error.clone()),
                 ]
             })
             .collect();
@@ -576,9 +577,9 @@ impl Outbox for SqlStore {
         }
         let attempts: Vec<Vec<Val>> = batch
             .iter()
-            .filter(|(d, _)| held.contains(&d.id))
-            .map(|(d, finish)| {
-                let o = Outcome::of(d, finish);
+            .zip(outcomes)
+            .filter(|((d, _), _)| held.contains(&d.id))
+            .map(|((d, _), o)| {
                 vec![
                     Val::Text(d.id.clone()),
                     Val::Int(d.attempts),
@@ -611,14 +612,10 @@ impl Outbox for SqlStore {
         now: Timestamp,
         finish: &Finish,
     ) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        if !Self::record_finish(&mut tx, d, owner, now, finish).await? {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        self.fault("finish_delivery.record")?;
-        tx.commit().await?;
-        Ok(true)
+        let held = self
+            .finish_deliveries(&[(d.clone(), finish.clone())], owner, now)
+            .await?;
+        Ok(held == [true])
     }
 
     async fn rescue(&self, now: Timestamp) -> Result<(u64, u64)> {
@@ -739,53 +736,5 @@ impl Outbox for SqlStore {
             .fetch_one(self.pool())
             .await?;
         [r, d].into_iter().flatten().min().map(from_ms).transpose()
-    }
-}
-
-impl SqlStore {
-    /// One attempt's outcome, if this worker still holds the claim: the delivery's new status
-    /// and the attempt's record.
-    async fn record_finish(
-        tx: &mut crate::sql::WriteTx,
-        d: &Delivery,
-        owner: &str,
-        now: Timestamp,
-        finish: &Finish,
-    ) -> Result<bool> {
-        let Outcome {
-            status,
-            next_attempt_at: next,
-            error,
-            outcome,
-        } = Outcome::of(d, finish);
-        let updated = sqlx::query(
-            "UPDATE deliveries SET status = $1, next_attempt_at = $2, last_error = COALESCE($3, last_error), \
-             sent_at = CASE WHEN $1 = 'sent' THEN $4 ELSE sent_at END, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE id = $5 AND status = 'claimed' AND lease_owner = $6 AND attempts = $7",
-        )
-        .bind(status)
-        .bind(next)
-        .bind(error.clone())
-        .bind(ms(now))
-        .bind(d.id.clone())
-        .bind(owner.to_string())
-        .bind(d.attempts)
-        .execute(&mut **tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            return Ok(false);
-        }
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO {ATTEMPTS_TARGET} VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (delivery_id, attempt) DO NOTHING"
-        )))
-        .bind(d.id.clone())
-        .bind(d.attempts)
-        .bind(ms(now))
-        .bind(owner.to_string())
-        .bind(outcome)
-        .bind(error)
-        .execute(&mut **tx)
-        .await?;
-        Ok(true)
     }
 }

@@ -198,9 +198,6 @@ const UPDATE_CASE: &str = "UPDATE cases SET state = $1, version = $2, is_open = 
     entered_at = $5, due_key = $6, due_date = $7, supervisor = $8, projection = $9, updated_at = $10, \
     figures = $11 WHERE id = $12 AND version = $13";
 
-/// How many values `UPDATE_CASE` binds.
-const UPDATE_CASE_BINDS: usize = 13;
-
 /// `UPDATE_CASE`'s values, in order.
 fn case_update_binds(
     case_id: &str,
@@ -629,23 +626,21 @@ impl SqlStore {
     }
 
     fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
-        {
-            // An embedded database's connections cannot drop, so no ping before each use (it is
-            // a round trip to the connection's thread). Reads go through a memory map (shared by
-            // every connection, paged by the OS) rather than a read call per page.
-            options.test_before_acquire(false).after_connect(|conn, _| {
-                Box::pin(async move {
-                    sqlx::raw_sql(
-                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                         PRAGMA mmap_size = 268435456;",
-                    )
-                    .execute(conn)
-                    .await?;
-                    Ok(())
-                })
+        // An embedded database's connections cannot drop, so no ping before each use (it is
+        // a round trip to the connection's thread). Reads go through a memory map (shared by
+        // every connection, paged by the OS) rather than a read call per page.
+        options.test_before_acquire(false).after_connect(|conn, _| {
+            Box::pin(async move {
+                sqlx::raw_sql(
+                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                     PRAGMA mmap_size = 268435456;",
+                )
+                .execute(conn)
+                .await?;
+                Ok(())
             })
-        }
+        })
     }
 
     /// Connects and brings the schema up to date: what `serve` does at start.
@@ -1147,7 +1142,8 @@ impl SqlStore {
             })
             .collect();
         let reminders = scheduled_rows(case_id, &scheduled, ms(t.event.at))?;
-        let first = UPDATE_CASE_BINDS + 1;
+        let update = case_update_binds(case_id, expected_version, t, cols);
+        let first = update.len() + 1;
         let mut sql = format!(
             "WITH u AS ({UPDATE_CASE} RETURNING 1), \
              e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
@@ -1162,7 +1158,7 @@ impl SqlStore {
         }
         sql.push_str(" SELECT count(*) FROM u");
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for v in case_update_binds(case_id, expected_version, t, cols)
+        for v in update
             .into_iter()
             .chain(event)
             .chain(reminders.into_iter().flatten())
