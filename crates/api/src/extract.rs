@@ -22,6 +22,59 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
+        let bearer = Bearer::from_request_parts(parts, state).await?;
+        match state.service.authenticate(&bearer.token).await {
+            Ok(Some(p)) => Ok(Caller(p)),
+            Ok(None) => Err(bearer.refused(state).await),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// A bearer token as sent, not yet checked: for a handler that checks it in the same read as
+/// what it acts on (`Service::act_with_token`), and must then answer `refused` if it fails.
+/// A missing or malformed header answers 401 here.
+pub struct Bearer {
+    pub token: String,
+    /// Where the request came from and what it asked for, to record a refusal.
+    source: String,
+    path: String,
+}
+
+impl std::fmt::Debug for Bearer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential: never in a log line.
+        f.debug_struct("Bearer")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Bearer {
+    /// A token that does not work is a security event (where did it come from?): recorded,
+    /// and answered 401.
+    pub async fn refused(&self, state: &AppState) -> ApiError {
+        let record = duban_storage::AuditRecord {
+            at: state.service.now(),
+            actor: "-".into(),
+            role: "-".into(),
+            source: self.source.clone(),
+            action: "auth_failed".into(),
+            target: self.path.clone(),
+            outcome: "refused".into(),
+            detail: "unknown or revoked bearer token".into(),
+        };
+        if let Err(e) = duban_storage::Audit::audit(state.service.store(), &record).await {
+            tracing::error!(error = %e, "could not record a failed authentication");
+        }
+        ApiError::unauthenticated("the token is unknown or revoked")
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for Bearer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let Some(value) = parts.headers.get(header::AUTHORIZATION) else {
             return Err(ApiError::unauthenticated(
                 "send `Authorization: Bearer <token>`; `duban token create LOGIN` makes one",
@@ -39,32 +92,21 @@ impl FromRequestParts<AppState> for Caller {
             .ok_or_else(|| {
                 ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
             })?;
-        match state.service.authenticate(token).await {
-            Ok(Some(p)) => Ok(Caller(p)),
-            Ok(None) => {
-                // A token that does not work is a security event: where did it come from?
-                let source = parts
-                    .extensions
-                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                    .map(|c| c.0.ip().to_string())
-                    .unwrap_or_else(|| "api".into());
-                let record = duban_storage::AuditRecord {
-                    at: state.service.now(),
-                    actor: "-".into(),
-                    role: "-".into(),
-                    source,
-                    action: "auth_failed".into(),
-                    target: parts.uri.path().to_string(),
-                    outcome: "refused".into(),
-                    detail: "unknown or revoked bearer token".into(),
-                };
-                if let Err(e) = duban_storage::Audit::audit(state.service.store(), &record).await {
-                    tracing::error!(error = %e, "could not record a failed authentication");
-                }
-                Err(ApiError::unauthenticated("the token is unknown or revoked"))
-            }
-            Err(e) => Err(e.into()),
-        }
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map(|c| c.0.ip().to_string())
+            .unwrap_or_else(|| "api".into());
+        Ok(Bearer {
+            token: token.to_string(),
+            source,
+            // The path as sent, /api/v1 included (the API's router is nested).
+            path: parts
+                .extensions
+                .get::<axum::extract::OriginalUri>()
+                .map_or(parts.uri.path(), |u| u.0.path())
+                .to_string(),
+        })
     }
 }
 

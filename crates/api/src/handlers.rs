@@ -13,7 +13,7 @@ use utoipa::IntoParams;
 use crate::AppState;
 use crate::dto::*;
 use crate::error::{ApiError, Problem};
-use crate::extract::{Caller, JsonBody, Query, RequestId};
+use crate::extract::{Bearer, Caller, JsonBody, Query, RequestId};
 
 fn etag(version: u64) -> HeaderValue {
     HeaderValue::from_str(&format!("\"{version}\"")).unwrap_or(HeaderValue::from_static("\"0\""))
@@ -250,39 +250,62 @@ pub async fn case_events(
     security(("bearer" = [])))]
 pub async fn act_on_case(
     State(st): State<AppState>,
-    Caller(p): Caller,
+    bearer: Bearer,
     RequestId(rid): RequestId,
     Path((id, action)): Path<(String, String)>,
     headers: HeaderMap,
-    JsonBody(payload): JsonBody<Map<String, Value>>,
+    body: Result<JsonBody<Map<String, Value>>, ApiError>,
 ) -> Result<Response, ApiError> {
-    let Some(raw) = headers.get(header::IF_MATCH) else {
-        return Err(ApiError::precondition_required());
+    let request = body.and_then(|JsonBody(payload)| Ok((if_match(&headers)?, payload)));
+    let (version, payload) = match request {
+        Ok(r) => r,
+        Err(problem) => return Err(after_checking(&st, &bearer, problem).await),
     };
-    let version = raw
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse::<u64>().ok())
-        .ok_or_else(|| {
-            ApiError::malformed("If-Match must carry the case's version, e.g. \"3\"")
-                .field("If-Match")
-        })?;
-    let detail = st
+    // The token is checked in the same read as the case (`act_with_token`): a refusal still
+    // comes before anything about the case is answered.
+    let Some(detail) = st
         .service
-        .act(
-            &p,
+        .act_with_token(
+            &bearer.token,
             &id,
             &action,
             &Value::Object(payload),
             version,
             rid.as_deref(),
         )
-        .await?;
+        .await?
+    else {
+        return Err(bearer.refused(&st).await);
+    };
     Ok(with_etag(
         StatusCode::OK,
         CaseDto::new(detail, st.service.now()),
     ))
+}
+
+/// The version in `If-Match`.
+fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
+    let Some(raw) = headers.get(header::IF_MATCH) else {
+        return Err(ApiError::precondition_required());
+    };
+    raw.to_str()
+        .ok()
+        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
+        .and_then(|v| v.parse::<u64>().ok())
+        .ok_or_else(|| {
+            ApiError::malformed("If-Match must carry the case's version, e.g. \"3\"")
+                .field("If-Match")
+        })
+}
+
+/// A request found wrong before its token was checked: the problem goes only to a caller whose
+/// token works; anyone else learns only that it does not, as on every other endpoint.
+async fn after_checking(st: &AppState, bearer: &Bearer, problem: ApiError) -> ApiError {
+    match st.service.authenticate(&bearer.token).await {
+        Ok(Some(_)) => problem,
+        Ok(None) => bearer.refused(st).await,
+        Err(e) => e.into(),
+    }
 }
 
 /// Paging through the inbox.

@@ -491,6 +491,24 @@ async fn no_token_a_bad_token_and_a_revoked_one_are_all_401() {
     )
     .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    // Acting checks the token in the same read as the case; what else is wrong with the
+    // request is still told only to a caller whose token works.
+    let case = assigned(&app, true).await;
+    let act = format!("/api/v1/cases/{case}/actions/reply");
+    let r = post(&app, &act, "nobody", None, json!({})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "no If-Match, bad token");
+    let r = call(
+        &app,
+        Method::POST,
+        &act,
+        Some("nobody"),
+        &[("if-match", "\"3\"")],
+        Some("{not json".into()),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "bad body, bad token");
+    let r = post(&app, &act, "lead", None, json!({})).await;
+    assert_eq!(r.status, StatusCode::PRECONDITION_REQUIRED, "no If-Match");
     // A revoked token stops working at once.
     assert_eq!(
         call(
@@ -525,6 +543,22 @@ async fn no_token_a_bad_token_and_a_revoked_one_are_all_401() {
         .status,
         StatusCode::UNAUTHORIZED
     );
+    let r = post(&app, &act, "lead", Some("3"), json!({"reply": "答复"})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::UNAUTHORIZED,
+        "acting with a revoked token"
+    );
+    let store = app.state.service.store();
+    let tail = duban_storage::Audit::audit_tail(store, 1)
+        .await
+        .expect("audit");
+    assert_eq!(
+        (tail[0].1.action.as_str(), tail[0].1.target.as_str()),
+        ("auth_failed", act.as_str())
+    );
+    let case_now = store.case(&case).await.expect("read").expect("case");
+    assert_eq!(case_now.case.version, 3, "nothing was written");
     // Health and the API description need no token.
     assert_eq!(
         call(&app, Method::GET, "/healthz", None, &[], None)

@@ -18,8 +18,8 @@ use duban_core::machine::{self, Actor, Case, TransitionError};
 use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
-    Access, Attempt, Audit, AuditRecord, CaseQuery, CaseRecord, Cursor, Delivery, Filed,
-    Idempotency, ListFilter, Listing, Meta, NewCase, Notification, Outbox, Page, PartyList,
+    Access, Attempt, Audit, AuditRecord, CaseAndFiling, CaseQuery, CaseRecord, Cursor, Delivery,
+    Filed, Idempotency, ListFilter, Listing, Meta, NewCase, Notification, Outbox, Page, PartyList,
     PersonalRecord, Store, StoredEvent, User,
 };
 use jiff::Timestamp;
@@ -497,15 +497,13 @@ impl<S: Store + Audit> Service<S> {
     }
 
     /// As `visible`, with what the case was filed with (one read).
-    async fn visible_with_filing(
-        &self,
-        p: &Principal,
-        id: &str,
-    ) -> Result<(CaseRecord, serde_json::Map<String, Value>)> {
-        match self.store.case_and_filing(id).await? {
+    /// A case read with its filing, if the caller can see it; one the caller cannot see is
+    /// recorded and answered as not found.
+    async fn seen(&self, p: &Principal, found: Option<CaseAndFiling>) -> Result<CaseAndFiling> {
+        match found {
             Some((record, filing)) if p.can_see(&record.case) => Ok((record, filing)),
-            Some(_) => {
-                self.audit_denial(p, "denied", id, "case out of the caller's reach")
+            Some((record, _)) => {
+                self.audit_denial(p, "denied", &record.id, "case out of the caller's reach")
                     .await;
                 Err(Error::NotFound)
             }
@@ -523,7 +521,53 @@ impl<S: Store + Audit> Service<S> {
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let (record, filing) = self.visible_with_filing(p, id).await?;
+        let found = self.store.case_and_filing(id).await?;
+        self.act_on(p, found, action, payload, expected_version, request_id)
+            .await
+    }
+
+    /// `act` for the holder of a bearer token, checked in the same read as the case: over the
+    /// API, acting is the busiest request, and each read is a round trip to the database.
+    /// `None` if the token is unknown or revoked.
+    pub async fn act_with_token(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+        payload: &Value,
+        expected_version: u64,
+        request_id: Option<&str>,
+    ) -> Result<Option<CaseDetail>> {
+        let Some((user, found)) = self
+            .store
+            .user_and_case_for_token(&hash_token(token), id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        self.act_on(
+            &Principal { user },
+            found,
+            action,
+            payload,
+            expected_version,
+            request_id,
+        )
+        .await
+        .map(Some)
+    }
+
+    async fn act_on(
+        &self,
+        p: &Principal,
+        found: Option<CaseAndFiling>,
+        action: &str,
+        payload: &Value,
+        expected_version: u64,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        let (record, filing) = self.seen(p, found).await?;
+        let id = record.id.as_str();
         if record.case.version != expected_version {
             return Err(Error::Stale {
                 current: record.case.version,

@@ -177,6 +177,9 @@ pub struct CaseRecord {
     pub case: Case,
 }
 
+/// A case and what it was filed with: its first event's payload, personal data masked.
+pub type CaseAndFiling = (CaseRecord, serde_json::Map<String, serde_json::Value>);
+
 /// An event as stored, with its request context.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StoredEvent {
@@ -426,9 +429,7 @@ pub trait Store: Send + Sync {
     fn case_and_filing(
         &self,
         id: &str,
-    ) -> impl Future<
-        Output = Result<Option<(CaseRecord, serde_json::Map<String, serde_json::Value>)>>,
-    > + Send;
+    ) -> impl Future<Output = Result<Option<CaseAndFiling>>> + Send;
     /// What the case was filed with: its first event's payload (personal data masked), read
     /// alone — a case's page needs it on every answer, its whole history only on request.
     fn filing(
@@ -535,6 +536,14 @@ pub trait Store: Send + Sync {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
+    /// The user a live token belongs to and, in the same read, a case with what it was filed
+    /// with: acting over the API needs both, and each read is a round trip to the database.
+    /// `None` if the token is unknown or revoked; the case is `None` if there is no such case.
+    fn user_and_case_for_token(
+        &self,
+        token_hash: &str,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Option<(User, Option<CaseAndFiling>)>>> + Send;
     fn tokens(&self, login: &str) -> impl Future<Output = Result<Vec<TokenInfo>>> + Send;
     /// Revokes a token; `false` if there is no live token with that id.
     fn revoke_token(&self, id: &str, at: Timestamp) -> impl Future<Output = Result<bool>> + Send;

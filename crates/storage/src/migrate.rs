@@ -47,4 +47,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(7, "0007", "case_figures"),
     migration!(8, "0008", "inbox_copy"),
     migration!(9, "0009", "reminders_apply_when_due"),
+    migration!(10, "0010", "inbox_copy_in_statement"),
 ];

@@ -53,6 +53,7 @@ conformance!(
     personal_data_is_stored_encrypted_and_found_by_blind_index,
     racing_writers_on_one_case_win_exactly_as_often_as_the_workflow_allows,
     tokens_are_kept_as_hashes_and_can_be_revoked,
+    a_token_and_the_case_it_acts_on_are_read_together,
     the_inbox_and_the_access_record_are_kept_per_person_and_case,
     filters_narrow_any_list,
     the_audit_chain_verifies_and_survives_pruning,
@@ -1035,6 +1036,52 @@ async fn tokens_are_kept_as_hashes_and_can_be_revoked<S: Store>(s: &S) {
     let listed = s.tokens("zhang").await.expect("list");
     assert_eq!(listed.len(), 2);
     assert!(listed[0].revoked_at.is_some() && listed[1].revoked_at.is_none());
+}
+
+async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
+    let w = World::new();
+    let user = User {
+        login: "xu_staff".into(),
+        role: Role::Staff,
+        org: None,
+        name: "徐".into(),
+    };
+    s.add_user(&user).await.expect("user");
+    let at = ts("2024-03-01T09:00:00");
+    s.add_token("tok-1", "xu_staff", "hash-1", at)
+        .await
+        .expect("token");
+    let id = plain_suggestion(&w, s).await;
+    let alone = s.case_and_filing(&id).await.expect("read").expect("case");
+    let (who, case) = s
+        .user_and_case_for_token("hash-1", &id)
+        .await
+        .expect("read")
+        .expect("a live token");
+    assert_eq!(who, user);
+    let (record, filing) = case.expect("the case");
+    assert_eq!((&record.id, &record.case), (&alone.0.id, &alone.0.case));
+    assert_eq!(filing, alone.1);
+    assert_eq!(filing["title"], "t");
+    // No such case: the user still, and no case.
+    assert_eq!(
+        s.user_and_case_for_token("hash-1", "no-such-case")
+            .await
+            .expect("read"),
+        Some((user.clone(), None))
+    );
+    // No such token, or a revoked one: nothing, case or not.
+    assert_eq!(
+        s.user_and_case_for_token("nope", &id).await.expect("read"),
+        None
+    );
+    assert!(s.revoke_token("tok-1", at).await.expect("revoke"));
+    assert_eq!(
+        s.user_and_case_for_token("hash-1", &id)
+            .await
+            .expect("read"),
+        None
+    );
 }
 
 async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Accounts>(s: &S) {
