@@ -124,6 +124,13 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;
         let local = listener.local_addr()?;
+        // Answers go out as soon as they are written, not held back for the client's
+        // acknowledgement of the previous segment (Nagle): a large list is several segments.
+        let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+            if let Err(e) = tcp.set_nodelay(true) {
+                tracing::debug!(error = %e, "could not set TCP_NODELAY");
+            }
+        });
         // The first line of output names the address, so that scripts and tests can find it.
         println!("listening on http://{local}");
         tracing::info!(%local, "serving");

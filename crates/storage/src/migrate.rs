@@ -48,4 +48,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(8, "0008", "inbox_copy"),
     migration!(9, "0009", "reminders_apply_when_due"),
     migration!(10, "0010", "inbox_copy_in_statement"),
+    migration!(11, "0011", "no_event_time_index"),
 ];
