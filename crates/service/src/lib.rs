@@ -496,7 +496,6 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
-    /// As `visible`, with what the case was filed with (one read).
     /// A case read with its filing, if the caller can see it; one the caller cannot see is
     /// recorded and answered as not found.
     async fn seen(&self, p: &Principal, found: Option<CaseAndFiling>) -> Result<CaseAndFiling> {
@@ -557,6 +556,7 @@ impl<S: Store + Audit> Service<S> {
         .map(Some)
     }
 
+    /// `act` from the case as read (`None`: no such case), whoever read it.
     async fn act_on(
         &self,
         p: &Principal,
