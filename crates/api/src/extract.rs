@@ -36,16 +36,17 @@ impl FromRequestParts<AppState> for Caller {
 /// A missing or malformed header answers 401 here.
 pub struct Bearer {
     pub token: String,
-    /// Where the request came from and what it asked for, to record a refusal.
-    source: String,
-    path: String,
+    /// Where the request came from and what it asked for, to record a refusal (written out
+    /// only then: most tokens work).
+    source: Option<std::net::IpAddr>,
+    uri: axum::http::Uri,
 }
 
 impl std::fmt::Debug for Bearer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // The token is a credential: never in a log line.
         f.debug_struct("Bearer")
-            .field("path", &self.path)
+            .field("uri", &self.uri)
             .finish_non_exhaustive()
     }
 }
@@ -58,9 +59,11 @@ impl Bearer {
             at: state.service.now(),
             actor: "-".into(),
             role: "-".into(),
-            source: self.source.clone(),
+            source: self
+                .source
+                .map_or_else(|| "api".into(), |ip| ip.to_string()),
             action: "auth_failed".into(),
-            target: self.path.clone(),
+            target: self.uri.path().to_string(),
             outcome: "refused".into(),
             detail: "unknown or revoked bearer token".into(),
         };
@@ -92,20 +95,17 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             .ok_or_else(|| {
                 ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
             })?;
-        let source = parts
-            .extensions
-            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-            .map(|c| c.0.ip().to_string())
-            .unwrap_or_else(|| "api".into());
         Ok(Bearer {
             token: token.to_string(),
-            source,
-            // The path as sent, /api/v1 included (the API's router is nested).
-            path: parts
+            source: parts
+                .extensions
+                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                .map(|c| c.0.ip()),
+            // The URI as sent, /api/v1 included (the API's router is nested).
+            uri: parts
                 .extensions
                 .get::<axum::extract::OriginalUri>()
-                .map_or(parts.uri.path(), |u| u.0.path())
-                .to_string(),
+                .map_or_else(|| parts.uri.clone(), |u| u.0.clone()),
         })
     }
 }

@@ -217,6 +217,14 @@ const INBOX_COPY: &str = "p AS (UPDATE case_parties SET is_open = $3, due_key = 
     WHERE case_parties.case_id = $12 AND case_parties.party IN ('lead_department', 'co_departments') \
     AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))";
 
+/// PostgreSQL: the case's UPDATE with its inbox copies, as the opening of a `WITH` whose rest
+/// selects from `u` (one row if the version check passed). Every PostgreSQL action's UPDATE of
+/// its case goes through here, so the copies cannot be left behind. `INBOX_COPY` reads
+/// `UPDATE_CASE`'s values: $3 the open flag, $6 the deadline, $12 the case.
+fn update_case_with_inbox_copy() -> String {
+    format!("WITH u AS ({UPDATE_CASE} RETURNING 1), {INBOX_COPY}")
+}
+
 /// `UPDATE_CASE`'s values, in order.
 fn case_update_binds(
     case_id: &str,
@@ -1164,8 +1172,8 @@ impl SqlStore {
         let update = case_update_binds(case_id, expected_version, t, cols);
         let first = update.len() + 1;
         let mut sql = format!(
-            "WITH u AS ({UPDATE_CASE} RETURNING 1), {INBOX_COPY}, \
-             e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
+            "{}, e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
+            update_case_with_inbox_copy(),
             placeholders(Backend::Postgres, first, std::slice::from_ref(&event))
         );
         if !reminders.is_empty() {
@@ -1617,9 +1625,7 @@ impl Store for SqlStore {
         let sql = match self.backend {
             Backend::Sqlite => UPDATE_CASE.to_string(),
             Backend::Postgres => {
-                format!(
-                    "WITH u AS ({UPDATE_CASE} RETURNING 1), {INBOX_COPY} SELECT count(*) FROM u"
-                )
+                format!("{} SELECT count(*) FROM u", update_case_with_inbox_copy())
             }
         };
         let mut q = sqlx::query(AssertSqlSafe(sql));
