@@ -208,12 +208,21 @@ async fn sqlite_a_scheduler_killed_mid_batch_leaves_its_work_to_another() {
     }
     let db = common::sqlite().await;
     // A slow receiver, so that the first scheduler is surely mid-batch when it is killed: it
-    // sends 32 at a time, so 300 take about 10 × 250 ms, and its 1.5 s lease stops it sooner.
+    // sends 32 at a time, so 300 take about 10 × 250 ms. It is killed as soon as its first
+    // delivery arrives (the receiver notes arrivals before answering), not after a fixed time:
+    // on a busy machine its start-up alone can take longer than any fixed wait.
     let (hook, seen) = receiver(Duration::from_millis(250)).await;
     load(&db.store, &db.url, &hook, 300).await;
     let name = "sqlite_a_scheduler_killed_mid_batch_leaves_its_work_to_another";
     let mut first = spawn(name, &db.url, 1_500);
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let started = Instant::now();
+    while seen.0.lock().expect("lock").is_empty() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the first scheduler delivered nothing in 60 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
     first.kill().expect("SIGKILL");
     first.wait().expect("reap");
     let killed_at = Instant::now();
