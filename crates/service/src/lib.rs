@@ -19,8 +19,8 @@ use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
     Access, Attempt, Audit, AuditRecord, CaseAndFiling, CaseQuery, CaseRecord, Cursor, Delivery,
-    Filed, Idempotency, ListFilter, Listing, Meta, NewCase, Notification, Outbox, Page, PartyList,
-    PersonalRecord, Store, StoredEvent, User,
+    Filed, Held, Idempotency, ListFilter, Listing, Meta, NewCase, Notification, Outbox, Page,
+    PartyList, PersonalRecord, Store, StoredEvent, User,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -223,6 +223,46 @@ impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
         f.debug_struct("Service")
             .field("store", &self.store)
             .finish_non_exhaustive()
+    }
+}
+
+/// An action decided on: the case as read, its filing, its workflow and the transition.
+type Decided<'w> = (
+    CaseRecord,
+    serde_json::Map<String, Value>,
+    &'w Workflow,
+    machine::Transition,
+);
+
+/// Why an action was not taken, and what of it goes into the audit log.
+struct Refused {
+    error: Error,
+    audit: Option<Denial>,
+}
+
+/// An authorisation failure to record: what was attempted, on what, and why it was refused.
+struct Denial {
+    action: String,
+    target: String,
+    detail: String,
+}
+
+impl Refused {
+    fn audited(error: Error, action: &str, target: &str, detail: &str) -> Refused {
+        Refused {
+            error,
+            audit: Some(Denial {
+                action: action.into(),
+                target: target.into(),
+                detail: detail.into(),
+            }),
+        }
+    }
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Refused {
+        Refused { error, audit: None }
     }
 }
 
@@ -496,20 +536,6 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
-    /// A case read with its filing, if the caller can see it; one the caller cannot see is
-    /// recorded and answered as not found.
-    async fn seen(&self, p: &Principal, found: Option<CaseAndFiling>) -> Result<CaseAndFiling> {
-        match found {
-            Some((record, filing)) if p.can_see(&record.case) => Ok((record, filing)),
-            Some((record, _)) => {
-                self.audit_denial(p, "denied", &record.id, "case out of the caller's reach")
-                    .await;
-                Err(Error::NotFound)
-            }
-            None => Err(Error::NotFound),
-        }
-    }
-
     /// Takes an action on a case the caller can see, at the version the caller last saw.
     pub async fn act(
         &self,
@@ -520,9 +546,17 @@ impl<S: Store + Audit> Service<S> {
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let found = self.store.case_and_filing(id).await?;
-        self.act_on(p, found, action, payload, expected_version, request_id)
-            .await
+        let (found, held) = self.store.case_to_act_on(id).await?;
+        self.act_on(
+            p,
+            found,
+            held,
+            action,
+            payload,
+            expected_version,
+            request_id,
+        )
+        .await
     }
 
     /// `act` for the holder of a bearer token, checked in the same read as the case: over the
@@ -537,16 +571,18 @@ impl<S: Store + Audit> Service<S> {
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<Option<CaseDetail>> {
-        let Some((user, found)) = self
+        let Some((user, found, held)) = self
             .store
             .user_and_case_for_token(&hash_token(token), id)
             .await?
         else {
             return Ok(None);
         };
+        let p = Principal { user };
         self.act_on(
-            &Principal { user },
+            &p,
             found,
+            held,
             action,
             payload,
             expected_version,
@@ -556,54 +592,41 @@ impl<S: Store + Audit> Service<S> {
         .map(Some)
     }
 
-    /// `act` from the case as read (`None`: no such case), whoever read it.
+    /// `act` from the case as read (`None`: no such case) and what it was read under
+    /// ([`Held`]), whoever read it.
+    #[allow(clippy::too_many_arguments)]
     async fn act_on(
         &self,
         p: &Principal,
         found: Option<CaseAndFiling>,
+        held: Held,
         action: &str,
         payload: &Value,
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let (record, filing) = self.seen(p, found).await?;
-        let id = record.id.as_str();
-        if record.case.version != expected_version {
-            return Err(Error::Stale {
-                current: record.case.version,
-            });
-        }
-        let wf = self.workflow(&record.case.kind)?;
-        let t = machine::act(
-            wf,
-            &self.calendar,
-            &record.case,
-            action,
-            payload,
-            &p.actor(),
-            self.now(),
-        );
-        let t = match t {
-            Ok(t) => t,
-            Err(e) => {
-                let err = refused(action, e);
-                if let Error::Forbidden { detail } = &err {
-                    self.audit_denial(p, &format!("act:{action}"), id, detail)
-                        .await;
+        let decided = self
+            .decide(p, found, action, payload, expected_version)
+            .await;
+        let (record, filing, wf, t) = match decided {
+            Ok(decided) => decided,
+            Err(Refused { error, audit }) => {
+                // Recording the refusal is a write: on SQLite it waits for the turn `held`
+                // holds, so let go of that first.
+                drop(held);
+                if let Some(d) = audit {
+                    self.audit_denial(p, &d.action, &d.target, &d.detail).await;
                 }
-                return Err(err);
+                return Err(error);
             }
         };
-        if let Some(a) = wf.action(action) {
-            self.check_references(&a.payload, payload).await?;
-        }
         let meta = Meta {
             request_id: request_id.map(str::to_string),
             on_behalf_of: None,
         };
         match self
             .store
-            .record_action(id, expected_version, &t, &meta)
+            .record_held_action(held, &record.id, expected_version, &t, &meta)
             .await
         {
             Ok(()) => {}
@@ -620,6 +643,69 @@ impl<S: Store + Audit> Service<S> {
             case: t.case,
         };
         Ok(self.detail(p, wf, record, filing, Vec::new()))
+    }
+
+    /// What `act_on` is to record, or why not and what of that to audit. Writes nothing: it
+    /// runs while the case's write turn is held.
+    async fn decide(
+        &self,
+        p: &Principal,
+        found: Option<CaseAndFiling>,
+        action: &str,
+        payload: &Value,
+        expected_version: u64,
+    ) -> std::result::Result<Decided<'_>, Refused> {
+        let (record, filing) = match found {
+            Some((record, filing)) if p.can_see(&record.case) => (record, filing),
+            Some((record, _)) => {
+                return Err(Refused::audited(
+                    Error::NotFound,
+                    "denied",
+                    &record.id,
+                    "case out of the caller's reach",
+                ));
+            }
+            None => return Err(Error::NotFound.into()),
+        };
+        if record.case.version != expected_version {
+            return Err(Error::Stale {
+                current: record.case.version,
+            }
+            .into());
+        }
+        let wf = self.workflow(&record.case.kind)?;
+        let t = machine::act(
+            wf,
+            &self.calendar,
+            &record.case,
+            action,
+            payload,
+            &p.actor(),
+            self.now(),
+        );
+        let t = match t {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(match refused(action, e) {
+                    Error::Forbidden { detail } => {
+                        let target = record.id.clone();
+                        Refused::audited(
+                            Error::Forbidden {
+                                detail: detail.clone(),
+                            },
+                            &format!("act:{action}"),
+                            &target,
+                            &detail,
+                        )
+                    }
+                    other => other.into(),
+                });
+            }
+        };
+        if let Some(a) = wf.action(action) {
+            self.check_references(&a.payload, payload).await?;
+        }
+        Ok((record, filing, wf, t))
     }
 
     /// One case as the caller may see it; with `reveal`, personal data in full (recorded).

@@ -28,7 +28,7 @@ pub use migrate::MIGRATIONS;
 pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
 };
-pub use sql::{Backend, SqlStore};
+pub use sql::{Backend, Held, SqlStore};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -421,6 +421,16 @@ pub trait Store: Send + Sync {
         transition: &Transition,
         meta: &Meta,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// `record_action` for a case read by `case_to_act_on` or `user_and_case_for_token`, in
+    /// what it was read under (see [`Held`]).
+    fn record_held_action(
+        &self,
+        held: Held,
+        case_id: &str,
+        expected_version: u64,
+        transition: &Transition,
+        meta: &Meta,
+    ) -> impl Future<Output = Result<()>> + Send;
 
     fn case(&self, id: &str) -> impl Future<Output = Result<Option<CaseRecord>>> + Send;
     /// The case's history, oldest first.
@@ -430,6 +440,12 @@ pub trait Store: Send + Sync {
         &self,
         id: &str,
     ) -> impl Future<Output = Result<Option<CaseAndFiling>>> + Send;
+    /// `case_and_filing` for an action to decide on, with what it was read under: hand that
+    /// to `record_held_action`, or drop it to write nothing.
+    fn case_to_act_on(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<(Option<CaseAndFiling>, Held)>> + Send;
     /// What the case was filed with: its first event's payload (personal data masked), read
     /// alone — a case's page needs it on every answer, its whole history only on request.
     fn filing(
@@ -536,14 +552,16 @@ pub trait Store: Send + Sync {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
-    /// The user a live token belongs to and, in the same read, a case with what it was filed
-    /// with: acting over the API needs both, and each read is a round trip to the database.
-    /// `None` if the token is unknown or revoked; the case is `None` if there is no such case.
+    /// The user a live token belongs to and, in the same read, a case to act on (as
+    /// `case_to_act_on` reads it): acting over the API needs both, and each read is a round
+    /// trip to the database. `None` if the token is unknown or revoked; the case is `None` if
+    /// there is no such case.
+    #[allow(clippy::type_complexity)]
     fn user_and_case_for_token(
         &self,
         token_hash: &str,
         case_id: &str,
-    ) -> impl Future<Output = Result<Option<(User, Option<CaseAndFiling>)>>> + Send;
+    ) -> impl Future<Output = Result<Option<(User, Option<CaseAndFiling>, Held)>>> + Send;
     fn tokens(&self, login: &str) -> impl Future<Output = Result<Vec<TokenInfo>>> + Send;
     /// Revokes a token; `false` if there is no live token with that id.
     fn revoke_token(&self, id: &str, at: Timestamp) -> impl Future<Output = Result<bool>> + Send;

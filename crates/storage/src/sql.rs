@@ -101,6 +101,33 @@ impl WriteTx {
     }
 }
 
+/// What an action read its case under, to be handed back when it is recorded
+/// ([`Store::record_held_action`]). On SQLite it is the write transaction, holding this
+/// process's turn to write, that the case was read in: the read comes from the writing
+/// connection's warm page cache (a reading connection re-reads from the log every page the
+/// last action changed), the action decides on the state it will write over, and the write
+/// needs no second turn. On PostgreSQL it is empty: the action's UPDATE checks the version.
+///
+/// Dropping it rolls the transaction back and lets the next writer in. Anything else that
+/// writes (an audit record of a refusal) waits for the same turn, so let go of it first.
+#[derive(Default)]
+pub struct Held(Option<WriteTx>);
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.0.is_some() {
+            "the write turn"
+        } else {
+            "nothing"
+        };
+        f.debug_tuple("Held").field(&what).finish()
+    }
+}
+
+/// A case with its first event's payload, what it was filed with (`case_and_filing_from_row`).
+const CASE_AND_FILING: &str = "SELECT c.id, c.title, c.projection, e.payload FROM cases c \
+     LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1";
+
 /// A PostgreSQL connection idle this long is pinged before use (`postgres_options`).
 const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
 
@@ -1585,6 +1612,18 @@ impl Store for SqlStore {
         t: &Transition,
         meta: &Meta,
     ) -> Result<()> {
+        self.record_held_action(Held::default(), case_id, expected_version, t, meta)
+            .await
+    }
+
+    async fn record_held_action(
+        &self,
+        held: Held,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        meta: &Meta,
+    ) -> Result<()> {
         if t.event.seq != expected_version + 1 {
             return Err(Error::Conflict {
                 id: case_id.into(),
@@ -1607,6 +1646,7 @@ impl Store for SqlStore {
             .iter()
             .all(|e| matches!(e, Effect::ScheduleReminder(_)));
         if self.backend == Backend::Postgres
+            && held.0.is_none()
             && schedules_only
             && t.event.sets.is_empty()
             && t.personal.is_empty()
@@ -1621,7 +1661,10 @@ impl Store for SqlStore {
             }
             return Ok(());
         }
-        let mut tx = self.begin().await?;
+        let mut tx = match held.0 {
+            Some(tx) => tx,
+            None => self.begin().await?,
+        };
         let sql = match self.backend {
             Backend::Sqlite => UPDATE_CASE.to_string(),
             Backend::Postgres => {
@@ -1667,14 +1710,29 @@ impl Store for SqlStore {
     }
 
     async fn case_and_filing(&self, id: &str) -> Result<Option<CaseAndFiling>> {
-        let row = sqlx::query(
-            "SELECT c.id, c.title, c.projection, e.payload FROM cases c \
-             LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1",
-        )
-        .bind(id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
+        let row = sqlx::query(CASE_AND_FILING)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.as_ref().map(case_and_filing_from_row).transpose()
+    }
+
+    async fn case_to_act_on(&self, id: &str) -> Result<(Option<CaseAndFiling>, Held)> {
+        if self.writer.is_none() {
+            return Ok((self.case_and_filing(id).await?, Held::default()));
+        }
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(CASE_AND_FILING)
+            .bind(id.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        match row {
+            Some(r) => Ok((Some(case_and_filing_from_row(&r)?), Held(Some(tx)))),
+            None => {
+                tx.rollback().await?;
+                Ok((None, Held::default()))
+            }
+        }
     }
 
     async fn filing(&self, id: &str) -> Result<Option<Map<String, Value>>> {
@@ -1916,8 +1974,8 @@ impl Store for SqlStore {
         &self,
         token_hash: &str,
         case_id: &str,
-    ) -> Result<Option<(User, Option<CaseAndFiling>)>> {
-        let row = sqlx::query(
+    ) -> Result<Option<(User, Option<CaseAndFiling>, Held)>> {
+        let query = sqlx::query(
             "SELECT u.login, u.role, u.org_code, u.name, c.id, c.title, c.projection, e.payload \
              FROM tokens t JOIN users u ON u.login = t.login \
              LEFT JOIN cases c ON c.id = $2 \
@@ -1925,17 +1983,34 @@ impl Store for SqlStore {
              WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
         )
         .bind(token_hash.to_string())
-        .bind(case_id.to_string())
-        .fetch_optional(&self.pool)
-        .await?;
-        let Some(r) = row else {
-            return Ok(None);
+        .bind(case_id.to_string());
+        // As in `case_to_act_on`: on SQLite, read in the write transaction the action will
+        // be recorded in.
+        let (row, tx) = match self.writer {
+            Some(_) => {
+                let mut tx = self.begin().await?;
+                (query.fetch_optional(&mut *tx).await?, Some(tx))
+            }
+            None => (query.fetch_optional(&self.pool).await?, None),
         };
-        let case = match r.try_get::<Option<String>, _>("id")? {
-            Some(_) => Some(case_and_filing_from_row(&r)?),
-            None => None,
+        let case = match &row {
+            Some(r) if r.try_get::<Option<String>, _>("id")?.is_some() => {
+                Some(case_and_filing_from_row(r)?)
+            }
+            _ => None,
         };
-        Ok(Some((user_from_row(&r)?, case)))
+        let held = match (tx, &case) {
+            (Some(tx), Some(_)) => Held(Some(tx)),
+            (Some(tx), None) => {
+                tx.rollback().await?;
+                Held::default()
+            }
+            (None, _) => Held::default(),
+        };
+        Ok(row
+            .map(|r| user_from_row(&r))
+            .transpose()?
+            .map(|user| (user, case, held)))
     }
 
     async fn tokens(&self, login: &str) -> Result<Vec<TokenInfo>> {

@@ -54,6 +54,7 @@ conformance!(
     racing_writers_on_one_case_win_exactly_as_often_as_the_workflow_allows,
     tokens_are_kept_as_hashes_and_can_be_revoked,
     a_token_and_the_case_it_acts_on_are_read_together,
+    an_action_is_recorded_in_what_its_case_was_read_under,
     the_inbox_and_the_access_record_are_kept_per_person_and_case,
     filters_narrow_any_list,
     the_audit_chain_verifies_and_survives_pruning,
@@ -1053,35 +1054,103 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
         .expect("token");
     let id = plain_suggestion(&w, s).await;
     let alone = s.case_and_filing(&id).await.expect("read").expect("case");
-    let (who, case) = s
+    let (who, case, held) = s
         .user_and_case_for_token("hash-1", &id)
         .await
         .expect("read")
         .expect("a live token");
+    drop(held);
     assert_eq!(who, user);
     let (record, filing) = case.expect("the case");
     assert_eq!((&record.id, &record.case), (&alone.0.id, &alone.0.case));
     assert_eq!(filing, alone.1);
     assert_eq!(filing["title"], "t");
+    // Without what they were read under, to compare.
+    let read = |token: &'static str, case: String| async move {
+        s.user_and_case_for_token(token, &case)
+            .await
+            .expect("read")
+            .map(|(user, case, _held)| (user, case.map(|(r, _)| r.id)))
+    };
     // No such case: the user still, and no case.
     assert_eq!(
-        s.user_and_case_for_token("hash-1", "no-such-case")
-            .await
-            .expect("read"),
+        read("hash-1", "no-such-case".into()).await,
         Some((user.clone(), None))
     );
     // No such token, or a revoked one: nothing, case or not.
-    assert_eq!(
-        s.user_and_case_for_token("nope", &id).await.expect("read"),
-        None
-    );
+    assert_eq!(read("nope", id.clone()).await, None);
     assert!(s.revoke_token("tok-1", at).await.expect("revoke"));
-    assert_eq!(
-        s.user_and_case_for_token("hash-1", &id)
-            .await
-            .expect("read"),
-        None
-    );
+    assert_eq!(read("hash-1", id.clone()).await, None);
+    // None of these reads kept anyone from writing.
+    s.add_token("tok-2", "xu_staff", "hash-2", at)
+        .await
+        .expect("a write after them");
+}
+
+/// An action read with `case_to_act_on` is recorded in what it was read under; one that is
+/// let go writes nothing and keeps no one from writing.
+async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) {
+    let w = World::new();
+    let wf = w.workflows.get("suggestion").expect("wf");
+    let id = plain_suggestion(&w, s).await;
+    let register = |case: &Case| {
+        machine::act(
+            wf,
+            &w.calendar,
+            case,
+            "register",
+            &json!({}),
+            &staff(),
+            ts("2024-03-02T09:00:00"),
+        )
+        .expect("allowed")
+    };
+    let within = std::time::Duration::from_secs(10);
+
+    // Read, let go: nothing written, and the next writer gets in.
+    let (found, held) = s.case_to_act_on(&id).await.expect("read");
+    let (record, filing) = found.expect("the case");
+    assert_eq!(filing["title"], "t");
+    drop(held);
+    assert_eq!(s.events(&id).await.expect("events").len(), 1);
+    let other = plain_suggestion(&w, s).await;
+
+    // A stale version is a conflict that writes nothing, and lets go too.
+    let t = register(&record.case);
+    let (_, held) = s.case_to_act_on(&id).await.expect("read");
+    let stale = s
+        .record_held_action(held, &id, record.case.version + 1, &t, &Meta::default())
+        .await;
+    assert!(matches!(stale, Err(Error::Conflict { .. })), "{stale:?}");
+    assert_eq!(s.events(&id).await.expect("events").len(), 1);
+
+    // Read, decide, record: the action is written once.
+    let (found, held) = s.case_to_act_on(&id).await.expect("read");
+    let (record, _) = found.expect("the case");
+    let t = register(&record.case);
+    tokio::time::timeout(
+        within,
+        s.record_held_action(held, &id, record.case.version, &t, &Meta::default()),
+    )
+    .await
+    .expect("not kept waiting")
+    .expect("recorded");
+    let after = s.case(&id).await.expect("read").expect("the case");
+    assert_eq!(after.case, t.case);
+    assert_eq!(s.events(&id).await.expect("events").len(), 2);
+
+    // No such case: nothing held, and an action elsewhere goes through.
+    let (found, held) = s.case_to_act_on("no-such-case").await.expect("read");
+    assert!(found.is_none());
+    let before = s.case(&other).await.expect("read").expect("the case");
+    tokio::time::timeout(
+        within,
+        s.record_action(&other, 1, &register(&before.case), &Meta::default()),
+    )
+    .await
+    .expect("not kept waiting by the read of no case")
+    .expect("recorded");
+    drop(held);
 }
 
 async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Accounts>(s: &S) {
