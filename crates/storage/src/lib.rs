@@ -6,6 +6,7 @@
 
 mod accounts;
 mod audit;
+mod batch;
 pub mod bench;
 mod crypto;
 mod faults;

@@ -18,6 +18,7 @@ use sqlx::any::{AnyArguments, AnyPoolOptions, AnyRow};
 use sqlx::query::Query;
 use sqlx::{Any, AnyPool, AssertSqlSafe, Row, Transaction};
 
+use crate::batch::{self, Stmt, numbered};
 use crate::crypto::Keyring;
 use crate::migrate::MIGRATIONS;
 use crate::{
@@ -92,6 +93,10 @@ impl std::ops::DerefMut for WriteTx {
 }
 
 impl WriteTx {
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
     pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
         self.tx.commit().await
     }
@@ -194,6 +199,7 @@ pub(crate) enum Val {
     OptInt(Option<i64>),
     Text(String),
     OptText(Option<String>),
+    Blob(Vec<u8>),
 }
 
 impl Val {
@@ -203,6 +209,7 @@ impl Val {
             Val::OptInt(i) => q.bind(i),
             Val::Text(t) => q.bind(t),
             Val::OptText(t) => q.bind(t),
+            Val::Blob(b) => q.bind(b),
         }
     }
 }
@@ -899,8 +906,16 @@ impl SqlStore {
         Ok(())
     }
 
-    async fn insert_event(tx: &mut WriteTx, case_id: &str, e: &Event, meta: &Meta) -> Result<()> {
-        insert_rows(tx, EVENTS_TARGET, &[event_row(case_id, e, meta)?]).await
+    /// The statement appending an event.
+    fn event_statement(case_id: &str, e: &Event, meta: &Meta) -> Result<Stmt> {
+        let row = event_row(case_id, e, meta)?;
+        Ok(Stmt::new(
+            format!(
+                "INSERT INTO {EVENTS_TARGET} VALUES {}",
+                numbered(1, std::slice::from_ref(&row))
+            ),
+            row,
+        ))
     }
 
     /// Inserts a case's projection row; with an idempotency key, a repeat is skipped (0 rows).
@@ -1065,10 +1080,16 @@ impl SqlStore {
         )
         .await?;
         insert_rows(&mut tx, REMINDERS_TARGET, &reminder_rows).await?;
+        let mut personal = Vec::new();
         for c in cases {
             for t in c.transitions {
-                self.store_personal(&mut tx, &c.id, t).await?;
+                self.personal_statements(&mut personal, &c.id, t)?;
             }
+        }
+        // One statement per person: a script of them all would be one statement per thousand
+        // values, which is all `insert_rows` sends.
+        for s in personal {
+            batch::run(&mut tx, vec![s]).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -1076,49 +1097,47 @@ impl SqlStore {
 
     /// Writes the parties an event filled, with copies of the case's open flag and deadline
     /// (kept up to date afterwards with the case: `INBOX_COPY`).
-    async fn write_parties(
-        tx: &mut WriteTx,
+    fn party_statements(
+        out: &mut Vec<Stmt>,
         case_id: &str,
         sets: &BTreeMap<String, Vec<String>>,
         cols: &Columns,
         filed_at: i64,
-    ) -> Result<()> {
+    ) {
         for (party, members) in sets {
-            sqlx::query("DELETE FROM case_parties WHERE case_id = $1 AND party = $2")
-                .bind(case_id.to_string())
-                .bind(party.clone())
-                .execute(&mut **tx)
-                .await?;
+            out.push(Stmt::new(
+                "DELETE FROM case_parties WHERE case_id = $1 AND party = $2",
+                vec![Val::Text(case_id.to_string()), Val::Text(party.clone())],
+            ));
             for member in members {
-                sqlx::query(
+                out.push(Stmt::new(
                     "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \
                      VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, party, member) DO NOTHING",
-                )
-                .bind(case_id.to_string())
-                .bind(party.clone())
-                .bind(member.clone())
-                .bind(cols.is_open)
-                .bind(cols.due_key)
-                .bind(filed_at)
-                .execute(&mut **tx)
-                .await?;
+                    vec![
+                        Val::Text(case_id.to_string()),
+                        Val::Text(party.clone()),
+                        Val::Text(member.clone()),
+                        Val::Int(cols.is_open),
+                        Val::Int(cols.due_key),
+                        Val::Int(filed_at),
+                    ],
+                ));
             }
         }
-        Ok(())
     }
 
     /// Carries out the state machine's effects in the action's transaction (transactional
     /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
     /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
     /// `effects` are those left to send (`effects_to_send`).
-    async fn apply_effects(
-        tx: &mut WriteTx,
+    fn effect_statements(
+        out: &mut Vec<Stmt>,
         case_id: &str,
         effects: &[&Effect],
         now: i64,
     ) -> Result<()> {
         // Reminders scheduled together go in one statement: a transition schedules a state's
-        // whole set at once, and each statement is a round trip to the database.
+        // whole set at once.
         let mut i = 0;
         while i < effects.len() {
             let run: Vec<&duban_core::machine::Reminder> = effects[i..]
@@ -1131,32 +1150,30 @@ impl SqlStore {
             if !run.is_empty() {
                 i += run.len();
                 let rows = scheduled_rows(case_id, &run, now)?;
-                let sql = format!(
-                    "INSERT INTO {REMINDERS_TARGET} VALUES {} {REVIVE_CANCELLED}",
-                    placeholders(tx.backend, 1, &rows)
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for v in rows.into_iter().flatten() {
-                    q = v.bind_to(q);
-                }
-                q.execute(&mut **tx).await?;
+                out.push(Stmt::new(
+                    format!(
+                        "INSERT INTO {REMINDERS_TARGET} VALUES {} {REVIVE_CANCELLED}",
+                        numbered(1, &rows)
+                    ),
+                    rows.into_iter().flatten().collect(),
+                ));
                 continue;
             }
             // Cancellations in a row (a state's reminders and its duties') go in one statement.
             let mut sql = String::from(
                 "UPDATE reminders SET status = 'cancelled' WHERE case_id = $1 AND status = 'pending' AND (",
             );
-            let mut binds: Vec<String> = vec![case_id.to_string()];
+            let mut binds = vec![Val::Text(case_id.to_string())];
             while let Some(Effect::CancelReminders { state, duty, all }) = effects.get(i) {
                 i += 1;
                 if binds.len() > 1 {
                     sql.push_str(" OR ");
                 }
-                binds.push(state.clone());
+                binds.push(Val::Text(state.clone()));
                 if *all {
                     sql.push_str(&format!("state = ${}", binds.len()));
                 } else {
-                    binds.push(duty.clone().unwrap_or_default());
+                    binds.push(Val::Text(duty.clone().unwrap_or_default()));
                     sql.push_str(&format!(
                         "(state = ${} AND duty = ${})",
                         binds.len() - 1,
@@ -1165,11 +1182,7 @@ impl SqlStore {
                 }
             }
             sql.push(')');
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for b in binds {
-                q = q.bind(b);
-            }
-            q.execute(&mut **tx).await?;
+            out.push(Stmt::new(sql, binds));
         }
         Ok(())
     }
@@ -1201,13 +1214,13 @@ impl SqlStore {
         let mut sql = format!(
             "{}, e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
             update_case_with_inbox_copy(),
-            placeholders(Backend::Postgres, first, std::slice::from_ref(&event))
+            numbered(first, std::slice::from_ref(&event))
         );
         if !reminders.is_empty() {
             sql.push_str(&format!(
                 ", r AS (INSERT INTO {REMINDERS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v \
                  {REVIVE_CANCELLED})",
-                placeholders(Backend::Postgres, first + event.len(), &reminders)
+                numbered(first + event.len(), &reminders)
             ));
         }
         sql.push_str(" SELECT count(*) FROM u");
@@ -1243,7 +1256,14 @@ impl SqlStore {
         })
     }
 
-    async fn store_personal(&self, tx: &mut WriteTx, case_id: &str, t: &Transition) -> Result<()> {
+    /// The statements storing a transition's personal data, encrypted, with the blind index of
+    /// any ID number.
+    fn personal_statements(
+        &self,
+        out: &mut Vec<Stmt>,
+        case_id: &str,
+        t: &Transition,
+    ) -> Result<()> {
         if t.personal.is_empty() {
             return Ok(());
         }
@@ -1255,19 +1275,19 @@ impl SqlStore {
             let aad = format!("{case_id}/{}/{}", t.event.seq, p.field);
             let plain = serde_json::to_vec(&p.person).map_err(|e| Error::Corrupt(e.to_string()))?;
             let (key_id, nonce, ct) = keys.encrypt(aad.as_bytes(), &plain)?;
-            sqlx::query(
+            out.push(Stmt::new(
                 "INSERT INTO personal_data (case_id, seq, field, key_id, nonce, ciphertext, id_number_hash) \
                  VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            )
-            .bind(case_id.to_string())
-            .bind(t.event.seq as i64)
-            .bind(p.field.clone())
-            .bind(key_id)
-            .bind(nonce)
-            .bind(ct)
-            .bind(p.person.id_number.as_deref().map(|id| keys.blind_index(id)))
-            .execute(&mut **tx)
-            .await?;
+                vec![
+                    Val::Text(case_id.to_string()),
+                    Val::Int(t.event.seq as i64),
+                    Val::Text(p.field.clone()),
+                    Val::Text(key_id),
+                    Val::Blob(nonce),
+                    Val::Blob(ct),
+                    Val::OptText(p.person.id_number.as_deref().map(|id| keys.blind_index(id))),
+                ],
+            ));
         }
         Ok(())
     }
@@ -1591,16 +1611,12 @@ impl Store for SqlStore {
             };
         }
         self.fault("file_case.event_insert")?;
-        Self::insert_event(&mut tx, &new.id, &t.event, &new.meta).await?;
-        Self::write_parties(&mut tx, &new.id, &case.parties, &cols, ms(case.filed_at)).await?;
-        Self::apply_effects(
-            &mut tx,
-            &new.id,
-            &effects_to_send(&t.effects, None),
-            ms(t.event.at),
-        )
-        .await?;
-        self.store_personal(&mut tx, &new.id, t).await?;
+        let mut rest = vec![Self::event_statement(&new.id, &t.event, &new.meta)?];
+        Self::party_statements(&mut rest, &new.id, &case.parties, &cols, ms(case.filed_at));
+        let effects = effects_to_send(&t.effects, None);
+        Self::effect_statements(&mut rest, &new.id, &effects, ms(t.event.at))?;
+        self.personal_statements(&mut rest, &new.id, t)?;
+        batch::run(&mut tx, rest).await?;
         tx.commit().await?;
         Ok(Filed::Created { id: new.id })
     }
@@ -1665,30 +1681,52 @@ impl Store for SqlStore {
             Some(tx) => tx,
             None => self.begin().await?,
         };
-        let sql = match self.backend {
-            Backend::Sqlite => UPDATE_CASE.to_string(),
-            Backend::Postgres => {
-                format!("{} SELECT count(*) FROM u", update_case_with_inbox_copy())
-            }
-        };
-        let mut q = sqlx::query(AssertSqlSafe(sql));
-        for v in case_update_binds(case_id, expected_version, t, &cols) {
-            q = v.bind_to(q);
-        }
+        let update = Stmt::new(
+            UPDATE_CASE,
+            case_update_binds(case_id, expected_version, t, &cols),
+        );
+        let mut rest = vec![Self::event_statement(case_id, &t.event, meta)?];
+        Self::party_statements(
+            &mut rest,
+            case_id,
+            &t.event.sets,
+            &cols,
+            ms(t.case.filed_at),
+        );
+        Self::effect_statements(&mut rest, case_id, &effects, ms(t.event.at))?;
+        self.personal_statements(&mut rest, case_id, t)?;
         let updated = match self.backend {
-            Backend::Sqlite => q.execute(&mut *tx).await?.rows_affected(),
-            Backend::Postgres => q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64,
+            // One script: the UPDATE under its version first, the rest after it. Should the
+            // version have moved (only without `held`), the rest fails or is rolled back.
+            Backend::Sqlite => {
+                self.fault("record_action.event_insert")?;
+                self.fault("record_action.effects")?;
+                rest.insert(0, update);
+                batch::run(&mut tx, rest).await?
+            }
+            // The UPDATE first, alone: it answers with a row, and the rest is sent only if
+            // the version held.
+            Backend::Postgres => {
+                let mut q = sqlx::query(AssertSqlSafe(format!(
+                    "{} SELECT count(*) FROM u",
+                    update_case_with_inbox_copy()
+                )));
+                for v in update.binds {
+                    q = v.bind_to(q);
+                }
+                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
+                if updated == 1 {
+                    self.fault("record_action.event_insert")?;
+                    self.fault("record_action.effects")?;
+                    batch::run(&mut tx, rest).await?;
+                }
+                updated
+            }
         };
         if updated == 0 {
             tx.rollback().await?;
             return Err(self.why_not_updated(case_id, expected_version).await?);
         }
-        self.fault("record_action.event_insert")?;
-        Self::insert_event(&mut tx, case_id, &t.event, meta).await?;
-        self.fault("record_action.effects")?;
-        Self::write_parties(&mut tx, case_id, &t.event.sets, &cols, ms(t.case.filed_at)).await?;
-        Self::apply_effects(&mut tx, case_id, &effects, ms(t.event.at)).await?;
-        self.store_personal(&mut tx, case_id, t).await?;
         tx.commit().await?;
         Ok(())
     }
