@@ -546,17 +546,9 @@ impl<S: Store + Audit> Service<S> {
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let (found, held) = self.store.case_to_act_on(id).await?;
-        self.act_on(
-            p,
-            found,
-            held,
-            action,
-            payload,
-            expected_version,
-            request_id,
-        )
-        .await
+        let read = self.store.case_to_act_on(id).await?;
+        self.act_on(p, read, action, payload, expected_version, request_id)
+            .await
     }
 
     /// `act` for the holder of a bearer token, checked in the same read as the case: over the
@@ -578,11 +570,9 @@ impl<S: Store + Audit> Service<S> {
         else {
             return Ok(None);
         };
-        let p = Principal { user };
         self.act_on(
-            &p,
-            found,
-            held,
+            &Principal { user },
+            (found, held),
             action,
             payload,
             expected_version,
@@ -594,12 +584,10 @@ impl<S: Store + Audit> Service<S> {
 
     /// `act` from the case as read (`None`: no such case) and what it was read under
     /// ([`Held`]), whoever read it.
-    #[allow(clippy::too_many_arguments)]
     async fn act_on(
         &self,
         p: &Principal,
-        found: Option<CaseAndFiling>,
-        held: Held,
+        (found, held): (Option<CaseAndFiling>, Held),
         action: &str,
         payload: &Value,
         expected_version: u64,
@@ -687,17 +675,14 @@ impl<S: Store + Audit> Service<S> {
             Ok(t) => t,
             Err(e) => {
                 return Err(match refused(action, e) {
-                    Error::Forbidden { detail } => {
-                        let target = record.id.clone();
-                        Refused::audited(
-                            Error::Forbidden {
-                                detail: detail.clone(),
-                            },
-                            &format!("act:{action}"),
-                            &target,
-                            &detail,
-                        )
-                    }
+                    Error::Forbidden { detail } => Refused::audited(
+                        Error::Forbidden {
+                            detail: detail.clone(),
+                        },
+                        &format!("act:{action}"),
+                        &record.id,
+                        &detail,
+                    ),
                     other => other.into(),
                 });
             }
