@@ -287,30 +287,18 @@ fn case_update_binds(
 /// `(…), (…)`: one parenthesised list of placeholders per row, for `VALUES`, numbered from
 /// `first` on PostgreSQL.
 pub(crate) fn placeholders(backend: Backend, first: usize, rows: &[Vec<Val>]) -> String {
-    let mut sql = String::new();
-    let mut n = first;
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..row.len() {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            // SQLite looks a numbered parameter up by walking a list of every parameter
-            // name, when parsing and again when sqlx binds each value: quadratic in the
-            // values of a statement (a tenth of an import's time). Plain `?` are numbered
-            // by position and looked up by none.
-            match backend {
-                Backend::Sqlite => sql.push('?'),
-                Backend::Postgres => sql.push_str(&format!("${n}")),
-            }
-            n += 1;
-        }
-        sql.push(')');
+    match backend {
+        // SQLite looks a numbered parameter up by walking a list of every parameter name,
+        // when parsing and again when sqlx binds each value: quadratic in the values of a
+        // statement (a tenth of an import's time). Plain `?` are numbered by position and
+        // looked up by none.
+        Backend::Sqlite => rows
+            .iter()
+            .map(|row| format!("({})", vec!["?"; row.len()].join(", ")))
+            .collect::<Vec<_>>()
+            .join(", "),
+        Backend::Postgres => numbered(first, rows),
     }
-    sql
 }
 
 /// `reminders` and the columns `reminder_row` fills, in its order.
@@ -2154,6 +2142,19 @@ impl Store for SqlStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn placeholders_are_positional_on_sqlite_and_numbered_on_postgres() {
+        let rows = vec![
+            vec![Val::Int(1), Val::Int(2)],
+            vec![Val::Int(3), Val::Int(4)],
+        ];
+        assert_eq!(placeholders(Backend::Sqlite, 3, &rows), "(?, ?), (?, ?)");
+        assert_eq!(
+            placeholders(Backend::Postgres, 3, &rows),
+            "($3, $4), ($5, $6)"
+        );
+    }
 
     #[test]
     fn the_backend_comes_from_the_url_scheme() {
