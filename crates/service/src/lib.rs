@@ -415,12 +415,13 @@ impl<S: Store + Audit> Service<S> {
         &self,
         fields: &[duban_core::workflow::Field],
         payload: &Value,
+        held: &mut Held,
     ) -> Result<()> {
         let Some(payload) = payload.as_object() else {
             return Ok(()); // not an object: it names no one
         };
         let problems = self
-            .unknown_references(fields, payload, &mut BTreeMap::new())
+            .unknown_references(fields, payload, &mut BTreeMap::new(), held)
             .await?;
         if problems.is_empty() {
             Ok(())
@@ -429,14 +430,15 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
-    /// Every organisation or user code in `payload` that names no one, one problem each.
-    /// `seen` remembers what was looked up (keyed by is-organisation and code), so an import
-    /// asks the store once per distinct code however many rows name it.
+    /// Every organisation or user code in `payload` that names no one, one problem each, read
+    /// in what `held` holds. `seen` remembers what was looked up (keyed by is-organisation and
+    /// code), so an import asks the store once per distinct code however many rows name it.
     async fn unknown_references(
         &self,
         fields: &[duban_core::workflow::Field],
         payload: &serde_json::Map<String, Value>,
         seen: &mut BTreeMap<(bool, String), bool>,
+        held: &mut Held,
     ) -> std::result::Result<Vec<FieldProblem>, duban_storage::Error> {
         let mut problems = Vec::new();
         for f in fields {
@@ -454,11 +456,7 @@ impl<S: Store + Audit> Service<S> {
                 let exists = match seen.get(&key) {
                     Some(e) => *e,
                     None => {
-                        let e = if is_org {
-                            self.store.org(code).await?.is_some()
-                        } else {
-                            self.store.user(code).await?.is_some()
-                        };
+                        let e = self.store.code_exists(held, is_org, code).await?;
                         seen.insert(key, e);
                         e
                     }
@@ -489,7 +487,8 @@ impl<S: Store + Audit> Service<S> {
         let now = self.now();
         let t = machine::file(wf, &self.calendar, &p.actor(), payload, now)
             .map_err(|e| refused("file", e))?;
-        self.check_references(&wf.filing.payload, payload).await?;
+        self.check_references(&wf.filing.payload, payload, &mut Held::default())
+            .await?;
         let title = payload
             .get("title")
             .and_then(Value::as_str)
@@ -587,14 +586,14 @@ impl<S: Store + Audit> Service<S> {
     async fn act_on(
         &self,
         p: &Principal,
-        (found, held): (Option<CaseAndFiling>, Held),
+        (found, mut held): (Option<CaseAndFiling>, Held),
         action: &str,
         payload: &Value,
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
         let decided = self
-            .decide(p, found, action, payload, expected_version)
+            .decide(p, found, &mut held, action, payload, expected_version)
             .await;
         let (record, filing, wf, t) = match decided {
             Ok(decided) => decided,
@@ -633,12 +632,13 @@ impl<S: Store + Audit> Service<S> {
         Ok(self.detail(p, wf, record, filing, Vec::new()))
     }
 
-    /// What `act_on` is to record, or why not and what of that to audit. Writes nothing: it
-    /// runs while the case's write turn is held.
+    /// What `act_on` is to record, or why not and what of that to audit. Writes nothing, and
+    /// reads (the codes the payload names) only in `held`: it runs while the write turn is held.
     async fn decide(
         &self,
         p: &Principal,
         found: Option<CaseAndFiling>,
+        held: &mut Held,
         action: &str,
         payload: &Value,
         expected_version: u64,
@@ -688,7 +688,7 @@ impl<S: Store + Audit> Service<S> {
             }
         };
         if let Some(a) = wf.action(action) {
-            self.check_references(&a.payload, payload).await?;
+            self.check_references(&a.payload, payload, held).await?;
         }
         Ok((record, filing, wf, t))
     }
@@ -1059,7 +1059,12 @@ impl<S: Store + Audit> Service<S> {
                             format!("{}.", t.event.action)
                         };
                         let problems = self
-                            .unknown_references(fields, &t.event.payload, &mut references)
+                            .unknown_references(
+                                fields,
+                                &t.event.payload,
+                                &mut references,
+                                &mut Held::default(),
+                            )
                             .await
                             .map_err(storage_error)?;
                         errors.extend(problems.into_iter().map(|p| sheet::RowError {

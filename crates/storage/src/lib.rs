@@ -408,6 +408,16 @@ pub trait Store: Send + Sync {
     fn org(&self, code: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
     fn add_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
     fn user(&self, login: &str) -> impl Future<Output = Result<Option<User>>> + Send;
+    /// Whether an organisation (`org`) or a user of this code exists, read in what `held`
+    /// holds (see [`Held`]: an action checks the codes its payload names while it holds the
+    /// write turn, and must not wait for a reading connection meanwhile), or as any read if it
+    /// holds nothing.
+    fn code_exists(
+        &self,
+        held: &mut Held,
+        org: bool,
+        code: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
 
     /// Creates a case from a `file` transition, with its first event, reminders and personal
     /// data, in one transaction.

@@ -1548,6 +1548,20 @@ impl Store for SqlStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
+    async fn code_exists(&self, held: &mut Held, org: bool, code: &str) -> Result<bool> {
+        let sql = if org {
+            "SELECT 1 FROM orgs WHERE code = $1"
+        } else {
+            "SELECT 1 FROM users WHERE login = $1"
+        };
+        let query = sqlx::query(sql).bind(code.to_string());
+        let row = match &mut held.0 {
+            Some(tx) => query.fetch_optional(&mut **tx).await?,
+            None => query.fetch_optional(&self.pool).await?,
+        };
+        Ok(row.is_some())
+    }
+
     async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {
         let t = new.transition;
         let case = &t.case;

@@ -1139,6 +1139,33 @@ async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) 
     assert_eq!(after.case, t.case);
     assert_eq!(s.events(&id).await.expect("events").len(), 2);
 
+    // Codes are looked up in what is held, and without a hold as any read.
+    s.add_org(&Org {
+        code: "jtj".into(),
+        kind: OrgKind::Department,
+        name: "县交通运输局".into(),
+    })
+    .await
+    .expect("org");
+    s.add_user(&User {
+        login: "xu_staff".into(),
+        role: Role::Staff,
+        org: None,
+        name: "徐".into(),
+    })
+    .await
+    .expect("user");
+    let mut nothing = duban_storage::Held::default();
+    for held in [
+        &mut nothing,
+        &mut s.case_to_act_on(&id).await.expect("read").1,
+    ] {
+        assert!(s.code_exists(held, true, "jtj").await.expect("org"));
+        assert!(!s.code_exists(held, true, "xu_staff").await.expect("org"));
+        assert!(s.code_exists(held, false, "xu_staff").await.expect("user"));
+        assert!(!s.code_exists(held, false, "nobody").await.expect("user"));
+    }
+
     // No such case: nothing held, and an action elsewhere goes through.
     let (found, held) = s.case_to_act_on("no-such-case").await.expect("read");
     assert!(found.is_none());
