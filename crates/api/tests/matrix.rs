@@ -677,6 +677,48 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         .filter_map(|e| e["field"].as_str())
         .collect();
     assert_eq!(fields, ["colour", "classification", "answer"], "{}", r.body);
+    // An assignment to departments that do not exist names each, and writes nothing: the case
+    // stays at its version, and the next writer is not kept waiting.
+    let filed = post(
+        &app,
+        "/api/v1/cases",
+        "filer",
+        None,
+        json!({"kind": "suggestion", "payload": {"title": "t", "body": "b"}}),
+    )
+    .await;
+    let fresh = filed.body["id"].as_str().expect("id").to_string();
+    let act = |action: &'static str, version: &'static str, body: Value| {
+        let path = format!("/api/v1/cases/{fresh}/actions/{action}");
+        let app = &app;
+        async move { post(app, &path, "staff", Some(version), body).await }
+    };
+    assert_eq!(act("register", "1", json!({})).await.status, StatusCode::OK);
+    let r = act(
+        "assign",
+        "2",
+        json!({"lead_department": "nosuch", "co_departments": ["czj", "ghost"]}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    let problems: Vec<(&str, &str)> = r.body["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| Some((e["field"].as_str()?, e["problem"].as_str()?)))
+        .collect();
+    assert_eq!(
+        problems,
+        [
+            ("lead_department", "no organisation `nosuch`"),
+            ("co_departments", "no organisation `ghost`")
+        ],
+        "{}",
+        r.body
+    );
+    let assigned = act("assign", "2", json!({"lead_department": "jtj"})).await;
+    assert_eq!(assigned.status, StatusCode::OK, "{}", assigned.body);
+    assert_eq!(assigned.body["version"], 3, "{}", assigned.body);
     // Wrong content type.
     let req = Request::builder()
         .method(Method::POST)
