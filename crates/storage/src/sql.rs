@@ -129,6 +129,19 @@ impl std::fmt::Debug for Held {
     }
 }
 
+/// What `read_to_act_on` began, kept for the action if it found a case to act on; otherwise
+/// rolled back at once, so that no one waits on a read that leads to no write.
+async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
+    match tx {
+        Some(tx) if found => Ok(Held(Some(tx))),
+        Some(tx) => {
+            tx.rollback().await?;
+            Ok(Held::default())
+        }
+        None => Ok(Held::default()),
+    }
+}
+
 /// A case with its first event's payload, what it was filed with (`case_and_filing_from_row`).
 const CASE_AND_FILING: &str = "SELECT c.id, c.title, c.projection, e.payload FROM cases c \
      LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1";
@@ -858,6 +871,20 @@ impl SqlStore {
         })
     }
 
+    /// An action's read: on SQLite in a write transaction of its own, begun for it and
+    /// returned with the row (see [`Held`]); on PostgreSQL as any read.
+    async fn read_to_act_on(
+        &self,
+        query: Query<'_, Any, AnyArguments>,
+    ) -> Result<(Option<AnyRow>, Option<WriteTx>)> {
+        if self.writer.is_none() {
+            return Ok((query.fetch_optional(&self.pool).await?, None));
+        }
+        let mut tx = self.begin().await?;
+        let row = query.fetch_optional(&mut *tx).await?;
+        Ok((row, Some(tx)))
+    }
+
     /// Rebuilds every case's projection from its events and writes its figures: run once, by
     /// the migration that began keeping the figures, for cases written before it. The fold is
     /// the same one every action applies, so the result is what those actions would have kept.
@@ -1074,8 +1101,8 @@ impl SqlStore {
                 self.personal_statements(&mut personal, &c.id, t)?;
             }
         }
-        // One statement per person: a script of them all would be one statement per thousand
-        // values, which is all `insert_rows` sends.
+        // One statement at a time: an import may carry thousands, and a script of them all
+        // would be one prepared statement as long, its `$N` looked up one by one.
         for s in personal {
             batch::run(&mut tx, vec![s]).await?;
         }
@@ -1758,21 +1785,12 @@ impl Store for SqlStore {
     }
 
     async fn case_to_act_on(&self, id: &str) -> Result<(Option<CaseAndFiling>, Held)> {
-        if self.writer.is_none() {
-            return Ok((self.case_and_filing(id).await?, Held::default()));
-        }
-        let mut tx = self.begin().await?;
-        let row = sqlx::query(CASE_AND_FILING)
-            .bind(id.to_string())
-            .fetch_optional(&mut *tx)
+        let (row, tx) = self
+            .read_to_act_on(sqlx::query(CASE_AND_FILING).bind(id.to_string()))
             .await?;
-        match row {
-            Some(r) => Ok((Some(case_and_filing_from_row(&r)?), Held(Some(tx)))),
-            None => {
-                tx.rollback().await?;
-                Ok((None, Held::default()))
-            }
-        }
+        let case = row.as_ref().map(case_and_filing_from_row).transpose()?;
+        let held = hold(tx, case.is_some()).await?;
+        Ok((case, held))
     }
 
     async fn filing(&self, id: &str) -> Result<Option<Map<String, Value>>> {
@@ -2024,29 +2042,14 @@ impl Store for SqlStore {
         )
         .bind(token_hash.to_string())
         .bind(case_id.to_string());
-        // As in `case_to_act_on`: on SQLite, read in the write transaction the action will
-        // be recorded in.
-        let (row, tx) = match self.writer {
-            Some(_) => {
-                let mut tx = self.begin().await?;
-                (query.fetch_optional(&mut *tx).await?, Some(tx))
-            }
-            None => (query.fetch_optional(&self.pool).await?, None),
-        };
+        let (row, tx) = self.read_to_act_on(query).await?;
         let case = match &row {
             Some(r) if r.try_get::<Option<String>, _>("id")?.is_some() => {
                 Some(case_and_filing_from_row(r)?)
             }
             _ => None,
         };
-        let held = match (tx, &case) {
-            (Some(tx), Some(_)) => Held(Some(tx)),
-            (Some(tx), None) => {
-                tx.rollback().await?;
-                Held::default()
-            }
-            (None, _) => Held::default(),
-        };
+        let held = hold(tx, case.is_some()).await?;
         Ok(row
             .map(|r| user_from_row(&r))
             .transpose()?
