@@ -1,18 +1,26 @@
-//! `duban audit verify|tail`, and recording the command line's own security events (tokens,
+//! `duban audit verify|head|prune|tail`, and recording the command line's own security events (tokens,
 //! exports, backups, key rotation) in the audit log.
 
 use std::process::ExitCode;
 
 use anyhow::Result;
 use clap::Subcommand;
-use duban_storage::{Audit, AuditRecord, SqlStore, Verdict};
+use duban_storage::{Audit, AuditRecord, Head, SqlStore, Verdict};
 
 use super::setup::{self, Settings};
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Recompute the hash chain: exit 0 when intact, 1 naming the first broken record.
-    Verify,
+    /// Recompute the keyed hash chain: exit 0 when intact, 1 naming the first broken record.
+    Verify {
+        /// A head printed earlier by `duban audit head` (SEQ:HASH) and kept outside the
+        /// database: verification also fails if records up to it were deleted or changed.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<Head>,
+    },
+    /// Print the newest link of the chain (SEQ:HASH), to keep outside the database (the
+    /// system journal, daily: docs/operations.md).
+    Head,
     /// Delete records older than the retention period (never less than the legal six months),
     /// keeping the chain verifiable from where it now starts.
     Prune {
@@ -48,9 +56,19 @@ pub async fn record(store: &SqlStore, action: &str, target: &str, detail: &str) 
 
 pub fn run(cmd: AuditCommand, settings: &Settings) -> Result<ExitCode> {
     setup::runtime()?.block_on(async {
-        let store = SqlStore::open(&settings.database_url, 1).await?;
+        let store = setup::store(settings, 1).await?;
         match cmd {
-            AuditCommand::Verify => match store.verify_audit().await? {
+            AuditCommand::Head => match store.audit_head().await? {
+                Some(head) => {
+                    println!("{head}");
+                    Ok(ExitCode::SUCCESS)
+                }
+                None => {
+                    eprintln!("the audit log is empty: there is no head yet");
+                    Ok(ExitCode::FAILURE)
+                }
+            },
+            AuditCommand::Verify { expect_head } => match store.verify_audit_against(expect_head.as_ref()).await? {
                 Verdict::Intact { records } => {
                     println!(
                         "audit log intact: {records} record(s), every one linked to the one before"

@@ -59,7 +59,7 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
     }
     match Backend::from_url(&settings.database_url)? {
         Backend::Sqlite => setup::runtime()?.block_on(async {
-            let store = SqlStore::open(&settings.database_url, 1).await?;
+            let store = setup::store(settings, 1).await?;
             // Recorded before the copy, so that the backup holds its own record.
             super::audit::record(&store, "backup", &args.file.display().to_string(), "").await?;
             store.sqlite_backup(&args.file).await?;
@@ -68,7 +68,7 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
         })?,
         Backend::Postgres => {
             setup::runtime()?.block_on(async {
-                let store = SqlStore::open(&settings.database_url, 1).await?;
+                let store = setup::store(settings, 1).await?;
                 // Recorded before the dump, so that the backup holds its own record.
                 super::audit::record(&store, "backup", &args.file.display().to_string(), "")
                     .await?;
@@ -154,7 +154,7 @@ pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
     }
     // The restored schema is brought up to date for this version of duban.
     setup::runtime()?.block_on(async {
-        let store = SqlStore::open(&settings.database_url, 1).await?;
+        let store = setup::store(settings, 1).await?;
         super::audit::record(&store, "restore", &args.file.display().to_string(), "").await?;
         store.close().await;
         anyhow::Ok(())

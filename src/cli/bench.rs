@@ -138,10 +138,9 @@ struct World {
 async fn setup_world(url: &str, settings: &Settings) -> Result<World> {
     // 64 workers and a few more; with `duban serve`'s 16 this stays within PostgreSQL's
     // default of 100 connections.
-    let store = SqlStore::open(url, 68)
+    let store = SqlStore::open_with_keys(url, 68, setup::keys(&settings.keys_file)?)
         .await
-        .with_context(|| format!("cannot open {}", super::migrate::redacted(url)))?
-        .with_keys(setup::keys(&settings.keys_file)?);
+        .with_context(|| format!("cannot open {}", super::migrate::redacted(url)))?;
     if !store
         .list(&CaseQuery::All, &Page::first(1))
         .await?

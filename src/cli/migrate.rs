@@ -22,7 +22,10 @@ pub fn redacted(url: &str) -> String {
     }
 }
 
-pub fn run(database_url: &str) -> Result<ExitCode> {
+/// The keys are needed too: the migrations that rewrite history record it in the keyed audit log.
+pub fn run(settings: &super::setup::Settings) -> Result<ExitCode> {
+    let database_url = settings.database_url.as_str();
+    let keys = super::setup::keys(&settings.keys_file)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -30,7 +33,8 @@ pub fn run(database_url: &str) -> Result<ExitCode> {
     runtime.block_on(async {
         let store = SqlStore::connect(database_url, 1)
             .await
-            .with_context(|| format!("cannot open the database at {}", redacted(database_url)))?;
+            .with_context(|| format!("cannot open the database at {}", redacted(database_url)))?
+            .with_keys(keys);
         let applied = store
             .migrate()
             .await

@@ -117,7 +117,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
-        Command::Migrate => migrate::run(&cli.database_url),
+        Command::Migrate => migrate::run(&settings),
         Command::Serve(args) => serve::run(args, &settings),
         Command::Scheduler(args) => schedule::run(args, &settings),
         Command::Report(args) => report::run(args, &settings),

@@ -54,8 +54,17 @@ pub enum UserCommand {
     },
     /// Set a user's web password, read from the first line of standard input (typed, or piped).
     /// It must have at least 10 characters, three of upper case, lower case, digits and other
-    /// characters, and not contain the login. Clears any lock.
+    /// characters, and not contain the login. Clears any lock and ends every session of theirs.
     Passwd { login: String },
+    /// A user's web sessions.
+    #[command(subcommand)]
+    Sessions(SessionsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SessionsCommand {
+    /// End every web session of a user at once (a lost laptop, a leaver): they must sign in again.
+    End { login: String },
 }
 
 /// The first line of standard input, without its line ending.
@@ -77,7 +86,7 @@ async fn set_password(store: &duban_storage::SqlStore, login: &str, password: &s
     }
     let hash = duban_service::hash_password(password);
     if !store
-        .set_password(login, &hash, jiff::Timestamp::now())
+        .set_password(login, &hash, jiff::Timestamp::now(), None)
         .await?
     {
         bail!("no user `{login}`");
@@ -169,7 +178,26 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
             return setup::runtime()?.block_on(async {
                 let store = setup::store(settings, 1).await?;
                 set_password(&store, &login, &password).await?;
-                println!("password set for `{login}`");
+                println!("password set for `{login}`; every session of theirs has ended");
+                Ok(ExitCode::SUCCESS)
+            });
+        }
+        UserCommand::Sessions(SessionsCommand::End { login }) => {
+            return setup::runtime()?.block_on(async {
+                use duban_storage::Accounts;
+                let store = setup::store(settings, 1).await?;
+                if store.user(&login).await?.is_none() {
+                    bail!("no user `{login}`");
+                }
+                let ended = store.end_sessions(&login, None).await?;
+                super::audit::record(
+                    &store,
+                    "sessions_ended",
+                    &login,
+                    &format!("{ended} session(s)"),
+                )
+                .await?;
+                println!("ended {ended} session(s) of `{login}`");
                 Ok(ExitCode::SUCCESS)
             });
         }

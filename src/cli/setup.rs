@@ -122,9 +122,7 @@ pub fn rotate(keys_file: &Path, database_url: &str) -> Result<(u64, u64)> {
         &format!("{header}data_key = {new}\nindex_key = {index}\nold_data_key = {old}\n"),
     )?;
     let counts = runtime()?.block_on(async {
-        let store = SqlStore::open(database_url, 1)
-            .await?
-            .with_keys(keys(keys_file)?);
+        let store = SqlStore::open_with_keys(database_url, 1, keys(keys_file)?).await?;
         let counts = store.reencrypt().await?;
         super::audit::record(
             &store,
@@ -173,15 +171,14 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 /// Opens the database (creating the schema if needed) with the keys.
 pub async fn store(settings: &Settings, max_connections: u32) -> Result<SqlStore> {
     let keys = keys(&settings.keys_file)?;
-    let store = SqlStore::open(&settings.database_url, max_connections)
+    SqlStore::open_with_keys(&settings.database_url, max_connections, keys)
         .await
         .with_context(|| {
             format!(
                 "cannot open the database at {}",
                 redacted(&settings.database_url)
             )
-        })?;
-    Ok(store.with_keys(keys))
+        })
 }
 
 /// The service over the store, with the workflow definitions and the system clock.

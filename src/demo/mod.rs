@@ -557,7 +557,8 @@ pub async fn run(
                 Timestamp::now(),
             )
             .await?;
-        duban_storage::Accounts::set_password(&store, login, &demo_hash, Timestamp::now()).await?;
+        duban_storage::Accounts::set_password(&store, login, &demo_hash, Timestamp::now(), None)
+            .await?;
         logins.push((role.to_string(), login.to_string(), token));
     }
     Ok(logins)

@@ -30,12 +30,14 @@ impl fmt::Display for Person {
     }
 }
 
-/// 张三丰 → 张**: the family name alone.
+/// 张三丰 → 张**: the family name alone. A one-character name keeps nothing (`*`): its one
+/// character would be the whole name.
 pub fn mask_name(name: &str) -> String {
     let mut chars = name.chars();
-    match chars.next() {
-        Some(first) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
-        None => String::new(),
+    match (chars.next(), chars.clone().next()) {
+        (Some(first), Some(_)) => std::iter::once(first).chain(chars.map(|_| '*')).collect(),
+        (Some(_), None) => "*".into(),
+        (None, _) => String::new(),
     }
 }
 
@@ -68,14 +70,13 @@ pub fn mask_phone(phone: &str) -> String {
     mask_middle(phone, 3, 4)
 }
 
-/// Keeps the first six characters (the district), stars the rest.
+/// Keeps at most the first third of the characters (浙江省杭州市西湖区文三路100号 → 浙江省杭州****,
+/// 龙门镇7号 → 龙****), then four stars whatever the length: a short address (a village and a
+/// house number) is as identifying as a long one, and the stars must not count what they hide.
 pub fn mask_address(address: &str) -> String {
-    let head: String = address.chars().take(6).collect();
-    if address.chars().count() > 6 {
-        format!("{head}****")
-    } else {
-        head
-    }
+    let keep = address.chars().count() / 3;
+    let head: String = address.chars().take(keep).collect();
+    format!("{head}****")
 }
 
 impl Person {
@@ -236,6 +237,45 @@ mod tests {
             assert!(!shown.contains("文三路"), "{shown}");
         }
         assert_eq!(p.masked(), "张** 110***********4477 138****5678");
+    }
+
+    #[test]
+    fn every_field_is_masked_whatever_its_length() {
+        assert_eq!(mask_name("张"), "*");
+        assert_eq!(mask_name("李四"), "李*");
+        assert_eq!(mask_name(""), "");
+        assert_eq!(mask_address("龙门镇7号"), "龙****");
+        assert_eq!(mask_address("3栋502室"), "3栋****");
+        assert_eq!(mask_address("7号"), "****");
+        assert_eq!(
+            mask_address("浙江省杭州市西湖区文三路100号"),
+            "浙江省杭州****"
+        );
+        // Masking what is already masked reveals nothing more (the migration relies on it).
+        for a in [
+            "龙门镇7号",
+            "3栋502室",
+            "浙江省杭州市西湖区文三路100号",
+            "村",
+        ] {
+            let once = mask_address(a);
+            assert!(mask_address(&once).chars().count() <= once.chars().count());
+            assert!(!mask_address(&once).contains('号'), "{a}");
+        }
+        assert_eq!(mask_name(&mask_name("张三丰")), "张**");
+        assert_eq!(
+            mask_id_number(&mask_id_number("110101199003074477")),
+            "110***********4477"
+        );
+        assert_eq!(mask_phone("1381"), "****");
+        for any in ["a", "ab", "abc", "abcdefg"] {
+            assert_ne!(mask_id_number(any), any);
+            assert_ne!(mask_phone(any), any);
+            assert_ne!(mask_address(any), any);
+        }
+        for name in ["a", "ab", "abc"] {
+            assert_ne!(mask_name(name), name);
+        }
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
-use duban_storage::{Accounts, Audit, AuditRecord, Session, Store, User};
+use duban_storage::{Accounts, Audit, AuditRecord, Session, SignInAttempt, Store, User};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::{Principal, Result, Service, hash_token};
@@ -173,7 +173,6 @@ impl<S: Store + Audit + Accounts> Service<S> {
             .await;
             return Ok(SignIn::Expired);
         }
-        self.store.login_succeeded(login).await?;
         // Expired sessions go when someone signs in: no timer needed, and the table stays small.
         self.store.purge_sessions(now).await?;
         let cookie = random_hex();
@@ -216,7 +215,8 @@ impl<S: Store + Audit + Accounts> Service<S> {
         Ok(())
     }
 
-    /// Sets a user's password after checking it against the policy. False if no such user.
+    /// Sets a user's password after checking it against the policy, and ends every session of
+    /// theirs: whoever knew the old password is signed out. False if no such user.
     pub async fn set_password(
         &self,
         login: &str,
@@ -228,7 +228,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
         }
         let found = self
             .store
-            .set_password(login, &hash_password(password), self.now())
+            .set_password(login, &hash_password(password), self.now(), None)
             .await?;
         if found {
             let user = self.store.user(login).await?;
@@ -255,10 +255,10 @@ impl<S: Store + Audit + Accounts> Service<S> {
             Checked::Good(creds) => {
                 self.replace_password(
                     &creds.user,
-                    current,
-                    new,
+                    (current, new),
                     source,
                     "expired password renewed",
+                    None,
                 )
                 .await
             }
@@ -268,11 +268,13 @@ impl<S: Store + Audit + Accounts> Service<S> {
     }
 
     /// A signed-in user changes their own password: the current one first (a wrong one counts
-    /// towards the lock, as at sign-in), then the new one under the policy. The refusal is in
-    /// Chinese, for the form.
+    /// towards the lock, as at sign-in), then the new one under the policy. Every other session
+    /// of theirs ends with the old password; `cookie`'s, the one changing it, goes on. The
+    /// refusal is in Chinese, for the form.
     pub async fn change_password(
         &self,
         p: &Principal,
+        cookie: &str,
         current: &str,
         new: &str,
         source: &str,
@@ -288,7 +290,8 @@ impl<S: Store + Audit + Accounts> Service<S> {
             .await?
         {
             Checked::Good(_) => {
-                self.replace_password(&p.user, current, new, source, "")
+                let keep = hash_token(cookie);
+                self.replace_password(&p.user, (current, new), source, "", Some(&keep))
                     .await
             }
             Checked::Wrong => Ok(Err("当前密码不正确".into())),
@@ -296,9 +299,13 @@ impl<S: Store + Audit + Accounts> Service<S> {
         }
     }
 
-    /// Checks a login and password as sign-in does: unknown logins cost a decoy hash, a locked
-    /// account is refused, a wrong password counts towards the lock. Each refusal is audited
-    /// under `refused` (or `locked`), and a lock it causes as `lockout`.
+    /// Checks a login and password as sign-in does. Every attempt, at a known login or not,
+    /// first claims its place under the lock ([`Accounts::claim_attempt`]): a locked login is
+    /// refused before any hash is checked, and at most `max_failures` wrong passwords are ever
+    /// checked in a row, however many arrive at once. An unknown login is counted, locked,
+    /// checked against a decoy hash and audited exactly as a known one, so that neither the
+    /// answer nor its timing tells which logins exist. Each refusal is audited under `refused`
+    /// (or `locked`), and a lock it causes as `lockout`.
     async fn check(
         &self,
         login: &str,
@@ -308,51 +315,49 @@ impl<S: Store + Audit + Accounts> Service<S> {
         locked: &str,
     ) -> Result<Checked> {
         let now = self.now();
-        let Some(creds) = self.store.credentials(login).await? else {
-            verify_password(password, &DECOY);
-            self.audit_sign_in(None, login, source, refused, "refused", "unknown login")
-                .await;
-            return Ok(Checked::Wrong);
-        };
-        if let Some(until) = creds.locked_until.filter(|u| *u > now) {
-            self.audit_sign_in(
-                Some(&creds.user),
-                login,
-                source,
-                locked,
-                "refused",
-                "account locked",
-            )
-            .await;
-            return Ok(Checked::Locked(until));
-        }
-        let ok = match &creds.password_hash {
-            Some(phc) => verify_password(password, phc),
-            None => {
-                verify_password(password, &DECOY);
-                false
-            }
-        };
-        if ok {
-            return Ok(Checked::Good(creds));
-        }
+        let creds = self.store.credentials(login).await?;
+        let user = creds.as_ref().map(|c| &c.user);
+        // The login as typed, bounded: it keys the count for unknown logins too.
+        let key: String = login.chars().take(64).collect();
         let lock_until = now + SignedDuration::from_mins(self.sign_in.lock_minutes);
-        let lock = self
+        let claimed = self
             .store
-            .login_failed(login, self.sign_in.max_failures, lock_until)
+            .claim_attempt(&key, now, self.sign_in.max_failures, lock_until)
             .await?;
-        self.audit_sign_in(
-            Some(&creds.user),
-            login,
-            source,
-            refused,
-            "refused",
-            "wrong password",
-        )
-        .await;
-        if lock.is_some() {
+        let locks = match claimed {
+            SignInAttempt::Locked(until) => {
+                self.audit_sign_in(user, login, source, locked, "refused", "account locked")
+                    .await;
+                return Ok(Checked::Locked(until));
+            }
+            SignInAttempt::Counted { locks, .. } => locks,
+        };
+        let phc = creds.as_ref().and_then(|c| c.password_hash.as_deref());
+        let ok = verify_password(password, phc.unwrap_or(&DECOY)) && phc.is_some();
+        if ok && let Some(creds) = &creds {
+            return match self.store.attempt_succeeded(&key, now, locks).await? {
+                None => Ok(Checked::Good(creds.clone())),
+                // Another attempt locked the login while this one was checked: the lock stands
+                // even for the right password.
+                Some(until) => {
+                    self.audit_sign_in(user, login, source, locked, "refused", "account locked")
+                        .await;
+                    Ok(Checked::Locked(until))
+                }
+            };
+        }
+        // The same detail whether the login exists or not: the audit log is read by people
+        // who may see it, and the refusal is one answer.
+        let why = if creds.is_some() {
+            "wrong password"
+        } else {
+            "unknown login"
+        };
+        self.audit_sign_in(user, login, source, refused, "refused", why)
+            .await;
+        if locks {
             self.audit_sign_in(
-                Some(&creds.user),
+                user,
                 login,
                 source,
                 "lockout",
@@ -368,13 +373,14 @@ impl<S: Store + Audit + Accounts> Service<S> {
     }
 
     /// Puts `new` in place of the (checked) current password, under the policy; audited.
+    /// Every session of the user but `keep` (a session id hash) ends with the old password.
     async fn replace_password(
         &self,
         user: &User,
-        current: &str,
-        new: &str,
+        (current, new): (&str, &str),
         source: &str,
         detail: &str,
+        keep: Option<&str>,
     ) -> Result<std::result::Result<(), String>> {
         if current == new {
             return Ok(Err("新密码不能与当前密码相同".into()));
@@ -383,7 +389,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
             return Ok(Err(weak.0));
         }
         self.store
-            .set_password(&user.login, &hash_password(new), self.now())
+            .set_password(&user.login, &hash_password(new), self.now(), keep)
             .await?;
         self.audit_sign_in(
             Some(user),

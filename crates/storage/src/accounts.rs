@@ -1,12 +1,13 @@
-//! Web sign-in records: each user's password hash, consecutive failures and lock, and browser
-//! sessions. Hashing and policy live in the service; this keeps the rows.
+//! Web sign-in records: each user's password hash, the wrong passwords and locks per login as
+//! typed (known or not), and browser sessions. Hashing and policy live in the service; this
+//! keeps the rows.
 
 use std::future::Future;
 
 use jiff::Timestamp;
 use sqlx::Row;
 
-use crate::sql::{from_ms, ms};
+use crate::sql::{WriteTx, from_ms, ms};
 use crate::{Result, SqlStore, User};
 
 /// What a sign-in attempt is checked against.
@@ -16,9 +17,16 @@ pub struct Credentials {
     /// The argon2id PHC string, or `None` when no password was ever set.
     pub password_hash: Option<String>,
     pub password_changed_at: Option<Timestamp>,
-    /// Wrong passwords since the last success or lock.
-    pub failed_logins: u32,
-    pub locked_until: Option<Timestamp>,
+}
+
+/// What claiming a sign-in attempt came to ([`Accounts::claim_attempt`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignInAttempt {
+    /// The login is locked until then: no password may be checked.
+    Locked(Timestamp),
+    /// The attempt is counted as a wrong password until it proves right: `failures` in a row
+    /// now, and `locks` if this attempt is the one that reached the threshold (and locked).
+    Counted { failures: u32, locks: bool },
 }
 
 /// A browser session, found by the SHA-256 of its cookie.
@@ -35,24 +43,42 @@ pub struct Session {
 }
 
 pub trait Accounts: Send + Sync {
-    /// Sets a user's password hash and clears any failures and lock. False if no such user.
+    /// Sets a user's password hash, clears any failures and lock, and ends every session of
+    /// theirs but `keep` (the one changing it), in one transaction. False if no such user.
     fn set_password(
         &self,
         login: &str,
         hash: &str,
         at: Timestamp,
+        keep: Option<&str>,
     ) -> impl Future<Output = Result<bool>> + Send;
     fn credentials(&self, login: &str) -> impl Future<Output = Result<Option<Credentials>>> + Send;
-    /// Counts one more wrong password. At `threshold` in a row the user is locked until
-    /// `lock_until` and the count starts again. Returns the lock, if this failure set one.
-    fn login_failed(
+    /// Claims one attempt at `login` (known or not) before its password is checked, in one
+    /// statement: unless the login is locked at `now`, the attempt counts as a wrong password,
+    /// and the one that reaches `threshold` in a row locks it until `lock_until`. So however
+    /// many attempts run at once, at most `threshold` passwords are checked before the lock.
+    fn claim_attempt(
         &self,
         login: &str,
+        now: Timestamp,
         threshold: u32,
         lock_until: Timestamp,
+    ) -> impl Future<Output = Result<SignInAttempt>> + Send;
+    /// The claimed attempt's password was right: the count is cleared, unless another attempt
+    /// locked the login meanwhile (then the lock is returned and stands). `own_lock`: this
+    /// attempt's claim set the lock itself, which its right password lifts.
+    fn attempt_succeeded(
+        &self,
+        login: &str,
+        now: Timestamp,
+        own_lock: bool,
     ) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
-    /// A successful sign-in: failures and lock are cleared.
-    fn login_succeeded(&self, login: &str) -> impl Future<Output = Result<()>> + Send;
+    /// Ends every session of `login` but `keep`; returns how many ended.
+    fn end_sessions(
+        &self,
+        login: &str,
+        keep: Option<&str>,
+    ) -> impl Future<Output = Result<u64>> + Send;
     fn create_session(&self, s: &Session) -> impl Future<Output = Result<()>> + Send;
     /// The live session with this id hash, and its user.
     fn session(
@@ -72,23 +98,39 @@ fn opt_ts(v: Option<i64>) -> Result<Option<Timestamp>> {
 }
 
 impl Accounts for SqlStore {
-    async fn set_password(&self, login: &str, hash: &str, at: Timestamp) -> Result<bool> {
+    async fn set_password(
+        &self,
+        login: &str,
+        hash: &str,
+        at: Timestamp,
+        keep: Option<&str>,
+    ) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2, failed_logins = 0, \
-             locked_until = NULL WHERE login = $3",
+            "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE login = $3",
         )
         .bind(hash.to_string())
         .bind(ms(at))
         .bind(login.to_string())
-        .execute(self.pool())
+        .execute(&mut *tx)
         .await?;
-        Ok(done.rows_affected() == 1)
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        sqlx::query("DELETE FROM sign_in_guards WHERE login = $1")
+            .bind(login.to_string())
+            .execute(&mut *tx)
+            .await?;
+        end_sessions_in(&mut tx, login, keep).await?;
+        tx.commit().await?;
+        Ok(true)
     }
 
     async fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
         let Some(row) = sqlx::query(
-            "SELECT login, role, org_code, name, password_hash, password_changed_at, \
-             failed_logins, locked_until FROM users WHERE login = $1",
+            "SELECT login, role, org_code, name, password_hash, password_changed_at \
+             FROM users WHERE login = $1",
         )
         .bind(login.to_string())
         .fetch_optional(self.pool())
@@ -100,45 +142,96 @@ impl Accounts for SqlStore {
             user: crate::sql::user_from_row(&row)?,
             password_hash: row.try_get("password_hash")?,
             password_changed_at: opt_ts(row.try_get("password_changed_at")?)?,
-            failed_logins: u32::try_from(row.try_get::<i32, _>("failed_logins")?).unwrap_or(0),
-            locked_until: opt_ts(row.try_get("locked_until")?)?,
         }))
     }
 
-    async fn login_failed(
+    async fn claim_attempt(
         &self,
         login: &str,
+        now: Timestamp,
         threshold: u32,
         lock_until: Timestamp,
-    ) -> Result<Option<Timestamp>> {
-        // One statement, so that concurrent wrong guesses cannot both read the same count.
+    ) -> Result<SignInAttempt> {
+        let threshold = i64::from(threshold.max(1));
+        // One statement: the row is locked by the database while it is counted, so two
+        // attempts never read the same count, in one process or several. A lock that has
+        // expired starts the count again; a live one makes the statement change nothing.
         let row = sqlx::query(
-            "UPDATE users SET \
-               locked_until = CASE WHEN failed_logins + 1 >= $1 THEN $2 ELSE locked_until END, \
-               failed_logins = CASE WHEN failed_logins + 1 >= $1 THEN 0 ELSE failed_logins + 1 END \
-             WHERE login = $3 RETURNING failed_logins, locked_until",
+            "INSERT INTO sign_in_guards (login, failures, locked_until) \
+             VALUES ($1, 1, CASE WHEN 1 >= $2 THEN $3 ELSE NULL END) \
+             ON CONFLICT (login) DO UPDATE SET \
+               failures = CASE WHEN sign_in_guards.locked_until IS NOT NULL \
+                 THEN 1 ELSE sign_in_guards.failures + 1 END, \
+               locked_until = CASE WHEN (CASE WHEN sign_in_guards.locked_until IS NOT NULL \
+                 THEN 1 ELSE sign_in_guards.failures + 1 END) >= $2 THEN $3 ELSE NULL END \
+             WHERE sign_in_guards.locked_until IS NULL OR sign_in_guards.locked_until <= $4 \
+             RETURNING failures, locked_until",
         )
-        .bind(i32::try_from(threshold).unwrap_or(i32::MAX))
-        .bind(ms(lock_until))
         .bind(login.to_string())
+        .bind(threshold)
+        .bind(ms(lock_until))
+        .bind(ms(now))
         .fetch_optional(self.pool())
         .await?;
-        let Some(row) = row else { return Ok(None) };
-        let locked = opt_ts(row.try_get("locked_until")?)?;
-        let count: i32 = row.try_get("failed_logins")?;
-        Ok(if count == 0 && locked == Some(lock_until) {
-            locked
-        } else {
-            None
-        })
+        if let Some(row) = row {
+            let failures: i64 = row.try_get("failures")?;
+            let locked: Option<i64> = row.try_get("locked_until")?;
+            return Ok(SignInAttempt::Counted {
+                failures: u32::try_from(failures).unwrap_or(u32::MAX),
+                locks: locked.is_some(),
+            });
+        }
+        let until: Option<i64> =
+            sqlx::query_scalar("SELECT locked_until FROM sign_in_guards WHERE login = $1")
+                .bind(login.to_string())
+                .fetch_optional(self.pool())
+                .await?
+                .flatten();
+        Ok(SignInAttempt::Locked(opt_ts(until)?.unwrap_or(lock_until)))
     }
 
-    async fn login_succeeded(&self, login: &str) -> Result<()> {
-        sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE login = $1")
+    async fn attempt_succeeded(
+        &self,
+        login: &str,
+        now: Timestamp,
+        own_lock: bool,
+    ) -> Result<Option<Timestamp>> {
+        let done = if own_lock {
+            sqlx::query("DELETE FROM sign_in_guards WHERE login = $1")
+                .bind(login.to_string())
+                .execute(self.pool())
+                .await?
+        } else {
+            sqlx::query(
+                "DELETE FROM sign_in_guards WHERE login = $1 \
+                 AND (locked_until IS NULL OR locked_until <= $2)",
+            )
             .bind(login.to_string())
+            .bind(ms(now))
             .execute(self.pool())
-            .await?;
-        Ok(())
+            .await?
+        };
+        if done.rows_affected() > 0 {
+            return Ok(None);
+        }
+        // Nothing cleared: either another right password cleared it first, or another attempt
+        // locked the login after this one was claimed, and that lock stands.
+        let until: Option<i64> = sqlx::query_scalar(
+            "SELECT locked_until FROM sign_in_guards WHERE login = $1 AND locked_until > $2",
+        )
+        .bind(login.to_string())
+        .bind(ms(now))
+        .fetch_optional(self.pool())
+        .await?
+        .flatten();
+        opt_ts(until)
+    }
+
+    async fn end_sessions(&self, login: &str, keep: Option<&str>) -> Result<u64> {
+        let mut tx = self.begin_write().await?;
+        let n = end_sessions_in(&mut tx, login, keep).await?;
+        tx.commit().await?;
+        Ok(n)
     }
 
     async fn create_session(&self, s: &Session) -> Result<()> {
@@ -202,6 +295,22 @@ impl Accounts for SqlStore {
             .bind(ms(now))
             .execute(self.pool())
             .await?;
+        // Expired locks go too: their count would start again anyway, and unknown logins that
+        // were guessed at leave no row behind for long.
+        sqlx::query("DELETE FROM sign_in_guards WHERE locked_until <= $1")
+            .bind(ms(now))
+            .execute(self.pool())
+            .await?;
         Ok(done.rows_affected())
     }
+}
+
+/// Ends every session of `login` but `keep` (a session id hash), in `tx`.
+async fn end_sessions_in(tx: &mut WriteTx, login: &str, keep: Option<&str>) -> Result<u64> {
+    let done = sqlx::query("DELETE FROM sessions WHERE login = $1 AND id <> $2")
+        .bind(login.to_string())
+        .bind(keep.unwrap_or_default().to_string())
+        .execute(&mut **tx)
+        .await?;
+    Ok(done.rows_affected())
 }

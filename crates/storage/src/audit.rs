@@ -1,14 +1,16 @@
-//! The security audit log: an append-only chain of records, each hashed with the one before, so
-//! that tampering anywhere is detected by [`Audit::verify_audit`].
+//! The security audit log: an append-only chain of records, each linked to the one before by an
+//! HMAC under a key kept outside the database, so that tampering anywhere is detected by
+//! [`Audit::verify_audit`], and deletions from the end by checking against a shipped [`Head`].
 
 use std::future::Future;
 
+use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use sqlx::Row;
+use sqlx::{AssertSqlSafe, Row};
 
-use crate::sql::{Backend, from_ms, ms};
-use crate::{Result, SqlStore};
+use crate::sql::{Backend, WriteTx, from_ms, ms};
+use crate::{Error, Result, SqlStore};
 
 /// One security event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -32,10 +34,9 @@ pub struct AuditRecord {
 /// The first record's predecessor.
 pub const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
-/// The hash of a record: SHA-256 over the previous hash and every field, length-prefixed so that
-/// no two different records hash alike.
-pub fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
-    let mut h = Sha256::new();
+/// The fields a link covers, length-prefixed so that no two different records read alike.
+fn link_parts(prev: &str, seq: i64, r: &AuditRecord) -> Vec<u8> {
+    let mut out = Vec::new();
     for part in [
         prev,
         &seq.to_string(),
@@ -48,10 +49,56 @@ pub fn chain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
         &r.outcome,
         &r.detail,
     ] {
-        h.update((part.len() as u64).to_be_bytes());
-        h.update(part.as_bytes());
+        out.extend_from_slice(&(part.len() as u64).to_be_bytes());
+        out.extend_from_slice(part.as_bytes());
     }
-    hex::encode(h.finalize())
+    out
+}
+
+/// The link of a record: HMAC-SHA256, under the audit key (kept outside the database), over
+/// the previous link and every field. Without the key nobody can recompute the chain after an
+/// edit, as anybody could a plain hash.
+pub fn chain_hash(key: &[u8; 32], prev: &str, seq: i64, r: &AuditRecord) -> String {
+    // HMAC takes a key of any length; 32 bytes cannot fail.
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(&link_parts(prev, seq, r));
+    hex::encode(mac.finalize().into_bytes())
+}
+
+/// The unkeyed SHA-256 link that records had before migration 12: read once, to check the old
+/// chain before it is re-linked under the key.
+fn plain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
+    hex::encode(Sha256::digest(link_parts(prev, seq, r)))
+}
+
+/// The newest link: shipped out of the database (the system journal, daily), it lets
+/// verification find records deleted from the end or a chain rebuilt from scratch.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    pub seq: i64,
+    pub hash: String,
+}
+
+impl std::fmt::Display for Head {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.seq, self.hash)
+    }
+}
+
+impl std::str::FromStr for Head {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Head, String> {
+        let bad = || "a head is SEQ:HASH, as `duban audit head` prints it".to_string();
+        let (seq, hash) = s.trim().split_once(':').ok_or_else(bad)?;
+        let seq = seq.parse::<i64>().map_err(|_| bad())?;
+        if hash.len() != 64 || !hash.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Err(bad());
+        }
+        Ok(Head {
+            seq,
+            hash: hash.to_ascii_lowercase(),
+        })
+    }
 }
 
 /// What verification found.
@@ -68,6 +115,14 @@ pub trait Audit: Send + Sync {
     fn audit(&self, record: &AuditRecord) -> impl Future<Output = Result<()>> + Send;
     /// Recomputes the whole chain.
     fn verify_audit(&self) -> impl Future<Output = Result<Verdict>> + Send;
+    /// Recomputes the whole chain, and checks that the record `head` names is still in it as
+    /// it was: records deleted up to it, or a chain rebuilt, fail.
+    fn verify_audit_against(
+        &self,
+        head: Option<&Head>,
+    ) -> impl Future<Output = Result<Verdict>> + Send;
+    /// The newest link, or `None` for an empty log.
+    fn audit_head(&self) -> impl Future<Output = Result<Option<Head>>> + Send;
     /// Deletes records older than `before`, keeping the chain verifiable from an anchor (the
     /// last deleted record's number and hash). Returns how many were deleted.
     fn prune_audit(&self, before: Timestamp) -> impl Future<Output = Result<u64>> + Send;
@@ -94,64 +149,195 @@ fn record(r: &sqlx::any::AnyRow) -> Result<(i64, AuditRecord)> {
     ))
 }
 
+/// The audit key of a store, or why there is none.
+pub(crate) fn key_of(store: &SqlStore) -> Result<[u8; 32]> {
+    store.keys().map(|k| k.audit_key()).ok_or_else(|| {
+        Error::Crypto(
+            "the audit log is keyed from the keys file; open the store with its keys".into(),
+        )
+    })
+}
+
+/// Appends a record in `tx`, linked to the newest one committed.
+pub(crate) async fn append(tx: &mut WriteTx, key: &[u8; 32], r: &AuditRecord) -> Result<()> {
+    if tx.backend() == Backend::Postgres {
+        // Appends take turns, so that each links to the one committed before it.
+        sqlx::raw_sql("SELECT pg_advisory_xact_lock(4242000002)")
+            .execute(&mut **tx)
+            .await?;
+    }
+    let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        .fetch_optional(&mut **tx)
+        .await?;
+    let (prev_seq, prev_hash) = match last {
+        Some(row) => (
+            row.try_get::<i64, _>("seq")?,
+            row.try_get::<String, _>("hash")?,
+        ),
+        None => anchor(&mut **tx).await?,
+    };
+    let seq = prev_seq + 1;
+    let hash = chain_hash(key, &prev_hash, seq, r);
+    sqlx::query(
+        "INSERT INTO audit_log (seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(seq)
+    .bind(ms(r.at))
+    .bind(r.actor.clone())
+    .bind(r.role.clone())
+    .bind(r.source.clone())
+    .bind(r.action.clone())
+    .bind(r.target.clone())
+    .bind(r.outcome.clone())
+    .bind(r.detail.clone())
+    .bind(prev_hash)
+    .bind(hash)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+/// Where the chain starts: after the last pruned record, or at the beginning.
+async fn anchor(conn: &mut sqlx::AnyConnection) -> Result<(i64, String)> {
+    let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
+        .fetch_optional(conn)
+        .await?;
+    Ok(match anchor {
+        Some(a) => (a.try_get::<i64, _>("seq")?, a.try_get::<String, _>("hash")?),
+        None => (0, GENESIS.to_string()),
+    })
+}
+
+/// The statements that lift the append-only trigger on `table` for the rest of a transaction,
+/// and put it back. Only the migrations that must rewrite history and pruning use them.
+pub(crate) fn lift_append_only(backend: Backend, table: &str) -> (String, String) {
+    match backend {
+        Backend::Postgres => (
+            format!("ALTER TABLE {table} DISABLE TRIGGER {table}_no_update"),
+            format!("ALTER TABLE {table} ENABLE TRIGGER {table}_no_update"),
+        ),
+        Backend::Sqlite => {
+            let noun = if table == "audit_log" {
+                "records"
+            } else {
+                "events"
+            };
+            (
+                format!("DROP TRIGGER {table}_no_update"),
+                format!(
+                    "CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} \
+                     BEGIN SELECT RAISE(ABORT, '{table} is append-only: {noun} are never updated'); END"
+                ),
+            )
+        }
+    }
+}
+
+/// Migration 12: re-links every record written under the unkeyed SHA-256 chain with the keyed
+/// HMAC, in `tx`, after checking the old chain; then records that it ran. Whether the old chain
+/// was intact is written in that record, so re-linking never launders an earlier edit.
+pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Result<()> {
+    let rows = sqlx::query("SELECT seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
+        .fetch_all(&mut **tx)
+        .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let key = key.ok_or_else(|| {
+        Error::Crypto(
+            "keying the audit chain needs the keys file: run the command with its keys".into(),
+        )
+    })?;
+    let (first, start) = anchor(&mut **tx).await?;
+    let mut old_prev = start.clone();
+    let mut new_prev = start;
+    let mut broken = None;
+    let (lift, restore) = lift_append_only(tx.backend(), "audit_log");
+    sqlx::raw_sql(AssertSqlSafe(lift))
+        .execute(&mut **tx)
+        .await?;
+    for (expected, row) in (first + 1..).zip(rows.iter()) {
+        let (seq, r) = record(row)?;
+        let stored: String = row.try_get("hash")?;
+        let stored_prev: String = row.try_get("prev_hash")?;
+        if broken.is_none()
+            && (seq != expected
+                || stored_prev != old_prev
+                || plain_hash(&old_prev, seq, &r) != stored)
+        {
+            broken = Some(seq);
+        }
+        let hash = chain_hash(&key, &new_prev, seq, &r);
+        sqlx::query("UPDATE audit_log SET prev_hash = $1, hash = $2 WHERE seq = $3")
+            .bind(new_prev.clone())
+            .bind(hash.clone())
+            .bind(seq)
+            .execute(&mut **tx)
+            .await?;
+        old_prev = stored;
+        new_prev = hash;
+    }
+    sqlx::raw_sql(AssertSqlSafe(restore))
+        .execute(&mut **tx)
+        .await?;
+    let detail = match broken {
+        None => format!(
+            "{} record(s) re-linked with the keyed HMAC; the SHA-256 chain before was intact",
+            rows.len()
+        ),
+        Some(seq) => format!(
+            "{} record(s) re-linked with the keyed HMAC; the SHA-256 chain before was BROKEN at record {seq}",
+            rows.len()
+        ),
+    };
+    append(
+        tx,
+        &key,
+        &migration_record("audit_chain_keyed", "audit_log", &detail),
+    )
+    .await
+}
+
+/// The record a data migration leaves in the log.
+pub(crate) fn migration_record(action: &str, target: &str, detail: &str) -> AuditRecord {
+    AuditRecord {
+        at: Timestamp::now(),
+        actor: "duban".into(),
+        role: "migration".into(),
+        source: "cli".into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: "ok".into(),
+        detail: detail.into(),
+    }
+}
+
 impl Audit for SqlStore {
     async fn audit(&self, r: &AuditRecord) -> Result<()> {
+        let key = key_of(self)?;
         let mut tx = self.begin_write().await?;
-        if self.backend() == Backend::Postgres {
-            // Appends take turns, so that each links to the one committed before it.
-            sqlx::raw_sql("SELECT pg_advisory_xact_lock(4242000002)")
-                .execute(&mut *tx)
-                .await?;
-        }
-        let last = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
-            .await?;
-        let (prev_seq, prev_hash) = match last {
-            Some(row) => (
-                row.try_get::<i64, _>("seq")?,
-                row.try_get::<String, _>("hash")?,
-            ),
-            None => (0, GENESIS.to_string()),
-        };
-        let seq = prev_seq + 1;
-        let hash = chain_hash(&prev_hash, seq, r);
-        sqlx::query(
-            "INSERT INTO audit_log (seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind(seq)
-        .bind(ms(r.at))
-        .bind(r.actor.clone())
-        .bind(r.role.clone())
-        .bind(r.source.clone())
-        .bind(r.action.clone())
-        .bind(r.target.clone())
-        .bind(r.outcome.clone())
-        .bind(r.detail.clone())
-        .bind(prev_hash)
-        .bind(hash)
-        .execute(&mut *tx)
-        .await?;
+        append(&mut tx, &key, r).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn verify_audit(&self) -> Result<Verdict> {
+        self.verify_audit_against(None).await
+    }
+
+    async fn verify_audit_against(&self, head: Option<&Head>) -> Result<Verdict> {
+        let key = key_of(self)?;
         let rows = sqlx::query("SELECT seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
             .fetch_all(self.pool())
             .await?;
+        let mut conn = self.pool().acquire().await?;
         // After pruning, the chain starts at the anchor.
-        let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
-            .fetch_optional(self.pool())
-            .await?;
-        let (first, mut prev) = match anchor {
-            Some(a) => (
-                a.try_get::<i64, _>("seq")? + 1,
-                a.try_get::<String, _>("hash")?,
-            ),
-            None => (1, GENESIS.to_string()),
-        };
-        for (expected_seq, row) in (first..).zip(rows.iter()) {
+        let (anchor_seq, anchor_hash) = anchor(&mut conn).await?;
+        drop(conn);
+        let mut prev = anchor_hash.clone();
+        let mut head_found = false;
+        for (expected_seq, row) in (anchor_seq + 1..).zip(rows.iter()) {
             let (seq, r) = record(row)?;
             let stored_prev: String = row.try_get("prev_hash")?;
             let stored: String = row.try_get("hash")?;
@@ -167,17 +353,57 @@ impl Audit for SqlStore {
                     reason: "it does not link to the record before it".into(),
                 });
             }
-            if chain_hash(&prev, seq, &r) != stored {
+            if chain_hash(&key, &prev, seq, &r) != stored {
                 return Ok(Verdict::Broken {
                     seq,
-                    reason: "its contents do not match its hash".into(),
+                    reason: "its contents do not match its keyed hash".into(),
                 });
             }
+            if let Some(h) = head
+                && h.seq == seq
+            {
+                if h.hash != stored {
+                    return Ok(Verdict::Broken {
+                        seq,
+                        reason: "it is not the record the expected head names: the chain was rewritten up to it".into(),
+                    });
+                }
+                head_found = true;
+            }
             prev = stored;
+        }
+        if let Some(h) = head
+            && !head_found
+        {
+            let reason = if h.seq == anchor_seq && h.hash == anchor_hash {
+                None
+            } else if h.seq <= anchor_seq {
+                Some(format!(
+                    "the expected head was pruned (the chain now starts after record {anchor_seq}): check against a newer head"
+                ))
+            } else {
+                Some("it is missing: records up to the expected head were deleted".to_string())
+            };
+            if let Some(reason) = reason {
+                return Ok(Verdict::Broken { seq: h.seq, reason });
+            }
         }
         Ok(Verdict::Intact {
             records: rows.len() as u64,
         })
+    }
+
+    async fn audit_head(&self) -> Result<Option<Head>> {
+        let row = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(self.pool())
+            .await?;
+        row.map(|r| {
+            Ok(Head {
+                seq: r.try_get("seq")?,
+                hash: r.try_get("hash")?,
+            })
+        })
+        .transpose()
     }
 
     async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
@@ -195,22 +421,20 @@ impl Audit for SqlStore {
         // The append-only trigger is lifted for this transaction only: pruning under the
         // retention setting is the one deletion the log allows.
         let (off, on) = match self.backend() {
-            Backend::Postgres => (
-                "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update",
-                "ALTER TABLE audit_log ENABLE TRIGGER audit_log_no_update",
-            ),
+            Backend::Postgres => lift_append_only(Backend::Postgres, "audit_log"),
             Backend::Sqlite => (
-                "DROP TRIGGER audit_log_no_delete",
+                "DROP TRIGGER audit_log_no_delete".to_string(),
                 "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
-                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records are never deleted'); END",
+                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records are never deleted'); END"
+                    .to_string(),
             ),
         };
-        sqlx::raw_sql(off).execute(&mut *tx).await?;
+        sqlx::raw_sql(AssertSqlSafe(off)).execute(&mut *tx).await?;
         let deleted = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-        sqlx::raw_sql(on).execute(&mut *tx).await?;
+        sqlx::raw_sql(AssertSqlSafe(on)).execute(&mut *tx).await?;
         sqlx::query(
             "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at",
@@ -249,16 +473,31 @@ mod tests {
             outcome: "ok".into(),
             detail: String::new(),
         };
-        let base = chain_hash(GENESIS, 1, &r);
-        assert_ne!(base, chain_hash(GENESIS, 2, &r));
-        assert_ne!(base, chain_hash(&"1".repeat(64), 1, &r));
+        let key = [5; 32];
+        let base = chain_hash(&key, GENESIS, 1, &r);
+        assert_ne!(base, chain_hash(&key, GENESIS, 2, &r));
+        assert_ne!(base, chain_hash(&key, &"1".repeat(64), 1, &r));
         let mut other = r.clone();
         other.detail = "x".into();
-        assert_ne!(base, chain_hash(GENESIS, 1, &other));
+        assert_ne!(base, chain_hash(&key, GENESIS, 1, &other));
         // Moving characters between fields changes the hash too.
         let mut shifted = r.clone();
         shifted.actor = "as".into();
         shifted.role = "taff".into();
-        assert_ne!(base, chain_hash(GENESIS, 1, &shifted));
+        assert_ne!(base, chain_hash(&key, GENESIS, 1, &shifted));
+        // Without the key, the link cannot be recomputed: the plain hash is another value.
+        assert_ne!(base, chain_hash(&[6; 32], GENESIS, 1, &r));
+        assert_ne!(base, plain_hash(GENESIS, 1, &r));
+    }
+
+    #[test]
+    fn a_head_reads_back_as_it_is_printed() {
+        let h = Head {
+            seq: 42,
+            hash: "ab".repeat(32),
+        };
+        assert_eq!(h.to_string().parse::<Head>(), Ok(h));
+        assert!("42".parse::<Head>().is_err());
+        assert!("x:ab".parse::<Head>().is_err());
     }
 }

@@ -122,6 +122,16 @@ impl Keyring {
             .map_err(|_| Error::Crypto("a personal-data record failed authentication".into()))
     }
 
+    /// The key of the audit chain's HMAC: derived from the index key, which is kept outside the
+    /// database and never rotates, as a chain key must not (every record would need re-keying).
+    /// Derived under its own label, so no HMAC of the chain is ever a blind index or the reverse.
+    pub fn audit_key(&self) -> [u8; 32] {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.index_key)
+            .unwrap_or_else(|_| unreachable!());
+        mac.update(b"duban audit chain v1");
+        mac.finalize().into_bytes().into()
+    }
+
     /// The blind index of an ID number: HMAC-SHA256 under the index key, hex.
     pub fn blind_index(&self, id_number: &str) -> String {
         // new_from_slice accepts any key length for HMAC; 32 bytes cannot fail.

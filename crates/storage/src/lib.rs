@@ -12,6 +12,7 @@ mod crypto;
 mod faults;
 mod migrate;
 mod outbox;
+mod remask;
 mod sql;
 
 use std::future::Future;
@@ -21,8 +22,8 @@ use duban_core::{Person, Role};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
-pub use accounts::{Accounts, Credentials, Session};
-pub use audit::{Audit, AuditRecord, GENESIS, Verdict, chain_hash};
+pub use accounts::{Accounts, Credentials, Session, SignInAttempt};
+pub use audit::{Audit, AuditRecord, GENESIS, Head, Verdict, chain_hash};
 pub use crypto::{Keyring, key_id};
 pub use faults::{Faults, POINTS as FAULT_POINTS};
 pub use migrate::MIGRATIONS;

@@ -49,4 +49,7 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(9, "0009", "reminders_apply_when_due"),
     migration!(10, "0010", "inbox_copy_in_statement"),
     migration!(11, "0011", "no_event_time_index"),
+    migration!(12, "0012", "audit_chain_keyed"),
+    migration!(13, "0013", "remask_personal_data"),
+    migration!(14, "0014", "sign_in_guards"),
 ];

@@ -59,6 +59,8 @@ conformance!(
     filters_narrow_any_list,
     the_audit_chain_verifies_and_survives_pruning,
     passwords_locks_and_sessions_are_kept,
+    sixteen_parallel_attempts_claim_at_most_the_threshold,
+    a_password_change_ends_every_other_session,
     a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds,
 );
 
@@ -1181,7 +1183,7 @@ async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) 
 }
 
 async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Accounts>(s: &S) {
-    use duban_storage::Session;
+    use duban_storage::{Session, SignInAttempt};
     let user = User {
         login: "zhang".into(),
         role: Role::Staff,
@@ -1190,33 +1192,96 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
     };
     s.add_user(&user).await.expect("user");
     let at = ts("2024-03-01T09:00:00");
-    assert!(!s.set_password("nobody", "h", at).await.expect("set"));
+    assert!(!s.set_password("nobody", "h", at, None).await.expect("set"));
     assert!(
-        s.set_password("zhang", "$argon2id$x", at)
+        s.set_password("zhang", "$argon2id$x", at, None)
             .await
             .expect("set")
     );
     let c = s.credentials("zhang").await.expect("read").expect("found");
     assert_eq!(c.password_hash.as_deref(), Some("$argon2id$x"));
     assert_eq!(c.password_changed_at, Some(at));
-    assert_eq!((c.failed_logins, c.locked_until), (0, None));
 
-    // Four failures count; the fifth locks and starts the count again.
+    // Four attempts count; the fifth locks, and while the lock lasts nothing is counted.
     let until = ts("2024-03-01T09:15:00");
     for n in 1..=4 {
-        assert_eq!(s.login_failed("zhang", 5, until).await.expect("fail"), None);
-        let c = s.credentials("zhang").await.expect("read").expect("found");
-        assert_eq!(c.failed_logins, n);
+        assert_eq!(
+            s.claim_attempt("zhang", at, 5, until).await.expect("claim"),
+            SignInAttempt::Counted {
+                failures: n,
+                locks: false
+            }
+        );
     }
     assert_eq!(
-        s.login_failed("zhang", 5, until).await.expect("fail"),
+        s.claim_attempt("zhang", at, 5, until).await.expect("claim"),
+        SignInAttempt::Counted {
+            failures: 5,
+            locks: true
+        }
+    );
+    assert_eq!(
+        s.claim_attempt("zhang", ts("2024-03-01T09:14:59"), 5, until)
+            .await
+            .expect("claim"),
+        SignInAttempt::Locked(until)
+    );
+    // A right password claimed before the lock does not lift it; the one whose claim locked does.
+    assert_eq!(
+        s.attempt_succeeded("zhang", at, false).await.expect("ok"),
         Some(until)
     );
-    let c = s.credentials("zhang").await.expect("read").expect("found");
-    assert_eq!((c.failed_logins, c.locked_until), (0, Some(until)));
-    s.login_succeeded("zhang").await.expect("ok");
-    let c = s.credentials("zhang").await.expect("read").expect("found");
-    assert_eq!((c.failed_logins, c.locked_until), (0, None));
+    assert_eq!(
+        s.attempt_succeeded("zhang", at, true).await.expect("ok"),
+        None
+    );
+    // After the lock expires the count starts again.
+    let later = ts("2024-03-01T10:00:00");
+    for login in ["zhang", "nobody-at-all"] {
+        s.claim_attempt(login, later, 2, until)
+            .await
+            .expect("claim");
+        assert_eq!(
+            s.claim_attempt(login, later, 2, ts("2024-03-01T10:15:00"))
+                .await
+                .expect("claim"),
+            SignInAttempt::Counted {
+                failures: 2,
+                locks: true
+            },
+            "{login}: an unknown login is counted and locked like a known one"
+        );
+        assert_eq!(
+            s.claim_attempt(
+                login,
+                ts("2024-03-01T10:15:00"),
+                2,
+                ts("2024-03-01T10:30:00")
+            )
+            .await
+            .expect("claim"),
+            SignInAttempt::Counted {
+                failures: 1,
+                locks: false
+            },
+            "{login}: the lock has expired"
+        );
+    }
+    // Setting a password clears the count.
+    assert!(
+        s.set_password("zhang", "$argon2id$y", later, None)
+            .await
+            .expect("set")
+    );
+    assert_eq!(
+        s.claim_attempt("zhang", later, 5, until)
+            .await
+            .expect("claim"),
+        SignInAttempt::Counted {
+            failures: 1,
+            locks: false
+        }
+    );
 
     let session = Session {
         id_hash: "h1".into(),
@@ -1253,6 +1318,103 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
     .expect("session");
     s.delete_session("h3").await.expect("delete");
     assert!(s.session("h3", at).await.expect("read").is_none());
+}
+
+async fn sixteen_parallel_attempts_claim_at_most_the_threshold<
+    S: Store + duban_storage::Accounts,
+>(
+    s: &S,
+) {
+    use duban_storage::SignInAttempt;
+    let now = ts("2024-03-01T09:00:00");
+    let until = ts("2024-03-01T09:15:00");
+    for login in ["zhang", "no-such-login"] {
+        let claims =
+            futures_util::future::join_all((0..16).map(|_| s.claim_attempt(login, now, 5, until)))
+                .await;
+        let claims: Vec<SignInAttempt> = claims.into_iter().map(|c| c.expect("claim")).collect();
+        let counted: Vec<u32> = claims
+            .iter()
+            .filter_map(|c| match c {
+                SignInAttempt::Counted { failures, .. } => Some(*failures),
+                SignInAttempt::Locked(_) => None,
+            })
+            .collect();
+        assert_eq!(
+            counted.iter().copied().collect::<BTreeSet<u32>>(),
+            (1..=5).collect(),
+            "{login}: exactly five attempts may check a password, each with its own count: {claims:?}"
+        );
+        assert_eq!(
+            claims
+                .iter()
+                .filter(|c| matches!(c, SignInAttempt::Counted { locks: true, .. }))
+                .count(),
+            1
+        );
+        assert_eq!(
+            claims
+                .iter()
+                .filter(|c| **c == SignInAttempt::Locked(until))
+                .count(),
+            11
+        );
+    }
+}
+
+async fn a_password_change_ends_every_other_session<S: Store + duban_storage::Accounts>(s: &S) {
+    use duban_storage::Session;
+    s.add_user(&User {
+        login: "zhang".into(),
+        role: Role::Staff,
+        org: None,
+        name: "张科长".into(),
+    })
+    .await
+    .expect("user");
+    let at = ts("2024-03-01T09:00:00");
+    for id in ["laptop", "phone", "desk"] {
+        s.create_session(&Session {
+            id_hash: id.into(),
+            login: "zhang".into(),
+            csrf: "c".into(),
+            source: "127.0.0.1".into(),
+            created_at: at,
+            expires_at: ts("2024-03-01T17:00:00"),
+        })
+        .await
+        .expect("session");
+    }
+    // Changing one's own password keeps the session it was changed in.
+    assert!(
+        s.set_password("zhang", "h", at, Some("desk"))
+            .await
+            .expect("set")
+    );
+    for (id, live) in [("laptop", false), ("phone", false), ("desk", true)] {
+        assert_eq!(
+            s.session(id, at).await.expect("read").is_some(),
+            live,
+            "{id}"
+        );
+    }
+    // A reset by someone else ends them all; so does ending them on demand.
+    assert!(s.set_password("zhang", "h2", at, None).await.expect("set"));
+    assert!(s.session("desk", at).await.expect("read").is_none());
+    for id in ["a", "b"] {
+        s.create_session(&Session {
+            id_hash: id.into(),
+            login: "zhang".into(),
+            csrf: "c".into(),
+            source: "127.0.0.1".into(),
+            created_at: at,
+            expires_at: ts("2024-03-01T17:00:00"),
+        })
+        .await
+        .expect("session");
+    }
+    assert_eq!(s.end_sessions("zhang", None).await.expect("end"), 2);
+    assert!(s.session("a", at).await.expect("read").is_none());
 }
 
 async fn the_inbox_and_the_access_record_are_kept_per_person_and_case<S: Store>(s: &S) {

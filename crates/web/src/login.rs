@@ -348,7 +348,7 @@ pub async fn change_password(
     }
     match st
         .service
-        .change_password(&v.p, &f.current, &f.new, &v.source)
+        .change_password(&v.p, &v.cookie, &f.current, &f.new, &v.source)
         .await
     {
         Ok(Ok(())) => {

@@ -79,7 +79,7 @@ async fn app(name: &str) -> App {
             .await
             .expect("user");
         store
-            .set_password(login, &hash, at("2024-01-01T00:00:00Z"))
+            .set_password(login, &hash, at("2024-01-01T00:00:00Z"), None)
             .await
             .expect("password");
     }

@@ -67,9 +67,16 @@ fn unique(prefix: &str) -> String {
 
 /// A fresh SQLite file in the temp directory.
 pub async fn sqlite() -> TestDb {
+    let db = sqlite_unmigrated().await;
+    db.store.migrate().await.expect("migrate sqlite");
+    db
+}
+
+/// A fresh SQLite file with no schema yet: for tests of databases made by older versions.
+pub async fn sqlite_unmigrated() -> TestDb {
     let path = std::env::temp_dir().join(format!("{}.db", unique("duban_test")));
     let url = format!("sqlite://{}?mode=rwc", path.display());
-    let store = SqlStore::open(&url, 8)
+    let store = SqlStore::connect(&url, 8)
         .await
         .expect("open sqlite")
         .with_keys(keys());
@@ -89,6 +96,13 @@ pub fn postgres_admin_url() -> String {
 /// A fresh PostgreSQL database, or `None` when no server answers outside CI. Under `CI=true` a
 /// missing server fails the test: CI must never pass by skipping.
 pub async fn postgres() -> Option<TestDb> {
+    let db = postgres_unmigrated().await?;
+    db.store.migrate().await.expect("migrate postgres");
+    Some(db)
+}
+
+/// A fresh PostgreSQL database with no schema yet (`None` as for [`postgres`]).
+pub async fn postgres_unmigrated() -> Option<TestDb> {
     let admin_url = postgres_admin_url();
     // A short timeout: a developer without a server should not wait for every test.
     let admin = sqlx::postgres::PgPoolOptions::new()
@@ -120,7 +134,7 @@ pub async fn postgres() -> Option<TestDb> {
         Some((base, _)) => format!("{base}/{name}"),
         None => panic!("TEST_DATABASE_URL must end in /DATABASE"),
     };
-    let store = SqlStore::open(&url, 20)
+    let store = SqlStore::connect(&url, 20)
         .await
         .expect("open postgres")
         .with_keys(keys());
