@@ -168,7 +168,7 @@ fn a_file_with_three_bad_rows_imports_nothing_and_names_them() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("row 3, column `filed_at`"), "{err}");
     assert!(
-        err.contains("row 4, column `filer`: no user `nobody`"),
+        err.contains("row 4, column `filer`: names no user"),
         "{err}"
     );
     assert!(err.contains("row 5, column `assign"), "{err}");
@@ -247,5 +247,87 @@ fn exported_cells_never_run_as_formulas() {
     assert!(
         exported.contains("\"'=HYPERLINK(\"\"http://x\"\")\",'+1+2"),
         "{exported}"
+    );
+}
+
+/// Runs an import of `bytes` as `name`, which must fail: what it said, after checking that the
+/// database was left with no case.
+fn refused_import(d: &Dir, name: &str, bytes: &[u8]) -> String {
+    std::fs::write(d.0.join(name), bytes).expect("write");
+    let out = duban(&d.0, &["import", "suggestion", name]);
+    let err = String::from_utf8_lossy(&out.stderr).to_string();
+    assert!(!out.status.success(), "{name} must be refused: {err}");
+    let report = duban(&d.0, &["report", "--year", "2024", "--format", "json"]);
+    let r: serde_json::Value = serde_json::from_slice(&report.stdout).expect("json");
+    assert_eq!(r["kinds"][0]["filed"], 0, "{name}: nothing is imported");
+    err
+}
+
+#[test]
+fn text_that_cannot_be_decoded_is_refused_by_row_and_column() {
+    let d = dir("undecodable");
+    // GBK with a byte that is no GBK character (0xFF) in row 3's body.
+    let (mut gbk, _, _) = encoding_rs::GBK.encode(
+        "标题,内容,提交人,提交时间\n关于草原保护的建议,草原禁牧,liu,2024-01-16 10:00\n关于道路的建议,",
+    );
+    let mut gbk = gbk.to_mut().clone();
+    gbk.extend_from_slice(b"\xC4\xFF\xFF,liu,2024-01-17 10:00\n");
+    let err = refused_import(&d, "bad-gbk.csv", &gbk);
+    assert!(
+        err.contains("row 3, column B (`body`): is neither valid GBK nor valid UTF-8"),
+        "{err}"
+    );
+    assert!(!err.contains('\u{fffd}'), "{err}");
+
+    // A GBK file with one row pasted in from a UTF-8 one.
+    let (head, _, _) = encoding_rs::GBK
+        .encode("标题,内容,提交人,提交时间\n关于草原保护的建议,草原禁牧,liu,2024-01-16 10:00\n");
+    let mut mixed = head.into_owned();
+    mixed.extend_from_slice("关于道路的建议,村道损毁,liu,2024-01-17 10:00\n".as_bytes());
+    let err = refused_import(&d, "mixed.csv", &mixed);
+    assert!(
+        err.contains("row 3, column A (`title`): is UTF-8 text in a file that is otherwise GBK"),
+        "{err}"
+    );
+}
+
+#[test]
+fn dubious_files_are_refused_by_row_and_column() {
+    let d = dir("dubious");
+    let err = refused_import(&d, "empty.csv", b"");
+    assert!(err.contains("row 1: the file is empty"), "{err}");
+    let err = refused_import(
+        &d,
+        "header-only.csv",
+        "标题,内容,提交人,提交时间\n".as_bytes(),
+    );
+    assert!(
+        err.contains("row 2: the file has a header but no rows"),
+        "{err}"
+    );
+    let err = refused_import(
+        &d,
+        "extra.csv",
+        "标题,内容,提交人,提交时间\n好建议,内容,liu,2024-01-16 10:00\n多一格,内容,liu,2024-01-16 10:00,多出来的\n"
+            .as_bytes(),
+    );
+    assert!(
+        err.contains("row 3, column E: a cell beyond the header"),
+        "{err}"
+    );
+    // Dated after today: the clock here is the real one, and 2099 is after it.
+    let err = refused_import(
+        &d,
+        "future.csv",
+        "标题,内容,提交人,提交时间,交办时间,主办单位\n好建议,内容,liu,2024-01-16 10:00,2099-02-01 10:00,jtj\n未来的建议,内容,liu,2099-01-16 10:00,,\n"
+            .as_bytes(),
+    );
+    assert!(
+        err.contains("row 2, column `assign.at`: is in the future"),
+        "{err}"
+    );
+    assert!(
+        err.contains("row 3, column `filed_at`: is in the future"),
+        "{err}"
     );
 }

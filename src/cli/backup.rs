@@ -29,13 +29,6 @@ pub struct RestoreArgs {
 }
 
 /// The SQLite file a `sqlite://PATH?…` URL names.
-fn sqlite_path(url: &str) -> PathBuf {
-    let rest = url
-        .trim_start_matches("sqlite://")
-        .trim_start_matches("sqlite:");
-    PathBuf::from(rest.split('?').next().unwrap_or(rest))
-}
-
 fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
     let out = Command::new(tool)
         .args(args)
@@ -75,6 +68,8 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
                 store.close().await;
                 anyhow::Ok(())
             })?;
+            // Created private first: pg_dump writes into it and keeps its mode.
+            duban_storage::create_private(&args.file)?;
             run_tool(
                 "pg_dump",
                 &[
@@ -132,7 +127,8 @@ pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
     }
     match Backend::from_url(&settings.database_url)? {
         Backend::Sqlite => {
-            let target = sqlite_path(&settings.database_url);
+            let target = duban_storage::sqlite_file(&settings.database_url)
+                .context("an in-memory database cannot be restored into")?;
             for suffix in ["-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
             }

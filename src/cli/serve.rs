@@ -114,11 +114,13 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
             burst: args.rate_burst.max(1.0),
         };
         let service = Arc::new(service);
+        let https = args.scheduler.base_url.starts_with("https://");
         let pages = duban_web::router(duban_web::WebState {
             service: service.clone(),
-            secure_cookies: args.scheduler.base_url.starts_with("https://"),
+            secure_cookies: https,
         });
-        let app = duban_api::router_with_pages(AppState { service }, limits, pages)
+        let headers = duban_api::Headers { https };
+        let app = duban_api::router_with_pages(AppState { service }, limits, headers, pages)
             .route("/metrics", metrics_route);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await

@@ -40,16 +40,54 @@ fn extension(path: &Path) -> String {
         .to_ascii_lowercase()
 }
 
-/// Text of a CSV file: UTF-8 (with or without a byte-order mark), else GBK as offices export it.
-pub fn decode(bytes: &[u8]) -> String {
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    match std::str::from_utf8(bytes) {
-        Ok(s) => s.to_string(),
-        Err(_) => encoding_rs::GBK.decode(bytes).0.into_owned(),
+/// Excel's name of a column: A, B, … Z, AA, AB …
+fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// How a CSV file's cells are encoded: UTF-8 (with or without a byte-order mark) when the whole
+/// file is, else GBK as offices export it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Gbk,
+}
+
+/// One cell's text, decoded strictly: a cell that is not valid in the file's encoding, or a
+/// UTF-8 cell in a GBK file (a file pasted together from two), is refused rather than stored
+/// with replacement characters or garbled.
+fn decode_cell(bytes: &[u8], encoding: Encoding) -> Result<String, &'static str> {
+    match encoding {
+        Encoding::Utf8 => std::str::from_utf8(bytes)
+            .map(str::to_string)
+            .map_err(|_| "is not valid UTF-8 text"),
+        Encoding::Gbk if bytes.is_ascii() => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        Encoding::Gbk if std::str::from_utf8(bytes).is_ok() => Err(
+            "is UTF-8 text in a file that is otherwise GBK: save the whole file in one encoding",
+        ),
+        Encoding::Gbk => encoding_rs::GBK
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(|s| s.into_owned())
+            .ok_or("is neither valid GBK nor valid UTF-8 text"),
     }
 }
 
+/// Checks the header and the rows under it: an empty file, a column named twice and a cell
+/// with no column above it are refused, each naming its row and column.
 fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>> {
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        bail!(
+            "row 1: the file is empty: it needs a header row naming the columns, and a row per case under it"
+        );
+    }
     let columns: Vec<String> = headers.iter().map(|h| column_of(h)).collect();
     let mut seen = std::collections::BTreeSet::new();
     for c in &columns {
@@ -57,35 +95,87 @@ fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>
             bail!("row 1: column `{c}` appears twice");
         }
     }
-    Ok(records
-        .into_iter()
-        .enumerate()
-        .filter(|(_, r)| r.iter().any(|c| !c.trim().is_empty()))
-        .map(|(i, r)| Row {
-            number: i + 2,
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    for (i, r) in records.into_iter().enumerate() {
+        let number = i + 2;
+        for (at, cell) in r.iter().enumerate() {
+            let named = columns.get(at).is_some_and(|c| !c.is_empty());
+            if !named && !cell.trim().is_empty() {
+                problems.push(format!(
+                    "row {number}, column {}: a cell beyond the header (no column name above it)",
+                    column_letter(at)
+                ));
+            }
+        }
+        if r.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows.push(Row {
+            number,
             cells: columns
                 .iter()
                 .zip(r)
                 .filter(|(c, v)| !c.is_empty() && !v.trim().is_empty())
                 .map(|(c, v)| (c.clone(), v))
                 .collect(),
-        })
-        .collect())
+        });
+    }
+    if !problems.is_empty() {
+        bail!("{}\nnothing was imported", problems.join("\n"));
+    }
+    if rows.is_empty() {
+        bail!("row 2: the file has a header but no rows under it: nothing to import");
+    }
+    Ok(rows)
 }
 
 fn read_csv(path: &Path) -> Result<Vec<Row>> {
-    let text =
-        decode(&std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?);
+    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+    let encoding = match std::str::from_utf8(bytes) {
+        Ok(_) => Encoding::Utf8,
+        Err(_) => Encoding::Gbk,
+    };
+    // Parsed as bytes and decoded cell by cell, so a problem is placed by row and column. No
+    // byte of a GBK character is a comma, a quote or a line end, so the split is the same.
     let mut reader = csv::ReaderBuilder::new()
         .flexible(true)
-        .from_reader(text.as_bytes());
-    let headers: Vec<String> = reader.headers()?.iter().map(str::to_string).collect();
-    let mut records = Vec::new();
-    for (i, r) in reader.records().enumerate() {
-        let r = r.with_context(|| format!("row {}: not valid CSV", i + 2))?;
-        records.push(r.iter().map(str::to_string).collect());
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut problems = Vec::new();
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    for (i, r) in reader.byte_records().enumerate() {
+        let r = r.with_context(|| format!("row {}: not valid CSV", i + 1))?;
+        let mut cells = Vec::new();
+        for (at, cell) in r.iter().enumerate() {
+            match decode_cell(cell, encoding) {
+                Ok(text) => cells.push(text),
+                Err(why) => {
+                    // By the header above it too, once the header row is read.
+                    let named = lines
+                        .first()
+                        .and_then(|h| h.get(at))
+                        .filter(|h| !h.trim().is_empty())
+                        .map(|h| format!(" (`{}`)", column_of(h)))
+                        .unwrap_or_default();
+                    problems.push(format!(
+                        "row {}, column {}{named}: {why}",
+                        i + 1,
+                        column_letter(at)
+                    ));
+                    cells.push(String::new());
+                }
+            }
+        }
+        lines.push(cells);
     }
-    rows_from(headers, records)
+    if !problems.is_empty() {
+        bail!("{}\nnothing was imported", problems.join("\n"));
+    }
+    let mut lines = lines.into_iter();
+    let headers = lines.next().unwrap_or_default();
+    rows_from(headers, lines.collect())
 }
 
 fn cell_text(d: &Data) -> String {

@@ -189,11 +189,11 @@ impl From<ServiceError> for ApiError {
                 err.0.current_version = Some(current);
                 err
             }
-            ServiceError::IdempotencyMismatch { key } => ApiError::new(
+            ServiceError::IdempotencyMismatch { .. } => ApiError::new(
                 StatusCode::CONFLICT,
                 "idempotency-key-reused",
                 "Idempotency key reused",
-                format!("the Idempotency-Key `{key}` was already used for a different request"),
+                "this Idempotency-Key was already used for a different request",
             )
             .field("Idempotency-Key"),
             ServiceError::Storage(cause) => {

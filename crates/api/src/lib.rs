@@ -6,6 +6,7 @@ mod dto;
 mod error;
 mod extract;
 mod handlers;
+mod headers;
 mod limit;
 
 use std::sync::Arc;
@@ -26,6 +27,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 pub use error::{ApiError, Problem};
+pub use headers::{HEADER_LIMIT, Headers};
 pub use limit::Limits;
 
 /// The largest request body accepted.
@@ -143,12 +145,17 @@ pub fn router(state: AppState) -> Router {
 
 /// The whole HTTP application.
 pub fn router_with(state: AppState, limits: Limits) -> Router {
-    router_with_pages(state, limits, Router::new())
+    router_with_pages(state, limits, Headers::default(), Router::new())
 }
 
 /// The whole HTTP application with other routes (the web pages) beside the API, behind the same
-/// rate limits, request ids and tracing.
-pub fn router_with_pages(state: AppState, limits: Limits, pages: Router) -> Router {
+/// rate limits, security headers, request ids and tracing.
+pub fn router_with_pages(
+    state: AppState,
+    limits: Limits,
+    headers: Headers,
+    pages: Router,
+) -> Router {
     let limiter = limit::RateLimiter::new(limits);
     let (api, _) = api();
     let doc = Arc::new(openapi_json());
@@ -166,6 +173,7 @@ pub fn router_with_pages(state: AppState, limits: Limits, pages: Router) -> Rout
     .merge(pages)
     .layer(axum::middleware::from_fn_with_state(limiter, limit::limit))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(axum::middleware::from_fn_with_state(headers, headers::secure))
     .layer(
         // Spans name the matched route, never the raw URI, which may carry ids and reasons.
         TraceLayer::new_for_http().make_span_with(|req: &Request| {

@@ -697,7 +697,7 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
     let r = act(
         "assign",
         "2",
-        json!({"lead_department": "nosuch", "co_departments": ["czj", "ghost"]}),
+        json!({"lead_department": "nosuch", "co_departments": ["czj", "ghost", "st1"]}),
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
@@ -707,12 +707,30 @@ async fn bad_input_gets_a_clear_4xx_and_writes_nothing() {
         .iter()
         .filter_map(|e| Some((e["field"].as_str()?, e["problem"].as_str()?)))
         .collect();
+    // Each field is named and each item placed; no submitted code is echoed back.
     assert_eq!(
         problems,
         [
-            ("lead_department", "no organisation `nosuch`"),
-            ("co_departments", "no organisation `ghost`")
+            ("lead_department", "names no organisation"),
+            ("co_departments", "item 2 names no organisation"),
+            (
+                "co_departments",
+                "item 3 names an organisation that is not a department (it is a station)"
+            )
         ],
+        "{}",
+        r.body
+    );
+    let text = r.body.to_string();
+    assert!(
+        !text.contains("nosuch") && !text.contains("ghost") && !text.contains("st1"),
+        "{text}"
+    );
+    // A department field takes only departments, even one that exists.
+    let r = act("assign", "2", json!({"lead_department": "court1"})).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(
+        r.body["errors"][0]["field"], "lead_department",
         "{}",
         r.body
     );
@@ -934,4 +952,39 @@ async fn too_many_requests_from_one_address_or_token_get_429() {
             .status(),
         StatusCode::OK
     );
+}
+
+#[tokio::test]
+async fn a_station_field_takes_only_stations_and_a_deputy_only_their_own() {
+    let app = app().await;
+    let petition = |station: &str| {
+        json!({"kind": "petition", "payload": {
+            "title": "路灯", "body": "b", "station": station,
+            "constituent": {"name": "张三"},
+        }})
+    };
+    // The deputy of st1 files at st1; not at st2, nor at a department.
+    let r = post(&app, "/api/v1/cases", "filer", None, petition("st1")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    for (station, problem) in [
+        ("st2", "a deputy may name only their own organisation here"),
+        (
+            "jtj",
+            "names an organisation that is not a station (it is a department)",
+        ),
+    ] {
+        let who = if station == "jtj" { "staff" } else { "filer" };
+        let r = post(&app, "/api/v1/cases", who, None, petition(station)).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{station}: {}",
+            r.body
+        );
+        let text = r.body.to_string();
+        assert!(text.contains("station") && text.contains(problem), "{text}");
+    }
+    // Staff may file at any station.
+    let r = post(&app, "/api/v1/cases", "staff", None, petition("st2")).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }

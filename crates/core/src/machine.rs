@@ -299,6 +299,7 @@ pub fn file(
     }
     let Checked { payload, personal } =
         check_payload(&wf.filing.payload, payload).map_err(refuse)?;
+    own_organisation(&wf.filing.payload, &payload, actor).map_err(refuse)?;
     let mut sets = sets_from(&wf.filing.payload, &payload);
     // Committee staff may register a case for the deputy (or court) who brought it, naming
     // them in a field that sets `filer`; anyone else files in their own name.
@@ -425,6 +426,7 @@ pub fn act(
         }));
     }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
+    own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
     let target = a.target(&case.state, &payload).to_string();
 
     let sets = sets_from(&a.payload, &payload);
@@ -742,6 +744,33 @@ pub struct Checked {
     pub personal: Vec<PersonalField>,
 }
 
+/// A field whose `own_org_for` names the actor's role takes only the actor's own organisation:
+/// a deputy files a petition only at their own station, while staff may file at any.
+fn own_organisation(
+    fields: &[Field],
+    payload: &Map<String, Value>,
+    actor: &Actor,
+) -> Result<(), Refusal> {
+    for f in fields
+        .iter()
+        .filter(|f| f.own_org_for.contains(&actor.role))
+    {
+        if let Some(code) = payload.get(&f.name).and_then(Value::as_str)
+            && actor.org.as_deref() != Some(code)
+        {
+            return Err(Refusal::InvalidPayload {
+                field: f.name.clone(),
+                problem: format!(
+                    "a {} may name only their own organisation here",
+                    actor.role.as_str()
+                ),
+                more: Vec::new(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Checks a payload against the declared fields: an object, no unknown fields, required ones
 /// present, each of its type. Nulls for absent optional fields are dropped; persons are masked.
 pub fn check_payload(fields: &[Field], payload: &Value) -> Result<Checked, Refusal> {
@@ -885,7 +914,7 @@ fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
                 match item.as_str() {
                     Some(s) if is_code(s) => {
                         if !seen.insert(s) {
-                            return bad(&format!("lists `{s}` twice"));
+                            return bad("lists the same code twice");
                         }
                     }
                     _ => {

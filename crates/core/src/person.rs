@@ -259,7 +259,8 @@ mod tests {
             "村",
         ] {
             let once = mask_address(a);
-            assert!(mask_address(&once).chars().count() <= once.chars().count());
+            let kept = |m: &str| m.trim_end_matches('*').to_string();
+            assert!(kept(&once).starts_with(&kept(&mask_address(&once))), "{a}");
             assert!(!mask_address(&once).contains('号'), "{a}");
         }
         assert_eq!(mask_name(&mask_name("张三丰")), "张**");

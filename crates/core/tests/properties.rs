@@ -107,14 +107,15 @@ fn run(wf: &Workflow, cal: &Calendar, steps: &[Step]) -> Result<(), TestCaseErro
         org: Some("org-0".into()),
     };
     let mut now: Timestamp = "2024-01-02T01:00:00Z".parse().expect("timestamp");
-    let first = file(
-        wf,
-        cal,
-        &filer,
-        &payload(&wf.filing.payload, 7, true, None),
-        now,
-    )
-    .map_err(|e| TestCaseError::fail(format!("filing failed: {e}")))?;
+    let mut filing = payload(&wf.filing.payload, 7, true, None);
+    // A field the filer may fill only with their own organisation gets theirs.
+    for f in &wf.filing.payload {
+        if f.own_org_for.contains(&filer_role) {
+            filing[f.name.as_str()] = Value::from("org-0");
+        }
+    }
+    let first = file(wf, cal, &filer, &filing, now)
+        .map_err(|e| TestCaseError::fail(format!("filing failed: {e}")))?;
     let mut case = first.case;
     let mut events = vec![first.event];
     // Half the steps try an action that is open now, so that runs go deep into the workflow.

@@ -430,14 +430,16 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
-    /// Every organisation or user code in `payload` that names no one, one problem each, read
-    /// in what `held` holds. `seen` remembers what was looked up (keyed by is-organisation and
-    /// code), so an import asks the store once per distinct code however many rows name it.
+    /// Every organisation or user code in `payload` that names no one, or an organisation of
+    /// another kind than its field takes (a station field takes only stations), one problem
+    /// each, read in what `held` holds. The problem names the field, never the code: what was
+    /// submitted is not echoed. `seen` remembers what was looked up (keyed by is-organisation
+    /// and code), so an import asks the store once per distinct code however many rows name it.
     async fn unknown_references(
         &self,
         fields: &[duban_core::workflow::Field],
         payload: &serde_json::Map<String, Value>,
-        seen: &mut BTreeMap<(bool, String), bool>,
+        seen: &mut BTreeMap<(bool, String), Option<String>>,
         held: &mut Held,
     ) -> std::result::Result<Vec<FieldProblem>, duban_storage::Error> {
         let mut problems = Vec::new();
@@ -451,23 +453,34 @@ impl<S: Store + Audit> Service<S> {
                 Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
                 _ => continue,
             };
-            for code in codes {
+            for (i, code) in codes.iter().enumerate() {
                 let key = (is_org, code.to_string());
-                let exists = match seen.get(&key) {
-                    Some(e) => *e,
+                let kind = match seen.get(&key) {
+                    Some(k) => k.clone(),
                     None => {
-                        let e = self.store.code_exists(held, is_org, code).await?;
-                        seen.insert(key, e);
-                        e
+                        let k = self.store.code_kind(held, is_org, code).await?;
+                        seen.insert(key, k.clone());
+                        k
                     }
                 };
-                if !exists {
-                    let what = if is_org { "organisation" } else { "user" };
-                    problems.push(FieldProblem {
-                        field: f.name.clone(),
-                        problem: format!("no {what} `{code}`"),
-                    });
-                }
+                // Which of a list is at fault, by its place, since the code is not repeated.
+                let which = if codes.len() > 1 {
+                    format!("item {} ", i + 1)
+                } else {
+                    String::new()
+                };
+                let problem = match (kind, &f.org_kind) {
+                    (None, _) if is_org => format!("{which}names no organisation"),
+                    (None, _) => format!("{which}names no user"),
+                    (Some(k), Some(wanted)) if is_org && k != *wanted => {
+                        format!("{which}names an organisation that is not a {wanted} (it is a {k})")
+                    }
+                    _ => continue,
+                };
+                problems.push(FieldProblem {
+                    field: f.name.clone(),
+                    problem,
+                });
             }
         }
         Ok(problems)
@@ -711,7 +724,7 @@ impl<S: Store + Audit> Service<S> {
                     problems.push(FieldProblem {
                         field: "reveal".into(),
                         problem: format!(
-                            "`{f}` is not personal data (one of: {})",
+                            "names a field that is not personal data (one of: {})",
                             REVEALABLE.join(", ")
                         ),
                     });
@@ -1012,7 +1025,8 @@ impl<S: Store + Audit> Service<S> {
         })?;
         let mut errors = Vec::new();
         let mut planned = Vec::new();
-        let mut known: BTreeMap<String, Option<Role>> = std::collections::BTreeMap::new();
+        let mut known: BTreeMap<String, Option<(Role, Option<String>)>> =
+            std::collections::BTreeMap::new();
         let mut references = BTreeMap::new();
         let storage_error = |e: duban_storage::Error| {
             vec![sheet::RowError {
@@ -1030,18 +1044,18 @@ impl<S: Store + Audit> Service<S> {
                 .unwrap_or_default();
             if !filer.is_empty() && !known.contains_key(&filer) {
                 let user = self.store.user(&filer).await.map_err(storage_error)?;
-                known.insert(filer.clone(), user.map(|u| u.role));
+                known.insert(filer.clone(), user.map(|u| (u.role, u.org)));
             }
-            let role = known.get(&filer).copied().flatten();
+            let role = known.get(&filer).cloned().flatten();
             if !filer.is_empty() && role.is_none() {
                 errors.push(sheet::RowError {
                     row: row.number,
                     column: "filer".into(),
-                    problem: format!("no user `{filer}`"),
+                    problem: "names no user".into(),
                 });
                 continue;
             }
-            match sheet::plan_row(wf, &self.calendar, row, role) {
+            match sheet::plan_row(wf, &self.calendar, row, role, self.now()) {
                 Ok(ts) => {
                     // Organisations and users the row names must exist (looked up once each).
                     for t in &ts {

@@ -205,7 +205,7 @@ fn payload(
                     FieldType::Integer => match v.replace(',', "").parse::<f64>() {
                         Ok(n) if n.fract() == 0.0 => Some(Value::from(n as i64)),
                         _ => {
-                            bad(format!("`{v}` is not a whole number"));
+                            bad("is not a whole number".into());
                             None
                         }
                     },
@@ -213,14 +213,14 @@ fn payload(
                         "是" | "true" | "TRUE" | "1" | "Y" => Some(Value::Bool(true)),
                         "否" | "false" | "FALSE" | "0" | "N" => Some(Value::Bool(false)),
                         _ => {
-                            bad(format!("`{v}` is not 是/否"));
+                            bad("is not 是/否".into());
                             None
                         }
                     },
                     FieldType::Date => match moment(v) {
                         Some(t) => Some(Value::String(CHINA.to_datetime(t).date().to_string())),
                         None => {
-                            bad(format!("`{v}` is not a date such as 2024-03-01"));
+                            bad("is not a date such as 2024-03-01".into());
                             None
                         }
                     },
@@ -262,13 +262,17 @@ fn step_actor(wf: &Workflow, action: &str, case: &duban_core::Case) -> Actor {
     }
 }
 
-/// One row run through the state machine: its transitions, or the problems found.
+/// One row run through the state machine: its transitions, or the problems found. `filer` is
+/// the role and organisation of the user who filed it; no moment in the row may be after `now`.
 pub fn plan_row(
     wf: &Workflow,
     cal: &Calendar,
     row: &Row,
-    filer_role: Option<Role>,
+    filer: Option<(Role, Option<String>)>,
+    now: Timestamp,
 ) -> Result<Vec<Transition>, Vec<RowError>> {
+    let filer_role = filer.as_ref().map(|f| f.0);
+    let filer_org = filer.and_then(|f| f.1);
     let mut errors = Vec::new();
     let known: BTreeSet<String> = columns(wf).into_iter().collect();
     for c in row.cells.keys() {
@@ -297,7 +301,16 @@ pub fn plan_row(
             problem: "is required (the login of who filed it)".into(),
         });
     }
+    let future = |column: &str| RowError {
+        row: row.number,
+        column: column.into(),
+        problem: "is in the future: only what has happened can be imported".into(),
+    };
     let filed_at = match filed_at.map(moment) {
+        Some(Some(t)) if t > now => {
+            errors.push(future("filed_at"));
+            None
+        }
         Some(Some(t)) => Some(t),
         Some(None) => {
             errors.push(RowError {
@@ -327,6 +340,7 @@ pub fn plan_row(
             .filter(|s| !s.is_empty());
         let p = payload(row, &format!("{}.", a.name), &a.payload, &mut errors);
         match given.map(moment) {
+            Some(Some(t)) if t > now => errors.push(future(&at_col)),
             Some(Some(t)) => steps.push((t, i, a.name.clone(), p)),
             Some(None) => errors.push(RowError {
                 row: row.number,
@@ -351,7 +365,7 @@ pub fn plan_row(
     let filer_actor = Actor {
         user: filer.clone(),
         role: filer_role.unwrap_or(Role::Staff),
-        org: None,
+        org: filer_org,
     };
     let mut out = Vec::new();
     let first = match machine::file(wf, cal, &filer_actor, &Value::Object(filing), filed_at) {
@@ -451,4 +465,59 @@ pub fn export_row(
         put(&mut cells, &format!("{}.", e.action), &e.payload);
     }
     cells
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_moment_after_now_is_refused_and_one_before_is_not() {
+        let workflows = duban_core::Workflows::builtin();
+        let wf = workflows.get("suggestion").expect("suggestion");
+        let cal = Calendar::builtin();
+        let row = |filed: &str, assigned: &str| Row {
+            number: 7,
+            cells: BTreeMap::from([
+                ("title".to_string(), "建议".to_string()),
+                ("body".to_string(), "内容".to_string()),
+                ("filer".to_string(), "liu".to_string()),
+                ("filed_at".to_string(), filed.to_string()),
+                ("register.at".to_string(), filed.to_string()),
+                ("assign.at".to_string(), assigned.to_string()),
+                ("assign.lead_department".to_string(), "jtj".to_string()),
+            ]),
+        };
+        let now = moment("2024-03-01 12:00").expect("now");
+        let deputy = Some((Role::Deputy, Some("st1".to_string())));
+        assert!(
+            plan_row(
+                wf,
+                &cal,
+                &row("2024-03-01 09:00", "2024-03-01 11:59"),
+                deputy.clone(),
+                now
+            )
+            .is_ok()
+        );
+        let errors = plan_row(
+            wf,
+            &cal,
+            &row("2024-03-01 12:01", "2024-03-02 09:00"),
+            deputy,
+            now,
+        )
+        .expect_err("future");
+        let columns: Vec<&str> = errors.iter().map(|e| e.column.as_str()).collect();
+        assert_eq!(
+            columns,
+            ["filed_at", "register.at", "assign.at"],
+            "{errors:?}"
+        );
+        assert!(
+            errors
+                .iter()
+                .all(|e| e.row == 7 && e.problem.contains("future"))
+        );
+    }
 }

@@ -12,6 +12,7 @@ mod crypto;
 mod faults;
 mod migrate;
 mod outbox;
+mod private;
 mod remask;
 mod sql;
 
@@ -30,7 +31,8 @@ pub use migrate::MIGRATIONS;
 pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
 };
-pub use sql::{Backend, Held, SqlStore};
+pub use private::create_private;
+pub use sql::{Backend, Held, SqlStore, sqlite_file};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -409,16 +411,16 @@ pub trait Store: Send + Sync {
     fn org(&self, code: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
     fn add_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
     fn user(&self, login: &str) -> impl Future<Output = Result<Option<User>>> + Send;
-    /// Whether an organisation (`org`) or a user of this code exists, read in what `held`
-    /// holds (see [`Held`]: an action checks the codes its payload names while it holds the
-    /// write turn, and must not wait for a reading connection meanwhile), or as any read if it
-    /// holds nothing.
-    fn code_exists(
+    /// What a code names: an organisation's kind (`org`) or a user's role, or `None` if no
+    /// such organisation or user exists. Read in what `held` holds (see [`Held`]: an action
+    /// checks the codes its payload names while it holds the write turn, and must not wait for
+    /// a reading connection meanwhile), or as any read if it holds nothing.
+    fn code_kind(
         &self,
         held: &mut Held,
         org: bool,
         code: &str,
-    ) -> impl Future<Output = Result<bool>> + Send;
+    ) -> impl Future<Output = Result<Option<String>>> + Send;
 
     /// Creates a case from a `file` transition, with its first event, reminders and personal
     /// data, in one transaction.

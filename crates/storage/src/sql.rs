@@ -46,6 +46,17 @@ impl Backend {
     }
 }
 
+/// The file an `sqlite:` URL names, unless it is an in-memory database.
+pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    let memory =
+        path.is_empty() || path == ":memory:" || query.split('&').any(|q| q == "mode=memory");
+    (!memory).then(|| std::path::PathBuf::from(path))
+}
+
 /// The store. Cloning shares the connection pool.
 #[derive(Debug, Clone)]
 pub struct SqlStore {
@@ -649,6 +660,9 @@ impl SqlStore {
         };
         let (pool, writer) = match backend {
             Backend::Sqlite => {
+                if let Some(path) = sqlite_file(url) {
+                    crate::private::make_private(&path)?;
+                }
                 let pool = options(max_connections.min(SQLITE_READERS))
                     .connect(url)
                     .await?;
@@ -746,6 +760,9 @@ impl SqlStore {
         let path = path
             .to_str()
             .ok_or_else(|| Error::Url("the backup path must be UTF-8".into()))?;
+        // Created empty and private first, which VACUUM INTO accepts: the copy holds everything
+        // the database does and must be no more readable than it.
+        crate::private::create_private(std::path::Path::new(path))?;
         // A path is not a bindable value in VACUUM INTO; quote it as an SQL string literal.
         let sql = format!("VACUUM INTO '{}'", path.replace('\'', "''"));
         sqlx::raw_sql(AssertSqlSafe(sql))
@@ -1591,18 +1608,18 @@ impl Store for SqlStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn code_exists(&self, held: &mut Held, org: bool, code: &str) -> Result<bool> {
+    async fn code_kind(&self, held: &mut Held, org: bool, code: &str) -> Result<Option<String>> {
         let sql = if org {
-            "SELECT 1 FROM orgs WHERE code = $1"
+            "SELECT kind FROM orgs WHERE code = $1"
         } else {
-            "SELECT 1 FROM users WHERE login = $1"
+            "SELECT role AS kind FROM users WHERE login = $1"
         };
         let query = sqlx::query(sql).bind(code.to_string());
         let row = match &mut held.0 {
             Some(tx) => query.fetch_optional(&mut **tx).await?,
             None => query.fetch_optional(&self.pool).await?,
         };
-        Ok(row.is_some())
+        row.map(|r| Ok(r.try_get::<String, _>("kind")?)).transpose()
     }
 
     async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {

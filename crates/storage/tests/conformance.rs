@@ -1162,10 +1162,28 @@ async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) 
         &mut nothing,
         &mut s.case_to_act_on(&id).await.expect("read").1,
     ] {
-        assert!(s.code_exists(held, true, "jtj").await.expect("org"));
-        assert!(!s.code_exists(held, true, "xu_staff").await.expect("org"));
-        assert!(s.code_exists(held, false, "xu_staff").await.expect("user"));
-        assert!(!s.code_exists(held, false, "nobody").await.expect("user"));
+        assert_eq!(
+            s.code_kind(held, true, "jtj")
+                .await
+                .expect("org")
+                .as_deref(),
+            Some("department")
+        );
+        assert_eq!(
+            s.code_kind(held, true, "xu_staff").await.expect("org"),
+            None
+        );
+        assert_eq!(
+            s.code_kind(held, false, "xu_staff")
+                .await
+                .expect("user")
+                .as_deref(),
+            Some("staff")
+        );
+        assert_eq!(
+            s.code_kind(held, false, "nobody").await.expect("user"),
+            None
+        );
     }
 
     // No such case: nothing held, and an action elsewhere goes through.

@@ -61,15 +61,14 @@ async fn one_history(
         org: Some("code-0".into()),
     };
     let mut now: Timestamp = "2024-01-02T01:00:00Z".parse().expect("instant");
-    let id = w
-        .file(
-            &db.store,
-            &wf.kind,
-            &filer,
-            payload(&wf.filing.payload, 1, None),
-            now,
-        )
-        .await;
+    let mut filing = payload(&wf.filing.payload, 1, None);
+    // A field the filer may fill only with their own organisation gets theirs.
+    for f in &wf.filing.payload {
+        if f.own_org_for.contains(&filer.role) {
+            filing[f.name.as_str()] = json!("code-0");
+        }
+    }
+    let id = w.file(&db.store, &wf.kind, &filer, filing, now).await;
     let mut snapshots = vec![(
         now,
         db.store.case(&id).await.expect("read").expect("filed").case,

@@ -2,7 +2,7 @@
 //! (personal data masked), the whole history as a timeline, and a form for each action the
 //! viewer may take now.
 
-use axum::Form;
+use crate::strict::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -1,6 +1,6 @@
 //! Lists (my cases, a department's inbox by deadline), filing a new case, and the reminder inbox.
 
-use axum::Form;
+use crate::strict::Form;
 use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};

@@ -236,6 +236,8 @@ mod tests {
             max_length: None,
             sets: None,
             required_when: Vec::new(),
+            org_kind: None,
+            own_org_for: Vec::new(),
         }
     }
 

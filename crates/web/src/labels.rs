@@ -128,8 +128,24 @@ pub fn problem(p: &str) -> String {
     if p.starts_with("must be one of") {
         return "请从选项中选择".into();
     }
-    if p.starts_with("no org") || p.starts_with("no user") {
-        return format!("不存在（{p}）");
+    if p.ends_with("names no organisation") {
+        return "所填单位不存在".into();
+    }
+    if p.ends_with("names no user") {
+        return "所填人员不存在".into();
+    }
+    if let Some((_, kind)) = p.split_once("names an organisation that is not a ") {
+        let wanted = kind.split(' ').next().unwrap_or_default();
+        let zh = match wanted {
+            "department" => "承办单位",
+            "station" => "代表之家/联络站",
+            "court" => "法院",
+            _ => "所要求的单位",
+        };
+        return format!("所填单位类型不符，应为{zh}");
+    }
+    if p.ends_with("may name only their own organisation here") {
+        return "只能填写本人所在的单位".into();
     }
     p.to_string()
 }
@@ -145,5 +161,10 @@ mod tests {
         assert_eq!(field("brand_new_field"), "brand_new_field");
         assert_eq!(problem("is required"), "必填");
         assert_eq!(problem("must be one of: a, b"), "请从选项中选择");
+        assert_eq!(problem("item 2 names no organisation"), "所填单位不存在");
+        assert_eq!(
+            problem("names an organisation that is not a station (it is a department)"),
+            "所填单位类型不符，应为代表之家/联络站"
+        );
     }
 }

@@ -15,6 +15,7 @@ mod labels;
 mod layout;
 mod login;
 mod session;
+mod strict;
 
 use std::sync::Arc;
 

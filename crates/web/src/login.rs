@@ -1,7 +1,7 @@
 //! Signing in and out. The sign-in form is protected by a double-submit CSRF cookie (there is no
 //! session yet); wrong passwords count towards a lock, and every attempt is audited.
 
-use axum::Form;
+use crate::strict::Form;
 use axum::extract::{FromRequest, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -21,10 +21,28 @@ pub struct Next {
     next: Option<String>,
 }
 
-/// Only a local path, so that a link to the sign-in page cannot send anyone elsewhere after.
+/// Only a path on this site, so that a link to the sign-in page cannot send anyone elsewhere
+/// after: one leading `/`, not `//` or `/\\`, and no backslash or control character, as sent or
+/// once more percent-decoded (browsers drop a tab or a newline inside a URL, so `/\t/evil.example`
+/// is `//evil.example` to them). Anything else is `/`. What passes is written for the `Location`
+/// header with every byte outside printable ASCII percent-encoded, so no path makes a bad header.
 fn local(next: Option<&str>) -> String {
-    match next {
-        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.into(),
+    let safe = |p: &str| {
+        p.starts_with('/')
+            && !p.starts_with("//")
+            && !p.starts_with("/\\")
+            && !p.chars().any(|c| c == '\\' || c.is_control())
+    };
+    let Some(n) = next else { return "/".into() };
+    let decoded = percent_encoding::percent_decode_str(n).decode_utf8();
+    match decoded {
+        Ok(d) if safe(n) && safe(&d) => n
+            .bytes()
+            .map(|b| match b {
+                b'!'..=b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect(),
         _ => "/".into(),
     }
 }
@@ -374,5 +392,28 @@ mod tests {
         assert_eq!(local(Some("https://evil.example/")), "/");
         assert_eq!(local(Some("/\\evil.example")), "/");
         assert_eq!(local(None), "/");
+        // What browsers would follow elsewhere, or what would make a bad header.
+        for bad in [
+            "/\t/evil.example/",
+            "/%09/evil.example/",
+            "/\n/evil.example",
+            "/\r\nSet-Cookie: x=1",
+            "/\u{b}/evil.example",
+            "/\0",
+            "/%0d%0aSet-Cookie:x",
+            "/%5Cevil.example",
+            "/%2F/evil.example",
+            "/ok/%5c..",
+            "/%FF",
+            "",
+            "evil.example",
+        ] {
+            assert_eq!(local(Some(bad)), "/", "{bad:?}");
+        }
+        assert_eq!(
+            local(Some("/cases?kind=petition&q=路灯")),
+            "/cases?kind=petition&q=%E8%B7%AF%E7%81%AF"
+        );
+        assert_eq!(local(Some("/cases/a b")), "/cases/a%20b");
     }
 }

@@ -40,6 +40,8 @@ const FIELD_KEYS: &[&str] = &[
     "max_length",
     "sets",
     "required_when",
+    "org_kind",
+    "own_org_for",
 ];
 const FILING_KEYS: &[&str] = &["roles", "payload"];
 const REMINDER_KEYS: &[&str] = &[
@@ -496,6 +498,44 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
         }
         let max_length = tomlread::count(ft, "max_length", &fpath, d).map(|c| c.value as usize);
         let sets = tomlread::string(ft, "sets", &fpath, d);
+        let org_kind = tomlread::string(ft, "org_kind", &fpath, d);
+        if let Some(k) = &org_kind {
+            if !matches!(ty, FieldType::Org | FieldType::Orgs) {
+                d.at_line(
+                    k.line,
+                    format!("`{fpath}` has `org_kind` but is not of type org or orgs"),
+                );
+            } else if !ORG_KINDS.contains(&k.value.as_str()) {
+                d.at_line(
+                    k.line,
+                    format!(
+                        "`{fpath}.org_kind` is `{}`; expected one of: {}",
+                        k.value,
+                        ORG_KINDS.join(", ")
+                    ),
+                );
+            }
+        }
+        let mut own_org_for = Vec::new();
+        for n in tomlread::strings(ft, "own_org_for", &fpath, d).unwrap_or_default() {
+            if ty != FieldType::Org {
+                d.at_line(
+                    n.line,
+                    format!("`{fpath}` has `own_org_for` but is not of type org"),
+                );
+            }
+            match Role::parse(&n.value) {
+                Some(r) => own_org_for.push(r),
+                None => d.at_line(
+                    n.line,
+                    format!(
+                        "unknown role `{}` in `{fpath}.own_org_for` (roles are: {})",
+                        n.value,
+                        Role::ALL.map(|r| r.as_str()).join(", ")
+                    ),
+                ),
+            }
+        }
         let mut required_when = Vec::new();
         if let Some((wt, _)) = tomlread::table(ft, "required_when", &fpath, d) {
             for (k, v) in wt.iter() {
@@ -516,6 +556,8 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
                 max_length,
                 sets: sets.as_ref().map(|s| s.value.clone()),
                 required_when,
+                org_kind: org_kind.map(|k| k.value),
+                own_org_for,
             },
             line,
             sets_line: sets.map(|s| s.line).unwrap_or(line),

@@ -173,7 +173,16 @@ pub struct Field {
     /// Required when these enum fields of the same payload have these values (a reason for
     /// 不满意: `required_when = { rating = "dissatisfied" }`).
     pub required_when: Vec<(String, String)>,
+    /// For org and orgs: the kind of organisation the codes must name (`department`,
+    /// `station`, `court`, `committee`): a station field takes only stations.
+    pub org_kind: Option<String>,
+    /// For org: the roles that may name only their own organisation here (a deputy files only
+    /// at their own station; staff may file for any).
+    pub own_org_for: Vec<Role>,
 }
+
+/// The kinds of organisation a field's `org_kind` may name.
+pub const ORG_KINDS: &[&str] = &["department", "station", "court", "committee"];
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "values")]
