@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use percent_encoding::percent_decode;
 use serde::de::DeserializeOwned;
 
+use crate::labels;
 use crate::layout::error_page;
 
 /// A form, once every name and value in it is valid UTF-8.
@@ -60,7 +61,12 @@ fn undecodable(body: &[u8]) -> Option<String> {
             return Some("一个字段的名称".into());
         };
         if decode(value).is_none() {
-            return Some(format!("字段「{name}」"));
+            // The field as the form labels it (a person's field by its sub-field's name too).
+            let label = match name.split_once('.') {
+                Some((field, sub)) => format!("{}·{}", labels::field(field), labels::field(sub)),
+                None => labels::field(&name).to_string(),
+            };
+            return Some(format!("字段「{label}」"));
         }
     }
     None
@@ -75,13 +81,13 @@ mod tests {
         assert_eq!(undecodable(b"title=%E8%B7%AF%E7%81%AF&body=ok+ok"), None);
         assert_eq!(
             undecodable(b"title=ok&body=%C0%80%FF"),
-            Some("字段「body」".into())
+            Some("字段「内容」".into())
         );
         assert_eq!(undecodable(b"%FF=1"), Some("一个字段的名称".into()));
         // GBK bytes for 路灯, as a page in the wrong encoding would send them.
         assert_eq!(
             undecodable(b"title=%C2%B7%B5%C6"),
-            Some("字段「title」".into())
+            Some("字段「标题」".into())
         );
         assert_eq!(undecodable(b""), None);
     }
