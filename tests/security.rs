@@ -250,7 +250,7 @@ fn the_lock_holds_against_parallel_guesses(o: &Office, addrs: &[String]) {
 fn parallel_guesses_never_pass_the_lock_on_sqlite() {
     let o = Office::new("lock-sqlite", &[]);
     let serve = o.serve(&[]);
-    the_lock_holds_against_parallel_guesses(&o, &[serve.addr.clone()]);
+    the_lock_holds_against_parallel_guesses(&o, std::slice::from_ref(&serve.addr));
 }
 
 #[test]

@@ -174,7 +174,7 @@ pub(crate) async fn append(tx: &mut WriteTx, key: &[u8; 32], r: &AuditRecord) ->
             row.try_get::<i64, _>("seq")?,
             row.try_get::<String, _>("hash")?,
         ),
-        None => anchor(&mut **tx).await?,
+        None => anchor(tx).await?,
     };
     let seq = prev_seq + 1;
     let hash = chain_hash(key, &prev_hash, seq, r);
@@ -249,7 +249,7 @@ pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
             "keying the audit chain needs the keys file: run the command with its keys".into(),
         )
     })?;
-    let (first, start) = anchor(&mut **tx).await?;
+    let (first, start) = anchor(tx).await?;
     let mut old_prev = start.clone();
     let mut new_prev = start;
     let mut broken = None;
