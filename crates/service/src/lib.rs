@@ -87,7 +87,7 @@ pub enum Error {
     #[error("the case is at version {current}; reload it and try again")]
     Stale { current: u64 },
     /// The idempotency key was used for a different request.
-    #[error("idempotency key `{key}` was already used for a different request")]
+    #[error("this idempotency key was already used for a different request")]
     IdempotencyMismatch { key: String },
     #[error(transparent)]
     Storage(#[from] duban_storage::Error),

@@ -1391,17 +1391,16 @@ async fn a_password_change_ends_every_other_session<S: Store + duban_storage::Ac
     .await
     .expect("user");
     let at = ts("2024-03-01T09:00:00");
+    let session = |id: &str| Session {
+        id_hash: id.into(),
+        login: "zhang".into(),
+        csrf: "c".into(),
+        source: "127.0.0.1".into(),
+        created_at: at,
+        expires_at: ts("2024-03-01T17:00:00"),
+    };
     for id in ["laptop", "phone", "desk"] {
-        s.create_session(&Session {
-            id_hash: id.into(),
-            login: "zhang".into(),
-            csrf: "c".into(),
-            source: "127.0.0.1".into(),
-            created_at: at,
-            expires_at: ts("2024-03-01T17:00:00"),
-        })
-        .await
-        .expect("session");
+        s.create_session(&session(id)).await.expect("session");
     }
     // Changing one's own password keeps the session it was changed in.
     assert!(
@@ -1420,16 +1419,7 @@ async fn a_password_change_ends_every_other_session<S: Store + duban_storage::Ac
     assert!(s.set_password("zhang", "h2", at, None).await.expect("set"));
     assert!(s.session("desk", at).await.expect("read").is_none());
     for id in ["a", "b"] {
-        s.create_session(&Session {
-            id_hash: id.into(),
-            login: "zhang".into(),
-            csrf: "c".into(),
-            source: "127.0.0.1".into(),
-            created_at: at,
-            expires_at: ts("2024-03-01T17:00:00"),
-        })
-        .await
-        .expect("session");
+        s.create_session(&session(id)).await.expect("session");
     }
     assert_eq!(s.end_sessions("zhang", None).await.expect("end"), 2);
     assert!(s.session("a", at).await.expect("read").is_none());
@@ -1571,17 +1561,8 @@ async fn filters_narrow_any_list<S: Store>(s: &S) {
 async fn the_audit_chain_verifies_and_survives_pruning<S: Store + AsPool + duban_storage::Audit>(
     s: &S,
 ) {
-    use duban_storage::{AuditRecord, Verdict};
-    let record = |i: i64| AuditRecord {
-        at: ts(&format!("2024-01-0{}T09:00:00", i + 1)),
-        actor: format!("user{i}"),
-        role: "staff".into(),
-        source: "cli".into(),
-        action: "export".into(),
-        target: "petition 2024".into(),
-        outcome: "ok".into(),
-        detail: String::new(),
-    };
+    use duban_storage::Verdict;
+    let record = common::audit_record;
     for i in 0..5 {
         s.audit(&record(i)).await.expect("append");
     }

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{TestDb, World, actor, ts};
+use common::{TestDb, World, actor, audit_record as record, ts};
 use duban_core::Role;
 use duban_storage::{
     Accounts, Audit, AuditRecord, Backend, Head, MIGRATIONS, SignInAttempt, Store, User, Verdict,
@@ -138,19 +138,6 @@ fn plain_link(prev: &str, seq: i64, r: &AuditRecord) -> String {
         h.update(part.as_bytes());
     }
     hex::encode(h.finalize())
-}
-
-fn record(i: i64) -> AuditRecord {
-    AuditRecord {
-        at: ts(&format!("2024-01-0{}T09:00:00", i + 1)),
-        actor: format!("user{i}"),
-        role: "staff".into(),
-        source: "cli".into(),
-        action: "export".into(),
-        target: "petition 2024".into(),
-        outcome: "ok".into(),
-        detail: String::new(),
-    }
 }
 
 /// Writes `records` as the plain chain would have, from `prev`, numbered from `first`.
