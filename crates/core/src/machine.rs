@@ -118,12 +118,14 @@ pub struct Reminder {
 #[serde(rename_all = "snake_case", tag = "effect")]
 pub enum Effect {
     ScheduleReminder(Reminder),
-    /// Cancel every pending reminder of this state (and duty, or the state's own deadline when
-    /// `duty` is `None`; `all` cancels the duties' too).
+    /// Cancel the pending reminders of this state's own deadline (`duty` is `None`: it was
+    /// extended) or of one of its duties (it was done), while the case stays in the state.
+    /// Leaving a state cancels nothing: its reminders no longer apply
+    /// ([`Case::reminder_applies`]), and the scheduler drops each when it falls due, so a
+    /// history acted live and the same history imported keep the same rows.
     CancelReminders {
         state: String,
         duty: Option<String>,
-        all: bool,
     },
 }
 
@@ -432,11 +434,6 @@ pub fn act(
     let sets = sets_from(&a.payload, &payload);
     let mut effects = Vec::new();
     let (deadline, duties) = if target != case.state {
-        effects.push(Effect::CancelReminders {
-            state: case.state.clone(),
-            duty: None,
-            all: true,
-        });
         enter(wf, cal, case, &target, action, now, &sets, &mut effects)
     } else {
         stay(wf, cal, case, state, action, &payload, now, &mut effects).map_err(refuse)?
@@ -613,7 +610,6 @@ fn stay(
                 effects.push(Effect::CancelReminders {
                     state: state.name.clone(),
                     duty: None,
-                    all: false,
                 });
                 schedule(
                     wf,
@@ -654,7 +650,6 @@ fn stay(
             effects.push(Effect::CancelReminders {
                 state: state.name.clone(),
                 duty: Some(duty.name.clone()),
-                all: false,
             });
         }
     }

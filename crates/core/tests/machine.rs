@@ -153,7 +153,6 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
     assert!(opinion.effects.contains(&Effect::CancelReminders {
         state: "assigned".into(),
         duty: Some("co_opinion".into()),
-        all: false
     }));
     assert_eq!(opinion.case.state, "assigned");
 
@@ -199,7 +198,6 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
         Effect::CancelReminders {
             state: "assigned".into(),
             duty: None,
-            all: false
         }
     );
     assert!(scheduled(&extended).contains(&(
@@ -215,11 +213,20 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
         "2024-11-01T10:00:00",
     );
     assert_eq!(replied.case.state, "handled");
-    assert!(replied.effects.contains(&Effect::CancelReminders {
-        state: "assigned".into(),
-        duty: None,
-        all: true
-    }));
+    // Leaving the state cancels nothing: its reminders no longer apply, and lapse when due.
+    assert!(
+        !replied
+            .effects
+            .iter()
+            .any(|e| matches!(e, Effect::CancelReminders { .. })),
+        "{:?}",
+        replied.effects
+    );
+    assert!(
+        !replied
+            .case
+            .reminder_applies("assigned", None, Some("2024-12-31"))
+    );
 
     // 不满意 sends it back with a 1-month deadline.
     let unhappy = w.act(

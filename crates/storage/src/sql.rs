@@ -374,15 +374,6 @@ fn scheduled_rows(
         .collect()
 }
 
-/// The effects a transition's store still sends. Leaving a state cancels its reminders
-/// without a write: a reminder applies only while its case is in its state
-/// (`Case::reminder_applies`), and the scheduler cancels one that no longer applies when it
-/// falls due (migration 9). `left` is the state left, if the state changed.
-fn effects_to_send<'a>(effects: &'a [Effect], left: Option<&str>) -> Vec<&'a Effect> {
-    let lapses_on_leaving = |e: &Effect| matches!(e, Effect::CancelReminders { state, all: true, .. } if Some(state.as_str()) == left);
-    effects.iter().filter(|e| !lapses_on_leaving(e)).collect()
-}
-
 /// `case_events` and its columns, in `event_row`'s order.
 const EVENTS_TARGET: &str = "case_events (case_id, seq, action, actor, actor_role, actor_org, \
     on_behalf_of, at, from_state, to_state, payload, detail, request_id)";
@@ -618,19 +609,30 @@ struct Columns {
     figures: String,
 }
 
+/// The parties whose copies of the case's open flag and deadline follow the case after every
+/// action: what a department's inbox reads (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
+const DEPARTMENT_PARTIES: [&str; 2] = ["lead_department", "co_departments"];
+
+/// A case's open flag and deadline, as `case_parties` copies them.
+fn inbox_copy(case: &Case) -> (i64, i64) {
+    let due_key = case
+        .deadline
+        .as_ref()
+        .map(|d| ms(d.deadline.due_at))
+        .unwrap_or(NO_DEADLINE);
+    (i64::from(!case.closed), due_key)
+}
+
 impl Columns {
     fn of(case: &Case) -> Result<Columns> {
         let first = |party: &str| case.parties.get(party).and_then(|v| v.first()).cloned();
         let supervisor = first("supervisor");
+        let (is_open, due_key) = inbox_copy(case);
         Ok(Columns {
             projection: json(case)?,
-            is_open: i64::from(!case.closed),
+            is_open,
             is_key: i64::from(supervisor.is_some()),
-            due_key: case
-                .deadline
-                .as_ref()
-                .map(|d| ms(d.deadline.due_at))
-                .unwrap_or(NO_DEADLINE),
+            due_key,
             due_date: case
                 .deadline
                 .as_ref()
@@ -1060,13 +1062,9 @@ impl SqlStore {
                             }
                             Some(_) => {}
                         },
-                        Effect::CancelReminders { state, duty, all } => {
+                        Effect::CancelReminders { state, duty } => {
                             for (r, pending, _) in reminders.values_mut() {
-                                if &r.state == state
-                                    && (*all
-                                        || r.duty.clone().unwrap_or_default()
-                                            == duty.clone().unwrap_or_default())
-                                {
+                                if &r.state == state && r.duty == *duty {
                                     *pending = false;
                                 }
                             }
@@ -1078,20 +1076,34 @@ impl SqlStore {
                 let status = if pending { "pending" } else { "cancelled" };
                 reminder_rows.push(reminder_row(&c.id, &r, status, created)?);
             }
-            let mut seen = std::collections::BTreeSet::new();
-            for (party, members) in &case.parties {
-                for member in members {
-                    if seen.insert((party, member)) {
-                        party_rows.push(vec![
-                            Val::Text(c.id.clone()),
-                            Val::Text(party.clone()),
-                            Val::Text(member.clone()),
-                            Val::Int(cols.is_open),
-                            Val::Int(cols.due_key),
-                            Val::Int(ms(case.filed_at)),
-                        ]);
+            // The parties as the live path leaves them: each member's copies of the open flag
+            // and deadline as they were when the event naming it was written, and the
+            // departments' kept up to date with the case (what `INBOX_COPY` and SQLite's
+            // trigger do after every action).
+            let mut parties: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+            for t in c.transitions {
+                let copy = inbox_copy(&t.case);
+                for (party, members) in &t.event.sets {
+                    parties.retain(|(p, _), _| p != party);
+                    for member in members {
+                        parties.entry((party, member)).or_insert(copy);
                     }
                 }
+                for ((party, _), v) in parties.iter_mut() {
+                    if DEPARTMENT_PARTIES.contains(party) {
+                        *v = copy;
+                    }
+                }
+            }
+            for ((party, member), (is_open, due_key)) in parties {
+                party_rows.push(vec![
+                    Val::Text(c.id.clone()),
+                    Val::Text(party.to_string()),
+                    Val::Text(member.to_string()),
+                    Val::Int(is_open),
+                    Val::Int(due_key),
+                    Val::Int(ms(case.filed_at)),
+                ]);
             }
         }
         let mut tx = self.begin().await?;
@@ -1169,11 +1181,10 @@ impl SqlStore {
     /// Carries out the state machine's effects in the action's transaction (transactional
     /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
     /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
-    /// `effects` are those left to send (`effects_to_send`).
     fn effect_statements(
         out: &mut Vec<Stmt>,
         case_id: &str,
-        effects: &[&Effect],
+        effects: &[Effect],
         now: i64,
     ) -> Result<()> {
         // Reminders scheduled together go in one statement: a transition schedules a state's
@@ -1204,22 +1215,18 @@ impl SqlStore {
                 "UPDATE reminders SET status = 'cancelled' WHERE case_id = $1 AND status = 'pending' AND (",
             );
             let mut binds = vec![Val::Text(case_id.to_string())];
-            while let Some(Effect::CancelReminders { state, duty, all }) = effects.get(i) {
+            while let Some(Effect::CancelReminders { state, duty }) = effects.get(i) {
                 i += 1;
                 if binds.len() > 1 {
                     sql.push_str(" OR ");
                 }
                 binds.push(Val::Text(state.clone()));
-                if *all {
-                    sql.push_str(&format!("state = ${}", binds.len()));
-                } else {
-                    binds.push(Val::Text(duty.clone().unwrap_or_default()));
-                    sql.push_str(&format!(
-                        "(state = ${} AND duty = ${})",
-                        binds.len() - 1,
-                        binds.len()
-                    ));
-                }
+                binds.push(Val::Text(duty.clone().unwrap_or_default()));
+                sql.push_str(&format!(
+                    "(state = ${} AND duty = ${})",
+                    binds.len() - 1,
+                    binds.len()
+                ));
             }
             sql.push(')');
             out.push(Stmt::new(sql, binds));
@@ -1237,7 +1244,7 @@ impl SqlStore {
         expected_version: u64,
         t: &Transition,
         cols: &Columns,
-        effects: &[&Effect],
+        effects: &[Effect],
         meta: &Meta,
     ) -> Result<bool> {
         let event = event_row(case_id, &t.event, meta)?;
@@ -1675,8 +1682,7 @@ impl Store for SqlStore {
         self.fault("file_case.event_insert")?;
         let mut rest = vec![Self::event_statement(&new.id, &t.event, &new.meta)?];
         Self::party_statements(&mut rest, &new.id, &case.parties, &cols, ms(case.filed_at));
-        let effects = effects_to_send(&t.effects, None);
-        Self::effect_statements(&mut rest, &new.id, &effects, ms(t.event.at))?;
+        Self::effect_statements(&mut rest, &new.id, &t.effects, ms(t.event.at))?;
         self.personal_statements(&mut rest, &new.id, t)?;
         batch::run(&mut tx, rest).await?;
         tx.commit().await?;
@@ -1710,12 +1716,7 @@ impl Store for SqlStore {
             });
         }
         let cols = Columns::of(&t.case)?;
-        let left = t
-            .event
-            .from_state
-            .as_deref()
-            .filter(|from| *from != t.event.to_state);
-        let effects = effects_to_send(&t.effects, left);
+        let effects = &t.effects;
         // On PostgreSQL an action that only moves the case, appends its event and schedules
         // reminders is one statement (its own transaction): each statement is a round trip
         // and a wake-up on both sides. A cancellation (a duty done, a deadline extended) may
@@ -1732,7 +1733,7 @@ impl Store for SqlStore {
             self.fault("record_action.event_insert")?;
             self.fault("record_action.effects")?;
             let updated = self
-                .record_in_one_statement(case_id, expected_version, t, &cols, &effects, meta)
+                .record_in_one_statement(case_id, expected_version, t, &cols, effects, meta)
                 .await?;
             if !updated {
                 return Err(self.why_not_updated(case_id, expected_version).await?);
@@ -1755,7 +1756,7 @@ impl Store for SqlStore {
             &cols,
             ms(t.case.filed_at),
         );
-        Self::effect_statements(&mut rest, case_id, &effects, ms(t.event.at))?;
+        Self::effect_statements(&mut rest, case_id, effects, ms(t.event.at))?;
         self.personal_statements(&mut rest, case_id, t)?;
         let updated = match self.backend {
             // One script: the UPDATE under its version first, the rest after it. Should the

@@ -60,6 +60,7 @@ conformance!(
     the_audit_chain_verifies_and_survives_pruning,
     passwords_locks_and_sessions_are_kept,
     sixteen_parallel_attempts_claim_at_most_the_threshold,
+    acting_and_importing_the_same_steps_leave_the_same_rows,
     a_password_change_ends_every_other_session,
     a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds,
 );
@@ -1336,6 +1337,149 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
     .expect("session");
     s.delete_session("h3").await.expect("delete");
     assert!(s.session("h3", at).await.expect("read").is_none());
+}
+
+/// What a case left in the tables an action writes, with its id taken out: every row of its
+/// events, parties and reminders, and its projection, as text to compare.
+async fn rows_of<S: Store + AsPool>(s: &S, id: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (table, columns, order) in [
+        (
+            "cases",
+            "kind, title, state, version, is_open, is_key, year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures",
+            "id",
+        ),
+        (
+            "case_events",
+            "seq, action, actor, actor_role, actor_org, at, from_state, to_state, payload, detail",
+            "seq",
+        ),
+        (
+            "case_parties",
+            "party, member, is_open, due_key, filed_at",
+            "party, member",
+        ),
+        (
+            "reminders",
+            "reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status, attempts, created_at",
+            "reminder_key",
+        ),
+    ] {
+        let key = if table == "cases" { "id" } else { "case_id" };
+        let sql = format!("SELECT {columns} FROM {table} WHERE {key} = $1 ORDER BY {order}");
+        let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id.to_string())
+            .fetch_all(s.as_pool())
+            .await
+            .expect("rows");
+        for r in &rows {
+            let cells: Vec<String> = (0..r.len())
+                .map(|i| {
+                    r.try_get::<Option<String>, _>(i)
+                        .ok()
+                        .flatten()
+                        .or_else(|| {
+                            r.try_get::<Option<i64>, _>(i)
+                                .ok()
+                                .flatten()
+                                .map(|v| v.to_string())
+                        })
+                        .unwrap_or_else(|| "NULL".into())
+                })
+                .collect();
+            out.push(format!("{table}: {}", cells.join(" | ")));
+        }
+    }
+    out
+}
+
+async fn acting_and_importing_the_same_steps_leave_the_same_rows<S: Store + AsPool>(s: &S) {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    let dept = actor("zhang", Role::Department, Some("jtj"));
+    let co = actor("li", Role::Department, Some("zrzyj"));
+    // Steps that schedule a state's reminders, discharge a duty, extend a deadline (both
+    // cancel while staying), and leave states whose reminders are still pending.
+    let steps = [
+        ("register", json!({}), staff(), "2024-06-25T09:00:00"),
+        (
+            "assign",
+            json!({"lead_department": "jtj", "co_departments": ["zrzyj"]}),
+            staff(),
+            "2024-07-01T09:00:00",
+        ),
+        (
+            "send_co_opinion",
+            json!({"opinion": "同意"}),
+            co,
+            "2024-07-10T09:00:00",
+        ),
+        (
+            "extend",
+            json!({"until": "2024-12-31", "reason": "涉及多部门"}),
+            staff(),
+            "2024-09-20T09:00:00",
+        ),
+        (
+            "reply",
+            json!({"classification": "B", "answer": "已列入计划"}),
+            dept.clone(),
+            "2024-11-01T09:00:00",
+        ),
+        (
+            "evaluate",
+            json!({"rating": "dissatisfied", "comment": "进度太慢"}),
+            deputy.clone(),
+            "2024-11-10T09:00:00",
+        ),
+    ];
+    let filed_at = ts("2024-06-20T10:00:00");
+    let filing = json!({"title": "关于农村公路的建议", "body": "……"});
+    let acted = w
+        .file(s, "suggestion", &deputy, filing.clone(), filed_at)
+        .await;
+    let wf = w.workflows.get("suggestion").expect("suggestion");
+    let mut transitions =
+        vec![machine::file(wf, &w.calendar, &deputy, &filing, filed_at).expect("file")];
+    for (action, payload, who, at) in &steps {
+        let t = w
+            .must(s, &acted, action, payload.clone(), who, ts(at))
+            .await;
+        let before = &transitions.last().expect("filed").case;
+        transitions.push(
+            machine::act(wf, &w.calendar, before, action, payload, who, ts(at)).expect(action),
+        );
+        assert_eq!(
+            t,
+            *transitions.last().expect("step"),
+            "{action}: the same transition"
+        );
+    }
+    let imported = uuid::Uuid::now_v7().to_string();
+    s.import_cases(
+        &[duban_storage::ImportedCase {
+            id: imported.clone(),
+            title: "关于农村公路的建议".into(),
+            transitions: &transitions,
+        }],
+        filed_at,
+    )
+    .await
+    .expect("import");
+    let (acted_rows, imported_rows) = (rows_of(s, &acted).await, rows_of(s, &imported).await);
+    assert!(
+        acted_rows
+            .iter()
+            .any(|r| r.starts_with("reminders:") && r.contains("cancelled")),
+        "the steps cancel some reminders: {acted_rows:#?}"
+    );
+    assert!(
+        acted_rows
+            .iter()
+            .any(|r| r.starts_with("reminders:") && r.contains("pending")),
+        "and leave others pending: {acted_rows:#?}"
+    );
+    assert_eq!(acted_rows, imported_rows);
 }
 
 async fn sixteen_parallel_attempts_claim_at_most_the_threshold<
