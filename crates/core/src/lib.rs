@@ -11,6 +11,7 @@ pub mod machine;
 pub mod person;
 pub mod role;
 mod tomlread;
+pub mod vocabulary;
 pub mod workflow;
 
 pub use calendar::Calendar;

@@ -14,6 +14,7 @@ use crate::deadline::{self, CHINA, Deadline, china_date};
 use crate::figures::{Figures, Milestones};
 use crate::person::Person;
 use crate::role::Role;
+use crate::vocabulary::party;
 use crate::workflow::{Anchor, Audience, Field, FieldType, State, When, Workflow};
 
 /// The name of the event that opens a case.
@@ -305,15 +306,15 @@ pub fn file(
     let mut sets = sets_from(&wf.filing.payload, &payload);
     // Committee staff may register a case for the deputy (or court) who brought it, naming
     // them in a field that sets `filer`; anyone else files in their own name.
-    match sets.get("filer") {
+    match sets.get(party::FILER) {
         Some(named) if party_bound(actor.role) && named.as_slice() != [actor.user.clone()] => {
             let field = wf
                 .filing
                 .payload
                 .iter()
-                .find(|f| f.sets.as_deref() == Some("filer"))
+                .find(|f| f.sets.as_deref() == Some(party::FILER))
                 .map(|f| f.name.clone())
-                .unwrap_or_else(|| "filer".into());
+                .unwrap_or_else(|| party::FILER.into());
             return Err(refuse(Refusal::InvalidPayload {
                 field,
                 problem: "only committee staff may file in someone else's name".into(),
@@ -322,7 +323,7 @@ pub fn file(
         }
         Some(_) => {}
         None => {
-            sets.insert("filer".into(), vec![actor.user.clone()]);
+            sets.insert(party::FILER.into(), vec![actor.user.clone()]);
         }
     }
     let blank = Case {
@@ -1034,10 +1035,14 @@ impl Case {
         Figures {
             milestones: self.milestones.clone(),
             closed: self.closed,
-            lead_department: first("lead_department"),
-            supervisor: first("supervisor"),
-            station: first("station"),
-            mediators: self.parties.get("mediators").cloned().unwrap_or_default(),
+            lead_department: first(party::LEAD_DEPARTMENT),
+            supervisor: first(party::SUPERVISOR),
+            station: first(party::STATION),
+            mediators: self
+                .parties
+                .get(party::MEDIATORS)
+                .cloned()
+                .unwrap_or_default(),
         }
     }
 

@@ -15,6 +15,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use duban_core::machine::{self, Actor, Case, TransitionError};
+use duban_core::vocabulary::{kind, org_kind, party};
 use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
@@ -127,16 +128,13 @@ impl Principal {
         match self.role() {
             Role::Leader | Role::Staff | Role::Auditor => true,
             Role::Admin => false,
-            Role::Department => {
-                self.is_member(case, "lead_department") || self.is_member(case, "co_departments")
-            }
+            Role::Department => party::DEPARTMENTS.iter().any(|p| self.is_member(case, p)),
             Role::Deputy => {
-                self.is_member(case, "filer")
-                    || self.is_member(case, "cosigners")
-                    || self.is_member(case, "station")
+                party::DEPUTY.iter().any(|p| self.is_member(case, p))
+                    || self.is_member(case, party::STATION)
             }
-            Role::Mediator => self.is_member(case, "mediators"),
-            Role::Court => self.is_member(case, "court") || self.is_member(case, "filer"),
+            Role::Mediator => self.is_member(case, party::MEDIATORS),
+            Role::Court => self.is_member(case, party::COURT) || self.is_member(case, party::FILER),
         }
     }
 
@@ -145,9 +143,9 @@ impl Principal {
     pub fn may_reveal(&self, case: &Case) -> bool {
         match self.role() {
             Role::Leader | Role::Staff => true,
-            Role::Deputy => self.is_member(case, "filer"),
-            Role::Department => self.is_member(case, "lead_department"),
-            Role::Mediator => self.is_member(case, "mediators"),
+            Role::Deputy => self.is_member(case, party::FILER),
+            Role::Department => self.is_member(case, party::LEAD_DEPARTMENT),
+            Role::Mediator => self.is_member(case, party::MEDIATORS),
             Role::Court | Role::Auditor | Role::Admin => false,
         }
     }
@@ -233,6 +231,16 @@ type Decided<'w> = (
     &'w Workflow,
     machine::Transition,
 );
+
+/// An action as asked for, and the instant its use case read the clock at (once: the
+/// decision, the answer and any audit record of a refusal share it).
+struct Step<'a> {
+    action: &'a str,
+    payload: &'a Value,
+    expected_version: u64,
+    request_id: Option<&'a str>,
+    now: Timestamp,
+}
 
 /// Why an action was not taken, and what of it goes into the audit log.
 struct Refused {
@@ -351,8 +359,20 @@ impl<S: Store + Audit> Service<S> {
         outcome: &str,
         detail: &str,
     ) -> Result<()> {
+        self.audit_at(self.now(), p, action, (target, outcome, detail))
+            .await
+    }
+
+    /// `audit` at the instant the use case read its clock at: each use case reads it once.
+    async fn audit_at(
+        &self,
+        at: Timestamp,
+        p: Option<&Principal>,
+        action: &str,
+        (target, outcome, detail): (&str, &str, &str),
+    ) -> Result<()> {
         let record = AuditRecord {
-            at: self.now(),
+            at,
             actor: p
                 .map(|p| p.user.login.clone())
                 .unwrap_or_else(|| "-".into()),
@@ -368,8 +388,18 @@ impl<S: Store + Audit> Service<S> {
         Ok(self.store.audit(&record).await?)
     }
 
-    async fn audit_denial(&self, p: &Principal, action: &str, target: &str, detail: &str) {
-        if let Err(e) = self.audit(Some(p), action, target, "refused", detail).await {
+    async fn audit_denial(
+        &self,
+        at: Timestamp,
+        p: &Principal,
+        action: &str,
+        target: &str,
+        detail: &str,
+    ) {
+        if let Err(e) = self
+            .audit_at(at, Some(p), action, (target, "refused", detail))
+            .await
+        {
             tracing::error!(error = %e, "could not record an authorisation failure");
         }
     }
@@ -384,8 +414,8 @@ impl<S: Store + Audit> Service<S> {
 
     pub fn now(&self) -> Timestamp {
         // Millisecond precision: what the database keeps, so that reads equal writes.
-        Timestamp::from_millisecond(self.clock.now().as_millisecond())
-            .unwrap_or_else(|_| self.clock.now())
+        let now = self.clock.now();
+        Timestamp::from_millisecond(now.as_millisecond()).unwrap_or(now)
     }
 
     /// Whether the database answers.
@@ -532,15 +562,15 @@ impl<S: Store + Audit> Service<S> {
             })?;
         let created = matches!(filed, Filed::Created { .. });
         self.scheduled(&t);
-        let detail = self.show(p, filed.id(), None, request_id).await?;
+        let detail = self.show_at(now, p, filed.id(), None, request_id).await?;
         Ok((detail, created))
     }
 
-    async fn visible(&self, p: &Principal, id: &str) -> Result<CaseRecord> {
+    async fn visible(&self, now: Timestamp, p: &Principal, id: &str) -> Result<CaseRecord> {
         match self.store.case(id).await? {
             Some(record) if p.can_see(&record.case) => Ok(record),
             Some(_) => {
-                self.audit_denial(p, "denied", id, "case out of the caller's reach")
+                self.audit_denial(now, p, "denied", id, "case out of the caller's reach")
                     .await;
                 Err(Error::NotFound)
             }
@@ -559,8 +589,14 @@ impl<S: Store + Audit> Service<S> {
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
         let read = self.store.case_to_act_on(id).await?;
-        self.act_on(p, read, action, payload, expected_version, request_id)
-            .await
+        let step = Step {
+            action,
+            payload,
+            expected_version,
+            request_id,
+            now: self.now(),
+        };
+        self.act_on(p, read, &step).await
     }
 
     /// `act` for the holder of a bearer token, checked in the same read as the case: over the
@@ -582,16 +618,16 @@ impl<S: Store + Audit> Service<S> {
         else {
             return Ok(None);
         };
-        self.act_on(
-            &Principal { user },
-            (found, held),
+        let step = Step {
             action,
             payload,
             expected_version,
             request_id,
-        )
-        .await
-        .map(Some)
+            now: self.now(),
+        };
+        self.act_on(&Principal { user }, (found, held), &step)
+            .await
+            .map(Some)
     }
 
     /// `act` from the case as read (`None`: no such case) and what it was read under
@@ -600,14 +636,9 @@ impl<S: Store + Audit> Service<S> {
         &self,
         p: &Principal,
         (found, mut held): (Option<CaseAndFiling>, Held),
-        action: &str,
-        payload: &Value,
-        expected_version: u64,
-        request_id: Option<&str>,
+        step: &Step<'_>,
     ) -> Result<CaseDetail> {
-        let decided = self
-            .decide(p, found, &mut held, action, payload, expected_version)
-            .await;
+        let decided = self.decide(p, found, &mut held, step).await;
         let (record, filing, wf, t) = match decided {
             Ok(decided) => decided,
             Err(Refused { error, audit }) => {
@@ -615,18 +646,19 @@ impl<S: Store + Audit> Service<S> {
                 // holds, so let go of that first.
                 drop(held);
                 if let Some(d) = audit {
-                    self.audit_denial(p, &d.action, &d.target, &d.detail).await;
+                    self.audit_denial(step.now, p, &d.action, &d.target, &d.detail)
+                        .await;
                 }
                 return Err(error);
             }
         };
         let meta = Meta {
-            request_id: request_id.map(str::to_string),
+            request_id: step.request_id.map(str::to_string),
             on_behalf_of: None,
         };
         match self
             .store
-            .record_held_action(held, &record.id, expected_version, &t, &meta)
+            .record_held_action(held, &record.id, step.expected_version, &t, &meta)
             .await
         {
             Ok(()) => {}
@@ -642,7 +674,7 @@ impl<S: Store + Audit> Service<S> {
             title: record.title,
             case: t.case,
         };
-        Ok(self.detail(p, wf, record, filing, Vec::new()))
+        Ok(self.detail(step.now, p, wf, record, filing, Vec::new()))
     }
 
     /// What `act_on` is to record, or why not and what of that to audit. Writes nothing, and
@@ -652,10 +684,9 @@ impl<S: Store + Audit> Service<S> {
         p: &Principal,
         found: Option<CaseAndFiling>,
         held: &mut Held,
-        action: &str,
-        payload: &Value,
-        expected_version: u64,
+        step: &Step<'_>,
     ) -> std::result::Result<Decided<'_>, Refused> {
+        let (action, payload) = (step.action, step.payload);
         let (record, filing) = match found {
             Some((record, filing)) if p.can_see(&record.case) => (record, filing),
             Some((record, _)) => {
@@ -668,7 +699,7 @@ impl<S: Store + Audit> Service<S> {
             }
             None => return Err(Error::NotFound.into()),
         };
-        if record.case.version != expected_version {
+        if record.case.version != step.expected_version {
             return Err(Error::Stale {
                 current: record.case.version,
             }
@@ -682,7 +713,7 @@ impl<S: Store + Audit> Service<S> {
             action,
             payload,
             &p.actor(),
-            self.now(),
+            step.now,
         );
         let t = match t {
             Ok(t) => t,
@@ -714,7 +745,19 @@ impl<S: Store + Audit> Service<S> {
         reveal: Option<&Reveal>,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let record = self.visible(p, id).await?;
+        self.show_at(self.now(), p, id, reveal, request_id).await
+    }
+
+    /// `show` at the instant its use case read the clock at.
+    async fn show_at(
+        &self,
+        now: Timestamp,
+        p: &Principal,
+        id: &str,
+        reveal: Option<&Reveal>,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        let record = self.visible(now, p, id).await?;
         let wf = self.workflow(&record.case.kind)?;
         let mut revealed = Vec::new();
         if let Some(r) = reveal {
@@ -773,7 +816,7 @@ impl<S: Store + Audit> Service<S> {
             self.store
                 .record_access(&Access {
                     case_id: id.to_string(),
-                    at: self.now(),
+                    at: now,
                     actor: p.user.login.clone(),
                     role: p.role(),
                     fields: wanted.iter().map(|s| s.to_string()).collect(),
@@ -781,22 +824,18 @@ impl<S: Store + Audit> Service<S> {
                     request_id: request_id.map(str::to_string),
                 })
                 .await?;
-            self.audit(
-                Some(p),
-                "reveal",
-                id,
-                "ok",
-                &format!("fields {}; reason: {}", r.fields.join(","), r.reason.trim()),
-            )
-            .await?;
+            let why = format!("fields {}; reason: {}", r.fields.join(","), r.reason.trim());
+            self.audit_at(now, Some(p), "reveal", (id, "ok", &why))
+                .await?;
         }
         let filing = self.store.filing(id).await?.unwrap_or_default();
-        Ok(self.detail(p, wf, record, filing, revealed))
+        Ok(self.detail(now, p, wf, record, filing, revealed))
     }
 
     /// The page's view of a case the caller may see.
     fn detail(
         &self,
+        now: Timestamp,
         p: &Principal,
         wf: &Workflow,
         record: CaseRecord,
@@ -811,13 +850,13 @@ impl<S: Store + Audit> Service<S> {
                 wf,
                 &record.case,
                 &p.actor(),
-                self.now(),
+                now,
                 &self.calendar,
             ),
             supervisor: record
                 .case
                 .parties
-                .get("supervisor")
+                .get(party::SUPERVISOR)
                 .and_then(|s| s.first())
                 .cloned(),
             filing,
@@ -828,7 +867,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// A case's history and the record of who saw its personal data.
     pub async fn history(&self, p: &Principal, id: &str) -> Result<History> {
-        self.visible(p, id).await?;
+        self.visible(self.now(), p, id).await?;
         Ok(History {
             events: self.store.events(id).await?,
             accesses: self.store.accesses(id).await?,
@@ -838,14 +877,20 @@ impl<S: Store + Audit> Service<S> {
     /// The cases the caller may list, narrowed by the parameters. Asking for someone else's
     /// list (another department's, another deputy's) is refused, not silently emptied.
     pub async fn list(&self, p: &Principal, params: &ListParams) -> Result<Listing> {
-        let result = self.list_within_reach(p, params).await;
+        let now = self.now();
+        let result = self.list_within_reach(now, p, params).await;
         if let Err(Error::Forbidden { detail }) = &result {
-            self.audit_denial(p, "list", "cases", detail).await;
+            self.audit_denial(now, p, "list", "cases", detail).await;
         }
         result
     }
 
-    async fn list_within_reach(&self, p: &Principal, params: &ListParams) -> Result<Listing> {
+    async fn list_within_reach(
+        &self,
+        now: Timestamp,
+        p: &Principal,
+        params: &ListParams,
+    ) -> Result<Listing> {
         let forbid = |detail: &str| {
             Err(Error::Forbidden {
                 detail: detail.into(),
@@ -856,10 +901,7 @@ impl<S: Store + Audit> Service<S> {
             Role::Admin => return forbid("administrators manage accounts, not cases"),
             Role::Leader | Role::Staff | Role::Auditor => {
                 if let Some(until) = params.due_before {
-                    CaseQuery::DueBetween {
-                        from: self.now(),
-                        until,
-                    }
+                    CaseQuery::DueBetween { from: now, until }
                 } else if let (Some(d), true) = (&params.department, params.by_due) {
                     CaseQuery::DepartmentOpen {
                         department: d.clone(),
@@ -871,7 +913,7 @@ impl<S: Store + Audit> Service<S> {
                 } else if let Some(s) = &params.station {
                     CaseQuery::Party(PartyList::Station(s.clone()))
                 } else if params.overdue {
-                    CaseQuery::Overdue { now: self.now() }
+                    CaseQuery::Overdue { now }
                 } else if params.key {
                     CaseQuery::KeySuggestions
                 } else {
@@ -924,7 +966,7 @@ impl<S: Store + Audit> Service<S> {
             state: params.state.clone(),
             year: params.year,
             overdue_at: (params.overdue && !matches!(base, CaseQuery::Overdue { .. }))
-                .then(|| self.now()),
+                .then_some(now),
             key_only: params.key && !matches!(base, CaseQuery::KeySuggestions),
         };
         let page = Page {
@@ -967,14 +1009,8 @@ impl<S: Store + Audit> Service<S> {
         }
         let as_of = as_of.unwrap_or_else(|| self.now());
         // Suggestions, petitions, mediation first, as the work report orders them.
-        let order = |k: &str| {
-            ["suggestion", "petition", "mediation"]
-                .iter()
-                .position(|x| *x == k)
-                .unwrap_or(9)
-        };
         let mut workflows: Vec<&Workflow> = self.workflows.iter().collect();
-        workflows.sort_by_key(|wf| order(&wf.kind));
+        workflows.sort_by_key(|wf| kind::report_order(&wf.kind));
         // The store keeps each case's figures as it acts, so the cases unchanged since the
         // instant come grouped by their figures; only those changed after it are replayed
         // from their events up to it, one at a time as the rows arrive (memory stays flat).
@@ -998,7 +1034,7 @@ impl<S: Store + Audit> Service<S> {
         let mut r = tally.finish();
         r.petitions.stations = directory
             .iter()
-            .filter(|(_, _, kind)| kind == "station")
+            .filter(|(_, _, kind)| kind == org_kind::STATION)
             .count() as u64;
         let names = directory
             .into_iter()
@@ -1023,6 +1059,9 @@ impl<S: Store + Audit> Service<S> {
                 problem: e.to_string(),
             }]
         })?;
+        // One instant for the whole import: what counts as "in the future", and which
+        // reminders have already passed.
+        let now = self.now();
         let mut errors = Vec::new();
         let mut planned = Vec::new();
         let mut known: BTreeMap<String, Option<(Role, Option<String>)>> =
@@ -1055,7 +1094,7 @@ impl<S: Store + Audit> Service<S> {
                 });
                 continue;
             }
-            match sheet::plan_row(wf, &self.calendar, row, role, self.now()) {
+            match sheet::plan_row(wf, &self.calendar, row, role, now) {
                 Ok(ts) => {
                     // Organisations and users the row names must exist (looked up once each).
                     for t in &ts {
@@ -1109,7 +1148,7 @@ impl<S: Store + Audit> Service<S> {
             })
             .collect();
         self.store
-            .import_cases(&cases, self.now())
+            .import_cases(&cases, now)
             .await
             .map_err(storage_error)?;
         Ok(cases.len())

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use duban_core::Figures;
 use duban_core::machine::Case;
+use duban_core::vocabulary::kind;
 use duban_storage::CaseHistory;
 use jiff::Timestamp;
 use rust_xlsxwriter::{Format, Workbook};
@@ -246,7 +247,7 @@ impl Tally {
         }
         let report = &mut self.report;
         match kind.as_str() {
-            "suggestion" => {
+            kind::SUGGESTION => {
                 if let Some(leader) = &figures.supervisor {
                     let k = &mut report.key_suggestions;
                     k.total += n;
@@ -254,7 +255,7 @@ impl Tally {
                     k.implemented += yes(figures.closed && m.evaluated && figures.pleased());
                 }
             }
-            "petition" => {
+            kind::PETITION => {
                 let p = &mut report.petitions;
                 p.taken_on += n;
                 p.resolved_directly += yes(m.resolved_directly);
@@ -265,7 +266,7 @@ impl Tally {
                 row.resolved_directly += yes(m.resolved_directly);
                 row.transferred += yes(m.transferred);
             }
-            "mediation" => {
+            kind::MEDIATION => {
                 let m2 = &mut report.mediation;
                 let outcome = m.outcome.as_deref();
                 m2.referred += n;
@@ -292,12 +293,7 @@ impl Tally {
         let departments = std::mem::take(&mut self.departments);
         let mut report = self.report;
         // In the order the work report speaks of them: suggestions, then petitions, then others.
-        let order = |k: &str| {
-            ["suggestion", "petition", "mediation"]
-                .iter()
-                .position(|x| *x == k)
-                .unwrap_or(9)
-        };
+        let order = kind::report_order;
         let mut rows: Vec<DepartmentRow> = departments.into_values().collect();
         rows.sort_by(|a, b| {
             order(&a.kind)
@@ -317,7 +313,7 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
         r.year, r.as_of
     );
     let kind = |k: &str| r.kinds.iter().find(|f| f.kind == k);
-    if let Some(s) = kind("suggestion") {
+    if let Some(s) = kind(kind::SUGGESTION) {
         let k = &r.key_suggestions;
         out.push_str(&format!(
             "**代表建议**：{year}年共收到代表提出的建议{filed}件，{assigned}，{answered}办理答复",
@@ -354,7 +350,7 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             s.satisfied, s.basically_satisfied, s.dissatisfied, s.reopened
         ));
     }
-    if let Some(p) = kind("petition").filter(|p| p.filed > 0) {
+    if let Some(p) = kind(kind::PETITION).filter(|p| p.filed > 0) {
         let pf = &r.petitions;
         out.push_str(&format!(
             "**信访代办**：依托{}个代表之家（站）开展信访代办服务，受理信访代办件{}件，解决{}件，转办交办{}件",
@@ -365,7 +361,7 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
         ));
         out.push_str(&format!("；尚未办结{}件。\n\n", p.open));
     }
-    if kind("mediation").is_some_and(|m| m.filed > 0) {
+    if kind(kind::MEDIATION).is_some_and(|m| m.filed > 0) {
         let m = &r.mediation;
         out.push_str(&format!(
             "**诉前调解**：人大代表诉前调解工作室累计调解各类民商事案件{}件，调解成功{}件（申请司法确认{}件），调解不成退回法院{}件，撤回{}件，正在调解{}件。\n\n",

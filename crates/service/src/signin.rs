@@ -120,17 +120,18 @@ fn random_hex() -> String {
 }
 
 impl<S: Store + Audit + Accounts> Service<S> {
+    /// Records a sign-in event at `at` (the instant its use case read the clock at), for the
+    /// user (if known), the login as typed and the client address.
     async fn audit_sign_in(
         &self,
-        user: Option<&User>,
-        login: &str,
-        source: &str,
+        at: Timestamp,
+        (user, login, source): (Option<&User>, &str, &str),
         action: &str,
         outcome: &str,
         detail: &str,
     ) {
         let record = AuditRecord {
-            at: self.now(),
+            at,
             actor: user.map_or_else(|| "-".to_string(), |u| u.login.clone()),
             role: user.map_or_else(|| "-".to_string(), |u| u.role.as_str().to_string()),
             source: source.into(),
@@ -149,7 +150,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
     pub async fn sign_in(&self, login: &str, password: &str, source: &str) -> Result<SignIn> {
         let now = self.now();
         let creds = match self
-            .check(login, password, source, "login_failed", "login_locked")
+            .check(now, login, password, source, "login_failed", "login_locked")
             .await?
         {
             Checked::Good(creds) => creds,
@@ -163,9 +164,8 @@ impl<S: Store + Audit + Accounts> Service<S> {
             })
         {
             self.audit_sign_in(
-                Some(&creds.user),
-                login,
-                source,
+                now,
+                (Some(&creds.user), login, source),
                 "login_failed",
                 "refused",
                 "password expired",
@@ -188,7 +188,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
                 expires_at,
             })
             .await?;
-        self.audit_sign_in(Some(&creds.user), login, source, "login", "ok", "")
+        self.audit_sign_in(now, (Some(&creds.user), login, source), "login", "ok", "")
             .await;
         Ok(SignIn::Welcome {
             cookie,
@@ -209,9 +209,16 @@ impl<S: Store + Audit + Accounts> Service<S> {
 
     /// Ends a session.
     pub async fn sign_out(&self, p: &Principal, cookie: &str, source: &str) -> Result<()> {
+        let now = self.now();
         self.store.delete_session(&hash_token(cookie)).await?;
-        self.audit_sign_in(Some(&p.user), &p.user.login, source, "logout", "ok", "")
-            .await;
+        self.audit_sign_in(
+            now,
+            (Some(&p.user), &p.user.login, source),
+            "logout",
+            "ok",
+            "",
+        )
+        .await;
         Ok(())
     }
 
@@ -223,17 +230,24 @@ impl<S: Store + Audit + Accounts> Service<S> {
         password: &str,
         source: &str,
     ) -> Result<std::result::Result<bool, WeakPassword>> {
+        let now = self.now();
         if let Err(weak) = check_password(login, password) {
             return Ok(Err(weak));
         }
         let found = self
             .store
-            .set_password(login, &hash_password(password), self.now(), None)
+            .set_password(login, &hash_password(password), now, None)
             .await?;
         if found {
             let user = self.store.user(login).await?;
-            self.audit_sign_in(user.as_ref(), login, source, "password_set", "ok", "")
-                .await;
+            self.audit_sign_in(
+                now,
+                (user.as_ref(), login, source),
+                "password_set",
+                "ok",
+                "",
+            )
+            .await;
         }
         Ok(Ok(found))
     }
@@ -248,12 +262,21 @@ impl<S: Store + Audit + Accounts> Service<S> {
         new: &str,
         source: &str,
     ) -> Result<std::result::Result<(), String>> {
+        let now = self.now();
         match self
-            .check(login, current, source, "password_change", "password_change")
+            .check(
+                now,
+                login,
+                current,
+                source,
+                "password_change",
+                "password_change",
+            )
             .await?
         {
             Checked::Good(creds) => {
                 self.replace_password(
+                    now,
                     &creds.user,
                     (current, new),
                     source,
@@ -279,8 +302,10 @@ impl<S: Store + Audit + Accounts> Service<S> {
         new: &str,
         source: &str,
     ) -> Result<std::result::Result<(), String>> {
+        let now = self.now();
         match self
             .check(
+                now,
                 &p.user.login,
                 current,
                 source,
@@ -291,7 +316,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
         {
             Checked::Good(_) => {
                 let keep = hash_token(cookie);
-                self.replace_password(&p.user, (current, new), source, "", Some(&keep))
+                self.replace_password(now, &p.user, (current, new), source, "", Some(&keep))
                     .await
             }
             Checked::Wrong => Ok(Err("当前密码不正确".into())),
@@ -308,13 +333,13 @@ impl<S: Store + Audit + Accounts> Service<S> {
     /// (or `locked`), and a lock it causes as `lockout`.
     async fn check(
         &self,
+        now: Timestamp,
         login: &str,
         password: &str,
         source: &str,
         refused: &str,
         locked: &str,
     ) -> Result<Checked> {
-        let now = self.now();
         let creds = self.store.credentials(login).await?;
         let user = creds.as_ref().map(|c| &c.user);
         // The login as typed, bounded: it keys the count for unknown logins too.
@@ -326,8 +351,14 @@ impl<S: Store + Audit + Accounts> Service<S> {
             .await?;
         let locks = match claimed {
             SignInAttempt::Locked(until) => {
-                self.audit_sign_in(user, login, source, locked, "refused", "account locked")
-                    .await;
+                self.audit_sign_in(
+                    now,
+                    (user, login, source),
+                    locked,
+                    "refused",
+                    "account locked",
+                )
+                .await;
                 return Ok(Checked::Locked(until));
             }
             SignInAttempt::Counted { locks, .. } => locks,
@@ -340,8 +371,14 @@ impl<S: Store + Audit + Accounts> Service<S> {
                 // Another attempt locked the login while this one was checked: the lock stands
                 // even for the right password.
                 Some(until) => {
-                    self.audit_sign_in(user, login, source, locked, "refused", "account locked")
-                        .await;
+                    self.audit_sign_in(
+                        now,
+                        (user, login, source),
+                        locked,
+                        "refused",
+                        "account locked",
+                    )
+                    .await;
                     Ok(Checked::Locked(until))
                 }
             };
@@ -353,13 +390,12 @@ impl<S: Store + Audit + Accounts> Service<S> {
         } else {
             "unknown login"
         };
-        self.audit_sign_in(user, login, source, refused, "refused", why)
+        self.audit_sign_in(now, (user, login, source), refused, "refused", why)
             .await;
         if locks {
             self.audit_sign_in(
-                user,
-                login,
-                source,
+                now,
+                (user, login, source),
                 "lockout",
                 "ok",
                 &format!(
@@ -376,6 +412,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
     /// Every session of the user but `keep` (a session id hash) ends with the old password.
     async fn replace_password(
         &self,
+        now: Timestamp,
         user: &User,
         (current, new): (&str, &str),
         source: &str,
@@ -389,12 +426,11 @@ impl<S: Store + Audit + Accounts> Service<S> {
             return Ok(Err(weak.0));
         }
         self.store
-            .set_password(&user.login, &hash_password(new), self.now(), keep)
+            .set_password(&user.login, &hash_password(new), now, keep)
             .await?;
         self.audit_sign_in(
-            Some(user),
-            &user.login,
-            source,
+            now,
+            (Some(user), &user.login, source),
             "password_change",
             "ok",
             detail,

@@ -26,6 +26,7 @@ use serde::{Deserialize, Serialize};
 pub use accounts::{Accounts, Credentials, Session, SignInAttempt};
 pub use audit::{Audit, AuditRecord, GENESIS, Head, Verdict, chain_hash};
 pub use crypto::{Keyring, key_id};
+pub use duban_core::vocabulary::OrgKind;
 pub use faults::{Faults, POINTS as FAULT_POINTS};
 pub use migrate::MIGRATIONS;
 pub use outbox::{
@@ -65,41 +66,6 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum OrgKind {
-    /// A government department handling items (承办单位).
-    Department,
-    /// A deputy home or liaison station (代表之家/联络站).
-    Station,
-    /// A court referring cases for mediation.
-    Court,
-    /// The standing committee and its working bodies.
-    Committee,
-}
-
-impl OrgKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OrgKind::Department => "department",
-            OrgKind::Station => "station",
-            OrgKind::Court => "court",
-            OrgKind::Committee => "committee",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<OrgKind> {
-        [
-            OrgKind::Department,
-            OrgKind::Station,
-            OrgKind::Court,
-            OrgKind::Committee,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == s)
-    }
-}
 
 /// An organisation: a department, a station, a court.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -10,6 +10,7 @@ use std::sync::Once;
 
 use duban_core::deadline::china_date;
 use duban_core::machine::{Actor, Case, Effect, Event, OpenDuty, StateDeadline, Transition};
+use duban_core::vocabulary::party;
 use duban_core::{Person, Role};
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -458,11 +459,11 @@ fn selection(q: &CaseQuery) -> Selection {
         CaseQuery::Party(list) => {
             // A deputy's or department's list covers two parties; the others one, given twice.
             let (member, parties) = match list {
-                PartyList::Deputy(m) => (m, ["filer", "cosigners"]),
-                PartyList::Department(m) => (m, ["lead_department", "co_departments"]),
-                PartyList::Station(m) => (m, ["station", "station"]),
-                PartyList::Mediator(m) => (m, ["mediators", "mediators"]),
-                PartyList::Court(m) => (m, ["court", "court"]),
+                PartyList::Deputy(m) => (m, party::DEPUTY),
+                PartyList::Department(m) => (m, party::DEPARTMENTS),
+                PartyList::Station(m) => (m, [party::STATION; 2]),
+                PartyList::Mediator(m) => (m, [party::MEDIATORS; 2]),
+                PartyList::Court(m) => (m, [party::COURT; 2]),
             };
             Selection {
                 from_where: "FROM case_parties p JOIN cases c ON c.id = p.case_id \
@@ -611,7 +612,7 @@ struct Columns {
 
 /// The parties whose copies of the case's open flag and deadline follow the case after every
 /// action: what a department's inbox reads (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
-const DEPARTMENT_PARTIES: [&str; 2] = ["lead_department", "co_departments"];
+const DEPARTMENT_PARTIES: [&str; 2] = party::DEPARTMENTS;
 
 /// A case's open flag and deadline, as `case_parties` copies them.
 fn inbox_copy(case: &Case) -> (i64, i64) {
@@ -626,7 +627,7 @@ fn inbox_copy(case: &Case) -> (i64, i64) {
 impl Columns {
     fn of(case: &Case) -> Result<Columns> {
         let first = |party: &str| case.parties.get(party).and_then(|v| v.first()).cloned();
-        let supervisor = first("supervisor");
+        let supervisor = first(party::SUPERVISOR);
         let (is_open, due_key) = inbox_copy(case);
         Ok(Columns {
             projection: json(case)?,
@@ -638,7 +639,7 @@ impl Columns {
                 .as_ref()
                 .map(|d| d.deadline.due_date.to_string()),
             supervisor,
-            filer: first("filer").unwrap_or_default(),
+            filer: first(party::FILER).unwrap_or_default(),
             figures: case.figures().key(),
         })
     }
@@ -2205,6 +2206,20 @@ mod tests {
             placeholders(Backend::Postgres, 3, &rows),
             "($3, $4), ($5, $6)"
         );
+    }
+
+    #[test]
+    fn the_inbox_sql_names_the_department_parties_of_the_vocabulary() {
+        let listed = format!(
+            "party IN ('{}', '{}')",
+            party::DEPARTMENTS[0],
+            party::DEPARTMENTS[1]
+        );
+        assert!(INBOX_COPY.contains(&listed), "{INBOX_COPY}");
+        let open = selection(&CaseQuery::DepartmentOpen {
+            department: "jtj".into(),
+        });
+        assert!(open.from_where.contains(&listed), "{}", open.from_where);
     }
 
     #[test]

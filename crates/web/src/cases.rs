@@ -227,7 +227,9 @@ pub async fn new_form(
     v: Viewer,
     Query(q): Query<KindQuery>,
 ) -> Response {
-    let kind = q.kind.unwrap_or_else(|| "suggestion".into());
+    let kind = q
+        .kind
+        .unwrap_or_else(|| duban_core::vocabulary::kind::SUGGESTION.into());
     let Some(wf) = st.service.workflows().get(&kind) else {
         return refused(ServiceError::UnknownKind {
             kind,

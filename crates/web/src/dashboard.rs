@@ -88,7 +88,7 @@ fn department_charts(
     let rows: Vec<_> = r
         .departments
         .iter()
-        .filter(|d| d.kind == "suggestion")
+        .filter(|d| d.kind == duban_core::vocabulary::kind::SUGGESTION)
         .collect();
     let on_time: Vec<Bar> = rows
         .iter()

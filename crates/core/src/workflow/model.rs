@@ -182,7 +182,7 @@ pub struct Field {
 }
 
 /// The kinds of organisation a field's `org_kind` may name.
-pub const ORG_KINDS: &[&str] = &["department", "station", "court", "committee"];
+pub const ORG_KINDS: &[&str] = &crate::vocabulary::org_kind::ALL;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case", tag = "type", content = "values")]
