@@ -5,6 +5,7 @@
 
 mod common;
 
+use duban_storage::{Cases, Lists};
 use std::process::Stdio;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -12,7 +13,7 @@ use std::time::Duration;
 
 use common::{Serve, TempDir, duban_ok, http_as};
 use duban_core::machine::Case;
-use duban_storage::{CaseQuery, Keyring, Page, SqlStore, Store};
+use duban_storage::{CaseQuery, Keyring, Page, SqlStore};
 
 /// One request; `None` when the server is gone mid-way.
 fn call(

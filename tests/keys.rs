@@ -4,10 +4,11 @@
 
 mod common;
 
+use duban_storage::{Lists, PersonalData};
 use std::path::Path;
 
 use common::{TempDir, duban_ok as duban};
-use duban_storage::{CaseQuery, Keyring, Page, PartyList, SqlStore, Store};
+use duban_storage::{CaseQuery, Keyring, Page, PartyList, SqlStore};
 
 fn keys_in(dir: &Path) -> (String, String, String) {
     let text = std::fs::read_to_string(dir.join("duban.keys")).expect("keys file");

@@ -3,12 +3,13 @@
 //! The personal-data keys are not in the backup: keep `duban.keys` (or the key variables)
 //! safe separately, or the restored personal data cannot be read.
 
+use duban_storage::{Lists, Schema};
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use duban_storage::{Backend, SqlStore, Store};
+use duban_storage::{Backend, SqlStore};
 
 use super::migrate::redacted;
 use super::setup::{self, Settings};

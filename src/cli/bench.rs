@@ -4,6 +4,7 @@
 //! figure is the median of its rounds. Benchmarks are not tests: CI runs a small scale once to
 //! see that the command works, and asserts nothing about time.
 
+use duban_storage::{Cases, Directory, Lists, Tokens};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -16,7 +17,7 @@ use duban_core::{Calendar, Role, Workflows};
 use duban_service::sheet::Row;
 use duban_service::{FixedClock, ListParams, Principal, Service};
 use duban_storage::bench::{Spread, add_reminders, analyze, baseline_transition, copy_case};
-use duban_storage::{Backend, CaseQuery, Org, OrgKind, Outbox, Page, SqlStore, Store, User};
+use duban_storage::{Backend, CaseQuery, Org, OrgKind, Outbox, Page, SqlStore, User};
 
 use jiff::Timestamp;
 use serde_json::{Value, json};

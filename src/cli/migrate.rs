@@ -1,9 +1,10 @@
 //! `duban migrate`: create or upgrade the database schema.
 
+use duban_storage::Schema;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
-use duban_storage::{MIGRATIONS, SqlStore, Store};
+use duban_storage::{MIGRATIONS, SqlStore};
 
 /// With no settings, Duban keeps its data in an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://duban.db?mode=rwc";

@@ -1,12 +1,13 @@
 //! `duban org add`, `duban user add|passwd`, `duban token create|list|revoke`: organisations, people
 //! and their bearer tokens, from the command line.
 
+use duban_storage::{Directory, Tokens};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::Subcommand;
 use duban_core::Role;
-use duban_storage::{Org, OrgKind, Outbox, Store, User};
+use duban_storage::{Org, OrgKind, Outbox, User};
 
 use super::setup::{self, Settings};
 

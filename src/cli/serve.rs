@@ -1,5 +1,6 @@
 //! `duban serve`: the HTTP API on one address until interrupted.
 
+use duban_storage::Lists;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -8,7 +9,7 @@ use anyhow::{Context, Result};
 use axum::routing::get;
 use clap::Args;
 use duban_api::AppState;
-use duban_storage::{Outbox, Store};
+use duban_storage::Outbox;
 use tokio::sync::Notify;
 
 use super::schedule::SchedulerArgs;

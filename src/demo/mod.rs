@@ -5,6 +5,7 @@
 
 mod data;
 
+use duban_storage::{Cases, Directory, Lists, Tokens};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
 
@@ -13,7 +14,7 @@ use duban_core::deadline::CHINA;
 use duban_core::{Calendar, Role, Workflows};
 use duban_scheduler::{Config, Scheduler};
 use duban_service::{FixedClock, Principal, Service};
-use duban_storage::{CaseQuery, Org, OrgKind, Page, SqlStore, Store, User};
+use duban_storage::{CaseQuery, Org, OrgKind, Page, SqlStore, User};
 use jiff::Timestamp;
 use jiff::civil::{Date, date};
 use serde_json::{Value, json};

@@ -3,6 +3,7 @@
 //! Whatever arrives, the answer is never a 5xx, errors are problem documents, and nothing the
 //! caller may not do is written.
 
+use duban_storage::{Cases, Directory, Tokens};
 use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
@@ -10,7 +11,7 @@ use axum::http::{Method, Request};
 use duban_api::AppState;
 use duban_core::{Calendar, Role, Workflows};
 use duban_service::{FixedClock, Service, hash_token};
-use duban_storage::{Keyring, Org, OrgKind, SqlStore, Store, User};
+use duban_storage::{Keyring, Org, OrgKind, SqlStore, User};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
 use tower::ServiceExt;

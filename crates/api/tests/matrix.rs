@@ -2,6 +2,7 @@
 //! the caller's reach and one outside it, each with the status the caller must get. Plus the
 //! bad-input answers and the OpenAPI document's coverage of the router.
 
+use duban_storage::{Cases, Directory, Tokens};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -10,7 +11,7 @@ use axum::http::{Method, Request, StatusCode};
 use duban_api::AppState;
 use duban_core::{Calendar, Role, Workflows};
 use duban_service::{FixedClock, Service, hash_token};
-use duban_storage::{Keyring, Org, OrgKind, SqlStore, Store, User};
+use duban_storage::{Keyring, Org, OrgKind, SqlStore, User};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 

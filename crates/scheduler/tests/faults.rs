@@ -6,6 +6,7 @@
 
 mod common;
 
+use duban_storage::Cases;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use common::{Recording, env, ts};
 use duban_core::Workflows;
 use duban_core::machine::Case;
 use duban_scheduler::{Channel, Config, Scheduler};
-use duban_storage::{Faults, Outbox, Store};
+use duban_storage::{Faults, Outbox};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -4,12 +4,13 @@
 
 mod common;
 
+use duban_storage::{Cases, Inbox};
 use std::sync::Arc;
 
 use common::{Recording, env, ts};
 use duban_core::Workflows;
 use duban_scheduler::{Channel, Config, Scheduler};
-use duban_storage::{Outbox, Page, Store};
+use duban_storage::{Outbox, Page};
 use serde_json::json;
 
 fn scheduler(

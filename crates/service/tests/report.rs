@@ -1,11 +1,12 @@
 //! The annual report over hand-built cases with known outcomes: on time, late, still open past
 //! the deadline, reopened, co-handled, key; and the same report as of an earlier day.
 
+use duban_storage::{Cases, Directory, Reporting, Schema};
 use std::sync::{Arc, Mutex};
 
 use duban_core::{Calendar, Role, Workflows};
 use duban_service::{FixedClock, Principal, Service};
-use duban_storage::{Keyring, Org, OrgKind, SqlStore, Store, User};
+use duban_storage::{Keyring, Org, OrgKind, SqlStore, User};
 use jiff::Timestamp;
 use serde_json::{Value, json};
 

@@ -7,9 +7,9 @@ use std::future::Future;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
-use crate::sql::{Backend, WriteTx, from_ms, ms};
+use crate::sql::{Backend, Rewrite, WriteTx, from_ms, lift_append_only, ms, restore_append_only};
 use crate::{Error, Result, SqlStore};
 
 /// One security event.
@@ -209,31 +209,6 @@ async fn anchor(conn: &mut sqlx::AnyConnection) -> Result<(i64, String)> {
     })
 }
 
-/// The statements that lift the append-only trigger on `table` for the rest of a transaction,
-/// and put it back. Only the migrations that must rewrite history and pruning use them.
-pub(crate) fn lift_append_only(backend: Backend, table: &str) -> (String, String) {
-    match backend {
-        Backend::Postgres => (
-            format!("ALTER TABLE {table} DISABLE TRIGGER {table}_no_update"),
-            format!("ALTER TABLE {table} ENABLE TRIGGER {table}_no_update"),
-        ),
-        Backend::Sqlite => {
-            let noun = if table == "audit_log" {
-                "records"
-            } else {
-                "events"
-            };
-            (
-                format!("DROP TRIGGER {table}_no_update"),
-                format!(
-                    "CREATE TRIGGER {table}_no_update BEFORE UPDATE ON {table} \
-                     BEGIN SELECT RAISE(ABORT, '{table} is append-only: {noun} are never updated'); END"
-                ),
-            )
-        }
-    }
-}
-
 /// Migration 12: re-links every record written under the unkeyed SHA-256 chain with the keyed
 /// HMAC, in `tx`, after checking the old chain; then records that it ran. Whether the old chain
 /// was intact is written in that record, so re-linking never launders an earlier edit.
@@ -253,10 +228,7 @@ pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
     let mut old_prev = start.clone();
     let mut new_prev = start;
     let mut broken = None;
-    let (lift, restore) = lift_append_only(tx.backend(), "audit_log");
-    sqlx::raw_sql(AssertSqlSafe(lift))
-        .execute(&mut **tx)
-        .await?;
+    let restore = lift_append_only(tx, "audit_log", Rewrite::Update).await?;
     for (expected, row) in (first + 1..).zip(rows.iter()) {
         let (seq, r) = record(row)?;
         let stored: String = row.try_get("hash")?;
@@ -278,9 +250,7 @@ pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
         old_prev = stored;
         new_prev = hash;
     }
-    sqlx::raw_sql(AssertSqlSafe(restore))
-        .execute(&mut **tx)
-        .await?;
+    restore_append_only(tx, restore).await?;
     let detail = match broken {
         None => format!(
             "{} record(s) re-linked with the keyed HMAC; the SHA-256 chain before was intact",
@@ -420,21 +390,12 @@ impl Audit for SqlStore {
         let (seq, hash): (i64, String) = (last.try_get("seq")?, last.try_get("hash")?);
         // The append-only trigger is lifted for this transaction only: pruning under the
         // retention setting is the one deletion the log allows.
-        let (off, on) = match self.backend() {
-            Backend::Postgres => lift_append_only(Backend::Postgres, "audit_log"),
-            Backend::Sqlite => (
-                "DROP TRIGGER audit_log_no_delete".to_string(),
-                "CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log \
-                 BEGIN SELECT RAISE(ABORT, 'audit_log is append-only: records are never deleted'); END"
-                    .to_string(),
-            ),
-        };
-        sqlx::raw_sql(AssertSqlSafe(off)).execute(&mut *tx).await?;
+        let restore = lift_append_only(&mut tx, "audit_log", Rewrite::Delete).await?;
         let deleted = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
             .bind(seq)
             .execute(&mut *tx)
             .await?;
-        sqlx::raw_sql(AssertSqlSafe(on)).execute(&mut *tx).await?;
+        restore_append_only(&mut tx, restore).await?;
         sqlx::query(
             "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at",

@@ -365,14 +365,28 @@ pub struct Access {
     pub request_id: Option<String>,
 }
 
-/// Everything Duban keeps, behind one interface with an implementation per database.
-pub trait Store: Send + Sync {
+/// Everything Duban keeps, behind one interface with an implementation per database: one
+/// trait per area, each implemented in its own file of `sql/`. Callers write `S: Store`.
+pub trait Store:
+    Schema + Directory + Cases + Lists + PersonalData + Reporting + Tokens + Inbox
+{
+}
+
+impl<T> Store for T where
+    T: Schema + Directory + Cases + Lists + PersonalData + Reporting + Tokens + Inbox
+{
+}
+
+/// The schema and the connection: migrations and a health check.
+pub trait Schema: Send + Sync {
     /// Answers when the database does.
     fn ping(&self) -> impl Future<Output = Result<()>> + Send;
-
     /// Creates or upgrades the schema; safe to run concurrently and repeatedly.
     fn migrate(&self) -> impl Future<Output = Result<Vec<i64>>> + Send;
+}
 
+/// The directory: organisations and the people who sign in.
+pub trait Directory: Send + Sync {
     fn add_org(&self, org: &Org) -> impl Future<Output = Result<()>> + Send;
     fn org(&self, code: &str) -> impl Future<Output = Result<Option<Org>>> + Send;
     fn add_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
@@ -387,11 +401,16 @@ pub trait Store: Send + Sync {
         org: bool,
         code: &str,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// Every organisation's and user's code, name and kind (the organisation kind, or `user`),
+    /// for names and station counts in reports.
+    fn directory(&self) -> impl Future<Output = Result<Vec<(String, String, String)>>> + Send;
+}
 
+/// Cases: filing, acting, reading one case and its history, its reminders, and import.
+pub trait Cases: Send + Sync {
     /// Creates a case from a `file` transition, with its first event, reminders and personal
     /// data, in one transaction.
     fn file_case(&self, new: NewCase<'_>) -> impl Future<Output = Result<Filed>> + Send;
-
     /// Records an action: appends the event and updates the projection if the case is still at
     /// `expected_version`, and applies the effects — or writes nothing and reports a conflict.
     fn record_action(
@@ -411,7 +430,6 @@ pub trait Store: Send + Sync {
         transition: &Transition,
         meta: &Meta,
     ) -> impl Future<Output = Result<()>> + Send;
-
     fn case(&self, id: &str) -> impl Future<Output = Result<Option<CaseRecord>>> + Send;
     /// The case's history, oldest first.
     fn events(&self, id: &str) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send;
@@ -438,7 +456,25 @@ pub trait Store: Send + Sync {
         id: &str,
         at: Timestamp,
     ) -> impl Future<Output = Result<Option<Case>>> + Send;
+    /// Pending reminders due at `now`, oldest first.
+    fn due_reminders(
+        &self,
+        now: Timestamp,
+        limit: u32,
+    ) -> impl Future<Output = Result<Vec<StoredReminder>>> + Send;
+    /// Every reminder of a case, in key order.
+    fn reminders(&self, case_id: &str) -> impl Future<Output = Result<Vec<StoredReminder>>> + Send;
+    /// Writes whole cases (a filing and the actions after it) in one transaction: all or none.
+    /// Reminders already due at `now` are left out.
+    fn import_cases(
+        &self,
+        cases: &[ImportedCase<'_>],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<()>> + Send;
+}
 
+/// The lists people work from, keyset-paginated, and their query plans.
+pub trait Lists: Send + Sync {
     fn list(&self, query: &CaseQuery, page: &Page) -> impl Future<Output = Result<Listing>> + Send {
         async move {
             self.list_filtered(query, &ListFilter::default(), page)
@@ -454,16 +490,10 @@ pub trait Store: Send + Sync {
     ) -> impl Future<Output = Result<Listing>> + Send;
     /// The database's plan for one of the hot queries, for checking that it stays on an index.
     fn explain(&self, query: &Plan) -> impl Future<Output = Result<String>> + Send;
+}
 
-    /// Pending reminders due at `now`, oldest first.
-    fn due_reminders(
-        &self,
-        now: Timestamp,
-        limit: u32,
-    ) -> impl Future<Output = Result<Vec<StoredReminder>>> + Send;
-    /// Every reminder of a case, in key order.
-    fn reminders(&self, case_id: &str) -> impl Future<Output = Result<Vec<StoredReminder>>> + Send;
-
+/// Constituents' personal data, encrypted, and the record of who saw it in full.
+pub trait PersonalData: Send + Sync {
     /// The case's personal data, decrypted.
     fn personal_data(
         &self,
@@ -474,16 +504,14 @@ pub trait Store: Send + Sync {
         &self,
         id_number: &str,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
-    /// Every organisation's and user's code, name and kind (the organisation kind, or `user`),
-    /// for names and station counts in reports.
-    fn directory(&self) -> impl Future<Output = Result<Vec<(String, String, String)>>> + Send;
-    /// Writes whole cases (a filing and the actions after it) in one transaction: all or none.
-    /// Reminders already due at `now` are left out.
-    fn import_cases(
-        &self,
-        cases: &[ImportedCase<'_>],
-        now: Timestamp,
-    ) -> impl Future<Output = Result<()>> + Send;
+    /// Records a full view of personal data.
+    fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
+    /// Who saw a case's personal data, oldest first.
+    fn accesses(&self, case_id: &str) -> impl Future<Output = Result<Vec<Access>>> + Send;
+}
+
+/// What the annual report and the export read: histories by kind and year, and the figures kept with each case.
+pub trait Reporting: Send + Sync {
     /// Every case of `kind` filed in `year` (China time) with its events, in filing order: one
     /// indexed query, for the annual report and exports.
     fn histories(
@@ -514,11 +542,10 @@ pub trait Store: Send + Sync {
         year: i16,
         as_of: Timestamp,
     ) -> impl Future<Output = Result<Vec<FigureGroup>>> + Send;
-    /// Records a full view of personal data.
-    fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
-    /// Who saw a case's personal data, oldest first.
-    fn accesses(&self, case_id: &str) -> impl Future<Output = Result<Vec<Access>>> + Send;
+}
 
+/// Bearer tokens for the API, kept as hashes.
+pub trait Tokens: Send + Sync {
     /// Stores a token's hash for `login` under a public id.
     fn add_token(
         &self,
@@ -545,7 +572,10 @@ pub trait Store: Send + Sync {
     fn tokens(&self, login: &str) -> impl Future<Output = Result<Vec<TokenInfo>>> + Send;
     /// Revokes a token; `false` if there is no live token with that id.
     fn revoke_token(&self, id: &str, at: Timestamp) -> impl Future<Output = Result<bool>> + Send;
+}
 
+/// Each person's inbox of reminders and notices.
+pub trait Inbox: Send + Sync {
     /// Puts a message in a person's inbox (the scheduler delivers reminders this way).
     fn add_notification(&self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
     /// A person's inbox, newest first.

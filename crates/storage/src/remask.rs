@@ -5,11 +5,11 @@
 
 use duban_core::person::{mask_address, mask_id_number, mask_name, mask_phone};
 use serde_json::{Map, Value};
-use sqlx::{AssertSqlSafe, Row};
+use sqlx::Row;
 
 use crate::Result;
-use crate::audit::{append, lift_append_only, migration_record};
-use crate::sql::WriteTx;
+use crate::audit::{append, migration_record};
+use crate::sql::{Rewrite, WriteTx, lift_append_only, restore_append_only};
 
 /// A payload with every person in it masked again; `None` if nothing changes. Persons are the
 /// payload's object values: no other field type is an object. Masking what is masked reveals
@@ -57,10 +57,7 @@ pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
         }
     }
     if !changed.is_empty() {
-        let (lift, restore) = lift_append_only(tx.backend(), "case_events");
-        sqlx::raw_sql(AssertSqlSafe(lift))
-            .execute(&mut **tx)
-            .await?;
+        let restore = lift_append_only(tx, "case_events", Rewrite::Update).await?;
         for (case_id, seq, payload) in &changed {
             sqlx::query("UPDATE case_events SET payload = $1 WHERE case_id = $2 AND seq = $3")
                 .bind(payload.clone())
@@ -69,9 +66,7 @@ pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
                 .execute(&mut **tx)
                 .await?;
         }
-        sqlx::raw_sql(AssertSqlSafe(restore))
-            .execute(&mut **tx)
-            .await?;
+        restore_append_only(tx, restore).await?;
     }
     let key = key.ok_or_else(|| {
         crate::Error::Crypto(

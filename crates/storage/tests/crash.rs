@@ -4,6 +4,7 @@
 
 mod common;
 
+use duban_storage::Cases;
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -11,7 +12,7 @@ use std::time::Duration;
 use common::{TestDb, World, actor, ts};
 use duban_core::Role;
 use duban_core::machine::Case;
-use duban_storage::{SqlStore, Store};
+use duban_storage::SqlStore;
 use serde_json::json;
 
 /// Set in the child: the database it writes to.

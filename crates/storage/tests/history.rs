@@ -8,7 +8,7 @@ use common::{Failure, TestDb, World};
 use duban_core::Role;
 use duban_core::machine::{Actor, Case, allowed_actions};
 use duban_core::workflow::{Field, FieldType};
-use duban_storage::Store;
+use duban_storage::Cases;
 use jiff::{Timestamp, ToSpan};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};

@@ -4,7 +4,8 @@
 mod common;
 
 use common::{TestDb, ts};
-use duban_storage::{Backend, CaseQuery, PartyList, Plan, Store};
+use duban_storage::Lists;
+use duban_storage::{Backend, CaseQuery, PartyList, Plan};
 
 /// Loads `n` synthetic cases with two party rows, a reminder and an event each, one statement
 /// per table.

@@ -8,8 +8,9 @@ mod common;
 use common::{TestDb, World, actor, audit_record as record, ts};
 use duban_core::Role;
 use duban_storage::{
-    Accounts, Audit, AuditRecord, Backend, Head, MIGRATIONS, SignInAttempt, Store, User, Verdict,
+    Accounts, Audit, AuditRecord, Backend, Head, MIGRATIONS, SignInAttempt, User, Verdict,
 };
+use duban_storage::{Cases, Directory, Schema};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 use sqlx::Row;

@@ -17,6 +17,7 @@ mod login;
 mod session;
 mod strict;
 
+use duban_storage::Directory;
 use std::sync::Arc;
 
 use axum::Router;
@@ -25,7 +26,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use duban_core::Role;
 use duban_service::{Error as ServiceError, Service};
-use duban_storage::{Accounts, SqlStore, Store};
+use duban_storage::{Accounts, SqlStore};
 
 pub use session::{SESSION_COOKIE, Viewer};
 

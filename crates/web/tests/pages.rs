@@ -3,6 +3,7 @@
 //! departments kept to their own cases, and a refused form that keeps its input and changes
 //! nothing.
 
+use duban_storage::{Cases, Directory};
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -10,7 +11,7 @@ use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use duban_core::{Calendar, Role, Workflows};
 use duban_service::{FixedClock, Principal, Service, hash_password};
-use duban_storage::{Accounts, Audit, Keyring, Org, OrgKind, SqlStore, Store, User};
+use duban_storage::{Accounts, Audit, Keyring, Org, OrgKind, SqlStore, User};
 use duban_web::{WebState, router};
 use jiff::Timestamp;
 use serde_json::{Value, json};

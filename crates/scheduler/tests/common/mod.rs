@@ -2,13 +2,14 @@
 //! act through at chosen instants, and a channel that records what it is asked to send.
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+use duban_storage::{Cases, Directory};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 
 use duban_core::{Calendar, Role, Workflows};
 use duban_scheduler::{Channel, SendFuture};
 use duban_service::{FixedClock, Principal, Service};
-use duban_storage::{Delivery, Keyring, Org, OrgKind, Outbox, SqlStore, Store, User};
+use duban_storage::{Delivery, Keyring, Org, OrgKind, Outbox, SqlStore, User};
 use jiff::Timestamp;
 use serde_json::Value;
 

@@ -2,6 +2,7 @@
 //! stand-in for the service layer (read the case, run the state machine, record the action).
 #![allow(dead_code)] // each test file uses a different part of the harness
 
+use duban_storage::Schema;
 use std::io::Write;
 use std::path::PathBuf;
 

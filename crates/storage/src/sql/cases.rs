@@ -1,0 +1,460 @@
+//! Cases: filing one, recording an action (on PostgreSQL in one statement where it can), and
+//! reading a case, its history, its past states and its reminders.
+
+use duban_core::Role;
+use duban_core::machine::{Actor, Case, Effect, Event, Transition};
+use jiff::Timestamp;
+use serde_json::{Map, Value};
+use sqlx::any::AnyRow;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::*;
+use crate::batch::{self, Stmt, numbered};
+use crate::{
+    CaseAndFiling, CaseRecord, Cases, Error, Filed, Meta, NewCase, Result, StoredEvent,
+    StoredReminder,
+};
+
+/// A case with its first event's payload, what it was filed with (`case_and_filing_from_row`).
+pub(crate) const CASE_AND_FILING: &str = "SELECT c.id, c.title, c.projection, e.payload FROM cases c \
+     LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1";
+
+/// A case from a row with its `id`, `title` and `projection`.
+pub(crate) fn record_from_row(r: &AnyRow) -> Result<CaseRecord> {
+    Ok(CaseRecord {
+        id: r.try_get("id")?,
+        title: r.try_get("title")?,
+        case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
+    })
+}
+
+/// `record_from_row` with the first event's `payload` beside it, read by a LEFT JOIN (no first
+/// event, no filing).
+pub(crate) fn case_and_filing_from_row(r: &AnyRow) -> Result<CaseAndFiling> {
+    let filing = match r.try_get::<Option<String>, _>("payload")? {
+        Some(p) => parse(&p, "event payload")?,
+        None => Map::new(),
+    };
+    Ok((record_from_row(r)?, filing))
+}
+
+pub(crate) fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
+    let role: String = row.try_get("actor_role")?;
+    let detail: Detail = parse(&row.try_get::<String, _>("detail")?, "event detail")?;
+    let payload: Map<String, Value> =
+        parse(&row.try_get::<String, _>("payload")?, "event payload")?;
+    Ok(StoredEvent {
+        case_id: row.try_get("case_id")?,
+        event: Event {
+            seq: row.try_get::<i64, _>("seq")? as u64,
+            action: row.try_get("action")?,
+            actor: Actor {
+                user: row.try_get("actor")?,
+                role: Role::parse(&role)
+                    .ok_or_else(|| Error::Corrupt(format!("unknown role {role}")))?,
+                org: row.try_get("actor_org")?,
+            },
+            at: detail.at,
+            payload,
+            from_state: row.try_get("from_state")?,
+            to_state: row.try_get("to_state")?,
+            sets: detail.sets,
+            deadline: detail.deadline,
+            duties: detail.duties,
+            closed: detail.closed,
+        },
+        meta: Meta {
+            request_id: row.try_get("request_id")?,
+            on_behalf_of: row.try_get("on_behalf_of")?,
+        },
+    })
+}
+
+pub(crate) const HISTORY_SQL: &str = "SELECT case_id, seq, action, actor, actor_role, actor_org, on_behalf_of, at, from_state, \
+    to_state, payload, detail, request_id FROM case_events WHERE case_id = $1 ORDER BY seq";
+
+pub(crate) const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
+    repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
+
+pub(crate) fn reminder(row: &AnyRow) -> Result<StoredReminder> {
+    let duty: String = row.try_get("duty")?;
+    let notify: String = row.try_get("notify")?;
+    Ok(StoredReminder {
+        case_id: row.try_get("case_id")?,
+        key: row.try_get("reminder_key")?,
+        state: row.try_get("state")?,
+        duty: if duty.is_empty() { None } else { Some(duty) },
+        rule: row.try_get("rule")?,
+        fire_at: from_ms(row.try_get("fire_at")?)?,
+        due_date: row.try_get("due_date")?,
+        notify: parse(&notify, "reminder notify")?,
+        repeat_every_days: row.try_get("repeat_every_days")?,
+        escalate: row.try_get::<i64, _>("escalate")? == 1,
+        status: row.try_get("status")?,
+    })
+}
+
+impl SqlStore {
+    /// Rebuilds every case's projection from its events and writes its figures: run once, by
+    /// the migration that began keeping the figures, for cases written before it. The fold is
+    /// the same one every action applies, so the result is what those actions would have kept.
+    pub(crate) async fn refold_cases(tx: &mut WriteTx) -> Result<()> {
+        let cases = sqlx::query("SELECT id, kind, workflow_version, workflow_digest FROM cases")
+            .fetch_all(&mut **tx)
+            .await?;
+        for c in &cases {
+            let id: String = c.try_get("id")?;
+            let rows = sqlx::query(HISTORY_SQL)
+                .bind(id.clone())
+                .fetch_all(&mut **tx)
+                .await?;
+            let events = rows
+                .iter()
+                .map(|r| event_from_row(r).map(|e| e.event))
+                .collect::<Result<Vec<_>>>()?;
+            let Some(case) = Case::fold(
+                &c.try_get::<String, _>("kind")?,
+                c.try_get::<i64, _>("workflow_version")? as u32,
+                &c.try_get::<String, _>("workflow_digest")?,
+                &events,
+            ) else {
+                continue;
+            };
+            let cols = Columns::of(&case)?;
+            sqlx::query("UPDATE cases SET projection = $1, figures = $2 WHERE id = $3")
+                .bind(cols.projection)
+                .bind(cols.figures)
+                .bind(id)
+                .execute(&mut **tx)
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// PostgreSQL: the case's UPDATE under its version, the event and the scheduled reminders
+    /// in one statement, which is its own transaction. The event and the reminders are
+    /// written only if the case's row was (they select from the UPDATE's result). Returns
+    /// whether it was.
+    pub(crate) async fn record_in_one_statement(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        cols: &Columns,
+        effects: &[Effect],
+        meta: &Meta,
+    ) -> Result<bool> {
+        let event = event_row(case_id, &t.event, meta)?;
+        let scheduled: Vec<&duban_core::machine::Reminder> = effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::ScheduleReminder(r) => Some(r),
+                Effect::CancelReminders { .. } => None,
+            })
+            .collect();
+        let reminders = scheduled_rows(case_id, &scheduled, ms(t.event.at))?;
+        let update = case_update_binds(case_id, expected_version, t, cols);
+        let first = update.len() + 1;
+        let mut sql = format!(
+            "{}, e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
+            update_case_with_inbox_copy(),
+            numbered(first, std::slice::from_ref(&event))
+        );
+        if !reminders.is_empty() {
+            sql.push_str(&format!(
+                ", r AS (INSERT INTO {REMINDERS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v \
+                 {REVIVE_CANCELLED})",
+                numbered(first + event.len(), &reminders)
+            ));
+        }
+        sql.push_str(" SELECT count(*) FROM u");
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for v in update
+            .into_iter()
+            .chain(event)
+            .chain(reminders.into_iter().flatten())
+        {
+            q = v.bind_to(q);
+        }
+        let updated: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(updated == 1)
+    }
+
+    /// Why a case's UPDATE under its version changed no row: another action moved the version
+    /// first, or there is no such case.
+    pub(crate) async fn why_not_updated(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+    ) -> Result<Error> {
+        let actual: Option<i64> = sqlx::query_scalar("SELECT version FROM cases WHERE id = $1")
+            .bind(case_id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(match actual {
+            Some(v) => Error::Conflict {
+                id: case_id.into(),
+                expected: expected_version,
+                actual: v as u64,
+            },
+            None => Error::NotFound {
+                what: "case",
+                id: case_id.into(),
+            },
+        })
+    }
+}
+
+impl Cases for SqlStore {
+    async fn import_cases(&self, cases: &[crate::ImportedCase<'_>], now: Timestamp) -> Result<()> {
+        self.write_imported(cases, now).await
+    }
+
+    async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {
+        let t = new.transition;
+        let case = &t.case;
+        let cols = Columns::of(case)?;
+        let mut tx = self.begin().await?;
+        let inserted = Self::insert_case(
+            &mut tx,
+            &new.id,
+            &new.title,
+            case,
+            &cols,
+            new.idempotency.as_ref(),
+            t.event.at,
+        )
+        .await;
+        let inserted = match inserted {
+            Ok(r) => r,
+            Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                return Err(Error::Duplicate {
+                    what: "case",
+                    id: new.id,
+                });
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if inserted.rows_affected() == 0 {
+            // Only the idempotency key can conflict without an error.
+            let idem = new
+                .idempotency
+                .as_ref()
+                .ok_or_else(|| Error::Corrupt("unexpected conflict".into()))?;
+            let row = sqlx::query(
+                "SELECT id, request_hash FROM cases WHERE filer = $1 AND idempotency_key = $2",
+            )
+            .bind(cols.filer.clone())
+            .bind(idem.key.clone())
+            .fetch_one(&mut *tx)
+            .await?;
+            let hash: Option<String> = row.try_get("request_hash")?;
+            tx.rollback().await?;
+            return if hash.as_deref() == Some(idem.request_hash.as_str()) {
+                Ok(Filed::Replayed {
+                    id: row.try_get("id")?,
+                })
+            } else {
+                Err(Error::IdempotencyMismatch {
+                    key: idem.key.clone(),
+                })
+            };
+        }
+        self.fault("file_case.event_insert")?;
+        let mut rest = vec![Self::event_statement(&new.id, &t.event, &new.meta)?];
+        Self::party_statements(&mut rest, &new.id, &case.parties, &cols, ms(case.filed_at));
+        Self::effect_statements(&mut rest, &new.id, &t.effects, ms(t.event.at))?;
+        self.personal_statements(&mut rest, &new.id, t)?;
+        batch::run(&mut tx, rest).await?;
+        tx.commit().await?;
+        Ok(Filed::Created { id: new.id })
+    }
+
+    async fn record_action(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        meta: &Meta,
+    ) -> Result<()> {
+        self.record_held_action(Held::default(), case_id, expected_version, t, meta)
+            .await
+    }
+
+    async fn record_held_action(
+        &self,
+        held: Held,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        meta: &Meta,
+    ) -> Result<()> {
+        if t.event.seq != expected_version + 1 {
+            return Err(Error::Conflict {
+                id: case_id.into(),
+                expected: expected_version,
+                actual: t.event.seq.saturating_sub(1),
+            });
+        }
+        let cols = Columns::of(&t.case)?;
+        let effects = &t.effects;
+        // On PostgreSQL an action that only moves the case, appends its event and schedules
+        // reminders is one statement (its own transaction): each statement is a round trip
+        // and a wake-up on both sides. A cancellation (a duty done, a deadline extended) may
+        // touch a row the same action schedules again, which one statement cannot do twice.
+        let schedules_only = effects
+            .iter()
+            .all(|e| matches!(e, Effect::ScheduleReminder(_)));
+        if self.backend == Backend::Postgres
+            && held.0.is_none()
+            && schedules_only
+            && t.event.sets.is_empty()
+            && t.personal.is_empty()
+        {
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            let updated = self
+                .record_in_one_statement(case_id, expected_version, t, &cols, effects, meta)
+                .await?;
+            if !updated {
+                return Err(self.why_not_updated(case_id, expected_version).await?);
+            }
+            return Ok(());
+        }
+        let mut tx = match held.0 {
+            Some(tx) => tx,
+            None => self.begin().await?,
+        };
+        let update = Stmt::new(
+            UPDATE_CASE,
+            case_update_binds(case_id, expected_version, t, &cols),
+        );
+        let mut rest = vec![Self::event_statement(case_id, &t.event, meta)?];
+        Self::party_statements(
+            &mut rest,
+            case_id,
+            &t.event.sets,
+            &cols,
+            ms(t.case.filed_at),
+        );
+        Self::effect_statements(&mut rest, case_id, effects, ms(t.event.at))?;
+        self.personal_statements(&mut rest, case_id, t)?;
+        let updated = match self.backend {
+            // One script: the UPDATE under its version first, the rest after it. Should the
+            // version have moved (only without `held`), the rest fails or is rolled back.
+            Backend::Sqlite => {
+                self.fault("record_action.event_insert")?;
+                self.fault("record_action.effects")?;
+                rest.insert(0, update);
+                batch::run(&mut tx, rest).await?
+            }
+            // The UPDATE first, alone: it answers with a row, and the rest is sent only if
+            // the version held.
+            Backend::Postgres => {
+                let mut q = sqlx::query(AssertSqlSafe(format!(
+                    "{} SELECT count(*) FROM u",
+                    update_case_with_inbox_copy()
+                )));
+                for v in update.binds {
+                    q = v.bind_to(q);
+                }
+                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
+                if updated == 1 {
+                    self.fault("record_action.event_insert")?;
+                    self.fault("record_action.effects")?;
+                    batch::run(&mut tx, rest).await?;
+                }
+                updated
+            }
+        };
+        if updated == 0 {
+            tx.rollback().await?;
+            return Err(self.why_not_updated(case_id, expected_version).await?);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn case(&self, id: &str) -> Result<Option<CaseRecord>> {
+        let row = sqlx::query("SELECT id, title, projection FROM cases WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(record_from_row).transpose()
+    }
+
+    async fn events(&self, id: &str) -> Result<Vec<StoredEvent>> {
+        let rows = sqlx::query(HISTORY_SQL)
+            .bind(id.to_string())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(event_from_row).collect()
+    }
+
+    async fn case_and_filing(&self, id: &str) -> Result<Option<CaseAndFiling>> {
+        let row = sqlx::query(CASE_AND_FILING)
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(case_and_filing_from_row).transpose()
+    }
+
+    async fn case_to_act_on(&self, id: &str) -> Result<(Option<CaseAndFiling>, Held)> {
+        let (row, tx) = self
+            .read_to_act_on(sqlx::query(CASE_AND_FILING).bind(id.to_string()))
+            .await?;
+        let case = row.as_ref().map(case_and_filing_from_row).transpose()?;
+        let held = hold(tx, case.is_some()).await?;
+        Ok((case, held))
+    }
+
+    async fn filing(&self, id: &str) -> Result<Option<Map<String, Value>>> {
+        let row = sqlx::query("SELECT payload FROM case_events WHERE case_id = $1 AND seq = 1")
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.map(|r| parse(&r.try_get::<String, _>("payload")?, "event payload"))
+            .transpose()
+    }
+
+    async fn case_as_of(&self, id: &str, at: Timestamp) -> Result<Option<Case>> {
+        let Some(head) =
+            sqlx::query("SELECT kind, workflow_version, workflow_digest FROM cases WHERE id = $1")
+                .bind(id.to_string())
+                .fetch_optional(&self.pool)
+                .await?
+        else {
+            return Ok(None);
+        };
+        let events = self.events(id).await?;
+        let kind: String = head.try_get("kind")?;
+        let version: i64 = head.try_get("workflow_version")?;
+        let digest: String = head.try_get("workflow_digest")?;
+        Ok(Case::fold(
+            &kind,
+            version as u32,
+            &digest,
+            events.iter().map(|e| &e.event).filter(|e| e.at <= at),
+        ))
+    }
+
+    async fn due_reminders(&self, now: Timestamp, limit: u32) -> Result<Vec<StoredReminder>> {
+        let rows = sqlx::query(DUE_REMINDERS_SQL)
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(reminder).collect()
+    }
+
+    async fn reminders(&self, case_id: &str) -> Result<Vec<StoredReminder>> {
+        let rows = sqlx::query(
+            "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status \
+             FROM reminders WHERE case_id = $1 ORDER BY reminder_key",
+        )
+        .bind(case_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(reminder).collect()
+    }
+}

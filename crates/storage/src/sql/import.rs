@@ -1,0 +1,159 @@
+//! Import: whole histories written in one transaction, in multi-row statements, leaving the
+//! same rows as the same steps acted one by one.
+
+use std::collections::BTreeMap;
+
+use duban_core::deadline::china_date;
+use duban_core::machine::Effect;
+use jiff::Timestamp;
+
+use super::*;
+use crate::batch::{self};
+use crate::{Error, Meta, Result};
+
+impl SqlStore {
+    /// Writes whole cases — each a filing and the actions after it — in one transaction: all of
+    /// them or none (spreadsheet import). Reminders whose time has already passed are left out:
+    /// a historical record should not set off a storm of old reminders.
+    pub(crate) async fn write_imported(
+        &self,
+        cases: &[crate::ImportedCase<'_>],
+        now: Timestamp,
+    ) -> Result<()> {
+        // Every row of every table is gathered first and written in multi-row statements: an
+        // import is thousands of cases, and each statement is a round trip to the database.
+        let mut case_rows = Vec::new();
+        let mut event_rows = Vec::new();
+        let mut party_rows = Vec::new();
+        let mut reminder_rows = Vec::new();
+        for c in cases {
+            let Some(last) = c.transitions.last() else {
+                continue;
+            };
+            let case = &last.case;
+            let cols = Columns::of(case)?;
+            case_rows.push(vec![
+                Val::Text(c.id.clone()),
+                Val::Text(case.kind.clone()),
+                Val::Int(i64::from(case.workflow_version)),
+                Val::Text(case.workflow_digest.clone()),
+                Val::Text(c.title.clone()),
+                Val::Text(case.state.clone()),
+                Val::Int(case.version as i64),
+                Val::Int(cols.is_open),
+                Val::Int(cols.is_key),
+                Val::Int(i64::from(china_date(case.filed_at).year())),
+                Val::Int(ms(case.filed_at)),
+                Val::Int(ms(case.entered_at)),
+                Val::Int(cols.due_key),
+                Val::OptText(cols.due_date.clone()),
+                Val::Text(cols.filer.clone()),
+                Val::OptText(cols.supervisor.clone()),
+                Val::Text(cols.projection.clone()),
+                Val::Int(ms(last.event.at)),
+                Val::Text(cols.figures.clone()),
+            ]);
+            // The reminders as the effects leave them, worked out here rather than by
+            // replaying each upsert and cancel against the table.
+            let mut reminders: BTreeMap<String, (duban_core::machine::Reminder, bool, i64)> =
+                BTreeMap::new();
+            for t in c.transitions {
+                event_rows.push(event_row(&c.id, &t.event, &Meta::default())?);
+                for effect in &t.effects {
+                    match effect {
+                        Effect::ScheduleReminder(r) if r.at <= now => {}
+                        Effect::ScheduleReminder(r) => match reminders.get_mut(&r.key) {
+                            None => {
+                                reminders.insert(r.key.clone(), (r.clone(), true, ms(t.event.at)));
+                            }
+                            Some((old, pending, _)) if !*pending => {
+                                old.at = r.at;
+                                *pending = true;
+                            }
+                            Some(_) => {}
+                        },
+                        Effect::CancelReminders { state, duty } => {
+                            for (r, pending, _) in reminders.values_mut() {
+                                if &r.state == state && r.duty == *duty {
+                                    *pending = false;
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            for (r, pending, created) in reminders.into_values() {
+                let status = if pending { "pending" } else { "cancelled" };
+                reminder_rows.push(reminder_row(&c.id, &r, status, created)?);
+            }
+            // The parties as the live path leaves them: each member's copies of the open flag
+            // and deadline as they were when the event naming it was written, and the
+            // departments' kept up to date with the case (what `INBOX_COPY` and SQLite's
+            // trigger do after every action).
+            let mut parties: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
+            for t in c.transitions {
+                let copy = inbox_copy(&t.case);
+                for (party, members) in &t.event.sets {
+                    parties.retain(|(p, _), _| p != party);
+                    for member in members {
+                        parties.entry((party, member)).or_insert(copy);
+                    }
+                }
+                for ((party, _), v) in parties.iter_mut() {
+                    if DEPARTMENT_PARTIES.contains(party) {
+                        *v = copy;
+                    }
+                }
+            }
+            for ((party, member), (is_open, due_key)) in parties {
+                party_rows.push(vec![
+                    Val::Text(c.id.clone()),
+                    Val::Text(party.to_string()),
+                    Val::Text(member.to_string()),
+                    Val::Int(is_open),
+                    Val::Int(due_key),
+                    Val::Int(ms(case.filed_at)),
+                ]);
+            }
+        }
+        let mut tx = self.begin().await?;
+        match insert_rows(
+            &mut tx,
+            "cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures)",
+            &case_rows,
+        )
+        .await
+        {
+            Ok(()) => {}
+            Err(Error::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                return Err(Error::Duplicate {
+                    what: "case",
+                    id: "one of the imported cases".into(),
+                });
+            }
+            Err(e) => return Err(e),
+        }
+        insert_rows(&mut tx, EVENTS_TARGET, &event_rows).await?;
+        insert_rows(
+            &mut tx,
+            "case_parties (case_id, party, member, is_open, due_key, filed_at)",
+            &party_rows,
+        )
+        .await?;
+        insert_rows(&mut tx, REMINDERS_TARGET, &reminder_rows).await?;
+        let mut personal = Vec::new();
+        for c in cases {
+            for t in c.transitions {
+                self.personal_statements(&mut personal, &c.id, t)?;
+            }
+        }
+        // One statement at a time: an import may carry thousands, and a script of them all
+        // would be one prepared statement as long, its `$N` looked up one by one.
+        for s in personal {
+            batch::run(&mut tx, vec![s]).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+}

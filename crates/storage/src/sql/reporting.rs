@@ -1,0 +1,94 @@
+//! What the annual report and the export read: a year's histories, streamed, and the figures
+//! kept with each case, grouped.
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use super::*;
+use crate::{CaseHistory, Reporting, Result};
+
+/// Served by the covering index `cases_figures`: on SQLite the rows arrive grouped and nothing
+/// is sorted or read from the table.
+pub(crate) const FIGURE_GROUPS_SQL: &str = "SELECT figures, COUNT(*) AS cases, \
+    SUM(CASE WHEN is_open = 1 AND due_key < $3 THEN 1 ELSE 0 END) AS overdue \
+    FROM cases WHERE kind = $1 AND year = $2 AND figures IS NOT NULL AND updated_at <= $3 \
+    GROUP BY figures";
+
+impl Reporting for SqlStore {
+    async fn histories(&self, kind: &str, year: i16) -> Result<Vec<CaseHistory>> {
+        let mut out = Vec::new();
+        self.each_history(kind, year, None, |h| out.push(h)).await?;
+        Ok(out)
+    }
+
+    async fn figure_groups(
+        &self,
+        kind: &str,
+        year: i16,
+        as_of: Timestamp,
+    ) -> Result<Vec<crate::FigureGroup>> {
+        let rows = sqlx::query(FIGURE_GROUPS_SQL)
+            .bind(kind.to_string())
+            .bind(i64::from(year))
+            .bind(ms(as_of))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::FigureGroup {
+                    figures: r.try_get("figures")?,
+                    cases: r.try_get::<i64, _>("cases")? as u64,
+                    overdue: r.try_get::<i64, _>("overdue")? as u64,
+                })
+            })
+            .collect()
+    }
+
+    async fn each_history<F>(
+        &self,
+        kind: &str,
+        year: i16,
+        changed_after: Option<Timestamp>,
+        mut each: F,
+    ) -> Result<()>
+    where
+        F: FnMut(CaseHistory) + Send,
+    {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query(
+            "SELECT c.title, c.kind, c.workflow_version, c.workflow_digest, e.case_id, e.seq, e.action, e.actor, \
+             e.actor_role, e.actor_org, e.on_behalf_of, e.at, e.from_state, e.to_state, e.payload, e.detail, e.request_id \
+             FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.kind = $1 AND c.year = $2 \
+             AND ($3 IS NULL OR c.updated_at > $3 OR c.figures IS NULL) \
+             ORDER BY c.filed_at, c.id, e.seq",
+        )
+        .bind(kind.to_string())
+        .bind(i64::from(year))
+        .bind(changed_after.map(ms))
+            .fetch(&self.pool);
+        let mut current: Option<CaseHistory> = None;
+        while let Some(r) = rows.try_next().await? {
+            let e = event_from_row(&r)?;
+            match current.as_mut() {
+                Some(h) if h.id == e.case_id => h.events.push(e.event),
+                _ => {
+                    if let Some(done) = current.take() {
+                        each(done);
+                    }
+                    current = Some(CaseHistory {
+                        id: e.case_id.clone(),
+                        kind: r.try_get("kind")?,
+                        title: r.try_get("title")?,
+                        workflow_version: r.try_get::<i64, _>("workflow_version")? as u32,
+                        workflow_digest: r.try_get("workflow_digest")?,
+                        events: vec![e.event],
+                    });
+                }
+            }
+        }
+        if let Some(done) = current {
+            each(done);
+        }
+        Ok(())
+    }
+}

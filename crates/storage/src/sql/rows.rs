@@ -1,0 +1,368 @@
+//! The rows and statements an action writes: the case's UPDATE under its version with the
+//! inbox copies, the event, the parties, the reminders the machine's effects ask for, and the
+//! columns of `cases` that copy the projection.
+
+use std::collections::BTreeMap;
+
+use duban_core::deadline::china_date;
+use duban_core::machine::{Case, Effect, Event, OpenDuty, StateDeadline, Transition};
+use duban_core::vocabulary::party;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+
+use super::*;
+use crate::batch::{Stmt, numbered};
+use crate::{Meta, Result};
+
+/// What an event set besides its payload, kept as JSON in `case_events.detail`. `at` is kept
+/// here at full precision; the `at` column holds milliseconds for queries.
+#[derive(Debug, Serialize, Deserialize)]
+pub(crate) struct Detail {
+    pub(crate) at: Timestamp,
+    pub(crate) sets: BTreeMap<String, Vec<String>>,
+    pub(crate) deadline: Option<StateDeadline>,
+    pub(crate) duties: Vec<OpenDuty>,
+    pub(crate) closed: bool,
+}
+
+/// An action's UPDATE of its case, under the version the action was decided on.
+pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET state = $1, version = $2, is_open = $3, is_key = $4, \
+    entered_at = $5, due_key = $6, due_date = $7, supervisor = $8, projection = $9, updated_at = $10, \
+    figures = $11 WHERE id = $12 AND version = $13";
+
+/// PostgreSQL: the department parties' copies of the case's open flag and deadline (what the
+/// inbox reads) follow the case inside the case's own statement, `WITH u AS (UPDATE_CASE
+/// RETURNING 1), INBOX_COPY …`, and only where they changed. SQLite's `cases_inbox_copy`
+/// trigger does this there (migration 8); PostgreSQL's trigger cost every action a PL/pgSQL
+/// call and a queued after-trigger event, a tenth of the database's time (migration 10).
+pub(crate) const INBOX_COPY: &str = "p AS (UPDATE case_parties SET is_open = $3, due_key = $6 FROM u \
+    WHERE case_parties.case_id = $12 AND case_parties.party IN ('lead_department', 'co_departments') \
+    AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))";
+
+/// PostgreSQL: the case's UPDATE with its inbox copies, as the opening of a `WITH` whose rest
+/// selects from `u` (one row if the version check passed). Every PostgreSQL action's UPDATE of
+/// its case goes through here, so the copies cannot be left behind. `INBOX_COPY` reads
+/// `UPDATE_CASE`'s values: $3 the open flag, $6 the deadline, $12 the case.
+pub(crate) fn update_case_with_inbox_copy() -> String {
+    format!("WITH u AS ({UPDATE_CASE} RETURNING 1), {INBOX_COPY}")
+}
+
+/// `UPDATE_CASE`'s values, in order.
+pub(crate) fn case_update_binds(
+    case_id: &str,
+    expected_version: u64,
+    t: &Transition,
+    cols: &Columns,
+) -> Vec<Val> {
+    let case = &t.case;
+    vec![
+        Val::Text(case.state.clone()),
+        Val::Int(case.version as i64),
+        Val::Int(cols.is_open),
+        Val::Int(cols.is_key),
+        Val::Int(ms(case.entered_at)),
+        Val::Int(cols.due_key),
+        Val::OptText(cols.due_date.clone()),
+        Val::OptText(cols.supervisor.clone()),
+        Val::Text(cols.projection.clone()),
+        Val::Int(ms(t.event.at)),
+        Val::Text(cols.figures.clone()),
+        Val::Text(case_id.to_string()),
+        Val::Int(expected_version as i64),
+    ]
+}
+
+/// `reminders` and the columns `reminder_row` fills, in its order.
+pub(crate) const REMINDERS_TARGET: &str = "reminders (case_id, reminder_key, state, duty, rule, fire_at, \
+    due_date, notify, repeat_every_days, escalate, status, created_at)";
+
+/// Scheduling is idempotent per (case, key): a cancelled reminder scheduled again (re-entering
+/// a state with the same deadline) comes back to life; a pending or sent one is left alone.
+pub(crate) const REVIVE_CANCELLED: &str = "ON CONFLICT (case_id, reminder_key) DO UPDATE \
+    SET status = 'pending', fire_at = excluded.fire_at WHERE reminders.status = 'cancelled'";
+
+/// A reminder's row for `reminders`, in `REMINDERS_TARGET`'s order.
+pub(crate) fn reminder_row(
+    case_id: &str,
+    r: &duban_core::machine::Reminder,
+    status: &str,
+    created_at: i64,
+) -> Result<Vec<Val>> {
+    Ok(vec![
+        Val::Text(case_id.to_string()),
+        Val::Text(r.key.clone()),
+        Val::Text(r.state.clone()),
+        Val::Text(r.duty.clone().unwrap_or_default()),
+        Val::Int(r.rule as i64),
+        Val::Int(ms(r.at)),
+        Val::OptText(r.due_date.map(|d| d.to_string())),
+        Val::Text(json(&r.notify)?),
+        Val::OptInt(r.repeat_every_days.map(i64::from)),
+        Val::Int(i64::from(r.escalate)),
+        Val::Text(status.to_string()),
+        Val::Int(created_at),
+    ])
+}
+
+/// The rows of reminders scheduled together, one per key (a key twice in one statement is an
+/// error on PostgreSQL; the later wins, as it would in two statements).
+pub(crate) fn scheduled_rows(
+    case_id: &str,
+    run: &[&duban_core::machine::Reminder],
+    now: i64,
+) -> Result<Vec<Vec<Val>>> {
+    let mut by_key: BTreeMap<&str, &duban_core::machine::Reminder> = BTreeMap::new();
+    for r in run {
+        by_key.insert(r.key.as_str(), r);
+    }
+    by_key
+        .values()
+        .map(|r| reminder_row(case_id, r, "pending", now))
+        .collect()
+}
+
+/// `case_events` and its columns, in `event_row`'s order.
+pub(crate) const EVENTS_TARGET: &str = "case_events (case_id, seq, action, actor, actor_role, actor_org, \
+    on_behalf_of, at, from_state, to_state, payload, detail, request_id)";
+
+/// An event's row for `case_events`, in its column order.
+pub(crate) fn event_row(case_id: &str, e: &Event, meta: &Meta) -> Result<Vec<Val>> {
+    let detail = Detail {
+        at: e.at,
+        sets: e.sets.clone(),
+        deadline: e.deadline.clone(),
+        duties: e.duties.clone(),
+        closed: e.closed,
+    };
+    Ok(vec![
+        Val::Text(case_id.to_string()),
+        Val::Int(e.seq as i64),
+        Val::Text(e.action.clone()),
+        Val::Text(e.actor.user.clone()),
+        Val::Text(e.actor.role.as_str().to_string()),
+        Val::OptText(e.actor.org.clone()),
+        Val::OptText(meta.on_behalf_of.clone()),
+        Val::Int(ms(e.at)),
+        Val::OptText(e.from_state.clone()),
+        Val::Text(e.to_state.clone()),
+        Val::Text(json(&e.payload)?),
+        Val::Text(json(&detail)?),
+        Val::OptText(meta.request_id.clone()),
+    ])
+}
+
+/// The columns of `cases` that copy the projection, for one case.
+pub(crate) struct Columns {
+    pub(crate) projection: String,
+    pub(crate) is_open: i64,
+    pub(crate) is_key: i64,
+    pub(crate) due_key: i64,
+    pub(crate) due_date: Option<String>,
+    pub(crate) supervisor: Option<String>,
+    /// The filer's login (empty if none): the idempotency key is unique per filer.
+    pub(crate) filer: String,
+    /// What the case counts for in the year's figures (`Figures::key`).
+    pub(crate) figures: String,
+}
+
+/// The parties whose copies of the case's open flag and deadline follow the case after every
+/// action: what a department's inbox reads (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
+pub(crate) const DEPARTMENT_PARTIES: [&str; 2] = party::DEPARTMENTS;
+
+/// A case's open flag and deadline, as `case_parties` copies them.
+pub(crate) fn inbox_copy(case: &Case) -> (i64, i64) {
+    let due_key = case
+        .deadline
+        .as_ref()
+        .map(|d| ms(d.deadline.due_at))
+        .unwrap_or(NO_DEADLINE);
+    (i64::from(!case.closed), due_key)
+}
+
+impl Columns {
+    pub(crate) fn of(case: &Case) -> Result<Columns> {
+        let first = |party: &str| case.parties.get(party).and_then(|v| v.first()).cloned();
+        let supervisor = first(party::SUPERVISOR);
+        let (is_open, due_key) = inbox_copy(case);
+        Ok(Columns {
+            projection: json(case)?,
+            is_open,
+            is_key: i64::from(supervisor.is_some()),
+            due_key,
+            due_date: case
+                .deadline
+                .as_ref()
+                .map(|d| d.deadline.due_date.to_string()),
+            supervisor,
+            filer: first(party::FILER).unwrap_or_default(),
+            figures: case.figures().key(),
+        })
+    }
+}
+
+/// No deadline sorts last.
+pub(crate) const NO_DEADLINE: i64 = i64::MAX;
+
+impl SqlStore {
+    /// The statement appending an event.
+    pub(crate) fn event_statement(case_id: &str, e: &Event, meta: &Meta) -> Result<Stmt> {
+        let row = event_row(case_id, e, meta)?;
+        Ok(Stmt::new(
+            format!(
+                "INSERT INTO {EVENTS_TARGET} VALUES {}",
+                numbered(1, std::slice::from_ref(&row))
+            ),
+            row,
+        ))
+    }
+
+    /// Inserts a case's projection row; with an idempotency key, a repeat is skipped (0 rows).
+    pub(crate) async fn insert_case(
+        tx: &mut WriteTx,
+        id: &str,
+        title: &str,
+        case: &Case,
+        cols: &Columns,
+        idempotency: Option<&crate::Idempotency>,
+        updated_at: Timestamp,
+    ) -> std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+        sqlx::query(
+            "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
+             projection, updated_at, figures) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             ON CONFLICT (filer, idempotency_key) DO NOTHING",
+        )
+        .bind(id.to_string())
+        .bind(case.kind.clone())
+        .bind(i64::from(case.workflow_version))
+        .bind(case.workflow_digest.clone())
+        .bind(title.to_string())
+        .bind(case.state.clone())
+        .bind(case.version as i64)
+        .bind(cols.is_open)
+        .bind(cols.is_key)
+        .bind(i64::from(china_date(case.filed_at).year()))
+        .bind(ms(case.filed_at))
+        .bind(ms(case.entered_at))
+        .bind(cols.due_key)
+        .bind(cols.due_date.clone())
+        .bind(cols.filer.clone())
+        .bind(cols.supervisor.clone())
+        .bind(idempotency.map(|i| i.key.clone()))
+        .bind(idempotency.map(|i| i.request_hash.clone()))
+        .bind(cols.projection.clone())
+        .bind(ms(updated_at))
+        .bind(cols.figures.clone())
+        .execute(&mut **tx)
+        .await
+    }
+
+    /// Writes the parties an event filled, with copies of the case's open flag and deadline
+    /// (kept up to date afterwards with the case: `INBOX_COPY`).
+    pub(crate) fn party_statements(
+        out: &mut Vec<Stmt>,
+        case_id: &str,
+        sets: &BTreeMap<String, Vec<String>>,
+        cols: &Columns,
+        filed_at: i64,
+    ) {
+        for (party, members) in sets {
+            out.push(Stmt::new(
+                "DELETE FROM case_parties WHERE case_id = $1 AND party = $2",
+                vec![Val::Text(case_id.to_string()), Val::Text(party.clone())],
+            ));
+            for member in members {
+                out.push(Stmt::new(
+                    "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \
+                     VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (case_id, party, member) DO NOTHING",
+                    vec![
+                        Val::Text(case_id.to_string()),
+                        Val::Text(party.clone()),
+                        Val::Text(member.clone()),
+                        Val::Int(cols.is_open),
+                        Val::Int(cols.due_key),
+                        Val::Int(filed_at),
+                    ],
+                ));
+            }
+        }
+    }
+
+    /// Carries out the state machine's effects in the action's transaction (transactional
+    /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
+    /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
+    pub(crate) fn effect_statements(
+        out: &mut Vec<Stmt>,
+        case_id: &str,
+        effects: &[Effect],
+        now: i64,
+    ) -> Result<()> {
+        // Reminders scheduled together go in one statement: a transition schedules a state's
+        // whole set at once.
+        let mut i = 0;
+        while i < effects.len() {
+            let run: Vec<&duban_core::machine::Reminder> = effects[i..]
+                .iter()
+                .map_while(|e| match e {
+                    Effect::ScheduleReminder(r) => Some(r),
+                    Effect::CancelReminders { .. } => None,
+                })
+                .collect();
+            if !run.is_empty() {
+                i += run.len();
+                let rows = scheduled_rows(case_id, &run, now)?;
+                out.push(Stmt::new(
+                    format!(
+                        "INSERT INTO {REMINDERS_TARGET} VALUES {} {REVIVE_CANCELLED}",
+                        numbered(1, &rows)
+                    ),
+                    rows.into_iter().flatten().collect(),
+                ));
+                continue;
+            }
+            // Cancellations in a row (a state's reminders and its duties') go in one statement.
+            let mut sql = String::from(
+                "UPDATE reminders SET status = 'cancelled' WHERE case_id = $1 AND status = 'pending' AND (",
+            );
+            let mut binds = vec![Val::Text(case_id.to_string())];
+            while let Some(Effect::CancelReminders { state, duty }) = effects.get(i) {
+                i += 1;
+                if binds.len() > 1 {
+                    sql.push_str(" OR ");
+                }
+                binds.push(Val::Text(state.clone()));
+                binds.push(Val::Text(duty.clone().unwrap_or_default()));
+                sql.push_str(&format!(
+                    "(state = ${} AND duty = ${})",
+                    binds.len() - 1,
+                    binds.len()
+                ));
+            }
+            sql.push(')');
+            out.push(Stmt::new(sql, binds));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::CaseQuery;
+    use crate::sql::lists::selection;
+
+    #[test]
+    fn the_inbox_sql_names_the_department_parties_of_the_vocabulary() {
+        let listed = format!(
+            "party IN ('{}', '{}')",
+            party::DEPARTMENTS[0],
+            party::DEPARTMENTS[1]
+        );
+        assert!(INBOX_COPY.contains(&listed), "{INBOX_COPY}");
+        let open = selection(&CaseQuery::DepartmentOpen {
+            department: "jtj".into(),
+        });
+        assert!(open.from_where.contains(&listed), "{}", open.from_where);
+    }
+}

@@ -1,0 +1,90 @@
+//! The schema and the database itself: migrations (with the data migrations that need Rust),
+//! the health check, and SQLite's online backup.
+
+use jiff::Timestamp;
+use sqlx::AssertSqlSafe;
+
+use super::*;
+use crate::crypto::Keyring;
+use crate::migrate::MIGRATIONS;
+use crate::{Error, Result, Schema};
+
+impl SqlStore {
+    /// An online, consistent copy of an SQLite database into `path` (`VACUUM INTO`). PostgreSQL
+    /// is backed up with its own tool, `pg_dump`.
+    pub async fn sqlite_backup(&self, path: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::Url(
+                "VACUUM INTO is for SQLite; use pg_dump for PostgreSQL".into(),
+            ));
+        }
+        let path = path
+            .to_str()
+            .ok_or_else(|| Error::Url("the backup path must be UTF-8".into()))?;
+        // Created empty and private first, which VACUUM INTO accepts: the copy holds everything
+        // the database does and must be no more readable than it.
+        crate::private::create_private(std::path::Path::new(path))?;
+        // A path is not a bindable value in VACUUM INTO; quote it as an SQL string literal.
+        let sql = format!("VACUUM INTO '{}'", path.replace('\'', "''"));
+        sqlx::raw_sql(AssertSqlSafe(sql))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+}
+
+impl Schema for SqlStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn migrate(&self) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        if self.backend == Backend::Postgres {
+            // Several processes starting at once: one migrates, the others wait and find it done.
+            sqlx::raw_sql("SELECT pg_advisory_xact_lock(4242000001)")
+                .execute(&mut *tx)
+                .await?;
+        }
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations \
+             (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut applied = Vec::new();
+        for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
+            let sql = match self.backend {
+                Backend::Sqlite => m.sqlite,
+                Backend::Postgres => m.postgres,
+            };
+            sqlx::raw_sql(sql).execute(&mut *tx).await?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(ms(Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
+            applied.push(m.version);
+        }
+        if applied.contains(&7) {
+            Self::refold_cases(&mut tx).await?;
+        }
+        // Data migrations that rewrite what is append-only, each recorded in the audit log.
+        let audit_key = self.keys.as_ref().map(Keyring::audit_key);
+        if applied.contains(&12) {
+            crate::audit::key_the_chain(&mut tx, audit_key).await?;
+        }
+        if applied.contains(&13) {
+            crate::remask::remask_events(&mut tx, audit_key).await?;
+        }
+        tx.commit().await?;
+        Ok(applied)
+    }
+}

@@ -1,0 +1,105 @@
+//! Bearer tokens, kept as SHA-256 hashes; acting over the API reads a token's user with the
+//! case it acts on.
+
+use jiff::Timestamp;
+use sqlx::Row;
+
+use super::*;
+use crate::{CaseAndFiling, Directory, Error, Result, TokenInfo, Tokens, User};
+
+impl Tokens for SqlStore {
+    async fn add_token(
+        &self,
+        id: &str,
+        login: &str,
+        token_hash: &str,
+        at: Timestamp,
+    ) -> Result<()> {
+        if self.user(login).await?.is_none() {
+            return Err(Error::NotFound {
+                what: "user",
+                id: login.into(),
+            });
+        }
+        sqlx::query(
+            "INSERT INTO tokens (id, login, token_hash, created_at) VALUES ($1, $2, $3, $4)",
+        )
+        .bind(id.to_string())
+        .bind(login.to_string())
+        .bind(token_hash.to_string())
+        .bind(ms(at))
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn user_for_token(&self, token_hash: &str) -> Result<Option<(User, String)>> {
+        let row = sqlx::query(
+            "SELECT u.login, u.role, u.org_code, u.name, t.id FROM tokens t JOIN users u ON u.login = t.login \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(token_hash.to_string())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| Ok((user_from_row(&r)?, r.try_get("id")?)))
+            .transpose()
+    }
+
+    async fn user_and_case_for_token(
+        &self,
+        token_hash: &str,
+        case_id: &str,
+    ) -> Result<Option<(User, Option<CaseAndFiling>, Held)>> {
+        let query = sqlx::query(
+            "SELECT u.login, u.role, u.org_code, u.name, c.id, c.title, c.projection, e.payload \
+             FROM tokens t JOIN users u ON u.login = t.login \
+             LEFT JOIN cases c ON c.id = $2 \
+             LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \
+             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
+        )
+        .bind(token_hash.to_string())
+        .bind(case_id.to_string());
+        let (row, tx) = self.read_to_act_on(query).await?;
+        let case = match &row {
+            Some(r) if r.try_get::<Option<String>, _>("id")?.is_some() => {
+                Some(case_and_filing_from_row(r)?)
+            }
+            _ => None,
+        };
+        let held = hold(tx, case.is_some()).await?;
+        Ok(row
+            .map(|r| user_from_row(&r))
+            .transpose()?
+            .map(|user| (user, case, held)))
+    }
+
+    async fn tokens(&self, login: &str) -> Result<Vec<TokenInfo>> {
+        let rows = sqlx::query(
+            "SELECT id, login, created_at, revoked_at FROM tokens WHERE login = $1 ORDER BY created_at, id",
+        )
+        .bind(login.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let revoked: Option<i64> = r.try_get("revoked_at")?;
+                Ok(TokenInfo {
+                    id: r.try_get("id")?,
+                    login: r.try_get("login")?,
+                    created_at: from_ms(r.try_get("created_at")?)?,
+                    revoked_at: revoked.map(from_ms).transpose()?,
+                })
+            })
+            .collect()
+    }
+
+    async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<bool> {
+        let r =
+            sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(id.to_string())
+                .bind(ms(at))
+                .execute(&self.pool)
+                .await?;
+        Ok(r.rows_affected() == 1)
+    }
+}

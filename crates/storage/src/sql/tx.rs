@@ -1,0 +1,114 @@
+//! Write transactions: SQLite's one writer at a time, taken in turn in this process, and
+//! what an action read its case under ([`Held`]).
+
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, Transaction};
+
+use super::*;
+use crate::Result;
+
+/// A write transaction, holding this process's turn to write on SQLite.
+pub(crate) struct WriteTx {
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    pub(crate) backend: Backend,
+}
+
+impl std::ops::Deref for WriteTx {
+    type Target = sqlx::AnyConnection;
+    fn deref(&self) -> &sqlx::AnyConnection {
+        &self.tx
+    }
+}
+
+impl std::ops::DerefMut for WriteTx {
+    fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
+        &mut self.tx
+    }
+}
+
+impl WriteTx {
+    pub(crate) fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.commit().await
+    }
+
+    pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
+        self.tx.rollback().await
+    }
+}
+
+/// What an action read its case under, to be handed back when it is recorded
+/// ([`Store::record_held_action`]). On SQLite it is the write transaction, holding this
+/// process's turn to write, that the case was read in: the read comes from the writing
+/// connection's warm page cache (a reading connection re-reads from the log every page the
+/// last action changed), the action decides on the state it will write over, and the write
+/// needs no second turn. On PostgreSQL it is empty: the action's UPDATE checks the version.
+///
+/// Dropping it rolls the transaction back and lets the next writer in. Anything else that
+/// writes (an audit record of a refusal) waits for the same turn, so let go of it first.
+#[derive(Default)]
+pub struct Held(pub(crate) Option<WriteTx>);
+
+impl std::fmt::Debug for Held {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let what = if self.0.is_some() {
+            "the write turn"
+        } else {
+            "nothing"
+        };
+        f.debug_tuple("Held").field(&what).finish()
+    }
+}
+
+/// What `read_to_act_on` began, kept for the action if it found a case to act on; otherwise
+/// rolled back at once, so that no one waits on a read that leads to no write.
+pub(crate) async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
+    match tx {
+        Some(tx) if found => Ok(Held(Some(tx))),
+        Some(tx) => {
+            tx.rollback().await?;
+            Ok(Held::default())
+        }
+        None => Ok(Held::default()),
+    }
+}
+
+impl SqlStore {
+    pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
+        self.begin().await
+    }
+
+    pub(crate) async fn begin(&self) -> Result<WriteTx> {
+        let (turn, tx) = match &self.writer {
+            Some(w) => {
+                let turn = w.turn.clone().lock_owned().await;
+                (Some(turn), w.pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            None => (None, self.pool.begin().await?),
+        };
+        Ok(WriteTx {
+            tx,
+            _turn: turn,
+            backend: self.backend,
+        })
+    }
+
+    /// An action's read: on SQLite in a write transaction of its own, begun for it and
+    /// returned with the row (see [`Held`]); on PostgreSQL as any read.
+    pub(crate) async fn read_to_act_on(
+        &self,
+        query: Query<'_, Any, AnyArguments>,
+    ) -> Result<(Option<AnyRow>, Option<WriteTx>)> {
+        if self.writer.is_none() {
+            return Ok((query.fetch_optional(&self.pool).await?, None));
+        }
+        let mut tx = self.begin().await?;
+        let row = query.fetch_optional(&mut *tx).await?;
+        Ok((row, Some(tx)))
+    }
+}
