@@ -7,6 +7,7 @@
 mod accounts;
 mod audit;
 mod batch;
+#[cfg(feature = "bench")]
 pub mod bench;
 mod crypto;
 mod faults;
