@@ -518,6 +518,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// Files a case. With an idempotency key, a repeat of the same request returns the first
     /// case (`created` false); the same key with another body is refused.
+    #[tracing::instrument(skip_all, fields(kind = kind))]
     pub async fn file(
         &self,
         p: &Principal,
@@ -579,6 +580,7 @@ impl<S: Store + Audit> Service<S> {
     }
 
     /// Takes an action on a case the caller can see, at the version the caller last saw.
+    #[tracing::instrument(skip_all, fields(case_id = id, action = action))]
     pub async fn act(
         &self,
         p: &Principal,
@@ -602,6 +604,7 @@ impl<S: Store + Audit> Service<S> {
     /// `act` for the holder of a bearer token, checked in the same read as the case: over the
     /// API, acting is the busiest request, and each read is a round trip to the database.
     /// `None` if the token is unknown or revoked.
+    #[tracing::instrument(skip_all, fields(case_id = id, action = action))]
     pub async fn act_with_token(
         &self,
         token: &str,
@@ -738,6 +741,7 @@ impl<S: Store + Audit> Service<S> {
     }
 
     /// One case as the caller may see it; with `reveal`, personal data in full (recorded).
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     pub async fn show(
         &self,
         p: &Principal,
@@ -866,6 +870,7 @@ impl<S: Store + Audit> Service<S> {
     }
 
     /// A case's history and the record of who saw its personal data.
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     pub async fn history(&self, p: &Principal, id: &str) -> Result<History> {
         self.visible(self.now(), p, id).await?;
         Ok(History {
@@ -876,6 +881,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// The cases the caller may list, narrowed by the parameters. Asking for someone else's
     /// list (another department's, another deputy's) is refused, not silently emptied.
+    #[tracing::instrument(skip_all)]
     pub async fn list(&self, p: &Principal, params: &ListParams) -> Result<Listing> {
         let now = self.now();
         let result = self.list_within_reach(now, p, params).await;
@@ -1046,6 +1052,7 @@ impl<S: Store + Audit> Service<S> {
     /// Imports spreadsheet rows of `kind` through the state machine: every row is checked first
     /// (fields, references, the whole history of the row), and then all are written in one
     /// transaction — or, if any row is bad, none, with every bad row named.
+    #[tracing::instrument(skip_all, fields(kind = kind, rows = rows.len()))]
     pub async fn import(
         &self,
         kind: &str,

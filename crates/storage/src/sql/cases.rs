@@ -210,6 +210,7 @@ impl Cases for SqlStore {
         self.write_imported(cases, now).await
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = %new.id))]
     async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {
         let t = new.transition;
         let case = &t.case;
@@ -281,6 +282,7 @@ impl Cases for SqlStore {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = case_id, action = %t.event.action))]
     async fn record_held_action(
         &self,
         held: Held,
@@ -399,6 +401,7 @@ impl Cases for SqlStore {
         row.as_ref().map(case_and_filing_from_row).transpose()
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn case_to_act_on(&self, id: &str) -> Result<(Option<CaseAndFiling>, Held)> {
         let (row, tx) = self
             .read_to_act_on(sqlx::query(CASE_AND_FILING).bind(id.to_string()))
