@@ -312,7 +312,7 @@ pub struct CaseHistory {
     pub events: Vec<Event>,
 }
 
-/// Cases that count alike in the year's figures (see [`Store::figure_groups`]).
+/// Cases that count alike in the year's figures (see [`Reporting::figure_groups`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FigureGroup {
     /// The figures they share, as `duban_core::Figures::key` wrote them.
@@ -522,7 +522,7 @@ pub trait Reporting: Send + Sync {
     ) -> impl Future<Output = Result<Vec<CaseHistory>>> + Send;
     /// The same cases, handed to `each` one at a time as the rows stream in: a province's year
     /// is never all in memory at once. With `changed_after`, only the cases that
-    /// [`Store::figure_groups`] leaves out for that instant: those changed after it, and any
+    /// [`Reporting::figure_groups`] leaves out for that instant: those changed after it, and any
     /// whose figures are not yet kept.
     fn each_history<F>(
         &self,

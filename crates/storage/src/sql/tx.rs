@@ -43,7 +43,7 @@ impl WriteTx {
 }
 
 /// What an action read its case under, to be handed back when it is recorded
-/// ([`Store::record_held_action`]). On SQLite it is the write transaction, holding this
+/// ([`crate::Cases::record_held_action`]). On SQLite it is the write transaction, holding this
 /// process's turn to write, that the case was read in: the read comes from the writing
 /// connection's warm page cache (a reading connection re-reads from the log every page the
 /// last action changed), the action decides on the state it will write over, and the write
