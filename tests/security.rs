@@ -484,7 +484,9 @@ fn every_answer_says_how_it_may_be_shown_and_kept() {
     let login = http(&serve.addr, "GET", "/login", &[], None).expect("login page");
     let api = http_as(&serve.addr, &token, "GET", "/api/v1/workflows", &[], None).expect("api");
     let missing = http(&serve.addr, "GET", "/api/v1/cases", &[], None).expect("401");
-    for r in [&login, &api, &missing] {
+    let metrics = http(&serve.addr, "GET", "/metrics", &[], None).expect("metrics");
+    assert_eq!(metrics.status, 200);
+    for r in [&login, &api, &missing, &metrics] {
         assert_eq!(
             r.headers["content-security-policy"],
             "default-src 'self'; frame-ancestors 'none'; form-action 'self'"

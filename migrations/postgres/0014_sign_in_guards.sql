@@ -5,10 +5,13 @@
 CREATE TABLE sign_in_guards (
     login TEXT PRIMARY KEY,
     failures INTEGER NOT NULL,
-    locked_until BIGINT
+    locked_until BIGINT,
+    -- The latest attempt: a count with no attempt for a day is forgotten (and its row purged),
+    -- so guesses at logins that do not exist leave nothing behind for long.
+    last_at BIGINT NOT NULL DEFAULT 0
 );
-INSERT INTO sign_in_guards (login, failures, locked_until)
-SELECT login, failed_logins, locked_until FROM users
+INSERT INTO sign_in_guards (login, failures, locked_until, last_at)
+SELECT login, failed_logins, locked_until, (extract(epoch FROM now()) * 1000)::bigint FROM users
 WHERE failed_logins > 0 OR locked_until IS NOT NULL;
 ALTER TABLE users DROP COLUMN failed_logins;
 ALTER TABLE users DROP COLUMN locked_until;

@@ -34,22 +34,27 @@ pub enum AuditCommand {
     },
 }
 
-/// Records what an operator did from the command line.
-pub async fn record(store: &SqlStore, action: &str, target: &str, detail: &str) -> Result<()> {
+/// What an operator did from the command line, as an audit record.
+fn operator_record(action: &str, target: &str, detail: &str) -> AuditRecord {
     let operator = std::env::var("USER")
         .or_else(|_| std::env::var("LOGNAME"))
         .unwrap_or_else(|_| "operator".into());
+    AuditRecord {
+        at: jiff::Timestamp::now(),
+        actor: operator,
+        role: "operator".into(),
+        source: "cli".into(),
+        action: action.into(),
+        target: target.into(),
+        outcome: "ok".into(),
+        detail: detail.into(),
+    }
+}
+
+/// Records what an operator did from the command line.
+pub async fn record(store: &SqlStore, action: &str, target: &str, detail: &str) -> Result<()> {
     store
-        .audit(&AuditRecord {
-            at: jiff::Timestamp::now(),
-            actor: operator,
-            role: "operator".into(),
-            source: "cli".into(),
-            action: action.into(),
-            target: target.into(),
-            outcome: "ok".into(),
-            detail: detail.into(),
-        })
+        .audit(&operator_record(action, target, detail))
         .await?;
     Ok(())
 }
@@ -85,8 +90,8 @@ pub fn run(cmd: AuditCommand, settings: &Settings) -> Result<ExitCode> {
                     anyhow::bail!("--retention-days {retention_days}: audit records must be kept at least six months (184 days)");
                 }
                 let before = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(retention_days * 24);
-                let deleted = store.prune_audit(before).await?;
-                record(&store, "audit_pruned", "audit_log", &format!("{deleted} record(s) older than {retention_days} days")).await?;
+                let by = operator_record("audit_pruned", "audit_log", &format!("older than {retention_days} days"));
+                let deleted = store.prune_audit(before, &by).await?;
                 println!("pruned {deleted} audit record(s) older than {retention_days} days; the chain still verifies from its new start");
                 Ok(ExitCode::SUCCESS)
             }

@@ -71,7 +71,7 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
             })?;
             // Created private first: pg_dump writes into it and keeps its mode.
             duban_storage::create_private(&args.file)?;
-            run_tool(
+            let dumped = run_tool(
                 "pg_dump",
                 &[
                     "--format=custom",
@@ -80,7 +80,12 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
                     path_str(&args.file)?,
                     &settings.database_url,
                 ],
-            )?
+            );
+            if dumped.is_err() {
+                // No empty file left behind: the next backup would refuse to overwrite it.
+                let _ = std::fs::remove_file(&args.file);
+            }
+            dumped?
         }
     }
     println!(

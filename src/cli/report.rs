@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use anyhow::{Context, Result, bail};
+use anyhow::{Result, bail};
 use clap::Args;
 use duban_service::report::{markdown, workbook};
 
@@ -52,8 +52,7 @@ pub fn run(args: ReportArgs, settings: &Settings) -> Result<ExitCode> {
         _ => markdown(&report, &names).into_bytes(),
     };
     match &args.out {
-        Some(path) => std::fs::write(path, bytes)
-            .with_context(|| format!("cannot write {}", path.display()))?,
+        Some(path) => duban_storage::write_private(path, &bytes)?,
         None => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;

@@ -116,13 +116,14 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         };
         let service = Arc::new(service);
         let https = args.scheduler.base_url.starts_with("https://");
+        // `/metrics` goes in beside the pages, behind the same layers and headers.
         let pages = duban_web::router(duban_web::WebState {
             service: service.clone(),
             secure_cookies: https,
-        });
+        })
+        .route("/metrics", metrics_route);
         let headers = duban_api::Headers { https };
-        let app = duban_api::router_with_pages(AppState { service }, limits, headers, pages)
-            .route("/metrics", metrics_route);
+        let app = duban_api::router_with_pages(AppState { service }, limits, headers, pages);
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -70,7 +70,7 @@ fn decode_cell(bytes: &[u8], encoding: Encoding) -> Result<String, &'static str>
             .map(str::to_string)
             .map_err(|_| "is not valid UTF-8 text"),
         Encoding::Gbk if bytes.is_ascii() => Ok(String::from_utf8_lossy(bytes).into_owned()),
-        Encoding::Gbk if std::str::from_utf8(bytes).is_ok() => Err(
+        Encoding::Gbk if reads_as_utf8_chinese(bytes) => Err(
             "is UTF-8 text in a file that is otherwise GBK: save the whole file in one encoding",
         ),
         Encoding::Gbk => encoding_rs::GBK
@@ -78,6 +78,19 @@ fn decode_cell(bytes: &[u8], encoding: Encoding) -> Result<String, &'static str>
             .map(|s| s.into_owned())
             .ok_or("is neither valid GBK nor valid UTF-8 text"),
     }
+}
+
+/// Whether a cell of a GBK file is really UTF-8 Chinese. Some GBK text is valid UTF-8 by
+/// chance (路 is `C2 B7`, which UTF-8 reads as ·), so validity alone does not tell: UTF-8
+/// Chinese reads as Chinese characters and the punctuation around them, while GBK read as
+/// UTF-8 gives Latin and other scripts' letters.
+fn reads_as_utf8_chinese(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let chinese = |c: char| matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x3000..=0x303F | 0xFF00..=0xFFEF | 0x2000..=0x206F);
+    text.chars().any(|c| matches!(c as u32, 0x4E00..=0x9FFF))
+        && text.chars().all(|c| c.is_ascii() || chinese(c))
 }
 
 /// Checks the header and the rows under it: an empty file, a column named twice and a cell
@@ -293,8 +306,10 @@ pub(crate) fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
             }
         }
     }
-    book.save(path)
+    let bytes = book
+        .save_to_buffer()
         .with_context(|| format!("cannot write {}", path.display()))?;
+    duban_storage::write_private(path, &bytes)?;
     Ok(())
 }
 
@@ -341,8 +356,7 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
                 }
                 w.flush()?;
             }
-            std::fs::write(&args.file, out)
-                .with_context(|| format!("cannot write {}", args.file.display()))?;
+            duban_storage::write_private(&args.file, &out)?;
         }
         "xlsx" => {
             let mut wb = Workbook::new();
@@ -358,8 +372,10 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
                     }
                 }
             }
-            wb.save(&args.file)
+            let bytes = wb
+                .save_to_buffer()
                 .with_context(|| format!("cannot write {}", args.file.display()))?;
+            duban_storage::write_private(&args.file, &bytes)?;
         }
         other => bail!(
             "{}: expected a .xlsx or .csv file, not .{other}",
@@ -374,4 +390,24 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
         args.file.display()
     );
     Ok(ExitCode::SUCCESS)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_that_happens_to_be_valid_utf8_is_still_gbk() {
+        // 路 in GBK is C2 B7, valid UTF-8 for ·; a GBK file's cell of it stays 路.
+        let (lu, _, _) = encoding_rs::GBK.encode("路");
+        assert!(std::str::from_utf8(&lu).is_ok());
+        assert_eq!(decode_cell(&lu, Encoding::Gbk), Ok("路".to_string()));
+        // Real UTF-8 Chinese in a GBK file is refused.
+        assert!(decode_cell("村道损毁".as_bytes(), Encoding::Gbk).is_err());
+        // And a byte no GBK character has.
+        assert!(decode_cell(b"\xC4\xFF", Encoding::Gbk).is_err());
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+    }
 }

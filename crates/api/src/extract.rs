@@ -128,18 +128,31 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for JsonBody<T> {
 /// serde's messages quote the offending value (`invalid type: string "…"`); a value may be
 /// someone's ID number, so problem details keep the message and drop what was quoted.
 pub(crate) fn without_quoted_values(text: &str) -> String {
+    // serde quotes a submitted string in "…" and a submitted number or variant in `…`; only a
+    // field's name, after the word `field`, is kept, since it is the caller's own key.
     let mut out = String::new();
-    let mut inside = false;
+    let mut quote: Option<char> = None;
+    let mut keep = false;
     for c in text.chars() {
-        if c == '"' {
-            if !inside {
-                out.push_str("\"…");
-            } else {
-                out.push('"');
+        match quote {
+            Some(q) if c == q => {
+                out.push(c);
+                quote = None;
             }
-            inside = !inside;
-        } else if !inside {
-            out.push(c);
+            Some(_) => {
+                if keep {
+                    out.push(c);
+                }
+            }
+            None if c == '"' || c == '`' => {
+                keep = c == '`' && out.trim_end().ends_with("field");
+                out.push(c);
+                if !keep {
+                    out.push('…');
+                }
+                quote = Some(c);
+            }
+            None => out.push(c),
         }
     }
     out
@@ -184,6 +197,15 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for Query<T> {
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        // Decoded strictly first: a reason or a filter that is not UTF-8 would otherwise be
+        // read, and recorded, with replacement characters.
+        if let Some(bad) = duban_core::text::undecodable_pair(query.as_bytes()) {
+            let name = bad.unwrap_or_else(|| "query".into());
+            return Err(ApiError::malformed(format!(
+                "query parameter `{name}` is not UTF-8 text once percent-decoded"
+            ))
+            .field(&name));
+        }
         serde_urlencoded_from_str(query).map(Query).map_err(|e| {
             ApiError::malformed(format!("query string: {}", without_quoted_values(&e)))
                 .field("query")
@@ -216,5 +238,23 @@ impl<S: Send + Sync> FromRequestParts<S> for RequestId {
                 .and_then(|v| v.to_str().ok())
                 .map(str::to_string),
         ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn submitted_values_are_cut_out_and_field_names_kept() {
+        let cut = without_quoted_values(
+            "payload: invalid type: integer `110101199003074477`, expected a map; string \"13812345678\"; unknown variant `x`; missing field `title`",
+        );
+        assert!(
+            !cut.contains("110101199003074477") && !cut.contains("13812345678"),
+            "{cut}"
+        );
+        assert!(!cut.contains("`x`"), "{cut}");
+        assert!(cut.contains("missing field `title`"), "{cut}");
     }
 }

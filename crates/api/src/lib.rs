@@ -173,7 +173,6 @@ pub fn router_with_pages(
     .merge(pages)
     .layer(axum::middleware::from_fn_with_state(limiter, limit::limit))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
-    .layer(axum::middleware::from_fn_with_state(headers, headers::secure))
     .layer(
         // Spans name the matched route, never the raw URI, which may carry ids and reasons.
         TraceLayer::new_for_http().make_span_with(|req: &Request| {
@@ -185,4 +184,6 @@ pub fn router_with_pages(
     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
     .layer(PropagateRequestIdLayer::x_request_id())
     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+    // Outermost, so that every answer carries them: a timeout's 408 and a 431 included.
+    .layer(axum::middleware::from_fn_with_state(headers, headers::secure))
 }

@@ -10,6 +10,7 @@ pub mod figures;
 pub mod machine;
 pub mod person;
 pub mod role;
+pub mod text;
 mod tomlread;
 pub mod vocabulary;
 pub mod workflow;

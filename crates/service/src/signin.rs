@@ -178,16 +178,27 @@ impl<S: Store + Audit + Accounts> Service<S> {
         let cookie = random_hex();
         let csrf = random_hex();
         let expires_at = now + SignedDuration::from_hours(self.sign_in.session_hours);
-        self.store
-            .create_session(&Session {
-                id_hash: hash_token(&cookie),
-                login: creds.user.login.clone(),
-                csrf: csrf.clone(),
-                source: source.into(),
-                created_at: now,
-                expires_at,
-            })
-            .await?;
+        let session = Session {
+            id_hash: hash_token(&cookie),
+            login: creds.user.login.clone(),
+            csrf: csrf.clone(),
+            source: source.into(),
+            created_at: now,
+            expires_at,
+        };
+        let checked = creds.password_hash.as_deref().unwrap_or_default();
+        if !self.store.create_session(&session, checked).await? {
+            // The password changed while this one was checked: no session from the old one.
+            self.audit_sign_in(
+                now,
+                (Some(&creds.user), login, source),
+                "login_failed",
+                "refused",
+                "password changed during sign-in",
+            )
+            .await;
+            return Ok(SignIn::Wrong);
+        }
         self.audit_sign_in(now, (Some(&creds.user), login, source), "login", "ok", "")
             .await;
         Ok(SignIn::Welcome {
@@ -383,8 +394,8 @@ impl<S: Store + Audit + Accounts> Service<S> {
                 }
             };
         }
-        // The same detail whether the login exists or not: the audit log is read by people
-        // who may see it, and the refusal is one answer.
+        // The answer is one for both; the audit log, read only by those who may, says which it
+        // was, since repeated guesses at names that do not exist are worth seeing.
         let why = if creds.is_some() {
             "wrong password"
         } else {

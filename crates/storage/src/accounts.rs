@@ -79,7 +79,14 @@ pub trait Accounts: Send + Sync {
         login: &str,
         keep: Option<&str>,
     ) -> impl Future<Output = Result<u64>> + Send;
-    fn create_session(&self, s: &Session) -> impl Future<Output = Result<()>> + Send;
+    /// Creates a session for a password checked against `checked_hash`, only if that is still
+    /// the user's password: a sign-in whose check overlapped a password change makes no
+    /// session from the old one. False if it was not made.
+    fn create_session(
+        &self,
+        s: &Session,
+        checked_hash: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
     /// The live session with this id hash, and its user.
     fn session(
         &self,
@@ -92,6 +99,9 @@ pub trait Accounts: Send + Sync {
     /// Removes expired sessions; returns how many.
     fn purge_sessions(&self, now: Timestamp) -> impl Future<Output = Result<u64>> + Send;
 }
+
+/// Wrong passwords in a row are forgotten after a day with no attempt at that login.
+const FORGET_AFTER_MS: i64 = 24 * 60 * 60 * 1000;
 
 fn opt_ts(v: Option<i64>) -> Result<Option<Timestamp>> {
     v.map(from_ms).transpose()
@@ -157,13 +167,15 @@ impl Accounts for SqlStore {
         // attempts never read the same count, in one process or several. A lock that has
         // expired starts the count again; a live one makes the statement change nothing.
         let row = sqlx::query(
-            "INSERT INTO sign_in_guards (login, failures, locked_until) \
-             VALUES ($1, 1, CASE WHEN 1 >= $2 THEN $3 ELSE NULL END) \
+            "INSERT INTO sign_in_guards (login, failures, locked_until, last_at) \
+             VALUES ($1, 1, CASE WHEN 1 >= $2 THEN $3 ELSE NULL END, $4) \
              ON CONFLICT (login) DO UPDATE SET \
                failures = CASE WHEN sign_in_guards.locked_until IS NOT NULL \
-                 THEN 1 ELSE sign_in_guards.failures + 1 END, \
+                 OR sign_in_guards.last_at < $5 THEN 1 ELSE sign_in_guards.failures + 1 END, \
                locked_until = CASE WHEN (CASE WHEN sign_in_guards.locked_until IS NOT NULL \
-                 THEN 1 ELSE sign_in_guards.failures + 1 END) >= $2 THEN $3 ELSE NULL END \
+                 OR sign_in_guards.last_at < $5 THEN 1 ELSE sign_in_guards.failures + 1 END) >= $2 \
+                 THEN $3 ELSE NULL END, \
+               last_at = $4 \
              WHERE sign_in_guards.locked_until IS NULL OR sign_in_guards.locked_until <= $4 \
              RETURNING failures, locked_until",
         )
@@ -171,6 +183,7 @@ impl Accounts for SqlStore {
         .bind(threshold)
         .bind(ms(lock_until))
         .bind(ms(now))
+        .bind(ms(now) - FORGET_AFTER_MS)
         .fetch_optional(self.pool())
         .await?;
         if let Some(row) = row {
@@ -234,10 +247,12 @@ impl Accounts for SqlStore {
         Ok(n)
     }
 
-    async fn create_session(&self, s: &Session) -> Result<()> {
-        sqlx::query(
+    async fn create_session(&self, s: &Session, checked_hash: &str) -> Result<bool> {
+        // One statement: the password's hash is compared in the same write as the insert, so
+        // a change committed in between is seen.
+        let done = sqlx::query(
             "INSERT INTO sessions (id, login, csrf, source, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6)",
+             SELECT $1, $2, $3, $4, $5, $6 FROM users WHERE login = $2 AND password_hash = $7",
         )
         .bind(s.id_hash.clone())
         .bind(s.login.clone())
@@ -245,9 +260,10 @@ impl Accounts for SqlStore {
         .bind(s.source.clone())
         .bind(ms(s.created_at))
         .bind(ms(s.expires_at))
+        .bind(checked_hash.to_string())
         .execute(self.pool())
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
@@ -295,12 +311,16 @@ impl Accounts for SqlStore {
             .bind(ms(now))
             .execute(self.pool())
             .await?;
-        // Expired locks go too: their count would start again anyway, and unknown logins that
-        // were guessed at leave no row behind for long.
-        sqlx::query("DELETE FROM sign_in_guards WHERE locked_until <= $1")
-            .bind(ms(now))
-            .execute(self.pool())
-            .await?;
+        // Expired locks go too, and counts with no attempt for a day: either would start again
+        // anyway, and unknown logins that were guessed at leave no row behind for long.
+        sqlx::query(
+            "DELETE FROM sign_in_guards WHERE locked_until <= $1 \
+             OR (locked_until IS NULL AND last_at < $2)",
+        )
+        .bind(ms(now))
+        .bind(ms(now) - FORGET_AFTER_MS)
+        .execute(self.pool())
+        .await?;
         Ok(done.rows_affected())
     }
 }

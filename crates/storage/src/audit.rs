@@ -71,6 +71,16 @@ fn plain_hash(prev: &str, seq: i64, r: &AuditRecord) -> String {
     hex::encode(Sha256::digest(link_parts(prev, seq, r)))
 }
 
+/// The key's seal on where the chain starts after pruning (the last pruned record's number
+/// and link): without it, the oldest records could be deleted and the start moved past them.
+fn anchor_mac(key: &[u8; 32], seq: i64, hash: &str) -> String {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(key).unwrap_or_else(|_| unreachable!());
+    mac.update(b"anchor\0");
+    mac.update(&seq.to_be_bytes());
+    mac.update(hash.as_bytes());
+    hex::encode(mac.finalize().into_bytes())
+}
+
 /// The newest link: shipped out of the database (the system journal, daily), it lets
 /// verification find records deleted from the end or a chain rebuilt from scratch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -124,8 +134,13 @@ pub trait Audit: Send + Sync {
     /// The newest link, or `None` for an empty log.
     fn audit_head(&self) -> impl Future<Output = Result<Option<Head>>> + Send;
     /// Deletes records older than `before`, keeping the chain verifiable from an anchor (the
-    /// last deleted record's number and hash). Returns how many were deleted.
-    fn prune_audit(&self, before: Timestamp) -> impl Future<Output = Result<u64>> + Send;
+    /// last deleted record's number and hash, sealed with the key), and appends `by` (its
+    /// detail prefixed with the count) in the same transaction. Returns how many were deleted.
+    fn prune_audit(
+        &self,
+        before: Timestamp,
+        by: &AuditRecord,
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// The newest records, newest first.
     fn audit_tail(
         &self,
@@ -200,13 +215,37 @@ pub(crate) async fn append(tx: &mut WriteTx, key: &[u8; 32], r: &AuditRecord) ->
 
 /// Where the chain starts: after the last pruned record, or at the beginning.
 async fn anchor(conn: &mut sqlx::AnyConnection) -> Result<(i64, String)> {
-    let anchor = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
+    Ok(sealed_anchor(conn)
+        .await?
+        .map_or((0, GENESIS.to_string()), |(seq, hash, _)| (seq, hash)))
+}
+
+/// The anchor left by pruning, with its seal, if records were ever pruned.
+async fn sealed_anchor(
+    conn: &mut sqlx::AnyConnection,
+) -> Result<Option<(i64, String, Option<String>)>> {
+    let anchor = sqlx::query("SELECT seq, hash, mac FROM audit_anchor WHERE id = 1")
         .fetch_optional(conn)
         .await?;
-    Ok(match anchor {
-        Some(a) => (a.try_get::<i64, _>("seq")?, a.try_get::<String, _>("hash")?),
-        None => (0, GENESIS.to_string()),
-    })
+    anchor
+        .map(|a| Ok((a.try_get("seq")?, a.try_get("hash")?, a.try_get("mac")?)))
+        .transpose()
+}
+
+/// Writes the anchor where the chain now starts, sealed with the key.
+async fn set_anchor(tx: &mut WriteTx, key: &[u8; 32], seq: i64, hash: &str) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_anchor (id, seq, hash, pruned_at, mac) VALUES (1, $1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, \
+         pruned_at = excluded.pruned_at, mac = excluded.mac",
+    )
+    .bind(seq)
+    .bind(hash.to_string())
+    .bind(ms(Timestamp::now()))
+    .bind(anchor_mac(key, seq, hash))
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
 }
 
 /// Migration 12: re-links every record written under the unkeyed SHA-256 chain with the keyed
@@ -216,7 +255,8 @@ pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
     let rows = sqlx::query("SELECT seq, at, actor, role, source, action, target, outcome, detail, prev_hash, hash FROM audit_log ORDER BY seq")
         .fetch_all(&mut **tx)
         .await?;
-    if rows.is_empty() {
+    let (first, start) = anchor(tx).await?;
+    if rows.is_empty() && first == 0 {
         return Ok(());
     }
     let key = key.ok_or_else(|| {
@@ -224,7 +264,10 @@ pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
             "keying the audit chain needs the keys file: run the command with its keys".into(),
         )
     })?;
-    let (first, start) = anchor(tx).await?;
+    if first > 0 {
+        // Sealed as it stands: the old chain's check below starts from it.
+        set_anchor(tx, &key, first, &start).await?;
+    }
     let mut old_prev = start.clone();
     let mut new_prev = start;
     let mut broken = None;
@@ -302,9 +345,21 @@ impl Audit for SqlStore {
             .fetch_all(self.pool())
             .await?;
         let mut conn = self.pool().acquire().await?;
-        // After pruning, the chain starts at the anchor.
-        let (anchor_seq, anchor_hash) = anchor(&mut conn).await?;
+        // After pruning, the chain starts at the anchor, which must carry the key's seal.
+        let sealed = sealed_anchor(&mut conn).await?;
         drop(conn);
+        let (anchor_seq, anchor_hash) = match sealed {
+            None => (0, GENESIS.to_string()),
+            Some((seq, hash, mac)) => {
+                if mac.as_deref() != Some(anchor_mac(&key, seq, &hash).as_str()) {
+                    return Ok(Verdict::Broken {
+                        seq: seq + 1,
+                        reason: "the chain's start after pruning was changed: records before it may have been deleted".into(),
+                    });
+                }
+                (seq, hash)
+            }
+        };
         let mut prev = anchor_hash.clone();
         let mut head_found = false;
         for (expected_seq, row) in (anchor_seq + 1..).zip(rows.iter()) {
@@ -376,7 +431,8 @@ impl Audit for SqlStore {
         .transpose()
     }
 
-    async fn prune_audit(&self, before: Timestamp) -> Result<u64> {
+    async fn prune_audit(&self, before: Timestamp, by: &AuditRecord) -> Result<u64> {
+        let key = key_of(self)?;
         let mut tx = self.begin_write().await?;
         let last =
             sqlx::query("SELECT seq, hash FROM audit_log WHERE at < $1 ORDER BY seq DESC LIMIT 1")
@@ -396,17 +452,17 @@ impl Audit for SqlStore {
             .execute(&mut *tx)
             .await?;
         restore_append_only(&mut tx, restore).await?;
-        sqlx::query(
-            "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, $1, $2, $3) \
-             ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at",
-        )
-        .bind(seq)
-        .bind(hash)
-        .bind(ms(Timestamp::now()))
-        .execute(&mut *tx)
-        .await?;
+        set_anchor(&mut tx, &key, seq, &hash).await?;
+        // The pruning is recorded in the same transaction: a deletion the log does not show
+        // could not be told from one made past the triggers.
+        let n = deleted.rows_affected();
+        let record = AuditRecord {
+            detail: format!("{n} record(s) deleted; {}", by.detail),
+            ..by.clone()
+        };
+        append(&mut tx, &key, &record).await?;
         tx.commit().await?;
-        Ok(deleted.rows_affected())
+        Ok(n)
     }
 
     async fn audit_tail(&self, limit: u32) -> Result<Vec<(i64, AuditRecord)>> {

@@ -33,7 +33,7 @@ pub use migrate::MIGRATIONS;
 pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
 };
-pub use private::create_private;
+pub use private::{create_private, write_private};
 pub use sql::{Backend, Held, SqlStore, sqlite_file};
 
 /// What can go wrong in storage.

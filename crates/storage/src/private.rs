@@ -35,6 +35,21 @@ pub fn create_private(path: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Writes `bytes` to `path`, replacing what is there, readable by its owner alone: exports and
+/// reports hold case records too.
+pub fn write_private(path: &Path, bytes: &[u8]) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let mut f = options.open(path).map_err(|e| io(path, e))?;
+    // A file that existed keeps its mode through the open: take the others' permissions away.
+    restrict(path)?;
+    f.write_all(bytes).map_err(|e| io(path, e))?;
+    Ok(())
+}
+
 #[cfg(unix)]
 fn restrict(path: &Path) -> Result<()> {
     use std::os::unix::fs::PermissionsExt;

@@ -9,7 +9,7 @@ use sqlx::Row;
 
 use crate::Result;
 use crate::audit::{append, migration_record};
-use crate::sql::{Rewrite, WriteTx, lift_append_only, restore_append_only};
+use crate::sql::{Rewrite, WriteTx, lift_append_only, restore_append_only, zero_freed_space};
 
 /// A payload with every person in it masked again; `None` if nothing changes. Persons are the
 /// payload's object values: no other field type is an object. Masking what is masked reveals
@@ -37,13 +37,14 @@ pub fn remasked(payload: &Map<String, Value>) -> Option<Map<String, Value>> {
 }
 
 /// Masks again every event's persons in `tx`, with the append-only trigger lifted for these
-/// updates only, and records in the audit log how many events it changed.
-pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Result<()> {
+/// updates only, and records in the audit log how many events it changed. On SQLite the space
+/// the old text held is zeroed as it is freed (`secure_delete`). Returns how many changed.
+pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Result<u64> {
     let rows = sqlx::query("SELECT case_id, seq, payload FROM case_events")
         .fetch_all(&mut **tx)
         .await?;
     if rows.is_empty() {
-        return Ok(());
+        return Ok(0);
     }
     let mut changed = Vec::new();
     for r in &rows {
@@ -58,6 +59,7 @@ pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
     }
     if !changed.is_empty() {
         let restore = lift_append_only(tx, "case_events", Rewrite::Update).await?;
+        zero_freed_space(tx, true).await?;
         for (case_id, seq, payload) in &changed {
             sqlx::query("UPDATE case_events SET payload = $1 WHERE case_id = $2 AND seq = $3")
                 .bind(payload.clone())
@@ -67,6 +69,7 @@ pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
                 .await?;
         }
         restore_append_only(tx, restore).await?;
+        zero_freed_space(tx, false).await?;
     }
     let key = key.ok_or_else(|| {
         crate::Error::Crypto(
@@ -83,7 +86,8 @@ pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
         &key,
         &migration_record("personal_data_remasked", "case_events", &detail),
     )
-    .await
+    .await?;
+    Ok(changed.len() as u64)
 }
 
 #[cfg(test)]

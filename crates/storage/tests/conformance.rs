@@ -1286,6 +1286,19 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
             "{login}: the lock has expired"
         );
     }
+    // A count with no attempt for a day is forgotten.
+    s.claim_attempt("nobody-at-all", ts("2024-03-01T10:20:00"), 5, until)
+        .await
+        .expect("claim");
+    assert_eq!(
+        s.claim_attempt("nobody-at-all", ts("2024-03-02T10:21:00"), 5, until)
+            .await
+            .expect("claim"),
+        SignInAttempt::Counted {
+            failures: 1,
+            locks: false
+        }
+    );
     // Setting a password clears the count.
     assert!(
         s.set_password("zhang", "$argon2id$y", later, None)
@@ -1310,7 +1323,17 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
         created_at: at,
         expires_at: ts("2024-03-01T17:00:00"),
     };
-    s.create_session(&session).await.expect("session");
+    assert!(
+        !s.create_session(&session, "$argon2id$old")
+            .await
+            .expect("session"),
+        "not for a password that is no longer the user's"
+    );
+    assert!(
+        s.create_session(&session, "$argon2id$y")
+            .await
+            .expect("session")
+    );
     let (found, who) = s.session("h1", at).await.expect("read").expect("live");
     assert_eq!((found, who), (session.clone(), user.clone()));
     assert!(
@@ -1329,10 +1352,13 @@ async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Account
         1
     );
     assert!(s.session("h1", at).await.expect("read").is_none());
-    s.create_session(&Session {
-        id_hash: "h3".into(),
-        ..session
-    })
+    s.create_session(
+        &Session {
+            id_hash: "h3".into(),
+            ..session
+        },
+        "$argon2id$y",
+    )
     .await
     .expect("session");
     s.delete_session("h3").await.expect("delete");
@@ -1543,8 +1569,9 @@ async fn a_password_change_ends_every_other_session<S: Store + duban_storage::Ac
         created_at: at,
         expires_at: ts("2024-03-01T17:00:00"),
     };
+    assert!(s.set_password("zhang", "h0", at, None).await.expect("set"));
     for id in ["laptop", "phone", "desk"] {
-        s.create_session(&session(id)).await.expect("session");
+        s.create_session(&session(id), "h0").await.expect("session");
     }
     // Changing one's own password keeps the session it was changed in.
     assert!(
@@ -1563,7 +1590,7 @@ async fn a_password_change_ends_every_other_session<S: Store + duban_storage::Ac
     assert!(s.set_password("zhang", "h2", at, None).await.expect("set"));
     assert!(s.session("desk", at).await.expect("read").is_none());
     for id in ["a", "b"] {
-        s.create_session(&session(id)).await.expect("session");
+        s.create_session(&session(id), "h2").await.expect("session");
     }
     assert_eq!(s.end_sessions("zhang", None).await.expect("end"), 2);
     assert!(s.session("a", at).await.expect("read").is_none());
@@ -1722,25 +1749,37 @@ async fn the_audit_chain_verifies_and_survives_pruning<S: Store + AsPool + duban
             .is_err()
     );
     // Pruning what is older than 01-04 keeps the chain verifiable from its new start.
+    // The pruning is itself recorded, in the same transaction.
+    let by = duban_storage::AuditRecord {
+        action: "audit_pruned".into(),
+        detail: "older than 184 days".into(),
+        ..record(8)
+    };
     assert_eq!(
-        s.prune_audit(ts("2024-01-04T00:00:00"))
+        s.prune_audit(ts("2024-01-04T00:00:00"), &by)
             .await
             .expect("prune"),
         3
     );
     assert_eq!(
         s.verify_audit().await.expect("verify"),
-        Verdict::Intact { records: 2 }
+        Verdict::Intact { records: 3 }
     );
     s.audit(&record(5)).await.expect("append after pruning");
     assert_eq!(
         s.verify_audit().await.expect("verify"),
-        Verdict::Intact { records: 3 }
+        Verdict::Intact { records: 4 }
     );
     let tail = s.audit_tail(10).await.expect("tail");
     assert_eq!(
         tail.iter().map(|(seq, _)| *seq).collect::<Vec<_>>(),
-        [6, 5, 4]
+        [7, 6, 5, 4]
+    );
+    assert_eq!(tail[1].1.action, "audit_pruned");
+    assert!(
+        tail[1].1.detail.starts_with("3 record(s) deleted"),
+        "{}",
+        tail[1].1.detail
     );
     assert!(
         sqlx::query("DELETE FROM audit_log WHERE seq = 4")

@@ -262,6 +262,18 @@ async fn a_database_from_before_the_fixes_is_remasked_keyed_and_recorded(db: Tes
             .all(|p| !p.contains("龙门镇7号") && !p.contains("\"张\"")),
         "{dump:?}"
     );
+    // Nor in the files: what the rewrite freed was zeroed, and the log checkpointed away.
+    if let Some(path) = duban_storage::sqlite_file(&db.url) {
+        for suffix in ["", "-wal"] {
+            let file = format!("{}{suffix}", path.display());
+            let bytes = std::fs::read(&file).unwrap_or_default();
+            let needle = "龙门镇7号".as_bytes();
+            assert!(
+                !bytes.windows(needle.len()).any(|w| w == needle),
+                "{file} still holds the unmasked address"
+            );
+        }
+    }
     // The trigger is back.
     assert!(
         sqlx::query("UPDATE case_events SET payload = '{}' WHERE seq = 1")
@@ -370,4 +382,24 @@ async fn the_keyed_chain_finds_a_recomputed_edit_and_deleted_newest_records(db: 
         s.verify_audit_against(Some(&forged)).await.expect("verify"),
         Verdict::Broken { seq: 2, .. }
     ));
+    // The oldest records deleted and the chain's start moved past them: the anchor's seal
+    // does not fit.
+    past_the_triggers(
+        &db,
+        &[
+            "DELETE FROM audit_log WHERE seq = 1".to_string(),
+            format!(
+                "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, 1, '{}', 0)",
+                hash_of(1)
+            ),
+        ],
+    )
+    .await;
+    match s.verify_audit().await.expect("verify") {
+        Verdict::Broken { seq, reason } => {
+            assert_eq!(seq, 2);
+            assert!(reason.contains("start"), "{reason}");
+        }
+        other => panic!("a moved start must be found: {other:?}"),
+    }
 }

@@ -6,7 +6,6 @@ use axum::body::Bytes;
 use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use percent_encoding::percent_decode;
 use serde::de::DeserializeOwned;
 
 use crate::labels;
@@ -44,32 +43,17 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Form<T> {
 
 /// The first field (as a person would read it) whose name or value does not decode, if any.
 fn undecodable(body: &[u8]) -> Option<String> {
-    let decode = |raw: &[u8]| -> Option<String> {
-        let plus: Vec<u8> = raw
-            .iter()
-            .map(|b| if *b == b'+' { b' ' } else { *b })
-            .collect();
-        let bytes: Vec<u8> = percent_decode(&plus).collect();
-        String::from_utf8(bytes).ok()
-    };
-    for pair in body.split(|b| *b == b'&').filter(|p| !p.is_empty()) {
-        let (name, value) = match pair.iter().position(|b| *b == b'=') {
-            Some(i) => (&pair[..i], &pair[i + 1..]),
-            None => (pair, &[][..]),
-        };
-        let Some(name) = decode(name) else {
-            return Some("一个字段的名称".into());
-        };
-        if decode(value).is_none() {
-            // The field as the form labels it (a person's field by its sub-field's name too).
+    match duban_core::text::undecodable_pair(body)? {
+        None => Some("一个字段的名称".into()),
+        // The field as the form labels it (a person's field by its sub-field's name too).
+        Some(name) => {
             let label = match name.split_once('.') {
                 Some((field, sub)) => format!("{}·{}", labels::field(field), labels::field(sub)),
                 None => labels::field(&name).to_string(),
             };
-            return Some(format!("字段「{label}」"));
+            Some(format!("字段「{label}」"))
         }
     }
-    None
 }
 
 #[cfg(test)]

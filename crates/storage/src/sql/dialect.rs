@@ -108,6 +108,30 @@ pub(crate) async fn restore_append_only(tx: &mut WriteTx, restore: String) -> Re
     Ok(())
 }
 
+/// While on, SQLite zeroes the space it frees in `tx` (deleted or shrunk rows), so rewritten
+/// text does not linger in the file; PostgreSQL has no such setting (see [`compact`]).
+pub(crate) async fn zero_freed_space(tx: &mut WriteTx, on: bool) -> Result<()> {
+    if tx.backend() == Backend::Sqlite {
+        let sql = if on {
+            "PRAGMA secure_delete = ON"
+        } else {
+            "PRAGMA secure_delete = OFF"
+        };
+        sqlx::raw_sql(sql).execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// After a committed rewrite of `table`: what removes the old text from disk. SQLite's log
+/// frames go with a truncating checkpoint; PostgreSQL's old row versions when the table is
+/// rewritten.
+pub(crate) fn compact(backend: Backend, table: &str) -> String {
+    match backend {
+        Backend::Sqlite => "PRAGMA wal_checkpoint(TRUNCATE)".into(),
+        Backend::Postgres => format!("VACUUM FULL {table}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

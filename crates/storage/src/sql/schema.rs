@@ -26,9 +26,11 @@ impl SqlStore {
         crate::private::create_private(std::path::Path::new(path))?;
         // A path is not a bindable value in VACUUM INTO; quote it as an SQL string literal.
         let sql = format!("VACUUM INTO '{}'", path.replace('\'', "''"));
-        sqlx::raw_sql(AssertSqlSafe(sql))
-            .execute(&self.pool)
-            .await?;
+        if let Err(e) = sqlx::raw_sql(AssertSqlSafe(sql)).execute(&self.pool).await {
+            // No empty file left behind: the next backup would refuse to overwrite it.
+            let _ = std::fs::remove_file(path);
+            return Err(e.into());
+        }
         Ok(())
     }
 }
@@ -78,13 +80,27 @@ impl Schema for SqlStore {
         }
         // Data migrations that rewrite what is append-only, each recorded in the audit log.
         let audit_key = self.keys.as_ref().map(Keyring::audit_key);
+        let mut remasked = 0;
         if applied.contains(&12) {
             crate::audit::key_the_chain(&mut tx, audit_key).await?;
         }
         if applied.contains(&13) {
-            crate::remask::remask_events(&mut tx, audit_key).await?;
+            remasked = crate::remask::remask_events(&mut tx, audit_key).await?;
         }
         tx.commit().await?;
+        if remasked > 0 {
+            // The unmasked text must not outlive the rewrite on disk: SQLite zeroed what it
+            // freed (secure_delete, in the migration), and the log's old frames go with a
+            // truncating checkpoint; PostgreSQL's old row versions go when the table is
+            // rewritten. Backups taken before still hold it (docs/operations.md).
+            let conn = match &self.writer {
+                Some(w) => &w.pool,
+                None => &self.pool,
+            };
+            sqlx::raw_sql(AssertSqlSafe(compact(self.backend, "case_events")))
+                .execute(conn)
+                .await?;
+        }
         Ok(applied)
     }
 }
