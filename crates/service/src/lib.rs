@@ -242,6 +242,25 @@ struct Step<'a> {
     now: Timestamp,
 }
 
+impl<'a> Step<'a> {
+    /// The action as asked for, at the instant read now from the service's clock.
+    fn now<S: Store + Audit>(
+        service: &Service<S>,
+        action: &'a str,
+        payload: &'a Value,
+        expected_version: u64,
+        request_id: Option<&'a str>,
+    ) -> Self {
+        Step {
+            action,
+            payload,
+            expected_version,
+            request_id,
+            now: service.now(),
+        }
+    }
+}
+
 /// Why an action was not taken, and what of it goes into the audit log.
 struct Refused {
     error: Error,
@@ -591,13 +610,7 @@ impl<S: Store + Audit> Service<S> {
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
         let read = self.store.case_to_act_on(id).await?;
-        let step = Step {
-            action,
-            payload,
-            expected_version,
-            request_id,
-            now: self.now(),
-        };
+        let step = Step::now(self, action, payload, expected_version, request_id);
         self.act_on(p, read, &step).await
     }
 
@@ -621,13 +634,7 @@ impl<S: Store + Audit> Service<S> {
         else {
             return Ok(None);
         };
-        let step = Step {
-            action,
-            payload,
-            expected_version,
-            request_id,
-            now: self.now(),
-        };
+        let step = Step::now(self, action, payload, expected_version, request_id);
         self.act_on(&Principal { user }, (found, held), &step)
             .await
             .map(Some)

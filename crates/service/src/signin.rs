@@ -163,14 +163,9 @@ impl<S: Store + Audit + Accounts> Service<S> {
                     > SignedDuration::from_hours(24 * self.sign_in.password_max_age_days)
             })
         {
-            self.audit_sign_in(
-                now,
-                (Some(&creds.user), login, source),
-                "login_failed",
-                "refused",
-                "password expired",
-            )
-            .await;
+            let who = (Some(&creds.user), login, source);
+            self.audit_sign_in(now, who, "login_failed", "refused", "password expired")
+                .await;
             return Ok(SignIn::Expired);
         }
         // Expired sessions go when someone signs in: no timer needed, and the table stays small.
@@ -189,14 +184,10 @@ impl<S: Store + Audit + Accounts> Service<S> {
         let checked = creds.password_hash.as_deref().unwrap_or_default();
         if !self.store.create_session(&session, checked).await? {
             // The password changed while this one was checked: no session from the old one.
-            self.audit_sign_in(
-                now,
-                (Some(&creds.user), login, source),
-                "login_failed",
-                "refused",
-                "password changed during sign-in",
-            )
-            .await;
+            let who = (Some(&creds.user), login, source);
+            let why = "password changed during sign-in";
+            self.audit_sign_in(now, who, "login_failed", "refused", why)
+                .await;
             return Ok(SignIn::Wrong);
         }
         self.audit_sign_in(now, (Some(&creds.user), login, source), "login", "ok", "")
