@@ -55,21 +55,10 @@ impl Bearer {
     /// A token that does not work is a security event (where did it come from?): recorded,
     /// and answered 401.
     pub async fn refused(&self, state: &AppState) -> ApiError {
-        let record = duban_storage::AuditRecord {
-            at: state.service.now(),
-            actor: "-".into(),
-            role: "-".into(),
-            source: self
-                .source
-                .map_or_else(|| "api".into(), |ip| ip.to_string()),
-            action: "auth_failed".into(),
-            target: self.uri.path().to_string(),
-            outcome: "refused".into(),
-            detail: "unknown or revoked bearer token".into(),
-        };
-        if let Err(e) = duban_storage::Audit::audit(state.service.store(), &record).await {
-            tracing::error!(error = %e, "could not record a failed authentication");
-        }
+        let source = self
+            .source
+            .map_or_else(|| "api".into(), |ip| ip.to_string());
+        state.service.token_refused(&source, self.uri.path()).await;
         ApiError::unauthenticated("the token is unknown or revoked")
     }
 }

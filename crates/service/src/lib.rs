@@ -364,8 +364,29 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
+    /// The store, for the binary that composes the service with the scheduler and the
+    /// command line. The HTTP edges never take it: what they need is a use case here.
     pub fn store(&self) -> &S {
         &self.store
+    }
+
+    /// Records a bearer token that does not work (a security event: where did it come from?),
+    /// on a best-effort basis: a failure to record is logged, and the caller answers 401
+    /// either way.
+    pub async fn token_refused(&self, source: &str, path: &str) {
+        let record = AuditRecord {
+            at: self.now(),
+            actor: "-".into(),
+            role: "-".into(),
+            source: source.into(),
+            action: "auth_failed".into(),
+            target: path.into(),
+            outcome: "refused".into(),
+            detail: "unknown or revoked bearer token".into(),
+        };
+        if let Err(e) = self.store.audit(&record).await {
+            tracing::error!(error = %e, "could not record a failed authentication");
+        }
     }
 
     /// Records a security event. Denials are recorded on a best-effort basis (a failure is

@@ -200,6 +200,12 @@ impl<S: Store + Audit + Accounts> Service<S> {
         })
     }
 
+    /// The organisations (code, name, kind) and the people who sign in, for choosing them in
+    /// forms and naming them on pages.
+    pub async fn directory(&self) -> Result<(Vec<(String, String, String)>, Vec<User>)> {
+        Ok((self.store.directory().await?, self.store.people().await?))
+    }
+
     /// The signed-in user behind a session cookie, and the session's CSRF token.
     pub async fn session(&self, cookie: &str) -> Result<Option<(Principal, String)>> {
         Ok(self

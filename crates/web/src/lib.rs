@@ -17,7 +17,6 @@ mod login;
 mod session;
 mod strict;
 
-use duban_storage::Directory;
 use std::sync::Arc;
 
 use axum::Router;
@@ -26,7 +25,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use duban_core::Role;
 use duban_service::{Error as ServiceError, Service};
-use duban_storage::{Accounts, SqlStore};
+use duban_storage::SqlStore;
 
 pub use session::{SESSION_COOKIE, Viewer};
 
@@ -132,9 +131,7 @@ fn refused(e: ServiceError) -> Response {
 
 /// Organisations and people for forms and for names on pages.
 async fn choices(st: &WebState) -> Result<forms::Choices, Response> {
-    let store = st.service.store();
-    let orgs = store.directory().await.map_err(|e| refused(e.into()))?;
-    let people = store.people().await.map_err(|e| refused(e.into()))?;
+    let (orgs, people) = st.service.directory().await.map_err(refused)?;
     Ok(forms::Choices { orgs, people })
 }
 
