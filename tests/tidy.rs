@@ -132,10 +132,6 @@ const LONG_FILES: &[(&str, &str)] = &[
         "the state machine: to be cut into decide, payload, reminders and project",
     ),
     (
-        "crates/service/src/lib.rs",
-        "the use cases: to be cut into clock, errors, authz, cases, references and deliveries",
-    ),
-    (
         "src/cli/bench.rs",
         "the benchmarks: to become src/bench/, one file per benchmark and their statistics",
     ),

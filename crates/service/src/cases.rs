@@ -1,0 +1,426 @@
+//! The case use cases: filing, acting (decided while the case is held, recorded or refused,
+//! refusals audited after), showing with reveals, and the history.
+
+use super::*;
+
+/// An action decided on: the case as read, its filing, its workflow and the transition.
+type Decided<'w> = (
+    CaseRecord,
+    serde_json::Map<String, Value>,
+    &'w Workflow,
+    machine::Transition,
+);
+
+/// An action as asked for, and the instant its use case read the clock at (once: the
+/// decision, the answer and any audit record of a refusal share it).
+struct Step<'a> {
+    action: &'a str,
+    payload: &'a Value,
+    expected_version: u64,
+    request_id: Option<&'a str>,
+    now: Timestamp,
+}
+
+impl<'a> Step<'a> {
+    /// The action as asked for, at the instant read now from the service's clock.
+    fn now<S: Store + Audit>(
+        service: &Service<S>,
+        action: &'a str,
+        payload: &'a Value,
+        expected_version: u64,
+        request_id: Option<&'a str>,
+    ) -> Self {
+        Step {
+            action,
+            payload,
+            expected_version,
+            request_id,
+            now: service.now(),
+        }
+    }
+}
+
+/// Why an action was not taken, and what of it goes into the audit log.
+struct Refused {
+    error: Error,
+    audit: Option<Denial>,
+}
+
+/// An authorisation failure to record: what was attempted, on what, and why it was refused.
+struct Denial {
+    action: String,
+    target: String,
+    detail: String,
+}
+
+impl Refused {
+    fn audited(error: Error, action: &str, target: &str, detail: &str) -> Refused {
+        Refused {
+            error,
+            audit: Some(Denial {
+                action: action.into(),
+                target: target.into(),
+                detail: detail.into(),
+            }),
+        }
+    }
+}
+
+impl From<Error> for Refused {
+    fn from(error: Error) -> Refused {
+        Refused { error, audit: None }
+    }
+}
+
+impl<S: Store + Audit> Service<S> {
+    /// Files a case. With an idempotency key, a repeat of the same request returns the first
+    /// case (`created` false); the same key with another body is refused.
+    #[tracing::instrument(skip_all, fields(kind = kind))]
+    pub async fn file(
+        &self,
+        p: &Principal,
+        kind: &str,
+        payload: &Value,
+        idempotency_key: Option<&str>,
+        request_id: Option<&str>,
+    ) -> Result<(CaseDetail, bool)> {
+        let wf = self.workflow(kind)?;
+        let now = self.now();
+        let t = machine::file(wf, &self.calendar, &p.actor(), payload, now)
+            .map_err(|e| refused("file", e))?;
+        self.check_references(&wf.filing.payload, payload, &mut Held::default())
+            .await?;
+        let title = payload
+            .get("title")
+            .and_then(Value::as_str)
+            .map(str::to_string)
+            .unwrap_or_else(|| wf.title.clone());
+        let idempotency = idempotency_key.map(|key| Idempotency {
+            key: key.to_string(),
+            request_hash: hex::encode(Sha256::digest(format!("{kind}\n{payload}").as_bytes())),
+        });
+        let filed = self
+            .store
+            .file_case(NewCase {
+                id: uuid::Uuid::now_v7().to_string(),
+                title,
+                transition: &t,
+                idempotency,
+                meta: Meta {
+                    request_id: request_id.map(str::to_string),
+                    on_behalf_of: None,
+                },
+            })
+            .await
+            .map_err(|e| match e {
+                duban_storage::Error::IdempotencyMismatch { key } => {
+                    Error::IdempotencyMismatch { key }
+                }
+                other => Error::Storage(other),
+            })?;
+        let created = matches!(filed, Filed::Created { .. });
+        self.scheduled(&t);
+        let detail = self.show_at(now, p, filed.id(), None, request_id).await?;
+        Ok((detail, created))
+    }
+
+    async fn visible(&self, now: Timestamp, p: &Principal, id: &str) -> Result<CaseRecord> {
+        match self.store.case(id).await? {
+            Some(record) if p.can_see(&record.case) => Ok(record),
+            Some(_) => {
+                self.audit_denial(now, p, "denied", id, "case out of the caller's reach")
+                    .await;
+                Err(Error::NotFound)
+            }
+            None => Err(Error::NotFound),
+        }
+    }
+
+    /// Takes an action on a case the caller can see, at the version the caller last saw.
+    #[tracing::instrument(skip_all, fields(case_id = id, action = action))]
+    pub async fn act(
+        &self,
+        p: &Principal,
+        id: &str,
+        action: &str,
+        payload: &Value,
+        expected_version: u64,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        let read = self.store.case_to_act_on(id).await?;
+        let step = Step::now(self, action, payload, expected_version, request_id);
+        self.act_on(p, read, &step).await
+    }
+
+    /// `act` for the holder of a bearer token, checked in the same read as the case: over the
+    /// API, acting is the busiest request, and each read is a round trip to the database.
+    /// `None` if the token is unknown or revoked.
+    #[tracing::instrument(skip_all, fields(case_id = id, action = action))]
+    pub async fn act_with_token(
+        &self,
+        token: &str,
+        id: &str,
+        action: &str,
+        payload: &Value,
+        expected_version: u64,
+        request_id: Option<&str>,
+    ) -> Result<Option<CaseDetail>> {
+        let Some((user, found, held)) = self
+            .store
+            .user_and_case_for_token(&hash_token(token), id)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let step = Step::now(self, action, payload, expected_version, request_id);
+        self.act_on(&Principal { user }, (found, held), &step)
+            .await
+            .map(Some)
+    }
+
+    /// `act` from the case as read (`None`: no such case) and what it was read under
+    /// ([`Held`]), whoever read it.
+    async fn act_on(
+        &self,
+        p: &Principal,
+        (found, mut held): (Option<CaseAndFiling>, Held),
+        step: &Step<'_>,
+    ) -> Result<CaseDetail> {
+        let decided = self.decide(p, found, &mut held, step).await;
+        let (record, filing, wf, t) = match decided {
+            Ok(decided) => decided,
+            Err(Refused { error, audit }) => {
+                // Recording the refusal is a write: on SQLite it waits for the turn `held`
+                // holds, so let go of that first.
+                drop(held);
+                if let Some(d) = audit {
+                    self.audit_denial(step.now, p, &d.action, &d.target, &d.detail)
+                        .await;
+                }
+                return Err(error);
+            }
+        };
+        let meta = Meta {
+            request_id: step.request_id.map(str::to_string),
+            on_behalf_of: None,
+        };
+        match self
+            .store
+            .record_held_action(held, &record.id, step.expected_version, &t, &meta)
+            .await
+        {
+            Ok(()) => {}
+            Err(duban_storage::Error::Conflict { actual, .. }) => {
+                return Err(Error::Stale { current: actual });
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.scheduled(&t);
+        // The answer is the transition's case: no need to read back what was just written.
+        let record = CaseRecord {
+            id: record.id,
+            title: record.title,
+            case: t.case,
+        };
+        Ok(self.detail(step.now, p, wf, record, filing, Vec::new()))
+    }
+
+    /// What `act_on` is to record, or why not and what of that to audit. Writes nothing, and
+    /// reads (the codes the payload names) only in `held`: it runs while the write turn is held.
+    async fn decide(
+        &self,
+        p: &Principal,
+        found: Option<CaseAndFiling>,
+        held: &mut Held,
+        step: &Step<'_>,
+    ) -> std::result::Result<Decided<'_>, Refused> {
+        let (action, payload) = (step.action, step.payload);
+        let (record, filing) = match found {
+            Some((record, filing)) if p.can_see(&record.case) => (record, filing),
+            Some((record, _)) => {
+                return Err(Refused::audited(
+                    Error::NotFound,
+                    "denied",
+                    &record.id,
+                    "case out of the caller's reach",
+                ));
+            }
+            None => return Err(Error::NotFound.into()),
+        };
+        if record.case.version != step.expected_version {
+            return Err(Error::Stale {
+                current: record.case.version,
+            }
+            .into());
+        }
+        let wf = self.workflow(&record.case.kind)?;
+        let t = machine::act(
+            wf,
+            &self.calendar,
+            &record.case,
+            action,
+            payload,
+            &p.actor(),
+            step.now,
+        );
+        let t = match t {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(match refused(action, e) {
+                    Error::Forbidden { detail } => Refused::audited(
+                        Error::Forbidden {
+                            detail: detail.clone(),
+                        },
+                        &format!("act:{action}"),
+                        &record.id,
+                        &detail,
+                    ),
+                    other => other.into(),
+                });
+            }
+        };
+        if let Some(a) = wf.action(action) {
+            self.check_references(&a.payload, payload, held).await?;
+        }
+        Ok((record, filing, wf, t))
+    }
+
+    /// One case as the caller may see it; with `reveal`, personal data in full (recorded).
+    #[tracing::instrument(skip_all, fields(case_id = id))]
+    pub async fn show(
+        &self,
+        p: &Principal,
+        id: &str,
+        reveal: Option<&Reveal>,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        self.show_at(self.now(), p, id, reveal, request_id).await
+    }
+
+    /// `show` at the instant its use case read the clock at.
+    async fn show_at(
+        &self,
+        now: Timestamp,
+        p: &Principal,
+        id: &str,
+        reveal: Option<&Reveal>,
+        request_id: Option<&str>,
+    ) -> Result<CaseDetail> {
+        let record = self.visible(now, p, id).await?;
+        let wf = self.workflow(&record.case.kind)?;
+        let mut revealed = Vec::new();
+        if let Some(r) = reveal {
+            let mut problems = Vec::new();
+            for f in &r.fields {
+                if !REVEALABLE.contains(&f.as_str()) {
+                    problems.push(FieldProblem {
+                        field: "reveal".into(),
+                        problem: format!(
+                            "names a field that is not personal data (one of: {})",
+                            REVEALABLE.join(", ")
+                        ),
+                    });
+                }
+            }
+            if r.reason.trim().chars().count() < 2 {
+                problems.push(FieldProblem {
+                    field: "reason".into(),
+                    problem: "say why you need to see personal data in full".into(),
+                });
+            }
+            if !problems.is_empty() {
+                return Err(Error::Invalid { problems });
+            }
+            if !p.may_reveal(&record.case) {
+                return Err(Error::Forbidden {
+                    detail: format!(
+                        "role `{}` may not see personal data in full on this case",
+                        p.role()
+                    ),
+                });
+            }
+            let wanted: BTreeSet<&str> = r.fields.iter().map(String::as_str).collect();
+            for mut rec in self.store.personal_data(id).await? {
+                let person = &mut rec.person;
+                if !wanted.contains("name") {
+                    person.name = duban_core::person::mask_name(&person.name);
+                }
+                if !wanted.contains("id_number") {
+                    person.id_number = person
+                        .id_number
+                        .as_deref()
+                        .map(duban_core::person::mask_id_number);
+                }
+                if !wanted.contains("phone") {
+                    person.phone = person.phone.as_deref().map(duban_core::person::mask_phone);
+                }
+                if !wanted.contains("address") {
+                    person.address = person
+                        .address
+                        .as_deref()
+                        .map(duban_core::person::mask_address);
+                }
+                revealed.push(rec);
+            }
+            self.store
+                .record_access(&Access {
+                    case_id: id.to_string(),
+                    at: now,
+                    actor: p.user.login.clone(),
+                    role: p.role(),
+                    fields: wanted.iter().map(|s| s.to_string()).collect(),
+                    reason: r.reason.trim().to_string(),
+                    request_id: request_id.map(str::to_string),
+                })
+                .await?;
+            let why = format!("fields {}; reason: {}", r.fields.join(","), r.reason.trim());
+            self.audit_at(now, Some(p), "reveal", (id, "ok", &why))
+                .await?;
+        }
+        let filing = self.store.filing(id).await?.unwrap_or_default();
+        Ok(self.detail(now, p, wf, record, filing, revealed))
+    }
+
+    /// The page's view of a case the caller may see.
+    fn detail(
+        &self,
+        now: Timestamp,
+        p: &Principal,
+        wf: &Workflow,
+        record: CaseRecord,
+        filing: serde_json::Map<String, Value>,
+        revealed: Vec<PersonalRecord>,
+    ) -> CaseDetail {
+        let state = wf.state(&record.case.state);
+        CaseDetail {
+            state_title: state.map(|s| s.title.clone()).unwrap_or_default(),
+            terminal: state.is_some_and(|s| s.terminal),
+            allowed_actions: machine::allowed_actions(
+                wf,
+                &record.case,
+                &p.actor(),
+                now,
+                &self.calendar,
+            ),
+            supervisor: record
+                .case
+                .parties
+                .get(party::SUPERVISOR)
+                .and_then(|s| s.first())
+                .cloned(),
+            filing,
+            revealed,
+            record,
+        }
+    }
+
+    /// A case's history and the record of who saw its personal data.
+    #[tracing::instrument(skip_all, fields(case_id = id))]
+    pub async fn history(&self, p: &Principal, id: &str) -> Result<History> {
+        self.visible(self.now(), p, id).await?;
+        Ok(History {
+            events: self.store.events(id).await?,
+            accesses: self.store.accesses(id).await?,
+        })
+    }
+}
