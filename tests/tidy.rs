@@ -132,10 +132,6 @@ const LONG_FILES: &[(&str, &str)] = &[
         "the state machine: to be cut into decide, payload, reminders and project",
     ),
     (
-        "src/cli/bench.rs",
-        "the benchmarks: to become src/bench/, one file per benchmark and their statistics",
-    ),
-    (
         "crates/storage/tests/conformance.rs",
         "the conformance suite: to be cut by storage area along with the store",
     ),
