@@ -128,10 +128,6 @@ const LONG_FILES: &[(&str, &str)] = &[
         "reading and validation together: to be cut into the raw reading and named validation passes",
     ),
     (
-        "crates/core/src/machine.rs",
-        "the state machine: to be cut into decide, payload, reminders and project",
-    ),
-    (
         "crates/storage/tests/conformance.rs",
         "the conformance suite: to be cut by storage area along with the store",
     ),

@@ -1,0 +1,465 @@
+//! Deciding: who may take which action now, filing a case, and acting on one — the
+//! transition, entering or staying in a state, with the deadline and duties that follow.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde_json::{Map, Value};
+
+use crate::calendar::Calendar;
+use crate::deadline::{self, Deadline};
+use crate::figures::Milestones;
+use crate::role::Role;
+use crate::vocabulary::party;
+use crate::workflow::{Anchor, State, Workflow};
+
+use super::*;
+
+/// Whether `actor` fills one of `parties` on the case: as the user named, or for the
+/// organisation named.
+pub fn fills(case: &Case, actor: &Actor, parties: &[String]) -> bool {
+    parties.iter().any(|p| {
+        case.parties.get(p).is_some_and(|members| {
+            members
+                .iter()
+                .any(|m| *m == actor.user || actor.org.as_deref() == Some(m.as_str()))
+        })
+    })
+}
+
+/// Committee roles act for the committee and are not bound to a case's parties.
+pub(super) fn party_bound(role: Role) -> bool {
+    !matches!(role, Role::Leader | Role::Staff | Role::Admin)
+}
+
+pub(super) fn party_ok(a: &crate::workflow::Action, case: &Case, actor: &Actor) -> bool {
+    a.by.is_empty() || !party_bound(actor.role) || fills(case, actor, &a.by)
+}
+
+/// The actions `actor` may take on `case` at `now`, in the workflow's order.
+pub fn allowed_actions(
+    wf: &Workflow,
+    case: &Case,
+    actor: &Actor,
+    now: Timestamp,
+    cal: &Calendar,
+) -> Vec<String> {
+    let role = actor.role;
+    if wf.state(&case.state).is_none_or(|s| s.terminal) {
+        return Vec::new();
+    }
+    wf.actions_from(&case.state)
+        .filter(|a| a.roles.contains(&role) && role.may_act())
+        .filter(|a| party_ok(a, case, actor))
+        .filter(|a| window_end(a.within.as_ref(), case, cal).is_none_or(|end| now < end.due_at))
+        .filter(|a| !(a.once && case.last_taken.contains_key(&a.name)))
+        .map(|a| a.name.clone())
+        .collect()
+}
+
+/// The end of an action's window, if it has one and its anchor has happened. A window whose
+/// anchor never happened is shut: there is nothing to count from.
+pub(super) fn window_end(
+    within: Option<&(crate::Period, Anchor)>,
+    case: &Case,
+    cal: &Calendar,
+) -> Option<Deadline> {
+    let (period, anchor) = within?;
+    match anchor_time(anchor, case, None) {
+        Some(t) => Some(deadline::due(cal, t, *period)),
+        None => Some(Deadline::on_date(Date::MIN, cal, String::new())),
+    }
+}
+
+pub(super) fn anchor_time(
+    anchor: &Anchor,
+    case: &Case,
+    this_action: Option<(&str, Timestamp)>,
+) -> Option<Timestamp> {
+    match anchor {
+        Anchor::Entered => Some(case.entered_at),
+        Anchor::Action(a) => match this_action {
+            Some((name, now)) if name == a => Some(now),
+            _ => case.last_taken.get(a).copied(),
+        },
+        // `Due` only anchors extension limits, which are handled where the deadline is known.
+        Anchor::Due => None,
+    }
+}
+
+/// Opens a case: checks the filer's role and the filing payload, and enters the initial state.
+pub fn file(
+    wf: &Workflow,
+    cal: &Calendar,
+    actor: &Actor,
+    payload: &Value,
+    now: Timestamp,
+) -> Result<Transition, TransitionError> {
+    let refuse = |reason| TransitionError {
+        reason,
+        allowed: Vec::new(),
+    };
+    if !wf.filing.roles.contains(&actor.role) || !actor.role.may_act() {
+        return Err(refuse(Refusal::Forbidden {
+            action: FILE.into(),
+            role: actor.role,
+            roles: wf.filing.roles.clone(),
+        }));
+    }
+    let Checked { payload, personal } =
+        check_payload(&wf.filing.payload, payload).map_err(refuse)?;
+    own_organisation(&wf.filing.payload, &payload, actor).map_err(refuse)?;
+    let mut sets = sets_from(&wf.filing.payload, &payload);
+    // Committee staff may register a case for the deputy (or court) who brought it, naming
+    // them in a field that sets `filer`; anyone else files in their own name.
+    match sets.get(party::FILER) {
+        Some(named) if party_bound(actor.role) && named.as_slice() != [actor.user.clone()] => {
+            let field = wf
+                .filing
+                .payload
+                .iter()
+                .find(|f| f.sets.as_deref() == Some(party::FILER))
+                .map(|f| f.name.clone())
+                .unwrap_or_else(|| party::FILER.into());
+            return Err(refuse(Refusal::InvalidPayload {
+                field,
+                problem: "only committee staff may file in someone else's name".into(),
+                more: Vec::new(),
+            }));
+        }
+        Some(_) => {}
+        None => {
+            sets.insert(party::FILER.into(), vec![actor.user.clone()]);
+        }
+    }
+    let blank = Case {
+        kind: wf.kind.clone(),
+        workflow_version: wf.version,
+        workflow_digest: wf.digest.clone(),
+        state: wf.initial.clone(),
+        version: 0,
+        filed_at: now,
+        entered_at: now,
+        deadline: None,
+        duties: Vec::new(),
+        parties: BTreeMap::new(),
+        last_taken: BTreeMap::new(),
+        closed: false,
+        milestones: Milestones::default(),
+    };
+    let mut effects = Vec::new();
+    let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
+    let event = Event {
+        seq: 1,
+        action: FILE.into(),
+        actor: actor.clone(),
+        at: now,
+        payload,
+        from_state: None,
+        to_state: wf.initial.clone(),
+        sets,
+        deadline,
+        duties,
+        closed: false,
+    };
+    let mut case = blank;
+    case.apply(&event);
+    Ok(Transition {
+        case,
+        event,
+        effects,
+        personal,
+    })
+}
+
+/// Takes `action` on `case`. On success the returned case is the old one with the event applied.
+pub fn act(
+    wf: &Workflow,
+    cal: &Calendar,
+    case: &Case,
+    action: &str,
+    payload: &Value,
+    actor: &Actor,
+    now: Timestamp,
+) -> Result<Transition, TransitionError> {
+    let refuse = |reason| TransitionError {
+        reason,
+        allowed: allowed_actions(wf, case, actor, now, cal),
+    };
+    let state = wf.state(&case.state).ok_or_else(|| {
+        refuse(Refusal::WrongState {
+            action: action.into(),
+            state: case.state.clone(),
+        })
+    })?;
+    if state.terminal {
+        return Err(refuse(Refusal::Terminal {
+            state: case.state.clone(),
+        }));
+    }
+    let Some(a) = wf.action(action) else {
+        return Err(refuse(Refusal::UnknownAction {
+            action: action.into(),
+        }));
+    };
+    if !a.from.contains(&case.state) {
+        return Err(refuse(Refusal::WrongState {
+            action: action.into(),
+            state: case.state.clone(),
+        }));
+    }
+    if !a.roles.contains(&actor.role) || !actor.role.may_act() {
+        return Err(refuse(Refusal::Forbidden {
+            action: action.into(),
+            role: actor.role,
+            roles: a.roles.clone(),
+        }));
+    }
+    if !party_ok(a, case, actor) {
+        return Err(refuse(Refusal::NotAParty {
+            action: action.into(),
+            parties: a.by.clone(),
+        }));
+    }
+    if let Some(end) = window_end(a.within.as_ref(), case, cal)
+        && now >= end.due_at
+    {
+        return Err(refuse(Refusal::WindowClosed {
+            action: action.into(),
+            until: end.due_date,
+        }));
+    }
+    if a.once && case.last_taken.contains_key(&a.name) {
+        return Err(refuse(Refusal::AlreadyTaken {
+            action: action.into(),
+        }));
+    }
+    let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
+    own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
+    let target = a.target(&case.state, &payload).to_string();
+
+    let sets = sets_from(&a.payload, &payload);
+    let mut effects = Vec::new();
+    let (deadline, duties) = if target != case.state {
+        enter(wf, cal, case, &target, action, now, &sets, &mut effects)
+    } else {
+        stay(wf, cal, case, state, action, &payload, now, &mut effects).map_err(refuse)?
+    };
+    let event = Event {
+        seq: case.version + 1,
+        action: action.into(),
+        actor: actor.clone(),
+        at: now,
+        sets,
+        payload,
+        from_state: Some(case.state.clone()),
+        closed: wf.state(&target).is_some_and(|s| s.terminal),
+        to_state: target,
+        deadline,
+        duties,
+    };
+    let mut next = case.clone();
+    next.apply(&event);
+    Ok(Transition {
+        case: next,
+        event,
+        effects,
+        personal,
+    })
+}
+
+/// Computes the deadline and duties of a state being entered and schedules their reminders.
+/// A duty is opened only when someone fills the party that owes it (no co-handlers, no duty).
+#[allow(clippy::too_many_arguments)]
+pub(super) fn enter(
+    wf: &Workflow,
+    cal: &Calendar,
+    case: &Case,
+    target: &str,
+    action: &str,
+    now: Timestamp,
+    sets: &BTreeMap<String, Vec<String>>,
+    effects: &mut Vec<Effect>,
+) -> (Option<StateDeadline>, Vec<OpenDuty>) {
+    let Some(state) = wf.state(target) else {
+        return (None, Vec::new());
+    };
+    // The case as it will be once in the new state: periods "from entered" count from now.
+    let mut entering = case.clone();
+    entering.entered_at = now;
+    entering.parties.extend(sets.clone());
+    let deadline = state.deadline.as_ref().and_then(|rule| {
+        let from = anchor_time(&rule.from, &entering, Some((action, now)))?;
+        let d = deadline::due(cal, from, rule.period);
+        Some(StateDeadline {
+            original_due: d.due_date,
+            deadline: d,
+            extensions: 0,
+        })
+    });
+    let duties: Vec<OpenDuty> = state
+        .duties
+        .iter()
+        .filter(|duty| {
+            entering
+                .parties
+                .get(&duty.owed_by)
+                .is_some_and(|v| !v.is_empty())
+        })
+        .filter_map(|duty| {
+            let from = anchor_time(&duty.from, &entering, Some((action, now)))?;
+            Some(OpenDuty {
+                name: duty.name.clone(),
+                owed_by: duty.owed_by.clone(),
+                deadline: deadline::due(cal, from, duty.period),
+            })
+        })
+        .collect();
+    schedule(
+        wf,
+        &state.name,
+        None,
+        deadline.as_ref().map(|d| &d.deadline),
+        now,
+        true,
+        effects,
+    );
+    for duty in &duties {
+        schedule(
+            wf,
+            &state.name,
+            Some(&duty.name),
+            Some(&duty.deadline),
+            now,
+            true,
+            effects,
+        );
+    }
+    (deadline, duties)
+}
+
+/// An action that keeps the case in its state: it may grant an extension, start a clock whose
+/// anchor is this action, or discharge a duty.
+#[allow(clippy::too_many_arguments)]
+pub(super) fn stay(
+    wf: &Workflow,
+    cal: &Calendar,
+    case: &Case,
+    state: &State,
+    action: &str,
+    payload: &Map<String, Value>,
+    now: Timestamp,
+    effects: &mut Vec<Effect>,
+) -> Result<(Option<StateDeadline>, Vec<OpenDuty>), Refusal> {
+    let mut deadline = case.deadline.clone();
+    let mut duties = case.duties.clone();
+    if let Some(rule) = &state.deadline {
+        let is_extension = rule.extension.as_ref().is_some_and(|e| e.action == action);
+        match (&mut deadline, is_extension) {
+            (Some(current), true) => {
+                let ext = rule.extension.as_ref().expect("checked above");
+                let until = payload
+                    .get("until")
+                    .and_then(Value::as_str)
+                    .and_then(|s| s.parse::<Date>().ok())
+                    .ok_or_else(|| invalid("until", "a date YYYY-MM-DD is required"))?;
+                if ext.max_times.is_some_and(|max| current.extensions >= max) {
+                    return Err(invalid(
+                        "until",
+                        &format!(
+                            "the deadline may be extended at most {} time(s) and already was",
+                            ext.max_times.unwrap_or(0)
+                        ),
+                    ));
+                }
+                if until <= current.deadline.due_date {
+                    return Err(invalid(
+                        "until",
+                        &format!(
+                            "{until} is not later than the current last day {}",
+                            current.deadline.due_date
+                        ),
+                    ));
+                }
+                let mut why = format!(
+                    "经批准延期，期间最后一日由{}延至{until}",
+                    current.deadline.due_date
+                );
+                if let Some((period, anchor)) = &ext.limit {
+                    let limit = match anchor {
+                        Anchor::Due => deadline::due_from_date(cal, current.original_due, *period),
+                        other => match anchor_time(other, case, None) {
+                            Some(t) => deadline::due(cal, t, *period),
+                            None => deadline::due(cal, case.entered_at, *period),
+                        },
+                    };
+                    if until > limit.due_date {
+                        return Err(invalid(
+                            "until",
+                            &format!(
+                                "{until} is past the latest allowed last day {} ({})",
+                                limit.due_date, limit.explanation
+                            ),
+                        ));
+                    }
+                    why.push_str(&format!("（延期上限：{}）", limit.explanation));
+                }
+                let extended = Deadline::on_date(
+                    until,
+                    cal,
+                    format!(
+                        "{}；{why}。",
+                        current.deadline.explanation.trim_end_matches('。')
+                    ),
+                );
+                current.deadline = extended;
+                current.extensions += 1;
+                effects.push(Effect::CancelReminders {
+                    state: state.name.clone(),
+                    duty: None,
+                });
+                schedule(
+                    wf,
+                    &state.name,
+                    None,
+                    Some(&current.deadline),
+                    now,
+                    false,
+                    effects,
+                );
+            }
+            (None, true) => {
+                return Err(invalid(
+                    "until",
+                    "there is no running deadline to extend yet",
+                ));
+            }
+            (None, false) => {
+                // A clock counted from this very action starts now (the first time it is taken).
+                if let Anchor::Action(a) = &rule.from
+                    && a == action
+                {
+                    let d = deadline::due(cal, now, rule.period);
+                    schedule(wf, &state.name, None, Some(&d), now, false, effects);
+                    deadline = Some(StateDeadline {
+                        original_due: d.due_date,
+                        deadline: d,
+                        extensions: 0,
+                    });
+                }
+            }
+            (Some(_), false) => {}
+        }
+    }
+    for duty in state.duties.iter().filter(|d| d.done_by == action) {
+        if duties.iter().any(|d| d.name == duty.name) {
+            duties.retain(|d| d.name != duty.name);
+            effects.push(Effect::CancelReminders {
+                state: state.name.clone(),
+                duty: Some(duty.name.clone()),
+            });
+        }
+    }
+    Ok((deadline, duties))
+}

@@ -1,0 +1,216 @@
+//! The pure state machine: given a workflow, a case, an action with its payload, the actor and
+//! `now`, decide the new state, the event to append and the effects to carry out — or refuse,
+//! saying why and which actions are open instead. It performs nothing itself.
+
+mod decide;
+mod payload;
+mod project;
+mod reminders;
+
+pub use decide::*;
+pub use payload::*;
+use reminders::*;
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::deadline::Deadline;
+use crate::figures::Milestones;
+use crate::person::Person;
+use crate::role::Role;
+
+/// The name of the event that opens a case.
+pub const FILE: &str = "file";
+
+/// Who is acting.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Actor {
+    /// The user's login.
+    pub user: String,
+    pub role: Role,
+    /// The organisation the user acts for (a department, station or court), if any.
+    pub org: Option<String>,
+}
+
+/// A running deadline on the case's current state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StateDeadline {
+    #[serde(flatten)]
+    pub deadline: Deadline,
+    /// The last day as first computed, before any extension.
+    pub original_due: Date,
+    pub extensions: u32,
+}
+
+/// A duty still owed in the current state (a co-handler's opinion).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OpenDuty {
+    pub name: String,
+    pub owed_by: String,
+    pub deadline: Deadline,
+}
+
+/// The current state of a case: a projection of its events, nothing more.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Case {
+    pub kind: String,
+    /// The workflow version and digest the case was filed under.
+    pub workflow_version: u32,
+    pub workflow_digest: String,
+    pub state: String,
+    /// How many events the case has; the version an action must name to act.
+    pub version: u64,
+    pub filed_at: Timestamp,
+    /// When the case entered its current state.
+    pub entered_at: Timestamp,
+    pub deadline: Option<StateDeadline>,
+    pub duties: Vec<OpenDuty>,
+    /// Who fills each party: user logins or organisation codes.
+    pub parties: BTreeMap<String, Vec<String>>,
+    /// The latest time each action was taken, for periods counted from an earlier event.
+    pub last_taken: BTreeMap<String, Timestamp>,
+    /// True once the case is in a terminal state.
+    pub closed: bool,
+    /// What its history counts for in the year's figures. Projections written before this
+    /// was kept read as empty until `duban migrate` refolds them.
+    #[serde(default)]
+    pub milestones: Milestones,
+}
+
+/// One entry in a case's append-only history. It carries everything the projection needs, the
+/// computed deadlines included, so that replaying history never depends on today's calendar.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Event {
+    /// 1-based position in the case's history; equals the case's version after it.
+    pub seq: u64,
+    pub action: String,
+    pub actor: Actor,
+    pub at: Timestamp,
+    pub payload: Map<String, Value>,
+    pub from_state: Option<String>,
+    pub to_state: String,
+    /// Parties this event filled (replacing earlier values).
+    pub sets: BTreeMap<String, Vec<String>>,
+    /// The state's deadline after the event.
+    pub deadline: Option<StateDeadline>,
+    /// The duties still open after the event.
+    pub duties: Vec<OpenDuty>,
+    /// True when `to_state` is terminal: the case is closed.
+    pub closed: bool,
+}
+
+/// A reminder to schedule. The key is unique within the case, so scheduling twice is a no-op.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    pub key: String,
+    pub state: String,
+    pub duty: Option<String>,
+    /// Index of the rule in the workflow's `reminders`.
+    pub rule: usize,
+    pub at: Timestamp,
+    /// The deadline the reminder is about, if any.
+    pub due_date: Option<Date>,
+    pub notify: Vec<String>,
+    /// Repeat every this many days while the state lasts (overdue escalation).
+    pub repeat_every_days: Option<u32>,
+    pub escalate: bool,
+}
+
+/// Something the caller must do in the same transaction as appending the event.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", tag = "effect")]
+pub enum Effect {
+    ScheduleReminder(Reminder),
+    /// Cancel the pending reminders of this state's own deadline (`duty` is `None`: it was
+    /// extended) or of one of its duties (it was done), while the case stays in the state.
+    /// Leaving a state cancels nothing: its reminders no longer apply
+    /// ([`Case::reminder_applies`]), and the scheduler drops each when it falls due, so a
+    /// history acted live and the same history imported keep the same rows.
+    CancelReminders {
+        state: String,
+        duty: Option<String>,
+    },
+}
+
+/// Personal data given in an action's payload, to be stored encrypted. The event's payload holds
+/// only the masked form of it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonalField {
+    pub field: String,
+    pub person: Person,
+}
+
+/// What an accepted action produces.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Transition {
+    pub case: Case,
+    pub event: Event,
+    pub effects: Vec<Effect>,
+    pub personal: Vec<PersonalField>,
+}
+
+/// Why an action was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Refusal {
+    #[error("unknown action `{action}`")]
+    UnknownAction { action: String },
+    #[error("the case is closed (state `{state}` is final)")]
+    Terminal { state: String },
+    #[error("`{action}` cannot be taken in state `{state}`")]
+    WrongState { action: String, state: String },
+    #[error("role `{role}` may not take `{action}` (it is for: {})", join(roles))]
+    Forbidden {
+        action: String,
+        role: Role,
+        roles: Vec<Role>,
+    },
+    #[error("`{action}` is for the case's {}, which you are not", join(parties))]
+    NotAParty {
+        action: String,
+        parties: Vec<String>,
+    },
+    #[error("`{action}` was open until {until} and that time has passed")]
+    WindowClosed { action: String, until: Date },
+    #[error("`{action}` is taken once per case and already was")]
+    AlreadyTaken { action: String },
+    #[error("field `{field}`: {problem}{}", more.iter().map(|(f, p)| format!("; field `{f}`: {p}")).collect::<String>())]
+    InvalidPayload {
+        field: String,
+        problem: String,
+        /// Further problems in the same payload, each (field, problem): every one is reported.
+        more: Vec<(String, String)>,
+    },
+}
+
+fn join<T: std::fmt::Display>(items: &[T]) -> String {
+    if items.is_empty() {
+        return "none".into();
+    }
+    items
+        .iter()
+        .map(|i| i.to_string())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// A refusal with the actions the actor could take instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{reason}; actions open to you now: {}", join(allowed))]
+pub struct TransitionError {
+    pub reason: Refusal,
+    pub allowed: Vec<String>,
+}
+
+impl TransitionError {
+    /// The payload field at fault, if the refusal is about one.
+    pub fn field(&self) -> Option<&str> {
+        match &self.reason {
+            Refusal::InvalidPayload { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
