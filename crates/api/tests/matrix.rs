@@ -988,4 +988,22 @@ async fn a_station_field_takes_only_stations_and_a_deputy_only_their_own() {
     // Staff may file at any station.
     let r = post(&app, "/api/v1/cases", "staff", None, petition("st2")).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    // A user field takes only users of its role: the deputy a petition is registered for must
+    // be a deputy (a court named there would become its filer, and see it).
+    let mut for_court = petition("st1");
+    for_court["payload"]["deputy"] = json!("court");
+    let r = post(&app, "/api/v1/cases", "staff", None, for_court).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert_eq!(r.body["errors"][0]["field"], "deputy", "{}", r.body);
+    assert!(
+        r.body
+            .to_string()
+            .contains("names a user who is not a deputy"),
+        "{}",
+        r.body
+    );
+    let mut for_deputy = petition("st1");
+    for_deputy["payload"]["deputy"] = json!("filer");
+    let r = post(&app, "/api/v1/cases", "staff", None, for_deputy).await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }

@@ -67,6 +67,17 @@ impl<S: Store + Audit> Service<S> {
                 let problem = match (kind, &f.org_kind) {
                     (None, _) if is_org => format!("{which}names no organisation"),
                     (None, _) => format!("{which}names no user"),
+                    (Some(role), _)
+                        if !is_org
+                            && !f.user_role.is_empty()
+                            && !f.user_role.iter().any(|r| r.as_str() == role) =>
+                    {
+                        let wanted: Vec<&str> = f.user_role.iter().map(|r| r.as_str()).collect();
+                        format!(
+                            "{which}names a user who is not a {} (they are a {role})",
+                            wanted.join(" or ")
+                        )
+                    }
                     (Some(k), Some(wanted)) if is_org && k != *wanted => {
                         format!("{which}names an organisation that is not a {wanted} (it is a {k})")
                     }

@@ -238,6 +238,7 @@ mod tests {
             required_when: Vec::new(),
             org_kind: None,
             own_org_for: Vec::new(),
+            user_role: Vec::new(),
         }
     }
 

@@ -144,6 +144,9 @@ pub fn problem(p: &str) -> String {
         };
         return format!("所填单位类型不符，应为{zh}");
     }
+    if p.contains("names a user who is not a ") {
+        return "所填人员的身份不符".into();
+    }
     if p.ends_with("may name only their own organisation here") {
         return "只能填写本人所在的单位".into();
     }

@@ -42,6 +42,7 @@ const FIELD_KEYS: &[&str] = &[
     "required_when",
     "org_kind",
     "own_org_for",
+    "user_role",
 ];
 const FILING_KEYS: &[&str] = &["roles", "payload"];
 const REMINDER_KEYS: &[&str] = &[
@@ -536,6 +537,26 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
                 ),
             }
         }
+        let mut user_role = Vec::new();
+        for n in tomlread::strings(ft, "user_role", &fpath, d).unwrap_or_default() {
+            if !matches!(ty, FieldType::User | FieldType::Users) {
+                d.at_line(
+                    n.line,
+                    format!("`{fpath}` has `user_role` but is not of type user or users"),
+                );
+            }
+            match Role::parse(&n.value) {
+                Some(r) => user_role.push(r),
+                None => d.at_line(
+                    n.line,
+                    format!(
+                        "unknown role `{}` in `{fpath}.user_role` (roles are: {})",
+                        n.value,
+                        Role::ALL.map(|r| r.as_str()).join(", ")
+                    ),
+                ),
+            }
+        }
         let mut required_when = Vec::new();
         if let Some((wt, _)) = tomlread::table(ft, "required_when", &fpath, d) {
             for (k, v) in wt.iter() {
@@ -558,6 +579,7 @@ fn read_payload(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Vec<R
                 required_when,
                 org_kind: org_kind.map(|k| k.value),
                 own_org_for,
+                user_role,
             },
             line,
             sets_line: sets.map(|s| s.line).unwrap_or(line),

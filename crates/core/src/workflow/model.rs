@@ -176,6 +176,9 @@ pub struct Field {
     /// For org and orgs: the kind of organisation the codes must name (`department`,
     /// `station`, `court`, `committee`): a station field takes only stations.
     pub org_kind: Option<String>,
+    /// For user and users: the roles the named users must have (a co-signer is a deputy, a
+    /// supervisor a leader); empty, any user.
+    pub user_role: Vec<Role>,
     /// For org: the roles that may name only their own organisation here (a deputy files only
     /// at their own station; staff may file for any).
     pub own_org_for: Vec<Role>,
