@@ -8,7 +8,7 @@ mod common;
 
 use std::process::Stdio;
 
-use common::{Reply, Serve, TempDir, http, http_as};
+use common::{Reply, Serve, TempDir, duban_command, duban_env_with_input, http, http_as};
 
 const PASSWORD: &str = "Duban@2024x";
 
@@ -78,21 +78,17 @@ impl Office {
         o
     }
 
-    fn command(&self, args: &[&str]) -> std::process::Command {
-        let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_duban"));
-        c.args(args)
-            .current_dir(self.dir.path())
-            .env_remove("DATABASE_URL")
-            .env_remove("DUBAN_DATA_KEY")
-            .env_remove("DUBAN_INDEX_KEY");
-        for (k, v) in &self.env {
-            c.env(k, v);
-        }
-        c
+    fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
     }
 
     fn ok(&self, args: &[&str]) -> String {
-        let out = self.command(args).output().expect("run duban");
+        let out = duban_command(self.dir.path(), args, &self.env())
+            .output()
+            .expect("run duban");
         assert!(
             out.status.success(),
             "duban {args:?}: {}",
@@ -102,27 +98,11 @@ impl Office {
     }
 
     fn with_input(&self, args: &[&str], input: &str) -> std::process::Output {
-        use std::io::Write;
-        let mut child = self
-            .command(args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("run duban");
-        if let Some(mut stdin) = child.stdin.take() {
-            stdin.write_all(input.as_bytes()).expect("stdin");
-        }
-        child.wait_with_output().expect("wait")
+        duban_env_with_input(self.dir.path(), args, &self.env(), input)
     }
 
     fn serve(&self, extra: &[&str]) -> Serve {
-        let env: Vec<(&str, &str)> = self
-            .env
-            .iter()
-            .map(|(k, v)| (k.as_str(), v.as_str()))
-            .collect();
-        Serve::start(self.dir.path(), extra, &env, Stdio::null())
+        Serve::start(self.dir.path(), extra, &self.env(), Stdio::null())
     }
 
     /// The audit records whose line contains every one of `words`.

@@ -33,27 +33,37 @@ impl Drop for TempDir {
     }
 }
 
-/// `duban ARGS` in `dir`, with no database or key settings from the environment: the defaults
-/// (`./duban.db`, `./duban.keys`) apply.
-pub fn duban(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
+/// `duban ARGS` in `dir`, with no database or key settings from the environment but `env`: the
+/// defaults (`./duban.db`, `./duban.keys`) apply unless `env` names others.
+pub fn duban_command(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_duban"));
+    c.args(args)
         .current_dir(dir)
         .env_remove("DATABASE_URL")
         .env_remove("DUBAN_DATA_KEY")
         .env_remove("DUBAN_INDEX_KEY")
-        .output()
-        .expect("run duban")
+        .envs(env.iter().copied());
+    c
+}
+
+/// `duban ARGS` in `dir`, with the default settings.
+pub fn duban(dir: &Path, args: &[&str]) -> Output {
+    duban_command(dir, args, &[]).output().expect("run duban")
 }
 
 /// `duban ARGS` in `dir` with `input` on its standard input.
 pub fn duban_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(args)
-        .current_dir(dir)
-        .env_remove("DATABASE_URL")
-        .env_remove("DUBAN_DATA_KEY")
-        .env_remove("DUBAN_INDEX_KEY")
+    duban_env_with_input(dir, args, &[], input)
+}
+
+/// `duban ARGS` in `dir` with `env` set and `input` on its standard input.
+pub fn duban_env_with_input(
+    dir: &Path,
+    args: &[&str],
+    env: &[(&str, &str)],
+    input: &str,
+) -> Output {
+    let mut child = duban_command(dir, args, env)
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::piped())

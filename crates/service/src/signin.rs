@@ -357,18 +357,19 @@ impl<S: Store + Audit + Accounts> Service<S> {
             .store
             .claim_attempt(&key, now, self.sign_in.max_failures, lock_until)
             .await?;
+        let refuse_locked = |until| async move {
+            self.audit_sign_in(
+                now,
+                (user, login, source),
+                locked,
+                "refused",
+                "account locked",
+            )
+            .await;
+            Ok(Checked::Locked(until))
+        };
         let locks = match claimed {
-            SignInAttempt::Locked(until) => {
-                self.audit_sign_in(
-                    now,
-                    (user, login, source),
-                    locked,
-                    "refused",
-                    "account locked",
-                )
-                .await;
-                return Ok(Checked::Locked(until));
-            }
+            SignInAttempt::Locked(until) => return refuse_locked(until).await,
             SignInAttempt::Counted { locks, .. } => locks,
         };
         let phc = creds.as_ref().and_then(|c| c.password_hash.as_deref());
@@ -378,17 +379,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
                 None => Ok(Checked::Good(creds.clone())),
                 // Another attempt locked the login while this one was checked: the lock stands
                 // even for the right password.
-                Some(until) => {
-                    self.audit_sign_in(
-                        now,
-                        (user, login, source),
-                        locked,
-                        "refused",
-                        "account locked",
-                    )
-                    .await;
-                    Ok(Checked::Locked(until))
-                }
+                Some(until) => refuse_locked(until).await,
             };
         }
         // The answer is one for both; the audit log, read only by those who may, says which it

@@ -166,10 +166,16 @@ fn record(r: &sqlx::any::AnyRow) -> Result<(i64, AuditRecord)> {
 
 /// The audit key of a store, or why there is none.
 pub(crate) fn key_of(store: &SqlStore) -> Result<[u8; 32]> {
-    store.keys().map(|k| k.audit_key()).ok_or_else(|| {
-        Error::Crypto(
-            "the audit log is keyed from the keys file; open the store with its keys".into(),
-        )
+    needed(store.keys().map(|k| k.audit_key()), "the audit log")
+}
+
+/// The audit key, which `what` needs: it is derived from the keys file, and a store opened
+/// without the keys has none.
+pub(crate) fn needed(key: Option<[u8; 32]>, what: &str) -> Result<[u8; 32]> {
+    key.ok_or_else(|| {
+        Error::Crypto(format!(
+            "{what} needs the keys file (the audit key is derived from it): open the database with its keys"
+        ))
     })
 }
 
@@ -259,11 +265,7 @@ pub(crate) async fn key_the_chain(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
     if rows.is_empty() && first == 0 {
         return Ok(());
     }
-    let key = key.ok_or_else(|| {
-        Error::Crypto(
-            "keying the audit chain needs the keys file: run the command with its keys".into(),
-        )
-    })?;
+    let key = needed(key, "keying the audit chain")?;
     if first > 0 {
         // Sealed as it stands: the old chain's check below starts from it.
         set_anchor(tx, &key, first, &start).await?;

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use sqlx::Row;
 
 use crate::Result;
-use crate::audit::{append, migration_record};
+use crate::audit::{append, migration_record, needed};
 use crate::sql::{Rewrite, WriteTx, lift_append_only, restore_append_only, zero_freed_space};
 
 /// A payload with every person in it masked again; `None` if nothing changes. Persons are the
@@ -71,11 +71,7 @@ pub(crate) async fn remask_events(tx: &mut WriteTx, key: Option<[u8; 32]>) -> Re
         restore_append_only(tx, restore).await?;
         zero_freed_space(tx, false).await?;
     }
-    let key = key.ok_or_else(|| {
-        crate::Error::Crypto(
-            "re-masking the history is recorded in the audit log, which needs the keys file".into(),
-        )
-    })?;
+    let key = needed(key, "recording the re-masking in the audit log")?;
     let detail = format!(
         "{} of {} event(s) had personal data masked again (every field, whatever its length)",
         changed.len(),

@@ -9,7 +9,6 @@ use serde_json::{Map, Value};
 
 use crate::calendar::Calendar;
 use crate::deadline::{self, Deadline};
-use crate::figures::Milestones;
 use crate::role::Role;
 use crate::vocabulary::party;
 use crate::workflow::{Anchor, State, Workflow};
@@ -133,21 +132,7 @@ pub fn file(
             sets.insert(party::FILER.into(), vec![actor.user.clone()]);
         }
     }
-    let blank = Case {
-        kind: wf.kind.clone(),
-        workflow_version: wf.version,
-        workflow_digest: wf.digest.clone(),
-        state: wf.initial.clone(),
-        version: 0,
-        filed_at: now,
-        entered_at: now,
-        deadline: None,
-        duties: Vec::new(),
-        parties: BTreeMap::new(),
-        last_taken: BTreeMap::new(),
-        closed: false,
-        milestones: Milestones::default(),
-    };
+    let blank = Case::blank(&wf.kind, wf.version, &wf.digest, &wf.initial, now);
     let mut effects = Vec::new();
     let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
     let event = Event {

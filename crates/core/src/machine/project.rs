@@ -61,6 +61,32 @@ impl Case {
         self.closed = e.closed;
     }
 
+    /// A case of `kind` under workflow `version` with `digest`, in `state` since `at`, with no
+    /// event yet: what filing and folding both start from.
+    pub(super) fn blank(
+        kind: &str,
+        version: u32,
+        digest: &str,
+        state: &str,
+        at: Timestamp,
+    ) -> Case {
+        Case {
+            kind: kind.to_string(),
+            workflow_version: version,
+            workflow_digest: digest.to_string(),
+            state: state.to_string(),
+            version: 0,
+            filed_at: at,
+            entered_at: at,
+            deadline: None,
+            duties: Vec::new(),
+            parties: BTreeMap::new(),
+            last_taken: BTreeMap::new(),
+            closed: false,
+            milestones: Milestones::default(),
+        }
+    }
+
     /// Rebuilds a case of `kind`, filed under workflow `version` with `digest`, from its
     /// history (oldest first). `None` if the history is empty.
     pub fn fold<'a>(
@@ -71,21 +97,8 @@ impl Case {
     ) -> Option<Case> {
         let mut case: Option<Case> = None;
         for e in events {
-            let c = case.get_or_insert_with(|| Case {
-                kind: kind.to_string(),
-                workflow_version: version,
-                workflow_digest: digest.to_string(),
-                state: e.to_state.clone(),
-                version: 0,
-                filed_at: e.at,
-                entered_at: e.at,
-                deadline: None,
-                duties: Vec::new(),
-                parties: BTreeMap::new(),
-                last_taken: BTreeMap::new(),
-                closed: false,
-                milestones: Milestones::default(),
-            });
+            let c =
+                case.get_or_insert_with(|| Case::blank(kind, version, digest, &e.to_state, e.at));
             c.apply(e);
         }
         case

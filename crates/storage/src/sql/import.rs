@@ -5,10 +5,11 @@ use std::collections::BTreeMap;
 
 use duban_core::deadline::china_date;
 use duban_core::machine::Effect;
+use duban_core::vocabulary::party;
 use jiff::Timestamp;
 
 use super::*;
-use crate::batch::{self};
+use crate::batch;
 use crate::{Error, Meta, Result};
 
 impl SqlStore {
@@ -100,7 +101,9 @@ impl SqlStore {
                     }
                 }
                 for ((party, _), v) in parties.iter_mut() {
-                    if DEPARTMENT_PARTIES.contains(party) {
+                    // The department parties' copies follow the case after every action
+                    // (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
+                    if party::DEPARTMENTS.contains(party) {
                         *v = copy;
                     }
                 }

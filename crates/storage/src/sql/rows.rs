@@ -165,10 +165,6 @@ pub(crate) struct Columns {
     pub(crate) figures: String,
 }
 
-/// The parties whose copies of the case's open flag and deadline follow the case after every
-/// action: what a department's inbox reads (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
-pub(crate) const DEPARTMENT_PARTIES: [&str; 2] = party::DEPARTMENTS;
-
 /// A case's open flag and deadline, as `case_parties` copies them.
 pub(crate) fn inbox_copy(case: &Case) -> (i64, i64) {
     let due_key = case
