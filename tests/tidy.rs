@@ -56,8 +56,9 @@ const LAYERS: &[(&str, &[&str])] = &[
     ("core", &[]),
     ("storage", &["duban-core"]),
     ("service", &["duban-core", "duban-storage"]),
-    ("api", &["duban-core", "duban-storage", "duban-service"]),
-    ("web", &["duban-core", "duban-storage", "duban-service"]),
+    // The HTTP edges reach storage only through the service's use cases (docs/style.md).
+    ("api", &["duban-core", "duban-service"]),
+    ("web", &["duban-core", "duban-service"]),
     ("scheduler", &["duban-core", "duban-storage"]),
 ];
 

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 
 use duban_service::{CaseDetail, History};
-use duban_storage::{CaseSummary, Notification, StoredEvent};
+use duban_service::{CaseSummary, Notification, StoredEvent};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -321,7 +321,7 @@ pub struct DeliveryDto {
 }
 
 impl DeliveryDto {
-    pub fn new(d: duban_storage::Delivery, attempts: Vec<duban_storage::Attempt>) -> Self {
+    pub fn new(d: duban_service::Delivery, attempts: Vec<duban_service::Attempt>) -> Self {
         Self {
             id: d.id,
             case_id: d.case_id,

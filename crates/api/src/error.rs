@@ -127,6 +127,9 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::NotFound => ApiError::not_found(),
+            ServiceError::Unauthenticated => {
+                ApiError::unauthenticated("the token is unknown or revoked")
+            }
             ServiceError::UnknownKind { .. } => ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
                 "unknown-kind",

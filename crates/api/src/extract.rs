@@ -5,7 +5,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
-use duban_service::Principal;
+use duban_service::{Credential, Principal};
 use serde::de::DeserializeOwned;
 
 use crate::AppState;
@@ -22,46 +22,16 @@ impl FromRequestParts<AppState> for Caller {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let bearer = Bearer::from_request_parts(parts, state).await?;
-        match state.service.authenticate(&bearer.token).await {
-            Ok(Some(p)) => Ok(Caller(p)),
-            Ok(None) => Err(bearer.refused(state).await),
-            Err(e) => Err(e.into()),
-        }
+        let Bearer(credential) = Bearer::from_request_parts(parts, state).await?;
+        Ok(Caller(state.service.authenticate(&credential).await?))
     }
 }
 
-/// A bearer token as sent, not yet checked: for a handler that checks it in the same read as
-/// what it acts on (`Service::act_with_token`), and must then answer `refused` if it fails.
-/// A missing or malformed header answers 401 here.
-pub struct Bearer {
-    pub token: String,
-    /// Where the request came from and what it asked for, to record a refusal (written out
-    /// only then: most tokens work).
-    source: Option<std::net::IpAddr>,
-    uri: axum::http::Uri,
-}
-
-impl std::fmt::Debug for Bearer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        // The token is a credential: never in a log line.
-        f.debug_struct("Bearer")
-            .field("uri", &self.uri)
-            .finish_non_exhaustive()
-    }
-}
-
-impl Bearer {
-    /// A token that does not work is a security event (where did it come from?): recorded,
-    /// and answered 401.
-    pub async fn refused(&self, state: &AppState) -> ApiError {
-        let source = self
-            .source
-            .map_or_else(|| "api".into(), |ip| ip.to_string());
-        state.service.token_refused(&source, self.uri.path()).await;
-        ApiError::unauthenticated("the token is unknown or revoked")
-    }
-}
+/// A bearer token as sent, not yet checked: for a handler whose use case checks it in the
+/// same read as what it acts on (`Service::act`). A missing or malformed header answers 401
+/// here.
+#[derive(Debug)]
+pub struct Bearer(pub Credential);
 
 impl<S: Send + Sync> FromRequestParts<S> for Bearer {
     type Rejection = ApiError;
@@ -84,18 +54,20 @@ impl<S: Send + Sync> FromRequestParts<S> for Bearer {
             .ok_or_else(|| {
                 ApiError::unauthenticated("the Authorization header must be `Bearer <token>`")
             })?;
-        Ok(Bearer {
+        let source = parts
+            .extensions
+            .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+            .map_or_else(|| "api".into(), |c| c.0.ip().to_string());
+        // The path as sent, /api/v1 included (the API's router is nested).
+        let path = parts
+            .extensions
+            .get::<axum::extract::OriginalUri>()
+            .map_or_else(|| parts.uri.path().to_string(), |u| u.0.path().to_string());
+        Ok(Bearer(Credential {
             token: token.to_string(),
-            source: parts
-                .extensions
-                .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
-                .map(|c| c.0.ip()),
-            // The URI as sent, /api/v1 included (the API's router is nested).
-            uri: parts
-                .extensions
-                .get::<axum::extract::OriginalUri>()
-                .map_or_else(|| parts.uri.clone(), |u| u.0.clone()),
-        })
+            source,
+            path,
+        }))
     }
 }
 

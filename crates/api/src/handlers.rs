@@ -4,8 +4,8 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use duban_service::{Cursor, Page};
 use duban_service::{ListParams, Reveal};
-use duban_storage::{Cursor, Page};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use utoipa::IntoParams;
@@ -257,26 +257,30 @@ pub async fn act_on_case(
     body: Result<JsonBody<Map<String, Value>>, ApiError>,
 ) -> Result<Response, ApiError> {
     let request = body.and_then(|JsonBody(payload)| Ok((if_match(&headers)?, payload)));
+    let Bearer(credential) = bearer;
     let (version, payload) = match request {
         Ok(r) => r,
-        Err(problem) => return Err(after_checking(&st, &bearer, problem).await),
+        // A request found wrong before its token was checked: the problem goes only to a
+        // caller whose token works; anyone else learns only that it does not, as on every
+        // other endpoint.
+        Err(problem) => {
+            st.service.authenticate(&credential).await?;
+            return Err(problem);
+        }
     };
-    // The token is checked in the same read as the case (`act_with_token`): a refusal still
-    // comes before anything about the case is answered.
-    let Some(detail) = st
+    // The token is checked in the same read as the case: a refusal still comes before
+    // anything about the case is answered.
+    let detail = st
         .service
-        .act_with_token(
-            &bearer.token,
+        .act(
+            &credential,
             &id,
             &action,
             &Value::Object(payload),
             version,
             rid.as_deref(),
         )
-        .await?
-    else {
-        return Err(bearer.refused(&st).await);
-    };
+        .await?;
     Ok(with_etag(
         StatusCode::OK,
         CaseDto::new(detail, st.service.now()),
@@ -296,16 +300,6 @@ fn if_match(headers: &HeaderMap) -> Result<u64, ApiError> {
             ApiError::malformed("If-Match must carry the case's version, e.g. \"3\"")
                 .field("If-Match")
         })
-}
-
-/// A request found wrong before its token was checked: the problem goes only to a caller whose
-/// token works; anyone else learns only that it does not, as on every other endpoint.
-async fn after_checking(st: &AppState, bearer: &Bearer, problem: ApiError) -> ApiError {
-    match st.service.authenticate(&bearer.token).await {
-        Ok(Some(_)) => problem,
-        Ok(None) => bearer.refused(st).await,
-        Err(e) => e.into(),
-    }
 }
 
 /// Paging through the inbox.

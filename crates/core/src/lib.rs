@@ -6,6 +6,7 @@
 pub mod calendar;
 pub mod deadline;
 pub mod diagnostic;
+pub mod directory;
 pub mod figures;
 pub mod machine;
 pub mod person;
@@ -18,8 +19,10 @@ pub mod workflow;
 pub use calendar::Calendar;
 pub use deadline::{Deadline, Period, Unit};
 pub use diagnostic::{Diagnostic, Diagnostics, Source};
+pub use directory::{Org, User};
 pub use figures::{Figures, Milestones};
 pub use machine::{Actor, Case, Effect, Event, Refusal, Reminder, Transition, TransitionError};
 pub use person::Person;
 pub use role::Role;
+pub use vocabulary::OrgKind;
 pub use workflow::{Workflow, Workflows};

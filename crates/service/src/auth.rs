@@ -3,6 +3,48 @@
 
 use sha2::{Digest, Sha256};
 
+use crate::Principal;
+
+/// A bearer token as sent, not yet checked, and where it came from: enough to record its
+/// refusal (a security event) if it does not work.
+#[derive(Clone)]
+pub struct Credential {
+    pub token: String,
+    /// The client's address, or `api` if it is not known.
+    pub source: String,
+    /// The path asked for.
+    pub path: String,
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The token is a credential: never in a log line.
+        f.debug_struct("Credential")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Who asks for a use case: someone already known (a signed-in page, a token already
+/// checked), or a bearer token to be checked in the use case's own read.
+#[derive(Debug, Clone, Copy)]
+pub enum Caller<'a> {
+    Known(&'a Principal),
+    Bearer(&'a Credential),
+}
+
+impl<'a> From<&'a Principal> for Caller<'a> {
+    fn from(p: &'a Principal) -> Self {
+        Caller::Known(p)
+    }
+}
+
+impl<'a> From<&'a Credential> for Caller<'a> {
+    fn from(c: &'a Credential) -> Self {
+        Caller::Bearer(c)
+    }
+}
+
 /// The hash a token is stored and looked up by.
 pub fn hash_token(token: &str) -> String {
     hex::encode(Sha256::digest(token.trim().as_bytes()))

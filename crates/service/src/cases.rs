@@ -1,15 +1,7 @@
-//! The case use cases: filing, acting (decided while the case is held, recorded or refused,
-//! refusals audited after), showing with reveals, and the history.
+//! The case use cases: filing, acting (decided inside storage's unit of work, recorded or
+//! refused, refusals audited after it), showing with reveals, and the history.
 
 use super::*;
-
-/// An action decided on: the case as read, its filing, its workflow and the transition.
-type Decided<'w> = (
-    CaseRecord,
-    serde_json::Map<String, Value>,
-    &'w Workflow,
-    machine::Transition,
-);
 
 /// An action as asked for, and the instant its use case read the clock at (once: the
 /// decision, the answer and any audit record of a refusal share it).
@@ -88,7 +80,7 @@ impl<S: Store + Audit> Service<S> {
         let now = self.now();
         let t = machine::file(wf, &self.calendar, &p.actor(), payload, now)
             .map_err(|e| refused("file", e))?;
-        self.check_references(&wf.filing.payload, payload, &mut Held::default())
+        self.check_references(&wf.filing.payload, payload, &mut Reads(&self.store))
             .await?;
         let title = payload
             .get("title")
@@ -136,153 +128,69 @@ impl<S: Store + Audit> Service<S> {
         }
     }
 
-    /// Takes an action on a case the caller can see, at the version the caller last saw.
+    /// Takes an action on a case the caller can see, at the version the caller last saw. The
+    /// caller is someone already known, or a bearer token checked in the same read as the
+    /// case ([`Error::Unauthenticated`] if it does not work, recorded).
     #[tracing::instrument(skip_all, fields(case_id = id, action = action))]
-    pub async fn act(
+    pub async fn act<'c>(
         &self,
-        p: &Principal,
+        caller: impl Into<Caller<'c>>,
         id: &str,
         action: &str,
         payload: &Value,
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let read = self.store.case_to_act_on(id).await?;
-        let step = Step::now(self, action, payload, expected_version, request_id);
-        self.act_on(p, read, &step).await
-    }
-
-    /// `act` for the holder of a bearer token, checked in the same read as the case: over the
-    /// API, acting is the busiest request, and each read is a round trip to the database.
-    /// `None` if the token is unknown or revoked.
-    #[tracing::instrument(skip_all, fields(case_id = id, action = action))]
-    pub async fn act_with_token(
-        &self,
-        token: &str,
-        id: &str,
-        action: &str,
-        payload: &Value,
-        expected_version: u64,
-        request_id: Option<&str>,
-    ) -> Result<Option<CaseDetail>> {
-        let Some((user, found, held)) = self
-            .store
-            .user_and_case_for_token(&hash_token(token), id)
-            .await?
-        else {
-            return Ok(None);
+        let caller = caller.into();
+        let hash;
+        let acting = match caller {
+            Caller::Known(p) => Acting::User(&p.user),
+            Caller::Bearer(c) => {
+                hash = hash_token(&c.token);
+                Acting::Token(&hash)
+            }
         };
         let step = Step::now(self, action, payload, expected_version, request_id);
-        self.act_on(&Principal { user }, (found, held), &step)
-            .await
-            .map(Some)
-    }
-
-    /// `act` from the case as read (`None`: no such case) and what it was read under
-    /// ([`Held`]), whoever read it.
-    async fn act_on(
-        &self,
-        p: &Principal,
-        (found, mut held): (Option<CaseAndFiling>, Held),
-        step: &Step<'_>,
-    ) -> Result<CaseDetail> {
-        let decided = self.decide(p, found, &mut held, step).await;
-        let (record, filing, wf, t) = match decided {
-            Ok(decided) => decided,
-            Err(Refused { error, audit }) => {
-                // Recording the refusal is a write: on SQLite it waits for the turn `held`
-                // holds, so let go of that first.
-                drop(held);
-                if let Some(d) = audit {
-                    self.audit_denial(step.now, p, &d.action, &d.target, &d.detail)
+        let decision = Decision {
+            service: self,
+            step: &step,
+        };
+        // The unit of work has ended when it answers: a refusal is audited after it, and
+        // holds nothing the audit record would wait for.
+        match self.store.act(acting, id, decision).await {
+            Ok(Acted::Recorded {
+                actor,
+                record,
+                kept,
+            }) => {
+                self.scheduled(&record.transition);
+                let (title, filing, wf) = kept;
+                // The answer is the transition's case: no need to read back what was written.
+                let case = CaseRecord {
+                    id: record.case_id,
+                    title,
+                    case: record.transition.case,
+                };
+                let p = Principal { user: actor };
+                Ok(self.detail(step.now, &p, wf, case, filing, Vec::new()))
+            }
+            Ok(Acted::Refused { actor, refusal }) => {
+                let p = Principal { user: actor };
+                if let Some(d) = refusal.audit {
+                    self.audit_denial(step.now, &p, &d.action, &d.target, &d.detail)
                         .await;
                 }
-                return Err(error);
+                Err(refusal.error)
             }
-        };
-        let meta = Meta {
-            request_id: step.request_id.map(str::to_string),
-            on_behalf_of: None,
-        };
-        match self
-            .store
-            .record_held_action(held, &record.id, step.expected_version, &t, &meta)
-            .await
-        {
-            Ok(()) => {}
+            Ok(Acted::UnknownToken) => Err(match caller {
+                Caller::Bearer(c) => self.token_refused(c).await,
+                Caller::Known(_) => Error::Unauthenticated,
+            }),
             Err(duban_storage::Error::Conflict { actual, .. }) => {
-                return Err(Error::Stale { current: actual });
+                Err(Error::Stale { current: actual })
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => Err(e.into()),
         }
-        self.scheduled(&t);
-        // The answer is the transition's case: no need to read back what was just written.
-        let record = CaseRecord {
-            id: record.id,
-            title: record.title,
-            case: t.case,
-        };
-        Ok(self.detail(step.now, p, wf, record, filing, Vec::new()))
-    }
-
-    /// What `act_on` is to record, or why not and what of that to audit. Writes nothing, and
-    /// reads (the codes the payload names) only in `held`: it runs while the write turn is held.
-    async fn decide(
-        &self,
-        p: &Principal,
-        found: Option<CaseAndFiling>,
-        held: &mut Held,
-        step: &Step<'_>,
-    ) -> std::result::Result<Decided<'_>, Refused> {
-        let (action, payload) = (step.action, step.payload);
-        let (record, filing) = match found {
-            Some((record, filing)) if p.can_see(&record.case) => (record, filing),
-            Some((record, _)) => {
-                return Err(Refused::audited(
-                    Error::NotFound,
-                    "denied",
-                    &record.id,
-                    "case out of the caller's reach",
-                ));
-            }
-            None => return Err(Error::NotFound.into()),
-        };
-        if record.case.version != step.expected_version {
-            return Err(Error::Stale {
-                current: record.case.version,
-            }
-            .into());
-        }
-        let wf = self.workflow(&record.case.kind)?;
-        let t = machine::act(
-            wf,
-            &self.calendar,
-            &record.case,
-            action,
-            payload,
-            &p.actor(),
-            step.now,
-        );
-        let t = match t {
-            Ok(t) => t,
-            Err(e) => {
-                return Err(match refused(action, e) {
-                    Error::Forbidden { detail } => Refused::audited(
-                        Error::Forbidden {
-                            detail: detail.clone(),
-                        },
-                        &format!("act:{action}"),
-                        &record.id,
-                        &detail,
-                    ),
-                    other => other.into(),
-                });
-            }
-        };
-        if let Some(a) = wf.action(action) {
-            self.check_references(&a.payload, payload, held).await?;
-        }
-        Ok((record, filing, wf, t))
     }
 
     /// One case as the caller may see it; with `reveal`, personal data in full (recorded).
@@ -422,5 +330,90 @@ impl<S: Store + Audit> Service<S> {
             events: self.store.events(id).await?,
             accesses: self.store.accesses(id).await?,
         })
+    }
+}
+
+/// The service's side of an action's unit of work: the state machine's decision on the case
+/// as storage read it, with the codes the payload names looked up in what the unit holds.
+struct Decision<'a, S> {
+    service: &'a Service<S>,
+    step: &'a Step<'a>,
+}
+
+impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
+    /// The case's title, what it was filed with and its workflow: the answer's makings.
+    type Kept = (String, serde_json::Map<String, Value>, &'a Workflow);
+    type Refusal = Refused;
+
+    async fn decide<L: Lookup>(
+        self,
+        actor: &User,
+        found: Option<CaseAndFiling>,
+        lookup: &mut L,
+    ) -> std::result::Result<(Record, Self::Kept), Refused> {
+        let (service, step) = (self.service, self.step);
+        let p = Principal {
+            user: actor.clone(),
+        };
+        let (action, payload) = (step.action, step.payload);
+        let (record, filing) = match found {
+            Some((record, filing)) if p.can_see(&record.case) => (record, filing),
+            Some((record, _)) => {
+                return Err(Refused::audited(
+                    Error::NotFound,
+                    "denied",
+                    &record.id,
+                    "case out of the caller's reach",
+                ));
+            }
+            None => return Err(Error::NotFound.into()),
+        };
+        if record.case.version != step.expected_version {
+            return Err(Error::Stale {
+                current: record.case.version,
+            }
+            .into());
+        }
+        let wf = service.workflow(&record.case.kind)?;
+        let t = machine::act(
+            wf,
+            &service.calendar,
+            &record.case,
+            action,
+            payload,
+            &p.actor(),
+            step.now,
+        );
+        let t = match t {
+            Ok(t) => t,
+            Err(e) => {
+                return Err(match refused(action, e) {
+                    Error::Forbidden { detail } => Refused::audited(
+                        Error::Forbidden {
+                            detail: detail.clone(),
+                        },
+                        &format!("act:{action}"),
+                        &record.id,
+                        &detail,
+                    ),
+                    other => other.into(),
+                });
+            }
+        };
+        if let Some(a) = wf.action(action) {
+            service
+                .check_references(&a.payload, payload, lookup)
+                .await?;
+        }
+        let to_record = Record {
+            case_id: record.id,
+            expected_version: step.expected_version,
+            transition: t,
+            meta: Meta {
+                request_id: step.request_id.map(str::to_string),
+                on_behalf_of: None,
+            },
+        };
+        Ok((to_record, (record.title, filing, wf)))
     }
 }

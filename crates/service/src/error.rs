@@ -13,6 +13,9 @@ pub struct FieldProblem {
 /// Why a use case did not happen. Each maps to one HTTP status at the edge.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
+    /// The bearer token is unknown or revoked (recorded in the audit log).
+    #[error("the token is unknown or revoked")]
+    Unauthenticated,
     /// Unknown, or not visible to the caller: the same answer, so existence does not leak.
     #[error("no such case")]
     NotFound,

@@ -78,7 +78,7 @@ impl<S: Store + Audit> Service<S> {
                                 fields,
                                 &t.event.payload,
                                 &mut references,
-                                &mut Held::default(),
+                                &mut Reads(&self.store),
                             )
                             .await
                             .map_err(storage_error)?;

@@ -26,19 +26,25 @@ use duban_core::vocabulary::{kind, org_kind, party};
 use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
-    Access, Attempt, Audit, AuditRecord, CaseAndFiling, CaseQuery, CaseRecord, Cursor, Delivery,
-    Filed, Held, Idempotency, ListFilter, Listing, Meta, NewCase, Notification, Outbox, Page,
-    PartyList, PersonalRecord, Store, StoredEvent, User,
+    Access, Acted, Acting, Audit, AuditRecord, CaseAndFiling, CaseQuery, CaseRecord, Decide, Filed,
+    Idempotency, ListFilter, Listing, Lookup, Meta, NewCase, Outbox, PartyList, PersonalRecord,
+    Record, Store, User,
 };
 use jiff::Timestamp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use auth::{hash_token, new_token};
+pub use auth::{Caller, Credential, hash_token, new_token};
 pub use authz::Principal;
 pub use clock::{Clock, FixedClock, SystemClock};
+/// What the HTTP edges show, as storage gives it: they take these from here, not from storage,
+/// and so depend on the service alone.
+pub use duban_storage::{
+    Attempt, CaseSummary, Cursor, Delivery, Notification, Page, SqlStore, StoredEvent,
+};
 use error::refused;
 pub use error::{Error, FieldProblem, Result};
+use references::Reads;
 pub use signin::{SignIn, SignInPolicy, WeakPassword, check_password, hash_password};
 
 /// A request to see personal data in full.
@@ -160,22 +166,23 @@ impl<S: Store + Audit> Service<S> {
     }
 
     /// Records a bearer token that does not work (a security event: where did it come from?),
-    /// on a best-effort basis: a failure to record is logged, and the caller answers 401
-    /// either way.
-    pub async fn token_refused(&self, source: &str, path: &str) {
+    /// on a best-effort basis: a failure to record is logged, and the caller is refused either
+    /// way.
+    async fn token_refused(&self, c: &Credential) -> Error {
         let record = AuditRecord {
             at: self.now(),
             actor: "-".into(),
             role: "-".into(),
-            source: source.into(),
+            source: c.source.clone(),
             action: "auth_failed".into(),
-            target: path.into(),
+            target: c.path.clone(),
             outcome: "refused".into(),
             detail: "unknown or revoked bearer token".into(),
         };
         if let Err(e) = self.store.audit(&record).await {
             tracing::error!(error = %e, "could not record a failed authentication");
         }
+        Error::Unauthenticated
     }
 
     /// Records a security event. Denials are recorded on a best-effort basis (a failure is
@@ -252,13 +259,13 @@ impl<S: Store + Audit> Service<S> {
         Ok(self.store.ping().await?)
     }
 
-    /// The user a bearer token belongs to.
-    pub async fn authenticate(&self, token: &str) -> Result<Option<Principal>> {
-        Ok(self
-            .store
-            .user_for_token(&hash_token(token))
-            .await?
-            .map(|(user, _)| Principal { user }))
+    /// The user a bearer token belongs to; a token that does not work is recorded and
+    /// refused ([`Error::Unauthenticated`]).
+    pub async fn authenticate(&self, c: &Credential) -> Result<Principal> {
+        match self.store.user_for_token(&hash_token(&c.token)).await? {
+            Some((user, _)) => Ok(Principal { user }),
+            None => Err(self.token_refused(c).await),
+        }
     }
 
     fn workflow(&self, kind: &str) -> Result<&Workflow> {

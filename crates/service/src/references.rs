@@ -10,13 +10,13 @@ impl<S: Store + Audit> Service<S> {
         &self,
         fields: &[duban_core::workflow::Field],
         payload: &Value,
-        held: &mut Held,
+        lookup: &mut impl Lookup,
     ) -> Result<()> {
         let Some(payload) = payload.as_object() else {
             return Ok(()); // not an object: it names no one
         };
         let problems = self
-            .unknown_references(fields, payload, &mut BTreeMap::new(), held)
+            .unknown_references(fields, payload, &mut BTreeMap::new(), lookup)
             .await?;
         if problems.is_empty() {
             Ok(())
@@ -27,7 +27,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// Every organisation or user code in `payload` that names no one, or an organisation of
     /// another kind than its field takes (a station field takes only stations), one problem
-    /// each, read in what `held` holds. The problem names the field, never the code: what was
+    /// each, read through `lookup`. The problem names the field, never the code: what was
     /// submitted is not echoed. `seen` remembers what was looked up (keyed by is-organisation
     /// and code), so an import asks the store once per distinct code however many rows name it.
     pub(crate) async fn unknown_references(
@@ -35,7 +35,7 @@ impl<S: Store + Audit> Service<S> {
         fields: &[duban_core::workflow::Field],
         payload: &serde_json::Map<String, Value>,
         seen: &mut BTreeMap<(bool, String), Option<String>>,
-        held: &mut Held,
+        lookup: &mut impl Lookup,
     ) -> std::result::Result<Vec<FieldProblem>, duban_storage::Error> {
         let mut problems = Vec::new();
         for f in fields {
@@ -53,7 +53,7 @@ impl<S: Store + Audit> Service<S> {
                 let kind = match seen.get(&key) {
                     Some(k) => k.clone(),
                     None => {
-                        let k = self.store.code_kind(held, is_org, code).await?;
+                        let k = lookup.code_kind(is_org, code).await?;
                         seen.insert(key, k.clone());
                         k
                     }
@@ -90,5 +90,18 @@ impl<S: Store + Audit> Service<S> {
             }
         }
         Ok(problems)
+    }
+}
+
+/// Codes looked up as any read, outside an action's unit of work (filing, import).
+pub(crate) struct Reads<'a, S>(pub(crate) &'a S);
+
+impl<S: Store> Lookup for Reads<'_, S> {
+    async fn code_kind(
+        &mut self,
+        org: bool,
+        code: &str,
+    ) -> std::result::Result<Option<String>, duban_storage::Error> {
+        self.0.code_kind(org, code).await
     }
 }

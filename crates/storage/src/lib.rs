@@ -16,25 +16,26 @@ mod outbox;
 mod private;
 mod remask;
 mod sql;
+mod unit;
 
 use std::future::Future;
 
 use duban_core::machine::{Case, Event, Transition};
 use duban_core::{Person, Role};
 use jiff::Timestamp;
-use serde::{Deserialize, Serialize};
 
 pub use accounts::{Accounts, Credentials, Session, SignInAttempt};
 pub use audit::{Audit, AuditRecord, GENESIS, Head, Verdict, chain_hash};
 pub use crypto::{Keyring, key_id};
-pub use duban_core::vocabulary::OrgKind;
+pub use duban_core::{Org, OrgKind, User};
 pub use faults::{Faults, POINTS as FAULT_POINTS};
 pub use migrate::MIGRATIONS;
 pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
 };
 pub use private::{create_private, write_private};
-pub use sql::{Backend, Held, SqlStore, sqlite_file};
+pub use sql::{Backend, SqlStore, sqlite_file};
+pub use unit::{Acted, Acting, Decide, Lookup, Record};
 
 /// What can go wrong in storage.
 #[derive(Debug, thiserror::Error)]
@@ -67,23 +68,6 @@ pub enum Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
-
-/// An organisation: a department, a station, a court.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Org {
-    pub code: String,
-    pub kind: OrgKind,
-    pub name: String,
-}
-
-/// A person who signs in: a leader, staff member, deputy, department clerk, mediator …
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct User {
-    pub login: String,
-    pub role: Role,
-    pub org: Option<String>,
-    pub name: String,
-}
 
 /// Request context recorded with an event.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -393,12 +377,10 @@ pub trait Directory: Send + Sync {
     fn add_user(&self, user: &User) -> impl Future<Output = Result<()>> + Send;
     fn user(&self, login: &str) -> impl Future<Output = Result<Option<User>>> + Send;
     /// What a code names: an organisation's kind (`org`) or a user's role, or `None` if no
-    /// such organisation or user exists. Read in what `held` holds (see [`Held`]: an action
-    /// checks the codes its payload names while it holds the write turn, and must not wait for
-    /// a reading connection meanwhile), or as any read if it holds nothing.
+    /// such organisation or user exists. (An action's decision reads codes through the
+    /// [`Lookup`] its unit of work gives it instead.)
     fn code_kind(
         &self,
-        held: &mut Held,
         org: bool,
         code: &str,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
@@ -421,30 +403,23 @@ pub trait Cases: Send + Sync {
         transition: &Transition,
         meta: &Meta,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// `record_action` for a case read by `case_to_act_on` or `user_and_case_for_token`, in
-    /// what it was read under (see [`Held`]).
-    fn record_held_action(
+    /// An action as one unit of work: reads the case (with the token's user for
+    /// [`Acting::Token`]), hands it to `decision`, then records the transition it decided on
+    /// under its version, or writes nothing and hands back its refusal, once nothing is held.
+    fn act<D: Decide>(
         &self,
-        held: Held,
+        acting: Acting<'_>,
         case_id: &str,
-        expected_version: u64,
-        transition: &Transition,
-        meta: &Meta,
-    ) -> impl Future<Output = Result<()>> + Send;
+        decision: D,
+    ) -> impl Future<Output = Result<Acted<D::Kept, D::Refusal>>> + Send;
     fn case(&self, id: &str) -> impl Future<Output = Result<Option<CaseRecord>>> + Send;
     /// The case's history, oldest first.
     fn events(&self, id: &str) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send;
-    /// A case with what it was filed with, in one read: acting needs both.
+    /// A case with what it was filed with, in one read.
     fn case_and_filing(
         &self,
         id: &str,
     ) -> impl Future<Output = Result<Option<CaseAndFiling>>> + Send;
-    /// `case_and_filing` for an action to decide on, with what it was read under: hand that
-    /// to `record_held_action`, or drop it to write nothing.
-    fn case_to_act_on(
-        &self,
-        id: &str,
-    ) -> impl Future<Output = Result<(Option<CaseAndFiling>, Held)>> + Send;
     /// What the case was filed with: its first event's payload (personal data masked), read
     /// alone — a case's page needs it on every answer, its whole history only on request.
     fn filing(
@@ -560,16 +535,6 @@ pub trait Tokens: Send + Sync {
         &self,
         token_hash: &str,
     ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
-    /// The user a live token belongs to and, in the same read, a case to act on (as
-    /// `case_to_act_on` reads it): acting over the API needs both, and each read is a round
-    /// trip to the database. `None` if the token is unknown or revoked; the case is `None` if
-    /// there is no such case.
-    #[allow(clippy::type_complexity)]
-    fn user_and_case_for_token(
-        &self,
-        token_hash: &str,
-        case_id: &str,
-    ) -> impl Future<Output = Result<Option<(User, Option<CaseAndFiling>, Held)>>> + Send;
     fn tokens(&self, login: &str) -> impl Future<Output = Result<Vec<TokenInfo>>> + Send;
     /// Revokes a token; `false` if there is no live token with that id.
     fn revoke_token(&self, id: &str, at: Timestamp) -> impl Future<Output = Result<bool>> + Send;

@@ -1042,7 +1042,93 @@ async fn tokens_are_kept_as_hashes_and_can_be_revoked<S: Store>(s: &S) {
     assert!(listed[0].revoked_at.is_some() && listed[1].revoked_at.is_none());
 }
 
+/// What a test decision saw inside its unit of work, and what it looked up there.
+#[derive(Debug)]
+struct Seen {
+    actor: User,
+    case: Option<(String, serde_json::Map<String, serde_json::Value>)>,
+    kinds: Vec<Option<String>>,
+}
+
+/// A decision for these tests: looks `codes` up, then registers the case at its version plus
+/// `skew`, or refuses, saying what it saw either way.
+struct Register<'w> {
+    w: &'w World,
+    refuse: bool,
+    skew: u64,
+    codes: &'w [(bool, &'w str)],
+}
+
+impl duban_storage::Decide for Register<'_> {
+    type Kept = Seen;
+    type Refusal = Seen;
+
+    async fn decide<L: duban_storage::Lookup>(
+        self,
+        actor: &User,
+        found: Option<duban_storage::CaseAndFiling>,
+        lookup: &mut L,
+    ) -> Result<(duban_storage::Record, Seen), Seen> {
+        let mut kinds = Vec::new();
+        for (org, code) in self.codes {
+            kinds.push(lookup.code_kind(*org, code).await.expect("look up"));
+        }
+        let seen = Seen {
+            actor: actor.clone(),
+            case: found.as_ref().map(|(r, f)| (r.id.clone(), f.clone())),
+            kinds,
+        };
+        let Some((record, _)) = found.filter(|_| !self.refuse) else {
+            return Err(seen);
+        };
+        let wf = self.w.workflows.get("suggestion").expect("wf");
+        let transition = machine::act(
+            wf,
+            &self.w.calendar,
+            &record.case,
+            "register",
+            &json!({}),
+            &staff(),
+            ts("2024-03-02T09:00:00"),
+        )
+        .expect("allowed");
+        let to_record = duban_storage::Record {
+            case_id: record.id,
+            expected_version: record.case.version + self.skew,
+            transition,
+            meta: Meta::default(),
+        };
+        Ok((to_record, seen))
+    }
+}
+
+/// One unit of work with a test decision; it must not be kept waiting (by a unit before it
+/// that still holds the write turn).
+async fn unit<S: Store>(
+    s: &S,
+    acting: duban_storage::Acting<'_>,
+    case: &str,
+    decision: Register<'_>,
+) -> Result<duban_storage::Acted<Seen, Seen>, Error> {
+    let within = std::time::Duration::from_secs(10);
+    tokio::time::timeout(within, s.act(acting, case, decision))
+        .await
+        .expect("not kept waiting")
+}
+
+impl<'w> Register<'w> {
+    fn new(w: &'w World) -> Self {
+        Register {
+            w,
+            refuse: false,
+            skew: 0,
+            codes: &[],
+        }
+    }
+}
+
 async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
+    use duban_storage::{Acted, Acting};
     let w = World::new();
     let user = User {
         login: "xu_staff".into(),
@@ -1057,92 +1143,101 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
         .expect("token");
     let id = plain_suggestion(&w, s).await;
     let alone = s.case_and_filing(&id).await.expect("read").expect("case");
-    let (who, case, held) = s
-        .user_and_case_for_token("hash-1", &id)
-        .await
-        .expect("read")
-        .expect("a live token");
-    drop(held);
-    assert_eq!(who, user);
-    let (record, filing) = case.expect("the case");
-    assert_eq!((&record.id, &record.case), (&alone.0.id, &alone.0.case));
-    assert_eq!(filing, alone.1);
-    assert_eq!(filing["title"], "t");
-    // Without what they were read under, to compare.
-    let read = |token: &'static str, case: String| async move {
-        s.user_and_case_for_token(token, &case)
+    let refuse = Register {
+        refuse: true,
+        ..Register::new(&w)
+    };
+    let seen = |acted: Acted<Seen, Seen>| match acted {
+        Acted::Refused { actor, refusal } => {
+            assert_eq!(actor, refusal.actor);
+            Some((actor, refusal.case))
+        }
+        Acted::UnknownToken => None,
+        Acted::Recorded { .. } => panic!("a refusing decision recorded"),
+    };
+    let act = |token: &'static str, case: String, decision| async move {
+        unit(s, Acting::Token(token), &case, decision)
             .await
             .expect("read")
-            .map(|(user, case, _held)| (user, case.map(|(r, _)| r.id)))
     };
+    // The token's user and the case, as each is read alone.
+    let (who, case) = seen(act("hash-1", id.clone(), refuse).await).expect("a live token");
+    assert_eq!(who, user);
+    assert_eq!(case, Some((alone.0.id.clone(), alone.1.clone())));
+    assert_eq!(alone.1["title"], "t");
     // No such case: the user still, and no case.
+    let refuse = |w| Register {
+        refuse: true,
+        ..Register::new(w)
+    };
     assert_eq!(
-        read("hash-1", "no-such-case".into()).await,
+        seen(act("hash-1", "no-such-case".into(), refuse(&w)).await),
         Some((user.clone(), None))
     );
     // No such token, or a revoked one: nothing, case or not.
-    assert_eq!(read("nope", id.clone()).await, None);
+    assert_eq!(seen(act("nope", id.clone(), refuse(&w)).await), None);
     assert!(s.revoke_token("tok-1", at).await.expect("revoke"));
-    assert_eq!(read("hash-1", id.clone()).await, None);
-    // None of these reads kept anyone from writing.
+    assert_eq!(seen(act("hash-1", id.clone(), refuse(&w)).await), None);
+    // None of these units kept anyone from writing.
     s.add_token("tok-2", "xu_staff", "hash-2", at)
         .await
         .expect("a write after them");
+    // A live token's decision is recorded.
+    let recorded = act("hash-2", id.clone(), Register::new(&w)).await;
+    assert!(matches!(recorded, Acted::Recorded { .. }), "{recorded:?}");
+    assert_eq!(s.events(&id).await.expect("events").len(), 2);
 }
 
-/// An action read with `case_to_act_on` is recorded in what it was read under; one that is
-/// let go writes nothing and keeps no one from writing.
+/// An action's unit of work records what its decision gave in what the case was read under;
+/// a refusal writes nothing and, once handed back, keeps no one from writing.
 async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) {
+    use duban_storage::{Acted, Acting};
     let w = World::new();
-    let wf = w.workflows.get("suggestion").expect("wf");
-    let id = plain_suggestion(&w, s).await;
-    let register = |case: &Case| {
-        machine::act(
-            wf,
-            &w.calendar,
-            case,
-            "register",
-            &json!({}),
-            &staff(),
-            ts("2024-03-02T09:00:00"),
-        )
-        .expect("allowed")
+    let clerk = User {
+        login: "xu_staff".into(),
+        role: Role::Staff,
+        org: None,
+        name: "徐".into(),
     };
-    let within = std::time::Duration::from_secs(10);
+    s.add_user(&clerk).await.expect("user");
+    let id = plain_suggestion(&w, s).await;
+    let clerk = &clerk;
+    let act =
+        |case: String, decision| async move { unit(s, Acting::User(clerk), &case, decision).await };
 
-    // Read, let go: nothing written, and the next writer gets in.
-    let (found, held) = s.case_to_act_on(&id).await.expect("read");
-    let (record, filing) = found.expect("the case");
-    assert_eq!(filing["title"], "t");
-    drop(held);
+    // Refused: nothing written, and the next writer gets in.
+    let refused = act(
+        id.clone(),
+        Register {
+            refuse: true,
+            ..Register::new(&w)
+        },
+    )
+    .await
+    .expect("read");
+    match refused {
+        Acted::Refused { actor, refusal } => {
+            assert_eq!(&actor, clerk);
+            assert_eq!(refusal.case.expect("the case").1["title"], "t");
+        }
+        other => panic!("{other:?}"),
+    }
     assert_eq!(s.events(&id).await.expect("events").len(), 1);
     let other = plain_suggestion(&w, s).await;
 
-    // A stale version is a conflict that writes nothing, and lets go too.
-    let t = register(&record.case);
-    let (_, held) = s.case_to_act_on(&id).await.expect("read");
-    let stale = s
-        .record_held_action(held, &id, record.case.version + 1, &t, &Meta::default())
-        .await;
+    // Decided at a version that is not the case's: a conflict that writes nothing.
+    let stale = act(
+        id.clone(),
+        Register {
+            skew: 1,
+            ..Register::new(&w)
+        },
+    )
+    .await;
     assert!(matches!(stale, Err(Error::Conflict { .. })), "{stale:?}");
     assert_eq!(s.events(&id).await.expect("events").len(), 1);
 
-    // Read, decide, record: the action is written once.
-    let (found, held) = s.case_to_act_on(&id).await.expect("read");
-    let (record, _) = found.expect("the case");
-    let t = register(&record.case);
-    tokio::time::timeout(
-        within,
-        s.record_held_action(held, &id, record.case.version, &t, &Meta::default()),
-    )
-    .await
-    .expect("not kept waiting")
-    .expect("recorded");
-    let after = s.case(&id).await.expect("read").expect("the case");
-    assert_eq!(after.case, t.case);
-    assert_eq!(s.events(&id).await.expect("events").len(), 2);
-
-    // Codes are looked up in what is held, and without a hold as any read.
+    // Decided and recorded: the action is written once. Codes are looked up inside the unit.
     s.add_org(&Org {
         code: "jtj".into(),
         kind: OrgKind::Department,
@@ -1150,55 +1245,50 @@ async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) 
     })
     .await
     .expect("org");
-    s.add_user(&User {
-        login: "xu_staff".into(),
-        role: Role::Staff,
-        org: None,
-        name: "徐".into(),
-    })
-    .await
-    .expect("user");
-    let mut nothing = duban_storage::Held::default();
-    for held in [
-        &mut nothing,
-        &mut s.case_to_act_on(&id).await.expect("read").1,
-    ] {
-        assert_eq!(
-            s.code_kind(held, true, "jtj")
-                .await
-                .expect("org")
-                .as_deref(),
-            Some("department")
-        );
-        assert_eq!(
-            s.code_kind(held, true, "xu_staff").await.expect("org"),
-            None
-        );
-        assert_eq!(
-            s.code_kind(held, false, "xu_staff")
-                .await
-                .expect("user")
-                .as_deref(),
-            Some("staff")
-        );
-        assert_eq!(
-            s.code_kind(held, false, "nobody").await.expect("user"),
-            None
-        );
-    }
-
-    // No such case: nothing held, and an action elsewhere goes through.
-    let (found, held) = s.case_to_act_on("no-such-case").await.expect("read");
-    assert!(found.is_none());
-    let before = s.case(&other).await.expect("read").expect("the case");
-    tokio::time::timeout(
-        within,
-        s.record_action(&other, 1, &register(&before.case), &Meta::default()),
+    let codes = [
+        (true, "jtj"),
+        (true, "xu_staff"),
+        (false, "xu_staff"),
+        (false, "nobody"),
+    ];
+    let recorded = act(
+        id.clone(),
+        Register {
+            codes: &codes,
+            ..Register::new(&w)
+        },
     )
     .await
-    .expect("not kept waiting by the read of no case")
     .expect("recorded");
-    drop(held);
+    let Acted::Recorded { record, kept, .. } = recorded else {
+        panic!("{recorded:?}");
+    };
+    assert_eq!(
+        kept.kinds,
+        [Some("department".into()), None, Some("staff".into()), None]
+    );
+    let after = s.case(&id).await.expect("read").expect("the case");
+    assert_eq!(after.case, record.transition.case);
+    assert_eq!(s.events(&id).await.expect("events").len(), 2);
+    // The same codes read outside a unit.
+    assert_eq!(
+        s.code_kind(true, "jtj").await.expect("org").as_deref(),
+        Some("department")
+    );
+    assert_eq!(s.code_kind(false, "nobody").await.expect("user"), None);
+
+    // No such case: the decision sees none, and an action elsewhere goes through.
+    let none = act("no-such-case".into(), Register::new(&w))
+        .await
+        .expect("read");
+    assert!(
+        matches!(&none, Acted::Refused { refusal, .. } if refusal.case.is_none()),
+        "{none:?}"
+    );
+    let recorded = act(other.clone(), Register::new(&w))
+        .await
+        .expect("recorded");
+    assert!(matches!(recorded, Acted::Recorded { .. }), "{recorded:?}");
 }
 
 async fn passwords_locks_and_sessions_are_kept<S: Store + duban_storage::Accounts>(s: &S) {

@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::Role;
 use duban_core::workflow::Workflow;
+use duban_service::{CaseSummary, Cursor, Page};
 use duban_service::{Error as ServiceError, ListParams};
-use duban_storage::{CaseSummary, Cursor, Page};
 use maud::{Markup, html};
 use serde::Deserialize;
 

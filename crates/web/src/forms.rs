@@ -5,8 +5,8 @@
 use std::collections::BTreeMap;
 
 use duban_core::Role;
+use duban_core::User;
 use duban_core::workflow::{Field, FieldType};
-use duban_storage::User;
 use maud::{Markup, html};
 use serde_json::{Map, Value};
 

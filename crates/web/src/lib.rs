@@ -24,8 +24,8 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use duban_core::Role;
+use duban_service::SqlStore;
 use duban_service::{Error as ServiceError, Service};
-use duban_storage::SqlStore;
 
 pub use session::{SESSION_COOKIE, Viewer};
 

@@ -80,7 +80,7 @@ pub(crate) async fn engine_round(
             let who = if asked { &staff } else { &dept };
             service
                 .act(
-                    who,
+                    &**who,
                     &format!("{prefix}{}", i + 1),
                     action,
                     &json!({"reason": "基准测试"}),

@@ -180,6 +180,109 @@ impl SqlStore {
         Ok(updated == 1)
     }
 
+    /// Records a decided action in what its case was read under (`held`; nothing: a
+    /// transaction of its own), under its version: the UPDATE, the event, the parties, the
+    /// effects and any personal data, or nothing and a conflict.
+    pub(crate) async fn record_in(&self, held: Held, r: &crate::unit::Record) -> Result<()> {
+        self.record(held, &r.case_id, r.expected_version, &r.transition, &r.meta)
+            .await
+    }
+
+    #[tracing::instrument(skip_all, fields(case_id = case_id, action = %t.event.action))]
+    async fn record(
+        &self,
+        held: Held,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        meta: &Meta,
+    ) -> Result<()> {
+        if t.event.seq != expected_version + 1 {
+            return Err(Error::Conflict {
+                id: case_id.into(),
+                expected: expected_version,
+                actual: t.event.seq.saturating_sub(1),
+            });
+        }
+        let cols = Columns::of(&t.case)?;
+        let effects = &t.effects;
+        // On PostgreSQL an action that only moves the case, appends its event and schedules
+        // reminders is one statement (its own transaction): each statement is a round trip
+        // and a wake-up on both sides. A cancellation (a duty done, a deadline extended) may
+        // touch a row the same action schedules again, which one statement cannot do twice.
+        let schedules_only = effects
+            .iter()
+            .all(|e| matches!(e, Effect::ScheduleReminder(_)));
+        if self.backend == Backend::Postgres
+            && held.0.is_none()
+            && schedules_only
+            && t.event.sets.is_empty()
+            && t.personal.is_empty()
+        {
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            let updated = self
+                .record_in_one_statement(case_id, expected_version, t, &cols, effects, meta)
+                .await?;
+            if !updated {
+                return Err(self.why_not_updated(case_id, expected_version).await?);
+            }
+            return Ok(());
+        }
+        let mut tx = match held.0 {
+            Some(tx) => tx,
+            None => self.begin().await?,
+        };
+        let update = Stmt::new(
+            UPDATE_CASE,
+            case_update_binds(case_id, expected_version, t, &cols),
+        );
+        let mut rest = vec![Self::event_statement(case_id, &t.event, meta)?];
+        Self::party_statements(
+            &mut rest,
+            case_id,
+            &t.event.sets,
+            &cols,
+            ms(t.case.filed_at),
+        );
+        Self::effect_statements(&mut rest, case_id, effects, ms(t.event.at))?;
+        self.personal_statements(&mut rest, case_id, t)?;
+        let updated = match self.backend {
+            // One script: the UPDATE under its version first, the rest after it. Should the
+            // version have moved (only without `held`), the rest fails or is rolled back.
+            Backend::Sqlite => {
+                self.fault("record_action.event_insert")?;
+                self.fault("record_action.effects")?;
+                rest.insert(0, update);
+                batch::run(&mut tx, rest).await?
+            }
+            // The UPDATE first, alone: it answers with a row, and the rest is sent only if
+            // the version held.
+            Backend::Postgres => {
+                let mut q = sqlx::query(AssertSqlSafe(format!(
+                    "{} SELECT count(*) FROM u",
+                    update_case_with_inbox_copy()
+                )));
+                for v in update.binds {
+                    q = v.bind_to(q);
+                }
+                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
+                if updated == 1 {
+                    self.fault("record_action.event_insert")?;
+                    self.fault("record_action.effects")?;
+                    batch::run(&mut tx, rest).await?;
+                }
+                updated
+            }
+        };
+        if updated == 0 {
+            tx.rollback().await?;
+            return Err(self.why_not_updated(case_id, expected_version).await?);
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
     /// Why a case's UPDATE under its version changed no row: another action moved the version
     /// first, or there is no such case.
     pub(crate) async fn why_not_updated(
@@ -278,103 +381,17 @@ impl Cases for SqlStore {
         t: &Transition,
         meta: &Meta,
     ) -> Result<()> {
-        self.record_held_action(Held::default(), case_id, expected_version, t, meta)
+        self.record(Held::default(), case_id, expected_version, t, meta)
             .await
     }
 
-    #[tracing::instrument(skip_all, fields(case_id = case_id, action = %t.event.action))]
-    async fn record_held_action(
+    async fn act<D: crate::unit::Decide>(
         &self,
-        held: Held,
+        acting: crate::unit::Acting<'_>,
         case_id: &str,
-        expected_version: u64,
-        t: &Transition,
-        meta: &Meta,
-    ) -> Result<()> {
-        if t.event.seq != expected_version + 1 {
-            return Err(Error::Conflict {
-                id: case_id.into(),
-                expected: expected_version,
-                actual: t.event.seq.saturating_sub(1),
-            });
-        }
-        let cols = Columns::of(&t.case)?;
-        let effects = &t.effects;
-        // On PostgreSQL an action that only moves the case, appends its event and schedules
-        // reminders is one statement (its own transaction): each statement is a round trip
-        // and a wake-up on both sides. A cancellation (a duty done, a deadline extended) may
-        // touch a row the same action schedules again, which one statement cannot do twice.
-        let schedules_only = effects
-            .iter()
-            .all(|e| matches!(e, Effect::ScheduleReminder(_)));
-        if self.backend == Backend::Postgres
-            && held.0.is_none()
-            && schedules_only
-            && t.event.sets.is_empty()
-            && t.personal.is_empty()
-        {
-            self.fault("record_action.event_insert")?;
-            self.fault("record_action.effects")?;
-            let updated = self
-                .record_in_one_statement(case_id, expected_version, t, &cols, effects, meta)
-                .await?;
-            if !updated {
-                return Err(self.why_not_updated(case_id, expected_version).await?);
-            }
-            return Ok(());
-        }
-        let mut tx = match held.0 {
-            Some(tx) => tx,
-            None => self.begin().await?,
-        };
-        let update = Stmt::new(
-            UPDATE_CASE,
-            case_update_binds(case_id, expected_version, t, &cols),
-        );
-        let mut rest = vec![Self::event_statement(case_id, &t.event, meta)?];
-        Self::party_statements(
-            &mut rest,
-            case_id,
-            &t.event.sets,
-            &cols,
-            ms(t.case.filed_at),
-        );
-        Self::effect_statements(&mut rest, case_id, effects, ms(t.event.at))?;
-        self.personal_statements(&mut rest, case_id, t)?;
-        let updated = match self.backend {
-            // One script: the UPDATE under its version first, the rest after it. Should the
-            // version have moved (only without `held`), the rest fails or is rolled back.
-            Backend::Sqlite => {
-                self.fault("record_action.event_insert")?;
-                self.fault("record_action.effects")?;
-                rest.insert(0, update);
-                batch::run(&mut tx, rest).await?
-            }
-            // The UPDATE first, alone: it answers with a row, and the rest is sent only if
-            // the version held.
-            Backend::Postgres => {
-                let mut q = sqlx::query(AssertSqlSafe(format!(
-                    "{} SELECT count(*) FROM u",
-                    update_case_with_inbox_copy()
-                )));
-                for v in update.binds {
-                    q = v.bind_to(q);
-                }
-                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
-                if updated == 1 {
-                    self.fault("record_action.event_insert")?;
-                    self.fault("record_action.effects")?;
-                    batch::run(&mut tx, rest).await?;
-                }
-                updated
-            }
-        };
-        if updated == 0 {
-            tx.rollback().await?;
-            return Err(self.why_not_updated(case_id, expected_version).await?);
-        }
-        tx.commit().await?;
-        Ok(())
+        decision: D,
+    ) -> Result<crate::unit::Acted<D::Kept, D::Refusal>> {
+        self.act_unit(acting, case_id, decision).await
     }
 
     async fn case(&self, id: &str) -> Result<Option<CaseRecord>> {
@@ -399,16 +416,6 @@ impl Cases for SqlStore {
             .fetch_optional(&self.pool)
             .await?;
         row.as_ref().map(case_and_filing_from_row).transpose()
-    }
-
-    #[tracing::instrument(skip_all, fields(case_id = id))]
-    async fn case_to_act_on(&self, id: &str) -> Result<(Option<CaseAndFiling>, Held)> {
-        let (row, tx) = self
-            .read_to_act_on(sqlx::query(CASE_AND_FILING).bind(id.to_string()))
-            .await?;
-        let case = row.as_ref().map(case_and_filing_from_row).transpose()?;
-        let held = hold(tx, case.is_some()).await?;
-        Ok((case, held))
     }
 
     async fn filing(&self, id: &str) -> Result<Option<Map<String, Value>>> {

@@ -18,6 +18,15 @@ pub(crate) fn user_from_row(r: &AnyRow) -> Result<User> {
     })
 }
 
+/// What a code names, as a column `kind`: an organisation's kind or a user's role.
+pub(crate) fn code_kind_sql(org: bool) -> &'static str {
+    if org {
+        "SELECT kind FROM orgs WHERE code = $1"
+    } else {
+        "SELECT role AS kind FROM users WHERE login = $1"
+    }
+}
+
 impl Directory for SqlStore {
     async fn directory(&self) -> Result<Vec<(String, String, String)>> {
         let rows = sqlx::query(
@@ -103,17 +112,11 @@ impl Directory for SqlStore {
         row.as_ref().map(user_from_row).transpose()
     }
 
-    async fn code_kind(&self, held: &mut Held, org: bool, code: &str) -> Result<Option<String>> {
-        let sql = if org {
-            "SELECT kind FROM orgs WHERE code = $1"
-        } else {
-            "SELECT role AS kind FROM users WHERE login = $1"
-        };
-        let query = sqlx::query(sql).bind(code.to_string());
-        let row = match &mut held.0 {
-            Some(tx) => query.fetch_optional(&mut **tx).await?,
-            None => query.fetch_optional(&self.pool).await?,
-        };
+    async fn code_kind(&self, org: bool, code: &str) -> Result<Option<String>> {
+        let row = sqlx::query(code_kind_sql(org))
+            .bind(code.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
         row.map(|r| Ok(r.try_get::<String, _>("kind")?)).transpose()
     }
 }

@@ -7,6 +7,7 @@
 //! module's items and each other's through `use super::*`: they are one implementation, cut
 //! into files for reading.
 
+mod act;
 mod cases;
 mod connect;
 mod dialect;
@@ -31,7 +32,6 @@ pub(crate) use tx::*;
 pub(crate) use values::*;
 
 pub use dialect::{Backend, sqlite_file};
-pub use tx::Held;
 
 use crate::Result;
 use crate::crypto::Keyring;

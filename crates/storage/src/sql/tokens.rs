@@ -1,11 +1,11 @@
-//! Bearer tokens, kept as SHA-256 hashes; acting over the API reads a token's user with the
-//! case it acts on.
+//! Bearer tokens, kept as SHA-256 hashes. (Acting over the API reads a token's user with the
+//! case it acts on: `act.rs`.)
 
 use jiff::Timestamp;
 use sqlx::Row;
 
 use super::*;
-use crate::{CaseAndFiling, Directory, Error, Result, TokenInfo, Tokens, User};
+use crate::{Directory, Error, Result, TokenInfo, Tokens, User};
 
 impl Tokens for SqlStore {
     async fn add_token(
@@ -43,34 +43,6 @@ impl Tokens for SqlStore {
         .await?;
         row.map(|r| Ok((user_from_row(&r)?, r.try_get("id")?)))
             .transpose()
-    }
-
-    async fn user_and_case_for_token(
-        &self,
-        token_hash: &str,
-        case_id: &str,
-    ) -> Result<Option<(User, Option<CaseAndFiling>, Held)>> {
-        let query = sqlx::query(
-            "SELECT u.login, u.role, u.org_code, u.name, c.id, c.title, c.projection, e.payload \
-             FROM tokens t JOIN users u ON u.login = t.login \
-             LEFT JOIN cases c ON c.id = $2 \
-             LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL",
-        )
-        .bind(token_hash.to_string())
-        .bind(case_id.to_string());
-        let (row, tx) = self.read_to_act_on(query).await?;
-        let case = match &row {
-            Some(r) if r.try_get::<Option<String>, _>("id")?.is_some() => {
-                Some(case_and_filing_from_row(r)?)
-            }
-            _ => None,
-        };
-        let held = hold(tx, case.is_some()).await?;
-        Ok(row
-            .map(|r| user_from_row(&r))
-            .transpose()?
-            .map(|user| (user, case, held)))
     }
 
     async fn tokens(&self, login: &str) -> Result<Vec<TokenInfo>> {

@@ -42,17 +42,26 @@ impl WriteTx {
     }
 }
 
-/// What an action read its case under, to be handed back when it is recorded
-/// ([`crate::Cases::record_held_action`]). On SQLite it is the write transaction, holding this
+/// What an action's unit of work read its case under, to record it in. On SQLite it is the write transaction, holding this
 /// process's turn to write, that the case was read in: the read comes from the writing
 /// connection's warm page cache (a reading connection re-reads from the log every page the
 /// last action changed), the action decides on the state it will write over, and the write
 /// needs no second turn. On PostgreSQL it is empty: the action's UPDATE checks the version.
 ///
-/// Dropping it rolls the transaction back and lets the next writer in. Anything else that
-/// writes (an audit record of a refusal) waits for the same turn, so let go of it first.
+/// Dropping it rolls the transaction back and lets the next writer in. It never leaves this
+/// crate: the unit of work (`act.rs`) lets go of it before a refusal is handed back.
 #[derive(Default)]
-pub struct Held(pub(crate) Option<WriteTx>);
+pub(crate) struct Held(pub(crate) Option<WriteTx>);
+
+impl Held {
+    /// Rolls back what is held, if anything, and lets the next writer in.
+    pub(crate) async fn release(self) -> Result<()> {
+        if let Some(tx) = self.0 {
+            tx.rollback().await?;
+        }
+        Ok(())
+    }
+}
 
 impl std::fmt::Debug for Held {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -68,14 +77,12 @@ impl std::fmt::Debug for Held {
 /// What `read_to_act_on` began, kept for the action if it found a case to act on; otherwise
 /// rolled back at once, so that no one waits on a read that leads to no write.
 pub(crate) async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
-    match tx {
-        Some(tx) if found => Ok(Held(Some(tx))),
-        Some(tx) => {
-            tx.rollback().await?;
-            Ok(Held::default())
-        }
-        None => Ok(Held::default()),
+    let held = Held(tx);
+    if found {
+        return Ok(held);
     }
+    held.release().await?;
+    Ok(Held::default())
 }
 
 impl SqlStore {
