@@ -1,5 +1,6 @@
 //! The conventions of docs/style.md that a machine can check, checked on every `cargo test`:
 //! each source file opens with its `//!` line, each crate depends only on the layers below it,
+//! the HTTP edges never take the service's store, only the dialect module names a database,
 //! and no source file passes 800 lines unless the allow-list below says why.
 
 use std::path::{Path, PathBuf};
@@ -118,6 +119,34 @@ fn the_http_edges_ask_the_service_and_never_take_its_store() {
     assert!(
         found.is_empty(),
         "the API and the pages call the service's use cases, never `Service::store()` (docs/style.md): {found:?}"
+    );
+}
+
+/// The one file that may name a database: everything that differs between them is a method of
+/// its `Backend`, so a reader finds every difference on one page.
+const DIALECT: &str = "crates/storage/src/sql/dialect.rs";
+
+#[test]
+fn only_the_dialect_module_names_a_database() {
+    let mut found = Vec::new();
+    for f in sources() {
+        let name = f.display().to_string();
+        // Tests may speak each database's own language: they read its query plans, or get
+        // past its triggers as an attacker would, to check what the dialect promises.
+        let test = name.starts_with("tests/") || name.contains("/tests/");
+        if test || name == DIALECT {
+            continue;
+        }
+        let text = std::fs::read_to_string(root().join(&f)).unwrap_or_default();
+        for (n, line) in text.lines().enumerate() {
+            if line.contains("Backend::Sqlite") || line.contains("Backend::Postgres") {
+                found.push(format!("{name}:{}", n + 1));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "a difference between the databases belongs in {DIALECT}, as a method of `Backend` (docs/style.md): {found:?}"
     );
 }
 

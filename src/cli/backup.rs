@@ -9,7 +9,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use duban_storage::{Backend, SqlStore};
+use duban_storage::{Backend, OnlineCopy, SqlStore};
 
 use super::migrate::redacted;
 use super::setup::{self, Settings};
@@ -51,8 +51,8 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
             args.file.display()
         );
     }
-    match Backend::from_url(&settings.database_url)? {
-        Backend::Sqlite => setup::runtime()?.block_on(async {
+    match Backend::from_url(&settings.database_url)?.online_copy() {
+        OnlineCopy::VacuumInto => setup::runtime()?.block_on(async {
             let store = setup::store(settings, 1).await?;
             // Recorded before the copy, so that the backup holds its own record.
             super::audit::record(&store, "backup", &args.file.display().to_string(), "").await?;
@@ -60,7 +60,7 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
             store.close().await;
             anyhow::Ok(())
         })?,
-        Backend::Postgres => {
+        OnlineCopy::Tools { dump, .. } => {
             setup::runtime()?.block_on(async {
                 let store = setup::store(settings, 1).await?;
                 // Recorded before the dump, so that the backup holds its own record.
@@ -72,7 +72,7 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
             // Created private first: pg_dump writes into it and keeps its mode.
             duban_storage::create_private(&args.file)?;
             let dumped = run_tool(
-                "pg_dump",
+                dump,
                 &[
                     "--format=custom",
                     "--no-owner",
@@ -131,8 +131,8 @@ pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
             redacted(&settings.database_url)
         );
     }
-    match Backend::from_url(&settings.database_url)? {
-        Backend::Sqlite => {
+    match Backend::from_url(&settings.database_url)?.online_copy() {
+        OnlineCopy::VacuumInto => {
             let target = duban_storage::sqlite_file(&settings.database_url)
                 .context("an in-memory database cannot be restored into")?;
             for suffix in ["-wal", "-shm"] {
@@ -141,8 +141,8 @@ pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
             std::fs::copy(&args.file, &target)
                 .with_context(|| format!("cannot write {}", target.display()))?;
         }
-        Backend::Postgres => run_tool(
-            "pg_restore",
+        OnlineCopy::Tools { restore, .. } => run_tool(
+            restore,
             &[
                 "--clean",
                 "--if-exists",

@@ -9,7 +9,7 @@ use jiff::Timestamp;
 use sha2::{Digest, Sha256};
 use sqlx::Row;
 
-use crate::sql::{Backend, Rewrite, WriteTx, from_ms, lift_append_only, ms, restore_append_only};
+use crate::sql::{Rewrite, WriteTx, from_ms, lift_append_only, ms, restore_append_only};
 use crate::{Error, Result, SqlStore};
 
 /// One security event.
@@ -181,9 +181,9 @@ pub(crate) fn needed(key: Option<[u8; 32]>, what: &str) -> Result<[u8; 32]> {
 
 /// Appends a record in `tx`, linked to the newest one committed.
 pub(crate) async fn append(tx: &mut WriteTx, key: &[u8; 32], r: &AuditRecord) -> Result<()> {
-    if tx.backend() == Backend::Postgres {
-        // Appends take turns, so that each links to the one committed before it.
-        sqlx::raw_sql("SELECT pg_advisory_xact_lock(4242000002)")
+    // Appends take turns, so that each links to the one committed before it.
+    if let Some(turn) = tx.backend().turn_across_processes(4242000002) {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(turn))
             .execute(&mut **tx)
             .await?;
     }

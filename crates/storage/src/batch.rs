@@ -10,7 +10,7 @@ use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Either};
 
 use crate::Result;
-use crate::sql::{Backend, Val, WriteTx};
+use crate::sql::{Val, WriteTx};
 
 /// One statement, its values numbered from `$1` in `sql`.
 #[derive(Debug, Clone)]
@@ -75,54 +75,61 @@ fn shifted(sql: &str, by: usize) -> String {
 /// changed no rows, the first's count is returned rather than the failure, so that a caller
 /// whose first statement is a version check reports the conflict (and rolls back).
 pub(crate) async fn run(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
-    match tx.backend() {
-        Backend::Postgres => {
-            let mut first = None;
-            for s in stmts {
-                let mut q = sqlx::query(AssertSqlSafe(s.sql));
-                for v in s.binds {
-                    q = v.bind_to(q);
-                }
-                let n = q.execute(&mut **tx).await?.rows_affected();
-                first.get_or_insert(n);
-            }
-            Ok(first.unwrap_or(0))
+    if tx.backend().runs_scripts() {
+        run_script(tx, stmts).await
+    } else {
+        run_each(tx, stmts).await
+    }
+}
+
+/// `run`, one statement at a time.
+async fn run_each(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
+    let mut first = None;
+    for s in stmts {
+        let mut q = sqlx::query(AssertSqlSafe(s.sql));
+        for v in s.binds {
+            q = v.bind_to(q);
         }
-        Backend::Sqlite => {
-            if stmts.is_empty() {
-                return Ok(0);
+        let n = q.execute(&mut **tx).await?.rows_affected();
+        first.get_or_insert(n);
+    }
+    Ok(first.unwrap_or(0))
+}
+
+/// `run`, every statement in one script.
+async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
+    if stmts.is_empty() {
+        return Ok(0);
+    }
+    let mut sql = String::new();
+    let mut binds = Vec::new();
+    for s in stmts {
+        sql.push_str(&shifted(&s.sql, binds.len()));
+        sql.push_str(";\n");
+        binds.extend(s.binds);
+    }
+    let mut q = sqlx::query(AssertSqlSafe(sql));
+    for v in binds {
+        q = v.bind_to(q);
+    }
+    // `fetch_many` is deprecated because only SQLite runs several statements in one prepared
+    // query (sqlx issue 3108); this is the path of the dialect that runs scripts, and the
+    // conformance suite would fail at once if a later sqlx ran only the first statement.
+    #[allow(deprecated)]
+    let mut results = q.fetch_many(&mut **tx);
+    let mut first = None;
+    loop {
+        match results.try_next().await {
+            Ok(Some(Either::Left(done))) => {
+                first.get_or_insert(done.rows_affected());
             }
-            let mut sql = String::new();
-            let mut binds = Vec::new();
-            for s in stmts {
-                sql.push_str(&shifted(&s.sql, binds.len()));
-                sql.push_str(";\n");
-                binds.extend(s.binds);
-            }
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for v in binds {
-                q = v.bind_to(q);
-            }
-            // `fetch_many` is deprecated because only SQLite runs several statements in one
-            // prepared query (sqlx issue 3108); this is SQLite's path, and the conformance
-            // suite would fail at once if a later sqlx ran only the first statement.
-            #[allow(deprecated)]
-            let mut results = q.fetch_many(&mut **tx);
-            let mut first = None;
-            loop {
-                match results.try_next().await {
-                    Ok(Some(Either::Left(done))) => {
-                        first.get_or_insert(done.rows_affected());
-                    }
-                    Ok(Some(Either::Right(_row))) => {}
-                    Ok(None) => break,
-                    Err(_) if first == Some(0) => break,
-                    Err(e) => return Err(e.into()),
-                }
-            }
-            Ok(first.unwrap_or(0))
+            Ok(Some(Either::Right(_row))) => {}
+            Ok(None) => break,
+            Err(_) if first == Some(0) => break,
+            Err(e) => return Err(e.into()),
         }
     }
+    Ok(first.unwrap_or(0))
 }
 
 #[cfg(test)]

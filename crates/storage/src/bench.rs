@@ -4,7 +4,6 @@
 
 use sqlx::Row;
 
-use crate::sql::Backend;
 use crate::{Result, SqlStore};
 
 /// How copies differ from their template.
@@ -21,17 +20,6 @@ pub enum Spread {
     },
 }
 
-fn series(backend: Backend, from: i64, to: i64) -> String {
-    match backend {
-        Backend::Postgres => {
-            format!("SELECT g AS n FROM generate_series({from}::bigint, {to}::bigint) AS g")
-        }
-        Backend::Sqlite => format!(
-            "WITH RECURSIVE s(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM s WHERE n < {to}) SELECT n FROM s"
-        ),
-    }
-}
-
 /// Copies case `template` as `{prefix}{n}` for n in `from..=to`: its row, parties, events and
 /// reminders, one statement per table, in one transaction.
 pub async fn copy_case(
@@ -42,7 +30,7 @@ pub async fn copy_case(
     to: i64,
     spread: Spread,
 ) -> Result<()> {
-    let s = series(store.backend(), from, to);
+    let s = store.backend().series(from, to);
     let t = template.replace('\'', "''");
     let p = prefix.replace('\'', "''");
     let (due, member, figures) = match spread {
@@ -122,7 +110,7 @@ pub async fn add_reminders(
     count: i64,
     fire_at_ms: i64,
 ) -> Result<()> {
-    let s = series(store.backend(), from, to);
+    let s = store.backend().series(from, to);
     let p = prefix.replace('\'', "''");
     let mut tx = store.begin_write().await?;
     for k in 0..count {
@@ -227,7 +215,7 @@ pub async fn add_deliveries(
     count: i64,
     url: &str,
 ) -> Result<()> {
-    let s = series(store.backend(), 1, count);
+    let s = store.backend().series(1, count);
     let (i, c, u) = (
         id_prefix.replace('\'', "''"),
         case_prefix.replace('\'', "''"),

@@ -34,7 +34,7 @@ pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
 };
 pub use private::{create_private, write_private};
-pub use sql::{Backend, SqlStore, sqlite_file};
+pub use sql::{Backend, OnlineCopy, SqlStore, sqlite_file};
 pub use unit::{Acted, Acting, Decide, Lookup, Record};
 
 /// What can go wrong in storage.

@@ -10,7 +10,7 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::sql::{Backend, Val, from_ms, ms, placeholders};
+use crate::sql::{Val, from_ms, ms};
 use crate::{Error, Notification, Result, SqlStore, StoredReminder};
 
 /// `delivery_attempts` and its columns.
@@ -231,13 +231,6 @@ fn delivery(r: &AnyRow) -> Result<Delivery> {
 }
 
 impl SqlStore {
-    fn skip_locked(&self) -> &'static str {
-        match self.backend() {
-            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        }
-    }
-
     fn encrypt_secret(&self, code: &str, secret: &str) -> Result<String> {
         let keys = self.keys().ok_or_else(|| {
             Error::Crypto("no key is configured to protect the webhook secret".into())
@@ -366,7 +359,7 @@ impl Outbox for SqlStore {
             "UPDATE reminders SET status = 'claimed', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 \
              WHERE (case_id, reminder_key) IN (SELECT case_id, reminder_key FROM reminders \
              WHERE status = 'pending' AND fire_at <= $3 ORDER BY fire_at LIMIT $4{}) RETURNING {REMINDER_COLUMNS}",
-            self.skip_locked()
+            self.backend().skip_locked()
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(owner.to_string())
@@ -488,7 +481,7 @@ impl Outbox for SqlStore {
             "UPDATE deliveries SET status = 'claimed', lease_owner = $1, lease_expires_at = $2, attempts = attempts + 1 \
              WHERE id IN (SELECT id FROM deliveries WHERE status = 'pending' AND channel = $3 AND next_attempt_at <= $4 \
              ORDER BY next_attempt_at LIMIT $5{}) RETURNING {DELIVERY_COLUMNS}",
-            self.skip_locked()
+            self.backend().skip_locked()
         );
         let rows = sqlx::query(AssertSqlSafe(sql))
             .bind(owner.to_string())
@@ -536,10 +529,7 @@ impl Outbox for SqlStore {
                 ]
             })
             .collect();
-        let (now_at, owner_at) = match backend {
-            Backend::Postgres => ("$1".to_string(), format!("${}", 2 + rows.len() * 5)),
-            Backend::Sqlite => ("?".to_string(), "?".to_string()),
-        };
+        let (now_at, owner_at) = (backend.param(1), backend.param(2 + rows.len() * 5));
         // The ids again, as a list on the primary key: without it PostgreSQL may scan every
         // claimed delivery and the VALUES once for each (a thousand claimed, 32 values).
         let ids: Vec<Vec<Val>> = batch
@@ -555,8 +545,8 @@ impl Outbox for SqlStore {
              WHERE deliveries.id = v.column1 AND deliveries.status = 'claimed' \
              AND deliveries.lease_owner = {owner_at} AND deliveries.attempts = v.column2 \
              AND deliveries.id IN ({}) RETURNING id",
-            placeholders(backend, 2, &rows),
-            placeholders(backend, 3 + rows.len() * 5, &ids)
+            backend.placeholders(2, &rows),
+            backend.placeholders(3 + rows.len() * 5, &ids)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql)).bind(ms(now));
         for v in rows.into_iter().flatten() {
@@ -593,7 +583,7 @@ impl Outbox for SqlStore {
         if !attempts.is_empty() {
             let sql = format!(
                 "INSERT INTO {ATTEMPTS_TARGET} VALUES {} ON CONFLICT (delivery_id, attempt) DO NOTHING",
-                placeholders(backend, 1, &attempts)
+                backend.placeholders(1, &attempts)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for v in attempts.into_iter().flatten() {

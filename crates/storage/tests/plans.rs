@@ -10,14 +10,7 @@ use duban_storage::{Backend, CaseQuery, PartyList, Plan};
 /// Loads `n` synthetic cases with two party rows, a reminder and an event each, one statement
 /// per table.
 async fn load(db: &TestDb, n: i64) {
-    let series = match db.store.backend() {
-        Backend::Postgres => {
-            format!("SELECT g AS n FROM generate_series(1::bigint, {n}::bigint) AS g")
-        }
-        Backend::Sqlite => format!(
-            "WITH RECURSIVE s(n) AS (SELECT 1 UNION ALL SELECT n + 1 FROM s WHERE n < {n}) SELECT n FROM s"
-        ),
-    };
+    let series = db.store.backend().series(1, n);
     let statements = [
         format!(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, year, \

@@ -53,10 +53,7 @@ async fn migrate_up_to(db: &TestDb, last: i64) {
     .await
     .expect("migrations table");
     for m in MIGRATIONS.iter().filter(|m| m.version <= last) {
-        let sql = match db.store.backend() {
-            Backend::Sqlite => m.sqlite,
-            Backend::Postgres => m.postgres,
-        };
+        let sql = db.store.backend().migration_sql(m);
         sqlx::raw_sql(sql).execute(pool).await.expect(m.name);
         sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, 0)")
             .bind(m.version)

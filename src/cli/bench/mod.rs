@@ -30,7 +30,7 @@ use clap::Args;
 use duban_core::{Calendar, Role, Workflows};
 use duban_service::{FixedClock, Principal, Service};
 use duban_storage::bench::{Spread, analyze, copy_case};
-use duban_storage::{Backend, CaseQuery, Org, OrgKind, Page, SqlStore, User};
+use duban_storage::{CaseQuery, Org, OrgKind, Page, SqlStore, User};
 
 use jiff::Timestamp;
 use serde_json::json;
@@ -195,10 +195,7 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
     let backend = w.store.backend();
     println!(
         "duban bench on {} ({}), scale {n}, {rounds} round(s) per figure, median reported",
-        match backend {
-            Backend::Sqlite => "SQLite (WAL, synchronous = FULL)",
-            Backend::Postgres => "PostgreSQL",
-        },
+        backend.title(),
         super::migrate::redacted(&url)
     );
 

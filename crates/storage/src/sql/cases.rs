@@ -1,5 +1,5 @@
-//! Cases: filing one, recording an action (on PostgreSQL in one statement where it can), and
-//! reading a case, its history, its past states and its reminders.
+//! Cases: filing one, recording an action (its statements sent the way the dialect says:
+//! [`ActionWrite`]), and reading a case, its history, its past states and its reminders.
 
 use duban_core::Role;
 use duban_core::machine::{Actor, Case, Effect, Event, Transition};
@@ -131,8 +131,8 @@ impl SqlStore {
         Ok(())
     }
 
-    /// PostgreSQL: the case's UPDATE under its version, the event and the scheduled reminders
-    /// in one statement, which is its own transaction. The event and the reminders are
+    /// [`ActionWrite::OneStatement`]: the case's UPDATE under its version, the event and the
+    /// scheduled reminders in one statement, which is its own transaction. The event and the reminders are
     /// written only if the case's row was (they select from the UPDATE's result). Returns
     /// whether it was.
     pub(crate) async fn record_in_one_statement(
@@ -206,19 +206,13 @@ impl SqlStore {
         }
         let cols = Columns::of(&t.case)?;
         let effects = &t.effects;
-        // On PostgreSQL an action that only moves the case, appends its event and schedules
-        // reminders is one statement (its own transaction): each statement is a round trip
-        // and a wake-up on both sides. A cancellation (a duty done, a deadline extended) may
-        // touch a row the same action schedules again, which one statement cannot do twice.
-        let schedules_only = effects
+        let simple = effects
             .iter()
-            .all(|e| matches!(e, Effect::ScheduleReminder(_)));
-        if self.backend == Backend::Postgres
-            && held.0.is_none()
-            && schedules_only
+            .all(|e| matches!(e, Effect::ScheduleReminder(_)))
             && t.event.sets.is_empty()
-            && t.personal.is_empty()
-        {
+            && t.personal.is_empty();
+        let way = self.backend.action_write(simple, held.0.is_some());
+        if way == ActionWrite::OneStatement {
             self.fault("record_action.event_insert")?;
             self.fault("record_action.effects")?;
             let updated = self
@@ -247,33 +241,30 @@ impl SqlStore {
         );
         Self::effect_statements(&mut rest, case_id, effects, ms(t.event.at))?;
         self.personal_statements(&mut rest, case_id, t)?;
-        let updated = match self.backend {
-            // One script: the UPDATE under its version first, the rest after it. Should the
-            // version have moved (only without `held`), the rest fails or is rolled back.
-            Backend::Sqlite => {
-                self.fault("record_action.event_insert")?;
-                self.fault("record_action.effects")?;
-                rest.insert(0, update);
-                batch::run(&mut tx, rest).await?
-            }
+        let updated = if way == ActionWrite::Script {
+            // The UPDATE under its version first, the rest after it. Should the version have
+            // moved (only without `held`), the rest fails or is rolled back.
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            rest.insert(0, update);
+            batch::run(&mut tx, rest).await?
+        } else {
             // The UPDATE first, alone: it answers with a row, and the rest is sent only if
             // the version held.
-            Backend::Postgres => {
-                let mut q = sqlx::query(AssertSqlSafe(format!(
-                    "{} SELECT count(*) FROM u",
-                    update_case_with_inbox_copy()
-                )));
-                for v in update.binds {
-                    q = v.bind_to(q);
-                }
-                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
-                if updated == 1 {
-                    self.fault("record_action.event_insert")?;
-                    self.fault("record_action.effects")?;
-                    batch::run(&mut tx, rest).await?;
-                }
-                updated
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "{} SELECT count(*) FROM u",
+                update_case_with_inbox_copy()
+            )));
+            for v in update.binds {
+                q = v.bind_to(q);
             }
+            let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
+            if updated == 1 {
+                self.fault("record_action.event_insert")?;
+                self.fault("record_action.effects")?;
+                batch::run(&mut tx, rest).await?;
+            }
+            updated
         };
         if updated == 0 {
             tx.rollback().await?;

@@ -9,40 +9,35 @@ use super::*;
 use crate::crypto::Keyring;
 use crate::{Result, Schema};
 
-/// A PostgreSQL connection idle this long is pinged before use (`postgres_options`).
-pub(crate) const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
-
 impl SqlStore {
-    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`). SQLite runs in WAL mode
-    /// with `synchronous = FULL`: an acknowledged action survives a power cut.
+    /// Connects to `url` (`sqlite://PATH?mode=rwc` or `postgres://…`), with the options the
+    /// dialect gives (SQLite: WAL with `synchronous = FULL`, so an acknowledged action
+    /// survives a power cut).
     pub async fn connect(url: &str, max_connections: u32) -> Result<Self> {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::from_url(url)?;
         let options = |n: u32| {
-            let options = AnyPoolOptions::new()
-                .max_connections(n.max(1))
-                .acquire_timeout(std::time::Duration::from_secs(10));
-            match backend {
-                Backend::Sqlite => Self::sqlite_options(options),
-                Backend::Postgres => Self::postgres_options(options),
-            }
+            backend.pool_options(
+                AnyPoolOptions::new()
+                    .max_connections(n.max(1))
+                    .acquire_timeout(std::time::Duration::from_secs(10)),
+            )
         };
-        let (pool, writer) = match backend {
-            Backend::Sqlite => {
-                if let Some(path) = sqlite_file(url) {
-                    crate::private::make_private(&path)?;
-                }
-                let pool = options(max_connections.min(SQLITE_READERS))
-                    .connect(url)
-                    .await?;
-                let writer = SqliteWriter {
-                    turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
-                    pool: options(1).connect(url).await?,
-                };
-                (pool, Some(writer))
-            }
-            Backend::Postgres => (options(max_connections).connect(url).await?, None),
+        if let Some(path) = sqlite_file(url) {
+            crate::private::make_private(&path)?;
+        }
+        let (pool, writer) = if backend.one_writer() {
+            let pool = options(max_connections.min(ONE_WRITER_READERS))
+                .connect(url)
+                .await?;
+            let writer = SqliteWriter {
+                turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+                pool: options(1).connect(url).await?,
+            };
+            (pool, Some(writer))
+        } else {
+            (options(max_connections).connect(url).await?, None)
         };
         Ok(Self {
             pool,
@@ -50,42 +45,6 @@ impl SqlStore {
             keys: None,
             faults: None,
             writer,
-        })
-    }
-
-    /// A ping before every use of a connection is a round trip of its own: as many as an
-    /// action's statements. Only a connection idle for a second or more is pinged (a server
-    /// restart, which takes longer, or a firewall's idle timeout drops those), so a busy pool
-    /// sends none. A connection in use while the server restarts fails its next request once
-    /// and is dropped from the pool.
-    pub(crate) fn postgres_options(options: AnyPoolOptions) -> AnyPoolOptions {
-        options
-            .test_before_acquire(false)
-            .before_acquire(|conn, meta| {
-                Box::pin(async move {
-                    if meta.idle_for >= PING_IF_IDLE_FOR {
-                        sqlx::Connection::ping(conn).await?;
-                    }
-                    Ok(true)
-                })
-            })
-    }
-
-    pub(crate) fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
-        // An embedded database's connections cannot drop, so no ping before each use (it is
-        // a round trip to the connection's thread). Reads go through a memory map (shared by
-        // every connection, paged by the OS) rather than a read call per page.
-        options.test_before_acquire(false).after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::raw_sql(
-                    "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                     PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                     PRAGMA mmap_size = 268435456;",
-                )
-                .execute(conn)
-                .await?;
-                Ok(())
-            })
         })
     }
 

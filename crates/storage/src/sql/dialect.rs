@@ -1,11 +1,13 @@
-//! Differences between SQLite and PostgreSQL that the SQL itself cannot hide: which database
-//! a URL names, how the placeholders of a multi-row insert are written, and how an append-only
-//! trigger is lifted for the one transaction allowed to rewrite history. (The writer and
-//! `BEGIN IMMEDIATE` are in `tx.rs`, the pools in `connect.rs`, the migrations' advisory lock
-//! in `schema.rs`, EXPLAIN in `lists.rs`, an action's write strategy in `cases.rs`.)
+//! Every difference between SQLite and PostgreSQL that the SQL itself cannot hide, in one
+//! place: [`Backend`] is the one value whose methods answer "what differs here". Code elsewhere
+//! asks it and never names a database (`tests/tidy.rs` checks that). The schema's own
+//! differences (types, triggers) are in `migrations/sqlite` and `migrations/postgres`.
+
+use sqlx::any::AnyPoolOptions;
 
 use super::*;
 use crate::batch::numbered;
+use crate::migrate::Migration;
 use crate::{Error, Result};
 
 /// Which database a store talks to, from its URL's scheme.
@@ -13,6 +15,30 @@ use crate::{Error, Result};
 pub enum Backend {
     Sqlite,
     Postgres,
+}
+
+/// How an action's statements go to the database (`SqlStore::record`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ActionWrite {
+    /// The UPDATE under its version, the event and the reminders in one statement, which is
+    /// its own transaction: each statement is a round trip and a wake-up on both sides.
+    OneStatement,
+    /// The UPDATE first and alone, answering with its count; the rest only if it held.
+    UpdateThenRest,
+    /// Every statement as one script on the writing connection's thread.
+    Script,
+}
+
+/// How a database is copied whole while it serves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OnlineCopy {
+    /// `VACUUM INTO` a file, which a restore copies back.
+    VacuumInto,
+    /// The database's own tools, run as programs.
+    Tools {
+        dump: &'static str,
+        restore: &'static str,
+    },
 }
 
 impl Backend {
@@ -25,6 +51,187 @@ impl Backend {
             Err(Error::Url("expected sqlite:… or postgres://…".into()))
         }
     }
+
+    /// The database as a person reads it, with the settings that matter to a benchmark.
+    pub fn title(self) -> &'static str {
+        match self {
+            Backend::Sqlite => "SQLite (WAL, synchronous = FULL)",
+            Backend::Postgres => "PostgreSQL",
+        }
+    }
+
+    /// How `duban backup` and `duban restore` copy the database.
+    pub fn online_copy(self) -> OnlineCopy {
+        match self {
+            Backend::Sqlite => OnlineCopy::VacuumInto,
+            Backend::Postgres => OnlineCopy::Tools {
+                dump: "pg_dump",
+                restore: "pg_restore",
+            },
+        }
+    }
+
+    /// Whether writes queue in this process for one writing connection. SQLite lets one
+    /// writer in at a time; others would sleep in its busy handler (1 ms, 2, 5 … up to 100 ms
+    /// a try), which makes the slowest answers hundreds of milliseconds under load.
+    /// PostgreSQL's writers run side by side, each on a connection of the pool.
+    pub(crate) fn one_writer(self) -> bool {
+        self == Backend::Sqlite
+    }
+
+    /// Whether an action reads its case inside the write transaction it is recorded in. On
+    /// SQLite the read then comes from the writing connection's warm page cache (a reading
+    /// connection re-reads from the log every page the last action changed: 126 µs against
+    /// 14 µs), and the decision is made on the state it writes over. On PostgreSQL the
+    /// version check in the UPDATE does that work, and the read holds no transaction open.
+    pub(crate) fn reads_to_act_in_write_tx(self) -> bool {
+        self == Backend::Sqlite
+    }
+
+    /// How an action's statements go: `simple` if it only moves the case, appends its event
+    /// and schedules reminders (no parties set, no personal data, nothing cancelled); `held`
+    /// if its case was read in a write transaction it is to be recorded in.
+    pub(crate) fn action_write(self, simple: bool, held: bool) -> ActionWrite {
+        match self {
+            // A cancellation (a duty done, a deadline extended) may touch a row the same
+            // action schedules again, which one statement cannot do twice.
+            Backend::Postgres if simple && !held => ActionWrite::OneStatement,
+            Backend::Postgres => ActionWrite::UpdateThenRest,
+            Backend::Sqlite => ActionWrite::Script,
+        }
+    }
+
+    /// Whether several statements go as one script (`batch::run`). sqlx runs every statement
+    /// of a query string on SQLite, binding each `$N` to the query's N-th value: one
+    /// hand-off to the connection's thread instead of one per statement. PostgreSQL's
+    /// extended protocol takes one statement a query.
+    pub(crate) fn runs_scripts(self) -> bool {
+        self == Backend::Sqlite
+    }
+
+    /// The pool's options for this database.
+    pub(crate) fn pool_options(self, options: AnyPoolOptions) -> AnyPoolOptions {
+        match self {
+            Backend::Sqlite => sqlite_options(options),
+            Backend::Postgres => postgres_options(options),
+        }
+    }
+
+    /// A migration's text for this database.
+    pub fn migration_sql(self, m: &Migration) -> &'static str {
+        match self {
+            Backend::Sqlite => m.sqlite,
+            Backend::Postgres => m.postgres,
+        }
+    }
+
+    /// What makes one transaction at a time take a turn across processes, by `key`: several
+    /// processes starting at once (one migrates, the others wait and find it done), or audit
+    /// appends (each links to the one committed before it). SQLite's writers already take
+    /// turns: its `BEGIN IMMEDIATE` takes the one write lock.
+    pub(crate) fn turn_across_processes(self, key: i64) -> Option<String> {
+        match self {
+            Backend::Postgres => Some(format!("SELECT pg_advisory_xact_lock({key})")),
+            Backend::Sqlite => None,
+        }
+    }
+
+    /// What a claim's SELECT ends with so that processes claiming at once take different
+    /// rows (SQLite's one writer needs nothing).
+    pub(crate) fn skip_locked(self) -> &'static str {
+        match self {
+            Backend::Postgres => " FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        }
+    }
+
+    /// The `n`-th bound value of a statement whose other values are written with
+    /// [`Backend::placeholders`]: numbered on PostgreSQL, positional on SQLite.
+    pub(crate) fn param(self, n: usize) -> String {
+        match self {
+            Backend::Postgres => format!("${n}"),
+            Backend::Sqlite => "?".into(),
+        }
+    }
+
+    /// `(…), (…)`: one parenthesised list of placeholders per row, for `VALUES`, numbered
+    /// from `first` on PostgreSQL.
+    pub(crate) fn placeholders(self, first: usize, rows: &[Vec<Val>]) -> String {
+        match self {
+            // SQLite looks a numbered parameter up by walking a list of every parameter name,
+            // when parsing and again when sqlx binds each value: quadratic in the values of a
+            // statement (a tenth of an import's time). Plain `?` are numbered by position and
+            // looked up by none.
+            Backend::Sqlite => rows
+                .iter()
+                .map(|row| format!("({})", vec!["?"; row.len()].join(", ")))
+                .collect::<Vec<_>>()
+                .join(", "),
+            Backend::Postgres => numbered(first, rows),
+        }
+    }
+
+    /// What is put before a query to see its plan, and the column of the answer that holds
+    /// each line of it.
+    pub(crate) fn explain(self) -> (&'static str, usize) {
+        match self {
+            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
+            Backend::Postgres => ("EXPLAIN ", 0),
+        }
+    }
+
+    /// A query whose rows are the numbers `from..=to`, as column `n` (for filling a database
+    /// fast, in benchmarks and tests).
+    pub fn series(self, from: i64, to: i64) -> String {
+        match self {
+            Backend::Postgres => {
+                format!("SELECT g AS n FROM generate_series({from}::bigint, {to}::bigint) AS g")
+            }
+            Backend::Sqlite => format!(
+                "WITH RECURSIVE s(n) AS (SELECT {from} UNION ALL SELECT n + 1 FROM s WHERE n < {to}) SELECT n FROM s"
+            ),
+        }
+    }
+}
+
+/// A PostgreSQL connection idle this long is pinged before use (`postgres_options`).
+const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// A ping before every use of a connection is a round trip of its own: as many as an
+/// action's statements. Only a connection idle for a second or more is pinged (a server
+/// restart, which takes longer, or a firewall's idle timeout drops those), so a busy pool
+/// sends none. A connection in use while the server restarts fails its next request once
+/// and is dropped from the pool.
+fn postgres_options(options: AnyPoolOptions) -> AnyPoolOptions {
+    options
+        .test_before_acquire(false)
+        .before_acquire(|conn, meta| {
+            Box::pin(async move {
+                if meta.idle_for >= PING_IF_IDLE_FOR {
+                    sqlx::Connection::ping(conn).await?;
+                }
+                Ok(true)
+            })
+        })
+}
+
+/// An embedded database's connections cannot drop, so no ping before each use (it is a round
+/// trip to the connection's thread). WAL with `synchronous = FULL`: an acknowledged action
+/// survives a power cut. Reads go through a memory map (shared by every connection, paged by
+/// the OS) rather than a read call per page.
+fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
+    options.test_before_acquire(false).after_connect(|conn, _| {
+        Box::pin(async move {
+            sqlx::raw_sql(
+                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                 PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
+                 PRAGMA mmap_size = 268435456;",
+            )
+            .execute(conn)
+            .await?;
+            Ok(())
+        })
+    })
 }
 
 /// The file an `sqlite:` URL names, unless it is an in-memory database.
@@ -36,23 +243,6 @@ pub fn sqlite_file(url: &str) -> Option<std::path::PathBuf> {
     let memory =
         path.is_empty() || path == ":memory:" || query.split('&').any(|q| q == "mode=memory");
     (!memory).then(|| std::path::PathBuf::from(path))
-}
-
-/// `(…), (…)`: one parenthesised list of placeholders per row, for `VALUES`, numbered from
-/// `first` on PostgreSQL.
-pub(crate) fn placeholders(backend: Backend, first: usize, rows: &[Vec<Val>]) -> String {
-    match backend {
-        // SQLite looks a numbered parameter up by walking a list of every parameter name,
-        // when parsing and again when sqlx binds each value: quadratic in the values of a
-        // statement (a tenth of an import's time). Plain `?` are numbered by position and
-        // looked up by none.
-        Backend::Sqlite => rows
-            .iter()
-            .map(|row| format!("({})", vec!["?"; row.len()].join(", ")))
-            .collect::<Vec<_>>()
-            .join(", "),
-        Backend::Postgres => numbered(first, rows),
-    }
 }
 
 /// What an append-only trigger refuses.
@@ -142,9 +332,9 @@ mod tests {
             vec![Val::Int(1), Val::Int(2)],
             vec![Val::Int(3), Val::Int(4)],
         ];
-        assert_eq!(placeholders(Backend::Sqlite, 3, &rows), "(?, ?), (?, ?)");
+        assert_eq!(Backend::Sqlite.placeholders(3, &rows), "(?, ?), (?, ?)");
         assert_eq!(
-            placeholders(Backend::Postgres, 3, &rows),
+            Backend::Postgres.placeholders(3, &rows),
             "($3, $4), ($5, $6)"
         );
     }

@@ -219,10 +219,7 @@ impl Lists for SqlStore {
                 ],
             ),
         };
-        let (prefix, column) = match self.backend {
-            Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
-            Backend::Postgres => ("EXPLAIN ", 0),
-        };
+        let (prefix, column) = self.backend.explain();
         let rows = bind_all(sqlx::query(AssertSqlSafe(format!("{prefix}{sql}"))), &binds)
             .fetch_all(&self.pool)
             .await?;

@@ -31,7 +31,7 @@ pub(crate) use rows::*;
 pub(crate) use tx::*;
 pub(crate) use values::*;
 
-pub use dialect::{Backend, sqlite_file};
+pub use dialect::{Backend, OnlineCopy, sqlite_file};
 
 use crate::Result;
 use crate::crypto::Keyring;
@@ -44,24 +44,23 @@ pub struct SqlStore {
     backend: Backend,
     keys: Option<Keyring>,
     faults: Option<std::sync::Arc<crate::Faults>>,
-    /// SQLite's writer (see [`SqliteWriter`]); `None` on PostgreSQL.
+    /// The one writing connection where the dialect has one writer (see [`SqliteWriter`]).
     writer: Option<SqliteWriter>,
 }
 
-/// SQLite lets one writer in at a time; others would sleep in its busy handler (1 ms, 2, 5 …
-/// up to 100 ms a try), which makes the slowest answers hundreds of milliseconds under load.
-/// Writers of this process queue on `turn` instead, in order, and wake at once; they write
-/// through one connection of their own, whose page cache no other writer ever invalidates.
+/// Where the dialect lets one writer in at a time ([`Backend::one_writer`]), writers of this
+/// process queue on `turn`, in order, and wake at once; they write through one connection of
+/// their own, whose page cache no other writer ever invalidates.
 #[derive(Debug, Clone)]
 struct SqliteWriter {
     turn: std::sync::Arc<tokio::sync::Mutex<()>>,
     pool: AnyPool,
 }
 
-/// Reading connections for SQLite, whatever more was asked for: every connection is a thread
+/// Reading connections beside the one writer, whatever more was asked for: every connection is a thread
 /// of sqlx's and a memory map of its own, remapped as the file grows; more of them than cores
 /// only switch between each other (measured: with 68, an action cost half again as much).
-const SQLITE_READERS: u32 = 2;
+const ONE_WRITER_READERS: u32 = 2;
 
 impl SqlStore {
     /// The keys for personal data; without them, filing personal data is refused.

@@ -9,13 +9,16 @@ use crate::crypto::Keyring;
 use crate::migrate::MIGRATIONS;
 use crate::{Error, Result, Schema};
 
+/// The key of the turn migrations take across processes.
+const MIGRATION_TURN: i64 = 4242000001;
+
 impl SqlStore {
     /// An online, consistent copy of an SQLite database into `path` (`VACUUM INTO`). PostgreSQL
     /// is backed up with its own tool, `pg_dump`.
     pub async fn sqlite_backup(&self, path: &std::path::Path) -> Result<()> {
-        if self.backend != Backend::Sqlite {
+        if self.backend.online_copy() != OnlineCopy::VacuumInto {
             return Err(Error::Url(
-                "VACUUM INTO is for SQLite; use pg_dump for PostgreSQL".into(),
+                "VACUUM INTO is for SQLite; this database is copied with its own tools".into(),
             ));
         }
         let path = path
@@ -43,11 +46,9 @@ impl Schema for SqlStore {
 
     async fn migrate(&self) -> Result<Vec<i64>> {
         let mut tx = self.begin().await?;
-        if self.backend == Backend::Postgres {
-            // Several processes starting at once: one migrates, the others wait and find it done.
-            sqlx::raw_sql("SELECT pg_advisory_xact_lock(4242000001)")
-                .execute(&mut *tx)
-                .await?;
+        // Several processes starting at once: one migrates, the others wait and find it done.
+        if let Some(turn) = self.backend.turn_across_processes(MIGRATION_TURN) {
+            sqlx::raw_sql(AssertSqlSafe(turn)).execute(&mut *tx).await?;
         }
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS schema_migrations \
@@ -60,10 +61,7 @@ impl Schema for SqlStore {
             .await?;
         let mut applied = Vec::new();
         for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
-            let sql = match self.backend {
-                Backend::Sqlite => m.sqlite,
-                Backend::Postgres => m.postgres,
-            };
+            let sql = self.backend.migration_sql(m);
             sqlx::raw_sql(sql).execute(&mut *tx).await?;
             sqlx::query(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES ($1, $2, $3)",
@@ -93,12 +91,8 @@ impl Schema for SqlStore {
             // freed (secure_delete, in the migration), and the log's old frames go with a
             // truncating checkpoint; PostgreSQL's old row versions go when the table is
             // rewritten. Backups taken before still hold it (docs/operations.md).
-            let conn = match &self.writer {
-                Some(w) => &w.pool,
-                None => &self.pool,
-            };
             sqlx::raw_sql(AssertSqlSafe(compact(self.backend, "case_events")))
-                .execute(conn)
+                .execute(self.writing_pool())
                 .await?;
         }
         Ok(applied)

@@ -86,6 +86,14 @@ pub(crate) async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
 }
 
 impl SqlStore {
+    /// The connections writes go through: the one writer's, or the pool's.
+    pub(crate) fn writing_pool(&self) -> &sqlx::AnyPool {
+        match &self.writer {
+            Some(w) => &w.pool,
+            None => &self.pool,
+        }
+    }
+
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         self.begin().await
     }
@@ -105,13 +113,13 @@ impl SqlStore {
         })
     }
 
-    /// An action's read: on SQLite in a write transaction of its own, begun for it and
-    /// returned with the row (see [`Held`]); on PostgreSQL as any read.
+    /// An action's read: in a write transaction of its own, begun for it and returned with
+    /// the row, where the dialect reads to act there (see [`Held`]); else as any read.
     pub(crate) async fn read_to_act_on(
         &self,
         query: Query<'_, Any, AnyArguments>,
     ) -> Result<(Option<AnyRow>, Option<WriteTx>)> {
-        if self.writer.is_none() {
+        if !self.backend.reads_to_act_in_write_tx() {
             return Ok((query.fetch_optional(&self.pool).await?, None));
         }
         let mut tx = self.begin().await?;

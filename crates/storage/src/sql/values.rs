@@ -80,7 +80,7 @@ pub(crate) async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>
     for chunk in rows.chunks(per_statement) {
         let sql = format!(
             "INSERT INTO {target} VALUES {}",
-            placeholders(tx.backend, 1, chunk)
+            tx.backend.placeholders(1, chunk)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for v in chunk.iter().flatten() {
