@@ -154,10 +154,6 @@ fn only_the_dialect_module_names_a_database() {
 /// meant to shrink (issue 17, part 4).
 const LONG_FILES: &[(&str, &str)] = &[
     (
-        "crates/core/src/workflow/load.rs",
-        "reading and validation together: to be cut into the raw reading and named validation passes",
-    ),
-    (
         "crates/storage/tests/conformance.rs",
         "the conformance suite: to be cut by storage area along with the store",
     ),

@@ -1,0 +1,96 @@
+//! The actions pass: the states each action moves between, its routes and their conditions,
+//! its roles, its payload and its time window.
+
+use super::Check;
+use super::raw::RawField;
+use crate::workflow::model::{Field, FieldType};
+
+pub(super) fn check(c: &mut Check<'_, '_>) {
+    let raw = c.raw;
+    for a in &raw.actions {
+        let path = format!("actions.{}", a.name.value);
+        for f in &a.from {
+            if c.state_is_known(f, &format!("`{path}.from`"))
+                && c.terminal.contains(f.value.as_str())
+            {
+                c.d.at_line(
+                    f.line,
+                    format!(
+                        "`{path}` acts from terminal state `{}`; terminal states are final",
+                        f.value
+                    ),
+                );
+            }
+        }
+        if let Some(to) = &a.to {
+            c.state_is_known(to, &format!("`{path}.to`"));
+        }
+        for r in &a.routes {
+            c.state_is_known(&r.to, &format!("`{path}.routes`"));
+            if let Some(rf) = &r.from
+                && !a.from.iter().any(|f| f.value == rf.value)
+            {
+                c.d.at_line(rf.line, format!("`{path}.routes` names `from = \"{}\"`, which is not in the action's `from`", rf.value));
+            }
+            for (field, value) in &r.when {
+                match a.payload.iter().find(|f| f.field.name == field.value) {
+                    Some(RawField {
+                        field:
+                            Field {
+                                ty: FieldType::Enum(values),
+                                required,
+                                ..
+                            },
+                        ..
+                    }) => {
+                        if !values.contains(value) {
+                            c.d.at_line(
+                                field.line,
+                                format!(
+                                    "`{path}.routes`: `{}` has no value `{value}` (values are: {})",
+                                    field.value,
+                                    values.join(", ")
+                                ),
+                            );
+                        }
+                        if !required {
+                            c.d.at_line(
+                                field.line,
+                                format!(
+                                    "`{path}.routes` depends on `{}`, which must then be required",
+                                    field.value
+                                ),
+                            );
+                        }
+                    }
+                    Some(_) => c.d.at_line(
+                        field.line,
+                        format!("`{path}.routes`: `{}` is not an enum field", field.value),
+                    ),
+                    None => c.d.at_line(
+                        field.line,
+                        format!("`{path}.routes`: unknown payload field `{}`", field.value),
+                    ),
+                }
+            }
+        }
+        if !a.roles.iter().any(|r| r.may_act()) {
+            c.d.at_line(
+                a.roles_line,
+                format!("`{path}`: no role may take this action (auditors change nothing)"),
+            );
+        }
+        c.fields(&a.payload, &path);
+        for b in &a.by {
+            if !c.party_names.contains(b.value.as_str()) {
+                c.d.at_line(
+                    b.line,
+                    format!("`{path}.by` names unknown party `{}`", b.value),
+                );
+            }
+        }
+        if let Some(w) = &a.within {
+            c.anchor(&w.from, &path, false);
+        }
+    }
+}
