@@ -1,126 +1,54 @@
 //! The annual report over hand-built cases with known outcomes: on time, late, still open past
 //! the deadline, reopened, co-handled, key; and the same report as of an earlier day.
 
-use duban_storage::{Cases, Directory, Reporting, Schema};
-use std::sync::{Arc, Mutex};
+use duban_storage::{Cases, Reporting, Schema};
 
-use duban_core::{Calendar, Role, Workflows};
-use duban_service::{FixedClock, Principal, Service};
-use duban_storage::{Keyring, Org, OrgKind, SqlStore, User};
-use jiff::Timestamp;
-use serde_json::{Value, json};
+use duban_core::{Role, Workflows};
+use duban_storage::OrgKind;
+use duban_testkit::{Office, ts};
+use serde_json::json;
 
-fn ts(s: &str) -> Timestamp {
-    format!("{s}+08:00")
-        .parse()
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
+/// The office the figures come from: a deputy files, staff assign, the department answers.
 struct World {
-    service: Service<SqlStore>,
-    store: SqlStore,
-    clock: Arc<FixedClock>,
-    dir: std::path::PathBuf,
+    office: Office,
 }
 
-impl Drop for World {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
+impl std::ops::Deref for World {
+    type Target = Office;
+
+    fn deref(&self) -> &Office {
+        &self.office
     }
 }
 
 impl World {
     async fn new() -> World {
-        let dir =
-            std::env::temp_dir().join(format!("duban-report-{}", uuid::Uuid::now_v7().simple()));
-        std::fs::create_dir_all(&dir).expect("dir");
-        let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
-        let store = SqlStore::open(&url, 4)
-            .await
-            .expect("store")
-            .with_keys(Keyring::new([5; 32], [6; 32]));
-        for (code, name) in [("jtj", "县交通运输局"), ("czj", "县财政局")] {
-            store
-                .add_org(&Org {
-                    code: code.into(),
-                    kind: OrgKind::Department,
-                    name: name.into(),
-                })
-                .await
-                .expect("org");
-        }
-        for (login, role, org) in [
-            ("liu", Role::Deputy, None),
-            ("xu", Role::Staff, None),
-            ("zhang", Role::Department, Some("jtj")),
-            ("chen", Role::Leader, None),
-        ] {
-            store
-                .add_user(&User {
-                    login: login.into(),
-                    role,
-                    org: org.map(str::to_string),
-                    name: login.into(),
-                })
-                .await
-                .expect("user");
-        }
-        let clock = Arc::new(FixedClock(Mutex::new(ts("2024-01-01T09:00:00"))));
-        let service = Service::new(
-            store.clone(),
-            Arc::new(Workflows::builtin()),
-            Arc::new(Calendar::builtin()),
-            clock.clone(),
-        );
-        World {
-            service,
-            store,
-            clock,
-            dir,
-        }
+        let office = Office::builder()
+            .org("jtj", OrgKind::Department, "县交通运输局")
+            .org("czj", OrgKind::Department, "县财政局")
+            .user("liu", Role::Deputy, None)
+            .user("xu", Role::Staff, None)
+            .user("zhang", Role::Department, Some("jtj"))
+            .user("chen", Role::Leader, None)
+            .build()
+            .await;
+        World { office }
     }
 
-    async fn who(&self, login: &str) -> Principal {
-        Principal {
-            user: self.store.user(login).await.expect("user").expect("exists"),
-        }
-    }
-
-    async fn file(&self, title: &str, at: &str) -> String {
-        *self.clock.0.lock().expect("clock") = ts(at);
-        let (d, _) = self
-            .service
-            .file(
-                &self.who("liu").await,
-                "suggestion",
-                &json!({"title": title, "body": "b"}),
-                None,
-                None,
-            )
-            .await
-            .expect("file");
-        d.record.id
-    }
-
-    async fn act(&self, id: &str, action: &str, who: &str, payload: Value, at: &str) {
-        *self.clock.0.lock().expect("clock") = ts(at);
-        let version = self
-            .store
-            .case(id)
-            .await
-            .expect("read")
-            .expect("case")
-            .case
-            .version;
-        self.service
-            .act(&self.who(who).await, id, action, &payload, version, None)
-            .await
-            .unwrap_or_else(|e| panic!("{action}: {e}"));
+    /// A suggestion filed by `liu`.
+    async fn file_suggestion(&self, title: &str, at: &str) -> String {
+        self.file(
+            "liu",
+            "suggestion",
+            json!({"title": title, "body": "b"}),
+            at,
+        )
+        .await
     }
 
     /// The report as the service makes it: kept figures, and replay for cases changed since.
     async fn kept(&self, as_of: &str) -> duban_service::report::AnnualReport {
-        let staff = self.who("xu").await;
+        let staff = self.principal("xu").await;
         let (r, _) = self
             .service
             .annual_report(&staff, 2024, Some(ts(as_of)))
@@ -145,7 +73,7 @@ impl World {
     }
 
     async fn assigned(&self, title: &str) -> String {
-        let id = self.file(title, "2024-01-20T10:00:00").await;
+        let id = self.file_suggestion(title, "2024-01-20T10:00:00").await;
         self.act(&id, "register", "xu", json!({}), "2024-02-20T10:00:00")
             .await;
         // Assigned 03-01: 3 months → 06-01, a Saturday → due Monday 06-03.
@@ -222,11 +150,11 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     )
     .await;
     // E: filed, never registered: open, no deadline.
-    w.file("E", "2024-01-20T11:00:00").await;
+    w.file_suggestion("E", "2024-01-20T11:00:00").await;
     // And one from another year, which must not count.
-    w.file("F", "2025-01-20T10:00:00").await;
+    w.file_suggestion("F", "2025-01-20T10:00:00").await;
 
-    let staff = w.who("xu").await;
+    let staff = w.principal("xu").await;
     let (r, names) = w
         .service
         .annual_report(&staff, 2024, Some(ts("2024-12-31T23:00:00")))
@@ -283,10 +211,20 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         ),
         (4, 3, 2, 1)
     );
+    // Every rating counts against the department that answered, the 不满意 before a
+    // second answer too: so the departments' figures add up to the kind's.
     assert_eq!(
         (jtj.satisfied, jtj.basically_satisfied, jtj.dissatisfied),
-        (2, 1, 0)
+        (2, 1, 1)
     );
+    let summed = r.departments.iter().fold((0, 0, 0), |(a, b, c), d| {
+        (
+            a + d.satisfied,
+            b + d.basically_satisfied,
+            c + d.dissatisfied,
+        )
+    });
+    assert_eq!(summed, (s.satisfied, s.basically_satisfied, s.dissatisfied));
     assert!(
         r.departments.iter().all(|d| d.department != "czj"),
         "co-handlers are not counted as leads"
@@ -389,7 +327,7 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     // Departments and deputies may not read the year's figures.
     assert!(
         w.service
-            .annual_report(&w.who("zhang").await, 2024, None)
+            .annual_report(&w.principal("zhang").await, 2024, None)
             .await
             .is_err()
     );

@@ -4,14 +4,15 @@
 //! nothing.
 
 use duban_storage::{Cases, Directory};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Body;
 use axum::http::{Request, StatusCode, header};
 use duban_core::{Calendar, Role, Workflows};
-use duban_service::{FixedClock, Principal, Service, hash_password};
-use duban_storage::{Accounts, Audit, Keyring, Org, OrgKind, SqlStore, User};
+use duban_service::{FixedClock, Principal, Service};
+use duban_storage::{Audit, OrgKind, SqlStore};
+use duban_testkit::Office;
 use duban_web::{WebState, router};
 use jiff::Timestamp;
 use serde_json::{Value, json};
@@ -25,72 +26,27 @@ struct App {
     store: SqlStore,
     service: Arc<Service<SqlStore>>,
     clock: Arc<FixedClock>,
-    _dir: TempDir,
-}
-
-struct TempDir(std::path::PathBuf);
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    _office: Office,
 }
 
 fn at(s: &str) -> Timestamp {
     s.parse().expect("timestamp")
 }
 
-async fn app(name: &str) -> App {
-    let dir = std::env::temp_dir().join(format!("duban-web-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("dir");
-    let url = format!("sqlite://{}?mode=rwc", dir.join("t.db").display());
-    let store = SqlStore::open(&url, 4)
-        .await
-        .expect("store")
-        .with_keys(Keyring::new([1; 32], [2; 32]));
-    for (code, kind) in [
-        ("jtj", OrgKind::Department),
-        ("wsj", OrgKind::Department),
-        ("st1", OrgKind::Station),
-    ] {
-        store
-            .add_org(&Org {
-                code: code.into(),
-                kind,
-                name: format!("{code}-name"),
-            })
-            .await
-            .expect("org");
-    }
-    let hash = hash_password(PASSWORD);
-    for (login, role, org) in [
-        ("staff", Role::Staff, None),
-        ("lead", Role::Department, Some("jtj")),
-        ("other", Role::Department, Some("wsj")),
-        ("deputy", Role::Deputy, Some("st1")),
-    ] {
-        store
-            .add_user(&User {
-                login: login.into(),
-                role,
-                org: org.map(str::to_string),
-                name: login.into(),
-            })
-            .await
-            .expect("user");
-        store
-            .set_password(login, &hash, at("2024-01-01T00:00:00Z"), None)
-            .await
-            .expect("password");
-    }
-    let clock = Arc::new(FixedClock(Mutex::new(at("2024-03-01T02:00:00Z"))));
-    let service = Arc::new(Service::new(
-        store.clone(),
-        Arc::new(Workflows::builtin()),
-        Arc::new(Calendar::builtin()),
-        clock.clone(),
-    ));
+async fn app() -> App {
+    let office = Office::builder()
+        .org("jtj", OrgKind::Department, "jtj-name")
+        .org("wsj", OrgKind::Department, "wsj-name")
+        .org("st1", OrgKind::Station, "st1-name")
+        .user("staff", Role::Staff, None)
+        .user("lead", Role::Department, Some("jtj"))
+        .user("other", Role::Department, Some("wsj"))
+        .user("deputy", Role::Deputy, Some("st1"))
+        .password(PASSWORD)
+        .opens_at("2024-03-01T10:00:00")
+        .build()
+        .await;
+    let service = office.service.clone();
     App {
         router: router(WebState {
             service: service.clone(),
@@ -100,10 +56,10 @@ async fn app(name: &str) -> App {
             service: service.clone(),
             secure_cookies: true,
         }),
-        store,
+        store: office.store.clone(),
         service,
-        clock,
-        _dir: TempDir(dir),
+        clock: office.clock.clone(),
+        _office: office,
     }
 }
 
@@ -246,7 +202,7 @@ async fn audit_actions(store: &SqlStore) -> Vec<(String, String, String)> {
 
 #[tokio::test]
 async fn sign_in_is_guarded_locked_after_five_wrong_passwords_and_audited() {
-    let app = app("lock").await;
+    let app = app().await;
 
     // The form's token must come with its cookie.
     let (token, _) = login_form(&app.router).await;
@@ -328,7 +284,7 @@ async fn sign_in_is_guarded_locked_after_five_wrong_passwords_and_audited() {
 
 #[tokio::test]
 async fn an_expired_password_is_refused_when_the_policy_sets_an_age() {
-    let app = app("expiry").await;
+    let app = app().await;
     let strict = Service::new(
         app.store.clone(),
         Arc::new(Workflows::builtin()),
@@ -409,7 +365,7 @@ async fn an_expired_password_is_refused_when_the_policy_sets_an_age() {
 
 #[tokio::test]
 async fn pages_need_a_session_and_forms_need_its_token() {
-    let app = app("csrf").await;
+    let app = app().await;
     let away = get(&app.router, "/dashboard", "").await;
     assert_eq!(away.status, StatusCode::SEE_OTHER);
     assert_eq!(away.location, "/login?next=/dashboard");
@@ -500,7 +456,7 @@ async fn assigned_suggestion(app: &App) -> String {
 
 #[tokio::test]
 async fn departments_see_only_their_own_and_a_refused_reply_keeps_its_text() {
-    let app = app("reach").await;
+    let app = app().await;
     let id = assigned_suggestion(&app).await;
     let path = format!("/cases/{id}");
 
@@ -602,7 +558,7 @@ async fn departments_see_only_their_own_and_a_refused_reply_keeps_its_text() {
 
 #[tokio::test]
 async fn people_change_their_own_password_under_the_policy() {
-    let app = app("passwd").await;
+    let app = app().await;
     let (cookie, token) = sign_in(&app, "lead").await;
     assert_eq!(
         get(&app.router, "/password", &cookie).await.status,

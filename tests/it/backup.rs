@@ -1,0 +1,115 @@
+//! Backup and restore as an operator runs them: a demo year is backed up while the database is
+//! open, the database is wiped, the backup restored, and the same records are there — on SQLite
+//! and on PostgreSQL.
+
+use std::path::Path;
+use std::process::Command;
+
+use duban_testkit::PgDatabase;
+
+use crate::common::TempDir;
+
+fn duban(dir: &Path, url: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(args)
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .output()
+        .expect("run duban")
+}
+
+fn ok(out: std::process::Output) -> String {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).to_string()
+}
+
+fn figures(dir: &Path, url: &str) -> String {
+    let report = ok(duban(
+        dir,
+        url,
+        &[
+            "report",
+            "--year",
+            "2024",
+            "--as-of",
+            "2024-12-31",
+            "--format",
+            "json",
+        ],
+    ));
+    let r: serde_json::Value = serde_json::from_str(&report).expect("json");
+    format!(
+        "{} {} {}",
+        r["kinds"], r["petitions"]["transferred"], r["mediation"]["agreement"]
+    )
+}
+
+fn round_trip(dir: &Path, url: &str, wipe: &dyn Fn()) {
+    ok(duban(dir, url, &["demo", "--scale", "0.2"]));
+    let before = figures(dir, url);
+    let file = dir.join("backup.duban");
+    ok(duban(dir, url, &["backup", file.to_str().expect("path")]));
+    assert!(
+        !duban(dir, url, &["backup", file.to_str().expect("path")])
+            .status
+            .success(),
+        "never overwrites"
+    );
+    // A database with data is not replaced without --force.
+    assert!(
+        !duban(dir, url, &["restore", file.to_str().expect("path")])
+            .status
+            .success()
+    );
+    wipe();
+    assert!(figures(dir, url).contains("\"filed\":0"), "wiped");
+    ok(duban(dir, url, &["restore", file.to_str().expect("path")]));
+    assert_eq!(figures(dir, url), before, "the same records after restore");
+    // The restored personal data still decrypts with the kept keys: an export works, masked.
+    ok(duban(
+        dir,
+        url,
+        &["export", "--kind", "petition", "--year", "2024", "p.csv"],
+    ));
+}
+
+#[test]
+fn sqlite_backup_wipe_restore() {
+    let tmp = TempDir::new("backup");
+    let db = tmp.path().join("duban.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    round_trip(tmp.path(), &url, &|| {
+        for s in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{s}", db.display()));
+        }
+    });
+}
+
+/// Runs `sql` on the server's administrative database; whether it succeeded.
+fn psql(admin_url: &str, sql: &str) -> bool {
+    Command::new("psql")
+        .args([admin_url, "-v", "ON_ERROR_STOP=1", "-qc", sql])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false)
+}
+
+#[test]
+fn postgres_backup_wipe_restore() {
+    let Some(db) = PgDatabase::create_blocking() else {
+        return;
+    };
+    let tmp = TempDir::new("backup-pg");
+    round_trip(tmp.path(), db.url(), &|| {
+        assert!(
+            psql(
+                db.admin_url(),
+                &format!("DROP DATABASE {} WITH (FORCE)", db.name())
+            ) && psql(db.admin_url(), &format!("CREATE DATABASE {}", db.name()))
+        );
+    });
+}

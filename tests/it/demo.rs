@@ -1,0 +1,142 @@
+//! The living demo year: `duban demo` acts a county's year out through the service layer, and
+//! `duban report` then computes the work report's figures from those records — at the 2024
+//! scale, and at another scale and seed, where they change accordingly.
+
+use crate::common::{TempDir, duban};
+use serde_json::Value;
+
+fn demo_report(name: &str, args: &[&str]) -> Value {
+    let dir = TempDir::new(&format!("demo-{name}"));
+    let run = |a: &[&str]| {
+        let out = duban(&dir.0, a);
+        assert!(
+            out.status.success(),
+            "duban {a:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        out
+    };
+    let mut demo = vec!["demo"];
+    demo.extend_from_slice(args);
+    let out = run(&demo);
+    let told = String::from_utf8_lossy(&out.stderr);
+    for role in [
+        "leader",
+        "staff",
+        "deputy",
+        "department",
+        "mediator",
+        "court",
+        "auditor",
+        "admin",
+    ] {
+        assert!(
+            told.contains(&format!("  {role}")),
+            "no {role} login in:\n{told}"
+        );
+    }
+    // A second demo into the same database is refused: it fills empty ones only.
+    let again = duban(&dir.0, &["demo"]);
+    assert!(!again.status.success());
+    let md = run(&["report", "--year", "2024", "--as-of", "2024-12-31"]);
+    let md = String::from_utf8_lossy(&md.stdout).to_string();
+    assert!(
+        md.contains("**代表建议**") && md.contains("**信访代办**") && md.contains("**诉前调解**"),
+        "{md}"
+    );
+    let xlsx = dir.0.join("report.xlsx");
+    run(&[
+        "report",
+        "--year",
+        "2024",
+        "--format",
+        "xlsx",
+        "--out",
+        xlsx.to_str().expect("path"),
+    ]);
+    assert!(
+        std::fs::read(&xlsx)
+            .map(|b| b.starts_with(b"PK"))
+            .unwrap_or(false),
+        "an xlsx is a zip"
+    );
+    let json = run(&[
+        "report",
+        "--year",
+        "2024",
+        "--as-of",
+        "2024-12-31",
+        "--format",
+        "json",
+    ]);
+    let mut report: Value = serde_json::from_slice(&json.stdout).expect("json");
+    report["markdown"] = Value::String(md);
+    report
+}
+
+fn figures(r: &Value) -> [u64; 6] {
+    let kind = |k: &str| {
+        r["kinds"]
+            .as_array()
+            .and_then(|a| a.iter().find(|x| x["kind"] == k))
+            .cloned()
+            .unwrap_or_default()
+    };
+    let n = |v: &Value| v.as_u64().unwrap_or(u64::MAX);
+    [
+        n(&kind("suggestion")["filed"]),
+        n(&r["key_suggestions"]["total"]),
+        n(&r["petitions"]["taken_on"]),
+        n(&r["petitions"]["resolved_directly"]),
+        n(&r["petitions"]["transferred"]),
+        n(&r["mediation"]["referred"]),
+    ]
+}
+
+#[test]
+fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
+    let r = demo_report("full", &[]);
+    assert_eq!(figures(&r), [81, 8, 87, 48, 39, 176]);
+    let s = r["kinds"]
+        .as_array()
+        .and_then(|a| a.iter().find(|x| x["kind"] == "suggestion"))
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(s["answered"], 81, "all answered");
+    assert_eq!(
+        r["key_suggestions"]["implemented"], 8,
+        "all key suggestions implemented"
+    );
+    assert!(
+        s["answered_late"].as_u64().is_some_and(|n| n > 0),
+        "some replies were late"
+    );
+    assert!(
+        s["reopened"].as_u64().is_some_and(|n| n > 0),
+        "some were sent back by 不满意"
+    );
+    assert!(
+        r["mediation"]["ongoing"].as_u64().is_some_and(|n| n > 0),
+        "a few items still open"
+    );
+    assert_eq!(r["petitions"]["stations"], 42);
+    let md = r["markdown"].as_str().unwrap_or_default();
+    assert!(
+        md.contains("共收到代表提出的建议81件，已全部交办，全部办理答复"),
+        "{md}"
+    );
+    assert!(md.contains("8件重点建议全部落实"), "{md}");
+    assert!(
+        md.contains("受理信访代办件87件，解决48件，转办交办39件"),
+        "{md}"
+    );
+    assert!(md.contains("累计调解各类民商事案件176件"), "{md}");
+}
+
+#[test]
+fn another_scale_and_seed_give_other_figures_because_nothing_is_written_down() {
+    let r = demo_report("half", &["--scale", "0.5", "--seed", "7"]);
+    // round(81/2), round(8/2), round(87/2), round(48/2), the rest transferred, round(176/2).
+    assert_eq!(figures(&r), [41, 4, 44, 24, 20, 88]);
+    assert_eq!(r["petitions"]["stations"], 21);
+}

@@ -1,0 +1,19 @@
+//! The end-to-end suites of the `duban` binary, one test binary: each runs the built binary (or
+//! `duban serve`) as a user would, plus the tidy checks of the repository's conventions.
+
+mod common;
+
+mod api_e2e;
+mod audit;
+mod backup;
+mod browser;
+mod canary;
+mod cli;
+mod crash_loop;
+mod demo;
+mod keys;
+mod passwords;
+mod security;
+mod sheets;
+mod tidy;
+mod web_pages;
