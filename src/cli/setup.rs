@@ -181,14 +181,24 @@ pub async fn store(settings: &Settings, max_connections: u32) -> Result<SqlStore
         })
 }
 
-/// The service over the store, with the workflow definitions and the system clock.
+/// The service over the store, with the workflow definitions and the system clock. Cases
+/// written before numbers and search existed are numbered and indexed first (in filing order;
+/// once done, this is one empty read).
 pub async fn service(settings: &Settings, max_connections: u32) -> Result<Service<SqlStore>> {
     let defs = definitions::load_valid(settings.workflows.as_deref())?;
     let store = store(settings, max_connections).await?;
-    Ok(Service::new(
+    let service = Service::new(
         store,
         Arc::new(defs.workflows),
         Arc::new(defs.calendar),
         Arc::new(SystemClock),
-    ))
+    );
+    let indexed = service
+        .index_unindexed()
+        .await
+        .context("numbering and indexing the cases written before numbers existed")?;
+    if indexed > 0 {
+        tracing::info!(cases = indexed, "numbered and indexed earlier cases");
+    }
+    Ok(service)
 }

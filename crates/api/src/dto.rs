@@ -68,6 +68,8 @@ pub struct PersonalDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseDto {
     pub id: String,
+    /// The number people quote, such as `建议〔2024〕007号`: unique within the kind.
+    pub number: Option<String>,
     pub kind: String,
     pub title: String,
     pub state: String,
@@ -100,6 +102,7 @@ impl CaseDto {
         let c = &d.record.case;
         Self {
             id: d.record.id.clone(),
+            number: d.record.number.clone(),
             kind: c.kind.clone(),
             title: d.record.title.clone(),
             state: c.state.clone(),
@@ -148,6 +151,7 @@ impl CaseDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseSummaryDto {
     pub id: String,
+    pub number: Option<String>,
     pub kind: String,
     pub title: String,
     pub state: String,
@@ -164,6 +168,7 @@ impl CaseSummaryDto {
         Self {
             overdue: s.due_at.is_some_and(|d| now >= d),
             id: s.id,
+            number: s.number,
             kind: s.kind,
             title: s.title,
             state: s.state,
@@ -182,6 +187,16 @@ pub struct CaseList {
     pub items: Vec<CaseSummaryDto>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,
+    /// Pass as `before` to get the page before this one; absent on the first page.
+    pub prev_cursor: Option<String>,
+    /// How many cases the list holds over all its pages.
+    pub total: u64,
+}
+
+/// How many notices were marked read.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct MarkedRead {
+    pub marked: u64,
 }
 
 /// One entry of a case's history.
@@ -288,6 +303,8 @@ impl From<Notification> for NotificationDto {
 pub struct NotificationList {
     pub items: Vec<NotificationDto>,
     pub next_cursor: Option<String>,
+    /// How many of the caller's notices are unread, over all pages.
+    pub unread: u64,
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use duban_service::{Cursor, Page};
+use duban_service::{Cursor, Order, Page};
 use duban_service::{ListParams, Reveal};
 use serde::Deserialize;
 use serde_json::{Map, Value};
@@ -119,15 +119,35 @@ pub struct ListQuery {
     key: Option<bool>,
     /// Only open items past their deadline.
     overdue: Option<bool>,
+    /// Words to find: a case's exact number, or words of its title and body. Every word
+    /// (separated by spaces) must be found; in Chinese any two characters or more match.
+    #[param(min_length = 2, max_length = 200)]
+    q: Option<String>,
+    /// `newest` (the default), `oldest` or `deadline` (soonest first, none last).
+    #[param(pattern = "^(newest|oldest|deadline)$")]
+    order: Option<String>,
     /// Where the page starts: the `next_cursor` of the previous page.
     #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
     cursor: Option<String>,
+    /// The page before this: the `prev_cursor` of the page after it.
+    #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
+    before: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
-/// List the cases the caller may see.
+/// A list's order as asked for.
+fn order(s: Option<&str>) -> Result<Order, ApiError> {
+    match s {
+        None | Some("newest") => Ok(Order::Newest),
+        Some("oldest") => Ok(Order::Natural),
+        Some("deadline") => Ok(Order::Deadline),
+        Some(_) => Err(ApiError::malformed("`order` is newest, oldest or deadline").field("order")),
+    }
+}
+
+/// List the cases the caller may see, newest first, or find them by number and words.
 #[utoipa::path(get, path = "/cases", tag = "cases", params(ListQuery),
     responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
     security(("bearer" = [])))]
@@ -147,7 +167,10 @@ pub async fn list_cases(
         overdue: q.overdue.unwrap_or(false),
         by_due: false,
         due_before: None,
+        q: q.q,
+        order: order(q.order.as_deref())?,
         after: cursor(q.cursor.as_deref())?,
+        before: cursor(q.before.as_deref())?,
         limit: q.limit.unwrap_or(50),
     };
     if !(1..=200).contains(&params.limit) {
@@ -165,6 +188,54 @@ pub async fn list_cases(
             .map(|s| CaseSummaryDto::new(s, now))
             .collect(),
         next_cursor: listing.next.map(|c| c.encode()),
+        prev_cursor: listing.prev.map(|c| c.encode()),
+        total: listing.total,
+    }))
+}
+
+/// Paging through the caller's queue.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct QueueQuery {
+    /// Where the page starts: the `next_cursor` of the previous page.
+    #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
+    cursor: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    limit: Option<u32>,
+}
+
+/// What waits on the caller (待我处理): open cases whose next move is theirs — cases to register
+/// and requests to decide for staff, replies to rate for a deputy, items to answer for a
+/// department — soonest deadline first.
+#[utoipa::path(get, path = "/queue", tag = "cases", params(QueueQuery),
+    responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn queue(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Query(q): Query<QueueQuery>,
+) -> Result<Json<CaseList>, ApiError> {
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
+    }
+    let page = Page {
+        after: cursor(q.cursor.as_deref())?,
+        ..Page::first(limit)
+    };
+    let listing = st.service.queue(&p, &page).await?;
+    let now = st.service.now();
+    Ok(Json(CaseList {
+        items: listing
+            .items
+            .into_iter()
+            .map(|s| CaseSummaryDto::new(s, now))
+            .collect(),
+        next_cursor: listing.next.map(|c| c.encode()),
+        prev_cursor: listing.prev.map(|c| c.encode()),
+        total: listing.total,
     }))
 }
 
@@ -313,9 +384,11 @@ pub struct InboxQuery {
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
+    /// Only what the caller has not read.
+    unread: Option<bool>,
 }
 
-/// The caller's reminder inbox, newest first.
+/// The caller's inbox of notices and reminders, newest first.
 #[utoipa::path(get, path = "/notifications", tag = "notifications", params(InboxQuery),
     responses((status = 200, body = NotificationList), (status = 400, body = Problem), (status = 401, body = Problem)),
     security(("bearer" = [])))]
@@ -330,12 +403,44 @@ pub async fn notifications(
     }
     let page = Page {
         after: cursor(q.cursor.as_deref())?,
-        limit,
+        ..Page::first(limit)
     };
-    let (items, next) = st.service.notifications(&p, &page).await?;
+    let (items, next) = st
+        .service
+        .notifications(&p, &page, q.unread.unwrap_or(false))
+        .await?;
+    let unread = st.service.unread(&p).await?;
     Ok(Json(NotificationList {
         items: items.into_iter().map(NotificationDto::from).collect(),
         next_cursor: next.map(|c| c.encode()),
+        unread,
+    }))
+}
+
+/// Mark one of the caller's notices read.
+#[utoipa::path(post, path = "/notifications/{id}/read", tag = "notifications",
+    params(("id" = String, Path, description = "The notice's id")),
+    responses((status = 204, description = "Read"), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn mark_read(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+    Path(id): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    st.service.mark_read(&p, &id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Mark every notice of the caller read.
+#[utoipa::path(post, path = "/notifications/read-all", tag = "notifications",
+    responses((status = 200, body = MarkedRead), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+pub async fn mark_all_read(
+    State(st): State<AppState>,
+    Caller(p): Caller,
+) -> Result<Json<MarkedRead>, ApiError> {
+    Ok(Json(MarkedRead {
+        marked: st.service.mark_all_read(&p).await?,
     }))
 }
 

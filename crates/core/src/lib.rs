@@ -9,6 +9,7 @@ pub mod diagnostic;
 pub mod directory;
 pub mod figures;
 pub mod machine;
+pub mod number;
 pub mod person;
 pub mod role;
 pub mod text;

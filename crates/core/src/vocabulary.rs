@@ -25,6 +25,13 @@ pub mod party {
     pub const DEPARTMENTS: [&str; 2] = [LEAD_DEPARTMENT, CO_DEPARTMENTS];
     /// The parties a deputy's own list covers.
     pub const DEPUTY: [&str; 2] = [FILER, COSIGNERS];
+    /// Whose move it is: kept by the engine from the state's `waits_on` and the requests
+    /// pending, never declared by a workflow. Its members are logins, organisation codes and
+    /// `role:NAME`; a person's queue is the open cases that wait on any of theirs.
+    pub const AWAITING: &str = "awaiting";
+    /// The parties whose rows carry copies of the case's open flag and deadline kept up to
+    /// date with it: what the inbox and the queues sort by.
+    pub const COPIES_FOLLOW: [&str; 3] = [LEAD_DEPARTMENT, CO_DEPARTMENTS, AWAITING];
 }
 
 /// Kinds of organisation (`orgs.kind`, and `org_kind` on a workflow's fields).

@@ -330,11 +330,17 @@ impl<S: Store + Outbox> Scheduler<S> {
             return Ok(ReminderOutcome::Cancelled);
         };
         let case = &record.case;
-        if !case.reminder_applies(&r.state, r.duty.as_deref(), r.due_date.as_deref()) {
+        // A notice reports what happened, and goes out whatever the case has done since; a
+        // reminder is about a deadline, and only while it still stands.
+        if r.headline.is_none()
+            && !case.reminder_applies(&r.state, r.duty.as_deref(), r.due_date.as_deref())
+        {
             return Ok(ReminderOutcome::Cancelled);
         }
         let wf = self.workflows.get(&case.kind);
-        let rule = wf.and_then(|w| w.reminders.get(r.rule as usize));
+        let rule = wf
+            .filter(|_| r.headline.is_none())
+            .and_then(|w| w.reminders.get(r.rule as usize));
         let state_title = wf
             .and_then(|w| w.state(&r.state))
             .map(|s| s.title.clone())
@@ -353,16 +359,23 @@ impl<S: Store + Outbox> Scheduler<S> {
             rule.map(|x| x.when),
             Some(When::Overdue) | Some(When::OverdueEvery(_))
         );
-        let prefix = if r.escalate {
-            "【督办升级】"
+        let prefix = if let Some(h) = &r.headline {
+            format!("【{h}】")
+        } else if r.escalate {
+            "【督办升级】".into()
         } else if overdue {
-            "【逾期提醒】"
+            "【逾期提醒】".into()
         } else if matches!(rule.map(|x| x.when), Some(When::Entered)) {
-            "【新事项】"
+            "【新事项】".into()
         } else if matches!(rule.map(|x| x.when), Some(When::AtDue)) {
-            "【今日到期】"
+            "【今日到期】".into()
         } else {
-            "【到期提醒】"
+            "【到期提醒】".into()
+        };
+        // The case as people name it: its title, and the number they quote on the phone.
+        let named = match &record.number {
+            Some(n) => format!("《{}》（{n}）", record.title),
+            None => format!("《{}》", record.title),
         };
         let link = format!(
             "{}/cases/{}",
@@ -377,10 +390,9 @@ impl<S: Store + Outbox> Scheduler<S> {
                 format!("办理期限为{d}。")
             }
         });
-        let subject = format!("{prefix}{kind_title}《{}》", record.title);
+        let subject = format!("{prefix}{kind_title}{named}");
         let body = format!(
-            "{kind_title}《{}》目前处于“{state_title}”{what}。{}\n查看：{link}",
-            record.title,
+            "{kind_title}{named}目前处于“{state_title}”{what}。{}\n查看：{link}",
             due.unwrap_or_default()
         );
         let occurrence = r.fire_at.as_millisecond().to_string();
@@ -433,9 +445,11 @@ impl<S: Store + Outbox> Scheduler<S> {
                     short_hash(&[&r.case_id, &r.key, &occurrence, "webhook", url])
                 );
                 let payload = json!({
-                    "event": if r.escalate { "reminder.escalated" } else if overdue { "reminder.overdue" } else { "reminder.due" },
+                    "event": if r.headline.is_some() { "notice" } else if r.escalate { "reminder.escalated" } else if overdue { "reminder.overdue" } else { "reminder.due" },
+                    "headline": r.headline,
                     "delivery_id": id,
                     "case_id": r.case_id,
+                    "number": record.number,
                     "kind": case.kind,
                     "title": record.title,
                     "state": r.state,

@@ -71,6 +71,16 @@ impl<S: Store + Audit> Service<S> {
             })
         };
         let own_org = p.user.org.clone().unwrap_or_default();
+        // A department, a deputy and a station narrow a committee list together: the first
+        // chooses the list, the others are conditions on it.
+        let party_lists: Vec<PartyList> = [
+            params.department.clone().map(PartyList::Department),
+            params.deputy.clone().map(PartyList::Deputy),
+            params.station.clone().map(PartyList::Station),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         let base = match p.role() {
             Role::Admin => return forbid("administrators manage accounts, not cases"),
             Role::Leader | Role::Staff | Role::Auditor => {
@@ -80,12 +90,8 @@ impl<S: Store + Audit> Service<S> {
                     CaseQuery::DepartmentOpen {
                         department: d.clone(),
                     }
-                } else if let Some(d) = &params.department {
-                    CaseQuery::Party(PartyList::Department(d.clone()))
-                } else if let Some(d) = &params.deputy {
-                    CaseQuery::Party(PartyList::Deputy(d.clone()))
-                } else if let Some(s) = &params.station {
-                    CaseQuery::Party(PartyList::Station(s.clone()))
+                } else if let Some(first) = party_lists.first() {
+                    CaseQuery::Party(first.clone())
                 } else if params.overdue {
                     CaseQuery::Overdue { now }
                 } else if params.key {
@@ -135,6 +141,17 @@ impl<S: Store + Audit> Service<S> {
                 }
             }
         };
+        let committee = matches!(p.role(), Role::Leader | Role::Staff | Role::Auditor);
+        let member_of = match &base {
+            CaseQuery::Party(chosen) if committee => {
+                party_lists.into_iter().filter(|l| l != chosen).collect()
+            }
+            _ => Vec::new(),
+        };
+        let search = match params.q.as_deref().map(str::trim) {
+            Some(q) if !q.is_empty() => crate::find::search_terms(q)?,
+            _ => Vec::new(),
+        };
         let filter = ListFilter {
             kind: params.kind.clone(),
             state: params.state.clone(),
@@ -142,10 +159,14 @@ impl<S: Store + Audit> Service<S> {
             overdue_at: (params.overdue && !matches!(base, CaseQuery::Overdue { .. }))
                 .then_some(now),
             key_only: params.key && !matches!(base, CaseQuery::KeySuggestions),
+            search,
+            member_of,
         };
         let page = Page {
             after: params.after.clone(),
+            before: params.before.clone(),
             limit: params.limit.clamp(1, 200),
+            order: params.order,
         };
         Ok(self.store.list_filtered(&base, &filter, &page).await?)
     }

@@ -97,6 +97,7 @@ impl<S: Store + Audit> Service<S> {
                 id: uuid::Uuid::now_v7().to_string(),
                 title,
                 transition: &t,
+                index: self.indexing(wf, &t.event.payload, None),
                 idempotency,
                 meta: Meta {
                     request_id: request_id.map(str::to_string),
@@ -116,7 +117,12 @@ impl<S: Store + Audit> Service<S> {
         Ok((detail, created))
     }
 
-    async fn visible(&self, now: Timestamp, p: &Principal, id: &str) -> Result<CaseRecord> {
+    pub(crate) async fn visible(
+        &self,
+        now: Timestamp,
+        p: &Principal,
+        id: &str,
+    ) -> Result<CaseRecord> {
         match self.store.case(id).await? {
             Some(record) if p.can_see(&record.case) => Ok(record),
             Some(_) => {
@@ -166,8 +172,10 @@ impl<S: Store + Audit> Service<S> {
                 self.scheduled(&record.transition);
                 let (title, filing, wf) = kept;
                 // The answer is the transition's case: no need to read back what was written.
+                let (title, number) = title;
                 let case = CaseRecord {
                     id: record.case_id,
+                    number,
                     title,
                     case: record.transition.case,
                 };
@@ -342,7 +350,11 @@ struct Decision<'a, S> {
 
 impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
     /// The case's title, what it was filed with and its workflow: the answer's makings.
-    type Kept = (String, serde_json::Map<String, Value>, &'a Workflow);
+    type Kept = (
+        (String, Option<String>),
+        serde_json::Map<String, Value>,
+        &'a Workflow,
+    );
     type Refusal = Refused;
 
     async fn decide<L: Lookup>(
@@ -414,6 +426,6 @@ impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
                 on_behalf_of: None,
             },
         };
-        Ok((to_record, (record.title, filing, wf)))
+        Ok((to_record, ((record.title, record.number), filing, wf)))
     }
 }

@@ -94,7 +94,38 @@ impl<S: Store + Audit> Service<S> {
             }
             progress(i + 1);
         }
+        // A number is a case's: a row that brings one already given (a sheet imported twice)
+        // or given twice in the sheet is refused, naming it, rather than filed again.
+        let numbered: Vec<(usize, String)> = rows
+            .iter()
+            .filter_map(|r| {
+                let n = r.cells.get("number")?.trim();
+                (!n.is_empty()).then(|| (r.number, n.to_string()))
+            })
+            .collect();
+        let given: Vec<String> = numbered.iter().map(|(_, n)| n.clone()).collect();
+        let taken = self
+            .store
+            .numbers_taken(kind, &given)
+            .await
+            .map_err(storage_error)?;
+        let mut seen = BTreeMap::new();
+        for (row, n) in &numbered {
+            let problem = if taken.binary_search(n).is_ok() {
+                format!("{n} is already the number of a case")
+            } else if let Some(first) = seen.insert(n.clone(), *row) {
+                format!("{n} is also the number of row {first}")
+            } else {
+                continue;
+            };
+            errors.push(sheet::RowError {
+                row: *row,
+                column: "number".into(),
+                problem,
+            });
+        }
         if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
             return Err(errors);
         }
         let cases: Vec<duban_storage::ImportedCase<'_>> = planned
@@ -106,6 +137,16 @@ impl<S: Store + Audit> Service<S> {
                     .get("title")
                     .cloned()
                     .unwrap_or_else(|| wf.title.clone()),
+                index: self.indexing(
+                    wf,
+                    &ts.first()
+                        .map(|t| t.event.payload.clone())
+                        .unwrap_or_default(),
+                    row.cells
+                        .get("number")
+                        .map(|n| n.trim().to_string())
+                        .filter(|n| !n.is_empty()),
+                ),
                 transitions: ts,
             })
             .collect();
@@ -129,7 +170,7 @@ impl<S: Store + Audit> Service<S> {
             .histories(kind, year)
             .await?
             .iter()
-            .map(|h| sheet::export_row(wf, &h.events))
+            .map(|h| sheet::export_row(wf, h.number.as_deref(), &h.events))
             .collect();
         Ok((sheet::columns(wf), rows))
     }

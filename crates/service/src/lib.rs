@@ -13,8 +13,10 @@ mod clock;
 mod deliveries;
 mod error;
 mod exchange;
+mod find;
 mod references;
 pub mod report;
+mod requests;
 pub mod sheet;
 mod signin;
 
@@ -27,8 +29,8 @@ use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
     Access, Acted, Acting, Audit, AuditRecord, CaseAndFiling, CaseQuery, CaseRecord, Decide, Filed,
-    Idempotency, ListFilter, Listing, Lookup, Meta, NewCase, Outbox, PartyList, PersonalRecord,
-    Record, Store, User,
+    Idempotency, ListFilter, Lookup, Meta, NewCase, Outbox, PartyList, PersonalRecord, Record,
+    Store, User,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -40,11 +42,14 @@ pub use clock::{Clock, FixedClock, SystemClock};
 /// What the HTTP edges show, as storage gives it: they take these from here, not from storage,
 /// and so depend on the service alone.
 pub use duban_storage::{
-    Attempt, CaseSummary, Cursor, Delivery, Notification, Page, SqlStore, StoredEvent,
+    Attempt, CaseSummary, Cursor, Delivery, Listing, Notification, Order, Page, SqlStore,
+    StoredEvent,
 };
 use error::refused;
 pub use error::{Error, FieldProblem, Result};
+pub use find::{search_terms, search_words};
 use references::Reads;
+pub use requests::{PendingRequest, pending_requests};
 pub use signin::{SignIn, SignInPolicy, WeakPassword, check_password, hash_password};
 
 /// A request to see personal data in full.
@@ -96,7 +101,11 @@ pub struct ListParams {
     pub by_due: bool,
     /// Only open items due from now until this instant, soonest first (leaders, staff, auditors).
     pub due_before: Option<Timestamp>,
+    /// Words to find in the number, title or body (each two characters or more).
+    pub q: Option<String>,
+    pub order: Order,
     pub after: Option<Cursor>,
+    pub before: Option<Cursor>,
     pub limit: u32,
 }
 
@@ -354,12 +363,61 @@ impl<S: Store + Audit> Service<S> {
         Ok((r, names))
     }
 
-    /// The caller's reminder inbox, newest first.
+    /// The caller's inbox of notices and reminders, newest first; with `unread_only`, only
+    /// what they have not read.
     pub async fn notifications(
         &self,
         p: &Principal,
         page: &Page,
+        unread_only: bool,
     ) -> Result<(Vec<Notification>, Option<Cursor>)> {
-        Ok(self.store.notifications(&p.user.login, page).await?)
+        Ok(self
+            .store
+            .notifications(&p.user.login, page, unread_only)
+            .await?)
+    }
+
+    /// Marks one of the caller's notices read. Someone else's notice is not found, as one
+    /// that does not exist; one already read stays read.
+    pub async fn mark_read(&self, p: &Principal, id: &str) -> Result<()> {
+        if self.store.mark_read(&p.user.login, id, self.now()).await? {
+            return Ok(());
+        }
+        if self.store.has_notification(&p.user.login, id).await? {
+            Ok(())
+        } else {
+            Err(Error::NotFound)
+        }
+    }
+
+    /// Marks every notice of the caller read; how many were unread.
+    pub async fn mark_all_read(&self, p: &Principal) -> Result<u64> {
+        Ok(self.store.mark_all_read(&p.user.login, self.now()).await?)
+    }
+
+    /// How many notices the caller has not read.
+    pub async fn unread(&self, p: &Principal) -> Result<u64> {
+        Ok(self.store.unread(&p.user.login).await?)
+    }
+
+    /// What waits on the caller (待我处理): the open cases whose move is theirs — as the
+    /// person, for their organisation, or by their role — soonest deadline first.
+    pub async fn queue(&self, p: &Principal, page: &Page) -> Result<Listing> {
+        if p.role() == Role::Admin {
+            return Err(Error::Forbidden {
+                detail: "administrators manage accounts, not cases".into(),
+            });
+        }
+        let mut members = vec![p.user.login.clone()];
+        members.extend(p.user.org.clone());
+        members.push(machine::role_member(p.role()));
+        Ok(self
+            .store
+            .list_filtered(
+                &CaseQuery::Awaiting { members },
+                &ListFilter::default(),
+                page,
+            )
+            .await?)
     }
 }

@@ -18,6 +18,7 @@ use serde_json::{Map, Value};
 
 /// Chinese headers offices use, and the columns they mean.
 pub const ALIASES: &[(&str, &str)] = &[
+    ("编号", "number"),
     ("标题", "title"),
     ("题目", "title"),
     ("内容", "body"),
@@ -93,7 +94,8 @@ impl std::fmt::Display for RowError {
 
 /// The columns of `wf`, in order.
 pub fn columns(wf: &Workflow) -> Vec<String> {
-    let mut out = Vec::new();
+    // The case number first: the one thing people quote about a row.
+    let mut out = vec!["number".to_string()];
     let fields = |out: &mut Vec<String>, prefix: &str, fs: &[Field]| {
         for f in fs {
             if f.sets.as_deref() == Some("filer") {
@@ -415,9 +417,13 @@ pub fn plan_row(
 /// action), personal data as the history keeps it — masked.
 pub fn export_row(
     wf: &Workflow,
+    number: Option<&str>,
     events: &[duban_core::machine::Event],
 ) -> BTreeMap<String, String> {
     let mut cells = BTreeMap::new();
+    if let Some(n) = number {
+        cells.insert("number".to_string(), n.to_string());
+    }
     let text = |v: &Value| match v {
         Value::String(s) => s.clone(),
         Value::Array(items) => items

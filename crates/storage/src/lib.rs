@@ -21,6 +21,7 @@ mod unit;
 use std::future::Future;
 
 use duban_core::machine::{Case, Event, Transition};
+use duban_core::number::NumberFormat;
 use duban_core::{Person, Role};
 use jiff::Timestamp;
 
@@ -86,6 +87,16 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
+/// How a new case is numbered and found: its kind's number format, a number it already has
+/// (an imported row's 编号), and the words it is searched by (its title and body).
+#[derive(Debug, Clone)]
+pub struct Indexing<'a> {
+    pub format: &'a NumberFormat,
+    /// A number to keep; `None` takes the next of the kind's sequence for the filing's year.
+    pub number: Option<String>,
+    pub words: String,
+}
+
 /// A case to create from the state machine's `file` transition.
 #[derive(Debug)]
 pub struct NewCase<'a> {
@@ -94,6 +105,7 @@ pub struct NewCase<'a> {
     pub transition: &'a Transition,
     pub idempotency: Option<Idempotency>,
     pub meta: Meta,
+    pub index: Indexing<'a>,
 }
 
 /// A case to import whole: its filing and every action after it, as the state machine gave them.
@@ -102,6 +114,17 @@ pub struct ImportedCase<'a> {
     pub id: String,
     pub title: String,
     pub transitions: &'a [Transition],
+    pub index: Indexing<'a>,
+}
+
+/// A case written before numbers and search existed, to be numbered and indexed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unindexed {
+    pub id: String,
+    pub kind: String,
+    pub number: Option<String>,
+    /// What it was filed with: the words it is searched by come from here.
+    pub filing: serde_json::Map<String, serde_json::Value>,
 }
 
 /// The outcome of filing.
@@ -124,10 +147,13 @@ impl Filed {
     }
 }
 
-/// A case as stored: its id, title and projection.
+/// A case as stored: its id, number, title and projection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseRecord {
     pub id: String,
+    /// The number people quote (`建议〔2024〕007号`); `None` only for a case written before
+    /// numbers existed and not yet numbered.
+    pub number: Option<String>,
     pub title: String,
     pub case: Case,
 }
@@ -147,6 +173,7 @@ pub struct StoredEvent {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CaseSummary {
     pub id: String,
+    pub number: Option<String>,
     pub kind: String,
     pub title: String,
     pub state: String,
@@ -155,6 +182,8 @@ pub struct CaseSummary {
     pub due_date: Option<String>,
     pub due_at: Option<Timestamp>,
     pub supervisor: Option<String>,
+    /// Whose move it is (logins, organisation codes, `role:NAME`): who holds the case.
+    pub awaiting: Vec<String>,
 }
 
 /// Who a party list is for.
@@ -186,6 +215,9 @@ pub enum CaseQuery {
     KeySuggestions,
     /// A deputy's, station's, mediator's or court's cases, in filing order.
     Party(PartyList),
+    /// Open cases that wait on any of these members (a login, an organisation code,
+    /// `role:NAME`): a person's queue, soonest deadline first.
+    Awaiting { members: Vec<String> },
     /// Cases of a kind filed in a year (China time), optionally in one state, in filing order.
     ByKind {
         kind: String,
@@ -207,12 +239,35 @@ pub struct ListFilter {
     pub overdue_at: Option<Timestamp>,
     /// Only key items (with a supervising leader).
     pub key_only: bool,
+    /// Only cases holding every one of these terms (two characters or more each) in their
+    /// number, title or body.
+    pub search: Vec<String>,
+    /// Only cases on which these members fill these parties (a list narrowed by a department
+    /// and a deputy at once).
+    pub member_of: Vec<PartyList>,
+}
+
+/// The order of a list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Order {
+    /// The list's own: by deadline for the inbox, overdue and due lists, else by filing.
+    #[default]
+    Natural,
+    /// Newest filed first.
+    Newest,
+    /// Soonest deadline first (cases without one last).
+    Deadline,
 }
 
 /// The hot queries whose plans must stay on an index as the tables grow.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Plan {
     List(CaseQuery),
+    /// A search over every case, in an order.
+    Search {
+        terms: Vec<String>,
+        order: Order,
+    },
     DueReminders {
         now: Timestamp,
     },
@@ -249,24 +304,36 @@ impl Cursor {
     }
 }
 
-/// A page request: keyset pagination, stable under concurrent inserts.
+/// A page request: keyset pagination, stable under concurrent inserts, either way.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Page {
+    /// The page after this row (in the list's order).
     pub after: Option<Cursor>,
+    /// The page before this row; `after` wins when both are given.
+    pub before: Option<Cursor>,
     pub limit: u32,
+    pub order: Order,
 }
 
 impl Page {
     pub fn first(limit: u32) -> Self {
-        Self { after: None, limit }
+        Self {
+            after: None,
+            before: None,
+            limit,
+            order: Order::Natural,
+        }
     }
 }
 
-/// A page of results and where the next one starts, if there is more.
+/// A page of results, where the pages on either side start, and how many there are in all.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listing {
     pub items: Vec<CaseSummary>,
     pub next: Option<Cursor>,
+    pub prev: Option<Cursor>,
+    /// Every row the list holds, over all its pages.
+    pub total: u64,
 }
 
 /// A reminder as stored.
@@ -283,6 +350,8 @@ pub struct StoredReminder {
     pub repeat_every_days: Option<i64>,
     pub escalate: bool,
     pub status: String,
+    /// A notice's headline (新交办); `None` for a reminder of a deadline.
+    pub headline: Option<String>,
 }
 
 /// A case's whole history, for reports: what it is and every event, oldest first.
@@ -291,6 +360,7 @@ pub struct CaseHistory {
     pub id: String,
     pub kind: String,
     pub title: String,
+    pub number: Option<String>,
     pub workflow_version: u32,
     pub workflow_digest: String,
     pub events: Vec<Event>,
@@ -447,6 +517,18 @@ pub trait Cases: Send + Sync {
         cases: &[ImportedCase<'_>],
         now: Timestamp,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// Which of `numbers` cases of `kind` already have: a re-import must not file them again.
+    fn numbers_taken(
+        &self,
+        kind: &str,
+        numbers: &[String],
+    ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// Up to `limit` cases written before numbers and search existed.
+    fn unindexed(&self, limit: u32) -> impl Future<Output = Result<Vec<Unindexed>>> + Send;
+    /// Numbers a case written before numbers existed (in its filing year's sequence) unless
+    /// it has one, and makes it searchable: one transaction.
+    fn index_case(&self, id: &str, index: &Indexing<'_>)
+    -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The lists people work from, keyset-paginated, and their query plans.
@@ -544,11 +626,33 @@ pub trait Tokens: Send + Sync {
 pub trait Inbox: Send + Sync {
     /// Puts a message in a person's inbox (the scheduler delivers reminders this way).
     fn add_notification(&self, n: &Notification) -> impl Future<Output = Result<()>> + Send;
-    /// A person's inbox, newest first.
+    /// A person's inbox, newest first; with `unread_only`, what they have not read.
     #[allow(clippy::type_complexity)]
     fn notifications(
         &self,
         recipient: &str,
         page: &Page,
+        unread_only: bool,
     ) -> impl Future<Output = Result<(Vec<Notification>, Option<Cursor>)>> + Send;
+    /// Marks one of a person's notices read; `false` if they have no such unread notice.
+    fn mark_read(
+        &self,
+        recipient: &str,
+        id: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Marks every notice of a person read; how many were unread.
+    fn mark_all_read(
+        &self,
+        recipient: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<u64>> + Send;
+    /// Whether a person has a notice with this id (read or not).
+    fn has_notification(
+        &self,
+        recipient: &str,
+        id: &str,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// How many notices a person has not read.
+    fn unread(&self, recipient: &str) -> impl Future<Output = Result<u64>> + Send;
 }

@@ -52,4 +52,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(12, "0012", "audit_chain_keyed"),
     migration!(13, "0013", "remask_personal_data"),
     migration!(14, "0014", "sign_in_guards"),
+    migration!(15, "0015", "numbers_search_queues"),
 ];

@@ -206,7 +206,7 @@ pub trait Outbox: Send + Sync {
     fn oldest_due(&self, now: Timestamp) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
 }
 
-const REMINDER_COLUMNS: &str = "case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status, attempts, lease_owner";
+const REMINDER_COLUMNS: &str = "case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status, attempts, lease_owner, headline";
 const DELIVERY_COLUMNS: &str = "id, case_id, reminder_key, channel, address, org_code, subject, body, status, attempts, \
     next_attempt_at, last_error, created_at, sent_at";
 

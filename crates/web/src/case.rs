@@ -6,7 +6,11 @@ use crate::strict::Form;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use duban_service::{CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal};
+use duban_core::vocabulary::party;
+use duban_core::workflow::{FieldType, Workflow};
+use duban_service::{
+    CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal, pending_requests,
+};
 use maud::{Markup, html};
 use serde_json::Value;
 
@@ -21,21 +25,33 @@ struct Open<'a> {
     form: &'a FormState,
 }
 
+/// Whether a field of the workflow names organisations or people: its values are shown by
+/// name, never by code.
+fn names_someone(wf: Option<&Workflow>, field: &str) -> bool {
+    let Some(wf) = wf else {
+        return false;
+    };
+    wf.filing
+        .payload
+        .iter()
+        .chain(wf.actions.iter().flat_map(|a| a.payload.iter()))
+        .any(|f| {
+            f.name == field
+                && matches!(
+                    f.ty,
+                    FieldType::Org | FieldType::Orgs | FieldType::User | FieldType::Users
+                )
+        })
+}
+
 /// A payload or filing value as text (personal data arrives here already masked).
-fn show_value(field: &str, v: &Value, names: &Choices) -> String {
+fn show_value(wf: Option<&Workflow>, field: &str, v: &Value, names: &Choices) -> String {
     match v {
-        Value::String(s)
-            if matches!(
-                field,
-                "lead_department" | "station" | "court" | "supervisor" | "deputy"
-            ) =>
-        {
-            names.name(s).to_string()
-        }
+        Value::String(s) if names_someone(wf, field) => names.name(s).to_string(),
         Value::String(s) => labels::value(s).to_string(),
         Value::Array(items) => items
             .iter()
-            .map(|i| show_value(field, i, names))
+            .map(|i| show_value(wf, field, i, names))
             .collect::<Vec<_>>()
             .join("、"),
         Value::Object(person) => ["name", "id_number", "phone", "address"]
@@ -50,12 +66,17 @@ fn show_value(field: &str, v: &Value, names: &Choices) -> String {
     }
 }
 
-fn fields_table(map: &serde_json::Map<String, Value>, names: &Choices, skip: &[&str]) -> Markup {
+fn fields_table(
+    wf: Option<&Workflow>,
+    map: &serde_json::Map<String, Value>,
+    names: &Choices,
+    skip: &[&str],
+) -> Markup {
     html! {
         dl.fields {
             @for (k, v) in map.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
                 dt { (labels::field(k)) }
-                dd { (paragraphs(&show_value(k, v, names))) }
+                dd { (paragraphs(&show_value(wf, k, v, names))) }
             }
         }
     }
@@ -72,6 +93,27 @@ fn render(
 ) -> Markup {
     let case = &d.record.case;
     let wf = st.service.workflows().get(&case.kind);
+    let requests = wf.map_or_else(Vec::new, |w| pending_requests(w, case, &h.events));
+    // A form that answers a pending request opens with what was asked (the date wanted).
+    let answer_form = |action: &str| {
+        let mut form = FormState::default();
+        for r in requests
+            .iter()
+            .filter(|r| r.answered_by.iter().any(|a| a == action))
+        {
+            for (k, v) in &r.payload {
+                if let Some(s) = v.as_str() {
+                    form.values.insert(k.clone(), vec![s.to_string()]);
+                }
+            }
+        }
+        form
+    };
+    let awaiting = case
+        .parties
+        .get(party::AWAITING)
+        .cloned()
+        .unwrap_or_default();
     let now = st.service.now();
     let state_name = |s: &str| {
         wf.and_then(|w| w.state(s))
@@ -85,7 +127,10 @@ fn render(
     html! {
         @if let Some(b) = banner { p.error.banner role="alert" { (b) } }
         section.case-head {
-            p.kind { (wf.map_or(case.kind.as_str(), |w| w.title.as_str())) }
+            p.kind {
+                (wf.map_or(case.kind.as_str(), |w| w.title.as_str()))
+                @if let Some(n) = &d.record.number { " · " strong.case-number { (n) } }
+            }
             p.state {
                 "当前状态：" strong { (d.state_title) }
                 @if d.terminal { " " span.badge { "已办结" } }
@@ -93,6 +138,14 @@ fn render(
             }
             @if let Some(s) = &d.supervisor {
                 p { "领衔督办：" strong { (names.name(s)) } }
+            }
+            @if !awaiting.is_empty() {
+                p { "待办方：" strong { (names.names(&awaiting)) } }
+            }
+        }
+        @for r in &requests {
+            section.request {
+                p { "待决定：" (crate::queue::request_line(r, names)) }
             }
         }
         @if let Some(dl) = &case.deadline {
@@ -109,7 +162,12 @@ fn render(
             section {
                 h2 { "待履行事项" }
                 ul { @for duty in &case.duties {
-                    li { (names.name(&duty.owed_by)) "：" (duty.name) "，期限 " (duty.deadline.due_date) }
+                    @let title = wf
+                        .and_then(|w| w.state(&case.state))
+                        .and_then(|s| s.duties.iter().find(|x| x.name == duty.name))
+                        .map_or(duty.name.as_str(), |x| x.title.as_str());
+                    @let owed = case.parties.get(&duty.owed_by).cloned().unwrap_or_default();
+                    li { (names.names(&owed)) "：" (title) "，期限 " (duty.deadline.due_date) }
                 } }
             }
         }
@@ -119,8 +177,8 @@ fn render(
                 @for a in &d.allowed_actions {
                     @if let Some(action) = wf.and_then(|w| w.action(a)) {
                         @let is_open = open.as_ref().is_some_and(|o| o.action == a);
-                        @let empty = FormState::default();
-                        @let form = open.as_ref().filter(|o| o.action == a).map_or(&empty, |o| o.form);
+                        @let prefilled = answer_form(a);
+                        @let form = open.as_ref().filter(|o| o.action == a).map_or(&prefilled, |o| o.form);
                         details.action open[is_open || d.allowed_actions.len() == 1] {
                             summary { (action.title) }
                             form method="post" action=(format!("/cases/{}/actions/{}", d.record.id, a)) novalidate {
@@ -137,7 +195,7 @@ fn render(
         section.parties {
             h2 { "当事各方" }
             dl.fields {
-                @for (party, members) in &case.parties {
+                @for (party, members) in case.parties.iter().filter(|(p, _)| *p != party::AWAITING) {
                     dt { (labels::field(party)) }
                     dd { (members.iter().map(|m| names.name(m)).collect::<Vec<_>>().join("、")) }
                 }
@@ -145,7 +203,7 @@ fn render(
         }
         section.filing {
             h2 { "登记内容" }
-            (fields_table(&d.filing, names, &["title"]))
+            (fields_table(wf, &d.filing, names, &["title"]))
             @if !d.revealed.is_empty() {
                 div.revealed {
                     h3 { "个人信息（完整，本次查看已记录）" }
@@ -189,7 +247,7 @@ fn render(
                                 div.muted { "→ " (state_name(&e.event.to_state)) }
                             }
                             @if e.event.seq > 1 && !e.event.payload.is_empty() {
-                                (fields_table(&e.event.payload, names, &[]))
+                                (fields_table(wf, &e.event.payload, names, &[]))
                             }
                             @if let Some(dl) = &e.event.deadline {
                                 @if e.event.seq > 1 || h.events.len() == 1 {
@@ -214,6 +272,14 @@ fn render(
     }
 }
 
+/// A case's heading: the number people quote, then its title.
+fn heading(d: &CaseDetail) -> String {
+    match &d.record.number {
+        Some(n) => format!("{n} {}", d.record.title),
+        None => d.record.title.clone(),
+    }
+}
+
 async fn load(
     st: &WebState,
     v: &Viewer,
@@ -233,7 +299,7 @@ async fn load(
 pub async fn show(State(st): State<WebState>, v: Viewer, Path(id): Path<String>) -> Response {
     match load(&st, &v, &id, None).await {
         Ok((d, h, names)) => {
-            let title = d.record.title.clone();
+            let title = heading(&d);
             page(&v, &title, render(&st, &v, &d, &h, &names, None, None)).into_response()
         }
         Err(r) => r,
@@ -298,7 +364,7 @@ pub async fn act(
         Ok(x) => x,
         Err(r) => return r,
     };
-    let title = detail.record.title.clone();
+    let title = heading(&detail);
     let body = render(
         &st,
         &v,
@@ -335,7 +401,7 @@ pub async fn reveal(
     };
     match load(&st, &v, &id, Some(&request)).await {
         Ok((d, h, names)) => {
-            let title = d.record.title.clone();
+            let title = heading(&d);
             page(&v, &title, render(&st, &v, &d, &h, &names, None, None)).into_response()
         }
         Err(r) => r,

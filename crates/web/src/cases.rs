@@ -1,32 +1,45 @@
-//! Lists (my cases, a department's inbox by deadline), filing a new case, and the reminder inbox.
+//! Lists of cases: everything the viewer may see, found by number or words, narrowed by
+//! department, deputy, station, kind and state, key, overdue and year, newest first or by
+//! deadline, with a total and paging both ways; and a department's items by deadline.
 
-use crate::strict::Form;
 use axum::extract::{Query, State};
-use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::Role;
+use duban_core::deadline::china_date;
 use duban_core::workflow::Workflow;
-use duban_service::{CaseSummary, Cursor, Page};
-use duban_service::{Error as ServiceError, ListParams};
+use duban_service::{CaseSummary, Cursor, ListParams, Listing, Order};
 use maud::{Markup, html};
 use serde::Deserialize;
 
-use crate::forms::{self, Choices, FormState};
-use crate::layout::{csrf, due_badge, page, url_encode, when};
+use crate::forms::Choices;
+use crate::layout::{due_badge, page, url_encode};
 use crate::session::Viewer;
 use crate::{WebState, choices, refused};
 
+/// A list's filters as the form sends them: empty fields mean "any".
 #[derive(Debug, Default, Deserialize)]
 pub struct ListQuery {
+    q: Option<String>,
     kind: Option<String>,
+    /// `KIND.STATE`: a state belongs to its kind.
     state: Option<String>,
+    department: Option<String>,
+    deputy: Option<String>,
+    station: Option<String>,
+    year: Option<String>,
     overdue: Option<String>,
     key: Option<String>,
+    /// `deadline`, or newest first.
+    order: Option<String>,
     cursor: Option<String>,
+    before: Option<String>,
 }
 
 fn blank(s: &Option<String>) -> Option<String> {
-    s.as_ref().filter(|s| !s.trim().is_empty()).cloned()
+    s.as_ref()
+        .map(|s| s.trim())
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 fn state_title<'a>(wf: Option<&'a Workflow>, state: &'a str) -> &'a str {
@@ -34,7 +47,66 @@ fn state_title<'a>(wf: Option<&'a Workflow>, state: &'a str) -> &'a str {
         .map_or(state, |s| s.title.as_str())
 }
 
-/// A table of cases, each with where it stands and when it is due.
+impl ListQuery {
+    /// The query string of these filters (without the page), for links that keep them.
+    fn keep(&self) -> String {
+        let mut s = String::new();
+        for (k, v) in [
+            ("q", &self.q),
+            ("kind", &self.kind),
+            ("state", &self.state),
+            ("department", &self.department),
+            ("deputy", &self.deputy),
+            ("station", &self.station),
+            ("year", &self.year),
+            ("order", &self.order),
+        ] {
+            if let Some(v) = blank(v) {
+                s.push_str(&format!("&{k}={}", url_encode(&v)));
+            }
+        }
+        if self.overdue.is_some() {
+            s.push_str("&overdue=1");
+        }
+        if self.key.is_some() {
+            s.push_str("&key=1");
+        }
+        s
+    }
+
+    /// The service's parameters; a state chosen as `KIND.STATE` sets the kind too.
+    fn params(&self) -> ListParams {
+        let (kind, state) = match blank(&self.state).and_then(|s| {
+            s.split_once('.')
+                .map(|(k, st)| (k.to_string(), st.to_string()))
+        }) {
+            Some((k, s)) => (Some(k), Some(s)),
+            None => (blank(&self.kind), None),
+        };
+        ListParams {
+            q: blank(&self.q),
+            kind,
+            state,
+            department: blank(&self.department),
+            deputy: blank(&self.deputy),
+            station: blank(&self.station),
+            year: blank(&self.year).and_then(|y| y.parse().ok()),
+            overdue: self.overdue.is_some(),
+            key: self.key.is_some(),
+            order: match self.order.as_deref() {
+                Some("deadline") => Order::Deadline,
+                _ => Order::Newest,
+            },
+            after: self.cursor.as_deref().and_then(Cursor::decode),
+            before: self.before.as_deref().and_then(Cursor::decode),
+            limit: 50,
+            ..ListParams::default()
+        }
+    }
+}
+
+/// A table of cases: the number to quote, what it is, where it stands, who holds it, and when
+/// it is due.
 pub fn table(st: &WebState, items: &[CaseSummary], names: &Choices) -> Markup {
     let now = st.service.now();
     let wfs = st.service.workflows();
@@ -44,11 +116,12 @@ pub fn table(st: &WebState, items: &[CaseSummary], names: &Choices) -> Markup {
         } @else {
             div.table-wrap {
                 table.cases {
-                    thead { tr { th { "事项" } th { "类别" } th { "当前状态" } th { "期限" } } }
+                    thead { tr { th { "编号" } th { "事项" } th { "类别" } th { "当前状态" } th { "待办方" } th { "期限" } } }
                     tbody {
                         @for c in items {
                             @let wf = wfs.get(&c.kind);
                             tr {
+                                td.number { (c.number.as_deref().unwrap_or("—")) }
                                 td.title {
                                     a href=(format!("/cases/{}", c.id)) { (c.title) }
                                     @if c.is_key {
@@ -58,6 +131,7 @@ pub fn table(st: &WebState, items: &[CaseSummary], names: &Choices) -> Markup {
                                 }
                                 td { (wf.map_or(c.kind.as_str(), |w| w.title.as_str())) }
                                 td { (state_title(wf, &c.state)) }
+                                td { @if c.awaiting.is_empty() { span.muted { "—" } } @else { (names.names(&c.awaiting)) } }
                                 td { (due_badge(c.due_date.as_deref(), c.due_at, now)) }
                             }
                         }
@@ -68,19 +142,93 @@ pub fn table(st: &WebState, items: &[CaseSummary], names: &Choices) -> Markup {
     }
 }
 
+/// "共 N 件" and links to the pages on either side, keeping the filters.
+pub fn pager(base: &str, keep: &str, listing: &Listing) -> Markup {
+    html! {
+        div.pager {
+            span { "共 " strong { (listing.total) } " 件" }
+            @if let Some(prev) = &listing.prev {
+                a.button href=(format!("{base}?before={}{keep}", url_encode(&prev.encode()))) { "上一页" }
+            }
+            @if let Some(next) = &listing.next {
+                a.button href=(format!("{base}?cursor={}{keep}", url_encode(&next.encode()))) { "下一页" }
+            }
+        }
+    }
+}
+
+/// The filter form: search words, then what a committee member may narrow by.
+fn filters(st: &WebState, v: &Viewer, q: &ListQuery, names: &Choices) -> Markup {
+    let committee = matches!(v.p.user.role, Role::Leader | Role::Staff | Role::Auditor);
+    let chosen = |field: &Option<String>, value: &str| field.as_deref() == Some(value);
+    let this_year = china_date(st.service.now()).year();
+    let orgs = |kind: &str| {
+        names
+            .orgs
+            .iter()
+            .filter(move |(_, _, k)| k == kind)
+            .collect::<Vec<_>>()
+    };
+    html! {
+        form.filters method="get" action="/cases" {
+            input type="search" name="q" value=(q.q.as_deref().unwrap_or("")) placeholder="编号或关键词（至少两个字）" aria-label="搜索" maxlength="200";
+            select name="kind" aria-label="类别" {
+                option value="" { "全部类别" }
+                @for wf in st.service.workflows().iter() {
+                    option value=(wf.kind) selected[chosen(&q.kind, &wf.kind)] { (wf.title) }
+                }
+            }
+            select name="state" aria-label="状态" {
+                option value="" { "全部状态" }
+                @for wf in st.service.workflows().iter() {
+                    optgroup label=(wf.title) {
+                        @for s in &wf.states {
+                            @let value = format!("{}.{}", wf.kind, s.name);
+                            option value=(value) selected[chosen(&q.state, &value)] { (s.title) }
+                        }
+                    }
+                }
+            }
+            @if committee {
+                select name="department" aria-label="承办单位" {
+                    option value="" { "全部承办单位" }
+                    @for (code, name, _) in orgs("department") {
+                        option value=(code) selected[chosen(&q.department, code)] { (name) }
+                    }
+                }
+                select name="deputy" aria-label="代表" {
+                    option value="" { "全部代表" }
+                    @for u in names.people.iter().filter(|u| u.role == Role::Deputy) {
+                        option value=(u.login) selected[chosen(&q.deputy, &u.login)] { (u.name) }
+                    }
+                }
+                select name="station" aria-label="代表之家/联络站" {
+                    option value="" { "全部联络站" }
+                    @for (code, name, _) in orgs("station") {
+                        option value=(code) selected[chosen(&q.station, code)] { (name) }
+                    }
+                }
+            }
+            select name="year" aria-label="年度" {
+                option value="" { "全部年度" }
+                @for y in (this_year - 5..=this_year).rev() {
+                    option value=(y) selected[chosen(&q.year, &y.to_string())] { (y) "年" }
+                }
+            }
+            select name="order" aria-label="排序" {
+                option value="" { "最新在前" }
+                option value="deadline" selected[chosen(&q.order, "deadline")] { "按期限" }
+            }
+            label.inline { input type="checkbox" name="overdue" value="1" checked[q.overdue.is_some()]; "仅逾期" }
+            label.inline { input type="checkbox" name="key" value="1" checked[q.key.is_some()]; "仅重点" }
+            button type="submit" { "筛选" }
+        }
+    }
+}
+
 /// The cases the viewer may see, with filters.
 pub async fn list(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQuery>) -> Response {
-    let after = q.cursor.as_deref().and_then(Cursor::decode);
-    let params = ListParams {
-        kind: blank(&q.kind),
-        state: blank(&q.state),
-        overdue: q.overdue.is_some(),
-        key: q.key.is_some(),
-        after,
-        limit: 50,
-        ..ListParams::default()
-    };
-    let listing = match st.service.list(&v.p, &params).await {
+    let listing = match st.service.list(&v.p, &q.params()).await {
         Ok(l) => l,
         Err(e) => return refused(e),
     };
@@ -88,47 +236,22 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQue
         Ok(c) => c,
         Err(r) => return r,
     };
-    let title = match v.p.user.role {
-        Role::Deputy => "我的事项",
-        Role::Mediator => "我的调解案件",
-        Role::Court => "委派调解案件",
-        Role::Department => "本单位事项",
+    let title = match (v.p.user.role, blank(&q.q)) {
+        (_, Some(_)) => "搜索结果",
+        (Role::Deputy, _) => "我的事项",
+        (Role::Mediator, _) => "我的调解案件",
+        (Role::Court, _) => "委派调解案件",
+        (Role::Department, _) => "本单位事项",
         _ => "全部事项",
-    };
-    let filter = |extra: &str| {
-        let mut s = String::new();
-        for (k, v) in [("kind", &q.kind), ("state", &q.state)] {
-            if let Some(v) = blank(v) {
-                s.push_str(&format!("&{k}={}", url_encode(&v)));
-            }
-        }
-        if q.overdue.is_some() {
-            s.push_str("&overdue=1");
-        }
-        if q.key.is_some() {
-            s.push_str("&key=1");
-        }
-        format!("/cases?{}{}", extra, s)
     };
     page(
         &v,
         title,
         html! {
-            form.filters method="get" action="/cases" {
-                select name="kind" aria-label="类别" {
-                    option value="" { "全部类别" }
-                    @for wf in st.service.workflows().iter() {
-                        option value=(wf.kind) selected[q.kind.as_deref() == Some(wf.kind.as_str())] { (wf.title) }
-                    }
-                }
-                label.inline { input type="checkbox" name="overdue" value="1" checked[q.overdue.is_some()]; "仅逾期" }
-                label.inline { input type="checkbox" name="key" value="1" checked[q.key.is_some()]; "仅重点" }
-                button type="submit" { "筛选" }
-            }
+            (filters(&st, &v, &q, &names))
+            (pager("/cases", &q.keep(), &listing))
             (table(&st, &listing.items, &names))
-            @if let Some(next) = &listing.next {
-                p { a.button href=(filter(&format!("cursor={}", url_encode(&next.encode())))) { "下一页" } }
-            }
+            (pager("/cases", &q.keep(), &listing))
         },
     )
     .into_response()
@@ -137,11 +260,12 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQue
 /// A department's open items by deadline, the overdue first.
 pub async fn inbox(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQuery>) -> Response {
     if v.p.user.role != Role::Department {
-        return Redirect::to("/cases").into_response();
+        return Redirect::to("/queue").into_response();
     }
     let params = ListParams {
         by_due: true,
         after: q.cursor.as_deref().and_then(Cursor::decode),
+        before: q.before.as_deref().and_then(Cursor::decode),
         limit: 50,
         ..ListParams::default()
     };
@@ -165,197 +289,12 @@ pub async fn inbox(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQu
         &format!("{} · 待办事项", names.name(&org)),
         html! {
             p.summary {
-                "未办结 " strong { (listing.items.len()) } " 件"
-                @if listing.next.is_some() { "以上" }
-                "，其中已逾期 " strong.overdue-text { (overdue) } " 件。按办理期限排序，逾期的在前。"
+                "未办结 " strong { (listing.total) } " 件"
+                "，本页已逾期 " strong.overdue-text { (overdue) } " 件。按办理期限排序，逾期的在前。"
             }
             (table(&st, &listing.items, &names))
-            @if let Some(next) = &listing.next {
-                p { a.button href=(format!("/inbox?cursor={}", url_encode(&next.encode()))) { "下一页" } }
-            }
+            (pager("/inbox", "", &listing))
             p { a href="/cases" { "查看本单位全部事项（含已办结）" } }
-        },
-    )
-    .into_response()
-}
-
-#[derive(Debug, Deserialize)]
-pub struct KindQuery {
-    kind: Option<String>,
-}
-
-/// The filing form's fields for this viewer: only staff file in someone else's name.
-fn filing_fields(wf: &Workflow, role: Role) -> Vec<duban_core::workflow::Field> {
-    wf.filing
-        .payload
-        .iter()
-        .filter(|f| f.sets.as_deref() != Some("filer") || role == Role::Staff)
-        .cloned()
-        .collect()
-}
-
-fn new_case_page(
-    st: &WebState,
-    v: &Viewer,
-    wf: &Workflow,
-    form: &FormState,
-    choices: &Choices,
-    key: &str,
-    general: Option<&str>,
-) -> Markup {
-    let fields = filing_fields(wf, v.p.user.role);
-    let _ = st;
-    page(
-        v,
-        &format!("新建{}", wf.title),
-        html! {
-            @if let Some(g) = general { p.error.banner role="alert" { (g) } }
-            form.card method="post" action="/cases/new" novalidate {
-                (csrf(v))
-                input type="hidden" name="_kind" value=(wf.kind);
-                input type="hidden" name="_key" value=(key);
-                (forms::inputs(&fields, form, choices, "new"))
-                p.hint { "带 * 的为必填项。群众的身份证号、电话、住址加密保存，提交后只显示部分。" }
-                button.primary type="submit" { "提交" }
-            }
-        },
-    )
-}
-
-pub async fn new_form(
-    State(st): State<WebState>,
-    v: Viewer,
-    Query(q): Query<KindQuery>,
-) -> Response {
-    let kind = q
-        .kind
-        .unwrap_or_else(|| duban_core::vocabulary::kind::SUGGESTION.into());
-    let Some(wf) = st.service.workflows().get(&kind) else {
-        return refused(ServiceError::UnknownKind {
-            kind,
-            known: vec![],
-        });
-    };
-    if !wf.filing.roles.contains(&v.p.user.role) {
-        return refused(ServiceError::Forbidden {
-            detail: String::new(),
-        });
-    }
-    let names = match choices(&st).await {
-        Ok(c) => c,
-        Err(r) => return r,
-    };
-    // Sensible defaults: a deputy's own station, a court clerk's own court.
-    let mut form = FormState::default();
-    if let Some(org) = &v.p.user.org {
-        for f in ["station", "court"] {
-            form.values.insert(f.into(), vec![org.clone()]);
-        }
-    }
-    let key = uuid::Uuid::new_v4().simple().to_string();
-    new_case_page(&st, &v, wf, &form, &names, &key, None).into_response()
-}
-
-/// Files the case; a repeated submission of the same form (its key) files it once.
-pub async fn file(
-    State(st): State<WebState>,
-    v: Viewer,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
-    if let Err(r) = v.check_csrf(get("_csrf")) {
-        return r;
-    }
-    let kind = get("_kind").unwrap_or_default().to_string();
-    let key = get("_key").unwrap_or_default().to_string();
-    let Some(wf) = st.service.workflows().get(&kind) else {
-        return refused(ServiceError::UnknownKind {
-            kind,
-            known: vec![],
-        });
-    };
-    let mut form = FormState::from_pairs(&pairs);
-    let payload = forms::payload(&filing_fields(wf, v.p.user.role), &form);
-    let idempotency = format!("web-{key}");
-    let key_arg = (!key.is_empty()).then_some(idempotency.as_str());
-    match st
-        .service
-        .file(
-            &v.p,
-            &kind,
-            &serde_json::Value::Object(payload),
-            key_arg,
-            None,
-        )
-        .await
-    {
-        Ok((detail, _)) => Redirect::to(&format!("/cases/{}", detail.record.id)).into_response(),
-        Err(ServiceError::Invalid { problems }) => {
-            for p in problems {
-                form.errors.entry(p.field).or_insert(p.problem);
-            }
-            let names = match choices(&st).await {
-                Ok(c) => c,
-                Err(r) => return r,
-            };
-            (
-                StatusCode::UNPROCESSABLE_ENTITY,
-                new_case_page(
-                    &st,
-                    &v,
-                    wf,
-                    &form,
-                    &names,
-                    &key,
-                    Some("请修改标注的内容后重新提交。"),
-                ),
-            )
-                .into_response()
-        }
-        Err(e) => refused(e),
-    }
-}
-
-#[derive(Debug, Deserialize)]
-pub struct CursorQuery {
-    cursor: Option<String>,
-}
-
-/// The viewer's reminder inbox, newest first.
-pub async fn notifications(
-    State(st): State<WebState>,
-    v: Viewer,
-    Query(q): Query<CursorQuery>,
-) -> Response {
-    let page_req = Page {
-        after: q.cursor.as_deref().and_then(Cursor::decode),
-        limit: 50,
-    };
-    let (items, next) = match st.service.notifications(&v.p, &page_req).await {
-        Ok(x) => x,
-        Err(e) => return refused(e),
-    };
-    page(
-        &v,
-        "消息提醒",
-        html! {
-            @if items.is_empty() { p.muted.empty { "暂无提醒。" } }
-            ul.notes {
-                @for n in &items {
-                    li.escalate[n.escalate] {
-                        div.note-head {
-                            @if n.escalate { span.badge.overdue { "督办" } " " }
-                            a href=(format!("/cases/{}", n.case_id)) { (n.title) }
-                        }
-                        div.muted { (when(n.created_at)) }
-                        // The body's link is for e-mail; here the title links to the case.
-                        p { (n.body.lines().next().unwrap_or_default()) }
-                    }
-                }
-            }
-            @if let Some(next) = next {
-                p { a.button href=(format!("/notifications?cursor={}", url_encode(&next.encode()))) { "更早的提醒" } }
-            }
         },
     )
     .into_response()

@@ -11,9 +11,18 @@ pub struct Bar {
     pub detail: String,
 }
 
-/// A horizontal bar chart of rates, 0–100 %.
+/// A horizontal bar chart of rates, 0–100 %, the worst first (what needs attention is on
+/// top; nothing to rate goes last), each bar's counts written under it: a printed page and a
+/// phone cannot hover.
 pub fn rates(title: &str, bars: &[Bar]) -> Markup {
-    const ROW: usize = 26;
+    let mut bars = bars.to_vec();
+    bars.sort_by(|a, b| match (a.rate, b.rate) {
+        (Some(x), Some(y)) => x.total_cmp(&y).then_with(|| a.label.cmp(&b.label)),
+        (Some(_), None) => std::cmp::Ordering::Less,
+        (None, Some(_)) => std::cmp::Ordering::Greater,
+        (None, None) => a.label.cmp(&b.label),
+    });
+    const ROW: usize = 40;
     const LABEL: usize = 120;
     const WIDTH: usize = 360;
     let plot = WIDTH - LABEL - 70;
@@ -43,6 +52,7 @@ pub fn rates(title: &str, bars: &[Bar]) -> Markup {
                     text x=(LABEL + plot + 6) y=(y + 15) {
                         (b.rate.map_or("—".to_string(), |r| format!("{:.0}%", r * 100.0)))
                     }
+                    text.bar-count x=(LABEL) y=(y + 31) font-size="10" { (b.detail) }
                 }
             }
         }
@@ -84,5 +94,25 @@ mod tests {
         assert!(svg.contains("50%"));
         assert!(svg.contains("—"));
         assert!(svg.contains("县交通运输局"));
+        assert!(
+            svg.contains("1/2"),
+            "counts are written out, not hidden in a hover"
+        );
+    }
+
+    #[test]
+    fn the_worst_comes_first_and_nothing_to_rate_last() {
+        let bar = |label: &str, rate| Bar {
+            label: label.into(),
+            rate,
+            detail: String::new(),
+        };
+        let svg = rates(
+            "t",
+            &[bar("甲", Some(0.9)), bar("乙", None), bar("丙", Some(0.5))],
+        )
+        .into_string();
+        let at = |s: &str| svg.find(s).unwrap_or(usize::MAX);
+        assert!(at("丙") < at("甲") && at("甲") < at("乙"), "{svg}");
     }
 }

@@ -136,8 +136,10 @@ pub async fn page(State(st): State<WebState>, v: Viewer, Query(q): Query<YearQue
         let p = v.p.clone();
         async move { st.service.list(&p, &params).await }
     };
+    // The overdue items of the year shown: a dashboard of 2024 lists 2024's.
     let overdue = list(ListParams {
         overdue: true,
+        year: Some(report.year),
         limit: 10,
         ..ListParams::default()
     });
@@ -179,6 +181,10 @@ pub async fn page(State(st): State<WebState>, v: Viewer, Query(q): Query<YearQue
             }
         }
     }
+    let waiting = match st.service.queue(&v.p, &duban_service::Page::first(1)).await {
+        Ok(l) => l.total,
+        Err(e) => return refused(e),
+    };
     let names: Choices = match choices(&st).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -193,8 +199,22 @@ pub async fn page(State(st): State<WebState>, v: Viewer, Query(q): Query<YearQue
                 a href=(format!("/dashboard?year={}", y + 1)) { (y + 1) "年 ›" }
                 a.button href=(format!("/reports/annual.xlsx?year={y}")) { "下载年度统计（xlsx）" }
             }
+            div.cards {
+                a.card.figure href="/queue" {
+                    h3 { "待我处理" }
+                    p.big { (waiting) span.unit { " 件" } }
+                }
+                a.card.figure href="/notifications?unread=1" {
+                    h3 { "未读消息" }
+                    p.big { (v.unread) span.unit { " 条" } }
+                }
+                a.card.figure href=(format!("/cases?overdue=1&year={y}")) {
+                    h3 { (y) "年逾期事项" }
+                    p.big.overdue-text[overdue.total > 0] { (overdue.total) span.unit { " 件" } }
+                }
+            }
             section {
-                h2 { "逾期事项" @if overdue.next.is_some() { " " a href="/cases?overdue=1" { "全部" } } }
+                h2 { "逾期事项" @if overdue.next.is_some() { " " a href=(format!("/cases?overdue=1&year={y}")) { "全部 " (overdue.total) " 件" } } }
                 (cases::table(&st, &overdue.items, &names))
             }
             section {

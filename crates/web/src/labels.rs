@@ -42,6 +42,8 @@ pub fn field(name: &str) -> &str {
         "answer" => "答复内容",
         "result" => "处理结果",
         "filer" => "提出人",
+        "q" => "搜索词",
+        "number" => "编号",
         "name" => "姓名",
         "id_number" => "身份证号",
         "phone" => "电话",
@@ -111,6 +113,29 @@ pub fn problem(p: &str) -> String {
         ("must be true or false", "须为是或否"),
         ("must be a date YYYY-MM-DD", "须为日期"),
         ("must be a list of codes", "须从列表中选择"),
+        ("must be 18 characters", "身份证号应为18位"),
+        (
+            "the first 17 characters must be digits",
+            "身份证号前17位应为数字",
+        ),
+        (
+            "does not contain a valid birth date",
+            "身份证号中的出生日期无效",
+        ),
+        ("has a wrong check digit", "身份证号校验位不正确，请核对"),
+        (
+            "must be an 11-digit mobile number or a landline such as 0571-87654321",
+            "应为11位手机号码，或带区号的固定电话（如0571-87654321）",
+        ),
+        (
+            "each word must be at least 2 characters",
+            "每个搜索词至少两个字",
+        ),
+        (
+            "each word must be at most 100 characters",
+            "每个搜索词最多100个字",
+        ),
+        ("takes at most 5 words", "最多输入5个搜索词"),
     ];
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == p) {
         return (*zh).to_string();
@@ -163,6 +188,10 @@ mod tests {
         assert_eq!(field("lead_department"), "主办单位");
         assert_eq!(field("brand_new_field"), "brand_new_field");
         assert_eq!(problem("is required"), "必填");
+        assert_eq!(
+            problem("has a wrong check digit"),
+            "身份证号校验位不正确，请核对"
+        );
         assert_eq!(problem("must be one of: a, b"), "请从选项中选择");
         assert_eq!(problem("item 2 names no organisation"), "所填单位不存在");
         assert_eq!(

@@ -40,25 +40,39 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         }
         Role::Staff => {
             links.push(("/dashboard", "工作台"));
-            links.push(("/cases?state=received", "待登记"));
+            links.push(("/queue", "待我处理"));
             links.push(("/cases", "全部事项"));
             links.push(("/cases/new?kind=suggestion", "登记建议"));
         }
         Role::Deputy => {
+            links.push(("/queue", "待我处理"));
             links.push(("/cases", "我的事项"));
             links.push(("/cases/new?kind=petition", "代办信访"));
             links.push(("/cases/new?kind=suggestion", "提出建议"));
         }
         Role::Department => links.push(("/inbox", "待办事项")),
-        Role::Mediator => links.push(("/cases", "我的调解")),
+        Role::Mediator => {
+            links.push(("/queue", "待我处理"));
+            links.push(("/cases", "我的调解"));
+        }
         Role::Court => {
+            links.push(("/queue", "待我处理"));
             links.push(("/cases", "委派案件"));
             links.push(("/cases/new?kind=mediation", "委派调解"));
         }
         Role::Admin => {}
     }
-    links.push(("/notifications", "消息提醒"));
     links
+}
+
+/// The search box in the header: by number, or by words of the title and body.
+fn search_box() -> Markup {
+    html! {
+        form.search method="get" action="/cases" role="search" {
+            input type="search" name="q" placeholder="编号或关键词" aria-label="搜索事项" minlength="2" maxlength="200";
+            button type="submit" { "搜索" }
+        }
+    }
 }
 
 /// A whole page for a signed-in user.
@@ -79,7 +93,12 @@ pub fn page(v: &Viewer, title: &str, body: Markup) -> Markup {
                         @for (href, label) in nav(v.p.user.role) {
                             a href=(href) { (label) }
                         }
+                        a href="/notifications" {
+                            "消息提醒"
+                            @if v.unread > 0 { " " span.count title="未读消息" { (v.unread) } }
+                        }
                     }
+                    @if v.p.user.role != Role::Admin { (search_box()) }
                     form.who method="post" action="/logout" {
                         span { (v.p.user.name) "（" (labels::role(v.p.user.role)) "）" }
                         a.pw href="/password" { "修改密码" }

@@ -10,10 +10,13 @@ mod case;
 mod cases;
 mod chart;
 mod dashboard;
+mod filing;
 mod forms;
 mod labels;
 mod layout;
 mod login;
+mod notices;
+mod queue;
 mod session;
 mod strict;
 
@@ -57,11 +60,14 @@ pub fn router(state: WebState) -> Router {
         .route("/reports/annual.xlsx", get(dashboard::workbook))
         .route("/cases", get(cases::list))
         .route("/inbox", get(cases::inbox))
-        .route("/cases/new", get(cases::new_form).post(cases::file))
+        .route("/queue", get(queue::page_of))
+        .route("/cases/new", get(filing::new_form).post(filing::file))
         .route("/cases/{id}", get(case::show))
         .route("/cases/{id}/actions/{action}", post(case::act))
         .route("/cases/{id}/reveal", post(case::reveal))
-        .route("/notifications", get(cases::notifications))
+        .route("/notifications", get(notices::list))
+        .route("/notifications/read-all", post(notices::read_all))
+        .route("/notifications/{id}/read", post(notices::read))
         .route("/static/duban.css", get(stylesheet))
         .with_state(state)
 }
@@ -136,12 +142,31 @@ async fn choices(st: &WebState) -> Result<forms::Choices, Response> {
 }
 
 impl forms::Choices {
-    /// The display name of an organisation or person code.
+    /// The display name of an organisation or person code, or of a role (`role:staff`) a case
+    /// waits on: a code never reaches the screen where a name is known.
     pub fn name<'a>(&'a self, code: &'a str) -> &'a str {
+        if let Some(role) = code.strip_prefix("role:").and_then(Role::parse) {
+            return labels::role(role);
+        }
         self.orgs
             .iter()
             .find(|(c, _, _)| c == code)
             .map(|(_, n, _)| n.as_str())
+            .or_else(|| {
+                self.people
+                    .iter()
+                    .find(|u| u.login == code)
+                    .map(|u| u.name.as_str())
+            })
             .unwrap_or(code)
+    }
+
+    /// Names of several codes, joined as Chinese lists are.
+    pub fn names(&self, codes: &[String]) -> String {
+        codes
+            .iter()
+            .map(|c| self.name(c))
+            .collect::<Vec<_>>()
+            .join("、")
     }
 }

@@ -64,6 +64,8 @@ pub struct Viewer {
     pub csrf: String,
     pub cookie: String,
     pub source: String,
+    /// How many of their notices are unread: the header shows it on every page.
+    pub unread: u64,
 }
 
 impl Viewer {
@@ -114,12 +116,17 @@ impl FromRequestParts<WebState> for Viewer {
             return Err(back());
         };
         match st.service.session(&cookie).await {
-            Ok(Some((p, csrf))) => Ok(Viewer {
-                p,
-                csrf,
-                cookie,
-                source,
-            }),
+            Ok(Some((p, csrf))) => {
+                // A count that cannot be read is shown as none rather than failing the page.
+                let unread = st.service.unread(&p).await.unwrap_or(0);
+                Ok(Viewer {
+                    p,
+                    csrf,
+                    cookie,
+                    source,
+                    unread,
+                })
+            }
             Ok(None) => Err(back()),
             Err(e) => {
                 tracing::error!(error = %e, "reading a session");

@@ -135,7 +135,16 @@ pub fn file(
     let blank = Case::blank(&wf.kind, wf.version, &wf.digest, &wf.initial, now);
     let mut effects = Vec::new();
     let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
-    let event = Event {
+    notices::schedule(
+        wf,
+        FILE,
+        &wf.initial,
+        1,
+        deadline.as_ref(),
+        now,
+        &mut effects,
+    );
+    let mut event = Event {
         seq: 1,
         action: FILE.into(),
         actor: actor.clone(),
@@ -150,6 +159,7 @@ pub fn file(
     };
     let mut case = blank;
     case.apply(&event);
+    awaiting::keep(wf, &mut case, &mut event.sets);
     Ok(Transition {
         case,
         event,
@@ -231,7 +241,16 @@ pub fn act(
     } else {
         stay(wf, cal, case, state, action, &payload, now, &mut effects).map_err(refuse)?
     };
-    let event = Event {
+    notices::schedule(
+        wf,
+        action,
+        &target,
+        case.version + 1,
+        deadline.as_ref(),
+        now,
+        &mut effects,
+    );
+    let mut event = Event {
         seq: case.version + 1,
         action: action.into(),
         actor: actor.clone(),
@@ -246,6 +265,7 @@ pub fn act(
     };
     let mut next = case.clone();
     next.apply(&event);
+    awaiting::keep(wf, &mut next, &mut event.sets);
     Ok(Transition {
         case: next,
         event,

@@ -2,11 +2,14 @@
 //! `now`, decide the new state, the event to append and the effects to carry out — or refuse,
 //! saying why and which actions are open instead. It performs nothing itself.
 
+mod awaiting;
 mod decide;
+mod notices;
 mod payload;
 mod project;
 mod reminders;
 
+pub use awaiting::{awaiting, pending, role_member};
 pub use decide::*;
 pub use payload::*;
 use reminders::*;
@@ -118,6 +121,11 @@ pub struct Reminder {
     /// Repeat every this many days while the state lasts (overdue escalation).
     pub repeat_every_days: Option<u32>,
     pub escalate: bool,
+    /// Set for a notice of what happened (`rule` is then its index in the workflow's
+    /// `notices`): its headline, such as 新交办. A notice is about an event, not a deadline,
+    /// so it goes out whatever the case has done since.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headline: Option<String>,
 }
 
 /// Something the caller must do in the same transaction as appending the event.

@@ -71,6 +71,7 @@ pub(super) fn schedule(
             notify,
             repeat_every_days: repeat,
             escalate: rule.escalate,
+            headline: None,
         }));
     }
 }

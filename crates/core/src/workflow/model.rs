@@ -3,6 +3,7 @@
 use serde::Serialize;
 
 use crate::deadline::Period;
+use crate::number::NumberFormat;
 use crate::role::Role;
 
 /// One kind of case (suggestion, petition, mediation, or any kind a deployment adds as a file).
@@ -25,6 +26,10 @@ pub struct Workflow {
     pub states: Vec<State>,
     pub actions: Vec<Action>,
     pub reminders: Vec<ReminderRule>,
+    /// How its cases are numbered.
+    pub number: NumberFormat,
+    /// Who is told, at once, when an action makes them owe the next step.
+    pub notices: Vec<NoticeRule>,
 }
 
 /// Who may file a case of this kind and what they must give.
@@ -41,6 +46,8 @@ pub struct State {
     pub terminal: bool,
     pub deadline: Option<DeadlineRule>,
     pub duties: Vec<Duty>,
+    /// Whose move it is while a case is here: a case in this state is in their queue.
+    pub waits_on: Vec<Audience>,
 }
 
 /// Where a period is counted from.
@@ -109,6 +116,9 @@ pub struct Action {
     /// At most once per case (a mediator's acceptance, which starts the clock: taken again it
     /// would restart it).
     pub once: bool,
+    /// For a request (an extension asked for): the actions that answer it. Until one of them
+    /// is taken, or the case leaves the state, the request waits on whoever may take them.
+    pub answered_by: Vec<String>,
 }
 
 impl Action {
@@ -270,6 +280,18 @@ pub struct ReminderRule {
     pub when: When,
     pub notify: Vec<Audience>,
     /// Escalations are shown to leaders as such (overdue items reaching the committee).
+    pub escalate: bool,
+}
+
+/// A notice of what just happened, to whoever must now act: when `action` is taken (leading
+/// to `to`, if given), tell `notify` at once, headed `【title】`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct NoticeRule {
+    /// An action of the workflow, or `file` for a filing.
+    pub action: String,
+    pub to: Option<String>,
+    pub title: String,
+    pub notify: Vec<Audience>,
     pub escalate: bool,
 }
 

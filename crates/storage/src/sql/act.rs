@@ -9,7 +9,7 @@ use crate::unit::{Acted, Acting, Decide, Lookup};
 use crate::{CaseAndFiling, Result};
 
 /// The user a live token belongs to and a case, in one read (`Acting::Token`).
-const TOKEN_AND_CASE: &str = "SELECT u.login, u.role, u.org_code, u.name, c.id, c.title, c.projection, e.payload \
+const TOKEN_AND_CASE: &str = "SELECT u.login, u.role, u.org_code, u.name, c.id, c.number, c.title, c.projection, e.payload \
      FROM tokens t JOIN users u ON u.login = t.login \
      LEFT JOIN cases c ON c.id = $2 \
      LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \

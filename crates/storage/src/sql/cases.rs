@@ -2,6 +2,7 @@
 //! [`ActionWrite`]), and reading a case, its history, its past states and its reminders.
 
 use duban_core::Role;
+use duban_core::deadline::china_date;
 use duban_core::machine::{Actor, Case, Effect, Event, Transition};
 use jiff::Timestamp;
 use serde_json::{Map, Value};
@@ -16,13 +17,14 @@ use crate::{
 };
 
 /// A case with its first event's payload, what it was filed with (`case_and_filing_from_row`).
-pub(crate) const CASE_AND_FILING: &str = "SELECT c.id, c.title, c.projection, e.payload FROM cases c \
+pub(crate) const CASE_AND_FILING: &str = "SELECT c.id, c.number, c.title, c.projection, e.payload FROM cases c \
      LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1";
 
 /// A case from a row with its `id`, `title` and `projection`.
 pub(crate) fn record_from_row(r: &AnyRow) -> Result<CaseRecord> {
     Ok(CaseRecord {
         id: r.try_get("id")?,
+        number: r.try_get("number")?,
         title: r.try_get("title")?,
         case: parse(&r.try_get::<String, _>("projection")?, "case projection")?,
     })
@@ -74,7 +76,7 @@ pub(crate) const HISTORY_SQL: &str = "SELECT case_id, seq, action, actor, actor_
     to_state, payload, detail, request_id FROM case_events WHERE case_id = $1 ORDER BY seq";
 
 pub(crate) const DUE_REMINDERS_SQL: &str = "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
-    repeat_every_days, escalate, status FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
+    repeat_every_days, escalate, status, headline FROM reminders WHERE status = 'pending' AND fire_at <= $1 ORDER BY fire_at LIMIT $2";
 
 pub(crate) fn reminder(row: &AnyRow) -> Result<StoredReminder> {
     let duty: String = row.try_get("duty")?;
@@ -91,6 +93,7 @@ pub(crate) fn reminder(row: &AnyRow) -> Result<StoredReminder> {
         repeat_every_days: row.try_get("repeat_every_days")?,
         escalate: row.try_get::<i64, _>("escalate")? == 1,
         status: row.try_get("status")?,
+        headline: row.try_get("headline")?,
     })
 }
 
@@ -304,16 +307,127 @@ impl Cases for SqlStore {
         self.write_imported(cases, now).await
     }
 
+    async fn numbers_taken(&self, kind: &str, numbers: &[String]) -> Result<Vec<String>> {
+        let mut taken = Vec::new();
+        // A few hundred at a time: each is a bound value.
+        for chunk in numbers.chunks(500) {
+            let list = (0..chunk.len())
+                .map(|i| format!("${}", i + 2))
+                .collect::<Vec<_>>()
+                .join(", ");
+            let mut q = sqlx::query(AssertSqlSafe(format!(
+                "SELECT number FROM cases WHERE kind = $1 AND number IN ({list})"
+            )))
+            .bind(kind.to_string());
+            for n in chunk {
+                q = q.bind(n.clone());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                taken.push(r.try_get::<String, _>(0)?);
+            }
+        }
+        taken.sort();
+        Ok(taken)
+    }
+
+    async fn unindexed(&self, limit: u32) -> Result<Vec<crate::Unindexed>> {
+        // In filing order, so that numbers given to old cases follow it.
+        let rows = sqlx::query(
+            "SELECT c.id, c.kind, c.number, e.payload FROM cases c \
+             JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \
+             WHERE c.number IS NULL OR NOT EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = c.id) \
+             ORDER BY c.filed_at, c.id LIMIT $1",
+        )
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(crate::Unindexed {
+                    id: r.try_get("id")?,
+                    kind: r.try_get("kind")?,
+                    number: r.try_get("number")?,
+                    filing: parse(&r.try_get::<String, _>("payload")?, "event payload")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn index_case(&self, id: &str, index: &crate::Indexing<'_>) -> Result<()> {
+        let mut tx = self.begin().await?;
+        let row = sqlx::query(
+            "SELECT c.kind, c.number, c.filed_at, e.payload FROM cases c \
+             JOIN case_events e ON e.case_id = c.id AND e.seq = 1 WHERE c.id = $1",
+        )
+        .bind(id.to_string())
+        .fetch_optional(&mut *tx)
+        .await?
+        .ok_or_else(|| Error::NotFound {
+            what: "case",
+            id: id.into(),
+        })?;
+        let kind: String = row.try_get("kind")?;
+        let filed_at = from_ms(row.try_get("filed_at")?)?;
+        let payload: Map<String, Value> =
+            parse(&row.try_get::<String, _>("payload")?, "event payload")?;
+        let number = match row.try_get::<Option<String>, _>("number")? {
+            Some(n) => n,
+            None => {
+                let n = numbers::number_for(
+                    &mut tx,
+                    &kind,
+                    china_date(filed_at).year(),
+                    index.format,
+                    index.number.as_deref(),
+                    &payload,
+                )
+                .await?;
+                sqlx::query("UPDATE cases SET number = $1 WHERE id = $2")
+                    .bind(n.clone())
+                    .bind(id.to_string())
+                    .execute(&mut *tx)
+                    .await?;
+                n
+            }
+        };
+        sqlx::query("DELETE FROM case_search WHERE case_id = $1")
+            .bind(id.to_string())
+            .execute(&mut *tx)
+            .await?;
+        insert_rows(
+            &mut tx,
+            SEARCH_TARGET,
+            &[search_row(id, &number, &index.words)],
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
     #[tracing::instrument(skip_all, fields(case_id = %new.id))]
     async fn file_case(&self, new: NewCase<'_>) -> Result<Filed> {
         let t = new.transition;
         let case = &t.case;
         let cols = Columns::of(case)?;
         let mut tx = self.begin().await?;
+        // Taken in this transaction: a replayed or failed filing gives its number back.
+        let number = numbers::number_for(
+            &mut tx,
+            &case.kind,
+            china_date(case.filed_at).year(),
+            new.index.format,
+            new.index.number.as_deref(),
+            &t.event.payload,
+        )
+        .await?;
+        let names = CaseNames {
+            id: &new.id,
+            title: &new.title,
+            number: &number,
+        };
         let inserted = Self::insert_case(
             &mut tx,
-            &new.id,
-            &new.title,
+            names,
             case,
             &cols,
             new.idempotency.as_ref(),
@@ -323,9 +437,10 @@ impl Cases for SqlStore {
         let inserted = match inserted {
             Ok(r) => r,
             Err(sqlx::Error::Database(e)) if e.is_unique_violation() => {
+                let numbered = e.message().contains("number");
                 return Err(Error::Duplicate {
-                    what: "case",
-                    id: new.id,
+                    what: if numbered { "case number" } else { "case" },
+                    id: if numbered { number } else { new.id },
                 });
             }
             Err(e) => return Err(e.into()),
@@ -356,7 +471,13 @@ impl Cases for SqlStore {
             };
         }
         self.fault("file_case.event_insert")?;
-        let mut rest = vec![Self::event_statement(&new.id, &t.event, &new.meta)?];
+        let mut rest = vec![
+            Self::event_statement(&new.id, &t.event, &new.meta)?,
+            Stmt::new(
+                format!("INSERT INTO {SEARCH_TARGET} VALUES ($1, $2, $3)"),
+                search_row(&new.id, &number, &new.index.words),
+            ),
+        ];
         Self::party_statements(&mut rest, &new.id, &case.parties, &cols, ms(case.filed_at));
         Self::effect_statements(&mut rest, &new.id, &t.effects, ms(t.event.at))?;
         self.personal_statements(&mut rest, &new.id, t)?;
@@ -386,7 +507,7 @@ impl Cases for SqlStore {
     }
 
     async fn case(&self, id: &str) -> Result<Option<CaseRecord>> {
-        let row = sqlx::query("SELECT id, title, projection FROM cases WHERE id = $1")
+        let row = sqlx::query("SELECT id, number, title, projection FROM cases WHERE id = $1")
             .bind(id.to_string())
             .fetch_optional(&self.pool)
             .await?;
@@ -450,7 +571,7 @@ impl Cases for SqlStore {
 
     async fn reminders(&self, case_id: &str) -> Result<Vec<StoredReminder>> {
         let rows = sqlx::query(
-            "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status \
+            "SELECT case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status, headline \
              FROM reminders WHERE case_id = $1 ORDER BY reminder_key",
         )
         .bind(case_id.to_string())

@@ -1,6 +1,6 @@
 //! Every difference between SQLite and PostgreSQL that the SQL itself cannot hide, in one
 //! place: [`Backend`] is the one value whose methods answer "what differs here". Code elsewhere
-//! asks it and never names a database (`tests/tidy.rs` checks that). The schema's own
+//! asks it and never names a database (`tests/it/tidy.rs` checks that). The schema's own
 //! differences (types, triggers) are in `migrations/sqlite` and `migrations/postgres`.
 
 use sqlx::any::AnyPoolOptions;
@@ -177,6 +177,64 @@ impl Backend {
         match self {
             Backend::Sqlite => ("EXPLAIN QUERY PLAN ", 3),
             Backend::Postgres => ("EXPLAIN ", 0),
+        }
+    }
+
+    /// The condition that a list's case (`c.id`) holds every one of `terms` (each two
+    /// characters or more) in its number, title or body, with the values it binds from `$first`
+    /// on. SQLite asks its FTS5 trigram table in one MATCH; PostgreSQL asks pg_trgm's GIN
+    /// indexes with LIKE. A term of two characters looks in the pairs (`|道路|`), which hold the
+    /// trigrams `|道路` and `道路|`; longer terms look in the text itself.
+    pub(crate) fn search(self, terms: &[String], first: usize) -> (String, Vec<Bind>) {
+        let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
+        let two = |t: &str| t.chars().count() == 2;
+        match self {
+            Backend::Sqlite => {
+                let expr = terms
+                    .iter()
+                    .map(|t| {
+                        let quoted = t.replace('"', "\"\"");
+                        if two(t) {
+                            format!("pairs : \"|{quoted}|\"")
+                        } else {
+                            format!("doc : \"{quoted}\"")
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" AND ");
+                (
+                    format!(
+                        "c.id IN (SELECT case_id FROM case_search WHERE case_search MATCH ${first})"
+                    ),
+                    vec![Bind::Text(expr)],
+                )
+            }
+            Backend::Postgres => {
+                let escape = |t: &str| {
+                    t.replace('\\', "\\\\")
+                        .replace('%', "\\%")
+                        .replace('_', "\\_")
+                };
+                let mut conditions = Vec::new();
+                let mut binds = Vec::new();
+                for (i, t) in terms.iter().enumerate() {
+                    let n = first + i;
+                    if two(t) {
+                        conditions.push(format!("pairs LIKE ${n}"));
+                        binds.push(Bind::Text(format!("%|{}|%", escape(t))));
+                    } else {
+                        conditions.push(format!("doc LIKE ${n}"));
+                        binds.push(Bind::Text(format!("%{}%", escape(t))));
+                    }
+                }
+                (
+                    format!(
+                        "c.id IN (SELECT case_id FROM case_search WHERE {})",
+                        conditions.join(" AND ")
+                    ),
+                    binds,
+                )
+            }
         }
     }
 

@@ -27,6 +27,13 @@ impl SqlStore {
         let mut event_rows = Vec::new();
         let mut party_rows = Vec::new();
         let mut reminder_rows = Vec::new();
+        // Every case has its filing: the numbers and search rows below pair with these rows.
+        if let Some(empty) = cases.iter().find(|c| c.transitions.is_empty()) {
+            return Err(Error::Corrupt(format!(
+                "imported case {} has no filing",
+                empty.id
+            )));
+        }
         for c in cases {
             let Some(last) = c.transitions.last() else {
                 continue;
@@ -101,9 +108,9 @@ impl SqlStore {
                     }
                 }
                 for ((party, _), v) in parties.iter_mut() {
-                    // The department parties' copies follow the case after every action
-                    // (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
-                    if party::DEPARTMENTS.contains(party) {
+                    // The department parties' and the awaiting copies follow the case after
+                    // every action (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
+                    if party::COPIES_FOLLOW.contains(party) {
                         *v = copy;
                     }
                 }
@@ -120,23 +127,31 @@ impl SqlStore {
             }
         }
         let mut tx = self.begin().await?;
+        let numbers = Self::import_numbers(&mut tx, cases).await?;
+        let mut search_rows = Vec::with_capacity(cases.len());
+        for ((row, c), number) in case_rows.iter_mut().zip(cases).zip(&numbers) {
+            row.push(Val::Text(number.clone()));
+            search_rows.push(search_row(&c.id, number, &c.index.words));
+        }
         match insert_rows(
             &mut tx,
             "cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
-             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures)",
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures, number)",
             &case_rows,
         )
         .await
         {
             Ok(()) => {}
             Err(Error::Database(sqlx::Error::Database(e))) if e.is_unique_violation() => {
+                let numbered = e.message().contains("number");
                 return Err(Error::Duplicate {
-                    what: "case",
+                    what: if numbered { "case number" } else { "case" },
                     id: "one of the imported cases".into(),
                 });
             }
             Err(e) => return Err(e),
         }
+        insert_rows(&mut tx, SEARCH_TARGET, &search_rows).await?;
         insert_rows(&mut tx, EVENTS_TARGET, &event_rows).await?;
         insert_rows(
             &mut tx,
@@ -158,5 +173,52 @@ impl SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The numbers of imported cases, in their order: those they bring are kept (each kind's
+    /// sequence raised past them), the others take the next of their kind and year's, in
+    /// filing order. One statement per kind and year.
+    async fn import_numbers(
+        tx: &mut WriteTx,
+        cases: &[crate::ImportedCase<'_>],
+    ) -> Result<Vec<String>> {
+        // (kind, year) → the highest sequence brought, and the cases to number, by position.
+        let mut groups: BTreeMap<(String, i16), (u64, Vec<usize>)> = BTreeMap::new();
+        let mut numbers = vec![String::new(); cases.len()];
+        for (i, c) in cases.iter().enumerate() {
+            let Some(first) = c.transitions.first() else {
+                continue;
+            };
+            let kind = first.case.kind.clone();
+            let year = china_date(first.case.filed_at).year();
+            match &c.index.number {
+                Some(n) => {
+                    numbers[i] = n.clone();
+                    if let Some((y, seq)) = c.index.format.read(n) {
+                        let g = groups.entry((kind, y)).or_default();
+                        g.0 = g.0.max(seq);
+                    }
+                }
+                None => groups.entry((kind, year)).or_default().1.push(i),
+            }
+        }
+        for ((kind, year), (at_least, mut unnumbered)) in groups {
+            unnumbered.sort_by_key(|&i| {
+                cases[i]
+                    .transitions
+                    .first()
+                    .map(|t| (t.case.filed_at, cases[i].id.clone()))
+            });
+            let first = numbers::take(tx, &kind, year, at_least, unnumbered.len() as u64).await?;
+            for (k, i) in unnumbered.into_iter().enumerate() {
+                let filing = cases[i].transitions.first().map(|t| &t.event.payload);
+                numbers[i] = cases[i].index.format.render(
+                    year,
+                    first + k as u64,
+                    filing.unwrap_or(&serde_json::Map::new()),
+                );
+            }
+        }
+        Ok(numbers)
     }
 }

@@ -1,6 +1,8 @@
-//! Each person's inbox.
+//! Each person's inbox: notices and reminders, newest first, read one by one or all at once.
 
 use sqlx::Row;
+
+use jiff::Timestamp;
 
 use super::*;
 use crate::{Cursor, Inbox, Notification, Page, Result};
@@ -29,17 +31,23 @@ impl Inbox for SqlStore {
         &self,
         recipient: &str,
         page: &Page,
+        unread_only: bool,
     ) -> Result<(Vec<Notification>, Option<Cursor>)> {
         // Newest first: the page starts before the cursor; the first page before everything.
         let after = page.after.clone().unwrap_or(Cursor {
             key: i64::MAX,
             id: "~".into(),
         });
-        let rows = sqlx::query(
+        let unread = if unread_only {
+            " AND read_at IS NULL"
+        } else {
+            ""
+        };
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at \
-             FROM notifications WHERE recipient = $1 AND (created_at, id) < ($2, $3) \
-             ORDER BY created_at DESC, id DESC LIMIT $4",
-        )
+             FROM notifications WHERE recipient = $1 AND (created_at, id) < ($2, $3){unread} \
+             ORDER BY created_at DESC, id DESC LIMIT $4"
+        )))
         .bind(recipient.to_string())
         .bind(after.key)
         .bind(after.id)
@@ -73,5 +81,53 @@ impl Inbox for SqlStore {
             None
         };
         Ok((items, next))
+    }
+
+    async fn mark_read(&self, recipient: &str, id: &str, at: Timestamp) -> Result<bool> {
+        // Through the writer's turn, like every write: on SQLite a write elsewhere would wait
+        // in the busy handler instead of its place in the queue.
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE notifications SET read_at = $3 WHERE recipient = $1 AND id = $2 AND read_at IS NULL",
+        )
+        .bind(recipient.to_string())
+        .bind(id.to_string())
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected() == 1)
+    }
+
+    async fn mark_all_read(&self, recipient: &str, at: Timestamp) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "UPDATE notifications SET read_at = $2 WHERE recipient = $1 AND read_at IS NULL",
+        )
+        .bind(recipient.to_string())
+        .bind(ms(at))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(r.rows_affected())
+    }
+
+    async fn has_notification(&self, recipient: &str, id: &str) -> Result<bool> {
+        let found = sqlx::query("SELECT 1 FROM notifications WHERE recipient = $1 AND id = $2")
+            .bind(recipient.to_string())
+            .bind(id.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(found.is_some())
+    }
+
+    async fn unread(&self, recipient: &str) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM notifications WHERE recipient = $1 AND read_at IS NULL",
+        )
+        .bind(recipient.to_string())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(n as u64)
     }
 }

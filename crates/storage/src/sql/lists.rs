@@ -7,12 +7,12 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::*;
 use crate::{
-    CaseQuery, CaseSummary, Cursor, ListFilter, Listing, Lists, Page, PartyList, Plan, Result,
+    CaseQuery, CaseSummary, Cursor, ListFilter, Listing, Lists, Order, Page, PartyList, Plan,
+    Result,
 };
 
 /// The columns of a case summary, as every list query selects them.
-pub(crate) const SUMMARY_COLUMNS: &str =
-    "c.id, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor";
+pub(crate) const SUMMARY_COLUMNS: &str = "c.id, c.number, c.kind, c.title, c.state, c.is_key, c.filed_at, c.due_key, c.due_date, c.supervisor";
 
 /// The rows a list query selects, before the optional filters and the page: static
 /// `FROM … WHERE …` SQL with `$1…` placeholders, its binds, and the columns it sorts by (the
@@ -50,22 +50,34 @@ pub(crate) fn selection(q: &CaseQuery) -> Selection {
         },
         CaseQuery::Party(list) => {
             // A deputy's or department's list covers two parties; the others one, given twice.
-            let (member, parties) = match list {
-                PartyList::Deputy(m) => (m, party::DEPUTY),
-                PartyList::Department(m) => (m, party::DEPARTMENTS),
-                PartyList::Station(m) => (m, [party::STATION; 2]),
-                PartyList::Mediator(m) => (m, [party::MEDIATORS; 2]),
-                PartyList::Court(m) => (m, [party::COURT; 2]),
-            };
+            let (member, parties) = party_list(list);
             Selection {
                 from_where: "FROM case_parties p JOIN cases c ON c.id = p.case_id \
                       WHERE p.member = $1 AND p.party IN ($2, $3)",
                 binds: vec![
-                    Bind::Text(member.clone()),
+                    Bind::Text(member.to_string()),
                     Bind::Text(parties[0].into()),
                     Bind::Text(parties[1].into()),
                 ],
                 sort: ("p.filed_at", "p.case_id"),
+            }
+        }
+        CaseQuery::Awaiting { members } => {
+            // Three members at most (a login, an organisation, a role); fewer repeat the first.
+            let m = |i: usize| {
+                Bind::Text(
+                    members
+                        .get(i)
+                        .or(members.first())
+                        .cloned()
+                        .unwrap_or_default(),
+                )
+            };
+            Selection {
+                from_where: "FROM case_parties p JOIN cases c ON c.id = p.case_id \
+                      WHERE p.party = 'awaiting' AND p.member IN ($1, $2, $3) AND p.is_open = 1",
+                binds: vec![m(0), m(1), m(2)],
+                sort: ("p.due_key", "p.case_id"),
             }
         }
         CaseQuery::ByKind {
@@ -98,19 +110,20 @@ pub(crate) fn selection(q: &CaseQuery) -> Selection {
     }
 }
 
-/// The whole list statement: the selection, the filters, the keyset condition and the limit,
-/// with placeholders numbered on from the selection's. Only static fragments are joined; every
-/// value is a bind.
-pub(crate) fn list_sql(q: &CaseQuery, filter: &ListFilter, page: &Page) -> (String, Vec<Bind>) {
+/// A list's rows after the selection and the filters: `FROM … WHERE …` with its binds, and the
+/// sort columns the order asks for. Only static fragments are joined; every value is a bind.
+pub(crate) fn filtered(
+    backend: Backend,
+    q: &CaseQuery,
+    filter: &ListFilter,
+    order: Order,
+) -> (String, Vec<Bind>, (&'static str, &'static str), bool) {
     let Selection {
         from_where,
         mut binds,
         sort,
     } = selection(q);
-    let mut text = format!(
-        "SELECT {SUMMARY_COLUMNS}, {} AS sort_key {from_where}",
-        sort.0
-    );
+    let mut text = from_where.to_string();
     let next = |binds: &mut Vec<Bind>, b: Bind| {
         binds.push(b);
         binds.len()
@@ -134,18 +147,83 @@ pub(crate) fn list_sql(q: &CaseQuery, filter: &ListFilter, page: &Page) -> (Stri
     if filter.key_only {
         text.push_str(" AND c.is_key = 1");
     }
-    let after = page.after.clone().unwrap_or(Cursor {
-        key: i64::MIN,
-        id: String::new(),
-    });
-    let k = next(&mut binds, Bind::Int(after.key));
-    let i = next(&mut binds, Bind::Text(after.id));
-    let l = next(&mut binds, Bind::Int(i64::from(page.limit) + 1));
-    let (a, b) = sort;
-    text.push_str(&format!(
-        " AND ({a}, {b}) > (${k}, ${i}) ORDER BY {a}, {b} LIMIT ${l}"
-    ));
+    for list in &filter.member_of {
+        let (member, parties) = party_list(list);
+        let m = next(&mut binds, Bind::Text(member.to_string()));
+        let a = next(&mut binds, Bind::Text(parties[0].into()));
+        let b = next(&mut binds, Bind::Text(parties[1].into()));
+        text.push_str(&format!(
+            " AND EXISTS (SELECT 1 FROM case_parties q WHERE q.case_id = c.id AND q.member = ${m} AND q.party IN (${a}, ${b}))"
+        ));
+    }
+    if !filter.search.is_empty() {
+        let (condition, search_binds) = backend.search(&filter.search, binds.len() + 1);
+        binds.extend(search_binds);
+        text.push_str(&format!(" AND {condition}"));
+    }
+    let (sort, descending) = match order {
+        Order::Natural => (sort, false),
+        Order::Newest => (("c.filed_at", "c.id"), true),
+        Order::Deadline => (("c.due_key", "c.id"), false),
+    };
+    (text, binds, sort, descending)
+}
+
+/// The whole list statement: the filtered rows, the keyset condition and the limit, one more
+/// than the page so that the page knows whether another follows. A page before a cursor is
+/// read in the opposite order and turned round by the caller.
+pub(crate) fn list_sql(
+    backend: Backend,
+    q: &CaseQuery,
+    filter: &ListFilter,
+    page: &Page,
+) -> (String, Vec<Bind>) {
+    let (from_where, mut binds, (a, b), descending) = filtered(backend, q, filter, page.order);
+    let mut text = format!("SELECT {SUMMARY_COLUMNS}, {a} AS sort_key {from_where}");
+    let (cursor, backward) = match (&page.after, &page.before) {
+        (Some(c), _) => (Some(c), false),
+        (None, Some(c)) => (Some(c), true),
+        (None, None) => (None, false),
+    };
+    // Reading backward is reading the opposite order.
+    let descending = descending != backward;
+    let (cmp, dir) = if descending {
+        ("<", "DESC")
+    } else {
+        (">", "ASC")
+    };
+    if let Some(c) = cursor {
+        binds.push(Bind::Int(c.key));
+        let k = binds.len();
+        binds.push(Bind::Text(c.id.clone()));
+        let i = binds.len();
+        text.push_str(&format!(" AND ({a}, {b}) {cmp} (${k}, ${i})"));
+    }
+    binds.push(Bind::Int(i64::from(page.limit) + 1));
+    let l = binds.len();
+    text.push_str(&format!(" ORDER BY {a} {dir}, {b} {dir} LIMIT ${l}"));
     (text, binds)
+}
+
+/// How many rows the list holds in all.
+pub(crate) fn count_sql(
+    backend: Backend,
+    q: &CaseQuery,
+    filter: &ListFilter,
+) -> (String, Vec<Bind>) {
+    let (from_where, binds, _, _) = filtered(backend, q, filter, Order::Natural);
+    (format!("SELECT count(*) {from_where}"), binds)
+}
+
+/// The member and the two parties a party list covers (one party, given twice).
+fn party_list(list: &PartyList) -> (&str, [&'static str; 2]) {
+    match list {
+        PartyList::Deputy(m) => (m, party::DEPUTY),
+        PartyList::Department(m) => (m, party::DEPARTMENTS),
+        PartyList::Station(m) => (m, [party::STATION; 2]),
+        PartyList::Mediator(m) => (m, [party::MEDIATORS; 2]),
+        PartyList::Court(m) => (m, [party::COURT; 2]),
+    }
 }
 
 pub(crate) fn summary(row: &AnyRow) -> Result<(CaseSummary, i64)> {
@@ -153,6 +231,7 @@ pub(crate) fn summary(row: &AnyRow) -> Result<(CaseSummary, i64)> {
     Ok((
         CaseSummary {
             id: row.try_get("id")?,
+            number: row.try_get("number")?,
             kind: row.try_get("kind")?,
             title: row.try_get("title")?,
             state: row.try_get("state")?,
@@ -165,9 +244,38 @@ pub(crate) fn summary(row: &AnyRow) -> Result<(CaseSummary, i64)> {
                 Some(from_ms(due_key)?)
             },
             supervisor: row.try_get("supervisor")?,
+            awaiting: Vec::new(),
         },
         row.try_get("sort_key")?,
     ))
+}
+
+impl SqlStore {
+    /// Fills in whose move each listed case is, in one read for the page.
+    async fn holders(&self, page: &mut [(CaseSummary, i64)]) -> Result<()> {
+        if page.is_empty() {
+            return Ok(());
+        }
+        let list = (0..page.len())
+            .map(|i| format!("${}", i + 1))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT case_id, member FROM case_parties WHERE case_id IN ({list}) AND party = 'awaiting' \
+             ORDER BY case_id, member"
+        )));
+        for (s, _) in page.iter() {
+            q = q.bind(s.id.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        for r in &rows {
+            let id: String = r.try_get("case_id")?;
+            if let Some((s, _)) = page.iter_mut().find(|(s, _)| s.id == id) {
+                s.awaiting.push(r.try_get("member")?);
+            }
+        }
+        Ok(())
+    }
 }
 
 impl Lists for SqlStore {
@@ -177,32 +285,73 @@ impl Lists for SqlStore {
         filter: &ListFilter,
         page: &Page,
     ) -> Result<Listing> {
-        let (sql, binds) = list_sql(query, filter, page);
+        let (sql, binds) = list_sql(self.backend, query, filter, page);
         let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
             .fetch_all(&self.pool)
             .await?;
-        let mut items = Vec::with_capacity(rows.len());
-        let mut keys = Vec::with_capacity(rows.len());
+        let mut found = Vec::with_capacity(rows.len());
         for r in &rows {
-            let (s, k) = summary(r)?;
-            items.push(s);
-            keys.push(k);
+            found.push(summary(r)?);
         }
-        let next = if items.len() > page.limit as usize {
-            items.truncate(page.limit as usize);
-            items.last().map(|last| Cursor {
-                key: keys[page.limit as usize - 1],
-                id: last.id.clone(),
-            })
-        } else {
-            None
+        let backward = page.after.is_none() && page.before.is_some();
+        let more = found.len() > page.limit as usize;
+        found.truncate(page.limit as usize);
+        if backward {
+            found.reverse();
+        }
+        // A case that waits on a person twice (as a login and by their role) is listed once.
+        let mut seen = std::collections::BTreeSet::new();
+        found.retain(|(s, _)| seen.insert(s.id.clone()));
+        let cursor = |(s, k): &(CaseSummary, i64)| Cursor {
+            key: *k,
+            id: s.id.clone(),
         };
-        Ok(Listing { items, next })
+        // Forward, a page after a cursor has one before it; backward, one after it.
+        let (next, prev) = if backward {
+            (
+                found.last().map(cursor),
+                found.first().filter(|_| more).map(cursor),
+            )
+        } else {
+            (
+                found.last().filter(|_| more).map(cursor),
+                found.first().filter(|_| page.after.is_some()).map(cursor),
+            )
+        };
+        self.holders(&mut found).await?;
+        let (count, count_binds) = count_sql(self.backend, query, filter);
+        let total: i64 = bind_all(sqlx::query(AssertSqlSafe(count)), &count_binds)
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(Listing {
+            items: found.into_iter().map(|(s, _)| s).collect(),
+            next,
+            prev,
+            total: total as u64,
+        })
     }
 
     async fn explain(&self, plan: &Plan) -> Result<String> {
         let (sql, binds) = match plan {
-            Plan::List(query) => list_sql(query, &ListFilter::default(), &Page::first(50)),
+            Plan::List(query) => list_sql(
+                self.backend,
+                query,
+                &ListFilter::default(),
+                &Page::first(50),
+            ),
+            Plan::Search { terms, order } => list_sql(
+                self.backend,
+                &CaseQuery::All,
+                &ListFilter {
+                    search: terms.clone(),
+                    ..ListFilter::default()
+                },
+                &Page {
+                    order: *order,
+                    ..Page::first(50)
+                },
+            ),
             Plan::DueReminders { now } => (
                 DUE_REMINDERS_SQL.to_string(),
                 vec![Bind::Int(ms(*now)), Bind::Int(1000)],

@@ -56,7 +56,7 @@ impl Reporting for SqlStore {
     {
         use futures_util::TryStreamExt;
         let mut rows = sqlx::query(
-            "SELECT c.title, c.kind, c.workflow_version, c.workflow_digest, e.case_id, e.seq, e.action, e.actor, \
+            "SELECT c.title, c.number, c.kind, c.workflow_version, c.workflow_digest, e.case_id, e.seq, e.action, e.actor, \
              e.actor_role, e.actor_org, e.on_behalf_of, e.at, e.from_state, e.to_state, e.payload, e.detail, e.request_id \
              FROM cases c JOIN case_events e ON e.case_id = c.id WHERE c.kind = $1 AND c.year = $2 \
              AND ($3 IS NULL OR c.updated_at > $3 OR c.figures IS NULL) \
@@ -79,6 +79,7 @@ impl Reporting for SqlStore {
                         id: e.case_id.clone(),
                         kind: r.try_get("kind")?,
                         title: r.try_get("title")?,
+                        number: r.try_get("number")?,
                         workflow_version: r.try_get::<i64, _>("workflow_version")? as u32,
                         workflow_digest: r.try_get("workflow_digest")?,
                         events: vec![e.event],

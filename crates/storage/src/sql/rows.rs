@@ -36,7 +36,7 @@ pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET state = $1, version = $2,
 /// trigger does this there (migration 8); PostgreSQL's trigger cost every action a PL/pgSQL
 /// call and a queued after-trigger event, a tenth of the database's time (migration 10).
 pub(crate) const INBOX_COPY: &str = "p AS (UPDATE case_parties SET is_open = $3, due_key = $6 FROM u \
-    WHERE case_parties.case_id = $12 AND case_parties.party IN ('lead_department', 'co_departments') \
+    WHERE case_parties.case_id = $12 AND case_parties.party IN ('lead_department', 'co_departments', 'awaiting') \
     AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))";
 
 /// PostgreSQL: the case's UPDATE with its inbox copies, as the opening of a `WITH` whose rest
@@ -74,7 +74,7 @@ pub(crate) fn case_update_binds(
 
 /// `reminders` and the columns `reminder_row` fills, in its order.
 pub(crate) const REMINDERS_TARGET: &str = "reminders (case_id, reminder_key, state, duty, rule, fire_at, \
-    due_date, notify, repeat_every_days, escalate, status, created_at)";
+    due_date, notify, repeat_every_days, escalate, status, created_at, headline)";
 
 /// Scheduling is idempotent per (case, key): a cancelled reminder scheduled again (re-entering
 /// a state with the same deadline) comes back to life; a pending or sent one is left alone.
@@ -101,6 +101,7 @@ pub(crate) fn reminder_row(
         Val::Int(i64::from(r.escalate)),
         Val::Text(status.to_string()),
         Val::Int(created_at),
+        Val::OptText(r.headline.clone()),
     ])
 }
 
@@ -199,6 +200,13 @@ impl Columns {
 /// No deadline sorts last.
 pub(crate) const NO_DEADLINE: i64 = i64::MAX;
 
+/// What a case is called by: its id, its title and its number.
+pub(crate) struct CaseNames<'a> {
+    pub id: &'a str,
+    pub title: &'a str,
+    pub number: &'a str,
+}
+
 impl SqlStore {
     /// The statement appending an event.
     pub(crate) fn event_statement(case_id: &str, e: &Event, meta: &Meta) -> Result<Stmt> {
@@ -215,18 +223,18 @@ impl SqlStore {
     /// Inserts a case's projection row; with an idempotency key, a repeat is skipped (0 rows).
     pub(crate) async fn insert_case(
         tx: &mut WriteTx,
-        id: &str,
-        title: &str,
+        names: CaseNames<'_>,
         case: &Case,
         cols: &Columns,
         idempotency: Option<&crate::Idempotency>,
         updated_at: Timestamp,
     ) -> std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error> {
+        let CaseNames { id, title, number } = names;
         sqlx::query(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
              year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
-             projection, updated_at, figures) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21) \
+             projection, updated_at, figures, number) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
              ON CONFLICT (filer, idempotency_key) DO NOTHING",
         )
         .bind(id.to_string())
@@ -250,6 +258,7 @@ impl SqlStore {
         .bind(cols.projection.clone())
         .bind(ms(updated_at))
         .bind(cols.figures.clone())
+        .bind(number.to_string())
         .execute(&mut **tx)
         .await
     }
@@ -355,7 +364,13 @@ mod tests {
             party::DEPARTMENTS[0],
             party::DEPARTMENTS[1]
         );
-        assert!(INBOX_COPY.contains(&listed), "{INBOX_COPY}");
+        let copied = format!(
+            "party IN ('{}', '{}', '{}')",
+            party::DEPARTMENTS[0],
+            party::DEPARTMENTS[1],
+            party::AWAITING
+        );
+        assert!(INBOX_COPY.contains(&copied), "{INBOX_COPY}");
         let open = selection(&CaseQuery::DepartmentOpen {
             department: "jtj".into(),
         });

@@ -92,5 +92,36 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
         if let Some(w) = &a.within {
             c.anchor(&w.from, &path, false);
         }
+        answered_by(c, a, &path);
+    }
+}
+
+/// A request's answers are other actions that can be taken where the request can: otherwise
+/// it would wait forever.
+fn answered_by(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str) {
+    let raw = c.raw;
+    for ans in &a.answered_by {
+        let Some(answer) = raw.actions.iter().find(|x| x.name.value == ans.value) else {
+            c.d.at_line(
+                ans.line,
+                format!("`{path}.answered_by` names unknown action `{}`", ans.value),
+            );
+            continue;
+        };
+        if answer.name.value == a.name.value {
+            c.d.at_line(ans.line, format!("`{path}` cannot answer itself"));
+        } else if !a
+            .from
+            .iter()
+            .any(|f| answer.from.iter().any(|g| g.value == f.value))
+        {
+            c.d.at_line(
+                ans.line,
+                format!(
+                    "`{path}.answered_by`: `{}` cannot be taken from any state `{}` is taken from",
+                    ans.value, a.name.value
+                ),
+            );
+        }
     }
 }

@@ -2,6 +2,7 @@
 //! immutable [`Workflow`] with the lines dropped.
 
 use crate::diagnostic::{FileDiagnostics, Source};
+use crate::number::{DEFAULT_FORMAT, NumberFormat};
 use crate::role::Role;
 use crate::workflow::model::*;
 
@@ -60,6 +61,11 @@ pub(super) fn workflow(
                         done_by: x.done_by.value,
                     })
                     .collect(),
+                waits_on: s
+                    .waits_on
+                    .iter()
+                    .filter_map(|n| audience(&n.value))
+                    .collect(),
             })
             .collect(),
         actions: raw
@@ -84,6 +90,7 @@ pub(super) fn workflow(
                 payload: a.payload.into_iter().map(|f| f.field).collect(),
                 within: a.within.map(|w| (w.period, anchor(&w.from.value))),
                 once: a.once,
+                answered_by: a.answered_by.into_iter().map(|x| x.value).collect(),
             })
             .collect(),
         reminders: raw
@@ -95,6 +102,23 @@ pub(super) fn workflow(
                 when: r.when,
                 notify: r.notify.iter().filter_map(|n| audience(&n.value)).collect(),
                 escalate: r.escalate,
+            })
+            .collect(),
+        number: NumberFormat::parse(
+            raw.number
+                .as_ref()
+                .map_or(DEFAULT_FORMAT, |n| n.value.as_str()),
+        )
+        .ok()?,
+        notices: raw
+            .notices
+            .into_iter()
+            .map(|n| NoticeRule {
+                action: n.action.value,
+                to: n.to.map(|t| t.value),
+                title: n.title.value,
+                notify: n.notify.iter().filter_map(|x| audience(&x.value)).collect(),
+                escalate: n.escalate,
             })
             .collect(),
     })

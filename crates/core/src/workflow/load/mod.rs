@@ -7,6 +7,8 @@
 
 mod actions;
 mod build;
+mod notices;
+mod number;
 mod parties;
 mod raw;
 mod reachability;
@@ -54,6 +56,8 @@ fn validate(
     states::check(&mut c);
     reachability::check(&mut c);
     reminders::check(&mut c);
+    notices::check(&mut c);
+    number::check(&mut c);
     build::workflow(source, d, raw)
 }
 
@@ -105,6 +109,24 @@ impl<'a, 'd> Check<'a, 'd> {
             false
         } else {
             true
+        }
+    }
+
+    /// An audience (`notify`, `waits_on`): a declared party, or `role:NAME` for a real role.
+    fn audience(&mut self, n: &Located<String>, key: &str) {
+        match n.value.strip_prefix("role:") {
+            Some(r) if crate::role::Role::parse(r).is_none() => self
+                .d
+                .at_line(n.line, format!("unknown role `{r}` in `{key}`")),
+            Some(_) => {}
+            None if !self.party_names.contains(n.value.as_str()) => self.d.at_line(
+                n.line,
+                format!(
+                    "`{key}` names `{}`, which is neither a declared party nor `role:NAME`",
+                    n.value
+                ),
+            ),
+            None => {}
         }
     }
 

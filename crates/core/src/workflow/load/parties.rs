@@ -3,6 +3,7 @@
 
 use super::Check;
 use super::raw::is_identifier;
+use crate::vocabulary::party;
 
 pub(super) fn check(c: &mut Check<'_, '_>) {
     let raw = c.raw;
@@ -13,6 +14,15 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 format!("party `{}` is not a lower-case identifier", p.value),
             );
         }
+    }
+    for p in raw.parties.iter().filter(|p| p.value == party::AWAITING) {
+        c.d.at_line(
+            p.line,
+            format!(
+                "party `{}` is reserved: the engine keeps there whose move it is",
+                p.value
+            ),
+        );
     }
     if !raw.parties.iter().any(|p| p.value == "filer") {
         c.d.at_line(

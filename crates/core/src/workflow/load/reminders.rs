@@ -2,8 +2,6 @@
 //! deadline to count from, and notifies declared parties or real roles.
 
 use super::Check;
-use crate::role::Role;
-use crate::tomlread::Located;
 use crate::workflow::model::When;
 
 pub(super) fn check(c: &mut Check<'_, '_>) {
@@ -48,24 +46,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
             );
         }
         for n in &r.notify {
-            check_audience(c, n);
+            c.audience(n, "notify");
         }
-    }
-}
-
-fn check_audience(c: &mut Check<'_, '_>, n: &Located<String>) {
-    match n.value.strip_prefix("role:") {
-        Some(r) if Role::parse(r).is_none() => {
-            c.d.at_line(n.line, format!("unknown role `{r}` in `notify`"))
-        }
-        Some(_) => {}
-        None if !c.party_names.contains(n.value.as_str()) => c.d.at_line(
-            n.line,
-            format!(
-                "`notify` names `{}`, which is neither a declared party nor `role:NAME`",
-                n.value
-            ),
-        ),
-        None => {}
     }
 }

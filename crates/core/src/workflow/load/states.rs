@@ -40,6 +40,18 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 ),
             );
         }
+        if s.terminal && !s.waits_on.is_empty() {
+            c.d.at_line(
+                s.name.line,
+                format!(
+                    "terminal state `{}` waits on someone; nothing is owed in a final state",
+                    s.name.value
+                ),
+            );
+        }
+        for w in &s.waits_on {
+            c.audience(w, &format!("{path}.waits_on"));
+        }
         if s.terminal && !s.duties.is_empty() {
             c.d.at_line(
                 s.name.line,

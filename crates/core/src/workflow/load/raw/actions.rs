@@ -10,7 +10,16 @@ use super::fields::{RawField, read_payload};
 use super::{PERIOD_KEYS, RawPeriod, read_period, read_roles};
 
 const ACTION_KEYS: &[&str] = &[
-    "title", "from", "to", "routes", "roles", "by", "payload", "within", "once",
+    "title",
+    "from",
+    "to",
+    "routes",
+    "roles",
+    "by",
+    "payload",
+    "within",
+    "once",
+    "answered_by",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -27,6 +36,8 @@ pub(crate) struct RawAction {
     pub(crate) payload: Vec<RawField>,
     pub(crate) within: Option<RawPeriod>,
     pub(crate) once: bool,
+    /// A request: it stays pending until one of these actions is taken or the case moves on.
+    pub(crate) answered_by: Vec<Located<String>>,
 }
 
 #[derive(Debug)]
@@ -111,5 +122,6 @@ pub(super) fn read_action(
         payload,
         within,
         once: tomlread::boolean(t, "once", &path, d).unwrap_or(false),
+        answered_by: tomlread::strings(t, "answered_by", &path, d).unwrap_or_default(),
     })
 }

@@ -3,6 +3,7 @@
 
 mod actions;
 mod fields;
+mod notices;
 mod reminders;
 mod states;
 
@@ -15,6 +16,7 @@ use crate::tomlread::{self, Located, Table};
 
 pub(crate) use actions::RawAction;
 pub(crate) use fields::RawField;
+pub(crate) use notices::RawNotice;
 pub(crate) use reminders::RawReminder;
 pub(crate) use states::RawState;
 
@@ -28,6 +30,8 @@ const TOP_KEYS: &[&str] = &[
     "states",
     "actions",
     "reminders",
+    "number",
+    "notices",
 ];
 const FILING_KEYS: &[&str] = &["roles", "payload"];
 const PERIOD_KEYS: &[&str] = &["amount", "unit", "from"];
@@ -45,6 +49,9 @@ pub(crate) struct RawWorkflow {
     pub(crate) states: Vec<RawState>,
     pub(crate) actions: Vec<RawAction>,
     pub(crate) reminders: Vec<RawReminder>,
+    /// `number`, the format of case numbers; the default when left out.
+    pub(crate) number: Option<Located<String>>,
+    pub(crate) notices: Vec<RawNotice>,
 }
 
 /// `[filing]`: who may file and the payload a filing carries.
@@ -114,6 +121,13 @@ pub(super) fn read(source: &Source<'_>, d: &mut FileDiagnostics<'_>) -> Option<R
         .filter_map(|(i, (t, span))| reminders::read_reminder(i, t, &span, d))
         .collect::<Vec<_>>();
 
+    let number = tomlread::string(top, "number", "", d);
+    let notices = tomlread::tables(top, "notices", "", d)
+        .into_iter()
+        .enumerate()
+        .filter_map(|(i, (t, span))| notices::read_notice(i, t, &span, d))
+        .collect::<Vec<_>>();
+
     if let Some(kind) = &kind {
         let stem = source
             .name
@@ -147,6 +161,8 @@ pub(super) fn read(source: &Source<'_>, d: &mut FileDiagnostics<'_>) -> Option<R
         states,
         actions,
         reminders,
+        number,
+        notices,
     })
 }
 

@@ -7,7 +7,7 @@ use crate::tomlread::{self, Located, Table};
 
 use super::{PERIOD_KEYS, RawPeriod, read_period};
 
-const STATE_KEYS: &[&str] = &["title", "terminal", "deadline", "duties"];
+const STATE_KEYS: &[&str] = &["title", "terminal", "deadline", "duties", "waits_on"];
 const DEADLINE_KEYS: &[&str] = &["amount", "unit", "from", "extension"];
 const EXTENSION_KEYS: &[&str] = &["action", "max_times", "limit"];
 const DUTY_KEYS: &[&str] = &[
@@ -21,6 +21,8 @@ pub(crate) struct RawState {
     pub(crate) terminal: bool,
     pub(crate) deadline: Option<RawDeadline>,
     pub(crate) duties: Vec<RawDuty>,
+    /// Whose move it is while a case is here (`waits_on`): parties or `role:NAME`.
+    pub(crate) waits_on: Vec<Located<String>>,
 }
 
 #[derive(Debug)]
@@ -101,11 +103,13 @@ pub(super) fn read_state(
         })
         .collect();
     let _ = span;
+    let waits_on = tomlread::strings(t, "waits_on", &path, d).unwrap_or_default();
     Some(RawState {
         name,
         title,
         terminal,
         deadline,
         duties,
+        waits_on,
     })
 }

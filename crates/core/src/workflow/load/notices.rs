@@ -1,0 +1,64 @@
+//! The notices pass: each notice follows a declared action (or the filing), names a state that
+//! action can lead to, has a short headline, and tells declared parties or real roles.
+
+use super::Check;
+use crate::machine::FILE;
+
+/// A headline is read at a glance in a list of messages: 【新交办】, 【不满意退回】.
+const HEADLINE_MAX: usize = 12;
+
+pub(super) fn check(c: &mut Check<'_, '_>) {
+    let raw = c.raw;
+    for n in &raw.notices {
+        let path = format!("notices (line {})", n.line);
+        let targets: Option<Vec<String>> = if n.action.value == FILE {
+            Some(raw.initial.iter().map(|i| i.value.clone()).collect())
+        } else {
+            raw.actions
+                .iter()
+                .find(|a| a.name.value == n.action.value)
+                .map(|a| {
+                    let mut t: Vec<String> = a.to.iter().map(|t| t.value.clone()).collect();
+                    t.extend(a.routes.iter().map(|r| r.to.value.clone()));
+                    if a.to.is_none() {
+                        t.extend(a.from.iter().map(|f| f.value.clone()));
+                    }
+                    t
+                })
+        };
+        let Some(targets) = targets else {
+            c.d.at_line(
+                n.action.line,
+                format!(
+                    "`{path}` follows unknown action `{}` (or `{FILE}` for a filing)",
+                    n.action.value
+                ),
+            );
+            continue;
+        };
+        if let Some(to) = &n.to
+            && c.state_is_known(to, &format!("`{path}.to`"))
+            && !targets.contains(&to.value)
+        {
+            c.d.at_line(
+                to.line,
+                format!(
+                    "`{path}`: `{}` never leads to `{}`",
+                    n.action.value, to.value
+                ),
+            );
+        }
+        let len = n.title.value.chars().count();
+        if len == 0 || len > HEADLINE_MAX || n.title.value.contains(['【', '】']) {
+            c.d.at_line(
+                n.title.line,
+                format!(
+                    "`{path}.title` is a headline of 1 to {HEADLINE_MAX} characters, without 【】 (they are added)"
+                ),
+            );
+        }
+        for a in &n.notify {
+            c.audience(a, "notify");
+        }
+    }
+}
