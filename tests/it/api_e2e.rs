@@ -5,22 +5,30 @@
 use std::collections::HashMap;
 use std::process::Stdio;
 
-use crate::common::{Serve, TempDir, duban_ok as duban, http};
+use crate::common::{Serve, TempDir, duban_env_ok, http};
 use duban_core::{Calendar, Period, Unit, deadline};
 use serde_json::{Value, json};
 
 /// A running `duban serve` in its own directory, with its people and their tokens.
 struct Server {
     serve: Serve,
+    /// Where it runs: a second `serve` of the same office starts here.
+    dir: std::path::PathBuf,
     /// Removed after the server (fields drop in order).
-    _dir: TempDir,
+    _tmp: TempDir,
     tokens: HashMap<String, String>,
 }
 
 impl Server {
     fn start(name: &str) -> Server {
+        Self::start_with(name, &[])
+    }
+
+    /// As [`Server::start`], with `env` for every command (a PostgreSQL `DATABASE_URL`).
+    fn start_with(name: &str, env: &[(&str, &str)]) -> Server {
         let tmp = TempDir::new(&format!("e2e-{name}"));
         let dir = tmp.path().to_path_buf();
+        let duban = |dir: &std::path::Path, args: &[&str]| duban_env_ok(dir, args, env);
         // People and organisations, exactly as an administrator would set them up.
         for (code, kind, title) in [
             ("jtj", "department", "县交通运输局"),
@@ -60,10 +68,11 @@ impl Server {
             );
             tokens.insert(login.to_string(), token);
         }
-        let serve = Serve::start(&dir, &[], &[], Stdio::null());
+        let serve = Serve::start(&dir, &[], env, Stdio::null());
         Server {
             serve,
-            _dir: tmp,
+            dir,
+            _tmp: tmp,
             tokens,
         }
     }
@@ -456,4 +465,286 @@ fn a_mediation_referred_by_the_court_is_closed_by_agreement() {
     assert_eq!(s.get(&format!("/api/v1/cases/{id}"), "zhang").status, 404);
     let mine = s.get("/api/v1/cases", "mediator-li");
     assert_eq!(mine.json["items"][0]["id"], id.as_str());
+}
+
+/// `s` percent-encoded for a query string: Chinese words and the brackets of a number.
+fn enc(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// The ids and numbers a list answers with.
+fn found(s: &Server, who: &str, query: &str) -> Vec<(String, String)> {
+    let r = s.get(&format!("/api/v1/cases?{query}"), who);
+    assert_eq!(r.status, 200, "{who} {query}: {}", r.json);
+    let items = r.json["items"].as_array().expect("items");
+    assert_eq!(
+        r.json["total"].as_u64(),
+        Some(items.len() as u64),
+        "{query}"
+    );
+    items
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().expect("id").to_string(),
+                c["number"].as_str().expect("number").to_string(),
+            )
+        })
+        .collect()
+}
+
+/// The titles of `who`'s notices, newest first, and how many are unread.
+fn inbox(s: &Server, who: &str, unread_only: bool) -> (Vec<Value>, u64) {
+    let r = s.get(&format!("/api/v1/notifications?unread={unread_only}"), who);
+    assert_eq!(r.status, 200, "{}", r.json);
+    (
+        r.json["items"].as_array().expect("items").clone(),
+        r.json["unread"].as_u64().expect("unread"),
+    )
+}
+
+/// The ids of the cases waiting on `who`.
+fn queue(s: &Server, who: &str) -> Vec<String> {
+    let r = s.get("/api/v1/queue", who);
+    assert_eq!(r.status, 200, "{}", r.json);
+    r.json["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|c| c["id"].as_str().expect("id").to_string())
+        .collect()
+}
+
+#[test]
+fn a_clerk_is_told_at_once_finds_the_case_by_number_and_words_and_sees_what_waits() {
+    let s = Server::start("daily");
+    let road = file(
+        &s,
+        "liu",
+        "suggestion",
+        json!({"title": "关于城关镇道路改造的建议", "body": "老街路面破损，雨天积水严重。"}),
+    );
+    let tax = file(
+        &s,
+        "liu",
+        "suggestion",
+        json!({"title": "关于减轻小微企业税费的建议", "body": "建议落实减税降费政策。"}),
+    );
+    // Numbers follow filing order within the kind and the year of filing.
+    let case = s.get(&format!("/api/v1/cases/{road}"), "liu").json;
+    let year = &case["filed_at"].as_str().expect("filed_at")[..4];
+    assert_eq!(case["number"], format!("建议〔{year}〕001号"));
+    let tax_number = format!("建议〔{year}〕002号");
+    assert_eq!(
+        s.get(&format!("/api/v1/cases/{tax}"), "liu").json["number"],
+        tax_number
+    );
+
+    // Staff's queue holds what is to be registered, first come first; registered and
+    // assigned, it moves on.
+    assert_eq!(queue(&s, "xu"), [road.clone(), tax.clone()]);
+    for (id, dept) in [(&road, "jtj"), (&tax, "czj")] {
+        s.act(id, "register", "xu", json!({}));
+        let assigned = std::time::Instant::now();
+        s.act(id, "assign", "xu", json!({"lead_department": dept}));
+        // The department's clerk has the notice within a second of the assignment.
+        let clerk = if dept == "jtj" { "zhang" } else { "qian" };
+        let notice = loop {
+            let (items, _) = inbox(&s, clerk, true);
+            if let Some(n) = items.iter().find(|n| n["case_id"] == id.as_str()) {
+                break n.clone();
+            }
+            assert!(
+                assigned.elapsed() < std::time::Duration::from_secs(1),
+                "no notice for {clerk} within a second"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let title = notice["title"].as_str().expect("title");
+        assert!(title.starts_with("【新交办】"), "{title}");
+        let number = s.get(&format!("/api/v1/cases/{id}"), "xu").json["number"].clone();
+        assert!(title.contains(number.as_str().expect("number")), "{title}");
+    }
+    assert!(queue(&s, "xu").is_empty());
+    assert_eq!(queue(&s, "zhang"), [road.clone()]);
+
+    // Search: by any two characters of the title or body, by the number, with the filters.
+    let road_number = format!("建议〔{year}〕001号");
+    for q in ["道路", "路面破损", "城关镇 积水", &road_number] {
+        assert_eq!(
+            found(&s, "xu", &format!("q={}", enc(q))),
+            [(road.clone(), road_number.clone())],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        found(&s, "xu", &format!("q={}&kind=petition", enc("道路"))),
+        []
+    );
+    assert_eq!(found(&s, "xu", &format!("q={}", enc("建议"))).len(), 2);
+    // Reach: the transport bureau never finds the finance bureau's case, by words or number.
+    for q in ["税费", "小微企业", &tax_number] {
+        assert_eq!(found(&s, "zhang", &format!("q={}", enc(q))), [], "{q}");
+        assert_eq!(found(&s, "qian", &format!("q={}", enc(q))).len(), 1, "{q}");
+    }
+    // One character says too little to search by, and says so.
+    let short = s.get(&format!("/api/v1/cases?q={}", enc("路")), "xu");
+    assert_eq!(short.status, 422, "{}", short.json);
+    assert_eq!(short.json["field"], "q");
+
+    // The department asks for more time: staff are told, and the request waits in their
+    // queue with the date asked for.
+    // A month past the deadline, well inside the six months an extension may reach.
+    let due: jiff::civil::Date = s.get(&format!("/api/v1/cases/{road}"), "zhang").json["deadline"]
+        ["due_date"]
+        .as_str()
+        .expect("due")
+        .parse()
+        .expect("date");
+    let until = due
+        .checked_add(jiff::Span::new().days(30))
+        .expect("date")
+        .to_string();
+    s.act(
+        &road,
+        "request_extension",
+        "zhang",
+        json!({"until": until, "reason": "需财政追加预算"}),
+    );
+    let asked = std::time::Instant::now();
+    while !inbox(&s, "xu", true).0.iter().any(|n| {
+        n["title"]
+            .as_str()
+            .is_some_and(|t| t.starts_with("【申请延期】"))
+    }) {
+        assert!(asked.elapsed() < std::time::Duration::from_secs(1));
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(queue(&s, "xu"), [road.clone()]);
+    s.act(
+        &road,
+        "extend",
+        "xu",
+        json!({"until": until, "reason": "同意"}),
+    );
+    assert!(queue(&s, "xu").is_empty());
+
+    // The reply: the deputy is told, and the rating waits on them.
+    s.act(
+        &road,
+        "reply",
+        "zhang",
+        json!({"classification": "A", "answer": "已列入年度计划"}),
+    );
+    assert_eq!(queue(&s, "liu"), [road.clone()]);
+    assert!(queue(&s, "zhang").is_empty());
+
+    // Marking read: one at a time, then all at once; someone else's notice is not found.
+    let (items, unread) = inbox(&s, "zhang", false);
+    assert!(unread >= 2, "新交办 and 延期已批准: {items:?}");
+    let first = items[0]["id"].as_str().expect("id").to_string();
+    let path = format!("/api/v1/notifications/{first}/read");
+    assert_eq!(s.call("POST", &path, Some("qian"), &[], None).status, 404);
+    assert_eq!(s.call("POST", &path, Some("zhang"), &[], None).status, 204);
+    assert_eq!(inbox(&s, "zhang", false).1, unread - 1);
+    assert!(
+        inbox(&s, "zhang", true)
+            .0
+            .iter()
+            .all(|n| n["id"].as_str() != Some(first.as_str()))
+    );
+    let all = s.call(
+        "POST",
+        "/api/v1/notifications/read-all",
+        Some("zhang"),
+        &[],
+        None,
+    );
+    assert_eq!(all.status, 200, "{}", all.json);
+    assert_eq!(all.json["marked"].as_u64(), Some(unread - 1));
+    assert_eq!(inbox(&s, "zhang", false).1, 0);
+    assert!(inbox(&s, "zhang", true).0.is_empty());
+    assert!(inbox(&s, "qian", false).1 >= 1, "only zhang's were marked");
+}
+
+/// Files `per_thread` suggestions from each of `threads` threads, spread over `servers`; the
+/// numbers they got.
+fn race_filings(s: &Server, servers: &[String], threads: usize, per_thread: usize) -> Vec<String> {
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..threads)
+            .map(|t| {
+                let addr = servers[t % servers.len()].clone();
+                let token = s.tokens["liu"].clone();
+                scope.spawn(move || {
+                    (0..per_thread)
+                        .map(|i| {
+                            let auth = format!("Bearer {token}");
+                            let body = json!({"kind": "suggestion", "payload":
+                                {"title": format!("并发提交 {t}-{i}"), "body": "……"}})
+                            .to_string();
+                            let r = http(
+                                &addr,
+                                "POST",
+                                "/api/v1/cases",
+                                &[("Authorization", &auth)],
+                                Some(&body),
+                            )
+                            .expect("answer");
+                            assert_eq!(r.status, 201, "{}", r.body);
+                            let v: Value = serde_json::from_str(&r.body).expect("json");
+                            v["number"].as_str().expect("number").to_string()
+                        })
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("thread"))
+            .collect()
+    })
+}
+
+/// Every number once, and together the sequence 001… with no gap.
+fn assert_one_sequence(mut numbers: Vec<String>, count: usize) {
+    numbers.sort();
+    let year = numbers[0]
+        .trim_start_matches("建议〔")
+        .split('〕')
+        .next()
+        .expect("year")
+        .to_string();
+    let want: Vec<String> = (1..=count)
+        .map(|n| format!("建议〔{year}〕{n:03}号"))
+        .collect();
+    assert_eq!(numbers, want);
+}
+
+#[test]
+fn racing_filings_each_get_their_own_number_on_sqlite() {
+    let s = Server::start("numbers-sqlite");
+    let numbers = race_filings(&s, std::slice::from_ref(&s.serve.addr), 8, 5);
+    assert_one_sequence(numbers, 40);
+}
+
+#[test]
+fn racing_filings_each_get_their_own_number_across_two_postgresql_serve_processes() {
+    let Some(db) = duban_testkit::PgDatabase::create_blocking() else {
+        return;
+    };
+    let s = Server::start_with("numbers-postgres", &[("DATABASE_URL", db.url())]);
+    let second = Serve::start(
+        &s.dir,
+        &["--no-scheduler"],
+        &[("DATABASE_URL", db.url())],
+        Stdio::null(),
+    );
+    let servers = [s.serve.addr.clone(), second.addr.clone()];
+    let numbers = race_filings(&s, &servers, 8, 5);
+    assert_one_sequence(numbers, 40);
 }

@@ -80,7 +80,12 @@ pub fn duban_env_with_input(
 
 /// `duban ARGS`, which must succeed; its standard output, trimmed.
 pub fn duban_ok(dir: &Path, args: &[&str]) -> String {
-    let out = duban(dir, args);
+    duban_env_ok(dir, args, &[])
+}
+
+/// [`duban_ok`] with `env` (a PostgreSQL `DATABASE_URL`, say).
+pub fn duban_env_ok(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
+    let out = duban_command(dir, args, env).output().expect("run duban");
     assert!(
         out.status.success(),
         "duban {args:?}: {}",
