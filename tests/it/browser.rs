@@ -157,11 +157,30 @@ fn the_main_journeys_in_a_real_browser() {
     submit_action(&b, "transfer");
     assert!(b.text().contains("已转交承办单位待受理"), "{}", b.text());
 
-    // Now the clerk sees it in the inbox, accepts it and replies.
+    // The number the deputy reads out on the phone.
+    let number = b
+        .script("return document.querySelector('.case-number').textContent;")
+        .as_str()
+        .expect("a case number on the page")
+        .to_string();
+    assert!(number.starts_with("信访〔"), "{number}");
+
+    // Now the clerk sees it in the inbox, with a notice, and finds it by the number in the
+    // header's search box; then accepts it and replies.
     sign_in(&b, &base, "jtj-clerk");
     assert!(b.text().contains("反映东村道路积水问题"), "{}", b.text());
     b.screenshot(&out.join("department-inbox.png"));
+    b.type_into("form.search input[name=q]", &number);
+    b.click_and_wait("form.search button[type=submit]");
+    let text = b.text();
+    assert!(text.contains("共 1 件"), "{text}");
+    assert!(
+        text.contains(&number) && text.contains("反映东村道路积水问题"),
+        "{text}"
+    );
+    b.screenshot(&out.join("search.png"));
     b.click_and_wait(&format!("a[href=\"{case_path}\"]"));
+    assert!(b.text().contains(&number), "{}", b.text());
     open_action(&b, "accept");
     submit_action(&b, "accept");
     assert!(b.text().contains("已受理办理中"), "{}", b.text());
@@ -263,6 +282,9 @@ fn the_main_journeys_in_a_real_browser() {
         "staff file in a deputy's name"
     );
     b.screenshot(&out.join("staff-register.png"));
+    b.goto(&format!("{base}/queue"));
+    assert!(b.text().contains("等待我办理的事项"), "{}", b.text());
+    b.screenshot(&out.join("staff-queue.png"));
 
     // The court refers a dispute; it names the mediator; the mediator records a session and
     // the agreement.

@@ -116,9 +116,10 @@ pub fn copy_words(n: i64) -> String {
 /// Makes copies `{prefix}{n}`, n in `from..=to`, searchable by their number and
 /// [`copy_words`], many rows a statement.
 pub async fn index_copies(store: &SqlStore, prefix: &str, from: i64, to: i64) -> Result<()> {
-    let mut tx = store.begin_write().await?;
     let mut n = from;
     while n <= to {
+        // A transaction per batch: one for a million rows grows SQLite's log by gigabytes.
+        let mut tx = store.begin_write().await?;
         let last = (n + 9_999).min(to);
         let rows: Vec<Vec<crate::sql::Val>> = (n..=last)
             .map(|i| {
@@ -127,9 +128,9 @@ pub async fn index_copies(store: &SqlStore, prefix: &str, from: i64, to: i64) ->
             })
             .collect();
         crate::sql::insert_rows(&mut tx, crate::sql::SEARCH_TARGET, &rows).await?;
+        tx.commit().await?;
         n = last + 1;
     }
-    tx.commit().await?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@ use anyhow::Result;
 use duban_core::Role;
 use duban_service::{ListParams, Principal};
 use duban_storage::User;
+use duban_storage::bench::{copy_words, index_copies};
 use std::time::Instant;
 
 use super::*;
@@ -63,6 +64,7 @@ pub(crate) async fn queries_bench(w: &World, f: &mut Figures, rounds: usize, n: 
         "ms",
         Some(("<=", 10.0)),
     );
+    search(w, f, rounds, big).await?;
     let mut report = Vec::new();
     for _ in 0..rounds {
         let t = Instant::now();
@@ -76,6 +78,78 @@ pub(crate) async fn queries_bench(w: &World, f: &mut Figures, rounds: usize, n: 
         median(report),
         "s",
         Some(("<=", 2.0)),
+    );
+    Ok(())
+}
+
+/// Search over the 10n cases: each made searchable by its number and words
+/// ([`copy_words`]), then searched by staff (every case) and by a department's clerk (its own),
+/// for a two-character word shared by one case in a thousand, a phrase of one case, and a
+/// number.
+async fn search(w: &World, f: &mut Figures, rounds: usize, big: i64) -> Result<()> {
+    let t = Instant::now();
+    index_copies(&w.store, "q-", 1, big).await?;
+    duban_storage::bench::analyze(&w.store).await?;
+    println!(
+        "indexed {big} cases for search in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
+    let mut rng = Rng(7);
+    let (mut words, mut all) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        for i in 0..300 {
+            let n = 1 + rng.below(big as u64) as i64;
+            let text = copy_words(n);
+            let q = match i % 3 {
+                // `{place}路`: the first two characters after 关于.
+                0 => text.chars().skip(2).take(2).collect::<String>(),
+                1 => text.chars().skip(2).take(6).collect::<String>(),
+                _ => format!("q-{n}"),
+            };
+            let d = rng.below(1000);
+            let clerk = Principal {
+                user: User {
+                    login: format!("clerk-{d}"),
+                    role: Role::Department,
+                    org: Some(format!("dept-{d}")),
+                    name: String::new(),
+                },
+            };
+            let who = if i % 2 == 0 { &w.staff } else { &clerk };
+            let t = Instant::now();
+            let found = w
+                .service
+                .list(
+                    who,
+                    &ListParams {
+                        q: Some(q.clone()),
+                        limit: 50,
+                        ..ListParams::default()
+                    },
+                )
+                .await?;
+            let ms = t.elapsed().as_secs_f64() * 1000.0;
+            // Staff see every case: a search of theirs that finds nothing measured nothing.
+            if who.user.role == Role::Staff && found.items.is_empty() {
+                anyhow::bail!("search for {q} found nothing");
+            }
+            if i % 3 == 0 {
+                words.push(ms);
+            }
+            all.push(ms);
+        }
+    }
+    f.put(
+        &format!("search p99 at {big} cases"),
+        percentile(all, 0.99),
+        "ms",
+        Some(("<=", 20.0)),
+    );
+    f.put(
+        &format!("search p99 at {big} cases, two-character words"),
+        percentile(words, 0.99),
+        "ms",
+        Some(("<=", 20.0)),
     );
     Ok(())
 }

@@ -285,45 +285,54 @@ impl Lists for SqlStore {
         filter: &ListFilter,
         page: &Page,
     ) -> Result<Listing> {
+        // The total is counted on another connection while the page is read: a search's count
+        // costs as much as its page, and nobody should wait for both in turn.
+        let counted = async {
+            let (count, count_binds) = count_sql(self.backend, query, filter);
+            let total: i64 = bind_all(sqlx::query(AssertSqlSafe(count)), &count_binds)
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+            Ok::<_, crate::Error>(total)
+        };
         let (sql, binds) = list_sql(self.backend, query, filter, page);
-        let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
-            .fetch_all(&self.pool)
-            .await?;
-        let mut found = Vec::with_capacity(rows.len());
-        for r in &rows {
-            found.push(summary(r)?);
-        }
-        let backward = page.after.is_none() && page.before.is_some();
-        let more = found.len() > page.limit as usize;
-        found.truncate(page.limit as usize);
-        if backward {
-            found.reverse();
-        }
-        // A case that waits on a person twice (as a login and by their role) is listed once.
-        let mut seen = std::collections::BTreeSet::new();
-        found.retain(|(s, _)| seen.insert(s.id.clone()));
-        let cursor = |(s, k): &(CaseSummary, i64)| Cursor {
-            key: *k,
-            id: s.id.clone(),
+        let read = async {
+            let rows = bind_all(sqlx::query(AssertSqlSafe(sql)), &binds)
+                .fetch_all(&self.pool)
+                .await?;
+            let mut found = Vec::with_capacity(rows.len());
+            for r in &rows {
+                found.push(summary(r)?);
+            }
+            let backward = page.after.is_none() && page.before.is_some();
+            let more = found.len() > page.limit as usize;
+            found.truncate(page.limit as usize);
+            if backward {
+                found.reverse();
+            }
+            // A case that waits on a person twice (as a login and by their role) is listed once.
+            let mut seen = std::collections::BTreeSet::new();
+            found.retain(|(s, _)| seen.insert(s.id.clone()));
+            let cursor = |(s, k): &(CaseSummary, i64)| Cursor {
+                key: *k,
+                id: s.id.clone(),
+            };
+            // Forward, a page after a cursor has one before it; backward, one after it.
+            let (next, prev) = if backward {
+                (
+                    found.last().map(cursor),
+                    found.first().filter(|_| more).map(cursor),
+                )
+            } else {
+                (
+                    found.last().filter(|_| more).map(cursor),
+                    found.first().filter(|_| page.after.is_some()).map(cursor),
+                )
+            };
+            self.holders(&mut found).await?;
+            Ok::<_, crate::Error>((found, next, prev))
         };
-        // Forward, a page after a cursor has one before it; backward, one after it.
-        let (next, prev) = if backward {
-            (
-                found.last().map(cursor),
-                found.first().filter(|_| more).map(cursor),
-            )
-        } else {
-            (
-                found.last().filter(|_| more).map(cursor),
-                found.first().filter(|_| page.after.is_some()).map(cursor),
-            )
-        };
-        self.holders(&mut found).await?;
-        let (count, count_binds) = count_sql(self.backend, query, filter);
-        let total: i64 = bind_all(sqlx::query(AssertSqlSafe(count)), &count_binds)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        let (total, (found, next, prev)) = tokio::try_join!(counted, read)?;
         Ok(Listing {
             items: found.into_iter().map(|(s, _)| s).collect(),
             next,
