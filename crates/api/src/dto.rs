@@ -185,9 +185,9 @@ impl CaseSummaryDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CaseList {
     pub items: Vec<CaseSummaryDto>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
+    /// Pass as `cursor` to get the next page; null on the last page.
     pub next_cursor: Option<String>,
-    /// Pass as `before` to get the page before this one; absent on the first page.
+    /// Pass as `before` to get the page before this one; null on the first page.
     pub prev_cursor: Option<String>,
     /// How many cases the list holds over all its pages.
     pub total: u64,

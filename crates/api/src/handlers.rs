@@ -141,7 +141,7 @@ pub struct ListQuery {
 fn order(s: Option<&str>) -> Result<Order, ApiError> {
     match s {
         None | Some("newest") => Ok(Order::Newest),
-        Some("oldest") => Ok(Order::Natural),
+        Some("oldest") => Ok(Order::Oldest),
         Some("deadline") => Ok(Order::Deadline),
         Some(_) => Err(ApiError::malformed("`order` is newest, oldest or deadline").field("order")),
     }
@@ -201,6 +201,9 @@ pub struct QueueQuery {
     /// Where the page starts: the `next_cursor` of the previous page.
     #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
     cursor: Option<String>,
+    /// The page before this: the `prev_cursor` of the page after it.
+    #[param(pattern = r"^(-?[0-9]{1,18}\.[0-9A-Za-z_-]{1,64})?$")]
+    before: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -223,6 +226,7 @@ pub async fn queue(
     }
     let page = Page {
         after: cursor(q.cursor.as_deref())?,
+        before: cursor(q.before.as_deref())?,
         ..Page::first(limit)
     };
     let listing = st.service.queue(&p, &page).await?;

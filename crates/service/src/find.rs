@@ -30,6 +30,9 @@ pub fn search_terms(q: &str) -> Result<Vec<String>> {
             problem: problem.into(),
         }],
     };
+    if q.chars().count() > 200 {
+        return Err(problem("must be at most 200 characters"));
+    }
     if terms.len() > MAX_TERMS {
         return Err(problem("takes at most 5 words"));
     }

@@ -162,9 +162,12 @@ pub async fn add_reminders(
     Ok(())
 }
 
-/// Refreshes the planner's statistics after a bulk load.
+/// Settles the database after a bulk load: fresh statistics, and on PostgreSQL the visibility
+/// map that autovacuum would keep.
 pub async fn analyze(store: &SqlStore) -> Result<()> {
-    sqlx::raw_sql("ANALYZE").execute(store.pool()).await?;
+    sqlx::raw_sql(store.backend().after_bulk_load())
+        .execute(store.pool())
+        .await?;
     Ok(())
 }
 

@@ -255,6 +255,8 @@ pub enum Order {
     Natural,
     /// Newest filed first.
     Newest,
+    /// Oldest filed first.
+    Oldest,
     /// Soonest deadline first (cases without one last).
     Deadline,
 }

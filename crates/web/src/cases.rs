@@ -95,6 +95,7 @@ impl ListQuery {
             key: self.key.is_some(),
             order: match self.order.as_deref() {
                 Some("deadline") => Order::Deadline,
+                Some("oldest") => Order::Oldest,
                 _ => Order::Newest,
             },
             after: self.cursor.as_deref().and_then(Cursor::decode),
@@ -217,6 +218,7 @@ fn filters(st: &WebState, v: &Viewer, q: &ListQuery, names: &Choices) -> Markup 
             }
             select name="order" aria-label="排序" {
                 option value="" { "最新在前" }
+                option value="oldest" selected[chosen(&q.order, "oldest")] { "最早在前" }
                 option value="deadline" selected[chosen(&q.order, "deadline")] { "按期限" }
             }
             label.inline { input type="checkbox" name="overdue" value="1" checked[q.overdue.is_some()]; "仅逾期" }

@@ -136,6 +136,7 @@ pub fn problem(p: &str) -> String {
             "每个搜索词最多100个字",
         ),
         ("takes at most 5 words", "最多输入5个搜索词"),
+        ("must be at most 200 characters", "搜索内容最多200个字"),
     ];
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == p) {
         return (*zh).to_string();

@@ -34,7 +34,13 @@ pub fn url_encode(s: &str) -> String {
 fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
     let mut links = Vec::new();
     match role {
-        Role::Leader | Role::Auditor => {
+        // An escalated suggestion waits on every leader.
+        Role::Leader => {
+            links.push(("/dashboard", "工作台"));
+            links.push(("/queue", "待我处理"));
+            links.push(("/cases", "全部事项"));
+        }
+        Role::Auditor => {
             links.push(("/dashboard", "工作台"));
             links.push(("/cases", "全部事项"));
         }

@@ -18,6 +18,7 @@ use crate::{WebState, choices, labels, refused};
 #[derive(Debug, Deserialize)]
 pub struct QueueQuery {
     cursor: Option<String>,
+    before: Option<String>,
 }
 
 /// What a pending request asked, as a line people read.
@@ -42,6 +43,7 @@ pub async fn page_of(
     }
     let page_req = Page {
         after: q.cursor.as_deref().and_then(Cursor::decode),
+        before: q.before.as_deref().and_then(Cursor::decode),
         ..Page::first(50)
     };
     let listing = match st.service.queue(&v.p, &page_req).await {

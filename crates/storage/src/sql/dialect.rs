@@ -171,6 +171,16 @@ impl Backend {
         }
     }
 
+    /// What settles a database after a bulk load, as a running one is settled by its upkeep:
+    /// fresh statistics for the planner, and on PostgreSQL the visibility map that autovacuum
+    /// keeps, without which a count over an index still visits every row it counts.
+    pub(crate) fn after_bulk_load(self) -> &'static str {
+        match self {
+            Backend::Postgres => "VACUUM (ANALYZE)",
+            Backend::Sqlite => "ANALYZE",
+        }
+    }
+
     /// What is put before a query to see its plan, and the column of the answer that holds
     /// each line of it.
     pub(crate) fn explain(self) -> (&'static str, usize) {
@@ -185,7 +195,25 @@ impl Backend {
     /// on. SQLite asks its FTS5 trigram table in one MATCH; PostgreSQL asks pg_trgm's GIN
     /// indexes with LIKE. A term of two characters looks in the pairs (`|道路|`), which hold the
     /// trigrams `|道路` and `道路|`; longer terms look in the text itself.
-    pub(crate) fn search(self, terms: &[String], first: usize) -> (String, Vec<Bind>) {
+    ///
+    /// `id` is the column naming the list's case. In a person's list (`p.case_id`) the person's
+    /// rows, found by the member index, should drive and the search narrow them: SQLite's
+    /// planner takes a full-text match as always cheap and would look up every case the words
+    /// find (a thousand, for two common characters) before keeping the person's few, so there
+    /// the condition is made unindexable with a unary `+`. PostgreSQL plans by its statistics.
+    pub(crate) fn search(self, id: &str, terms: &[String], first: usize) -> (String, Vec<Bind>) {
+        let (matching, binds) = self.search_rows(terms, first);
+        let narrows = id != "c.id" && self == Backend::Sqlite;
+        let plus = if narrows { "+" } else { "" };
+        (
+            format!("{plus}{id} IN (SELECT case_id FROM case_search WHERE {matching})"),
+            binds,
+        )
+    }
+
+    /// The condition on `case_search`'s rows that [`Backend::search`] asks for: alone, it
+    /// counts a search over every case without touching the cases.
+    pub(crate) fn search_rows(self, terms: &[String], first: usize) -> (String, Vec<Bind>) {
         let terms: Vec<String> = terms.iter().map(|t| t.to_lowercase()).collect();
         let two = |t: &str| t.chars().count() == 2;
         match self {
@@ -203,9 +231,7 @@ impl Backend {
                     .collect::<Vec<_>>()
                     .join(" AND ");
                 (
-                    format!(
-                        "c.id IN (SELECT case_id FROM case_search WHERE case_search MATCH ${first})"
-                    ),
+                    format!("case_search MATCH ${first}"),
                     vec![Bind::Text(expr)],
                 )
             }
@@ -227,13 +253,7 @@ impl Backend {
                         binds.push(Bind::Text(format!("%{}%", escape(t))));
                     }
                 }
-                (
-                    format!(
-                        "c.id IN (SELECT case_id FROM case_search WHERE {})",
-                        conditions.join(" AND ")
-                    ),
-                    binds,
-                )
+                (conditions.join(" AND "), binds)
             }
         }
     }

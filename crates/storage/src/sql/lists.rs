@@ -157,13 +157,14 @@ pub(crate) fn filtered(
         ));
     }
     if !filter.search.is_empty() {
-        let (condition, search_binds) = backend.search(&filter.search, binds.len() + 1);
+        let (condition, search_binds) = backend.search(sort.1, &filter.search, binds.len() + 1);
         binds.extend(search_binds);
         text.push_str(&format!(" AND {condition}"));
     }
     let (sort, descending) = match order {
         Order::Natural => (sort, false),
         Order::Newest => (("c.filed_at", "c.id"), true),
+        Order::Oldest => (("c.filed_at", "c.id"), false),
         Order::Deadline => (("c.due_key", "c.id"), false),
     };
     (text, binds, sort, descending)
@@ -211,8 +212,28 @@ pub(crate) fn count_sql(
     q: &CaseQuery,
     filter: &ListFilter,
 ) -> (String, Vec<Bind>) {
+    // A search over every case, with nothing else to narrow it, is counted in the search
+    // index alone: each of its rows is one case. Looking up each case found would cost a
+    // millisecond per thousand.
+    let search_only = ListFilter {
+        search: filter.search.clone(),
+        ..ListFilter::default()
+    };
+    if matches!(q, CaseQuery::All) && !filter.search.is_empty() && *filter == search_only {
+        let (matching, binds) = backend.search_rows(&filter.search, 1);
+        return (
+            format!("SELECT count(*) FROM case_search WHERE {matching}"),
+            binds,
+        );
+    }
     let (from_where, binds, _, _) = filtered(backend, q, filter, Order::Natural);
-    (format!("SELECT count(*) {from_where}"), binds)
+    // A case waits on a person at most once, however many of their names (login, role) it
+    // waits on: the page shows it once, and the total counts it once.
+    let what = match q {
+        CaseQuery::Awaiting { .. } => "DISTINCT p.case_id",
+        _ => "*",
+    };
+    (format!("SELECT count({what}) {from_where}"), binds)
 }
 
 /// The member and the two parties a party list covers (one party, given twice).
