@@ -149,7 +149,8 @@ fn order(s: Option<&str>) -> Result<Order, ApiError> {
 
 /// List the cases the caller may see, newest first, or find them by number and words.
 #[utoipa::path(get, path = "/cases", tag = "cases", params(ListQuery),
-    responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem)),
+    responses((status = 200, body = CaseList), (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 422, description = "`q` holds a word of one character, more than five words, or too much", body = Problem)),
     security(("bearer" = [])))]
 pub async fn list_cases(
     State(st): State<AppState>,
