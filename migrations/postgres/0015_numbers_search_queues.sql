@@ -3,7 +3,9 @@
 -- concurrent filings, in one process or several).
 ALTER TABLE cases ADD COLUMN number TEXT;
 CREATE UNIQUE INDEX cases_number ON cases (kind, number) WHERE number IS NOT NULL;
-CREATE INDEX cases_by_number ON cases (number) WHERE number IS NOT NULL;
+-- The cases from before numbers, which start-up numbers and indexes in filing order: found
+-- without reading the others, and gone from the index as each gets its number.
+CREATE INDEX cases_unnumbered ON cases (filed_at, id) WHERE number IS NULL;
 CREATE TABLE case_numbers (
     kind TEXT NOT NULL,
     year BIGINT NOT NULL,

@@ -331,11 +331,13 @@ impl Cases for SqlStore {
     }
 
     async fn unindexed(&self, limit: u32) -> Result<Vec<crate::Unindexed>> {
-        // In filing order, so that numbers given to old cases follow it.
+        // In filing order, so that numbers given to old cases follow it. Every case filed or
+        // imported since numbers began gets its number and its search row in one
+        // transaction, as `index_case` does here: a case without a number is one from before.
         let rows = sqlx::query(
             "SELECT c.id, c.kind, c.number, e.payload FROM cases c \
              JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \
-             WHERE c.number IS NULL OR NOT EXISTS (SELECT 1 FROM case_search s WHERE s.case_id = c.id) \
+             WHERE c.number IS NULL \
              ORDER BY c.filed_at, c.id LIMIT $1",
         )
         .bind(i64::from(limit))

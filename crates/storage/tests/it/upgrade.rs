@@ -1,7 +1,7 @@
 //! Databases written by earlier versions, brought up to date: the history re-masked (every
 //! person field, whatever its length), the audit chain re-linked under its key, and sign-in
-//! counts moved; and what the keyed chain then finds that the plain one could not. Both
-//! backends.
+//! counts moved; what the keyed chain then finds that the plain one could not; and cases from
+//! before numbers, numbered and made searchable at start-up. Both backends.
 
 use crate::audit_record as record;
 use duban_core::Role;
@@ -39,9 +39,9 @@ macro_rules! both {
 both!(
     a_database_from_before_the_fixes_is_remasked_keyed_and_recorded,
     the_keyed_chain_finds_a_recomputed_edit_and_deleted_newest_records,
+    cases_from_before_numbers_are_numbered_in_filing_order_and_found,
 );
 
-/// Applies the shipped migrations up to `last` only, as an older duban would have.
 /// Applies the migrations `wanted` picks, recorded as `migrate` records them.
 async fn migrate_only(db: &TestDb, wanted: impl Fn(i64) -> bool) {
     let pool = db.store.pool();
@@ -401,4 +401,82 @@ async fn the_keyed_chain_finds_a_recomputed_edit_and_deleted_newest_records(db: 
         }
         other => panic!("a moved start must be found: {other:?}"),
     }
+}
+
+async fn cases_from_before_numbers_are_numbered_in_filing_order_and_found(db: TestDb) {
+    db.store.migrate().await.expect("migrate");
+    let office = duban_testkit::Office::builder()
+        .org("st1", duban_storage::OrgKind::Station, "城关镇联络站")
+        .user("liu", Role::Deputy, Some("st1"))
+        .build_on(db.store.clone())
+        .await;
+    let mut ids = Vec::new();
+    for (title, when) in [
+        ("关于城关镇道路改造的建议", "2024-03-01T09:00:00"),
+        ("关于农田水利建设的建议", "2024-03-02T09:00:00"),
+        ("关于学校周边交通的建议", "2024-03-03T09:00:00"),
+    ] {
+        ids.push(
+            office
+                .file(
+                    "liu",
+                    "suggestion",
+                    json!({"title": title, "body": "……"}),
+                    when,
+                )
+                .await,
+        );
+    }
+    // As a database from before numbers and search holds them: no number, no search row.
+    sqlx::raw_sql(
+        "UPDATE cases SET number = NULL; DELETE FROM case_search; DELETE FROM case_numbers",
+    )
+    .execute(db.store.pool())
+    .await
+    .expect("as before numbers");
+    assert_eq!(office.service.index_unindexed().await.expect("index"), 3);
+    for (i, id) in ids.iter().enumerate() {
+        let record = db.store.case(id).await.expect("read").expect("case");
+        assert_eq!(
+            record.number.as_deref(),
+            Some(format!("建议〔2024〕{:03}号", i + 1).as_str()),
+            "numbered in filing order"
+        );
+    }
+    // Found by words and by number, and done once.
+    let found = |q: &str| {
+        let filter = duban_storage::ListFilter {
+            search: q.split_whitespace().map(str::to_string).collect(),
+            ..duban_storage::ListFilter::default()
+        };
+        let store = db.store.clone();
+        async move {
+            duban_storage::Lists::list_filtered(
+                &store,
+                &duban_storage::CaseQuery::All,
+                &filter,
+                &duban_storage::Page::first(10),
+            )
+            .await
+            .expect("search")
+            .items
+            .into_iter()
+            .map(|c| c.id)
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(found("水利").await, [ids[1].clone()]);
+    assert_eq!(found("建议〔2024〕003号").await, [ids[2].clone()]);
+    assert_eq!(office.service.index_unindexed().await.expect("again"), 0);
+    // A filing after it continues the sequence.
+    let next = office
+        .file(
+            "liu",
+            "suggestion",
+            json!({"title": "关于路灯的建议", "body": "……"}),
+            "2024-03-04T09:00:00",
+        )
+        .await;
+    let record = db.store.case(&next).await.expect("read").expect("case");
+    assert_eq!(record.number.as_deref(), Some("建议〔2024〕004号"));
 }
