@@ -80,6 +80,16 @@ async fn security_events_are_chained_and_tampering_is_found() {
         "{}",
         String::from_utf8_lossy(&verify.stderr)
     );
+    // The head, kept outside the database, vouches for everything up to it.
+    let head = String::from_utf8_lossy(&duban(&dir, &["audit", "head"]).stdout)
+        .trim()
+        .to_string();
+    assert!(head.contains(':'), "{head}");
+    assert!(
+        duban(&dir, &["audit", "verify", "--expect-head", &head])
+            .status
+            .success()
+    );
 
     // The log refuses edits; an attacker who drops the trigger and edits a record is caught.
     let url = format!("sqlite://{}?mode=rwc", dir.join("duban.db").display());
@@ -99,4 +109,36 @@ async fn security_events_are_chained_and_tampering_is_found() {
     assert!(!verify.status.success());
     let said = String::from_utf8_lossy(&verify.stderr);
     assert!(said.contains("BROKEN at record 2"), "{said}");
+
+    // Deleting the newest records leaves a chain that links, but not up to the head kept.
+    let tmp2 = TempDir::new("audit-head");
+    let dir = tmp2.path().to_path_buf();
+    assert!(duban(&dir, &["demo", "--scale", "0.1"]).status.success());
+    for login in ["staff1", "staff1", "staff1"] {
+        assert!(duban(&dir, &["token", "create", login]).status.success());
+    }
+    let head = String::from_utf8_lossy(&duban(&dir, &["audit", "head"]).stdout)
+        .trim()
+        .to_string();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("duban.db").display());
+    let pool = sqlx::SqlitePool::connect(&url).await.expect("connect");
+    sqlx::raw_sql(
+        "DROP TRIGGER audit_log_no_delete; \
+         DELETE FROM audit_log WHERE seq > (SELECT max(seq) - 2 FROM audit_log)",
+    )
+    .execute(&pool)
+    .await
+    .expect("delete the newest");
+    pool.close().await;
+    assert!(
+        duban(&dir, &["audit", "verify"]).status.success(),
+        "the chain alone cannot tell"
+    );
+    let verify = duban(&dir, &["audit", "verify", "--expect-head", &head]);
+    assert!(!verify.status.success(), "the head kept outside can");
+    assert!(
+        String::from_utf8_lossy(&verify.stderr).contains("BROKEN"),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
 }
