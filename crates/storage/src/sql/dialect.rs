@@ -174,6 +174,7 @@ impl Backend {
     /// What settles a database after a bulk load, as a running one is settled by its upkeep:
     /// fresh statistics for the planner, and on PostgreSQL the visibility map that autovacuum
     /// keeps, without which a count over an index still visits every row it counts.
+    #[cfg(feature = "bench")]
     pub(crate) fn after_bulk_load(self) -> &'static str {
         match self {
             Backend::Postgres => "VACUUM (ANALYZE)",
