@@ -391,10 +391,18 @@ impl<S: Store + Outbox> Scheduler<S> {
             }
         });
         let subject = format!("{prefix}{kind_title}{named}");
-        let body = format!(
-            "{kind_title}{named}目前处于“{state_title}”{what}。{}\n查看：{link}",
-            due.unwrap_or_default()
-        );
+        // A notice tells what happened and the state it led to, which the case may have left
+        // by the time it is read; a reminder tells where the case stands now.
+        let body = match &r.headline {
+            Some(h) => format!(
+                "{kind_title}{named}{h}，转入“{state_title}”{what}。{}\n查看：{link}",
+                due.unwrap_or_default()
+            ),
+            None => format!(
+                "{kind_title}{named}目前处于“{state_title}”{what}。{}\n查看：{link}",
+                due.unwrap_or_default()
+            ),
+        };
         let occurrence = r.fire_at.as_millisecond().to_string();
         let recipients = self.store.recipients(&r.case_id, &r.notify).await?;
         let mut notifications = Vec::new();

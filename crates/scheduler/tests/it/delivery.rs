@@ -168,6 +168,8 @@ async fn a_reminder_arrives_by_email_with_its_recipient_subject_and_case_link() 
         "{text}"
     );
     assert!(text.contains("办理期限为2024-10-08"), "{text}");
+    // A notice says what happened and the state it led to, not where the case is now.
+    assert!(text.contains("新交办，转入“"), "{text}");
     assert!(
         text.to_ascii_lowercase().contains("x-duban-delivery: dlv_"),
         "{text}"
