@@ -32,6 +32,15 @@ fn with_etag(status: StatusCode, case: CaseDto) -> Response {
     response
 }
 
+/// A page size from 1 to 200; 50 when none is asked for.
+fn page_size(limit: Option<u32>) -> Result<u32, ApiError> {
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
+    }
+    Ok(limit)
+}
+
 fn cursor(s: Option<&str>) -> Result<Option<Cursor>, ApiError> {
     match s {
         None | Some("") => Ok(None),
@@ -172,11 +181,8 @@ pub async fn list_cases(
         order: order(q.order.as_deref())?,
         after: cursor(q.cursor.as_deref())?,
         before: cursor(q.before.as_deref())?,
-        limit: q.limit.unwrap_or(50),
+        limit: page_size(q.limit)?,
     };
-    if !(1..=200).contains(&params.limit) {
-        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
-    }
     if params.year.is_some_and(|y| !(2000..=2100).contains(&y)) {
         return Err(ApiError::malformed("`year` must be from 2000 to 2100").field("year"));
     }
@@ -221,10 +227,7 @@ pub async fn queue(
     Caller(p): Caller,
     Query(q): Query<QueueQuery>,
 ) -> Result<Json<CaseList>, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
-    }
+    let limit = page_size(q.limit)?;
     let page = Page {
         after: cursor(q.cursor.as_deref())?,
         before: cursor(q.before.as_deref())?,
@@ -402,10 +405,7 @@ pub async fn notifications(
     Caller(p): Caller,
     Query(q): Query<InboxQuery>,
 ) -> Result<Json<NotificationList>, ApiError> {
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));
-    }
+    let limit = page_size(q.limit)?;
     let page = Page {
         after: cursor(q.cursor.as_deref())?,
         ..Page::first(limit)

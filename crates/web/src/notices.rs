@@ -73,18 +73,21 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(q): Query<InboxQu
     .into_response()
 }
 
+/// A mark-read form: nothing but the session's token.
+#[derive(Debug, Deserialize)]
+pub struct Marking {
+    #[serde(rename = "_csrf")]
+    csrf: Option<String>,
+}
+
 /// Marks one notice read and goes back to the list.
 pub async fn read(
     State(st): State<WebState>,
     v: Viewer,
     Path(id): Path<String>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    Form(f): Form<Marking>,
 ) -> Response {
-    let sent = pairs
-        .iter()
-        .find(|(k, _)| k == "_csrf")
-        .map(|(_, v)| v.as_str());
-    if let Err(r) = v.check_csrf(sent) {
+    if let Err(r) = v.check_csrf(f.csrf.as_deref()) {
         return r;
     }
     match st.service.mark_read(&v.p, &id).await {
@@ -94,16 +97,8 @@ pub async fn read(
 }
 
 /// Marks every notice read.
-pub async fn read_all(
-    State(st): State<WebState>,
-    v: Viewer,
-    Form(pairs): Form<Vec<(String, String)>>,
-) -> Response {
-    let sent = pairs
-        .iter()
-        .find(|(k, _)| k == "_csrf")
-        .map(|(_, v)| v.as_str());
-    if let Err(r) = v.check_csrf(sent) {
+pub async fn read_all(State(st): State<WebState>, v: Viewer, Form(f): Form<Marking>) -> Response {
+    if let Err(r) = v.check_csrf(f.csrf.as_deref()) {
         return r;
     }
     match st.service.mark_all_read(&v.p).await {
