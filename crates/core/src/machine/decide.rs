@@ -15,6 +15,17 @@ use crate::workflow::{Anchor, State, Workflow};
 
 use super::*;
 
+/// One action being decided: what each part of the decision reads (the workflow, the
+/// calendar, the action and its time) and the effects it gathers, passed as one value rather
+/// than as the same arguments down every call.
+pub(super) struct Step<'a> {
+    pub(super) wf: &'a Workflow,
+    pub(super) cal: &'a Calendar,
+    pub(super) action: &'a str,
+    pub(super) now: Timestamp,
+    pub(super) effects: Vec<Effect>,
+}
+
 /// Whether `actor` fills one of `parties` on the case: as the user named, or for the
 /// organisation named.
 pub fn fills(case: &Case, actor: &Actor, parties: &[String]) -> bool {
@@ -133,17 +144,16 @@ pub fn file(
         }
     }
     let blank = Case::blank(&wf.kind, wf.version, &wf.digest, &wf.initial, now);
-    let mut effects = Vec::new();
-    let (deadline, duties) = enter(wf, cal, &blank, &wf.initial, FILE, now, &sets, &mut effects);
-    notices::schedule(
+    let mut step = Step {
         wf,
-        FILE,
-        &wf.initial,
-        1,
-        deadline.as_ref(),
+        cal,
+        action: FILE,
         now,
-        &mut effects,
-    );
+        effects: Vec::new(),
+    };
+    let (deadline, duties) = enter(&mut step, &blank, &wf.initial, &sets);
+    notices::schedule(&mut step, &wf.initial, 1, deadline.as_ref());
+    let effects = step.effects;
     let mut event = Event {
         seq: 1,
         action: FILE.into(),
@@ -235,21 +245,20 @@ pub fn act(
     let target = a.target(&case.state, &payload).to_string();
 
     let sets = sets_from(&a.payload, &payload);
-    let mut effects = Vec::new();
-    let (deadline, duties) = if target != case.state {
-        enter(wf, cal, case, &target, action, now, &sets, &mut effects)
-    } else {
-        stay(wf, cal, case, state, action, &payload, now, &mut effects).map_err(refuse)?
-    };
-    notices::schedule(
+    let mut step = Step {
         wf,
+        cal,
         action,
-        &target,
-        case.version + 1,
-        deadline.as_ref(),
         now,
-        &mut effects,
-    );
+        effects: Vec::new(),
+    };
+    let (deadline, duties) = if target != case.state {
+        enter(&mut step, case, &target, &sets)
+    } else {
+        stay(&mut step, case, state, &payload).map_err(refuse)?
+    };
+    notices::schedule(&mut step, &target, case.version + 1, deadline.as_ref());
+    let effects = step.effects;
     let mut event = Event {
         seq: case.version + 1,
         action: action.into(),
@@ -276,17 +285,13 @@ pub fn act(
 
 /// Computes the deadline and duties of a state being entered and schedules their reminders.
 /// A duty is opened only when someone fills the party that owes it (no co-handlers, no duty).
-#[allow(clippy::too_many_arguments)]
 pub(super) fn enter(
-    wf: &Workflow,
-    cal: &Calendar,
+    step: &mut Step,
     case: &Case,
     target: &str,
-    action: &str,
-    now: Timestamp,
     sets: &BTreeMap<String, Vec<String>>,
-    effects: &mut Vec<Effect>,
 ) -> (Option<StateDeadline>, Vec<OpenDuty>) {
+    let (wf, cal, action, now) = (step.wf, step.cal, step.action, step.now);
     let Some(state) = wf.state(target) else {
         return (None, Vec::new());
     };
@@ -322,23 +327,19 @@ pub(super) fn enter(
         })
         .collect();
     schedule(
-        wf,
+        step,
         &state.name,
         None,
         deadline.as_ref().map(|d| &d.deadline),
-        now,
         true,
-        effects,
     );
     for duty in &duties {
         schedule(
-            wf,
+            step,
             &state.name,
             Some(&duty.name),
             Some(&duty.deadline),
-            now,
             true,
-            effects,
         );
     }
     (deadline, duties)
@@ -346,17 +347,13 @@ pub(super) fn enter(
 
 /// An action that keeps the case in its state: it may grant an extension, start a clock whose
 /// anchor is this action, or discharge a duty.
-#[allow(clippy::too_many_arguments)]
 pub(super) fn stay(
-    wf: &Workflow,
-    cal: &Calendar,
+    step: &mut Step,
     case: &Case,
     state: &State,
-    action: &str,
     payload: &Map<String, Value>,
-    now: Timestamp,
-    effects: &mut Vec<Effect>,
 ) -> Result<(Option<StateDeadline>, Vec<OpenDuty>), Refusal> {
+    let (cal, action, now) = (step.cal, step.action, step.now);
     let mut deadline = case.deadline.clone();
     let mut duties = case.duties.clone();
     if let Some(rule) = &state.deadline {
@@ -420,19 +417,11 @@ pub(super) fn stay(
                 );
                 current.deadline = extended;
                 current.extensions += 1;
-                effects.push(Effect::CancelReminders {
+                step.effects.push(Effect::CancelReminders {
                     state: state.name.clone(),
                     duty: None,
                 });
-                schedule(
-                    wf,
-                    &state.name,
-                    None,
-                    Some(&current.deadline),
-                    now,
-                    false,
-                    effects,
-                );
+                schedule(step, &state.name, None, Some(&current.deadline), false);
             }
             (None, true) => {
                 return Err(invalid(
@@ -446,7 +435,7 @@ pub(super) fn stay(
                     && a == action
                 {
                     let d = deadline::due(cal, now, rule.period);
-                    schedule(wf, &state.name, None, Some(&d), now, false, effects);
+                    schedule(step, &state.name, None, Some(&d), false);
                     deadline = Some(StateDeadline {
                         original_due: d.due_date,
                         deadline: d,
@@ -460,7 +449,7 @@ pub(super) fn stay(
     for duty in state.duties.iter().filter(|d| d.done_by == action) {
         if duties.iter().any(|d| d.name == duty.name) {
             duties.retain(|d| d.name != duty.name);
-            effects.push(Effect::CancelReminders {
+            step.effects.push(Effect::CancelReminders {
                 state: state.name.clone(),
                 duty: Some(duty.name.clone()),
             });

@@ -4,8 +4,9 @@ use jiff::civil::Date;
 use jiff::{Timestamp, ToSpan};
 
 use crate::deadline::{CHINA, Deadline, china_date};
-use crate::workflow::{Audience, When, Workflow};
+use crate::workflow::{Audience, When};
 
+use super::decide::Step;
 use super::*;
 
 /// Office hours: reminders before or after a deadline go out at 09:00 China time.
@@ -18,15 +19,14 @@ pub(super) fn nine_am(date: Date) -> Timestamp {
 /// Schedules the reminder rules of `state` (for its own deadline or for `duty`). Reminders whose
 /// time has already passed are left out: a 3-day deadline gets no "7 days before" reminder.
 pub(super) fn schedule(
-    wf: &Workflow,
+    step: &mut Step,
     state: &str,
     duty: Option<&str>,
     deadline: Option<&Deadline>,
-    now: Timestamp,
     entering: bool,
-    effects: &mut Vec<Effect>,
 ) {
-    for (i, rule) in wf.reminders.iter().enumerate() {
+    let now = step.now;
+    for (i, rule) in step.wf.reminders.iter().enumerate() {
         if rule.state != state || rule.duty.as_deref() != duty {
             continue;
         }
@@ -61,7 +61,7 @@ pub(super) fn schedule(
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| china_date(now).to_string())
         );
-        effects.push(Effect::ScheduleReminder(Reminder {
+        step.effects.push(Effect::ScheduleReminder(Reminder {
             key,
             state: state.to_string(),
             duty: duty.map(str::to_string),
