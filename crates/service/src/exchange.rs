@@ -40,7 +40,7 @@ impl<S: Store + Audit> Service<S> {
             // Who filed it must exist; their role is the filing role.
             let filer = row
                 .cells
-                .get("filer")
+                .get(party::FILER)
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default();
             if !filer.is_empty() && !known.contains_key(&filer) {
@@ -51,7 +51,7 @@ impl<S: Store + Audit> Service<S> {
             if !filer.is_empty() && role.is_none() {
                 errors.push(sheet::RowError {
                     row: row.number,
-                    column: "filer".into(),
+                    column: party::FILER.into(),
                     problem: "names no user".into(),
                 });
                 continue;
@@ -159,6 +159,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout, personal
     /// data masked.
+    #[tracing::instrument(skip_all)]
     pub async fn export(
         &self,
         kind: &str,

@@ -11,6 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use duban_core::deadline::CHINA;
 use duban_core::machine::{self, Actor, Transition};
+use duban_core::vocabulary::party;
 use duban_core::workflow::{Field, FieldType, Workflow};
 use duban_core::{Calendar, Role};
 use jiff::Timestamp;
@@ -26,8 +27,8 @@ pub const ALIASES: &[(&str, &str)] = &[
     ("类别", "category"),
     ("届次", "session"),
     ("联名代表", "cosigners"),
-    ("提出代表", "filer"),
-    ("提交人", "filer"),
+    ("提出代表", party::FILER),
+    ("提交人", party::FILER),
     ("提交时间", "filed_at"),
     ("提出时间", "filed_at"),
     ("代表之家（站）", "station"),
@@ -98,7 +99,7 @@ pub fn columns(wf: &Workflow) -> Vec<String> {
     let mut out = vec!["number".to_string()];
     let fields = |out: &mut Vec<String>, prefix: &str, fs: &[Field]| {
         for f in fs {
-            if f.sets.as_deref() == Some("filer") {
+            if f.sets.as_deref() == Some(party::FILER) {
                 continue;
             }
             if f.ty == FieldType::Person {
@@ -111,7 +112,7 @@ pub fn columns(wf: &Workflow) -> Vec<String> {
         }
     };
     fields(&mut out, "", &wf.filing.payload);
-    out.push("filer".into());
+    out.push(party::FILER.into());
     out.push("filed_at".into());
     let mut seen = BTreeSet::new();
     for a in &wf.actions {
@@ -288,7 +289,7 @@ pub fn plan_row(
     }
     let filer = row
         .cells
-        .get("filer")
+        .get(party::FILER)
         .map(|s| s.trim().to_string())
         .filter(|s| !s.is_empty());
     let filed_at = row
@@ -299,7 +300,7 @@ pub fn plan_row(
     if filer.is_none() {
         errors.push(RowError {
             row: row.number,
-            column: "filer".into(),
+            column: party::FILER.into(),
             problem: "is required (the login of who filed it)".into(),
         });
     }
@@ -373,7 +374,7 @@ pub fn plan_row(
     let first = match machine::file(wf, cal, &filer_actor, &Value::Object(filing), filed_at) {
         Ok(t) => t,
         Err(e) => {
-            let column = e.field().unwrap_or("filer").to_string();
+            let column = e.field().unwrap_or(party::FILER).to_string();
             return Err(vec![RowError {
                 row: row.number,
                 column,
@@ -452,17 +453,17 @@ pub fn export_row(
             .filing
             .payload
             .iter()
-            .filter(|f| f.sets.as_deref() == Some("filer"))
+            .filter(|f| f.sets.as_deref() == Some(party::FILER))
         {
             cells.remove(&f.name);
         }
         let filer = first
             .sets
-            .get("filer")
+            .get(party::FILER)
             .and_then(|f| f.first())
             .cloned()
             .unwrap_or_else(|| first.actor.user.clone());
-        cells.insert("filer".into(), filer);
+        cells.insert(party::FILER.into(), filer);
         cells.insert("filed_at".into(), show_moment(first.at));
     }
     for e in events.iter().skip(1) {

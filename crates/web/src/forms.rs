@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use duban_core::Role;
 use duban_core::User;
 use duban_core::workflow::{Field, FieldType};
 use maud::{Markup, html};
@@ -56,26 +55,6 @@ impl FormState {
     /// The problem for a field, or for one of its parts (`constituent.phone`).
     fn error(&self, name: &str) -> Option<&str> {
         self.errors.get(name).map(String::as_str)
-    }
-}
-
-/// Which kind of organisation a field names, judged by its name.
-fn org_kind(field: &str) -> Option<&'static str> {
-    match field {
-        "lead_department" | "co_departments" => Some("department"),
-        "station" => Some("station"),
-        "court" => Some("court"),
-        _ => None,
-    }
-}
-
-/// Which role a field's people have, judged by its name.
-fn person_role(field: &str) -> Option<Role> {
-    match field {
-        "supervisor" => Some(Role::Leader),
-        "mediators" => Some(Role::Mediator),
-        "deputy" | "cosigners" => Some(Role::Deputy),
-        _ => None,
     }
 }
 
@@ -145,7 +124,8 @@ fn input(f: &Field, id: &str, st: &FormState, choices: &Choices) -> Markup {
         },
         FieldType::Org | FieldType::Orgs => {
             let multiple = matches!(f.ty, FieldType::Orgs);
-            let kind = org_kind(&f.name);
+            // The kind the workflow says the field takes: the state machine refuses others.
+            let kind = f.org_kind.as_deref();
             html! {
                 select id=(id) name=(f.name) multiple[multiple] required[f.required]
                     size=[multiple.then_some(6)] {
@@ -161,13 +141,14 @@ fn input(f: &Field, id: &str, st: &FormState, choices: &Choices) -> Markup {
         }
         FieldType::User | FieldType::Users => {
             let multiple = matches!(f.ty, FieldType::Users);
-            let role = person_role(&f.name);
+            // The roles the workflow says the field's people have (any, if it names none).
+            let roles = &f.user_role;
             html! {
                 select id=(id) name=(f.name) multiple[multiple] required[f.required]
                     size=[multiple.then_some(6)] {
                     @if !multiple { option value="" { "请选择" } }
                     @for u in &choices.people {
-                        @if role.is_none_or(|r| r == u.role) {
+                        @if roles.is_empty() || roles.contains(&u.role) {
                             option value=(u.login) selected[st.has(&f.name, &u.login)] {
                                 (u.name) "（" (u.login) "）"
                             }

@@ -24,7 +24,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
             ),
         );
     }
-    if !raw.parties.iter().any(|p| p.value == "filer") {
+    if !raw.parties.iter().any(|p| p.value == party::FILER) {
         c.d.at_line(
             0,
             "`parties` must include `filer`, the person or organisation that files the case",
