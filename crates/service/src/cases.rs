@@ -357,6 +357,10 @@ impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
     );
     type Refusal = Refused;
 
+    fn action(&self) -> &str {
+        self.step.action
+    }
+
     async fn decide<L: Lookup>(
         self,
         actor: &User,

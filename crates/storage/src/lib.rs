@@ -6,7 +6,6 @@
 
 mod accounts;
 mod audit;
-mod batch;
 #[cfg(feature = "bench")]
 pub mod bench;
 mod crypto;

@@ -52,6 +52,8 @@ pub trait Decide: Send {
     type Kept: Send;
     /// Why an action was refused, handed back after the unit has ended.
     type Refusal: Send;
+    /// The action being decided, for the unit's tracing span.
+    fn action(&self) -> &str;
     /// Decides on `found` (`None`: no such case) for `actor`, reading only through `lookup`.
     fn decide<L: Lookup>(
         self,

@@ -9,8 +9,8 @@
 use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Either};
 
+use super::{Val, WriteTx};
 use crate::Result;
-use crate::sql::{Val, WriteTx};
 
 /// One statement, its values numbered from `$1` in `sql`.
 #[derive(Debug, Clone)]
@@ -26,28 +26,6 @@ impl Stmt {
             binds,
         }
     }
-}
-
-/// `(…), (…)`: one parenthesised list of numbered placeholders per row, for `VALUES`, from
-/// `$first` on.
-pub(crate) fn numbered(first: usize, rows: &[Vec<Val>]) -> String {
-    let mut sql = String::new();
-    let mut n = first;
-    for (i, row) in rows.iter().enumerate() {
-        if i > 0 {
-            sql.push_str(", ");
-        }
-        sql.push('(');
-        for c in 0..row.len() {
-            if c > 0 {
-                sql.push_str(", ");
-            }
-            sql.push_str(&format!("${n}"));
-            n += 1;
-        }
-        sql.push(')');
-    }
-    sql
 }
 
 /// `sql` with each `$N` made `$(N + by)`: its place in a script whose earlier statements bind
@@ -144,10 +122,5 @@ mod tests {
         );
         assert_eq!(shifted("SELECT 1", 7), "SELECT 1");
         assert_eq!(shifted("SELECT '$' || $1", 1), "SELECT '$' || $2");
-        let rows = vec![
-            vec![Val::Int(1), Val::Int(2)],
-            vec![Val::Int(3), Val::Int(4)],
-        ];
-        assert_eq!(numbered(5, &rows), "($5, $6), ($7, $8)");
     }
 }

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::batch::{self, Stmt};
 use super::*;
-use crate::batch::{self, Stmt, numbered};
 use crate::{
     CaseAndFiling, CaseRecord, Cases, Error, Filed, Meta, NewCase, Result, StoredEvent,
     StoredReminder,
@@ -148,14 +148,12 @@ impl SqlStore {
         meta: &Meta,
     ) -> Result<bool> {
         let event = event_row(case_id, &t.event, meta)?;
-        let scheduled: Vec<&duban_core::machine::Reminder> = effects
-            .iter()
-            .filter_map(|e| match e {
-                Effect::ScheduleReminder(r) => Some(r),
-                Effect::CancelReminders { .. } => None,
-            })
-            .collect();
-        let reminders = scheduled_rows(case_id, &scheduled, ms(t.event.at))?;
+        let mut scheduled = OnlyScheduled {
+            case_id,
+            rows: Vec::new(),
+        };
+        apply_effects(effects, ms(t.event.at), &mut scheduled)?;
+        let reminders = scheduled.rows;
         let update = case_update_binds(case_id, expected_version, t, cols);
         let first = update.len() + 1;
         let mut sql = format!(
@@ -209,11 +207,7 @@ impl SqlStore {
         }
         let cols = Columns::of(&t.case)?;
         let effects = &t.effects;
-        let simple = effects
-            .iter()
-            .all(|e| matches!(e, Effect::ScheduleReminder(_)))
-            && t.event.sets.is_empty()
-            && t.personal.is_empty();
+        let simple = only_schedules(effects) && t.event.sets.is_empty() && t.personal.is_empty();
         let way = self.backend.action_write(simple, held.0.is_some());
         if way == ActionWrite::OneStatement {
             self.fault("record_action.event_insert")?;
@@ -242,7 +236,14 @@ impl SqlStore {
             &cols,
             ms(t.case.filed_at),
         );
-        Self::effect_statements(&mut rest, case_id, effects, ms(t.event.at))?;
+        apply_effects(
+            effects,
+            ms(t.event.at),
+            &mut Statements {
+                out: &mut rest,
+                case_id,
+            },
+        )?;
         self.personal_statements(&mut rest, case_id, t)?;
         let updated = if way == ActionWrite::Script {
             // The UPDATE under its version first, the rest after it. Should the version have
@@ -303,6 +304,7 @@ impl SqlStore {
 }
 
 impl Cases for SqlStore {
+    #[tracing::instrument(skip_all, fields(cases = cases.len()))]
     async fn import_cases(&self, cases: &[crate::ImportedCase<'_>], now: Timestamp) -> Result<()> {
         self.write_imported(cases, now).await
     }
@@ -355,6 +357,7 @@ impl Cases for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn index_case(&self, id: &str, index: &crate::Indexing<'_>) -> Result<()> {
         let mut tx = self.begin().await?;
         let row = sqlx::query(
@@ -481,7 +484,14 @@ impl Cases for SqlStore {
             ),
         ];
         Self::party_statements(&mut rest, &new.id, &case.parties, &cols, ms(case.filed_at));
-        Self::effect_statements(&mut rest, &new.id, &t.effects, ms(t.event.at))?;
+        apply_effects(
+            &t.effects,
+            ms(t.event.at),
+            &mut Statements {
+                out: &mut rest,
+                case_id: &new.id,
+            },
+        )?;
         self.personal_statements(&mut rest, &new.id, t)?;
         batch::run(&mut tx, rest).await?;
         tx.commit().await?;
@@ -499,6 +509,7 @@ impl Cases for SqlStore {
             .await
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = case_id, action = decision.action()))]
     async fn act<D: crate::unit::Decide>(
         &self,
         acting: crate::unit::Acting<'_>,
@@ -508,6 +519,7 @@ impl Cases for SqlStore {
         self.act_unit(acting, case_id, decision).await
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn case(&self, id: &str) -> Result<Option<CaseRecord>> {
         let row = sqlx::query("SELECT id, number, title, projection FROM cases WHERE id = $1")
             .bind(id.to_string())
@@ -516,6 +528,7 @@ impl Cases for SqlStore {
         row.as_ref().map(record_from_row).transpose()
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn events(&self, id: &str) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query(HISTORY_SQL)
             .bind(id.to_string())
@@ -524,6 +537,7 @@ impl Cases for SqlStore {
         rows.iter().map(event_from_row).collect()
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn case_and_filing(&self, id: &str) -> Result<Option<CaseAndFiling>> {
         let row = sqlx::query(CASE_AND_FILING)
             .bind(id.to_string())
@@ -541,6 +555,7 @@ impl Cases for SqlStore {
             .transpose()
     }
 
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn case_as_of(&self, id: &str, at: Timestamp) -> Result<Option<Case>> {
         let Some(head) =
             sqlx::query("SELECT kind, workflow_version, workflow_digest FROM cases WHERE id = $1")

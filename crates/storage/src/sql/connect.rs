@@ -3,8 +3,6 @@
 
 use std::sync::Once;
 
-use sqlx::any::AnyPoolOptions;
-
 use super::*;
 use crate::crypto::Keyring;
 use crate::{Result, Schema};
@@ -17,34 +15,16 @@ impl SqlStore {
         static DRIVERS: Once = Once::new();
         DRIVERS.call_once(sqlx::any::install_default_drivers);
         let backend = Backend::from_url(url)?;
-        let options = |n: u32| {
-            backend.pool_options(
-                AnyPoolOptions::new()
-                    .max_connections(n.max(1))
-                    .acquire_timeout(std::time::Duration::from_secs(10)),
-            )
-        };
         if let Some(path) = sqlite_file(url) {
             crate::private::make_private(&path)?;
         }
-        let (pool, writer) = if backend.one_writer() {
-            let pool = options(max_connections.min(ONE_WRITER_READERS))
-                .connect(url)
-                .await?;
-            let writer = SqliteWriter {
-                turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
-                pool: options(1).connect(url).await?,
-            };
-            (pool, Some(writer))
-        } else {
-            (options(max_connections).connect(url).await?, None)
-        };
+        let (pool, writers) = backend.connect_pools(url, max_connections).await?;
         Ok(Self {
             pool,
             backend,
             keys: None,
             faults: None,
-            writer,
+            writers,
         })
     }
 
@@ -65,8 +45,6 @@ impl SqlStore {
 
     pub async fn close(&self) {
         self.pool.close().await;
-        if let Some(w) = &self.writer {
-            w.pool.close().await;
-        }
+        self.writers.close().await;
     }
 }

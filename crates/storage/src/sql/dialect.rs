@@ -3,10 +3,10 @@
 //! asks it and never names a database (`tests/it/tidy.rs` checks that). The schema's own
 //! differences (types, triggers) are in `migrations/sqlite` and `migrations/postgres`.
 
+use sqlx::AnyPool;
 use sqlx::any::AnyPoolOptions;
 
 use super::*;
-use crate::batch::numbered;
 use crate::migrate::Migration;
 use crate::{Error, Result};
 
@@ -71,12 +71,33 @@ impl Backend {
         }
     }
 
-    /// Whether writes queue in this process for one writing connection. SQLite lets one
-    /// writer in at a time; others would sleep in its busy handler (1 ms, 2, 5 … up to 100 ms
-    /// a try), which makes the slowest answers hundreds of milliseconds under load.
-    /// PostgreSQL's writers run side by side, each on a connection of the pool.
-    pub(crate) fn one_writer(self) -> bool {
-        self == Backend::Sqlite
+    /// Opens the pools: the readers', and the way writers get in ([`Writers`]), chosen here
+    /// once for the store's life.
+    pub(crate) async fn connect_pools(
+        self,
+        url: &str,
+        max_connections: u32,
+    ) -> Result<(AnyPool, Writers)> {
+        let options = |n: u32| {
+            self.pool_options(
+                AnyPoolOptions::new()
+                    .max_connections(n.max(1))
+                    .acquire_timeout(std::time::Duration::from_secs(10)),
+            )
+        };
+        Ok(match self {
+            Backend::Sqlite => {
+                let readers = options(max_connections.min(ONE_WRITER_READERS))
+                    .connect(url)
+                    .await?;
+                let writers = Writers::OneAtATime {
+                    turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
+                    pool: options(1).connect(url).await?,
+                };
+                (readers, writers)
+            }
+            Backend::Postgres => (options(max_connections).connect(url).await?, Writers::Pool),
+        })
     }
 
     /// Whether an action reads its case inside the write transaction it is recorded in. On
@@ -281,6 +302,87 @@ impl Backend {
         }
     }
 }
+
+/// `(…), (…)`: one parenthesised list of numbered placeholders per row, for `VALUES`, from
+/// `$first` on.
+pub(crate) fn numbered(first: usize, rows: &[Vec<Val>]) -> String {
+    let mut sql = String::new();
+    let mut n = first;
+    for (i, row) in rows.iter().enumerate() {
+        if i > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for c in 0..row.len() {
+            if c > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${n}"));
+            n += 1;
+        }
+        sql.push(')');
+    }
+    sql
+}
+
+/// How writers get in, chosen from the dialect when the store connects
+/// ([`Backend::connect_pools`]).
+#[derive(Debug, Clone)]
+pub(crate) enum Writers {
+    /// SQLite lets one writer in at a time; others would sleep in its busy handler (1 ms, 2,
+    /// 5 … up to 100 ms a try), which makes the slowest answers hundreds of milliseconds under
+    /// load. So writers of this process queue on `turn`, in order, and wake at once; they
+    /// write through one connection of their own, whose page cache no other writer ever
+    /// invalidates. `BEGIN IMMEDIATE` takes the database's write lock at the start, so a
+    /// writer of another process waits on the busy timeout instead of failing when it
+    /// upgrades a read lock.
+    OneAtATime {
+        turn: std::sync::Arc<tokio::sync::Mutex<()>>,
+        pool: AnyPool,
+    },
+    /// PostgreSQL's writers run side by side, each on a connection of the readers' pool.
+    Pool,
+}
+
+/// A write transaction begun, with the turn to write that it holds, if the dialect has one.
+pub(crate) type Begun = (
+    Option<tokio::sync::OwnedMutexGuard<()>>,
+    sqlx::Transaction<'static, sqlx::Any>,
+);
+
+impl Writers {
+    /// The connections writes go through: the one writer's, or the pool's.
+    pub(crate) fn pool<'a>(&'a self, readers: &'a AnyPool) -> &'a AnyPool {
+        match self {
+            Writers::OneAtATime { pool, .. } => pool,
+            Writers::Pool => readers,
+        }
+    }
+
+    /// Begins a write transaction, after taking this process's turn where there is one.
+    pub(crate) async fn begin(&self, readers: &AnyPool) -> Result<Begun> {
+        Ok(match self {
+            Writers::OneAtATime { turn, pool } => {
+                let turn = turn.clone().lock_owned().await;
+                (Some(turn), pool.begin_with("BEGIN IMMEDIATE").await?)
+            }
+            Writers::Pool => (None, readers.begin().await?),
+        })
+    }
+
+    /// Closes the writers' own connections, if they have any.
+    pub(crate) async fn close(&self) {
+        if let Writers::OneAtATime { pool, .. } = self {
+            pool.close().await;
+        }
+    }
+}
+
+/// Reading connections beside SQLite's one writer, whatever more was asked for: every
+/// connection is a thread of sqlx's and a memory map of its own, remapped as the file grows;
+/// more of them than cores only switch between each other (measured: with 68, an action cost
+/// half again as much).
+const ONE_WRITER_READERS: u32 = 2;
 
 /// A PostgreSQL connection idle this long is pinged before use (`postgres_options`).
 const PING_IF_IDLE_FOR: std::time::Duration = std::time::Duration::from_secs(1);

@@ -39,6 +39,7 @@ impl Directory for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn add_org(&self, org: &Org) -> Result<()> {
         let r = sqlx::query(
             "INSERT INTO orgs (code, kind, name, created_at) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
@@ -75,6 +76,7 @@ impl Directory for SqlStore {
         .transpose()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn add_user(&self, user: &User) -> Result<()> {
         if let Some(org) = &user.org
             && self.org(org).await?.is_none()

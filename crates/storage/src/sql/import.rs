@@ -4,12 +4,11 @@
 use std::collections::BTreeMap;
 
 use duban_core::deadline::china_date;
-use duban_core::machine::Effect;
 use duban_core::vocabulary::party;
 use jiff::Timestamp;
 
+use super::batch;
 use super::*;
-use crate::batch;
 use crate::{Error, Meta, Result};
 
 impl SqlStore {
@@ -61,39 +60,14 @@ impl SqlStore {
                 Val::Int(ms(last.event.at)),
                 Val::Text(cols.figures.clone()),
             ]);
-            // The reminders as the effects leave them, worked out here rather than by
+            // The reminders as the effects leave them, gathered in memory rather than by
             // replaying each upsert and cancel against the table.
-            let mut reminders: BTreeMap<String, (duban_core::machine::Reminder, bool, i64)> =
-                BTreeMap::new();
+            let mut reminders = Gathered::new(now);
             for t in c.transitions {
                 event_rows.push(event_row(&c.id, &t.event, &Meta::default())?);
-                for effect in &t.effects {
-                    match effect {
-                        Effect::ScheduleReminder(r) if r.at <= now => {}
-                        Effect::ScheduleReminder(r) => match reminders.get_mut(&r.key) {
-                            None => {
-                                reminders.insert(r.key.clone(), (r.clone(), true, ms(t.event.at)));
-                            }
-                            Some((old, pending, _)) if !*pending => {
-                                old.at = r.at;
-                                *pending = true;
-                            }
-                            Some(_) => {}
-                        },
-                        Effect::CancelReminders { state, duty } => {
-                            for (r, pending, _) in reminders.values_mut() {
-                                if &r.state == state && r.duty == *duty {
-                                    *pending = false;
-                                }
-                            }
-                        }
-                    }
-                }
+                apply_effects(&t.effects, ms(t.event.at), &mut reminders)?;
             }
-            for (r, pending, created) in reminders.into_values() {
-                let status = if pending { "pending" } else { "cancelled" };
-                reminder_rows.push(reminder_row(&c.id, &r, status, created)?);
-            }
+            reminder_rows.extend(reminders.into_rows(&c.id)?);
             // The parties as the live path leaves them: each member's copies of the open flag
             // and deadline as they were when the event naming it was written, and the
             // departments' kept up to date with the case (what `INBOX_COPY` and SQLite's

@@ -27,6 +27,7 @@ impl Inbox for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn notifications(
         &self,
         recipient: &str,
@@ -83,6 +84,7 @@ impl Inbox for SqlStore {
         Ok((items, next))
     }
 
+    #[tracing::instrument(skip_all)]
     async fn mark_read(&self, recipient: &str, id: &str, at: Timestamp) -> Result<bool> {
         // Through the writer's turn, like every write: on SQLite a write elsewhere would wait
         // in the busy handler instead of its place in the queue.
@@ -99,6 +101,7 @@ impl Inbox for SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn mark_all_read(&self, recipient: &str, at: Timestamp) -> Result<u64> {
         let mut tx = self.begin().await?;
         let r = sqlx::query(

@@ -300,6 +300,7 @@ impl SqlStore {
 }
 
 impl Lists for SqlStore {
+    #[tracing::instrument(skip_all)]
     async fn list_filtered(
         &self,
         query: &CaseQuery,

@@ -8,10 +8,12 @@
 //! into files for reading.
 
 mod act;
+mod batch;
 mod cases;
 mod connect;
 mod dialect;
 mod directory;
+mod effects;
 mod import;
 mod inbox;
 mod lists;
@@ -28,6 +30,7 @@ mod values;
 pub(crate) use cases::*;
 pub(crate) use dialect::*;
 pub(crate) use directory::*;
+pub(crate) use effects::*;
 pub(crate) use reporting::*;
 pub(crate) use rows::*;
 pub(crate) use search::*;
@@ -47,23 +50,9 @@ pub struct SqlStore {
     backend: Backend,
     keys: Option<Keyring>,
     faults: Option<std::sync::Arc<crate::Faults>>,
-    /// The one writing connection where the dialect has one writer (see [`SqliteWriter`]).
-    writer: Option<SqliteWriter>,
+    /// How writers get in: the dialect's choice ([`Writers`]).
+    writers: Writers,
 }
-
-/// Where the dialect lets one writer in at a time ([`Backend::one_writer`]), writers of this
-/// process queue on `turn`, in order, and wake at once; they write through one connection of
-/// their own, whose page cache no other writer ever invalidates.
-#[derive(Debug, Clone)]
-struct SqliteWriter {
-    turn: std::sync::Arc<tokio::sync::Mutex<()>>,
-    pool: AnyPool,
-}
-
-/// Reading connections beside the one writer, whatever more was asked for: every connection is a thread
-/// of sqlx's and a memory map of its own, remapped as the file grows; more of them than cores
-/// only switch between each other (measured: with 68, an action cost half again as much).
-const ONE_WRITER_READERS: u32 = 2;
 
 impl SqlStore {
     /// The keys for personal data; without them, filing personal data is refused.
@@ -81,8 +70,6 @@ impl SqlStore {
         &self.pool
     }
 
-    /// A write transaction. SQLite takes the write lock at BEGIN (IMMEDIATE), so two writers
-    /// queue on the busy timeout instead of one failing when it upgrades a read lock.
     /// Injects faults at named points (tests of what survives failures).
     pub fn with_faults(mut self, faults: std::sync::Arc<crate::Faults>) -> Self {
         self.faults = Some(faults);

@@ -5,8 +5,8 @@ use duban_core::machine::Transition;
 use duban_core::{Person, Role};
 use sqlx::Row;
 
+use super::batch::Stmt;
 use super::*;
-use crate::batch::Stmt;
 use crate::{Access, Error, PersonalData, PersonalRecord, Result};
 
 impl SqlStore {
@@ -48,6 +48,7 @@ impl SqlStore {
 
     /// Re-encrypts every personal-data record and webhook secret not under the current key, in
     /// one transaction (key rotation). Returns how many of each were rewritten.
+    #[tracing::instrument(skip_all)]
     pub async fn reencrypt(&self) -> Result<(u64, u64)> {
         let keys = self
             .keys
@@ -126,6 +127,7 @@ impl SqlStore {
 }
 
 impl PersonalData for SqlStore {
+    #[tracing::instrument(skip_all)]
     async fn personal_data(&self, case_id: &str) -> Result<Vec<PersonalRecord>> {
         let keys = self
             .keys
@@ -157,6 +159,7 @@ impl PersonalData for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn cases_by_id_number(&self, id_number: &str) -> Result<Vec<String>> {
         let keys = self
             .keys

@@ -15,12 +15,14 @@ pub(crate) const FIGURE_GROUPS_SQL: &str = "SELECT figures, COUNT(*) AS cases, \
     GROUP BY figures";
 
 impl Reporting for SqlStore {
+    #[tracing::instrument(skip_all)]
     async fn histories(&self, kind: &str, year: i16) -> Result<Vec<CaseHistory>> {
         let mut out = Vec::new();
         self.each_history(kind, year, None, |h| out.push(h)).await?;
         Ok(out)
     }
 
+    #[tracing::instrument(skip_all)]
     async fn figure_groups(
         &self,
         kind: &str,
@@ -44,6 +46,7 @@ impl Reporting for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn each_history<F>(
         &self,
         kind: &str,

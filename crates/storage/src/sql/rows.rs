@@ -5,13 +5,13 @@
 use std::collections::BTreeMap;
 
 use duban_core::deadline::china_date;
-use duban_core::machine::{Case, Effect, Event, OpenDuty, StateDeadline, Transition};
+use duban_core::machine::{Case, Event, OpenDuty, StateDeadline, Transition};
 use duban_core::vocabulary::party;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
+use super::batch::Stmt;
 use super::*;
-use crate::batch::{Stmt, numbered};
 use crate::{Meta, Result};
 
 /// What an event set besides its payload, kept as JSON in `case_events.detail`. `at` is kept
@@ -70,56 +70,6 @@ pub(crate) fn case_update_binds(
         Val::Text(case_id.to_string()),
         Val::Int(expected_version as i64),
     ]
-}
-
-/// `reminders` and the columns `reminder_row` fills, in its order.
-pub(crate) const REMINDERS_TARGET: &str = "reminders (case_id, reminder_key, state, duty, rule, fire_at, \
-    due_date, notify, repeat_every_days, escalate, status, created_at, headline)";
-
-/// Scheduling is idempotent per (case, key): a cancelled reminder scheduled again (re-entering
-/// a state with the same deadline) comes back to life; a pending or sent one is left alone.
-pub(crate) const REVIVE_CANCELLED: &str = "ON CONFLICT (case_id, reminder_key) DO UPDATE \
-    SET status = 'pending', fire_at = excluded.fire_at WHERE reminders.status = 'cancelled'";
-
-/// A reminder's row for `reminders`, in `REMINDERS_TARGET`'s order.
-pub(crate) fn reminder_row(
-    case_id: &str,
-    r: &duban_core::machine::Reminder,
-    status: &str,
-    created_at: i64,
-) -> Result<Vec<Val>> {
-    Ok(vec![
-        Val::Text(case_id.to_string()),
-        Val::Text(r.key.clone()),
-        Val::Text(r.state.clone()),
-        Val::Text(r.duty.clone().unwrap_or_default()),
-        Val::Int(r.rule as i64),
-        Val::Int(ms(r.at)),
-        Val::OptText(r.due_date.map(|d| d.to_string())),
-        Val::Text(json(&r.notify)?),
-        Val::OptInt(r.repeat_every_days.map(i64::from)),
-        Val::Int(i64::from(r.escalate)),
-        Val::Text(status.to_string()),
-        Val::Int(created_at),
-        Val::OptText(r.headline.clone()),
-    ])
-}
-
-/// The rows of reminders scheduled together, one per key (a key twice in one statement is an
-/// error on PostgreSQL; the later wins, as it would in two statements).
-pub(crate) fn scheduled_rows(
-    case_id: &str,
-    run: &[&duban_core::machine::Reminder],
-    now: i64,
-) -> Result<Vec<Vec<Val>>> {
-    let mut by_key: BTreeMap<&str, &duban_core::machine::Reminder> = BTreeMap::new();
-    for r in run {
-        by_key.insert(r.key.as_str(), r);
-    }
-    by_key
-        .values()
-        .map(|r| reminder_row(case_id, r, "pending", now))
-        .collect()
 }
 
 /// `case_events` and its columns, in `event_row`'s order.
@@ -292,62 +242,6 @@ impl SqlStore {
                 ));
             }
         }
-    }
-
-    /// Carries out the state machine's effects in the action's transaction (transactional
-    /// outbox). Scheduling is idempotent per (case, key); a cancelled reminder scheduled again
-    /// (re-entering a state with the same deadline) comes back to life, a sent one does not.
-    pub(crate) fn effect_statements(
-        out: &mut Vec<Stmt>,
-        case_id: &str,
-        effects: &[Effect],
-        now: i64,
-    ) -> Result<()> {
-        // Reminders scheduled together go in one statement: a transition schedules a state's
-        // whole set at once.
-        let mut i = 0;
-        while i < effects.len() {
-            let run: Vec<&duban_core::machine::Reminder> = effects[i..]
-                .iter()
-                .map_while(|e| match e {
-                    Effect::ScheduleReminder(r) => Some(r),
-                    Effect::CancelReminders { .. } => None,
-                })
-                .collect();
-            if !run.is_empty() {
-                i += run.len();
-                let rows = scheduled_rows(case_id, &run, now)?;
-                out.push(Stmt::new(
-                    format!(
-                        "INSERT INTO {REMINDERS_TARGET} VALUES {} {REVIVE_CANCELLED}",
-                        numbered(1, &rows)
-                    ),
-                    rows.into_iter().flatten().collect(),
-                ));
-                continue;
-            }
-            // Cancellations in a row (a state's reminders and its duties') go in one statement.
-            let mut sql = String::from(
-                "UPDATE reminders SET status = 'cancelled' WHERE case_id = $1 AND status = 'pending' AND (",
-            );
-            let mut binds = vec![Val::Text(case_id.to_string())];
-            while let Some(Effect::CancelReminders { state, duty }) = effects.get(i) {
-                i += 1;
-                if binds.len() > 1 {
-                    sql.push_str(" OR ");
-                }
-                binds.push(Val::Text(state.clone()));
-                binds.push(Val::Text(duty.clone().unwrap_or_default()));
-                sql.push_str(&format!(
-                    "(state = ${} AND duty = ${})",
-                    binds.len() - 1,
-                    binds.len()
-                ));
-            }
-            sql.push(')');
-            out.push(Stmt::new(sql, binds));
-        }
-        Ok(())
     }
 }
 

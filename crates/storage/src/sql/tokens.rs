@@ -8,6 +8,7 @@ use super::*;
 use crate::{Directory, Error, Result, TokenInfo, Tokens, User};
 
 impl Tokens for SqlStore {
+    #[tracing::instrument(skip_all)]
     async fn add_token(
         &self,
         id: &str,
@@ -33,6 +34,7 @@ impl Tokens for SqlStore {
         Ok(())
     }
 
+    #[tracing::instrument(skip_all)]
     async fn user_for_token(&self, token_hash: &str) -> Result<Option<(User, String)>> {
         let row = sqlx::query(
             "SELECT u.login, u.role, u.org_code, u.name, t.id FROM tokens t JOIN users u ON u.login = t.login \
@@ -65,6 +67,7 @@ impl Tokens for SqlStore {
             .collect()
     }
 
+    #[tracing::instrument(skip_all)]
     async fn revoke_token(&self, id: &str, at: Timestamp) -> Result<bool> {
         let r =
             sqlx::query("UPDATE tokens SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")

@@ -1,5 +1,5 @@
-//! Write transactions: SQLite's one writer at a time, taken in turn in this process, and
-//! what an action read its case under ([`Held`]).
+//! Write transactions, begun as the dialect lets writers in, and what an action read its
+//! case under ([`Held`]).
 
 use sqlx::any::{AnyArguments, AnyRow};
 use sqlx::query::Query;
@@ -86,26 +86,18 @@ pub(crate) async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
 }
 
 impl SqlStore {
-    /// The connections writes go through: the one writer's, or the pool's.
+    /// The connections writes go through (the dialect's [`Writers`]).
     pub(crate) fn writing_pool(&self) -> &sqlx::AnyPool {
-        match &self.writer {
-            Some(w) => &w.pool,
-            None => &self.pool,
-        }
+        self.writers.pool(&self.pool)
     }
 
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         self.begin().await
     }
 
+    /// A write transaction, begun as the dialect's [`Writers`] let writers in.
     pub(crate) async fn begin(&self) -> Result<WriteTx> {
-        let (turn, tx) = match &self.writer {
-            Some(w) => {
-                let turn = w.turn.clone().lock_owned().await;
-                (Some(turn), w.pool.begin_with("BEGIN IMMEDIATE").await?)
-            }
-            None => (None, self.pool.begin().await?),
-        };
+        let (turn, tx) = self.writers.begin(&self.pool).await?;
         Ok(WriteTx {
             tx,
             _turn: turn,

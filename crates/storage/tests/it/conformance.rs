@@ -1074,6 +1074,10 @@ impl duban_storage::Decide for Register<'_> {
     type Kept = Seen;
     type Refusal = Seen;
 
+    fn action(&self) -> &str {
+        "register"
+    }
+
     async fn decide<L: duban_storage::Lookup>(
         self,
         actor: &User,
