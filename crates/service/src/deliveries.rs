@@ -15,6 +15,7 @@ impl<S: Store + Outbox + Audit> Service<S> {
     }
 
     /// Deliveries, optionally in one status (`dead` for those that gave up), with their attempts.
+    #[tracing::instrument(skip_all)]
     pub async fn deliveries(
         &self,
         p: &Principal,
@@ -41,6 +42,7 @@ impl<S: Store + Outbox + Audit> Service<S> {
     }
 
     /// Puts a dead delivery back in the queue.
+    #[tracing::instrument(skip_all)]
     pub async fn retry_delivery(&self, p: &Principal, id: &str) -> Result<()> {
         Self::admin_only(p)?;
         if self.store.retry_delivery(id, self.now()).await? {

@@ -64,6 +64,7 @@ impl<S: Store + Audit> Service<S> {
     /// Numbers and indexes every case written before numbers and search existed, oldest
     /// first, so that their numbers follow filing order: run at start-up, after the
     /// migrations. Returns how many it did.
+    #[tracing::instrument(skip_all)]
     pub async fn index_unindexed(&self) -> Result<u64> {
         let mut done = 0;
         loop {

@@ -196,6 +196,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// Records a security event. Denials are recorded on a best-effort basis (a failure is
     /// logged); what must be accountable (reveals, exports) propagates the failure instead.
+    #[tracing::instrument(skip_all)]
     pub async fn audit(
         &self,
         p: Option<&Principal>,
@@ -298,6 +299,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// The year's figures as of `as_of` (default now), with the names of organisations and
     /// people for display. For leaders, staff and auditors.
+    #[tracing::instrument(skip_all)]
     pub async fn annual_report(
         &self,
         p: &Principal,
@@ -314,6 +316,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// The report without a caller, for the command line (which runs with the operator's
     /// authority over the database).
+    #[tracing::instrument(skip_all)]
     pub async fn report(
         &self,
         year: i16,
@@ -365,6 +368,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// The caller's inbox of notices and reminders, newest first; with `unread_only`, only
     /// what they have not read.
+    #[tracing::instrument(skip_all)]
     pub async fn notifications(
         &self,
         p: &Principal,
@@ -379,6 +383,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// Marks one of the caller's notices read. Someone else's notice is not found, as one
     /// that does not exist; one already read stays read.
+    #[tracing::instrument(skip_all)]
     pub async fn mark_read(&self, p: &Principal, id: &str) -> Result<()> {
         if self.store.mark_read(&p.user.login, id, self.now()).await? {
             return Ok(());
@@ -391,6 +396,7 @@ impl<S: Store + Audit> Service<S> {
     }
 
     /// Marks every notice of the caller read; how many were unread.
+    #[tracing::instrument(skip_all)]
     pub async fn mark_all_read(&self, p: &Principal) -> Result<u64> {
         Ok(self.store.mark_all_read(&p.user.login, self.now()).await?)
     }
@@ -402,6 +408,7 @@ impl<S: Store + Audit> Service<S> {
 
     /// What waits on the caller (待我处理): the open cases whose move is theirs — as the
     /// person, for their organisation, or by their role — soonest deadline first.
+    #[tracing::instrument(skip_all)]
     pub async fn queue(&self, p: &Principal, page: &Page) -> Result<Listing> {
         if p.role() == Role::Admin {
             return Err(Error::Forbidden {

@@ -39,6 +39,7 @@ pub fn pending_requests(wf: &Workflow, case: &Case, events: &[StoredEvent]) -> V
 
 impl<S: Store + Audit> Service<S> {
     /// The requests pending on a case the caller can see.
+    #[tracing::instrument(skip_all, fields(case_id = id))]
     pub async fn pending_requests(&self, p: &Principal, id: &str) -> Result<Vec<PendingRequest>> {
         let record = self.visible(self.now(), p, id).await?;
         let wf = self.workflow(&record.case.kind)?;

@@ -147,6 +147,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
     }
 
     /// Checks a login and password from `source` (the client address).
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in(&self, login: &str, password: &str, source: &str) -> Result<SignIn> {
         let now = self.now();
         let creds = match self
@@ -216,6 +217,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
     }
 
     /// Ends a session.
+    #[tracing::instrument(skip_all)]
     pub async fn sign_out(&self, p: &Principal, cookie: &str, source: &str) -> Result<()> {
         let now = self.now();
         self.store.delete_session(&hash_token(cookie)).await?;
@@ -232,6 +234,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
 
     /// Sets a user's password after checking it against the policy, and ends every session of
     /// theirs: whoever knew the old password is signed out. False if no such user.
+    #[tracing::instrument(skip_all)]
     pub async fn set_password(
         &self,
         login: &str,
@@ -263,6 +266,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
     /// Someone whose password has expired sets a new one with the old: no session is made
     /// from an expired password, so this checks the login and the current password as sign-in
     /// does (the lock included), then the new one under the policy.
+    #[tracing::instrument(skip_all)]
     pub async fn renew_expired_password(
         &self,
         login: &str,
@@ -302,6 +306,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
     /// towards the lock, as at sign-in), then the new one under the policy. Every other session
     /// of theirs ends with the old password; `cookie`'s, the one changing it, goes on. The
     /// refusal is in Chinese, for the form.
+    #[tracing::instrument(skip_all)]
     pub async fn change_password(
         &self,
         p: &Principal,
