@@ -217,10 +217,6 @@ fn only_the_dialect_module_names_a_database() {
 /// meant to shrink (issue 17, part 4).
 const LONG_FILES: &[(&str, &str)] = &[
     (
-        "crates/storage/tests/it/conformance.rs",
-        "the conformance suite: to be cut by storage area along with the store",
-    ),
-    (
         "crates/api/tests/it/matrix.rs",
         "every role against every endpoint: one table of expectations, read as one",
     ),

@@ -1,0 +1,247 @@
+//! Conformance: lists: each user's lists page by page, and the filters that narrow any of them.
+
+use super::*;
+
+conformance!(
+    the_lists_find_what_each_user_needs_page_by_page,
+    filters_narrow_any_list,
+);
+
+async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
+    let w = World::new();
+    let court = actor("clerk", Role::Court, Some("court-1"));
+    let deputy = actor("liu", Role::Deputy, Some("station-1"));
+    let mut suggestions = Vec::new();
+    for i in 0..5 {
+        // Filed in order, assigned in reverse order: deadlines three months after assignment.
+        let lead = if i % 2 == 0 { "jtj" } else { "jyj" };
+        let filed = format!("2024-03-0{}T09:00:00", i + 1);
+        let assigned = format!("2024-03-1{}T09:00:00", 5 - i);
+        let id = w
+            .assigned_suggestion(s, &deputy, lead, &["czj"], &filed, &assigned)
+            .await;
+        suggestions.push(id);
+    }
+    w.must(
+        s,
+        &suggestions[1],
+        "mark_key",
+        json!({"supervisor": "chen"}),
+        &staff(),
+        ts("2024-03-20T09:00:00"),
+    )
+    .await;
+    let dept = actor("x", Role::Department, Some("jtj"));
+    w.must(
+        s,
+        &suggestions[4],
+        "reply",
+        json!({"classification": "B", "answer": "a"}),
+        &dept,
+        ts("2024-04-01T09:00:00"),
+    )
+    .await;
+    let petition = w
+        .file(s, "petition", &deputy, json!({"title": "拖欠工资", "body": "b", "station": "station-1", "constituent": {"name": "王小明"}}), ts("2024-04-02T09:00:00"))
+        .await;
+    let mediation = w
+        .file(s, "mediation", &court, json!({"title": "合同纠纷", "summary": "s", "court": "court-1", "dispute_type": "contract", "applicant": {"name": "甲"}, "respondent": {"name": "乙"}}), ts("2024-04-03T09:00:00"))
+        .await;
+    w.must(
+        s,
+        &mediation,
+        "assign_mediators",
+        json!({"mediators": ["med-1"]}),
+        &court,
+        ts("2024-04-04T09:00:00"),
+    )
+    .await;
+
+    let ids = |l: &duban_storage::Listing| l.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>();
+    let all = |q: CaseQuery| async move {
+        // Walk the pages two at a time; the result must equal one big page.
+        let mut out = Vec::new();
+        let mut page = Page::first(2);
+        loop {
+            let l = s.list(&q, &page).await.expect("list");
+            assert!(l.items.len() <= 2);
+            out.extend(l.items.iter().map(|c| c.id.clone()));
+            match l.next {
+                Some(c) => {
+                    page = Page {
+                        after: Some(c),
+                        ..Page::first(2)
+                    }
+                }
+                None => break,
+            }
+        }
+        let one = s.list(&q, &Page::first(100)).await.expect("list");
+        assert_eq!(
+            out,
+            one.items.iter().map(|c| c.id.clone()).collect::<Vec<_>>()
+        );
+        out
+    };
+
+    // jtj leads 0, 2 and 4, soonest deadline first: 4 (answered, now in its 1-month evaluation
+    // period), then 2 (due 06-13), then 0 (due 06-17). A case stays in the inbox while open.
+    let jtj = all(CaseQuery::DepartmentOpen {
+        department: "jtj".into(),
+    })
+    .await;
+    assert_eq!(
+        jtj,
+        [
+            suggestions[4].clone(),
+            suggestions[2].clone(),
+            suggestions[0].clone()
+        ]
+    );
+    // czj co-handles all five.
+    assert_eq!(
+        all(CaseQuery::DepartmentOpen {
+            department: "czj".into()
+        })
+        .await
+        .len(),
+        5
+    );
+    // Overdue at noon on 2024-06-14, most overdue first: the petition (received, 15 days to
+    // 04-17), suggestion 4 (answered 04-01, the deputy's month to evaluate ran out on 05-06),
+    // suggestions 3 and 2 (assigned 03-12 and 03-13: due 06-12 and 06-13). Suggestion 1 is due
+    // at the end of today and suggestion 0 on 06-17 (06-15 is a Saturday).
+    let overdue = all(CaseQuery::Overdue {
+        now: ts("2024-06-14T12:00:00"),
+    })
+    .await;
+    assert_eq!(
+        overdue,
+        [
+            petition.clone(),
+            suggestions[4].clone(),
+            suggestions[3].clone(),
+            suggestions[2].clone()
+        ]
+    );
+    let key = s
+        .list(&CaseQuery::KeySuggestions, &Page::first(10))
+        .await
+        .expect("key");
+    assert_eq!(ids(&key), [suggestions[1].clone()]);
+    assert_eq!(key.items[0].supervisor.as_deref(), Some("chen"));
+    assert!(key.items[0].is_key);
+    let mine = all(CaseQuery::Party(PartyList::Deputy("liu".into()))).await;
+    assert_eq!(mine.len(), 6, "five suggestions and a petition");
+    assert_eq!(
+        all(CaseQuery::Party(PartyList::Station("station-1".into()))).await,
+        vec![petition.clone()]
+    );
+    assert_eq!(
+        all(CaseQuery::Party(PartyList::Mediator("med-1".into()))).await,
+        vec![mediation.clone()]
+    );
+    assert_eq!(
+        all(CaseQuery::Party(PartyList::Court("court-1".into()))).await,
+        vec![mediation.clone()]
+    );
+    assert_eq!(
+        all(CaseQuery::ByKind {
+            kind: "suggestion".into(),
+            year: 2024,
+            state: None
+        })
+        .await,
+        suggestions
+    );
+    assert_eq!(
+        all(CaseQuery::ByKind {
+            kind: "suggestion".into(),
+            year: 2024,
+            state: Some("handled".into())
+        })
+        .await,
+        [suggestions[4].clone()]
+    );
+    assert!(
+        all(CaseQuery::ByKind {
+            kind: "suggestion".into(),
+            year: 2025,
+            state: None
+        })
+        .await
+        .is_empty()
+    );
+}
+
+async fn filters_narrow_any_list<S: Store>(s: &S) {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    let a = w
+        .assigned_suggestion(
+            s,
+            &deputy,
+            "jtj",
+            &[],
+            "2024-03-01T09:00:00",
+            "2024-03-05T09:00:00",
+        )
+        .await;
+    let b = w
+        .assigned_suggestion(
+            s,
+            &deputy,
+            "jyj",
+            &["jtj"],
+            "2025-03-01T09:00:00",
+            "2025-03-05T09:00:00",
+        )
+        .await;
+    let c = w
+        .file(
+            s,
+            "suggestion",
+            &deputy,
+            json!({"title": "t", "body": "b"}),
+            ts("2025-04-01T09:00:00"),
+        )
+        .await;
+    let ids = |l: duban_storage::Listing| l.items.into_iter().map(|c| c.id).collect::<Vec<_>>();
+    let page = Page::first(10);
+    let all = s.list(&CaseQuery::All, &page).await.expect("all");
+    assert_eq!(ids(all), [a.clone(), b.clone(), c.clone()]);
+    let dept = CaseQuery::Party(PartyList::Department("jtj".into()));
+    assert_eq!(
+        ids(s.list(&dept, &page).await.expect("dept")),
+        [a.clone(), b.clone()]
+    );
+    let only_2025 = ListFilter {
+        year: Some(2025),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        ids(s
+            .list_filtered(&dept, &only_2025, &page)
+            .await
+            .expect("dept 2025")),
+        vec![b.clone()]
+    );
+    let received = ListFilter {
+        state: Some("received".into()),
+        kind: Some("suggestion".into()),
+        ..ListFilter::default()
+    };
+    assert_eq!(
+        ids(s
+            .list_filtered(&CaseQuery::All, &received, &page)
+            .await
+            .expect("received")),
+        vec![c.clone()]
+    );
+    let mine = CaseQuery::Party(PartyList::Deputy("liu".into()));
+    let nothing = ListFilter {
+        kind: Some("petition".into()),
+        ..ListFilter::default()
+    };
+    assert!(ids(s.list_filtered(&mine, &nothing, &page).await.expect("none")).is_empty());
+}
