@@ -134,10 +134,10 @@ impl SqlStore {
         Ok(())
     }
 
-    /// [`ActionWrite::OneStatement`]: the case's UPDATE under its version, the event and the
-    /// scheduled reminders in one statement, which is its own transaction. The event and the reminders are
-    /// written only if the case's row was (they select from the UPDATE's result). Returns
-    /// whether it was.
+    /// [`ActionWrite::OneStatement`]: the case's UPDATE under its version, the event, the
+    /// parties it sets and the scheduled reminders in one statement, which is its own
+    /// transaction. The rest is written only if the case's row was (each part selects from the
+    /// UPDATE's result). Returns whether it was.
     pub(crate) async fn record_in_one_statement(
         &self,
         case_id: &str,
@@ -154,27 +154,36 @@ impl SqlStore {
         };
         apply_effects(effects, ms(t.event.at), &mut scheduled)?;
         let reminders = scheduled.rows;
-        let update = case_update_binds(case_id, expected_version, t, cols);
-        let first = update.len() + 1;
-        let mut sql = format!(
-            "{}, e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
-            update_case_with_inbox_copy(),
-            numbered(first, std::slice::from_ref(&event))
-        );
+        let mut binds = case_update_binds(case_id, expected_version, t, cols);
+        let mut sql = if t.event.sets.is_empty() {
+            update_case_with_inbox_copy()
+        } else {
+            let (parties, values) = set_parties_in_one_statement(
+                case_id,
+                &t.event.sets,
+                cols,
+                ms(t.case.filed_at),
+                binds.len() + 1,
+            );
+            binds.extend(values);
+            format!("WITH u AS ({UPDATE_CASE} RETURNING 1), {parties}")
+        };
+        sql.push_str(&format!(
+            ", e AS (INSERT INTO {EVENTS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v)",
+            numbered(binds.len() + 1, std::slice::from_ref(&event))
+        ));
+        binds.extend(event);
         if !reminders.is_empty() {
             sql.push_str(&format!(
                 ", r AS (INSERT INTO {REMINDERS_TARGET} SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v \
                  {REVIVE_CANCELLED})",
-                numbered(first + event.len(), &reminders)
+                numbered(binds.len() + 1, &reminders)
             ));
+            binds.extend(reminders.into_iter().flatten());
         }
         sql.push_str(" SELECT count(*) FROM u");
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for v in update
-            .into_iter()
-            .chain(event)
-            .chain(reminders.into_iter().flatten())
-        {
+        for v in binds {
             q = v.bind_to(q);
         }
         let updated: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
@@ -207,7 +216,7 @@ impl SqlStore {
         }
         let cols = Columns::of(&t.case)?;
         let effects = &t.effects;
-        let simple = only_schedules(effects) && t.event.sets.is_empty() && t.personal.is_empty();
+        let simple = only_schedules(effects) && t.personal.is_empty();
         let way = self.backend.action_write(simple, held.0.is_some());
         if way == ActionWrite::OneStatement {
             self.fault("record_action.event_insert")?;

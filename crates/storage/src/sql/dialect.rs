@@ -20,8 +20,9 @@ pub enum Backend {
 /// How an action's statements go to the database (`SqlStore::record`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum ActionWrite {
-    /// The UPDATE under its version, the event and the reminders in one statement, which is
-    /// its own transaction: each statement is a round trip and a wake-up on both sides.
+    /// The UPDATE under its version, the event, the parties and the reminders in one
+    /// statement, which is its own transaction: each statement is a round trip and a wake-up
+    /// on both sides.
     OneStatement,
     /// The UPDATE first and alone, answering with its count; the rest only if it held.
     UpdateThenRest,
@@ -109,8 +110,8 @@ impl Backend {
         self == Backend::Sqlite
     }
 
-    /// How an action's statements go: `simple` if it only moves the case, appends its event
-    /// and schedules reminders (no parties set, no personal data, nothing cancelled); `held`
+    /// How an action's statements go: `simple` if it only moves the case, appends its event,
+    /// sets parties and schedules reminders (no personal data, nothing cancelled); `held`
     /// if its case was read in a write transaction it is to be recorded in.
     pub(crate) fn action_write(self, simple: bool, held: bool) -> ActionWrite {
         match self {

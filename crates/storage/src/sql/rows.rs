@@ -47,6 +47,80 @@ pub(crate) fn update_case_with_inbox_copy() -> String {
     format!("WITH u AS ({UPDATE_CASE} RETURNING 1), {INBOX_COPY}")
 }
 
+/// PostgreSQL: the parties an action sets, written in the statement that updates its case
+/// (`WITH u AS (UPDATE_CASE …)`), from `$first` on; returns the `WITH` items and their values.
+/// Each set party's members not named again are deleted and those named are written with the
+/// case's new copies (what deleting the party and inserting its members leaves). The inbox
+/// copy (`p`) must then leave these parties alone: a statement may change a row only once.
+/// Every item selects from `u`, so nothing is written unless the version held.
+pub(crate) fn set_parties_in_one_statement(
+    case_id: &str,
+    sets: &BTreeMap<String, Vec<String>>,
+    cols: &Columns,
+    filed_at: i64,
+    first: usize,
+) -> (String, Vec<Val>) {
+    let mut sql = String::new();
+    let mut binds: Vec<Val> = Vec::new();
+    let next = |binds: &mut Vec<Val>, v: Val| {
+        binds.push(v);
+        format!("${}", first + binds.len() - 1)
+    };
+    let set: Vec<String> = sets
+        .keys()
+        .map(|p| next(&mut binds, Val::Text(p.clone())))
+        .collect();
+    // The inbox copy of `UPDATE_CASE`'s values, for the parties this action does not set.
+    sql.push_str(&format!(
+        "p AS (UPDATE case_parties SET is_open = $3, due_key = $6 FROM u \
+         WHERE case_parties.case_id = $12 AND case_parties.party IN ('{}', '{}', '{}') \
+         AND case_parties.party NOT IN ({}) \
+         AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))",
+        party::COPIES_FOLLOW[0],
+        party::COPIES_FOLLOW[1],
+        party::COPIES_FOLLOW[2],
+        set.join(", ")
+    ));
+    let case = next(&mut binds, Val::Text(case_id.to_string()));
+    let (is_open, due_key) = (
+        next(&mut binds, Val::Int(cols.is_open)),
+        next(&mut binds, Val::Int(cols.due_key)),
+    );
+    let filed = next(&mut binds, Val::Int(filed_at));
+    for (k, (members, party)) in sets.values().zip(&set).enumerate() {
+        // Once each: an upsert may not change one row twice in a statement.
+        let members: std::collections::BTreeSet<&String> = members.iter().collect();
+        let named: Vec<String> = members
+            .iter()
+            .map(|m| next(&mut binds, Val::Text(m.to_string())))
+            .collect();
+        let kept = if named.is_empty() {
+            String::new()
+        } else {
+            format!(" AND case_parties.member NOT IN ({})", named.join(", "))
+        };
+        sql.push_str(&format!(
+            ", d{k} AS (DELETE FROM case_parties USING u WHERE case_parties.case_id = {case} \
+             AND case_parties.party = {party}{kept})"
+        ));
+        if named.is_empty() {
+            continue;
+        }
+        let rows: Vec<String> = named
+            .iter()
+            .map(|m| format!("({case}, {party}, {m}, {is_open}, {due_key}, {filed})"))
+            .collect();
+        sql.push_str(&format!(
+            ", s{k} AS (INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \
+             SELECT v.* FROM u CROSS JOIN (VALUES {}) AS v \
+             ON CONFLICT (case_id, party, member) DO UPDATE \
+             SET is_open = excluded.is_open, due_key = excluded.due_key)",
+            rows.join(", ")
+        ));
+    }
+    (sql, binds)
+}
+
 /// `UPDATE_CASE`'s values, in order.
 pub(crate) fn case_update_binds(
     case_id: &str,
