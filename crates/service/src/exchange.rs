@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// An export: the header row's column names, and each case's cells by column.
+pub type Exported = (Vec<String>, Vec<BTreeMap<String, String>>);
+
 impl<S: Store + Audit> Service<S> {
     /// Imports spreadsheet rows of `kind` through the state machine: every row is checked first
     /// (fields, references, the whole history of the row), and then all are written in one
@@ -160,11 +163,7 @@ impl<S: Store + Audit> Service<S> {
     /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout, personal
     /// data masked.
     #[tracing::instrument(skip_all)]
-    pub async fn export(
-        &self,
-        kind: &str,
-        year: i16,
-    ) -> Result<(Vec<String>, Vec<BTreeMap<String, String>>)> {
+    pub async fn export(&self, kind: &str, year: i16) -> Result<Exported> {
         let wf = self.workflow(kind)?;
         let rows = self
             .store

@@ -47,6 +47,7 @@ pub use duban_storage::{
 };
 use error::refused;
 pub use error::{Error, FieldProblem, Result};
+pub use exchange::Exported;
 pub use find::{search_terms, search_words};
 use references::Reads;
 pub use requests::{PendingRequest, pending_requests};
