@@ -32,6 +32,16 @@ pub struct ServeArgs {
     /// Requests allowed at once per client address and per token.
     #[arg(long, env = "DUBAN_RATE_BURST", default_value_t = 200.0)]
     rate_burst: f64,
+    /// Reverse proxies whose `X-Forwarded-For` and `X-Real-IP` are believed: addresses or
+    /// networks (`127.0.0.1/32,10.0.0.0/8`). From anyone else the headers are ignored, and the
+    /// connection's own address is the client's (the audit log, rate limits, the sign-in lock).
+    #[arg(
+        long = "trusted-proxy",
+        env = "DUBAN_TRUSTED_PROXIES",
+        value_name = "NET",
+        value_delimiter = ','
+    )]
+    trusted_proxies: Vec<String>,
     /// Wrong passwords in a row that lock a web account (MLPS 2.0: lock after repeated failures).
     #[arg(long, env = "DUBAN_LOCKOUT_FAILURES", default_value_t = 5)]
     lockout_failures: u32,
@@ -55,6 +65,8 @@ pub struct ServeArgs {
 }
 
 pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
+    let trusted = duban_api::forwarded::TrustedProxies::parse(&args.trusted_proxies)
+        .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
     setup::runtime()?.block_on(async {
         if args.demo {
             // The demo fills an empty database; on later starts the demo year is already there.
@@ -123,7 +135,12 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         })
         .route("/metrics", metrics_route);
         let headers = duban_api::Headers { https };
-        let app = duban_api::router_with_pages(AppState { service }, limits, headers, pages);
+        let app = duban_api::router_with_pages(AppState { service }, limits, headers, pages)
+            // Outermost: every layer and handler after it sees the client, not the proxy.
+            .layer(axum::middleware::from_fn_with_state(
+                Arc::new(trusted),
+                duban_api::forwarded::resolve_client,
+            ));
         let listener = tokio::net::TcpListener::bind(args.addr)
             .await
             .with_context(|| format!("cannot listen on {}", args.addr))?;

@@ -13,6 +13,7 @@ mod crash_loop;
 mod demo;
 mod keys;
 mod passwords;
+mod proxy;
 mod security;
 mod sheets;
 mod tidy;

@@ -5,6 +5,7 @@
 mod dto;
 mod error;
 mod extract;
+pub mod forwarded;
 mod handlers;
 mod headers;
 mod limit;

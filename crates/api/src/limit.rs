@@ -73,8 +73,9 @@ impl RateLimiter {
     }
 }
 
-/// The middleware: the client address (from the connection, never from a header a client could
-/// set) and the bearer token, if any, must both have room.
+/// The middleware: the client address (the connection's, or the client a trusted proxy
+/// forwarded for: `forwarded.rs`, never a header from anyone else) and the bearer token, if
+/// any, must both have room.
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
     let now = Instant::now();
     let mut keys = Vec::new();
