@@ -4,7 +4,15 @@ use duban_storage::Schema;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
+use clap::Args;
 use duban_storage::{MIGRATIONS, SqlStore};
+
+#[derive(Debug, Args)]
+pub struct MigrateArgs {
+    /// List the migrations that would be applied, after the same checks, and change nothing.
+    #[arg(long)]
+    dry_run: bool,
+}
 
 /// With no settings, Duban keeps its data in an SQLite file in the working directory.
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://duban.db?mode=rwc";
@@ -24,7 +32,7 @@ pub fn redacted(url: &str) -> String {
 }
 
 /// The keys are needed too: the migrations that rewrite history record it in the keyed audit log.
-pub fn run(settings: &super::setup::Settings) -> Result<ExitCode> {
+pub fn run(args: MigrateArgs, settings: &super::setup::Settings) -> Result<ExitCode> {
     let database_url = settings.database_url.as_str();
     let keys = super::setup::keys(&settings.keys_file)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -36,6 +44,17 @@ pub fn run(settings: &super::setup::Settings) -> Result<ExitCode> {
             .await
             .with_context(|| format!("cannot open the database at {}", redacted(database_url)))?
             .with_keys(keys);
+        if args.dry_run {
+            let pending = store.pending_migrations().await?;
+            if pending.is_empty() {
+                println!("nothing to apply at {}", redacted(database_url));
+            }
+            for (version, name) in &pending {
+                println!("would apply {version:04} {name}");
+            }
+            store.close().await;
+            return Ok(ExitCode::SUCCESS);
+        }
         let applied = store
             .migrate()
             .await

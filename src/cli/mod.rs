@@ -58,7 +58,7 @@ enum Command {
     /// Compute the deadline a state carries, with the rule and the holidays that moved it.
     Deadline(deadline::DeadlineArgs),
     /// Create or upgrade the database schema (also done on first start).
-    Migrate,
+    Migrate(migrate::MigrateArgs),
     /// Serve the HTTP API.
     Serve(serve::ServeArgs),
     /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
@@ -117,7 +117,7 @@ pub fn run() -> ExitCode {
     let result = match cli.command {
         Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
-        Command::Migrate => migrate::run(&settings),
+        Command::Migrate(args) => migrate::run(args, &settings),
         Command::Serve(args) => serve::run(args, &settings),
         Command::Scheduler(args) => schedule::run(args, &settings),
         Command::Report(args) => report::run(args, &settings),

@@ -243,3 +243,58 @@ fn migrate_creates_the_schema_once_and_then_reports_it_up_to_date() {
         stderr(&bad)
     );
 }
+
+#[test]
+fn a_dry_run_lists_what_migrate_would_apply_and_a_newer_schema_is_refused() {
+    let tmp = TempDir::new("migrate-guards");
+    let url = format!("sqlite://{}?mode=rwc", tmp.0.join("duban.db").display());
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_duban"))
+            .args(args)
+            .env("DATABASE_URL", &url)
+            .current_dir(&tmp.0)
+            .output()
+            .expect("run")
+    };
+    let dry = run(&["migrate", "--dry-run"]);
+    assert!(dry.status.success(), "{}", stderr(&dry));
+    let text = stdout(&dry);
+    let listed: Vec<&str> = text.lines().collect();
+    assert_eq!(listed.len(), duban_storage::MIGRATIONS.len(), "{listed:?}");
+    assert_eq!(listed[0], "would apply 0001 initial");
+    let again = run(&["migrate", "--dry-run"]);
+    assert_eq!(
+        stdout(&again).lines().count(),
+        duban_storage::MIGRATIONS.len(),
+        "the dry run changed nothing"
+    );
+    assert!(run(&["migrate"]).status.success());
+    assert!(stdout(&run(&["migrate", "--dry-run"])).contains("nothing to apply"));
+    // A newer binary migrated it: this one serves nothing, and says which versions.
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    runtime.block_on(async {
+        let store = duban_storage::SqlStore::connect(&url, 1)
+            .await
+            .expect("open");
+        sqlx::query(
+            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'later', 0)",
+        )
+        .execute(store.pool())
+        .await
+        .expect("newer version");
+        store.close().await;
+    });
+    let newest = duban_storage::MIGRATIONS.last().expect("last").version;
+    for args in [&["serve", "--addr", "127.0.0.1:0"][..], &["migrate"][..]] {
+        let out = run(args);
+        assert!(!out.status.success(), "{args:?} ran on a newer schema");
+        let text = stderr(&out);
+        assert!(
+            text.contains("version 99") && text.contains(&format!("this binary's {newest}")),
+            "{args:?}: {text}"
+        );
+    }
+}

@@ -60,6 +60,22 @@ pub enum Error {
     Corrupt(String),
     #[error("database URL: {0}")]
     Url(String),
+    /// The database was migrated by a newer binary: serving it could misread what it keeps.
+    #[error(
+        "the database's schema is at version {database}, newer than this binary's {binary}: run the newer duban, or restore a backup taken before the upgrade"
+    )]
+    SchemaNewer { database: i64, binary: i64 },
+    /// A migration's text differs from what was applied: the schema may not be what the code
+    /// expects.
+    #[error(
+        "migration {version} ({name}) was changed after it was applied to this database: its checksum is {now}, the database recorded {recorded}"
+    )]
+    MigrationChanged {
+        version: i64,
+        name: &'static str,
+        recorded: String,
+        now: String,
+    },
     /// A fault injected by a test at a named point.
     #[error("injected fault at {0}")]
     Injected(String),
@@ -437,7 +453,9 @@ impl<T> Store for T where
 pub trait Schema: Send + Sync {
     /// Answers when the database does.
     fn ping(&self) -> impl Future<Output = Result<()>> + Send;
-    /// Creates or upgrades the schema; safe to run concurrently and repeatedly.
+    /// Creates or upgrades the schema; safe to run concurrently and repeatedly. Refuses a
+    /// database migrated by a newer binary ([`Error::SchemaNewer`]) or one whose applied
+    /// migrations differ from this binary's ([`Error::MigrationChanged`]).
     fn migrate(&self) -> impl Future<Output = Result<Vec<i64>>> + Send;
 }
 

@@ -12,7 +12,77 @@ use crate::{Error, Result, Schema};
 /// The key of the turn migrations take across processes.
 const MIGRATION_TURN: i64 = 4242000001;
 
+/// The tables the runner keeps: the versions applied, and the checksum of each one's text as
+/// it was applied (a separate table, so that databases from before checksums need no
+/// change to the first).
+const RUNNER_TABLES: &str = "CREATE TABLE IF NOT EXISTS schema_migrations \
+     (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL); \
+     CREATE TABLE IF NOT EXISTS schema_checksums (version BIGINT PRIMARY KEY, checksum TEXT NOT NULL)";
+
+/// A migration's text as applied, as sqlx's migrator keeps it: SHA-256, in hex.
+fn checksum(sql: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(sql.as_bytes()))
+}
+
 impl SqlStore {
+    /// The versions applied, after checking them against this binary's migrations: none newer
+    /// than it knows, and each one's text unchanged since it was applied. A version applied
+    /// before checksums were kept gets its checksum now. Creates the runner's tables if need
+    /// be (in `tx`: a dry run rolls them back).
+    async fn check_applied(&self, tx: &mut WriteTx) -> Result<Vec<i64>> {
+        sqlx::raw_sql(RUNNER_TABLES).execute(&mut **tx).await?;
+        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+            .fetch_all(&mut **tx)
+            .await?;
+        let binary = MIGRATIONS.last().map_or(0, |m| m.version);
+        if let Some(&database) = done.iter().max()
+            && database > binary
+        {
+            return Err(Error::SchemaNewer { database, binary });
+        }
+        let recorded: Vec<(i64, String)> =
+            sqlx::query_as("SELECT version, checksum FROM schema_checksums")
+                .fetch_all(&mut **tx)
+                .await?;
+        for m in MIGRATIONS.iter().filter(|m| done.contains(&m.version)) {
+            let now = checksum(self.backend.migration_sql(m));
+            match recorded.iter().find(|(v, _)| *v == m.version) {
+                Some((_, kept)) if *kept != now => {
+                    return Err(Error::MigrationChanged {
+                        version: m.version,
+                        name: m.name,
+                        recorded: kept.clone(),
+                        now,
+                    });
+                }
+                Some(_) => {}
+                None => {
+                    sqlx::query("INSERT INTO schema_checksums (version, checksum) VALUES ($1, $2)")
+                        .bind(m.version)
+                        .bind(now)
+                        .execute(&mut **tx)
+                        .await?;
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// The migrations `migrate` would apply, in order, after the same checks; changes
+    /// nothing (`duban migrate --dry-run`).
+    pub async fn pending_migrations(&self) -> Result<Vec<(i64, &'static str)>> {
+        let mut tx = self.begin().await?;
+        let done = self.check_applied(&mut tx).await;
+        tx.rollback().await?;
+        let done = done?;
+        Ok(MIGRATIONS
+            .iter()
+            .filter(|m| !done.contains(&m.version))
+            .map(|m| (m.version, m.name))
+            .collect())
+    }
+
     /// An online, consistent copy of an SQLite database into `path` (`VACUUM INTO`). PostgreSQL
     /// is backed up with its own tool, `pg_dump`.
     pub async fn sqlite_backup(&self, path: &std::path::Path) -> Result<()> {
@@ -50,15 +120,7 @@ impl Schema for SqlStore {
         if let Some(turn) = self.backend.turn_across_processes(MIGRATION_TURN) {
             sqlx::raw_sql(AssertSqlSafe(turn)).execute(&mut *tx).await?;
         }
-        sqlx::raw_sql(
-            "CREATE TABLE IF NOT EXISTS schema_migrations \
-             (version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at BIGINT NOT NULL)",
-        )
-        .execute(&mut *tx)
-        .await?;
-        let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
-            .fetch_all(&mut *tx)
-            .await?;
+        let done = self.check_applied(&mut tx).await?;
         let mut applied = Vec::new();
         for m in MIGRATIONS.iter().filter(|m| !done.contains(&m.version)) {
             let sql = self.backend.migration_sql(m);
@@ -71,6 +133,11 @@ impl Schema for SqlStore {
             .bind(ms(Timestamp::now()))
             .execute(&mut *tx)
             .await?;
+            sqlx::query("INSERT INTO schema_checksums (version, checksum) VALUES ($1, $2)")
+                .bind(m.version)
+                .bind(checksum(sql))
+                .execute(&mut *tx)
+                .await?;
             applied.push(m.version);
         }
         if applied.contains(&7) {

@@ -40,6 +40,9 @@ both!(
     a_database_from_before_the_fixes_is_remasked_keyed_and_recorded,
     the_keyed_chain_finds_a_recomputed_edit_and_deleted_newest_records,
     cases_from_before_numbers_are_numbered_in_filing_order_and_found,
+    a_database_from_a_newer_binary_is_refused_naming_both_versions,
+    an_applied_migration_that_was_edited_is_refused,
+    databases_from_before_checksums_get_them_and_are_checked_after,
 );
 
 /// Applies the migrations `wanted` picks, recorded as `migrate` records them.
@@ -479,4 +482,74 @@ async fn cases_from_before_numbers_are_numbered_in_filing_order_and_found(db: Te
         .await;
     let record = db.store.case(&next).await.expect("read").expect("case");
     assert_eq!(record.number.as_deref(), Some("建议〔2024〕004号"));
+}
+
+/// The newest migration this binary knows.
+fn newest() -> i64 {
+    MIGRATIONS.last().expect("migrations").version
+}
+
+async fn a_database_from_a_newer_binary_is_refused_naming_both_versions(db: TestDb) {
+    db.store.migrate().await.expect("migrate");
+    sqlx::query("INSERT INTO schema_migrations (version, name, applied_at) VALUES (999, 'from_the_future', 0)")
+        .execute(db.store.pool())
+        .await
+        .expect("a newer version");
+    let refused = db.store.migrate().await.expect_err("newer schema");
+    assert!(
+        matches!(refused, duban_storage::Error::SchemaNewer { database: 999, binary } if binary == newest()),
+        "{refused}"
+    );
+    let message = refused.to_string();
+    assert!(
+        message.contains("999") && message.contains(&newest().to_string()),
+        "{message}"
+    );
+    assert!(
+        db.store.pending_migrations().await.is_err(),
+        "the dry run refuses too"
+    );
+}
+
+async fn an_applied_migration_that_was_edited_is_refused(db: TestDb) {
+    db.store.migrate().await.expect("migrate");
+    sqlx::query("UPDATE schema_checksums SET checksum = 'abc' WHERE version = 3")
+        .execute(db.store.pool())
+        .await
+        .expect("a different text applied");
+    let refused = db.store.migrate().await.expect_err("edited migration");
+    assert!(
+        matches!(&refused, duban_storage::Error::MigrationChanged { version: 3, recorded, .. } if recorded == "abc"),
+        "{refused}"
+    );
+    assert!(refused.to_string().contains("deliveries"), "{refused}");
+}
+
+async fn databases_from_before_checksums_get_them_and_are_checked_after(db: TestDb) {
+    migrate_only(&db, |v| v < newest()).await;
+    assert_eq!(
+        db.store.pending_migrations().await.expect("dry run"),
+        vec![(newest(), MIGRATIONS.last().expect("last").name)]
+    );
+    assert_eq!(db.store.migrate().await.expect("migrate"), vec![newest()]);
+    let kept: Vec<(i64, String)> =
+        sqlx::query_as("SELECT version, checksum FROM schema_checksums ORDER BY version")
+            .fetch_all(db.store.pool())
+            .await
+            .expect("checksums");
+    let expected: Vec<(i64, String)> = MIGRATIONS
+        .iter()
+        .map(|m| {
+            let sql = db.store.backend().migration_sql(m);
+            (m.version, hex::encode(Sha256::digest(sql.as_bytes())))
+        })
+        .collect();
+    assert_eq!(kept, expected);
+    assert!(
+        db.store
+            .pending_migrations()
+            .await
+            .expect("dry run")
+            .is_empty()
+    );
 }
