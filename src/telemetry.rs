@@ -1,19 +1,50 @@
 //! Logging set-up: human-readable by default, JSON with `DUBAN_LOG_FORMAT=json`; the level from
-//! `RUST_LOG` (default `info`). Libraries only emit; this is the one place that decides.
+//! `RUST_LOG` (default `info`). Libraries only emit; this is the one place that decides, and
+//! [`say`] is how the binary's own messages to the operator follow the same format.
+
+use std::io::IsTerminal;
 
 use tracing_subscriber::EnvFilter;
+
+/// Whether every line on standard error is JSON (`DUBAN_LOG_FORMAT=json`): a log collector
+/// then reads each line as one record, the first included.
+pub fn json() -> bool {
+    std::env::var("DUBAN_LOG_FORMAT").is_ok_and(|v| v == "json")
+}
 
 pub fn init() {
     let filter =
         EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let json = std::env::var("DUBAN_LOG_FORMAT").is_ok_and(|v| v == "json");
+    // Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org):
+    // escape codes in a file or a journal are noise.
+    let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(ansi)
         .with_writer(std::io::stderr);
     // A second initialisation (tests) is harmless: keep the first.
-    let _ = if json {
+    let _ = if json() {
         builder.json().try_init()
     } else {
         builder.try_init()
     };
+}
+
+/// A message for the operator: a plain line on standard error, or with `DUBAN_LOG_FORMAT=json`
+/// a log record at INFO, so that the output stays one format from its first line.
+pub fn say(message: &str) {
+    if json() {
+        tracing::info!("{message}");
+    } else {
+        eprintln!("{message}");
+    }
+}
+
+/// The error that ends the command, in the same format as the rest of the output.
+pub fn fail(message: &str) {
+    if json() {
+        tracing::error!("{message}");
+    } else {
+        eprintln!("duban: {message}");
+    }
 }

@@ -8,6 +8,7 @@ use clap::Args;
 
 use super::setup::{self, Settings};
 use crate::demo::{self, Plan};
+use crate::telemetry::say;
 
 #[derive(Debug, Clone, Args)]
 pub struct DemoArgs {
@@ -28,10 +29,10 @@ pub struct DemoArgs {
 pub async fn fill(args: &DemoArgs, settings: &Settings, base: &str) -> Result<()> {
     let defs = super::definitions::load_valid(settings.workflows.as_deref())?;
     let store = setup::store(settings, 2).await?;
-    eprintln!(
+    say(&format!(
         "generating the demo year {} (seed {}, scale {}) …",
         args.year, args.seed, args.scale
-    );
+    ));
     let plan = Plan {
         seed: args.seed,
         scale: args.scale,
@@ -45,18 +46,18 @@ pub async fn fill(args: &DemoArgs, settings: &Settings, base: &str) -> Result<()
         &plan,
     )
     .await?;
-    eprintln!(
+    say(&format!(
         "done in {:.1} s. Demo users (web password {}) and their API tokens:",
         started.elapsed().as_secs_f64(),
         demo::DEMO_PASSWORD
-    );
+    ));
     for (role, login, token) in &logins {
-        eprintln!("  {role:<10} {login:<12} {token}");
+        say(&format!("  {role:<10} {login:<12} {token}"));
     }
-    eprintln!(
+    say(&format!(
         "Open {base}/ in a browser, or try: curl -H 'Authorization: Bearer <token>' {base}/api/v1/cases"
-    );
-    eprintln!("     duban report --year {}", args.year);
+    ));
+    say(&format!("     duban report --year {}", args.year));
     Ok(())
 }
 

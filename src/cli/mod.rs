@@ -18,12 +18,22 @@ mod workflows;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, Parser, Subcommand};
+
+/// `duban --version`: the version, the commit and the build date (`build.rs`).
+const VERSION: &str = concat!(
+    env!("CARGO_PKG_VERSION"),
+    " (",
+    env!("DUBAN_COMMIT"),
+    ", built ",
+    env!("DUBAN_BUILD_DATE"),
+    ")"
+);
 
 /// 督办 Duban — case tracking for people's congress standing committees: deputies'
 /// suggestions, petitions taken on by deputies, and pre-litigation mediation.
 #[derive(Debug, Parser)]
-#[command(name = "duban", version, about, long_about = None)]
+#[command(name = "duban", version = VERSION, about, long_about = None)]
 pub struct Cli {
     /// A directory of workflow files (`*.toml`, with yearly holiday files in `calendars/`) to
     /// use instead of the definitions compiled into the binary.
@@ -97,6 +107,11 @@ enum Command {
     /// Bearer tokens for the API.
     #[command(subcommand)]
     Token(people::TokenCommand),
+    /// Print a shell completion script: `duban completions bash > /etc/bash_completion.d/duban`.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -105,6 +120,18 @@ enum KeysCommand {
     /// dropped once nothing needs it. The blind-index key stays (repeat-petition look-ups keep
     /// working).
     Rotate,
+}
+
+/// The completion script for `shell`, written whole: a reader that stops early (`| head`)
+/// ends the command quietly rather than with a panic.
+fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
+    use std::io::Write;
+    let mut script = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "duban", &mut script);
+    match std::io::stdout().write_all(&script) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
 }
 
 pub fn run() -> ExitCode {
@@ -142,11 +169,12 @@ pub fn run() -> ExitCode {
         Command::Org(cmd) => people::org(cmd, &settings),
         Command::User(cmd) => people::user(cmd, &settings),
         Command::Token(cmd) => people::token(cmd, &settings),
+        Command::Completions { shell } => completions(shell),
     };
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("duban: {e:#}");
+            crate::telemetry::fail(&format!("{e:#}"));
             ExitCode::FAILURE
         }
     }

@@ -85,7 +85,7 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
                 };
                 super::demo::fill(&args.demo_args, settings, &base).await?;
             } else {
-                eprintln!("the database already has cases: serving them (the demo fills empty databases only)");
+                crate::telemetry::say("the database already has cases: serving them (the demo fills empty databases only)");
             }
         }
         let wake = Arc::new(Notify::new());

@@ -61,7 +61,10 @@ pub fn keys(keys_file: &Path) -> Result<Keyring> {
         );
         write_private(keys_file, &text)
             .with_context(|| format!("cannot create {}", keys_file.display()))?;
-        eprintln!("created new personal-data keys in {}", keys_file.display());
+        crate::telemetry::say(&format!(
+            "created new personal-data keys in {}",
+            keys_file.display()
+        ));
     }
     let text = fs::read_to_string(keys_file)
         .with_context(|| format!("cannot read {}", keys_file.display()))?;

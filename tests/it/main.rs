@@ -12,6 +12,7 @@ mod cli;
 mod crash_loop;
 mod demo;
 mod keys;
+mod logs;
 mod passwords;
 mod proxy;
 mod security;

@@ -23,7 +23,10 @@ impl FromRequestParts<AppState> for Caller {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let Bearer(credential) = Bearer::from_request_parts(parts, state).await?;
-        Ok(Caller(state.service.authenticate(&credential).await?))
+        let principal = state.service.authenticate(&credential).await?;
+        // The access log's user (the request's span declares the field).
+        tracing::Span::current().record("user", principal.user.login.as_str());
+        Ok(Caller(principal))
     }
 }
 

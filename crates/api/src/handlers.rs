@@ -360,6 +360,8 @@ pub async fn act_on_case(
             rid.as_deref(),
         )
         .await?;
+    // Who acted is known only now: the token was checked in the action's own read.
+    tracing::Span::current().record("user", detail.viewer.as_str());
     Ok(with_etag(
         StatusCode::OK,
         CaseDto::new(detail, st.service.now()),

@@ -19,9 +19,10 @@ use axum::routing::get;
 use axum::{Json, Router};
 use duban_service::Service;
 use duban_service::SqlStore;
+use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
@@ -178,12 +179,16 @@ pub fn router_with_pages(
     .layer(axum::middleware::from_fn_with_state(limiter, limit::limit))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
     .layer(
-        // Spans name the matched route, never the raw URI, which may carry ids and reasons.
-        TraceLayer::new_for_http().make_span_with(|req: &Request| {
-            let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
-            let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-            tracing::info_span!("request", method = %req.method(), route = %route, request_id = %request_id)
-        }),
+        // Spans name the matched route, never the raw URI, which may carry ids and reasons;
+        // `user` is filled in by whichever extractor authenticates the request. Each request
+        // ends in one INFO line inside its span: the access log (status and duration).
+        TraceLayer::new_for_http()
+            .make_span_with(|req: &Request| {
+                let route = req.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_default();
+                let request_id = req.headers().get("x-request-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+                tracing::info_span!("request", method = %req.method(), route = %route, request_id = %request_id, user = tracing::field::Empty)
+            })
+            .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
     )
     .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
     .layer(PropagateRequestIdLayer::x_request_id())

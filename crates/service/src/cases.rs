@@ -327,6 +327,7 @@ impl<S: Store + Audit> Service<S> {
             filing,
             revealed,
             record,
+            viewer: p.user.login.clone(),
         }
     }
 

@@ -77,6 +77,8 @@ pub struct CaseDetail {
     pub supervisor: Option<String>,
     /// Personal data shown in full, when asked for and allowed.
     pub revealed: Vec<PersonalRecord>,
+    /// Whom this view is for (its allowed actions are theirs): the login of the caller.
+    pub viewer: String,
 }
 
 /// A case's history and who saw its personal data.

@@ -117,6 +117,8 @@ impl FromRequestParts<WebState> for Viewer {
         };
         match st.service.session(&cookie).await {
             Ok(Some((p, csrf))) => {
+                // The access log's user (the request's span declares the field).
+                tracing::Span::current().record("user", p.user.login.as_str());
                 // A count that cannot be read is shown as none rather than failing the page.
                 let unread = st.service.unread(&p).await.unwrap_or(0);
                 Ok(Viewer {
