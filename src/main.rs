@@ -7,6 +7,6 @@ mod telemetry;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    telemetry::init();
+    // Logging starts inside: the configuration file may choose its format.
     cli::run()
 }

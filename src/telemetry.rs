@@ -3,18 +3,31 @@
 //! [`say`] is how the binary's own messages to the operator follow the same format.
 
 use std::io::IsTerminal;
+use std::sync::OnceLock;
 
 use tracing_subscriber::EnvFilter;
 
-/// Whether every line on standard error is JSON (`DUBAN_LOG_FORMAT=json`): a log collector
-/// then reads each line as one record, the first included.
+/// The format chosen at start: JSON or not.
+static JSON: OnceLock<bool> = OnceLock::new();
+
+/// Whether every line on standard error is JSON (`DUBAN_LOG_FORMAT=json`, or `[log] format`
+/// in the configuration file): a log collector then reads each line as one record, the first
+/// included.
 pub fn json() -> bool {
-    std::env::var("DUBAN_LOG_FORMAT").is_ok_and(|v| v == "json")
+    *JSON.get_or_init(|| std::env::var("DUBAN_LOG_FORMAT").is_ok_and(|v| v == "json"))
 }
 
-pub fn init() {
-    let filter =
-        EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+/// Sets up logging: the environment's `DUBAN_LOG_FORMAT` and `RUST_LOG` first, else the
+/// configuration file's `format` and `level`, else human-readable at `info`.
+pub fn init(format: Option<&str>, level: Option<&str>) {
+    let format = std::env::var("DUBAN_LOG_FORMAT")
+        .ok()
+        .or(format.map(str::to_string));
+    let _ = JSON.set(format.as_deref() == Some("json"));
+    let filter = EnvFilter::try_from_default_env()
+        .ok()
+        .or_else(|| level.and_then(|l| EnvFilter::try_new(l).ok()))
+        .unwrap_or_else(|| EnvFilter::new("info,sqlx=warn"));
     // Colour only for a person at a terminal, and never when NO_COLOR is set (no-color.org):
     // escape codes in a file or a journal are noise.
     let ansi = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();

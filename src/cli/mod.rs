@@ -3,6 +3,7 @@
 mod audit;
 mod backup;
 mod bench;
+mod config;
 mod deadline;
 mod definitions;
 mod demo;
@@ -35,6 +36,11 @@ const VERSION: &str = concat!(
 #[derive(Debug, Parser)]
 #[command(name = "duban", version = VERSION, about, long_about = None)]
 pub struct Cli {
+    /// The configuration file (`duban.toml`); without it, `/etc/duban/duban.toml` if present.
+    /// Flags beat the environment, which beats the file.
+    #[arg(long, global = true, env = "DUBAN_CONFIG", value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// A directory of workflow files (`*.toml`, with yearly holiday files in `calendars/`) to
     /// use instead of the definitions compiled into the binary.
     #[arg(long, global = true, env = "DUBAN_WORKFLOWS", value_name = "DIR")]
@@ -107,6 +113,9 @@ enum Command {
     /// Bearer tokens for the API.
     #[command(subcommand)]
     Token(people::TokenCommand),
+    /// The configuration file: check one, or show the effective settings.
+    #[command(subcommand)]
+    Config(config::ConfigCommand),
     /// Print a shell completion script: `duban completions bash > /etc/bash_completion.d/duban`.
     Completions {
         #[arg(value_enum)]
@@ -134,8 +143,40 @@ fn completions(shell: clap_complete::Shell) -> anyhow::Result<ExitCode> {
     }
 }
 
+impl Cli {
+    /// The command line as declared, for reading its defaults and environment variables.
+    fn command_for_config() -> clap::Command {
+        Cli::command()
+    }
+}
+
 pub fn run() -> ExitCode {
-    let cli = Cli::parse();
+    let args: Vec<String> = std::env::args_os()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let file = config::path(&args);
+    // `duban config check` must get to a broken file's problems rather than stop at them.
+    let checking = args.iter().skip(1).any(|a| a == "config");
+    let values: std::collections::HashMap<&'static str, String> = match &file {
+        Some(f) => match config::read(f) {
+            Ok(settings) => settings.into_iter().map(|(s, v)| (s.env, v)).collect(),
+            Err(_) if checking => Default::default(),
+            Err(e) => {
+                eprintln!("duban: {e:#}");
+                return ExitCode::FAILURE;
+            }
+        },
+        None => Default::default(),
+    };
+    crate::telemetry::init(
+        values.get("DUBAN_LOG_FORMAT").map(String::as_str),
+        values.get("RUST_LOG").map(String::as_str),
+    );
+    let matches = config::with_defaults(Cli::command(), &values).get_matches();
+    let cli = match <Cli as clap::FromArgMatches>::from_arg_matches(&matches) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     let settings = setup::Settings {
         database_url: cli.database_url.clone(),
         workflows: cli.workflows.clone(),
@@ -170,6 +211,7 @@ pub fn run() -> ExitCode {
         Command::User(cmd) => people::user(cmd, &settings),
         Command::Token(cmd) => people::token(cmd, &settings),
         Command::Completions { shell } => completions(shell),
+        Command::Config(cmd) => config::run(cmd, file.clone()),
     };
     match result {
         Ok(code) => code,

@@ -9,6 +9,7 @@ mod backup;
 mod browser;
 mod canary;
 mod cli;
+mod config;
 mod crash_loop;
 mod demo;
 mod keys;

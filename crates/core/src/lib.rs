@@ -4,6 +4,7 @@
 //! and the current instant as `now`, so every rule can be tested without waiting.
 
 pub mod calendar;
+pub mod config;
 pub mod deadline;
 pub mod diagnostic;
 pub mod directory;
