@@ -18,7 +18,8 @@ use super::setup::{self, Settings};
 pub struct ImportArgs {
     /// suggestion, petition or mediation (or any kind the deployment adds).
     kind: String,
-    /// A .xlsx or .csv file (UTF-8 or GBK).
+    /// A .xlsx or .csv file (UTF-8 or GBK); `-` reads standard input (an .xlsx is told by
+    /// its content).
     file: PathBuf,
 }
 
@@ -29,8 +30,44 @@ pub struct ExportArgs {
     /// Cases filed in this year (China time).
     #[arg(long)]
     year: i16,
-    /// FILE.xlsx or FILE.csv.
+    /// FILE.xlsx or FILE.csv; `-` writes standard output (CSV unless `--format xlsx`).
     file: PathBuf,
+    /// csv or xlsx, when the file's name does not say (`-`).
+    #[arg(long, value_parser = ["csv", "xlsx"])]
+    format: Option<String>,
+}
+
+/// Whether a path is `-`: standard input or output.
+fn is_stdio(path: &Path) -> bool {
+    path.as_os_str() == "-"
+}
+
+/// The bytes of a file, or of standard input for `-`.
+fn read_input(path: &Path) -> Result<Vec<u8>> {
+    if is_stdio(path) {
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .context("cannot read standard input")?;
+        return Ok(bytes);
+    }
+    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
+}
+
+/// A sheet's format: from its name, or for `-` from its first bytes (an .xlsx is a ZIP file,
+/// an .xls an OLE compound file; anything else is read as CSV).
+fn input_format(path: &Path, bytes: &[u8]) -> Result<&'static str> {
+    if is_stdio(path) {
+        let workbook = bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0");
+        return Ok(if workbook { "xlsx" } else { "csv" });
+    }
+    match extension(path).as_str() {
+        "csv" => Ok("csv"),
+        "xlsx" | "xls" | "xlsm" => Ok("xlsx"),
+        other => bail!(
+            "{}: expected a .xlsx or .csv file, not .{other}",
+            path.display()
+        ),
+    }
 }
 
 fn extension(path: &Path) -> String {
@@ -143,9 +180,8 @@ fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>
     Ok(rows)
 }
 
-fn read_csv(path: &Path) -> Result<Vec<Row>> {
-    let bytes = std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?;
-    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
+fn read_csv(bytes: &[u8]) -> Result<Vec<Row>> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     let encoding = match std::str::from_utf8(bytes) {
         Ok(_) => Encoding::Utf8,
         Err(_) => Encoding::Gbk,
@@ -219,7 +255,12 @@ fn cell_text(d: &Data) -> String {
 }
 
 pub(crate) fn read_xlsx(path: &Path) -> Result<Vec<Row>> {
-    let mut book = calamine::open_workbook_auto(path)
+    let bytes = read_input(path)?;
+    read_workbook(path, bytes)
+}
+
+fn read_workbook(path: &Path, bytes: Vec<u8>) -> Result<Vec<Row>> {
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .with_context(|| format!("cannot open {}", path.display()))?;
     let Some(sheet) = book.sheet_names().first().cloned() else {
         bail!("{} has no sheet", path.display())
@@ -237,13 +278,10 @@ pub(crate) fn read_xlsx(path: &Path) -> Result<Vec<Row>> {
 }
 
 pub fn import(args: ImportArgs, settings: &Settings) -> Result<ExitCode> {
-    let rows = match extension(&args.file).as_str() {
-        "csv" => read_csv(&args.file)?,
-        "xlsx" | "xls" | "xlsm" => read_xlsx(&args.file)?,
-        other => bail!(
-            "{}: expected a .xlsx or .csv file, not .{other}",
-            args.file.display()
-        ),
+    let bytes = read_input(&args.file)?;
+    let rows = match input_format(&args.file, &bytes)? {
+        "csv" => read_csv(&bytes)?,
+        _ => read_workbook(&args.file, bytes)?,
     };
     setup::runtime()?.block_on(async {
         let service = setup::service(settings, 2).await?;
@@ -342,7 +380,12 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
                 .any(|r: &BTreeMap<String, String>| r.contains_key(*c))
         })
         .collect();
-    match extension(&args.file).as_str() {
+    let format = match (&args.format, is_stdio(&args.file)) {
+        (Some(f), _) => f.clone(),
+        (None, true) => "csv".to_string(),
+        (None, false) => extension(&args.file),
+    };
+    let bytes = match format.as_str() {
         "csv" => {
             let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
             {
@@ -356,7 +399,7 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
                 }
                 w.flush()?;
             }
-            duban_storage::write_private(&args.file, &out)?;
+            out
         }
         "xlsx" => {
             let mut wb = Workbook::new();
@@ -372,23 +415,30 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
                     }
                 }
             }
-            let bytes = wb
-                .save_to_buffer()
-                .with_context(|| format!("cannot write {}", args.file.display()))?;
-            duban_storage::write_private(&args.file, &bytes)?;
+            wb.save_to_buffer()
+                .with_context(|| format!("cannot write {}", args.file.display()))?
         }
         other => bail!(
             "{}: expected a .xlsx or .csv file, not .{other}",
             args.file.display()
         ),
-    }
-    println!(
+    };
+    let summary = format!(
         "exported {} {} case(s) of {} to {} (personal data masked)",
         rows.len(),
         args.kind,
         args.year,
         args.file.display()
     );
+    if is_stdio(&args.file) {
+        // The sheet is the output; what was done goes to standard error.
+        std::io::Write::write_all(&mut std::io::stdout(), &bytes)
+            .context("cannot write standard output")?;
+        eprintln!("{summary}");
+    } else {
+        duban_storage::write_private(&args.file, &bytes)?;
+        println!("{summary}");
+    }
     Ok(ExitCode::SUCCESS)
 }
 

@@ -335,3 +335,63 @@ fn dubious_files_are_refused_by_row_and_column() {
         "{err}"
     );
 }
+
+#[test]
+fn a_dash_reads_standard_input_and_writes_standard_output() {
+    let d = dir("stdio");
+    // An .xlsx on standard input is told from CSV by its content.
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (r, row) in rows(PETITIONS).iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet
+                    .write_string(r as u32, c as u16, v.as_str())
+                    .expect("cell");
+            }
+        }
+    }
+    let xlsx = wb.save_to_buffer().expect("xlsx");
+    let mut child = crate::common::duban_command(&d.0, &["import", "petition", "-"], &[])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &xlsx).expect("write");
+    let out = child.wait_with_output().expect("wait");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = duban(
+        &d.0,
+        &["export", "--kind", "petition", "--year", "2024", "-"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let csv = String::from_utf8(out.stdout).expect("utf-8");
+    let got = rows(&csv);
+    assert_eq!(
+        got[0],
+        rows(PETITIONS)[0],
+        "the sheet alone is on standard output"
+    );
+    assert_eq!(got.len(), 3, "{csv}");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("exported 2 petition case(s)"));
+    let out = duban(
+        &d.0,
+        &[
+            "export", "--kind", "petition", "--year", "2024", "--format", "xlsx", "-",
+        ],
+    );
+    assert!(out.status.success());
+    assert!(
+        out.stdout.starts_with(b"PK\x03\x04"),
+        "an .xlsx is a ZIP file"
+    );
+}
