@@ -16,13 +16,13 @@ use super::setup::{self, Settings};
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
-    /// Where to write the backup (must not exist).
+    /// Where to write the backup (must not exist); `-` writes it to standard output.
     file: PathBuf,
 }
 
 #[derive(Debug, Args)]
 pub struct RestoreArgs {
-    /// A file written by `duban backup`.
+    /// A file written by `duban backup`; `-` reads it from standard input.
     file: PathBuf,
     /// Replace a database that already has data.
     #[arg(long)]
@@ -44,7 +44,35 @@ fn run_tool(tool: &str, args: &[&str]) -> Result<()> {
     Ok(())
 }
 
+/// A private file of this process's own in the temporary directory, for a backup that passes
+/// through standard input or output: both tools write and read files.
+fn spool() -> PathBuf {
+    std::env::temp_dir().join(format!("duban-backup-{}", uuid::Uuid::new_v4().simple()))
+}
+
+/// The file is removed when this is dropped, whatever happened.
+struct Spooled(PathBuf);
+
+impl Drop for Spooled {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
 pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
+    if args.file.as_os_str() == "-" {
+        let spooled = Spooled(spool());
+        let code = backup(
+            BackupArgs {
+                file: spooled.0.clone(),
+            },
+            settings,
+        )?;
+        let bytes = std::fs::read(&spooled.0).context("cannot read the spooled backup")?;
+        std::io::Write::write_all(&mut std::io::stdout(), &bytes)
+            .context("cannot write standard output")?;
+        return Ok(code);
+    }
     if args.file.exists() {
         bail!(
             "{} already exists; a backup never overwrites",
@@ -88,12 +116,13 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
             dumped?
         }
     }
-    println!(
+    // On standard error: with `-` standard output is the backup itself.
+    eprintln!(
         "backed up {} to {}",
         redacted(&settings.database_url),
         args.file.display()
     );
-    println!(
+    eprintln!(
         "keep the personal-data keys (duban.keys or DUBAN_DATA_KEY/DUBAN_INDEX_KEY) safe separately"
     );
     Ok(ExitCode::SUCCESS)
@@ -104,6 +133,20 @@ fn path_str(p: &Path) -> Result<&str> {
 }
 
 pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
+    if args.file.as_os_str() == "-" {
+        let spooled = Spooled(spool());
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
+            .context("cannot read standard input")?;
+        duban_storage::write_private(&spooled.0, &bytes)?;
+        return restore(
+            RestoreArgs {
+                file: spooled.0.clone(),
+                force: args.force,
+            },
+            settings,
+        );
+    }
     if !args.file.exists() {
         bail!("{} does not exist", args.file.display());
     }

@@ -75,6 +75,29 @@ fn round_trip(dir: &Path, url: &str, wipe: &dyn Fn()) {
         url,
         &["export", "--kind", "petition", "--year", "2024", "p.csv"],
     ));
+    // Through a pipe: `backup -` writes the backup alone to standard output, and
+    // `restore -` reads one from standard input.
+    let piped = duban(dir, url, &["backup", "-"]);
+    assert!(
+        piped.status.success(),
+        "{}",
+        String::from_utf8_lossy(&piped.stderr)
+    );
+    assert!(!piped.stdout.is_empty());
+    wipe();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(["restore", "-", "--force"])
+        .current_dir(dir)
+        .env("DATABASE_URL", url)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run duban");
+    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &piped.stdout)
+        .expect("write");
+    ok(child.wait_with_output().expect("wait"));
+    assert_eq!(figures(dir, url), before, "the same records through a pipe");
 }
 
 #[test]
