@@ -177,10 +177,24 @@ pub fn run() -> ExitCode {
         Ok(cli) => cli,
         Err(e) => e.exit(),
     };
+    // Under systemd the keys arrive as a credential (`LoadCredential=duban.keys:…`): used
+    // unless a keys file was named on the command line, in the environment or in the file.
+    let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
+        .map(|d| PathBuf::from(d).join("duban.keys"))
+        .filter(|f| f.exists());
+    let keys_file = match credential {
+        Some(f)
+            if matches.value_source("keys_file")
+                == Some(clap::parser::ValueSource::DefaultValue) =>
+        {
+            f
+        }
+        _ => cli.keys_file.clone(),
+    };
     let settings = setup::Settings {
         database_url: cli.database_url.clone(),
         workflows: cli.workflows.clone(),
-        keys_file: cli.keys_file.clone(),
+        keys_file,
     };
     let result = match cli.command {
         Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),

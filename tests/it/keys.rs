@@ -95,3 +95,34 @@ async fn rotating_the_data_key_re_encrypts_everything_and_keeps_it_readable() {
         "and nothing under the old one"
     );
 }
+
+#[test]
+fn under_systemd_the_keys_come_from_the_credential_directory() {
+    let dir = TempDir::new("keys-credential");
+    let creds = dir.path().join("creds");
+    std::fs::create_dir(&creds).expect("mkdir");
+    let key = "ab".repeat(32);
+    std::fs::write(
+        creds.join("duban.keys"),
+        format!("data_key = {key}\nindex_key = {}\n", "cd".repeat(32)),
+    )
+    .expect("write keys");
+    let creds_dir = creds.to_str().expect("utf-8");
+    let out = crate::common::duban_env_ok(
+        dir.path(),
+        &["migrate"],
+        &[("CREDENTIALS_DIRECTORY", creds_dir)],
+    );
+    assert!(out.contains("applied migration"), "{out}");
+    assert!(
+        !dir.path().join("duban.keys").exists(),
+        "no keys file is made beside the database when the credential has them"
+    );
+    // A keys file named explicitly still wins over the credential.
+    crate::common::duban_env_ok(
+        dir.path(),
+        &["migrate", "--keys-file", "own.keys"],
+        &[("CREDENTIALS_DIRECTORY", creds_dir)],
+    );
+    assert!(dir.path().join("own.keys").exists());
+}
