@@ -19,7 +19,7 @@ pub const SYSTEM_FILE: &str = "/etc/duban/duban.toml";
 pub enum ConfigCommand {
     /// Check a configuration file: every unknown key and bad value, each with its line.
     Check {
-        /// The file (default: the one `duban` would read).
+        /// The file (default: the one `duban` would read); `-` reads standard input.
         file: Option<PathBuf>,
     },
     /// Print the effective settings and where each comes from, secrets redacted.
@@ -49,8 +49,14 @@ pub fn path(args: &[String]) -> Option<PathBuf> {
 
 /// The file's settings, by environment variable; every problem in it at once otherwise.
 pub fn read(file: &Path) -> Result<Vec<(Setting, String)>> {
-    let text =
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?;
+    let text = if file.as_os_str() == "-" {
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
+            .context("cannot read standard input")?;
+        text
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
     let name = file.display().to_string();
     duban_core::config::read(&Source {
         name: &name,

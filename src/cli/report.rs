@@ -21,7 +21,7 @@ pub struct ReportArgs {
     as_of: Option<String>,
     #[arg(long, value_parser = ["md", "json", "xlsx"], default_value = "md")]
     format: String,
-    /// Write to this file (required for xlsx; otherwise standard output).
+    /// Write to this file (`-` or none: standard output; xlsx needs one of the two said).
     #[arg(long, short)]
     out: Option<PathBuf>,
 }
@@ -37,7 +37,7 @@ pub fn run(args: ReportArgs, settings: &Settings) -> Result<ExitCode> {
     });
     let as_of = as_of.transpose()?;
     if args.format == "xlsx" && args.out.is_none() {
-        bail!("--format xlsx needs --out FILE.xlsx");
+        bail!("--format xlsx needs --out FILE.xlsx (or --out - for standard output)");
     }
     let (report, names) = setup::runtime()?.block_on(async {
         let service = setup::service(settings, 2).await?;
@@ -52,8 +52,8 @@ pub fn run(args: ReportArgs, settings: &Settings) -> Result<ExitCode> {
         _ => markdown(&report, &names).into_bytes(),
     };
     match &args.out {
-        Some(path) => duban_storage::write_private(path, &bytes)?,
-        None => {
+        Some(path) if path.as_os_str() != "-" => duban_storage::write_private(path, &bytes)?,
+        _ => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;
         }

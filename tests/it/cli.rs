@@ -298,3 +298,18 @@ fn a_dry_run_lists_what_migrate_would_apply_and_a_newer_schema_is_refused() {
         );
     }
 }
+
+#[test]
+fn the_report_goes_to_standard_output_for_a_dash() {
+    let tmp = TempDir::new("report-dash");
+    let out = Command::new(env!("CARGO_BIN_EXE_duban"))
+        .args(["report", "--year", "2024", "--format", "json", "--out", "-"])
+        .env_remove("DATABASE_URL")
+        .current_dir(&tmp.0)
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{}", stderr(&out));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert!(report.is_object());
+    assert!(!tmp.0.join("-").exists(), "no file named -");
+}

@@ -155,3 +155,20 @@ fn the_shipped_example_is_valid() {
     assert!(ok, "{err}");
     assert!(out.contains("all valid"), "{out}");
 }
+
+#[test]
+fn check_reads_standard_input_for_a_dash() {
+    let dir = TempDir::new("config-stdin");
+    let out = crate::common::duban_env_with_input(
+        dir.path(),
+        &["config", "check", "-"],
+        &[],
+        "[log]\nformat = \"xml\"\n",
+    );
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.starts_with("-:2: `log.format` must be one of: text, json"),
+        "{err}"
+    );
+}
