@@ -51,6 +51,22 @@ const PETITIONS: &str = "number,title,body,station,constituent.name,constituent.
 ,反映道路损毁问题,村道损毁,st1,李四,11010519491231002X,13900001111,liu,2024-05-06 09:30,2024-05-08 10:00,jtj,,,,,,
 ";
 
+/// `PETITIONS` as a workbook, every cell text.
+fn petitions_workbook() -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (r, row) in rows(PETITIONS).iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet
+                    .write_string(r as u32, c as u16, v.as_str())
+                    .expect("cell");
+            }
+        }
+    }
+    wb
+}
+
 fn rows(csv: &str) -> Vec<Vec<String>> {
     csv.trim_start_matches('\u{feff}')
         .lines()
@@ -113,18 +129,9 @@ fn a_csv_round_trips_through_import_and_export_with_personal_data_masked() {
 #[test]
 fn an_xlsx_round_trips_too() {
     let d = dir("xlsx");
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let sheet = wb.add_worksheet();
-    for (r, row) in rows(PETITIONS).iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            if !v.is_empty() {
-                sheet
-                    .write_string(r as u32, c as u16, v.as_str())
-                    .expect("cell");
-            }
-        }
-    }
-    wb.save(d.0.join("in.xlsx")).expect("save");
+    petitions_workbook()
+        .save(d.0.join("in.xlsx"))
+        .expect("save");
     let out = duban(&d.0, &["import", "petition", "in.xlsx"]);
     assert!(
         out.status.success(),
@@ -340,18 +347,7 @@ fn dubious_files_are_refused_by_row_and_column() {
 fn a_dash_reads_standard_input_and_writes_standard_output() {
     let d = dir("stdio");
     // An .xlsx on standard input is told from CSV by its content.
-    let mut wb = rust_xlsxwriter::Workbook::new();
-    let sheet = wb.add_worksheet();
-    for (r, row) in rows(PETITIONS).iter().enumerate() {
-        for (c, v) in row.iter().enumerate() {
-            if !v.is_empty() {
-                sheet
-                    .write_string(r as u32, c as u16, v.as_str())
-                    .expect("cell");
-            }
-        }
-    }
-    let xlsx = wb.save_to_buffer().expect("xlsx");
+    let xlsx = petitions_workbook().save_to_buffer().expect("xlsx");
     let mut child = crate::common::duban_command(&d.0, &["import", "petition", "-"], &[])
         .stdin(std::process::Stdio::piped())
         .stdout(std::process::Stdio::piped())
