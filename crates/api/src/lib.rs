@@ -111,18 +111,53 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 
+/// What every operation may answer besides its own responses, since layers in front of every
+/// route give them: 429 from the rate limits, with `Retry-After`, and 500 when something
+/// fails inside. API routes answer them as problems; the other routes (`/healthz`), as a page.
+fn answered_by_every_route(path: &str) -> [(&'static str, serde_json::Value); 2] {
+    let body = |description: &str| {
+        let content = if path.starts_with("/api/") {
+            serde_json::json!({"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}})
+        } else {
+            serde_json::json!({"text/html": {"schema": {"type": "string"}}})
+        };
+        serde_json::json!({"description": description, "content": content})
+    };
+    let mut limited =
+        body("Too many requests from this address or token: try again after `Retry-After` seconds");
+    limited["headers"] = serde_json::json!({
+        "Retry-After": {
+            "description": "Seconds to wait before the next request",
+            "schema": {"type": "integer", "minimum": 1}
+        }
+    });
+    [
+        ("429", limited),
+        (
+            "500",
+            body("Something failed inside; the answer says nothing of the cause, the log does"),
+        ),
+    ]
+}
+
 /// The OpenAPI document as served. Error answers are `application/problem+json`: utoipa
 /// declares every body as `application/json`, so the problem bodies are re-labelled here, once,
 /// rather than on each of the many responses.
 pub fn openapi_json() -> serde_json::Value {
     let mut doc = serde_json::to_value(api().1).unwrap_or_default();
     if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
-        for item in paths.values_mut().filter_map(|i| i.as_object_mut()) {
+        for (path, item) in paths.iter_mut() {
+            let Some(item) = item.as_object_mut() else {
+                continue;
+            };
             for op in item
                 .values_mut()
                 .filter_map(|o| o.get_mut("responses"))
                 .filter_map(|r| r.as_object_mut())
             {
+                for (status, response) in answered_by_every_route(path) {
+                    op.entry(status).or_insert(response);
+                }
                 for response in op.values_mut() {
                     let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
                     else {

@@ -959,3 +959,29 @@ async fn a_station_field_takes_only_stations_and_a_deputy_only_their_own() {
     let r = post(&app, "/api/v1/cases", "staff", None, for_deputy).await;
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
 }
+
+#[tokio::test]
+async fn every_operation_documents_the_rate_limit_and_the_server_error() {
+    let app = app().await;
+    let doc = call(&app, Method::GET, "/api/v1/openapi.json", None, &[], None)
+        .await
+        .body;
+    for (path, item) in doc["paths"].as_object().expect("paths") {
+        for (method, op) in item.as_object().expect("item") {
+            let responses = &op["responses"];
+            let limited = &responses["429"];
+            assert!(
+                limited["headers"]["Retry-After"].is_object(),
+                "{method} {path}: 429 without Retry-After"
+            );
+            assert!(responses["500"].is_object(), "{method} {path}: no 500");
+            if path.starts_with("/api/") {
+                assert_eq!(
+                    limited["content"]["application/problem+json"]["schema"]["$ref"],
+                    "#/components/schemas/Problem",
+                    "{method} {path}"
+                );
+            }
+        }
+    }
+}
