@@ -23,8 +23,10 @@ pub struct NewCaseRequest {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DeadlineDto {
     /// The last day, `YYYY-MM-DD`.
+    #[schema(format = Date)]
     pub due_date: String,
     /// The instant it ends: 24:00 China time on the last day.
+    #[schema(format = DateTime)]
     pub due_at: String,
     /// True when a year without a published holiday calendar was counted by weekends alone.
     pub provisional: bool,
@@ -78,7 +80,9 @@ pub struct CaseDto {
     /// The version to send back in `If-Match` when acting; also the `ETag`.
     pub version: u64,
     pub workflow_version: u32,
+    #[schema(format = DateTime)]
     pub filed_at: String,
+    #[schema(format = DateTime)]
     pub entered_at: String,
     pub deadline: Option<DeadlineDto>,
     pub duties: Vec<DutyDto>,
@@ -157,8 +161,11 @@ pub struct CaseSummaryDto {
     pub state: String,
     pub is_key: bool,
     pub supervisor: Option<String>,
+    #[schema(format = DateTime)]
     pub filed_at: String,
+    #[schema(format = Date)]
     pub due_date: Option<String>,
+    #[schema(format = DateTime)]
     pub due_at: Option<String>,
     pub overdue: bool,
 }
@@ -207,6 +214,7 @@ pub struct EventDto {
     pub actor: String,
     pub actor_role: String,
     pub actor_org: Option<String>,
+    #[schema(format = DateTime)]
     pub at: String,
     pub from_state: Option<String>,
     pub to_state: String,
@@ -240,6 +248,7 @@ impl From<StoredEvent> for EventDto {
 /// A full view of personal data, as recorded.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AccessDto {
+    #[schema(format = DateTime)]
     pub at: String,
     pub actor: String,
     pub actor_role: String,
@@ -281,6 +290,7 @@ pub struct NotificationDto {
     pub title: String,
     pub body: String,
     pub escalate: bool,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub read: bool,
 }
@@ -316,6 +326,7 @@ pub struct Health {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AttemptDto {
     pub attempt: i64,
+    #[schema(format = DateTime)]
     pub at: String,
     pub owner: String,
     /// `sent`, `failed` or `dead`.
@@ -334,6 +345,7 @@ pub struct DeliveryDto {
     pub status: String,
     pub attempts: Vec<AttemptDto>,
     pub last_error: Option<String>,
+    #[schema(format = DateTime)]
     pub created_at: String,
 }
 

@@ -985,3 +985,29 @@ async fn every_operation_documents_the_rate_limit_and_the_server_error() {
         }
     }
 }
+
+#[tokio::test]
+async fn every_instant_is_a_date_time_and_every_last_day_a_date() {
+    let app = app().await;
+    let doc = call(&app, Method::GET, "/api/v1/openapi.json", None, &[], None)
+        .await
+        .body;
+    let mut seen = 0;
+    for (schema, body) in doc["components"]["schemas"].as_object().expect("schemas") {
+        let Some(props) = body["properties"].as_object() else {
+            continue;
+        };
+        for (name, prop) in props {
+            let want = if name == "at" || name.ends_with("_at") {
+                "date-time"
+            } else if name == "due_date" {
+                "date"
+            } else {
+                continue;
+            };
+            seen += 1;
+            assert_eq!(prop["format"], want, "{schema}.{name}");
+        }
+    }
+    assert!(seen >= 12, "only {seen} instants and dates found");
+}
