@@ -80,7 +80,8 @@ pub fn with_defaults(cmd: clap::Command, values: &HashMap<&'static str, String>)
     for (id, env) in ids {
         // clap keeps defaults as `&'static str`; a handful of settings, read once per run.
         let value: &'static str = Box::leak(values[env.as_str()].clone().into_boxed_str());
-        cmd = cmd.mut_arg(id, |a| a.default_value(value));
+        // Not shown by --help: a file's database URL may hold a password.
+        cmd = cmd.mut_arg(id, |a| a.default_value(value).hide_default_value(true));
     }
     let subcommands: Vec<String> = cmd
         .get_subcommands()

@@ -48,7 +48,7 @@ pub struct Cli {
 
     /// The database: `sqlite://PATH?mode=rwc` (the default is `duban.db` in the working
     /// directory) or `postgres://USER@HOST/DB`.
-    #[arg(long, global = true, env = "DATABASE_URL", value_name = "URL", default_value = migrate::DEFAULT_DATABASE_URL)]
+    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true, value_name = "URL", default_value = migrate::DEFAULT_DATABASE_URL)]
     database_url: String,
 
     /// The personal-data keys file, created on first use when `DUBAN_DATA_KEY` and
@@ -155,14 +155,32 @@ pub fn run() -> ExitCode {
         .map(|a| a.to_string_lossy().into_owned())
         .collect();
     let file = config::path(&args);
-    // `duban config check` must get to a broken file's problems rather than stop at them.
-    let checking = args.iter().skip(1).any(|a| a == "config");
+    // `duban config …` must get to a broken file's problems rather than stop at them. The
+    // subcommand is found by clap itself, so that an argument's value that happens to read
+    // `config` is not taken for it.
+    let checking = Cli::command()
+        .ignore_errors(true)
+        .try_get_matches_from(&args)
+        .ok()
+        .and_then(|m| m.subcommand_name().map(|name| name == "config"))
+        .unwrap_or(false);
     let values: std::collections::HashMap<&'static str, String> = match &file {
+        // Standard input is for the commands that read it (`config check -`, `import -`).
+        Some(f) if f.as_os_str() == "-" && checking => Default::default(),
+        Some(f) if f.as_os_str() == "-" => {
+            crate::telemetry::init(None, None);
+            crate::telemetry::fail(
+                "--config takes a file, not `-`: check standard input with `duban config check -`",
+            );
+            return ExitCode::FAILURE;
+        }
         Some(f) => match config::read(f) {
             Ok(settings) => settings.into_iter().map(|(s, v)| (s.env, v)).collect(),
             Err(_) if checking => Default::default(),
             Err(e) => {
-                eprintln!("duban: {e:#}");
+                // In the format the environment asks for, JSON included.
+                crate::telemetry::init(None, None);
+                crate::telemetry::fail(&format!("{e:#}"));
                 return ExitCode::FAILURE;
             }
         },
@@ -178,7 +196,9 @@ pub fn run() -> ExitCode {
         Err(e) => e.exit(),
     };
     // Under systemd the keys arrive as a credential (`LoadCredential=duban.keys:…`): used
-    // unless a keys file was named on the command line, in the environment or in the file.
+    // unless a keys file was named on the command line or in the environment. It beats the
+    // configuration file's `[keys] file`, which names the same keys for the commands an
+    // administrator runs outside the service.
     let credential = std::env::var_os("CREDENTIALS_DIRECTORY")
         .map(|d| PathBuf::from(d).join("duban.keys"))
         .filter(|f| f.exists());

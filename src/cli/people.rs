@@ -28,7 +28,12 @@ pub enum OrgCommand {
         #[arg(long, requires = "webhook_secret")]
         webhook_url: Option<String>,
         /// The shared secret for the webhook's HMAC-SHA256 signature.
-        #[arg(long, env = "DUBAN_WEBHOOK_SECRET", requires = "webhook_url")]
+        #[arg(
+            long,
+            env = "DUBAN_WEBHOOK_SECRET",
+            hide_env_values = true,
+            requires = "webhook_url"
+        )]
         webhook_secret: Option<String>,
     },
 }

@@ -17,7 +17,12 @@ use super::setup::{self, Settings};
 #[derive(Debug, Clone, Args)]
 pub struct SchedulerArgs {
     /// The SMTP relay for reminder e-mail (`HOST` or `HOST:PORT`); without it, no e-mail is sent.
-    #[arg(long, env = "DUBAN_SMTP", value_name = "HOST[:PORT]")]
+    #[arg(
+        long,
+        env = "DUBAN_SMTP",
+        hide_env_values = true,
+        value_name = "HOST[:PORT]"
+    )]
     smtp: Option<String>,
     /// The sender of reminder e-mail.
     #[arg(long, env = "DUBAN_SMTP_FROM", default_value = "duban@localhost")]

@@ -172,3 +172,41 @@ fn check_reads_standard_input_for_a_dash() {
         "{err}"
     );
 }
+
+#[test]
+fn only_the_config_command_passes_a_broken_file_and_help_hides_its_password() {
+    let dir = TempDir::new("config-guards");
+    std::fs::write(dir.path().join("broken.toml"), "[server]\nport = 1\n").expect("write");
+    // A value that reads `config` is not the config command.
+    let (ok, _, err) = run(
+        &dir,
+        &[
+            "--config",
+            "broken.toml",
+            "--workflows",
+            "config",
+            "migrate",
+        ],
+        &[],
+    );
+    assert!(!ok, "ran on a broken file");
+    assert!(err.contains("broken.toml:2"), "{err}");
+    // `--config -` would take standard input from the commands that read it.
+    let (ok, _, err) = run(&dir, &["--config", "-", "migrate"], &[]);
+    assert!(!ok);
+    assert!(err.contains("not `-`"), "{err}");
+    std::fs::write(
+        dir.path().join("secret.toml"),
+        "[database]\nurl = \"postgresql://duban:s3cret@db.example/duban\"\n",
+    )
+    .expect("write");
+    let (ok, out, err) = run(&dir, &["config", "check", "secret.toml"], &[]);
+    assert!(ok, "postgresql:// is a PostgreSQL URL too: {err}");
+    assert!(out.contains("all valid"), "{out}");
+    let (_, help, _) = run(&dir, &["--config", "secret.toml", "migrate", "--help"], &[]);
+    assert!(help.contains("--database-url"), "{help}");
+    assert!(!help.contains("s3cret"), "{help}");
+    let env = [("DATABASE_URL", "postgres://duban:s3cret@db.example/duban")];
+    let (_, help, _) = run(&dir, &["migrate", "--help"], &env);
+    assert!(!help.contains("s3cret"), "{help}");
+}

@@ -56,20 +56,32 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return peer;
         }
-        let hops: Vec<&str> = headers
-            .get_all("x-forwarded-for")
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .map(str::trim)
-            .collect();
-        if hops.is_empty() {
+        let lines: Vec<&axum::http::HeaderValue> =
+            headers.get_all("x-forwarded-for").iter().collect();
+        // `X-Real-IP` only when no proxy wrote `X-Forwarded-For` at all: a client can send
+        // either, and a proxy that appends to the one may pass the other on untouched.
+        if lines.is_empty() {
             return headers
                 .get("x-real-ip")
                 .and_then(|v| v.to_str().ok())
                 .and_then(parse_hop)
                 .unwrap_or(peer);
         }
+        // A line that is not text cannot be split into hops: nothing in it is believed, so
+        // the nearest proxy is the client (a client could otherwise hide the hop its proxy
+        // appended to the same line).
+        let Some(text) = lines
+            .iter()
+            .map(|v| v.to_str().ok())
+            .collect::<Option<Vec<&str>>>()
+        else {
+            return peer;
+        };
+        let hops: Vec<&str> = text
+            .iter()
+            .flat_map(|v| v.split(','))
+            .map(str::trim)
+            .collect();
         let mut nearest = peer;
         for hop in hops.iter().rev() {
             let Some(ip) = parse_hop(hop) else {
@@ -164,6 +176,21 @@ mod tests {
         let h = headers(&[("x-forwarded-for", "203.0.113.9, unknown, 10.1.1.1")]);
         assert_eq!(t.client(ip("127.0.0.1"), &h), ip("10.1.1.1"));
         let h = headers(&[("x-forwarded-for", "")]);
+        assert_eq!(t.client(ip("127.0.0.1"), &h), ip("127.0.0.1"));
+    }
+
+    #[test]
+    fn a_line_that_is_not_text_or_a_lone_real_ip_changes_nothing() {
+        let t = TrustedProxies::parse(&["127.0.0.1"]).expect("parse");
+        let mut h = HeaderMap::new();
+        h.append(
+            "x-forwarded-for",
+            axum::http::HeaderValue::from_bytes(b"\x80, 203.0.113.9").expect("value"),
+        );
+        h.append("x-real-ip", "6.6.6.6".parse().expect("value"));
+        assert_eq!(t.client(ip("127.0.0.1"), &h), ip("127.0.0.1"));
+        // An empty X-Forwarded-For still means a proxy wrote one: X-Real-IP is not read.
+        let h = headers(&[("x-forwarded-for", ""), ("x-real-ip", "6.6.6.6")]);
         assert_eq!(t.client(ip("127.0.0.1"), &h), ip("127.0.0.1"));
     }
 

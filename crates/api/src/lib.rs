@@ -213,7 +213,9 @@ pub fn router_with_pages(
     .merge(pages)
     .layer(axum::middleware::from_fn_with_state(limiter, limit::limit))
     .layer(DefaultBodyLimit::max(BODY_LIMIT))
+    .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
     .layer(
+        // Outside the timeout, so that a request cut off at 30 s has its access line too.
         // Spans name the matched route, never the raw URI, which may carry ids and reasons;
         // `user` is filled in by whichever extractor authenticates the request. Each request
         // ends in one INFO line inside its span: the access log (status and duration).
@@ -225,7 +227,6 @@ pub fn router_with_pages(
             })
             .on_response(DefaultOnResponse::new().level(tracing::Level::INFO).latency_unit(LatencyUnit::Millis)),
     )
-    .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
     .layer(PropagateRequestIdLayer::x_request_id())
     .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
     // Outermost, so that every answer carries them: a timeout's 408 and a 431 included.

@@ -225,7 +225,11 @@ fn value_of(table: &Table<'_>, s: &Setting, diags: &mut FileDiagnostics<'_>) -> 
         Kind::ListenAddress if text.parse::<std::net::SocketAddr>().is_err() => Some(format!(
             "`{path}` must be an address and port, such as 127.0.0.1:8080"
         )),
-        Kind::DatabaseUrl if !text.starts_with("sqlite:") && !text.starts_with("postgres:") => {
+        Kind::DatabaseUrl
+            if !["sqlite:", "postgres:", "postgresql:"]
+                .iter()
+                .any(|scheme| text.starts_with(scheme)) =>
+        {
             Some(format!(
                 "`{path}` must start with sqlite: or postgres: (sqlite:///var/lib/duban/duban.db?mode=rwc)"
             ))
@@ -248,9 +252,10 @@ fn network(text: &str) -> Result<(), String> {
         None => (text, None),
     };
     let bad = || format!("`{text}` is not an address or a network such as 10.0.0.0/8");
-    let ip: std::net::IpAddr = ip.trim().parse().map_err(|_| bad())?;
+    // As strictly as `serve` reads them: no spaces inside.
+    let ip: std::net::IpAddr = ip.parse().map_err(|_| bad())?;
     let most = if ip.is_ipv4() { 32 } else { 128 };
-    match prefix.map(|p| p.trim().parse::<u8>()) {
+    match prefix.map(|p| p.parse::<u8>()) {
         None => Ok(()),
         Some(Ok(p)) if p <= most => Ok(()),
         Some(_) => Err(bad()),
