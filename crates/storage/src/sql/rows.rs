@@ -1,6 +1,6 @@
 //! The rows and statements an action writes: the case's UPDATE under its version with the
-//! inbox copies, the event, the parties, the reminders the machine's effects ask for, and the
-//! columns of `cases` that copy the projection.
+//! inbox copies, the event, the parties, and the columns of `cases` that copy the projection.
+//! Its reminders are `effects.rs`'s.
 
 use std::collections::BTreeMap;
 
