@@ -128,6 +128,32 @@ pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Refuses an SQLite backup whose schema is newer than this binary's, naming both versions.
+/// Read from `staged`, a copy of the backup: opening a file as a store may change it (its
+/// journal mode), and the backup itself must stay as it was made.
+fn refuse_newer_backup(staged: &Path, backup: &Path) -> Result<()> {
+    let url = format!("sqlite://{}?mode=rw", path_str(staged)?);
+    let newest = duban_storage::MIGRATIONS.last().map_or(0, |m| m.version);
+    let found: Option<i64> = setup::runtime()?.block_on(async {
+        let store = SqlStore::connect(&url, 1)
+            .await
+            .with_context(|| format!("{} is not a backup duban can read", backup.display()))?;
+        let found = store
+            .schema_version()
+            .await
+            .with_context(|| format!("{} is not a backup duban made", backup.display()));
+        store.close().await;
+        found
+    })?;
+    if let Some(version) = found.filter(|v| *v > newest) {
+        bail!(
+            "{} was made at schema version {version}, newer than this binary's {newest}: restore it with the newer duban; nothing was replaced",
+            backup.display()
+        );
+    }
+    Ok(())
+}
+
 fn path_str(p: &Path) -> Result<&str> {
     p.to_str().context("the file path must be UTF-8")
 }
@@ -178,10 +204,22 @@ pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
         OnlineCopy::VacuumInto => {
             let target = duban_storage::sqlite_file(&settings.database_url)
                 .context("an in-memory database cannot be restored into")?;
+            // Staged beside the database and checked before anything is replaced: a backup a
+            // newer duban made cannot be served by this one, and the database it would
+            // replace is still good. Then moved into place in one rename.
+            let staged = Spooled(PathBuf::from(format!("{}.restoring", target.display())));
+            let side = |suffix: &str| PathBuf::from(format!("{}{suffix}", staged.0.display()));
+            std::fs::copy(&args.file, &staged.0)
+                .with_context(|| format!("cannot write {}", staged.0.display()))?;
+            let checked = refuse_newer_backup(&staged.0, &args.file);
+            for suffix in ["-wal", "-shm"] {
+                let _ = std::fs::remove_file(side(suffix));
+            }
+            checked?;
             for suffix in ["-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", target.display()));
             }
-            std::fs::copy(&args.file, &target)
+            std::fs::rename(&staged.0, &target)
                 .with_context(|| format!("cannot write {}", target.display()))?;
         }
         OnlineCopy::Tools { restore, .. } => run_tool(

@@ -34,7 +34,12 @@ pub fn redacted(url: &str) -> String {
 /// The keys are needed too: the migrations that rewrite history record it in the keyed audit log.
 pub fn run(args: MigrateArgs, settings: &super::setup::Settings) -> Result<ExitCode> {
     let database_url = settings.database_url.as_str();
-    let keys = super::setup::keys(&settings.keys_file)?;
+    // A dry run changes nothing, so it needs no keys (and makes no keys file).
+    let keys = if args.dry_run {
+        None
+    } else {
+        Some(super::setup::keys(&settings.keys_file)?)
+    };
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -42,8 +47,11 @@ pub fn run(args: MigrateArgs, settings: &super::setup::Settings) -> Result<ExitC
     runtime.block_on(async {
         let store = SqlStore::connect(database_url, 1)
             .await
-            .with_context(|| format!("cannot open the database at {}", redacted(database_url)))?
-            .with_keys(keys);
+            .with_context(|| format!("cannot open the database at {}", redacted(database_url)))?;
+        let store = match keys {
+            Some(keys) => store.with_keys(keys),
+            None => store,
+        };
         if args.dry_run {
             let pending = store.pending_migrations().await?;
             if pending.is_empty() {

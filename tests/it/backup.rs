@@ -136,3 +136,56 @@ fn postgres_backup_wipe_restore() {
         );
     });
 }
+
+#[test]
+fn a_backup_from_a_newer_version_is_refused_before_anything_is_replaced() {
+    let tmp = TempDir::new("backup-newer");
+    let db = tmp.path().join("duban.db");
+    let url = format!("sqlite://{}?mode=rwc", db.display());
+    ok(duban(tmp.path(), &url, &["demo", "--scale", "0.1"]));
+    let before = figures(tmp.path(), &url);
+    let file = tmp.path().join("newer.duban");
+    ok(duban(
+        tmp.path(),
+        &url,
+        &["backup", file.to_str().expect("path")],
+    ));
+    // A newer duban's backup: its schema has a migration this binary does not know.
+    let backup_url = format!("sqlite://{}?mode=rw", file.display());
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = duban_storage::SqlStore::connect(&backup_url, 1)
+                .await
+                .expect("open the backup");
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'later', 0)",
+            )
+            .execute(store.pool())
+            .await
+            .expect("newer");
+            store.close().await;
+        });
+    let out = duban(
+        tmp.path(),
+        &url,
+        &["restore", file.to_str().expect("path"), "--force"],
+    );
+    assert!(!out.status.success(), "restored a newer backup");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("schema version 99") && err.contains("nothing was replaced"),
+        "{err}"
+    );
+    assert_eq!(
+        figures(tmp.path(), &url),
+        before,
+        "the database is as it was"
+    );
+    assert!(
+        !tmp.path().join("duban.db.restoring").exists(),
+        "no staged copy left behind"
+    );
+}

@@ -69,6 +69,16 @@ impl SqlStore {
         Ok(done)
     }
 
+    /// The newest migration applied to this database, read without changing anything (a
+    /// backup is checked before it replaces a database); `None` for one never migrated.
+    pub async fn schema_version(&self) -> Result<Option<i64>> {
+        Ok(
+            sqlx::query_scalar::<_, Option<i64>>("SELECT max(version) FROM schema_migrations")
+                .fetch_one(&self.pool)
+                .await?,
+        )
+    }
+
     /// The migrations `migrate` would apply, in order, after the same checks; changes
     /// nothing (`duban migrate --dry-run`).
     pub async fn pending_migrations(&self) -> Result<Vec<(i64, &'static str)>> {
