@@ -262,7 +262,10 @@ fn a_dry_run_lists_what_migrate_would_apply_and_a_newer_schema_is_refused() {
     let listed: Vec<&str> = text.lines().collect();
     assert_eq!(listed.len(), duban_storage::MIGRATIONS.len(), "{listed:?}");
     assert_eq!(listed[0], "would apply 0001 initial");
-    assert!(!tmp.0.join("duban.keys").exists(), "a dry run makes no keys");
+    assert!(
+        !tmp.0.join("duban.keys").exists(),
+        "a dry run makes no keys"
+    );
     let again = run(&["migrate", "--dry-run"]);
     assert_eq!(
         stdout(&again).lines().count(),
