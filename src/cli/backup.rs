@@ -13,6 +13,7 @@ use duban_storage::{Backend, OnlineCopy, SqlStore};
 
 use super::migrate::redacted;
 use super::setup::{self, Settings};
+use super::stdio::{is_stdio, read_input};
 
 #[derive(Debug, Args)]
 pub struct BackupArgs {
@@ -60,7 +61,7 @@ impl Drop for Spooled {
 }
 
 pub fn backup(args: BackupArgs, settings: &Settings) -> Result<ExitCode> {
-    if args.file.as_os_str() == "-" {
+    if is_stdio(&args.file) {
         let spooled = Spooled(spool());
         let code = backup(
             BackupArgs {
@@ -159,12 +160,9 @@ fn path_str(p: &Path) -> Result<&str> {
 }
 
 pub fn restore(args: RestoreArgs, settings: &Settings) -> Result<ExitCode> {
-    if args.file.as_os_str() == "-" {
+    if is_stdio(&args.file) {
         let spooled = Spooled(spool());
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
-            .context("cannot read standard input")?;
-        duban_storage::write_private(&spooled.0, &bytes)?;
+        duban_storage::write_private(&spooled.0, &read_input(&args.file)?)?;
         return restore(
             RestoreArgs {
                 file: spooled.0.clone(),

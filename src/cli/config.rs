@@ -49,14 +49,8 @@ pub fn path(args: &[String]) -> Option<PathBuf> {
 
 /// The file's settings, by environment variable; every problem in it at once otherwise.
 pub fn read(file: &Path) -> Result<Vec<(Setting, String)>> {
-    let text = if file.as_os_str() == "-" {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .context("cannot read standard input")?;
-        text
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
-    };
+    let text = String::from_utf8(super::stdio::read_input(file)?)
+        .with_context(|| format!("{} is not UTF-8 text", file.display()))?;
     let name = file.display().to_string();
     duban_core::config::read(&Source {
         name: &name,

@@ -14,6 +14,7 @@ mod schedule;
 mod serve;
 mod setup;
 mod sheets;
+mod stdio;
 mod workflows;
 
 use std::path::PathBuf;
@@ -166,8 +167,8 @@ pub fn run() -> ExitCode {
         .unwrap_or(false);
     let values: std::collections::HashMap<&'static str, String> = match &file {
         // Standard input is for the commands that read it (`config check -`, `import -`).
-        Some(f) if f.as_os_str() == "-" && checking => Default::default(),
-        Some(f) if f.as_os_str() == "-" => {
+        Some(f) if stdio::is_stdio(f) && checking => Default::default(),
+        Some(f) if stdio::is_stdio(f) => {
             crate::telemetry::init(None, None);
             crate::telemetry::fail(
                 "--config takes a file, not `-`: check standard input with `duban config check -`",

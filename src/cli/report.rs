@@ -52,7 +52,7 @@ pub fn run(args: ReportArgs, settings: &Settings) -> Result<ExitCode> {
         _ => markdown(&report, &names).into_bytes(),
     };
     match &args.out {
-        Some(path) if path.as_os_str() != "-" => duban_storage::write_private(path, &bytes)?,
+        Some(path) if !super::stdio::is_stdio(path) => duban_storage::write_private(path, &bytes)?,
         _ => {
             use std::io::Write;
             std::io::stdout().write_all(&bytes)?;

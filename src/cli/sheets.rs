@@ -13,6 +13,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rust_xlsxwriter::Workbook;
 
 use super::setup::{self, Settings};
+use super::stdio::{is_stdio, read_input};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
@@ -35,22 +36,6 @@ pub struct ExportArgs {
     /// csv or xlsx, when the file's name does not say (`-`).
     #[arg(long, value_parser = ["csv", "xlsx"])]
     format: Option<String>,
-}
-
-/// Whether a path is `-`: standard input or output.
-fn is_stdio(path: &Path) -> bool {
-    path.as_os_str() == "-"
-}
-
-/// The bytes of a file, or of standard input for `-`.
-fn read_input(path: &Path) -> Result<Vec<u8>> {
-    if is_stdio(path) {
-        let mut bytes = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin(), &mut bytes)
-            .context("cannot read standard input")?;
-        return Ok(bytes);
-    }
-    std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))
 }
 
 /// A sheet's format: from its name, or for `-` from its first bytes (an .xlsx is a ZIP file,

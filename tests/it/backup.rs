@@ -85,18 +85,12 @@ fn round_trip(dir: &Path, url: &str, wipe: &dyn Fn()) {
     );
     assert!(!piped.stdout.is_empty());
     wipe();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_duban"))
-        .args(["restore", "-", "--force"])
-        .current_dir(dir)
-        .env("DATABASE_URL", url)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run duban");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &piped.stdout)
-        .expect("write");
-    ok(child.wait_with_output().expect("wait"));
+    ok(crate::common::duban_env_with_input(
+        dir,
+        &["restore", "-", "--force"],
+        &[("DATABASE_URL", url)],
+        &piped.stdout,
+    ));
     assert_eq!(figures(dir, url), before, "the same records through a pipe");
 }
 
@@ -151,23 +145,7 @@ fn a_backup_from_a_newer_version_is_refused_before_anything_is_replaced() {
         &["backup", file.to_str().expect("path")],
     ));
     // A newer duban's backup: its schema has a migration this binary does not know.
-    let backup_url = format!("sqlite://{}?mode=rw", file.display());
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime")
-        .block_on(async {
-            let store = duban_storage::SqlStore::connect(&backup_url, 1)
-                .await
-                .expect("open the backup");
-            sqlx::query(
-                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'later', 0)",
-            )
-            .execute(store.pool())
-            .await
-            .expect("newer");
-            store.close().await;
-        });
+    crate::common::migrated_by_a_newer_duban(&format!("sqlite://{}?mode=rw", file.display()));
     let out = duban(
         tmp.path(),
         &url,

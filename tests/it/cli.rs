@@ -275,22 +275,7 @@ fn a_dry_run_lists_what_migrate_would_apply_and_a_newer_schema_is_refused() {
     assert!(run(&["migrate"]).status.success());
     assert!(stdout(&run(&["migrate", "--dry-run"])).contains("nothing to apply"));
     // A newer binary migrated it: this one serves nothing, and says which versions.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    runtime.block_on(async {
-        let store = duban_storage::SqlStore::connect(&url, 1)
-            .await
-            .expect("open");
-        sqlx::query(
-            "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'later', 0)",
-        )
-        .execute(store.pool())
-        .await
-        .expect("newer version");
-        store.close().await;
-    });
+    crate::common::migrated_by_a_newer_duban(&url);
     let newest = duban_storage::MIGRATIONS.last().expect("last").version;
     for args in [&["serve", "--addr", "127.0.0.1:0"][..], &["migrate"][..]] {
         let out = run(args);

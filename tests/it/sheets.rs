@@ -348,14 +348,7 @@ fn a_dash_reads_standard_input_and_writes_standard_output() {
     let d = dir("stdio");
     // An .xlsx on standard input is told from CSV by its content.
     let xlsx = petitions_workbook().save_to_buffer().expect("xlsx");
-    let mut child = crate::common::duban_command(&d.0, &["import", "petition", "-"], &[])
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("run");
-    std::io::Write::write_all(&mut child.stdin.take().expect("stdin"), &xlsx).expect("write");
-    let out = child.wait_with_output().expect("wait");
+    let out = crate::common::duban_env_with_input(&d.0, &["import", "petition", "-"], &[], &xlsx);
     assert!(
         out.status.success(),
         "{}",

@@ -59,12 +59,12 @@ pub fn duban_with_input(dir: &Path, args: &[&str], input: &str) -> Output {
     duban_env_with_input(dir, args, &[], input)
 }
 
-/// `duban ARGS` in `dir` with `env` set and `input` on its standard input.
+/// `duban ARGS` in `dir` with `env` set and `input` (text or bytes) on its standard input.
 pub fn duban_env_with_input(
     dir: &Path,
     args: &[&str],
     env: &[(&str, &str)],
-    input: &str,
+    input: impl AsRef<[u8]>,
 ) -> Output {
     let mut child = duban_command(dir, args, env)
         .stdin(std::process::Stdio::piped())
@@ -73,7 +73,7 @@ pub fn duban_env_with_input(
         .spawn()
         .expect("run duban");
     if let Some(mut stdin) = child.stdin.take() {
-        stdin.write_all(input.as_bytes()).expect("stdin");
+        stdin.write_all(input.as_ref()).expect("stdin");
     }
     child.wait_with_output().expect("wait")
 }
@@ -92,6 +92,26 @@ pub fn duban_env_ok(dir: &Path, args: &[&str], env: &[(&str, &str)]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Records migration 99 as applied to the database at `url`, as a newer duban would have.
+pub fn migrated_by_a_newer_duban(url: &str) {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let store = duban_storage::SqlStore::connect(url, 1)
+                .await
+                .expect("open");
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at) VALUES (99, 'later', 0)",
+            )
+            .execute(store.pool())
+            .await
+            .expect("newer version");
+            store.close().await;
+        });
 }
 
 /// A running `duban serve` on a free port; killed when dropped.

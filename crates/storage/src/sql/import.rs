@@ -70,7 +70,7 @@ impl SqlStore {
             reminder_rows.extend(reminders.into_rows(&c.id)?);
             // The parties as the live path leaves them: each member's copies of the open flag
             // and deadline as they were when the event naming it was written, and the
-            // departments' kept up to date with the case (what `INBOX_COPY` and SQLite's
+            // departments' kept up to date with the case (what `inbox_copy_sql` and SQLite's
             // trigger do after every action).
             let mut parties: BTreeMap<(&str, &str), (i64, i64)> = BTreeMap::new();
             for t in c.transitions {
@@ -83,7 +83,7 @@ impl SqlStore {
                 }
                 for ((party, _), v) in parties.iter_mut() {
                     // The department parties' and the awaiting copies follow the case after
-                    // every action (`INBOX_COPY`, and SQLite's `cases_inbox_copy`).
+                    // every action (`inbox_copy_sql`, and SQLite's `cases_inbox_copy`).
                     if party::COPIES_FOLLOW.contains(party) {
                         *v = copy;
                     }

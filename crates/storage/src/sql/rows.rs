@@ -32,19 +32,31 @@ pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET state = $1, version = $2,
 
 /// PostgreSQL: the department parties' copies of the case's open flag and deadline (what the
 /// inbox reads) follow the case inside the case's own statement, `WITH u AS (UPDATE_CASE
-/// RETURNING 1), INBOX_COPY …`, and only where they changed. SQLite's `cases_inbox_copy`
+/// RETURNING 1), p AS (…)`, and only where they changed. SQLite's `cases_inbox_copy`
 /// trigger does this there (migration 8); PostgreSQL's trigger cost every action a PL/pgSQL
 /// call and a queued after-trigger event, a tenth of the database's time (migration 10).
-pub(crate) const INBOX_COPY: &str = "p AS (UPDATE case_parties SET is_open = $3, due_key = $6 FROM u \
-    WHERE case_parties.case_id = $12 AND case_parties.party IN ('lead_department', 'co_departments', 'awaiting') \
-    AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))";
+/// It reads `UPDATE_CASE`'s values: $3 the open flag, $6 the deadline, $12 the case. `except`
+/// narrows it further (the parties an action sets itself), or is empty.
+pub(crate) fn inbox_copy_sql(except: &str) -> String {
+    format!(
+        "p AS (UPDATE case_parties SET is_open = $3, due_key = $6 FROM u \
+         WHERE case_parties.case_id = $12 AND case_parties.party IN ('{}', '{}', '{}'){except} \
+         AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))",
+        party::COPIES_FOLLOW[0],
+        party::COPIES_FOLLOW[1],
+        party::COPIES_FOLLOW[2],
+    )
+}
 
 /// PostgreSQL: the case's UPDATE with its inbox copies, as the opening of a `WITH` whose rest
 /// selects from `u` (one row if the version check passed). Every PostgreSQL action's UPDATE of
-/// its case goes through here, so the copies cannot be left behind. `INBOX_COPY` reads
-/// `UPDATE_CASE`'s values: $3 the open flag, $6 the deadline, $12 the case.
+/// its case goes through here or `set_parties_in_one_statement`, so the copies cannot be left
+/// behind.
 pub(crate) fn update_case_with_inbox_copy() -> String {
-    format!("WITH u AS ({UPDATE_CASE} RETURNING 1), {INBOX_COPY}")
+    format!(
+        "WITH u AS ({UPDATE_CASE} RETURNING 1), {}",
+        inbox_copy_sql("")
+    )
 }
 
 /// PostgreSQL: the parties an action sets, written in the statement that updates its case
@@ -71,16 +83,10 @@ pub(crate) fn set_parties_in_one_statement(
         .map(|p| next(&mut binds, Val::Text(p.clone())))
         .collect();
     // The inbox copy of `UPDATE_CASE`'s values, for the parties this action does not set.
-    sql.push_str(&format!(
-        "p AS (UPDATE case_parties SET is_open = $3, due_key = $6 FROM u \
-         WHERE case_parties.case_id = $12 AND case_parties.party IN ('{}', '{}', '{}') \
-         AND case_parties.party NOT IN ({}) \
-         AND (case_parties.is_open <> $3 OR case_parties.due_key <> $6))",
-        party::COPIES_FOLLOW[0],
-        party::COPIES_FOLLOW[1],
-        party::COPIES_FOLLOW[2],
+    sql.push_str(&inbox_copy_sql(&format!(
+        " AND case_parties.party NOT IN ({})",
         set.join(", ")
-    ));
+    )));
     let case = next(&mut binds, Val::Text(case_id.to_string()));
     let (is_open, due_key) = (
         next(&mut binds, Val::Int(cols.is_open)),
@@ -288,7 +294,7 @@ impl SqlStore {
     }
 
     /// Writes the parties an event filled, with copies of the case's open flag and deadline
-    /// (kept up to date afterwards with the case: `INBOX_COPY`).
+    /// (kept up to date afterwards with the case: `inbox_copy_sql`).
     pub(crate) fn party_statements(
         out: &mut Vec<Stmt>,
         case_id: &str,
@@ -338,7 +344,8 @@ mod tests {
             party::DEPARTMENTS[1],
             party::AWAITING
         );
-        assert!(INBOX_COPY.contains(&copied), "{INBOX_COPY}");
+        let inbox_copy = inbox_copy_sql("");
+        assert!(inbox_copy.contains(&copied), "{inbox_copy}");
         let open = selection(&CaseQuery::DepartmentOpen {
             department: "jtj".into(),
         });
