@@ -236,12 +236,11 @@ pub fn run() -> ExitCode {
         Command::Restore(args) => backup::restore(args, &settings),
         Command::Export(args) => sheets::export(args, &settings),
         Command::Deliveries(cmd) => people::deliveries(cmd, &settings),
-        Command::Openapi => serde_json::to_string_pretty(&duban_api::openapi_json())
-            .map(|doc| {
-                println!("{doc}");
-                ExitCode::SUCCESS
-            })
-            .map_err(anyhow::Error::from),
+        Command::Openapi => definitions::load_valid(cli.workflows.as_deref()).and_then(|d| {
+            let doc = serde_json::to_string_pretty(&duban_api::openapi_json(&d.workflows))?;
+            println!("{doc}");
+            Ok(ExitCode::SUCCESS)
+        }),
         Command::Org(cmd) => people::org(cmd, &settings),
         Command::User(cmd) => people::user(cmd, &settings),
         Command::Token(cmd) => people::token(cmd, &settings),

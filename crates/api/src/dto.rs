@@ -51,6 +51,7 @@ impl From<&duban_core::Deadline> for DeadlineDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DutyDto {
     pub name: String,
+    #[schema(schema_with = crate::contract::refs::party)]
     pub owed_by: String,
     pub deadline: DeadlineDto,
 }
@@ -72,8 +73,10 @@ pub struct CaseDto {
     pub id: String,
     /// The number people quote, such as `建议〔2024〕007号`: unique within the kind.
     pub number: Option<String>,
+    #[schema(schema_with = crate::contract::refs::kind)]
     pub kind: String,
     pub title: String,
+    #[schema(schema_with = crate::contract::refs::state)]
     pub state: String,
     pub state_title: String,
     pub terminal: bool,
@@ -86,15 +89,16 @@ pub struct CaseDto {
     pub entered_at: String,
     pub deadline: Option<DeadlineDto>,
     pub duties: Vec<DutyDto>,
-    /// Who fills each party: user logins and organisation codes.
+    #[schema(schema_with = crate::contract::refs::parties)]
     pub parties: BTreeMap<String, Vec<String>>,
     pub supervisor: Option<String>,
     pub is_key: bool,
     pub overdue: bool,
     /// The actions the caller may take now.
+    #[schema(schema_with = crate::contract::refs::actions)]
     pub allowed_actions: Vec<String>,
     /// What the case was filed with; personal data masked.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::contract::refs::filing)]
     pub filing: Map<String, Value>,
     /// Present only when personal data was revealed with `?reveal=…&reason=…`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
@@ -156,8 +160,10 @@ impl CaseDto {
 pub struct CaseSummaryDto {
     pub id: String,
     pub number: Option<String>,
+    #[schema(schema_with = crate::contract::refs::kind)]
     pub kind: String,
     pub title: String,
+    #[schema(schema_with = crate::contract::refs::state)]
     pub state: String,
     pub is_key: bool,
     pub supervisor: Option<String>,
@@ -210,16 +216,20 @@ pub struct MarkedRead {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct EventDto {
     pub seq: u64,
+    #[schema(schema_with = crate::contract::refs::action)]
     pub action: String,
     pub actor: String,
+    #[schema(schema_with = crate::contract::refs::role)]
     pub actor_role: String,
     pub actor_org: Option<String>,
     #[schema(format = DateTime)]
     pub at: String,
+    #[schema(schema_with = crate::contract::refs::state_or_null)]
     pub from_state: Option<String>,
+    #[schema(schema_with = crate::contract::refs::state)]
     pub to_state: String,
     /// What the action carried; personal data masked.
-    #[schema(value_type = Object)]
+    #[schema(schema_with = crate::contract::refs::event_payload)]
     pub payload: Map<String, Value>,
     /// The state's deadline after the event.
     pub deadline: Option<DeadlineDto>,
@@ -251,6 +261,7 @@ pub struct AccessDto {
     #[schema(format = DateTime)]
     pub at: String,
     pub actor: String,
+    #[schema(schema_with = crate::contract::refs::role)]
     pub actor_role: String,
     pub fields: Vec<String>,
     pub reason: String,

@@ -319,7 +319,10 @@ pub async fn case_events(
 }
 
 /// Take an action on a case, at the version in `If-Match`.
-#[utoipa::path(post, path = "/cases/{id}/actions/{action}", tag = "cases",
+///
+/// Served once per action of the loaded workflows (`/api/v1/cases/{id}/actions/assign` …); the
+/// document makes each its own operation from this one.
+#[utoipa::path(post, path = "/api/v1/cases/{id}/actions/{action}", tag = "cases",
     params(("id" = String, Path, description = "The case id"), ("action" = String, Path, description = "An action of the case's workflow"),
         ("If-Match" = String, Header, description = "The case's ETag, e.g. \"3\"", pattern = r#"^(W/)?"?[0-9]{1,18}"?$"#)),
     request_body(content = Object, description = "The action's payload fields"),
@@ -331,9 +334,10 @@ pub async fn act_on_case(
     State(st): State<AppState>,
     bearer: Bearer,
     RequestId(rid): RequestId,
-    Path((id, action)): Path<(String, String)>,
+    Path(id): Path<String>,
     headers: HeaderMap,
     body: Result<JsonBody<Map<String, Value>>, ApiError>,
+    action: std::sync::Arc<str>,
 ) -> Result<Response, ApiError> {
     let request = body.and_then(|JsonBody(payload)| Ok((if_match(&headers)?, payload)));
     let Bearer(credential) = bearer;
@@ -453,7 +457,7 @@ pub async fn mark_all_read(
 
 /// The workflow definitions in use: states, actions, roles, deadlines and reminders.
 #[utoipa::path(get, path = "/workflows", tag = "workflows",
-    responses((status = 200, description = "The loaded definitions", body = [Object]), (status = 401, body = Problem)),
+    responses((status = 200, description = "The loaded definitions", body = Vec<Object>), (status = 401, body = Problem)),
     security(("bearer" = [])))]
 pub async fn workflows(
     State(st): State<AppState>,
@@ -533,7 +537,7 @@ pub struct ReportQuery {
 /// The year's figures, computed from the records (leaders, staff and auditors). The JSON
 /// schema is described in docs/api.md.
 #[utoipa::path(get, path = "/reports/annual", tag = "reports", params(ReportQuery),
-    responses((status = 200, description = "The annual report (schema in docs/api.md)", body = Object),
+    responses((status = 200, description = "The annual report (docs/api.md says what each figure counts)", body = duban_service::report::AnnualReport),
         (status = 400, body = Problem), (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 pub async fn annual_report(

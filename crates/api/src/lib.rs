@@ -1,7 +1,9 @@
 //! duban-api: the HTTP edge — the JSON API under `/api/v1`, its OpenAPI document, and
-//! `/healthz`. Handlers and the document come from the same declarations (utoipa-axum), so the
-//! document cannot forget a route.
+//! `/healthz`. Handlers and the document come from the same declarations (utoipa-axum), and the
+//! action routes and their operations from the same workflows, so the document cannot forget
+//! a route.
 
+mod contract;
 mod dto;
 mod error;
 mod extract;
@@ -13,12 +15,14 @@ mod limit;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{DefaultBodyLimit, MatchedPath, Request};
-use axum::http::StatusCode;
-use axum::routing::get;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::routing::{get, post};
 use axum::{Json, Router};
+use duban_core::Workflows;
 use duban_service::Service;
 use duban_service::SqlStore;
+use serde_json::{Map, Value};
 use tower_http::LatencyUnit;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -28,7 +32,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use contract::PROBLEM_TYPES;
 pub use error::{ApiError, Problem};
+use extract::{Bearer, JsonBody, RequestId};
 pub use headers::{HEADER_LIMIT, Headers};
 pub use limit::Limits;
 
@@ -47,6 +53,7 @@ pub struct AppState {
         title = "Duban 督办 API",
         description = "Case tracking for people's congress standing committees: deputies' suggestions, petitions taken on by deputies, pre-litigation mediation. Errors are application/problem+json.",
     ),
+    paths(handlers::act_on_case),
     modifiers(&BearerAuth),
     tags(
         (name = "cases", description = "File, list, show and act on cases"),
@@ -75,13 +82,13 @@ impl Modify for BearerAuth {
     }
 }
 
-/// The API routes and their OpenAPI document.
-pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+/// The API routes, one per action of the loaded workflows among them, and the OpenAPI
+/// document that describes exactly them.
+pub fn api(workflows: &Workflows) -> (Router<AppState>, serde_json::Value) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(handlers::file_case, handlers::list_cases))
         .routes(routes!(handlers::show_case))
         .routes(routes!(handlers::case_events))
-        .routes(routes!(handlers::act_on_case))
         .routes(routes!(handlers::queue))
         .routes(routes!(handlers::notifications))
         .routes(routes!(handlers::mark_read))
@@ -90,92 +97,51 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(handlers::deliveries))
         .routes(routes!(handlers::retry_delivery))
         .routes(routes!(handlers::annual_report));
-    let (router, mut doc) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+    let (mut router, derived) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(handlers::healthz))
         .nest("/api/v1", v1)
         .split_for_parts();
-    // The document describes itself too.
-    let own = utoipa::openapi::path::PathItem::new(
-        utoipa::openapi::HttpMethod::Get,
-        utoipa::openapi::path::OperationBuilder::new()
-            .summary(Some("This OpenAPI document"))
-            .tag("system")
-            .response(
-                "200",
-                utoipa::openapi::ResponseBuilder::new().description("The OpenAPI 3.1 document"),
+    // Each action is its own route, so that the routes served and the operations documented
+    // are made from the same list.
+    for name in contract::actions::by_name(workflows).into_keys() {
+        let action: Arc<str> = Arc::from(name);
+        router = router.route(
+            &contract::actions::path(name),
+            post(
+                move |st: State<AppState>,
+                      bearer: Bearer,
+                      rid: RequestId,
+                      id: Path<String>,
+                      headers: HeaderMap,
+                      body: Result<JsonBody<Map<String, Value>>, ApiError>| {
+                    handlers::act_on_case(st, bearer, rid, id, headers, body, action.clone())
+                },
             ),
-    );
-    doc.paths.paths.insert(OPENAPI_PATH.to_string(), own);
-    (router, doc)
-}
-
-pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
-
-/// What every operation may answer besides its own responses, since layers in front of every
-/// route give them: 429 from the rate limits, with `Retry-After`, and 500 when something
-/// fails inside. API routes answer them as problems; the other routes (`/healthz`), as a page.
-fn answered_by_every_route(path: &str) -> [(&'static str, serde_json::Value); 2] {
-    let body = |description: &str| {
-        let content = if path.starts_with("/api/") {
-            serde_json::json!({"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}})
-        } else {
-            serde_json::json!({"text/html": {"schema": {"type": "string"}}})
-        };
-        serde_json::json!({"description": description, "content": content})
-    };
-    let mut limited =
-        body("Too many requests from this address or token: try again after `Retry-After` seconds");
-    limited["headers"] = serde_json::json!({
-        "Retry-After": {
-            "description": "Seconds to wait before the next request",
-            "schema": {"type": "integer", "minimum": 1}
-        }
-    });
-    [
-        ("429", limited),
-        (
-            "500",
-            body("Something failed inside; the answer says nothing of the cause, the log does"),
-        ),
-    ]
-}
-
-/// The OpenAPI document as served. Error answers are `application/problem+json`: utoipa
-/// declares every body as `application/json`, so the problem bodies are re-labelled here, once,
-/// rather than on each of the many responses.
-pub fn openapi_json() -> serde_json::Value {
-    let mut doc = serde_json::to_value(api().1).unwrap_or_default();
-    if let Some(paths) = doc.get_mut("paths").and_then(|p| p.as_object_mut()) {
-        for (path, item) in paths.iter_mut() {
-            let Some(item) = item.as_object_mut() else {
-                continue;
-            };
-            for op in item
-                .values_mut()
-                .filter_map(|o| o.get_mut("responses"))
-                .filter_map(|r| r.as_object_mut())
-            {
-                for (status, response) in answered_by_every_route(path) {
-                    op.entry(status).or_insert(response);
-                }
-                for response in op.values_mut() {
-                    let Some(content) = response.get_mut("content").and_then(|c| c.as_object_mut())
-                    else {
-                        continue;
-                    };
-                    let is_problem = content
-                        .get("application/json")
-                        .and_then(|c| c.pointer("/schema/$ref"))
-                        .and_then(|r| r.as_str())
-                        .is_some_and(|r| r.ends_with("/Problem"));
-                    if is_problem && let Some(json) = content.remove("application/json") {
-                        content.insert("application/problem+json".into(), json);
-                    }
-                }
-            }
-        }
+        );
     }
-    doc
+    // A name no workflow has is not an operation, but its caller still learns which actions
+    // are open on the case (422), as for an action the case does not offer now.
+    router = router.route(
+        contract::actions::TEMPLATE,
+        post(
+            |st: State<AppState>,
+             bearer: Bearer,
+             rid: RequestId,
+             Path((id, action)): Path<(String, String)>,
+             headers: HeaderMap,
+             body: Result<JsonBody<Map<String, Value>>, ApiError>| {
+                handlers::act_on_case(st, bearer, rid, Path(id), headers, body, Arc::from(action))
+            },
+        ),
+    );
+    (router, contract::document(derived, workflows))
+}
+
+pub use contract::PATH as OPENAPI_PATH;
+
+/// The OpenAPI document as served for these workflows (`duban openapi` prints it).
+pub fn openapi_json(workflows: &Workflows) -> serde_json::Value {
+    api(workflows).1
 }
 
 /// The whole HTTP application, with the default rate limits.
@@ -197,8 +163,8 @@ pub fn router_with_pages(
     pages: Router,
 ) -> Router {
     let limiter = limit::RateLimiter::new(limits);
-    let (api, _) = api();
-    let doc = Arc::new(openapi_json());
+    let (api, doc) = api(state.service.workflows());
+    let doc = Arc::new(doc);
     api.route(OPENAPI_PATH, get(move || {
         let doc = doc.clone();
         async move { Json((*doc).clone()) }

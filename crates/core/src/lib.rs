@@ -9,6 +9,7 @@ pub mod deadline;
 pub mod diagnostic;
 pub mod directory;
 pub mod figures;
+pub mod labels;
 pub mod machine;
 pub mod number;
 pub mod person;

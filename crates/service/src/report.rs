@@ -19,6 +19,7 @@ use serde::Serialize;
 
 /// The figures of one kind of case.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KindFigures {
     pub kind: String,
     pub title: String,
@@ -47,6 +48,7 @@ pub struct KindFigures {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KeyFigures {
     pub total: u64,
     /// Closed with the deputy satisfied or basically satisfied.
@@ -56,6 +58,7 @@ pub struct KeyFigures {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct StationRow {
     pub taken_on: u64,
     pub resolved_directly: u64,
@@ -63,6 +66,7 @@ pub struct StationRow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct PetitionFigures {
     /// Deputy homes and liaison stations on record.
     pub stations: u64,
@@ -73,6 +77,7 @@ pub struct PetitionFigures {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediatorRow {
     pub cases: u64,
     pub agreement: u64,
@@ -80,6 +85,7 @@ pub struct MediatorRow {
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct MediationFigures {
     pub referred: u64,
     pub agreement: u64,
@@ -92,6 +98,7 @@ pub struct MediationFigures {
 
 /// A department's record for one kind, with its denominators.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct DepartmentRow {
     pub kind: String,
     pub department: String,
@@ -106,8 +113,10 @@ pub struct DepartmentRow {
 
 /// The year's figures.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AnnualReport {
     pub year: i16,
+    /// The instant the figures stand at, China time (`2024-12-31 23:59`).
     pub as_of: String,
     pub kinds: Vec<KindFigures>,
     pub key_suggestions: KeyFigures,

@@ -1,4 +1,8 @@
-//! The API's suites, one test binary: authorisation per object as a table, and hostile input.
+//! The API's suites, one test binary: authorisation per object as a table, hostile input, and
+//! the OpenAPI contract.
 
+mod app;
+mod contract;
 mod hostile;
 mod matrix;
+mod schema;

@@ -166,7 +166,20 @@ pub(super) fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
             }
         }
         FieldType::Date => {
-            if v.as_str().and_then(|s| s.parse::<Date>().ok()).is_none() {
+            // Exactly `YYYY-MM-DD`, the document's `format: date`: the parser would also take
+            // a date with a time, or a six-digit year, which a client of the document cannot know.
+            let shaped = |s: &&str| {
+                s.len() == 10
+                    && s.bytes().enumerate().all(|(i, b)| match i {
+                        4 | 7 => b == b'-',
+                        _ => b.is_ascii_digit(),
+                    })
+            };
+            if v.as_str()
+                .filter(shaped)
+                .and_then(|s| s.parse::<Date>().ok())
+                .is_none()
+            {
                 return bad("must be a date YYYY-MM-DD");
             }
         }

@@ -1,0 +1,188 @@
+//! The schema of a workflow definition as `GET /api/v1/workflows` answers it: the serde form of
+//! core's `Workflow`, written out once here (core stays free of the API's schema library). The
+//! test `every_answer_conforms_to_the_document` checks real answers against it.
+
+use duban_core::Workflows;
+use serde_json::{Map, Value, json};
+
+fn to(name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{name}")})
+}
+
+fn or_null(schema: Value) -> Value {
+    json!({"anyOf": [schema, {"type": "null"}]})
+}
+
+fn list(items: Value) -> Value {
+    json!({"type": "array", "items": items})
+}
+
+fn text() -> Value {
+    json!({"type": "string"})
+}
+
+fn object(required: &[&str], properties: Value) -> Value {
+    json!({"type": "object", "required": required, "properties": properties})
+}
+
+/// A `(field, value)` pair, as serde writes a tuple.
+fn pair() -> Value {
+    json!({"type": "array", "prefixItems": [text(), text()], "minItems": 2, "maxItems": 2})
+}
+
+/// A period and where it counts from, as serde writes the tuple.
+fn period_from() -> Value {
+    json!({
+        "type": "array",
+        "prefixItems": [to("WorkflowPeriod"), to("WorkflowAnchor")],
+        "minItems": 2, "maxItems": 2,
+    })
+}
+
+/// Adds `Workflow` and the schemas it is made of, each with an example from the loaded files.
+pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
+    let period = object(
+        &["amount", "unit"],
+        json!({
+            "amount": {"type": "integer", "minimum": 0},
+            "unit": {"type": "string", "enum": ["days", "working_days", "months"],
+                     "description": "`days` 自然日; `working_days` 工作日 (holidays and make-up working days counted); `months` 月"},
+        }),
+    );
+    let anchor = object(
+        &["from"],
+        json!({
+            "from": {"type": "string", "enum": ["entered", "action", "due"],
+                     "description": "`entered` the state was entered; `action` the latest time `action` was taken; `due` the deadline as first counted"},
+            "action": text(),
+        }),
+    );
+    let audience = object(
+        &["to", "name"],
+        json!({
+            "to": {"type": "string", "enum": ["party", "role"]},
+            "name": {"type": "string", "description": "A party of the case, or a role"},
+        }),
+    );
+    let field = object(
+        &["name", "ty", "required"],
+        json!({
+            "name": text(),
+            "ty": object(&["type"], json!({
+                "type": {"type": "string", "enum": ["text", "integer", "boolean", "date", "enum", "org", "orgs", "user", "users", "person"]},
+                "values": list(text()),
+            })),
+            "required": {"type": "boolean"},
+            "max_length": or_null(json!({"type": "integer", "minimum": 0})),
+            "sets": or_null(to("Party")),
+            "required_when": list(pair()),
+            "org_kind": or_null(json!({"type": "string", "enum": duban_core::workflow::ORG_KINDS})),
+            "user_role": list(to("Role")),
+            "own_org_for": list(to("Role")),
+        }),
+    );
+    let deadline = object(
+        &["period", "from"],
+        json!({
+            "period": to("WorkflowPeriod"),
+            "from": to("WorkflowAnchor"),
+            "extension": or_null(object(&["action"], json!({
+                "action": to("Action"),
+                "max_times": or_null(json!({"type": "integer", "minimum": 0})),
+                "limit": or_null(period_from()),
+            }))),
+        }),
+    );
+    let state = object(
+        &["name", "title", "terminal"],
+        json!({
+            "name": to("State"),
+            "title": text(),
+            "terminal": {"type": "boolean"},
+            "deadline": or_null(deadline),
+            "duties": list(object(&["name", "owed_by", "done_by"], json!({
+                "name": text(), "title": text(), "owed_by": to("Party"),
+                "period": to("WorkflowPeriod"), "from": to("WorkflowAnchor"), "done_by": to("Action"),
+            }))),
+            "waits_on": list(to("WorkflowAudience")),
+        }),
+    );
+    let action = object(
+        &["name", "title", "from", "roles"],
+        json!({
+            "name": to("Action"),
+            "title": text(),
+            "from": list(to("State")),
+            "to": or_null(to("State")),
+            "routes": list(object(&["to"], json!({
+                "from": or_null(to("State")), "when": list(pair()), "to": to("State"),
+            }))),
+            "roles": list(to("Role")),
+            "by": list(to("Party")),
+            "payload": list(to("WorkflowField")),
+            "within": or_null(period_from()),
+            "once": {"type": "boolean"},
+            "answered_by": list(to("Action")),
+        }),
+    );
+    let workflow = object(
+        &["kind", "version", "title", "initial", "states", "actions"],
+        json!({
+            "kind": to("Kind"),
+            "version": {"type": "integer", "minimum": 0},
+            "digest": {"type": "string", "description": "A hash of the file's text"},
+            "title": text(),
+            "source": {"type": "string", "description": "The file it was loaded from"},
+            "initial": to("State"),
+            "parties": list(to("Party")),
+            "filing": object(&["roles", "payload"], json!({
+                "roles": list(to("Role")), "payload": list(to("WorkflowField")),
+            })),
+            "states": list(to("WorkflowState")),
+            "actions": list(to("WorkflowAction")),
+            "reminders": list(object(&["state", "when", "notify"], json!({
+                "state": to("State"),
+                "duty": or_null(text()),
+                "when": object(&["when"], json!({
+                    "when": {"type": "string", "enum": ["entered", "before_due", "at_due", "overdue", "overdue_every"]},
+                    "days": {"type": "integer", "minimum": 0},
+                })),
+                "notify": list(to("WorkflowAudience")),
+                "escalate": {"type": "boolean"},
+            }))),
+            "number": object(&["text", "parts"], json!({
+                "text": {"type": "string", "description": "The number format, such as 建议〔{year}〕{seq:03}号"},
+                "parts": list(object(&["part"], json!({
+                    "part": {"type": "string", "enum": ["literal", "year", "seq", "field"]},
+                    "value": {"type": ["string", "integer"]},
+                }))),
+            })),
+            "notices": list(object(&["action", "title", "notify"], json!({
+                "action": to("Action"),
+                "to": or_null(to("State")),
+                "title": text(),
+                "notify": list(to("WorkflowAudience")),
+                "escalate": {"type": "boolean"},
+            }))),
+        }),
+    );
+    let first = workflows
+        .iter()
+        .next()
+        .and_then(|w| serde_json::to_value(w).ok());
+    let pick = |pointer: &str| first.as_ref().and_then(|w| w.pointer(pointer)).cloned();
+    for (name, mut schema, example) in [
+        ("Workflow", workflow, first.clone()),
+        ("WorkflowState", state, pick("/states/0")),
+        ("WorkflowAction", action, pick("/actions/0")),
+        ("WorkflowField", field, pick("/filing/payload/0")),
+        ("WorkflowPeriod", period, pick("/states/0/deadline/period")),
+        ("WorkflowAnchor", anchor, pick("/states/0/deadline/from")),
+        ("WorkflowAudience", audience, pick("/states/0/waits_on/0")),
+    ] {
+        if let Some(example) = example {
+            schema["examples"] = json!([example]);
+        }
+        schemas.insert(name.into(), schema);
+    }
+}
