@@ -217,10 +217,6 @@ fn only_the_dialect_module_names_a_database() {
 /// meant to shrink (issue 17, part 4).
 const LONG_FILES: &[(&str, &str)] = &[
     (
-        "crates/api/tests/it/matrix.rs",
-        "every role against every endpoint: one table of expectations, read as one",
-    ),
-    (
         "crates/core/tests/it/machine.rs",
         "whole procedures on real dates: to be cut per kind of case",
     ),

@@ -129,8 +129,9 @@ pub struct ListQuery {
     /// Only open items past their deadline.
     overdue: Option<bool>,
     /// Words to find: a case's exact number, or words of its title and body. Every word
-    /// (separated by spaces) must be found; in Chinese any two characters or more match.
-    #[param(min_length = 2, max_length = 200)]
+    /// (separated by spaces) must be found; in Chinese any two characters or more match. Empty,
+    /// or spaces only, is no search.
+    #[param(max_length = 200)]
     q: Option<String>,
     /// `newest` (the default), `oldest` or `deadline` (soonest first, none last).
     #[param(pattern = "^(newest|oldest|deadline)$")]

@@ -73,10 +73,24 @@ impl RateLimiter {
     }
 }
 
+/// An API request that carries no credentials at all is not counted: its route refuses it with
+/// 401 before any work (no token is looked up, nothing is written), so it guesses nothing and
+/// costs nothing, and its caller should learn that a token is needed, not that it must slow
+/// down. Anything carrying a token, the public document and the pages are counted.
+fn unauthenticated_api_call(req: &Request) -> bool {
+    let path = req.uri().path();
+    path.starts_with("/api/")
+        && path != crate::OPENAPI_PATH
+        && !req.headers().contains_key(header::AUTHORIZATION)
+}
+
 /// The middleware: the client address (the connection's, or the client a trusted proxy
 /// forwarded for: `forwarded.rs`, never a header from anyone else) and the bearer token, if
 /// any, must both have room.
 pub async fn limit(State(limiter): State<Arc<RateLimiter>>, req: Request, next: Next) -> Response {
+    if unauthenticated_api_call(&req) {
+        return next.run(req).await;
+    }
     let now = Instant::now();
     let mut keys = Vec::new();
     if let Some(ConnectInfo(addr)) = req.extensions().get::<ConnectInfo<SocketAddr>>() {

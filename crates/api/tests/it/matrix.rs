@@ -720,6 +720,26 @@ async fn too_many_requests_from_one_address_or_token_get_429() {
             .status(),
         StatusCode::OK
     );
+    // No credentials at all, from the address whose bucket is empty: refused for what it is
+    // (401), not counted; the public document is counted.
+    let bare = |uri: &str| {
+        let mut req = Request::builder()
+            .uri(uri)
+            .body(Body::empty())
+            .expect("request");
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(std::net::SocketAddr::from((
+                [10, 0, 0, 1],
+                40000,
+            ))));
+        limited.clone().oneshot(req)
+    };
+    for _ in 0..5 {
+        let r = bare("/api/v1/workflows").await.expect("response");
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+    }
+    let r = bare("/api/v1/openapi.json").await.expect("response");
+    assert_eq!(r.status(), StatusCode::TOO_MANY_REQUESTS);
 }
 
 #[tokio::test]
