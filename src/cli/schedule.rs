@@ -5,7 +5,9 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use anyhow::Result;
+use std::path::PathBuf;
+
+use anyhow::{Context, Result, anyhow};
 use clap::Args;
 use duban_scheduler::{Channel, Config, Email, Scheduler, SmtpSettings, Webhook};
 use duban_storage::SqlStore;
@@ -16,17 +18,24 @@ use super::setup::{self, Settings};
 /// Scheduler settings shared by `serve` and `scheduler`.
 #[derive(Debug, Clone, Args)]
 pub struct SchedulerArgs {
-    /// The SMTP relay for reminder e-mail (`HOST` or `HOST:PORT`); without it, no e-mail is sent.
-    #[arg(
-        long,
-        env = "DUBAN_SMTP",
-        hide_env_values = true,
-        value_name = "HOST[:PORT]"
-    )]
+    /// The SMTP relay for reminder e-mail, as a URL: `smtp://host:25` (plain),
+    /// `smtp://user@host:587?tls=required` (STARTTLS), `smtps://user@host:465` (implicit TLS);
+    /// a bare `HOST[:PORT]` is a plain relay. Without it, no e-mail is sent.
+    #[arg(long, env = "DUBAN_SMTP", hide_env_values = true, value_name = "URL")]
     smtp: Option<String>,
-    /// The sender of reminder e-mail.
+    /// The relay login's password, when the URL does not carry it (also the systemd
+    /// credential `smtp-password`).
+    #[arg(long, env = "DUBAN_SMTP_PASSWORD", hide_env_values = true, hide = true)]
+    smtp_password: Option<String>,
+    /// A CA certificate (PEM) to trust for the relay besides the system's.
+    #[arg(long, env = "DUBAN_SMTP_CA_FILE", value_name = "FILE")]
+    smtp_ca_file: Option<PathBuf>,
+    /// The sender of reminder e-mail; mail clients show it as 督办系统.
     #[arg(long, env = "DUBAN_SMTP_FROM", default_value = "duban@localhost")]
     smtp_from: String,
+    /// A CA certificate (PEM) to trust for https:// webhooks besides the system's.
+    #[arg(long, env = "DUBAN_WEBHOOK_CA_FILE", value_name = "FILE")]
+    webhook_ca_file: Option<PathBuf>,
     /// This installation's address, for links in reminders.
     #[arg(long, env = "DUBAN_BASE_URL", default_value = "http://127.0.0.1:8080")]
     pub base_url: String,
@@ -58,20 +67,33 @@ impl SchedulerArgs {
         }
     }
 
-    fn channels(&self) -> Vec<Arc<dyn Channel>> {
-        let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(Webhook::new())];
-        if let Some(smtp) = &self.smtp {
-            let (host, port) = match smtp.rsplit_once(':') {
-                Some((h, p)) => (h.to_string(), p.parse().unwrap_or(25)),
-                None => (smtp.clone(), 25),
-            };
-            channels.push(Arc::new(Email::new(&SmtpSettings {
-                host,
-                port,
+    /// The channels, or what is wrong with their settings: said when the command starts, not
+    /// at the first delivery.
+    fn channels(&self) -> Result<Vec<Arc<dyn Channel>>> {
+        let read = |flag: &str, path: &Option<PathBuf>| -> Result<Option<Vec<u8>>> {
+            path.as_ref()
+                .map(|p| {
+                    std::fs::read(p).with_context(|| format!("{flag}: cannot read {}", p.display()))
+                })
+                .transpose()
+        };
+        let webhook_ca = read("--webhook-ca-file", &self.webhook_ca_file)?;
+        let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(
+            Webhook::with_ca(webhook_ca.as_deref())
+                .map_err(|e| anyhow!("--webhook-ca-file: {e}"))?,
+        )];
+        if let Some(url) = &self.smtp {
+            let password = self.smtp_password.clone().or_else(credential_password);
+            let email = Email::new(&SmtpSettings {
+                url: url.clone(),
+                password,
+                ca_pem: read("--smtp-ca-file", &self.smtp_ca_file)?,
                 from: self.smtp_from.clone(),
-            })));
+            })
+            .map_err(|e| anyhow!("{e}"))?;
+            channels.push(Arc::new(email));
         }
-        channels
+        Ok(channels)
     }
 
     /// The scheduler over `store`.
@@ -79,9 +101,22 @@ impl SchedulerArgs {
         &self,
         store: SqlStore,
         workflows: Arc<duban_core::Workflows>,
-    ) -> Scheduler<SqlStore> {
-        Scheduler::new(store, workflows, self.channels(), self.config())
+    ) -> Result<Scheduler<SqlStore>> {
+        Ok(Scheduler::new(
+            store,
+            workflows,
+            self.channels()?,
+            self.config(),
+        ))
     }
+}
+
+/// The relay's password as a systemd credential (`LoadCredential=smtp-password:…`), so that it
+/// is in neither the unit, the environment nor the configuration file.
+fn credential_password() -> Option<String> {
+    let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
+    let text = std::fs::read_to_string(PathBuf::from(dir).join("smtp-password")).ok()?;
+    Some(text.trim_end_matches(['\r', '\n']).to_string())
 }
 
 fn hostname() -> String {
@@ -95,7 +130,7 @@ pub fn run(args: SchedulerArgs, settings: &Settings) -> Result<ExitCode> {
     setup::runtime()?.block_on(async {
         let defs = super::definitions::load_valid(settings.workflows.as_deref())?;
         let store = setup::store(settings, 4).await?;
-        let scheduler = Arc::new(args.scheduler(store, Arc::new(defs.workflows)));
+        let scheduler = Arc::new(args.scheduler(store, Arc::new(defs.workflows))?);
         let stop = Arc::new(Notify::new());
         let loop_stop = stop.clone();
         let task = tokio::spawn(duban_scheduler::run(

@@ -101,7 +101,7 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         let store = service.store().clone();
         let scheduler = Arc::new(
             args.scheduler
-                .scheduler(store.clone(), Arc::new(service.workflows().clone())),
+                .scheduler(store.clone(), Arc::new(service.workflows().clone()))?,
         );
         let metrics = scheduler.metrics();
         let stop = Arc::new(Notify::new());

@@ -6,7 +6,10 @@
 //! small loop around it that sleeps until the next due time or a wake-up.
 
 mod channel;
+mod email;
 mod metrics;
+mod tls;
+mod webhook;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -26,8 +29,10 @@ use tokio::sync::Notify;
 /// Deliveries of one channel sent side by side: a receiver's latency is not paid one at a time.
 const SEND_AT_ONCE: usize = 32;
 
-pub use channel::{Channel, Email, SendFuture, SmtpSettings, Webhook, signature};
+pub use channel::{Channel, SendFuture, reasons};
+pub use email::{Email, SENDER_NAME, SmtpSettings, relay_of};
 pub use metrics::Metrics;
+pub use webhook::{Webhook, signature, user_agent};
 
 /// How the scheduler works.
 #[derive(Debug, Clone)]

@@ -84,7 +84,9 @@ pub(crate) async fn webhook_bench(w: &World, f: &mut Figures, rounds: usize, n: 
     let scheduler = duban_scheduler::Scheduler::new(
         w.store.clone(),
         Arc::new(Workflows::builtin()),
-        vec![Arc::new(duban_scheduler::Webhook::new())],
+        vec![Arc::new(
+            duban_scheduler::Webhook::new().map_err(anyhow::Error::msg)?,
+        )],
         duban_scheduler::Config {
             owner: "bench".into(),
             per_channel_per_tick: 1000,

@@ -12,7 +12,8 @@ use duban_testkit::ts;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpListener;
 
-/// A minimal SMTP server: accepts one message and hands back (recipients, raw message).
+/// A minimal SMTP server: accepts one message, refusing it if a required header is missing,
+/// and hands back (recipients, raw message).
 async fn smtp_server() -> (u16, tokio::task::JoinHandle<(Vec<String>, String)>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let port = listener.local_addr().expect("addr").port();
@@ -46,7 +47,12 @@ async fn smtp_server() -> (u16, tokio::task::JoinHandle<(Vec<String>, String)>) 
                     data.push_str(&l);
                     data.push('\n');
                 }
-                write.write_all(b"250 queued\r\n").await.expect("queued");
+                // As strict as a real relay about what a message must carry.
+                let answer = match crate::peers::missing_header(&data) {
+                    Some(h) => format!("554 missing {h}\r\n"),
+                    None => "250 queued\r\n".into(),
+                };
+                write.write_all(answer.as_bytes()).await.expect("queued");
             } else if upper.starts_with("QUIT") {
                 write.write_all(b"221 bye\r\n").await.expect("bye");
                 break;
@@ -131,11 +137,14 @@ fn readable(raw: &str) -> String {
 async fn a_reminder_arrives_by_email_with_its_recipient_subject_and_case_link() {
     let (port, server) = smtp_server().await;
     let env = env("http://127.0.0.1:9/unused").await;
-    let email: Arc<dyn Channel> = Arc::new(Email::new(&SmtpSettings {
-        host: "127.0.0.1".into(),
-        port,
-        from: "duban@rd.example".into(),
-    }));
+    let email: Arc<dyn Channel> = Arc::new(
+        Email::new(&SmtpSettings {
+            url: format!("smtp://127.0.0.1:{port}"),
+            from: "duban@rd.example".into(),
+            ..SmtpSettings::default()
+        })
+        .expect("settings"),
+    );
     let config = Config {
         owner: "mail".into(),
         base_url: "https://duban.example".into(),
@@ -174,6 +183,7 @@ async fn a_reminder_arrives_by_email_with_its_recipient_subject_and_case_link() 
         text.to_ascii_lowercase().contains("x-duban-delivery: dlv_"),
         "{text}"
     );
+    assert!(text.contains("From: 督办系统 <duban@rd.example>"), "{text}");
 }
 
 #[derive(Clone, Default)]
@@ -212,7 +222,7 @@ async fn a_webhook_is_signed_so_the_receiver_can_check_it() {
     let s = Scheduler::new(
         env.store.clone(),
         Arc::new(Workflows::builtin()),
-        vec![Arc::new(Webhook::new()) as Arc<dyn Channel>],
+        vec![Arc::new(Webhook::new().expect("webhook client")) as Arc<dyn Channel>],
         Config::default(),
     );
     let id = assigned_suggestion(&env, "t").await;

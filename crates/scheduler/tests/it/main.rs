@@ -1,8 +1,10 @@
-//! The scheduler's suites, one test binary: ticks on a fixed clock, delivery over real sockets,
-//! injected faults, and several scheduler processes.
+//! The scheduler's suites, one test binary: ticks on a fixed clock, delivery over real sockets
+//! (in the clear and over TLS), injected faults, and several scheduler processes.
 
 mod common;
 mod delivery;
 mod faults;
+mod peers;
 mod processes;
 mod tick;
+mod tls;

@@ -41,7 +41,7 @@ async fn child(url: &str) {
     let s = Scheduler::new(
         store,
         Arc::new(Workflows::builtin()),
-        vec![Arc::new(Webhook::new()) as Arc<dyn Channel>],
+        vec![Arc::new(Webhook::new().expect("webhook client")) as Arc<dyn Channel>],
         config,
     );
     let mut idle_since = Instant::now();
