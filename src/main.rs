@@ -7,6 +7,7 @@ mod telemetry;
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    duban_scheduler::tls::use_ring_by_default();
     // Logging starts inside: the configuration file may choose its format.
     cli::run()
 }

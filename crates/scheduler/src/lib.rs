@@ -8,7 +8,7 @@
 mod channel;
 mod email;
 mod metrics;
-mod tls;
+pub mod tls;
 mod webhook;
 
 use std::collections::BTreeMap;

@@ -8,6 +8,14 @@ use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
+/// Makes ring the process's TLS provider, for any HTTP client built without a configuration
+/// of its own (the bench's, say): reqwest is built without one (docs in `client_config`).
+#[allow(deprecated)]
+pub fn use_ring_by_default() {
+    // Already installed (a second call, or a test harness) is as good.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// The certificates of a PEM file: at least one, or why not.
 pub fn certificates(pem: &[u8]) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_slice_iter(pem)

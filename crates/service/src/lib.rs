@@ -39,6 +39,7 @@ use sha2::{Digest, Sha256};
 pub use auth::{Caller, Credential, hash_token, new_token};
 pub use authz::Principal;
 pub use clock::{Clock, FixedClock, SystemClock};
+pub use deliveries::{SentNotice, SentOutcome};
 /// What the HTTP edges show, as storage gives it: they take these from here, not from storage,
 /// and so depend on the service alone.
 pub use duban_storage::{

@@ -674,4 +674,9 @@ pub trait Inbox: Send + Sync {
     ) -> impl Future<Output = Result<bool>> + Send;
     /// How many notices a person has not read.
     fn unread(&self, recipient: &str) -> impl Future<Output = Result<u64>> + Send;
+    /// Every inbox message about a case, to whomever, oldest first (what went out about it).
+    fn case_notifications(
+        &self,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Vec<Notification>>> + Send;
 }

@@ -53,4 +53,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(13, "0013", "remask_personal_data"),
     migration!(14, "0014", "sign_in_guards"),
     migration!(15, "0015", "numbers_search_queues"),
+    migration!(16, "0016", "case_deliveries"),
 ];

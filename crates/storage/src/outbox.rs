@@ -197,6 +197,8 @@ pub trait Outbox: Send + Sync {
         limit: u32,
     ) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
     fn attempts(&self, delivery_id: &str) -> impl Future<Output = Result<Vec<Attempt>>> + Send;
+    /// Every delivery about a case, oldest first.
+    fn case_deliveries(&self, case_id: &str) -> impl Future<Output = Result<Vec<Delivery>>> + Send;
     /// Puts a dead delivery back in the queue (an administrator's retry).
     fn retry_delivery(&self, id: &str, now: Timestamp)
     -> impl Future<Output = Result<bool>> + Send;
@@ -651,6 +653,16 @@ impl Outbox for SqlStore {
         String::from_utf8(plain)
             .map(Some)
             .map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))
+    }
+
+    async fn case_deliveries(&self, case_id: &str) -> Result<Vec<Delivery>> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries WHERE case_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(case_id.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(delivery).collect()
     }
 
     async fn deliveries(&self, status: Option<&str>, limit: u32) -> Result<Vec<Delivery>> {

@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::vocabulary::party;
 use duban_core::workflow::{FieldType, Workflow};
 use duban_service::{
-    CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal, pending_requests,
+    CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal, SentNotice, SentOutcome,
+    pending_requests,
 };
 use maud::{Markup, html};
 use serde_json::Value;
@@ -82,15 +83,23 @@ fn fields_table(
     }
 }
 
+/// What a case page shows: the case, its history, the names of the people and organisations it
+/// names, and (for the committee) what went out about it.
+struct Shown {
+    detail: CaseDetail,
+    history: History,
+    names: Choices,
+    sent: Vec<SentNotice>,
+}
+
 fn render(
     st: &WebState,
     v: &Viewer,
-    d: &CaseDetail,
-    h: &History,
-    names: &Choices,
+    shown: &Shown,
     open: Option<Open<'_>>,
     banner: Option<&str>,
 ) -> Markup {
+    let (d, h, names) = (&shown.detail, &shown.history, &shown.names);
     let case = &d.record.case;
     let wf = st.service.workflows().get(&case.kind);
     let requests = wf.map_or_else(Vec::new, |w| pending_requests(w, case, &h.events));
@@ -258,6 +267,9 @@ fn render(
                     }
                 }
             }
+            @if !shown.sent.is_empty() {
+                (sent_table(&shown.sent, names))
+            }
             @if !h.accesses.is_empty() {
                 h3 { "个人信息查看记录" }
                 ul.accesses {
@@ -265,6 +277,45 @@ fn render(
                         li { (when(a.at)) " " (names.name(&a.actor)) " 查看了 "
                             (a.fields.iter().map(|f| labels::field(f)).collect::<Vec<_>>().join("、"))
                             "，理由：" (a.reason) }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which notices went to whom, by which channel, and how each fared; never what they said.
+fn sent_table(sent: &[SentNotice], names: &Choices) -> Markup {
+    fn channel(c: &str) -> &str {
+        match c {
+            "inbox" => "站内消息",
+            "email" => "电子邮件",
+            "webhook" => "推送接口",
+            other => other,
+        }
+    }
+    let outcome = |o: SentOutcome| match o {
+        SentOutcome::Read => "已读",
+        SentOutcome::Unread => "未读",
+        SentOutcome::Delivered => "已送达",
+        SentOutcome::Pending => "待发送",
+        SentOutcome::Failed => "发送失败",
+    };
+    html! {
+        h3 { "通知发送情况" }
+        table.sent {
+            thead { tr { th { "时间" } th { "通知" } th { "发给" } th { "方式" } th { "结果" } } }
+            tbody {
+                @for n in sent {
+                    tr {
+                        td { (when(n.at)) }
+                        td { "【" (n.headline) "】" }
+                        td { (names.name(&n.to)) }
+                        td { (channel(&n.channel)) }
+                        td {
+                            (outcome(n.outcome))
+                            @if n.attempts > 1 && n.channel != "inbox" { "（尝试" (n.attempts) "次）" }
+                        }
                     }
                 }
             }
@@ -285,7 +336,7 @@ async fn load(
     v: &Viewer,
     id: &str,
     reveal: Option<&Reveal>,
-) -> Result<(CaseDetail, History, Choices), Response> {
+) -> Result<Shown, Response> {
     let detail = st
         .service
         .show(&v.p, id, reveal, None)
@@ -293,14 +344,25 @@ async fn load(
         .map_err(refused)?;
     let history = st.service.history(&v.p, id).await.map_err(refused)?;
     let names = choices(st).await?;
-    Ok((detail, history, names))
+    // Only the committee sees what went out; for anyone else the section is not there.
+    let sent = match st.service.sent_notices(&v.p, id).await {
+        Ok(sent) => sent,
+        Err(ServiceError::Forbidden { .. }) => Vec::new(),
+        Err(e) => return Err(refused(e)),
+    };
+    Ok(Shown {
+        detail,
+        history,
+        names,
+        sent,
+    })
 }
 
 pub async fn show(State(st): State<WebState>, v: Viewer, Path(id): Path<String>) -> Response {
     match load(&st, &v, &id, None).await {
-        Ok((d, h, names)) => {
-            let title = heading(&d);
-            page(&v, &title, render(&st, &v, &d, &h, &names, None, None)).into_response()
+        Ok(shown) => {
+            let title = heading(&shown.detail);
+            page(&v, &title, render(&st, &v, &shown, None, None)).into_response()
         }
         Err(r) => r,
     }
@@ -360,17 +422,15 @@ pub async fn act(
         ),
         Err(e) => return refused(e),
     };
-    let (detail, history, names) = match load(&st, &v, &id, None).await {
+    let shown = match load(&st, &v, &id, None).await {
         Ok(x) => x,
         Err(r) => return r,
     };
-    let title = heading(&detail);
+    let title = heading(&shown.detail);
     let body = render(
         &st,
         &v,
-        &detail,
-        &history,
-        &names,
+        &shown,
         Some(Open {
             action: &action,
             form: &form,
@@ -400,9 +460,9 @@ pub async fn reveal(
         reason: get("reason").unwrap_or_default().trim().to_string(),
     };
     match load(&st, &v, &id, Some(&request)).await {
-        Ok((d, h, names)) => {
-            let title = heading(&d);
-            page(&v, &title, render(&st, &v, &d, &h, &names, None, None)).into_response()
+        Ok(shown) => {
+            let title = heading(&shown.detail);
+            page(&v, &title, render(&st, &v, &shown, None, None)).into_response()
         }
         Err(r) => r,
     }

@@ -3,7 +3,7 @@
 //! departments kept to their own cases, and a refused form that keeps its input and changes
 //! nothing.
 
-use duban_storage::{Cases, Directory};
+use duban_storage::{Cases, Directory, Inbox};
 use std::sync::Arc;
 
 use axum::Router;
@@ -625,4 +625,39 @@ async fn people_change_their_own_password_under_the_policy() {
     let audit = audit_actions(&app.store).await;
     assert!(audit.contains(&("password_change".into(), "lead".into(), "refused".into())));
     assert!(audit.contains(&("password_change".into(), "lead".into(), "ok".into())));
+}
+
+#[tokio::test]
+async fn the_committee_sees_what_went_out_about_a_case_and_not_what_it_said() {
+    let app = app().await;
+    let id = assigned_suggestion(&app).await;
+    // What the scheduler writes when it fires the assignment's notice.
+    app.store
+        .add_notification(&duban_storage::Notification {
+            id: "ntf_1".into(),
+            recipient: "lead".into(),
+            case_id: id.clone(),
+            reminder_key: Some("notice:assign".into()),
+            title: "【新交办】代表建议《关于修缮东村道路的建议》".into(),
+            body: "只在收件箱里看得到的正文".into(),
+            escalate: false,
+            created_at: at("2024-03-01T02:00:01Z"),
+            read_at: None,
+        })
+        .await
+        .expect("notice");
+    let path = format!("/cases/{id}");
+    let (staff, _) = sign_in(&app, "staff").await;
+    let page = get(&app.router, &path, &staff).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("通知发送情况"), "{}", page.body);
+    for shown in ["【新交办】", "站内消息", "未读"] {
+        assert!(page.body.contains(shown), "{shown}");
+    }
+    assert!(!page.body.contains("只在收件箱里看得到的正文"));
+    // The department the case is assigned to sees the case, not the list of notices.
+    let (lead, _) = sign_in(&app, "lead").await;
+    let page = get(&app.router, &path, &lead).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("通知发送情况"));
 }

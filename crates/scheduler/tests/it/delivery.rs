@@ -250,3 +250,36 @@ async fn a_webhook_is_signed_so_the_receiver_can_check_it() {
     assert_eq!(payload["number"], "建议〔2024〕001号");
     assert_eq!(payload["due_date"], "2024-10-08");
 }
+
+#[tokio::test]
+async fn the_committee_can_see_which_notices_went_to_whom_and_how_they_fared() {
+    let env = env("http://127.0.0.1:9/nobody-listens").await;
+    let s = Scheduler::new(
+        env.store.clone(),
+        Arc::new(Workflows::builtin()),
+        vec![Arc::new(Webhook::new().expect("webhook client")) as Arc<dyn Channel>],
+        Config::default(),
+    );
+    let id = assigned_suggestion(&env, "关于农村公路的建议").await;
+    s.tick(ts("2024-07-01T09:00:01")).await.expect("tick");
+    let staff = env.principal("xu").await;
+    let sent = env.service.sent_notices(&staff, &id).await.expect("sent");
+    // The department's clerk in the inbox; the department's webhook, not reached.
+    let inbox = sent
+        .iter()
+        .find(|n| n.channel == "inbox" && n.to == "zhang")
+        .expect("zhang's inbox");
+    assert_eq!(inbox.headline, "新交办");
+    assert_eq!(inbox.outcome, duban_service::SentOutcome::Unread);
+    let hook = sent
+        .iter()
+        .find(|n| n.channel == "webhook")
+        .expect("the webhook");
+    assert_eq!(
+        (hook.to.as_str(), hook.outcome),
+        ("jtj", duban_service::SentOutcome::Pending)
+    );
+    // Only the committee sees it.
+    let clerk = env.principal("zhang").await;
+    assert!(env.service.sent_notices(&clerk, &id).await.is_err());
+}

@@ -7,6 +7,24 @@ use jiff::Timestamp;
 use super::*;
 use crate::{Cursor, Inbox, Notification, Page, Result};
 
+const COLUMNS: &str =
+    "id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at";
+
+fn notification(r: &sqlx::any::AnyRow) -> Result<Notification> {
+    let read: Option<i64> = r.try_get("read_at")?;
+    Ok(Notification {
+        id: r.try_get("id")?,
+        recipient: r.try_get("recipient")?,
+        case_id: r.try_get("case_id")?,
+        reminder_key: r.try_get("reminder_key")?,
+        title: r.try_get("title")?,
+        body: r.try_get("body")?,
+        escalate: r.try_get::<i64, _>("escalate")? == 1,
+        created_at: from_ms(r.try_get("created_at")?)?,
+        read_at: read.map(from_ms).transpose()?,
+    })
+}
+
 impl Inbox for SqlStore {
     async fn add_notification(&self, n: &Notification) -> Result<()> {
         sqlx::query(
@@ -28,6 +46,17 @@ impl Inbox for SqlStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn case_notifications(&self, case_id: &str) -> Result<Vec<Notification>> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM notifications WHERE case_id = $1 ORDER BY created_at, id"
+        )))
+        .bind(case_id.to_string())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(notification).collect()
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn notifications(
         &self,
         recipient: &str,
@@ -45,8 +74,7 @@ impl Inbox for SqlStore {
             ""
         };
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at \
-             FROM notifications WHERE recipient = $1 AND (created_at, id) < ($2, $3){unread} \
+            "SELECT {COLUMNS} FROM notifications WHERE recipient = $1 AND (created_at, id) < ($2, $3){unread} \
              ORDER BY created_at DESC, id DESC LIMIT $4"
         )))
         .bind(recipient.to_string())
@@ -55,23 +83,7 @@ impl Inbox for SqlStore {
         .bind(i64::from(page.limit) + 1)
         .fetch_all(&self.pool)
         .await?;
-        let mut items = rows
-            .iter()
-            .map(|r| {
-                let read: Option<i64> = r.try_get("read_at")?;
-                Ok(Notification {
-                    id: r.try_get("id")?,
-                    recipient: r.try_get("recipient")?,
-                    case_id: r.try_get("case_id")?,
-                    reminder_key: r.try_get("reminder_key")?,
-                    title: r.try_get("title")?,
-                    body: r.try_get("body")?,
-                    escalate: r.try_get::<i64, _>("escalate")? == 1,
-                    created_at: from_ms(r.try_get("created_at")?)?,
-                    read_at: read.map(from_ms).transpose()?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let mut items = rows.iter().map(notification).collect::<Result<Vec<_>>>()?;
         let next = if items.len() > page.limit as usize {
             items.truncate(page.limit as usize);
             items.last().map(|n| Cursor {
