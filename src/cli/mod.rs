@@ -7,6 +7,7 @@ mod config;
 mod deadline;
 mod definitions;
 mod demo;
+mod metrics;
 mod migrate;
 mod people;
 mod report;

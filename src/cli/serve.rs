@@ -9,7 +9,6 @@ use anyhow::{Context, Result};
 use axum::routing::get;
 use clap::Args;
 use duban_api::AppState;
-use duban_storage::Outbox;
 use tokio::sync::Notify;
 
 use super::schedule::SchedulerArgs;
@@ -107,18 +106,15 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         let stop = Arc::new(Notify::new());
         let task = (!args.no_scheduler)
             .then(|| tokio::spawn(duban_scheduler::run(scheduler, wake, stop.clone())));
-        // Prometheus text at /metrics: this process's delivery counters and the queue lag.
+        // Prometheus text at /metrics (src/cli/metrics.rs).
+        let exporter = super::metrics::Exporter::new(metrics, store.clone())?;
+        let scrape = exporter.clone();
         let metrics_route = get(move || {
-            let (metrics, store) = (metrics.clone(), store.clone());
+            let exporter = scrape.clone();
             async move {
-                let now = jiff::Timestamp::now();
-                let lag = match store.oldest_due(now).await {
-                    Ok(Some(oldest)) => now.duration_since(oldest).as_secs_f64().max(0.0),
-                    _ => 0.0,
-                };
                 (
                     [("content-type", "text/plain; version=0.0.4")],
-                    metrics.render(lag),
+                    exporter.render().await,
                 )
             }
         });
@@ -136,6 +132,11 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         .route("/metrics", metrics_route);
         let headers = duban_api::Headers { https };
         let app = duban_api::router_with_pages(AppState { service }, limits, headers, pages)
+            // Inside the routes, where the matched route template is known.
+            .layer(axum::middleware::from_fn_with_state(
+                exporter,
+                super::metrics::track,
+            ))
             // Outermost: every layer and handler after it sees the client, not the proxy.
             .layer(axum::middleware::from_fn_with_state(
                 Arc::new(trusted),

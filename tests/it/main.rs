@@ -14,6 +14,7 @@ mod crash_loop;
 mod demo;
 mod keys;
 mod logs;
+mod metrics;
 mod passwords;
 mod proxy;
 mod security;

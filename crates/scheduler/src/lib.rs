@@ -31,7 +31,7 @@ const SEND_AT_ONCE: usize = 32;
 
 pub use channel::{Channel, SendFuture, reasons};
 pub use email::{Email, SENDER_NAME, SmtpSettings, relay_of};
-pub use metrics::Metrics;
+pub use metrics::{CHANNELS, COUNTERS, Metrics};
 pub use webhook::{Webhook, signature, user_agent};
 
 /// How the scheduler works.
@@ -170,9 +170,13 @@ impl<S: Store + Outbox> Scheduler<S> {
     pub async fn tick(&self, now: Timestamp) -> Result<TickReport, duban_storage::Error> {
         let mut report = TickReport::default();
         // Expiry is judged by the wall clock, like the leases themselves.
-        let (r, d) = self.store.rescue(Timestamp::now()).await?;
-        report.rescued = r + d;
-        self.metrics.add("rescued", "all", r + d);
+        let (reminders, deliveries) = self.store.rescue(Timestamp::now()).await?;
+        report.rescued = reminders + deliveries.values().sum::<u64>();
+        // A rescued reminder claim is the inbox's work (firing writes the inboxes).
+        self.metrics.add("rescued", "inbox", reminders);
+        for (channel, n) in &deliveries {
+            self.metrics.add("rescued", channel, *n);
+        }
         loop {
             let claimed = self
                 .store

@@ -1,19 +1,51 @@
-//! The scheduler's counters, rendered in Prometheus' text format for `/metrics`.
+//! The scheduler's delivery counters, by channel. Every series exists from the start, at 0, so
+//! that an alert on `increase(duban_deliveries_dead_total[1h]) > 0` fires for the first dead
+//! delivery rather than only once the series has appeared. `/metrics` renders them through
+//! the Prometheus exporter (`src/cli/metrics.rs` in the binary).
 
 use std::collections::BTreeMap;
 use std::sync::Mutex;
 
+/// The counters: name (in `duban_deliveries_<name>_total`) and what it counts.
+pub const COUNTERS: [(&str, &str); 4] = [
+    (
+        "sent",
+        "Reminder and notice deliveries that succeeded (inbox messages included).",
+    ),
+    (
+        "failed",
+        "Delivery attempts that failed and will be retried.",
+    ),
+    ("dead", "Deliveries that failed their last attempt."),
+    (
+        "rescued",
+        "Claims taken back from workers whose lease expired (inbox: reminders).",
+    ),
+];
+
+/// The channels every installation has, whose series exist from the start.
+pub const CHANNELS: [&str; 3] = ["inbox", "email", "webhook"];
+
 /// Counters by (name, channel). A mutex is plenty: a handful of updates per delivery.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
 }
 
+impl Default for Metrics {
+    fn default() -> Self {
+        let counters = COUNTERS
+            .iter()
+            .flat_map(|(name, _)| CHANNELS.iter().map(|c| ((*name, c.to_string()), 0)))
+            .collect();
+        Self {
+            counters: Mutex::new(counters),
+        }
+    }
+}
+
 impl Metrics {
     pub fn add(&self, name: &'static str, channel: &str, n: u64) {
-        if n == 0 {
-            return;
-        }
         let mut c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
         *c.entry((name, channel.to_string())).or_default() += n;
     }
@@ -26,43 +58,10 @@ impl Metrics {
             .sum()
     }
 
-    /// Prometheus text exposition, with the queue lag (seconds the oldest due work has waited).
-    pub fn render(&self, queue_lag_seconds: f64) -> String {
+    /// Every counter as (name, channel, value), the zeros included.
+    pub fn snapshot(&self) -> Vec<(&'static str, String, u64)> {
         let c = self.counters.lock().unwrap_or_else(|e| e.into_inner());
-        let mut out = String::new();
-        for (name, help) in [
-            (
-                "sent",
-                "Reminder deliveries that succeeded (inbox messages included).",
-            ),
-            (
-                "failed",
-                "Delivery attempts that failed and will be retried.",
-            ),
-            ("dead", "Deliveries that failed their last attempt."),
-            (
-                "rescued",
-                "Claims taken back from workers whose lease expired.",
-            ),
-        ] {
-            out.push_str(&format!("# HELP duban_deliveries_{name}_total {help}\n# TYPE duban_deliveries_{name}_total counter\n"));
-            let mut any = false;
-            for ((n, channel), v) in c.iter() {
-                if *n == name {
-                    out.push_str(&format!(
-                        "duban_deliveries_{name}_total{{channel=\"{channel}\"}} {v}\n"
-                    ));
-                    any = true;
-                }
-            }
-            if !any {
-                out.push_str(&format!("duban_deliveries_{name}_total 0\n"));
-            }
-        }
-        out.push_str("# HELP duban_queue_lag_seconds How long the oldest due reminder or delivery has waited.\n");
-        out.push_str("# TYPE duban_queue_lag_seconds gauge\n");
-        out.push_str(&format!("duban_queue_lag_seconds {queue_lag_seconds}\n"));
-        out
+        c.iter().map(|((n, ch), v)| (*n, ch.clone(), *v)).collect()
     }
 }
 
@@ -71,20 +70,14 @@ mod tests {
     use super::*;
 
     #[test]
-    fn counters_render_as_prometheus_text() {
+    fn every_series_exists_from_the_start() {
         let m = Metrics::default();
+        let snap = m.snapshot();
+        assert!(snap.contains(&("dead", "webhook".into(), 0)), "{snap:?}");
+        assert_eq!(snap.len(), COUNTERS.len() * CHANNELS.len());
         m.add("sent", "webhook", 3);
         m.add("sent", "inbox", 2);
-        let text = m.render(1.5);
-        assert!(
-            text.contains("duban_deliveries_sent_total{channel=\"webhook\"} 3\n"),
-            "{text}"
-        );
-        assert!(text.contains("duban_deliveries_dead_total 0\n"), "{text}");
-        assert!(
-            text.contains("# TYPE duban_queue_lag_seconds gauge\nduban_queue_lag_seconds 1.5\n"),
-            "{text}"
-        );
+        assert_eq!(m.get("sent", "webhook"), 3);
         assert_eq!(m.get("sent", "inbox"), 2);
     }
 }

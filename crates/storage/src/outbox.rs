@@ -188,8 +188,12 @@ pub trait Outbox: Send + Sync {
         owner: &str,
         now: Timestamp,
     ) -> impl Future<Output = Result<Vec<bool>>> + Send;
-    /// Returns to the queue what crashed workers held past their lease: (reminders, deliveries).
-    fn rescue(&self, now: Timestamp) -> impl Future<Output = Result<(u64, u64)>> + Send;
+    /// Takes back claims whose lease expired: how many reminders, and how many deliveries of
+    /// each channel.
+    fn rescue(
+        &self,
+        now: Timestamp,
+    ) -> impl Future<Output = Result<(u64, BTreeMap<String, u64>)>> + Send;
     fn webhook_secret(&self, org: &str) -> impl Future<Output = Result<Option<String>>> + Send;
     fn deliveries(
         &self,
@@ -610,7 +614,7 @@ impl Outbox for SqlStore {
         Ok(held == [true])
     }
 
-    async fn rescue(&self, now: Timestamp) -> Result<(u64, u64)> {
+    async fn rescue(&self, now: Timestamp) -> Result<(u64, BTreeMap<String, u64>)> {
         let mut tx = self.begin_write().await?;
         let r = sqlx::query(
             "UPDATE reminders SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL \
@@ -619,15 +623,19 @@ impl Outbox for SqlStore {
         .bind(ms(now))
         .execute(&mut *tx)
         .await?;
-        let d = sqlx::query(
+        let channels: Vec<String> = sqlx::query_scalar(
             "UPDATE deliveries SET status = 'pending', lease_owner = NULL, lease_expires_at = NULL \
-             WHERE status = 'claimed' AND lease_expires_at < $1",
+             WHERE status = 'claimed' AND lease_expires_at < $1 RETURNING channel",
         )
         .bind(ms(now))
-        .execute(&mut *tx)
+        .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok((r.rows_affected(), d.rows_affected()))
+        let mut by_channel = BTreeMap::new();
+        for c in channels {
+            *by_channel.entry(c).or_default() += 1;
+        }
+        Ok((r.rows_affected(), by_channel))
     }
 
     async fn webhook_secret(&self, org: &str) -> Result<Option<String>> {

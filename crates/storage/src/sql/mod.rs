@@ -70,6 +70,21 @@ impl SqlStore {
         &self.pool
     }
 
+    /// The database connections this process holds, as (in use, idle), over the readers' pool
+    /// and the writer's where it has one of its own: what the `/metrics` gauges show.
+    pub fn connections(&self) -> (u32, u32) {
+        let mut pools = vec![&self.pool];
+        let writer = self.writers.pool(&self.pool);
+        if !std::ptr::eq(writer, &self.pool) {
+            pools.push(writer);
+        }
+        pools.iter().fold((0, 0), |(used, idle), p| {
+            let size = p.size();
+            let free = u32::try_from(p.num_idle()).unwrap_or(u32::MAX).min(size);
+            (used + size - free, idle + free)
+        })
+    }
+
     /// Injects faults at named points (tests of what survives failures).
     pub fn with_faults(mut self, faults: std::sync::Arc<crate::Faults>) -> Self {
         self.faults = Some(faults);
