@@ -18,7 +18,7 @@ use std::time::Duration;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::Router;
 use duban_core::Workflows;
 use duban_service::Service;
 use duban_service::SqlStore;
@@ -164,10 +164,11 @@ pub fn router_with_pages(
 ) -> Router {
     let limiter = limit::RateLimiter::new(limits);
     let (api, doc) = api(state.service.workflows());
-    let doc = Arc::new(doc);
+    // Written once: the document (over half a megabyte) is the same for every request.
+    let doc = axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     api.route(OPENAPI_PATH, get(move || {
         let doc = doc.clone();
-        async move { Json((*doc).clone()) }
+        async move { ([(axum::http::header::CONTENT_TYPE, "application/json")], doc) }
     }))
     .fallback(|| async {
         ApiError::new(StatusCode::NOT_FOUND, "route-not-found", "No such route", "see /api/v1/openapi.json for the routes this server has")

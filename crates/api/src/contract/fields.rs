@@ -6,24 +6,25 @@ use duban_core::labels;
 use duban_core::workflow::{Field, FieldType};
 use serde_json::{Map, Value, json};
 
-/// An enum's values with their Chinese names: `description` for people, and
-/// `x-enum-descriptions` for generators that document each value.
-fn enum_schema(values: &[String]) -> Value {
-    let titles: Vec<String> = values
-        .iter()
-        .map(|v| labels::value(v).to_string())
-        .collect();
-    let described: Vec<String> = values
-        .iter()
-        .zip(&titles)
-        .map(|(v, t)| format!("`{v}` {t}"))
-        .collect();
+/// An enum of codes, each with its Chinese name: `description` (`code` name; …) for people,
+/// and `x-enum-descriptions` for generators that document each value. In the order given.
+pub fn named_enum(codes: &[(String, String)]) -> Value {
+    let described: Vec<String> = codes.iter().map(|(c, t)| format!("`{c}` {t}")).collect();
     json!({
         "type": "string",
-        "enum": values,
+        "enum": codes.iter().map(|(c, _)| c).collect::<Vec<_>>(),
         "description": described.join("; "),
-        "x-enum-descriptions": titles,
+        "x-enum-descriptions": codes.iter().map(|(_, t)| t).collect::<Vec<_>>(),
     })
+}
+
+/// A payload enum's values, named by `duban_core::labels`.
+fn enum_schema(values: &[String]) -> Value {
+    let codes: Vec<(String, String)> = values
+        .iter()
+        .map(|v| (v.clone(), labels::value(v).to_string()))
+        .collect();
+    named_enum(&codes)
 }
 
 /// A code naming an organisation or a user: what `is_code` in the engine takes, or more.

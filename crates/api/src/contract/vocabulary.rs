@@ -8,16 +8,16 @@ use duban_core::vocabulary::party;
 use duban_core::{Role, Workflows, labels};
 use serde_json::{Value, json};
 
-/// An enum of codes, each described (`code` name) in `description` and `x-enum-descriptions`.
+/// The words of one vocabulary as an enum, introduced by what they are.
 fn described(what: &str, codes: &BTreeMap<String, String>) -> Value {
-    let lines: Vec<String> = codes.iter().map(|(c, t)| format!("`{c}` {t}")).collect();
-    json!({
-        "type": "string",
-        "description": format!("{what}: {}", lines.join("; ")),
-        "enum": codes.keys().collect::<Vec<_>>(),
-        "x-enum-descriptions": codes.values().collect::<Vec<_>>(),
-        "examples": [codes.keys().next()],
-    })
+    let pairs: Vec<(String, String)> = codes.iter().map(|(c, t)| (c.clone(), t.clone())).collect();
+    let mut schema = super::fields::named_enum(&pairs);
+    schema["description"] = json!(format!(
+        "{what}: {}",
+        schema["description"].as_str().unwrap_or_default()
+    ));
+    schema["examples"] = json!([codes.keys().next()]);
+    schema
 }
 
 /// Adds `Kind`, `State`, `Action`, `Party` and `Role` to the document's schemas.
