@@ -15,10 +15,10 @@ mod limit;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Path, Request, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
-use axum::Router;
 use duban_core::Workflows;
 use duban_service::Service;
 use duban_service::SqlStore;
