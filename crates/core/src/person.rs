@@ -70,6 +70,27 @@ pub fn mask_phone(phone: &str) -> String {
     mask_middle(phone, 3, 4)
 }
 
+/// A mainland mobile number as SMS gateways take it (11 digits, `1[3-9]…`), with spaces,
+/// hyphens and a leading `+86` or `86` dropped; `None` if it is not one.
+pub fn mobile_number(text: &str) -> Option<String> {
+    let digits: String = text
+        .trim()
+        .trim_start_matches('+')
+        .chars()
+        .filter(|c| *c != '-' && *c != ' ')
+        .collect();
+    let digits = match digits.strip_prefix("86") {
+        Some(rest) if rest.len() == 11 => rest.to_string(),
+        _ => digits,
+    };
+    let b = digits.as_bytes();
+    let ok = b.len() == 11
+        && b.iter().all(u8::is_ascii_digit)
+        && b[0] == b'1'
+        && (b'3'..=b'9').contains(&b[1]);
+    ok.then_some(digits)
+}
+
 /// Keeps at most the first third of the characters (浙江省杭州市西湖区文三路100号 → 浙江省杭州****,
 /// 龙门镇7号 → 龙****), then four stars whatever the length: a short address (a village and a
 /// house number) is as identifying as a long one, and the stars must not count what they hide.
@@ -207,6 +228,28 @@ pub fn check_id_number(id: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn mobile_numbers_are_mainland_ones_in_any_usual_spelling() {
+        for ok in [
+            "13800135678",
+            "138 0013 5678",
+            "138-0013-5678",
+            "+86 13800135678",
+            "8613800135678",
+        ] {
+            assert_eq!(mobile_number(ok).as_deref(), Some("13800135678"), "{ok}");
+        }
+        for bad in [
+            "0571-87654321",
+            "1380013567",
+            "12800135678",
+            "1380013567x",
+            "",
+        ] {
+            assert_eq!(mobile_number(bad), None, "{bad}");
+        }
+    }
 
     #[test]
     fn id_numbers_are_checked_by_gb_11643() {

@@ -14,6 +14,7 @@ mod migrate;
 mod outbox;
 mod private;
 mod remask;
+mod sealed;
 mod sql;
 mod unit;
 

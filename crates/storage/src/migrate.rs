@@ -54,4 +54,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(14, "0014", "sign_in_guards"),
     migration!(15, "0015", "numbers_search_queues"),
     migration!(16, "0016", "case_deliveries"),
+    migration!(17, "0017", "robots_sms"),
 ];

@@ -11,7 +11,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::sql::{Val, from_ms, ms};
-use crate::{Error, Notification, Result, SqlStore, StoredReminder};
+use crate::{Error, Notification, Result, SqlStore, StoredReminder, sealed};
 
 /// `delivery_attempts` and its columns.
 const ATTEMPTS_TARGET: &str = "delivery_attempts (delivery_id, attempt, at, owner, outcome, error)";
@@ -58,9 +58,16 @@ pub struct Recipient {
     pub org: Option<String>,
     pub email: Option<String>,
     pub webhook_url: Option<String>,
+    /// An organisation's 企业微信 (WeCom) group robot.
+    pub wecom_url: Option<String>,
+    /// An organisation's 钉钉 (DingTalk) custom robot; its signing secret stays sealed.
+    pub dingtalk_url: Option<String>,
+    /// A person who gave a mobile number and agreed to SMS.
+    pub sms: bool,
 }
 
-/// A message to enqueue for e-mail or webhook delivery.
+/// A message to enqueue for delivery over a channel (`email`, `webhook`, `wecom`, `dingtalk`,
+/// `sms`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewDelivery {
     /// Derived from the reminder occurrence, channel and address: enqueueing twice is a no-op,
@@ -139,11 +146,30 @@ pub trait Outbox: Send + Sync {
         email: Option<&str>,
         webhook: Option<(&str, &str)>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// One contact of an organisation, the others as they were: `email` (an address),
+    /// `webhook` and `dingtalk` (an address and a signing secret), `wecom` (an address);
+    /// `None` removes it.
+    fn set_org_channel(
+        &self,
+        code: &str,
+        channel: &str,
+        address: Option<&str>,
+        secret: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
     fn set_user_email(
         &self,
         login: &str,
         email: Option<&str>,
     ) -> impl Future<Output = Result<()>> + Send;
+    /// A person's mobile number, sealed and kept masked for display (the caller checks it);
+    /// removing it withdraws SMS.
+    fn set_user_phone(
+        &self,
+        login: &str,
+        phone: Option<&str>,
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Whether a person gets SMS; `false` (and nothing changed) if they have no number.
+    fn set_user_sms(&self, login: &str, on: bool) -> impl Future<Output = Result<bool>> + Send;
     /// Everyone a reminder's audiences (`lead_department`, `role:leader` …) name on a case.
     fn recipients(
         &self,
@@ -194,7 +220,11 @@ pub trait Outbox: Send + Sync {
         &self,
         now: Timestamp,
     ) -> impl Future<Output = Result<(u64, BTreeMap<String, u64>)>> + Send;
-    fn webhook_secret(&self, org: &str) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// What a delivery needs that the store keeps sealed: the organisation's signing secret for
+    /// a webhook or a DingTalk robot, the person's mobile number for an SMS.
+    fn sealed_for(&self, d: &Delivery) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// How many SMS were queued for a person since `since` (the daily cap).
+    fn sms_since(&self, login: &str, since: Timestamp) -> impl Future<Output = Result<u64>> + Send;
     fn deliveries(
         &self,
         status: Option<&str>,
@@ -212,6 +242,8 @@ pub trait Outbox: Send + Sync {
     fn oldest_due(&self, now: Timestamp) -> impl Future<Output = Result<Option<Timestamp>>> + Send;
 }
 
+/// A person's contacts as a reminder reaches them: SMS only with a number and their consent.
+const USER_CONTACTS: &str = "login, email, CAST(CASE WHEN sms_opt_in = 1 AND phone IS NOT NULL THEN 1 ELSE 0 END AS BIGINT) AS sms";
 const REMINDER_COLUMNS: &str = "case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, repeat_every_days, escalate, status, attempts, lease_owner, headline";
 const DELIVERY_COLUMNS: &str = "id, case_id, reminder_key, channel, address, org_code, subject, body, status, attempts, \
     next_attempt_at, last_error, created_at, sent_at";
@@ -236,17 +268,6 @@ fn delivery(r: &AnyRow) -> Result<Delivery> {
     })
 }
 
-impl SqlStore {
-    fn encrypt_secret(&self, code: &str, secret: &str) -> Result<String> {
-        let keys = self.keys().ok_or_else(|| {
-            Error::Crypto("no key is configured to protect the webhook secret".into())
-        })?;
-        let (id, nonce, ct) =
-            keys.encrypt(format!("org/{code}/webhook").as_bytes(), secret.as_bytes())?;
-        Ok(format!("{id}:{}:{}", hex::encode(nonce), hex::encode(ct)))
-    }
-}
-
 impl Outbox for SqlStore {
     async fn set_org_contact(
         &self,
@@ -257,7 +278,7 @@ impl Outbox for SqlStore {
         let (url, secret) = match webhook {
             Some((url, secret)) => (
                 Some(url.to_string()),
-                Some(self.encrypt_secret(code, secret)?),
+                Some(sealed::WEBHOOK_SECRET.seal(self.keys(), code, secret)?),
             ),
             None => (None, None),
         };
@@ -277,6 +298,89 @@ impl Outbox for SqlStore {
             });
         }
         Ok(())
+    }
+
+    async fn set_org_channel(
+        &self,
+        code: &str,
+        channel: &str,
+        address: Option<&str>,
+        secret: Option<&str>,
+    ) -> Result<()> {
+        let (address_column, sealed) = match channel {
+            "email" => ("email", None),
+            "wecom" => ("wecom_url", None),
+            "webhook" => ("webhook_url", Some(sealed::WEBHOOK_SECRET)),
+            "dingtalk" => ("dingtalk_url", Some(sealed::DINGTALK_SECRET)),
+            other => {
+                return Err(Error::NotFound {
+                    what: "contact channel",
+                    id: other.into(),
+                });
+            }
+        };
+        let secret = match (sealed, address.and(secret)) {
+            (Some(column), Some(s)) => Some(column.seal(self.keys(), code, s)?),
+            _ => None,
+        };
+        let query = match sealed {
+            Some(column) => sqlx::query(AssertSqlSafe(format!(
+                "UPDATE orgs SET {address_column} = $2, {} = $3 WHERE code = $1",
+                column.column
+            ))),
+            None => sqlx::query(AssertSqlSafe(format!(
+                "UPDATE orgs SET {address_column} = $2 WHERE code = $1"
+            ))),
+        };
+        let query = query
+            .bind(code.to_string())
+            .bind(address.map(str::to_string));
+        let query = match sealed {
+            Some(_) => query.bind(secret),
+            None => query,
+        };
+        let r = query.execute(self.pool()).await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound {
+                what: "organisation",
+                id: code.into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn set_user_phone(&self, login: &str, phone: Option<&str>) -> Result<()> {
+        let sealed = phone
+            .map(|p| sealed::PHONE.seal(self.keys(), login, p))
+            .transpose()?;
+        let r = sqlx::query(
+            "UPDATE users SET phone = $2, phone_masked = $3, \
+             sms_opt_in = CASE WHEN $4 = 1 THEN sms_opt_in ELSE 0 END WHERE login = $1",
+        )
+        .bind(login.to_string())
+        .bind(sealed)
+        .bind(phone.map(duban_core::person::mask_phone))
+        .bind(i64::from(phone.is_some()))
+        .execute(self.pool())
+        .await?;
+        if r.rows_affected() == 0 {
+            return Err(Error::NotFound {
+                what: "user",
+                id: login.into(),
+            });
+        }
+        Ok(())
+    }
+
+    async fn set_user_sms(&self, login: &str, on: bool) -> Result<bool> {
+        let r = sqlx::query(
+            "UPDATE users SET sms_opt_in = $2 WHERE login = $1 AND (phone IS NOT NULL OR $2 = 0)",
+        )
+        .bind(login.to_string())
+        .bind(i64::from(on))
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected() == 1)
     }
 
     async fn set_user_email(&self, login: &str, email: Option<&str>) -> Result<()> {
@@ -302,15 +406,20 @@ impl Outbox for SqlStore {
                 org: None,
                 email: r.try_get("email")?,
                 webhook_url: None,
+                wecom_url: None,
+                dingtalk_url: None,
+                sms: r.try_get::<i64, _>("sms")? != 0,
             })
         };
         for audience in notify {
             let mut users = Vec::new();
             if let Some(role) = audience.strip_prefix("role:") {
-                users = sqlx::query("SELECT login, email FROM users WHERE role = $1")
-                    .bind(role.to_string())
-                    .fetch_all(self.pool())
-                    .await?;
+                users = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT {USER_CONTACTS} FROM users WHERE role = $1"
+                )))
+                .bind(role.to_string())
+                .fetch_all(self.pool())
+                .await?;
             } else {
                 let members: Vec<String> = sqlx::query_scalar(
                     "SELECT member FROM case_parties WHERE case_id = $1 AND party = $2",
@@ -321,15 +430,17 @@ impl Outbox for SqlStore {
                 .await?;
                 for m in members {
                     users.extend(
-                        sqlx::query(
-                            "SELECT login, email FROM users WHERE login = $1 OR org_code = $1",
-                        )
+                        sqlx::query(AssertSqlSafe(format!(
+                            "SELECT {USER_CONTACTS} FROM users WHERE login = $1 OR org_code = $1"
+                        )))
                         .bind(m.clone())
                         .fetch_all(self.pool())
                         .await?,
                     );
                     if let Some(org) =
-                        sqlx::query("SELECT code, email, webhook_url FROM orgs WHERE code = $1")
+                        sqlx::query(
+                            "SELECT code, email, webhook_url, wecom_url, dingtalk_url FROM orgs WHERE code = $1",
+                        )
                             .bind(m)
                             .fetch_optional(self.pool())
                             .await?
@@ -339,6 +450,9 @@ impl Outbox for SqlStore {
                             org: Some(org.try_get("code")?),
                             email: org.try_get("email")?,
                             webhook_url: org.try_get("webhook_url")?,
+                            wecom_url: org.try_get("wecom_url")?,
+                            dingtalk_url: org.try_get("dingtalk_url")?,
+                            sms: false,
                         };
                         out.insert((None, rec.org.clone()), rec);
                     }
@@ -638,29 +752,28 @@ impl Outbox for SqlStore {
         Ok((r.rows_affected(), by_channel))
     }
 
-    async fn webhook_secret(&self, org: &str) -> Result<Option<String>> {
-        let stored: Option<Option<String>> =
-            sqlx::query_scalar("SELECT webhook_secret FROM orgs WHERE code = $1")
-                .bind(org.to_string())
-                .fetch_optional(self.pool())
-                .await?;
-        let Some(Some(stored)) = stored else {
-            return Ok(None);
+    async fn sealed_for(&self, d: &Delivery) -> Result<Option<String>> {
+        let (column, row) = match d.channel.as_str() {
+            "webhook" => (sealed::WEBHOOK_SECRET, d.org_code.as_deref()),
+            "dingtalk" => (sealed::DINGTALK_SECRET, d.org_code.as_deref()),
+            "sms" => (sealed::PHONE, Some(d.address.as_str())),
+            _ => return Ok(None),
         };
-        let keys = self.keys().ok_or_else(|| {
-            Error::Crypto("no key is configured to read the webhook secret".into())
-        })?;
-        let mut parts = stored.splitn(3, ':');
-        let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next()) else {
-            return Err(Error::Corrupt(format!("webhook secret of {org}")));
-        };
-        let nonce =
-            hex::decode(nonce).map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))?;
-        let ct = hex::decode(ct).map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))?;
-        let plain = keys.decrypt(id, &nonce, &ct, format!("org/{org}/webhook").as_bytes())?;
-        String::from_utf8(plain)
-            .map(Some)
-            .map_err(|_| Error::Corrupt(format!("webhook secret of {org}")))
+        match row {
+            Some(row) => column.read(self.pool(), self.keys(), row).await,
+            None => Ok(None),
+        }
+    }
+
+    async fn sms_since(&self, login: &str, since: Timestamp) -> Result<u64> {
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM deliveries WHERE channel = 'sms' AND address = $1 AND created_at >= $2",
+        )
+        .bind(login.to_string())
+        .bind(ms(since))
+        .fetch_one(self.pool())
+        .await?;
+        Ok(n.max(0) as u64)
     }
 
     async fn case_deliveries(&self, case_id: &str) -> Result<Vec<Delivery>> {

@@ -46,8 +46,9 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Re-encrypts every personal-data record and webhook secret not under the current key, in
-    /// one transaction (key rotation). Returns how many of each were rewritten.
+    /// Re-encrypts every personal-data record and sealed contact (signing secrets, people's phone
+    /// numbers: `sealed::COLUMNS`) not under the current key, in one transaction (key rotation).
+    /// Returns how many of each were rewritten.
     #[tracing::instrument(skip_all)]
     pub async fn reencrypt(&self) -> Result<(u64, u64)> {
         let keys = self
@@ -89,37 +90,9 @@ impl SqlStore {
                 .await?;
             records += 1;
         }
-        let orgs =
-            sqlx::query("SELECT code, webhook_secret FROM orgs WHERE webhook_secret IS NOT NULL")
-                .fetch_all(&mut *tx)
-                .await?;
         let mut secrets = 0;
-        for o in &orgs {
-            let code: String = o.try_get("code")?;
-            let stored: String = o.try_get("webhook_secret")?;
-            let mut parts = stored.splitn(3, ':');
-            let (Some(id), Some(nonce), Some(ct)) = (parts.next(), parts.next(), parts.next())
-            else {
-                return Err(Error::Corrupt(format!("webhook secret of {code}")));
-            };
-            if !keys.is_old(id) {
-                continue;
-            }
-            let aad = format!("org/{code}/webhook");
-            let bad = || Error::Corrupt(format!("webhook secret of {code}"));
-            let plain = keys.decrypt(
-                id,
-                &hex::decode(nonce).map_err(|_| bad())?,
-                &hex::decode(ct).map_err(|_| bad())?,
-                aad.as_bytes(),
-            )?;
-            let (new_id, n, c) = keys.encrypt(aad.as_bytes(), &plain)?;
-            sqlx::query("UPDATE orgs SET webhook_secret = $2 WHERE code = $1")
-                .bind(code)
-                .bind(format!("{new_id}:{}:{}", hex::encode(n), hex::encode(c)))
-                .execute(&mut *tx)
-                .await?;
-            secrets += 1;
+        for column in crate::sealed::COLUMNS {
+            secrets += column.rotate(&mut tx, &keys).await?;
         }
         tx.commit().await?;
         Ok((records, secrets))
