@@ -1,5 +1,6 @@
-//! What a delivery channel is (e-mail in `email.rs`, webhooks in `webhook.rs`). The in-app inbox
-//! is not a channel here: it is written in the same transaction that fires the reminder.
+//! What a delivery channel is (e-mail in `email.rs`, webhooks in `webhook.rs`, group robots in
+//! `robot.rs`, SMS in `sms.rs`). The in-app inbox is not a channel here: it is written in the
+//! same transaction that fires the reminder.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -9,9 +10,11 @@ use duban_storage::Delivery;
 /// What a channel's `send` returns: `Err` carries the reason, recorded with the attempt.
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
 
-/// A way to deliver a message. `secret` is the organisation's webhook secret, for signing.
+/// A way to deliver a message. `secret` is what the store keeps sealed for the delivery
+/// (`Outbox::sealed_for`): the organisation's signing secret for a webhook or a DingTalk robot,
+/// the person's mobile number for an SMS.
 pub trait Channel: Send + Sync {
-    /// `email` or `webhook`: the deliveries this channel takes.
+    /// `email`, `webhook`, `wecom`, `dingtalk` or `sms`: the deliveries this channel takes.
     fn name(&self) -> &'static str;
     fn send<'a>(
         &'a self,

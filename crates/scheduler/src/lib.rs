@@ -1,6 +1,7 @@
 //! duban-scheduler: fires due reminders and delivers them — to the in-app inbox (in the same
-//! transaction that fires them), by e-mail and by signed webhook (as claimable jobs with a
-//! lease, retried with exponential backoff and jitter, `dead` after the last attempt).
+//! transaction that fires them); by e-mail, signed webhook, WeCom and DingTalk group robots and
+//! SMS (as claimable jobs with a lease, retried with exponential backoff and jitter, `dead`
+//! after the last attempt).
 //!
 //! The work is a single step, [`Scheduler::tick`], that takes `now` as an argument; [`run`] is a
 //! small loop around it that sleeps until the next due time or a wake-up.
@@ -8,10 +9,12 @@
 mod channel;
 mod email;
 mod metrics;
+mod robot;
+mod sms;
 pub mod tls;
 mod webhook;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -32,6 +35,11 @@ const SEND_AT_ONCE: usize = 32;
 pub use channel::{Channel, SendFuture, reasons};
 pub use email::{Email, SENDER_NAME, SmtpSettings, relay_of};
 pub use metrics::{CHANNELS, COUNTERS, Metrics};
+pub use robot::{Robot, Vendor, dingtalk_sign, text_message};
+pub use sms::{
+    ALIYUN_ENDPOINT, NOTICE_KINDS, Sms, SmsSettings, aliyun_signature, canonical_query,
+    percent_encode,
+};
 pub use webhook::{Webhook, signature, user_agent};
 
 /// How the scheduler works.
@@ -55,6 +63,15 @@ pub struct Config {
     pub base_url: String,
     /// The longest the loop sleeps without looking (other processes may add work).
     pub max_sleep: Duration,
+    /// Whether, and for which notices, people who agreed get SMS; `None` without a gateway.
+    pub sms: Option<SmsPolicy>,
+}
+
+/// Which notices go by SMS (those with a template), and at most how many a person gets a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SmsPolicy {
+    pub kinds: BTreeSet<String>,
+    pub daily_cap: u64,
 }
 
 impl Default for Config {
@@ -69,6 +86,7 @@ impl Default for Config {
             backoff_max: Duration::from_secs(6 * 3600),
             base_url: "http://127.0.0.1:8080".into(),
             max_sleep: Duration::from_secs(30),
+            sms: None,
         }
     }
 }
@@ -223,7 +241,10 @@ impl<S: Store + Outbox> Scheduler<S> {
             // gone stays claimed and is rescued and sent after the lease expires — late, but
             // never by two workers at once.
             let budget = std::time::Instant::now() + self.config.lease.mul_f64(0.8);
-            let mut secrets: BTreeMap<String, Option<String>> = BTreeMap::new();
+            // What the store keeps sealed (an organisation's signing secret, a person's
+            // number), opened once per organisation or person per tick, not per delivery.
+            let mut sealed: BTreeMap<(Option<String>, String), Option<String>> = BTreeMap::new();
+            let sealed_key = |d: &Delivery| (d.org_code.clone(), d.address.clone());
             for chunk in due.chunks(SEND_AT_ONCE) {
                 if std::time::Instant::now() >= budget {
                     tracing::warn!(
@@ -232,20 +253,16 @@ impl<S: Store + Outbox> Scheduler<S> {
                     );
                     break;
                 }
-                // One look-up of each organisation's secret per tick, not per delivery.
-                if channel.name() == "webhook" {
-                    for org in chunk.iter().filter_map(|d| d.org_code.as_ref()) {
-                        if !secrets.contains_key(org) {
-                            secrets.insert(org.clone(), self.store.webhook_secret(org).await?);
-                        }
+                for d in chunk {
+                    if let std::collections::btree_map::Entry::Vacant(e) =
+                        sealed.entry(sealed_key(d))
+                    {
+                        e.insert(self.store.sealed_for(d).await?);
                     }
                 }
                 // Sent side by side, then recorded together in one transaction.
                 let sends = chunk.iter().map(|d| {
-                    let secret = match (&d.org_code, channel.name()) {
-                        (Some(org), "webhook") => secrets.get(org).cloned().flatten(),
-                        _ => None,
-                    };
+                    let secret = sealed.get(&sealed_key(d)).cloned().flatten();
                     async move {
                         let result = channel.send(d, secret.as_deref(), now.as_second()).await;
                         (d.clone(), self.finish_of(d, result, now))
@@ -368,18 +385,27 @@ impl<S: Store + Outbox> Scheduler<S> {
             rule.map(|x| x.when),
             Some(When::Overdue) | Some(When::OverdueEvery(_))
         );
-        let prefix = if let Some(h) = &r.headline {
-            format!("【{h}】")
+        // The kind of notice: SMS templates are configured per kind.
+        let notice = if r.headline.is_some() {
+            "notice"
         } else if r.escalate {
-            "【督办升级】".into()
+            "escalated"
         } else if overdue {
-            "【逾期提醒】".into()
+            "overdue"
         } else if matches!(rule.map(|x| x.when), Some(When::Entered)) {
-            "【新事项】".into()
+            "new"
         } else if matches!(rule.map(|x| x.when), Some(When::AtDue)) {
-            "【今日到期】".into()
+            "at_due"
         } else {
-            "【到期提醒】".into()
+            "due"
+        };
+        let prefix = match (notice, &r.headline) {
+            (_, Some(h)) => format!("【{h}】"),
+            ("escalated", _) => "【督办升级】".into(),
+            ("overdue", _) => "【逾期提醒】".into(),
+            ("new", _) => "【新事项】".into(),
+            ("at_due", _) => "【今日到期】".into(),
+            _ => "【到期提醒】".into(),
         };
         // The case as people name it: its title, and the number they quote on the phone.
         let named = match &record.number {
@@ -412,8 +438,32 @@ impl<S: Store + Outbox> Scheduler<S> {
                 due.unwrap_or_default()
             ),
         };
+        // A group robot shows one short text: what, which case, what is due, and the link.
+        let robot_text = text_message(&format!("{prefix}{body}"));
+        // An SMS is an approved template filled with short values (gateways cap each).
+        let sms_params = json!({
+            "kind": short(&kind_title, 10),
+            "number": record.number.clone().unwrap_or_else(|| "无".into()),
+            "title": short(&record.title, 20),
+            "state": short(&state_title, 10),
+            "due": r.due_date.clone().unwrap_or_else(|| "无".into()),
+        });
         let occurrence = r.fire_at.as_millisecond().to_string();
         let recipients = self.store.recipients(&r.case_id, &r.notify).await?;
+        let delivery = |channel: &str, address: &str, org: Option<&String>, body: String| {
+            let id = format!(
+                "dlv_{}",
+                short_hash(&[&r.case_id, &r.key, &occurrence, channel, address])
+            );
+            NewDelivery {
+                id,
+                channel: channel.into(),
+                address: address.into(),
+                org_code: org.cloned(),
+                subject: subject.clone(),
+                body,
+            }
+        };
         let mut notifications = Vec::new();
         let mut deliveries: BTreeMap<String, NewDelivery> = BTreeMap::new();
         for Recipient {
@@ -421,6 +471,9 @@ impl<S: Store + Outbox> Scheduler<S> {
             org,
             email,
             webhook_url,
+            wecom_url,
+            dingtalk_url,
+            sms,
         } in &recipients
         {
             if let Some(login) = login {
@@ -490,6 +543,27 @@ impl<S: Store + Outbox> Scheduler<S> {
                     },
                 );
             }
+            if let Some(org) = org {
+                for (channel, url) in [("wecom", wecom_url), ("dingtalk", dingtalk_url)] {
+                    if let Some(url) = url {
+                        let d = delivery(channel, url, Some(org), robot_text.clone());
+                        deliveries.insert(d.id.clone(), d);
+                    }
+                }
+            }
+            if let (true, Some(login), Some(policy)) = (*sms, login, &self.config.sms)
+                && policy.kinds.contains(notice)
+            {
+                // The cap counts what was queued today (China's day), this message excluded.
+                let today = self.store.sms_since(login, china_day_start(now)).await?;
+                if today < policy.daily_cap {
+                    let body = json!({"kind": notice, "params": sms_params}).to_string();
+                    let d = delivery("sms", login, None, body);
+                    deliveries.insert(d.id.clone(), d);
+                } else {
+                    tracing::info!(case = %r.case_id, cap = policy.daily_cap, "a person's daily SMS cap is reached; the inbox has the message");
+                }
+            }
         }
         // A repeating (overdue) reminder comes back every so many days while the state lasts;
         // China keeps no daylight saving, so a day is 24 hours. Repeats missed while nothing
@@ -507,6 +581,24 @@ impl<S: Store + Outbox> Scheduler<S> {
             deliveries: deliveries.into_values().collect(),
             next_fire,
         })
+    }
+}
+
+/// The first instant of `now`'s day in China (UTC+8 all year).
+fn china_day_start(now: Timestamp) -> Timestamp {
+    const OFFSET: i64 = 8 * 3600;
+    let day = (now.as_second() + OFFSET).div_euclid(86_400);
+    Timestamp::from_second(day * 86_400 - OFFSET).unwrap_or(now)
+}
+
+/// At most `n` characters, with … when cut.
+fn short(text: &str, n: usize) -> String {
+    if text.chars().count() <= n {
+        text.to_string()
+    } else {
+        let mut s: String = text.chars().take(n - 1).collect();
+        s.push('…');
+        s
     }
 }
 
@@ -547,5 +639,29 @@ pub async fn run<S: Store + Outbox>(
             _ = wake.notified() => {}
             _ = stop.notified() => return,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_china_day_starts_at_16_00_utc_the_day_before() {
+        let at = |s: &str| s.parse::<Timestamp>().unwrap();
+        assert_eq!(
+            china_day_start(at("2026-12-05T15:59:59Z")),
+            at("2026-12-04T16:00:00Z")
+        );
+        assert_eq!(
+            china_day_start(at("2026-12-05T16:00:00Z")),
+            at("2026-12-05T16:00:00Z")
+        );
+    }
+
+    #[test]
+    fn short_cuts_by_characters_and_says_so() {
+        assert_eq!(short("关于修缮龙门镇道路的建议", 6), "关于修缮龙…");
+        assert_eq!(short("路灯", 6), "路灯");
     }
 }

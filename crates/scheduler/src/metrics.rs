@@ -24,7 +24,7 @@ pub const COUNTERS: [(&str, &str); 4] = [
 ];
 
 /// The channels every installation has, whose series exist from the start.
-pub const CHANNELS: [&str; 3] = ["inbox", "email", "webhook"];
+pub const CHANNELS: [&str; 6] = ["inbox", "email", "webhook", "wecom", "dingtalk", "sms"];
 
 /// Counters by (name, channel). A mutex is plenty: a handful of updates per delivery.
 #[derive(Debug)]

@@ -39,23 +39,36 @@ impl Webhook {
 
     /// Trusting the system's roots and the certificates of `ca_pem`.
     pub fn with_ca(ca_pem: Option<&[u8]>) -> Result<Self, String> {
-        let extra = match ca_pem {
-            Some(pem) => crate::tls::certificates(pem)?,
-            None => Vec::new(),
-        };
-        let tls = crate::tls::client_config(crate::tls::roots(&extra)?)?;
-        let client = reqwest::Client::builder()
-            .tls_backend_preconfigured(tls)
-            .user_agent(user_agent())
-            // A receiver that moved says so with a redirect; following it would send the
-            // signed body somewhere nobody configured.
-            .redirect(reqwest::redirect::Policy::none())
-            .connect_timeout(Duration::from_secs(5))
-            .timeout(Duration::from_secs(10))
-            .build()
-            .map_err(|e| format!("the webhook client: {}", reasons(&e)))?;
-        Ok(Self { client })
+        Ok(Self {
+            client: http_client(ca_pem)?,
+        })
     }
+}
+
+/// The HTTPS client every HTTP channel uses (webhooks, robots, the SMS gateway): the system's
+/// roots and the operator's CA, `duban/<version>`, no redirects, set timeouts.
+pub(crate) fn http_client(ca_pem: Option<&[u8]>) -> Result<reqwest::Client, String> {
+    let extra = match ca_pem {
+        Some(pem) => crate::tls::certificates(pem)?,
+        None => Vec::new(),
+    };
+    let tls = crate::tls::client_config(crate::tls::roots(&extra)?)?;
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .user_agent(user_agent())
+        // A receiver that moved says so with a redirect; following it would send the
+        // signed body somewhere nobody configured.
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(10))
+        .build()
+        .map_err(|e| format!("the HTTP client: {}", reasons(&e)))
+}
+
+/// Why a request got no answer, without its URL: a robot's or gateway's address carries its
+/// key, and the reason is kept with the attempt.
+pub(crate) fn unanswered(e: reqwest::Error) -> String {
+    format!("HTTP: {}", reasons(&e.without_url()))
 }
 
 impl Channel for Webhook {
@@ -79,12 +92,7 @@ impl Channel for Webhook {
             if let Some(s) = secret {
                 req = req.header("X-Duban-Signature", signature(s, now_unix, &d.body));
             }
-            // Without the URL: a target's address may carry a key (robots' webhooks do), and
-            // the reason is kept with the attempt.
-            let res = req
-                .send()
-                .await
-                .map_err(|e| format!("HTTP: {}", reasons(&e.without_url())))?;
+            let res = req.send().await.map_err(unanswered)?;
             let status = res.status();
             if status.is_success() {
                 Ok(())

@@ -6,5 +6,6 @@ mod delivery;
 mod faults;
 mod peers;
 mod processes;
+mod robots;
 mod tick;
 mod tls;

@@ -92,7 +92,7 @@ async fn receiver(delay: Duration) -> (String, Receiver) {
 
 /// One real assigned suggestion, copied `n` times in SQL, each with a reminder due now: `n`
 /// reminders for the department, each one webhook delivery.
-async fn load(store: &SqlStore, url: &str, webhook: &str, n: i64) {
+pub(crate) async fn load(store: &SqlStore, url: &str, webhook: &str, n: i64) {
     let env = env_on(store.clone(), webhook).await;
     let id = assigned_suggestion(&env, "批量测试").await;
     let series = if url.starts_with("postgres") {
