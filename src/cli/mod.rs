@@ -231,7 +231,7 @@ pub fn run() -> ExitCode {
         Command::Backup(args) => backup::backup(args, &settings),
         Command::Audit(cmd) => audit::run(cmd, &settings),
         Command::Keys(KeysCommand::Rotate) => setup::rotate(&settings.keys_file, &settings.database_url).map(|(records, secrets)| {
-            println!("rotated the data key: {records} personal-data record(s) and {secrets} webhook secret(s) re-encrypted");
+            println!("rotated the data key: {records} personal-data record(s) and {secrets} sealed contact(s) (signing secrets, phone numbers) re-encrypted");
             ExitCode::SUCCESS
         }),
         Command::Restore(args) => backup::restore(args, &settings),

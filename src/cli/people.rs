@@ -1,15 +1,50 @@
-//! `duban org add`, `duban user add|passwd`, `duban token create|list|revoke`: organisations, people
-//! and their bearer tokens, from the command line.
+//! `duban org add|edit`, `duban user add|edit|passwd`, `duban token create|list|revoke`:
+//! organisations and their contacts, people and their bearer tokens, from the command line.
 
 use duban_storage::{Directory, Tokens};
 use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use duban_core::Role;
 use duban_storage::{Org, OrgKind, Outbox, User};
 
 use super::setup::{self, Settings};
+
+/// Where an organisation's reminders go, besides its people's inboxes.
+#[derive(Debug, Clone, Default, Args)]
+pub struct OrgContacts {
+    /// Where reminders for this organisation are e-mailed.
+    #[arg(long)]
+    email: Option<String>,
+    /// Where reminders for this organisation are POSTed (JSON, signed).
+    #[arg(long, requires = "webhook_secret")]
+    webhook_url: Option<String>,
+    /// The shared secret for the webhook's HMAC-SHA256 signature.
+    #[arg(
+        long,
+        env = "DUBAN_WEBHOOK_SECRET",
+        hide_env_values = true,
+        requires = "webhook_url"
+    )]
+    webhook_secret: Option<String>,
+    /// A 企业微信 (WeCom) group robot's address,
+    /// `https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`.
+    #[arg(long)]
+    wecom_url: Option<String>,
+    /// A 钉钉 (DingTalk) custom robot's address,
+    /// `https://oapi.dingtalk.com/robot/send?access_token=…`.
+    #[arg(long, requires = "dingtalk_secret")]
+    dingtalk_url: Option<String>,
+    /// The DingTalk robot's signing secret (加签, `SEC…`).
+    #[arg(
+        long,
+        env = "DUBAN_DINGTALK_SECRET",
+        hide_env_values = true,
+        requires = "dingtalk_url"
+    )]
+    dingtalk_secret: Option<String>,
+}
 
 #[derive(Debug, Subcommand)]
 pub enum OrgCommand {
@@ -21,20 +56,17 @@ pub enum OrgCommand {
         kind: String,
         #[arg(long)]
         name: String,
-        /// Where reminders for this organisation are e-mailed.
-        #[arg(long)]
-        email: Option<String>,
-        /// Where reminders for this organisation are POSTed (JSON, signed).
-        #[arg(long, requires = "webhook_secret")]
-        webhook_url: Option<String>,
-        /// The shared secret for the webhook's HMAC-SHA256 signature.
-        #[arg(
-            long,
-            env = "DUBAN_WEBHOOK_SECRET",
-            hide_env_values = true,
-            requires = "webhook_url"
-        )]
-        webhook_secret: Option<String>,
+        #[command(flatten)]
+        contacts: OrgContacts,
+    },
+    /// Change an organisation's contacts; those not named stay as they are.
+    Edit {
+        code: String,
+        #[command(flatten)]
+        contacts: OrgContacts,
+        /// Remove a contact (repeatable).
+        #[arg(long, value_parser = ["email", "webhook", "wecom", "dingtalk"])]
+        remove: Vec<String>,
     },
 }
 
@@ -54,9 +86,31 @@ pub enum UserCommand {
         /// Where their reminders are e-mailed.
         #[arg(long)]
         email: Option<String>,
+        /// Their mobile number (kept encrypted, shown masked).
+        #[arg(long)]
+        phone: Option<String>,
+        /// They agreed to get reminders by SMS (needs --phone).
+        #[arg(long, requires = "phone")]
+        sms: bool,
         /// Also set their web password, read from the first line of standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+    /// Change a person's contacts; those not named stay as they are.
+    Edit {
+        login: String,
+        /// Where their reminders are e-mailed.
+        #[arg(long)]
+        email: Option<String>,
+        /// Their mobile number (kept encrypted, shown masked).
+        #[arg(long)]
+        phone: Option<String>,
+        /// Whether they get reminders by SMS: `true` (they agreed; they need a number) or `false`.
+        #[arg(long, value_parser = clap::value_parser!(bool))]
+        sms: Option<bool>,
+        /// Remove a contact (repeatable); removing the phone stops SMS.
+        #[arg(long, value_parser = ["email", "phone"])]
+        remove: Vec<String>,
     },
     /// Set a user's web password, read from the first line of standard input (typed, or piped).
     /// It must have at least 10 characters, three of upper case, lower case, digits and other
@@ -131,54 +185,191 @@ fn is_code(s: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
 }
 
-pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
-    let OrgCommand::Add {
-        code,
-        kind,
-        name,
-        email,
-        webhook_url,
-        webhook_secret,
-    } = cmd;
-    if let Some(url) = &webhook_url
-        && !(url.starts_with("http://") || url.starts_with("https://"))
-    {
-        bail!("--webhook-url must be an http:// or https:// address");
+fn check_url(flag: &str, url: &str) -> Result<()> {
+    if !(url.starts_with("http://") || url.starts_with("https://")) {
+        bail!("{flag} must be an http:// or https:// address");
     }
+    Ok(())
+}
+
+impl OrgContacts {
+    fn check(&self) -> Result<()> {
+        for (flag, url) in [
+            ("--webhook-url", &self.webhook_url),
+            ("--wecom-url", &self.wecom_url),
+            ("--dingtalk-url", &self.dingtalk_url),
+        ] {
+            if let Some(url) = url {
+                check_url(flag, url)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Writes the contacts given; `remove` takes contacts away. Each change is audited by
+    /// channel, never with the address or secret.
+    async fn apply(
+        &self,
+        store: &duban_storage::SqlStore,
+        code: &str,
+        remove: &[String],
+    ) -> Result<Vec<&'static str>> {
+        let mut changed = Vec::new();
+        let given = [
+            ("email", self.email.as_deref(), None),
+            (
+                "webhook",
+                self.webhook_url.as_deref(),
+                self.webhook_secret.as_deref(),
+            ),
+            ("wecom", self.wecom_url.as_deref(), None),
+            (
+                "dingtalk",
+                self.dingtalk_url.as_deref(),
+                self.dingtalk_secret.as_deref(),
+            ),
+        ];
+        for (channel, address, secret) in given {
+            let removed = remove.iter().any(|r| r == channel);
+            if address.is_some() && removed {
+                bail!("--remove {channel} and a new {channel} contact: choose one");
+            }
+            if address.is_some() || removed {
+                store
+                    .set_org_channel(code, channel, address, secret)
+                    .await?;
+                changed.push(channel);
+            }
+        }
+        if !changed.is_empty() {
+            super::audit::record(store, "org_contacts_changed", code, &changed.join(",")).await?;
+        }
+        Ok(changed)
+    }
+}
+
+pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
+    let (code, kind, name, contacts, remove) = match cmd {
+        OrgCommand::Add {
+            code,
+            kind,
+            name,
+            contacts,
+        } => (code, Some(kind), Some(name), contacts, Vec::new()),
+        OrgCommand::Edit {
+            code,
+            contacts,
+            remove,
+        } => (code, None, None, contacts, remove),
+    };
+    contacts.check()?;
     if !is_code(&code) {
         bail!("organisation code `{code}`: use letters, digits, - _ . (at most 64)");
     }
-    let kind = OrgKind::parse(&kind).context("unknown organisation kind")?;
+    let kind = kind
+        .map(|k| OrgKind::parse(&k).context("unknown organisation kind"))
+        .transpose()?;
     setup::runtime()?.block_on(async {
         let store = setup::store(settings, 1).await?;
-        store
-            .add_org(&Org {
-                code: code.clone(),
-                kind,
-                name: name.trim().to_string(),
-            })
-            .await?;
-        if email.is_some() || webhook_url.is_some() {
-            let webhook = webhook_url.as_deref().zip(webhook_secret.as_deref());
+        if let (Some(kind), Some(name)) = (kind, &name) {
             store
-                .set_org_contact(&code, email.as_deref(), webhook)
+                .add_org(&Org {
+                    code: code.clone(),
+                    kind,
+                    name: name.trim().to_string(),
+                })
                 .await?;
+            contacts.apply(&store, &code, &remove).await?;
+            println!("added {} `{code}`: {}", kind.as_str(), name.trim());
+        } else {
+            if store.org(&code).await?.is_none() {
+                bail!("no organisation `{code}`");
+            }
+            let changed = contacts.apply(&store, &code, &remove).await?;
+            if changed.is_empty() {
+                bail!("nothing to change: give a contact (--email, --webhook-url, --wecom-url, --dingtalk-url) or --remove");
+            }
+            println!("`{code}`: {} changed", changed.join(", "));
         }
-        println!("added {} `{code}`: {}", kind.as_str(), name.trim());
         Ok(ExitCode::SUCCESS)
     })
 }
 
+/// `--phone` as the mobile number it must be.
+fn mobile(phone: &str) -> Result<String> {
+    duban_core::person::mobile_number(phone).with_context(|| {
+        "--phone: a mainland mobile number has 11 digits and starts with 13–19 (e.g. 13800135678)"
+    })
+}
+
+/// `duban user edit`.
+async fn edit_user(
+    store: &duban_storage::SqlStore,
+    login: &str,
+    email: Option<String>,
+    phone: Option<String>,
+    sms: Option<bool>,
+    remove: &[String],
+) -> Result<Vec<&'static str>> {
+    if store.user(login).await?.is_none() {
+        bail!("no user `{login}`");
+    }
+    let phone = phone.as_deref().map(mobile).transpose()?;
+    let mut changed = Vec::new();
+    for (field, given) in [("email", email.is_some()), ("phone", phone.is_some())] {
+        if given && remove.iter().any(|r| r == field) {
+            bail!("--remove {field} and --{field}: choose one");
+        }
+    }
+    if email.is_some() || remove.iter().any(|r| r == "email") {
+        store.set_user_email(login, email.as_deref()).await?;
+        changed.push("email");
+    }
+    if phone.is_some() || remove.iter().any(|r| r == "phone") {
+        store.set_user_phone(login, phone.as_deref()).await?;
+        changed.push("phone");
+    }
+    if let Some(on) = sms {
+        if !store.set_user_sms(login, on).await? {
+            bail!("`{login}` has no mobile number: give --phone to turn SMS on");
+        }
+        changed.push("sms");
+    }
+    if !changed.is_empty() {
+        super::audit::record(store, "user_contacts_changed", login, &changed.join(",")).await?;
+    }
+    Ok(changed)
+}
+
 pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
-    let (login, role, org, name, email, password_stdin) = match cmd {
+    let (login, role, org, name, email, phone, sms, password_stdin) = match cmd {
         UserCommand::Add {
             login,
             role,
             org,
             name,
             email,
+            phone,
+            sms,
             password_stdin,
-        } => (login, role, org, name, email, password_stdin),
+        } => (login, role, org, name, email, phone, sms, password_stdin),
+        UserCommand::Edit {
+            login,
+            email,
+            phone,
+            sms,
+            remove,
+        } => {
+            return setup::runtime()?.block_on(async {
+                let store = setup::store(settings, 1).await?;
+                let changed = edit_user(&store, &login, email, phone, sms, &remove).await?;
+                if changed.is_empty() {
+                    bail!("nothing to change: give --email, --phone, --sms or --remove");
+                }
+                println!("`{login}`: {} changed", changed.join(", "));
+                Ok(ExitCode::SUCCESS)
+            });
+        }
         UserCommand::Passwd { login } => {
             let password = read_password()?;
             return setup::runtime()?.block_on(async {
@@ -222,6 +413,8 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
         bail!("login `{login}`: use letters, digits, - _ . (at most 64)");
     }
     let role = Role::parse(&role).context("unknown role")?;
+    // Checked before anything is written, as the password is.
+    let phone = phone.as_deref().map(mobile).transpose()?;
     setup::runtime()?.block_on(async {
         let store = setup::store(settings, 1).await?;
         if let Some(code) = &org {
@@ -252,6 +445,10 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
         store.add_user(&user).await?;
         if email.is_some() {
             store.set_user_email(&login, email.as_deref()).await?;
+        }
+        if let Some(p) = &phone {
+            store.set_user_phone(&login, Some(p)).await?;
+            store.set_user_sms(&login, sms).await?;
         }
         if let Some(p) = &password {
             set_password(&store, &login, p).await?;

@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use std::path::PathBuf;
 
-use anyhow::{Context, Result, anyhow};
+use anyhow::{Context, Result, anyhow, bail};
 use clap::Args;
-use duban_scheduler::{Channel, Config, Email, Scheduler, SmtpSettings, Webhook};
+use duban_scheduler::{
+    ALIYUN_ENDPOINT, Channel, Config, Email, NOTICE_KINDS, Robot, Scheduler, Sms, SmsPolicy,
+    SmsSettings, SmtpSettings, Vendor, Webhook,
+};
 use duban_storage::SqlStore;
 use tokio::sync::Notify;
 
@@ -33,9 +36,39 @@ pub struct SchedulerArgs {
     /// The sender of reminder e-mail; mail clients show it as 督办系统.
     #[arg(long, env = "DUBAN_SMTP_FROM", default_value = "duban@localhost")]
     smtp_from: String,
-    /// A CA certificate (PEM) to trust for https:// webhooks besides the system's.
+    /// A CA certificate (PEM) to trust besides the system's for every HTTPS channel: webhooks,
+    /// the WeCom and DingTalk robots, the SMS gateway.
     #[arg(long, env = "DUBAN_WEBHOOK_CA_FILE", value_name = "FILE")]
     webhook_ca_file: Option<PathBuf>,
+    /// The Alibaba Cloud SMS AccessKey ID. Without it, no SMS is sent.
+    #[arg(long, env = "DUBAN_SMS_ACCESS_KEY_ID")]
+    sms_access_key_id: Option<String>,
+    /// Its AccessKey secret (also the systemd credential `sms-secret`).
+    #[arg(
+        long,
+        env = "DUBAN_SMS_ACCESS_KEY_SECRET",
+        hide_env_values = true,
+        hide = true
+    )]
+    sms_access_key_secret: Option<String>,
+    /// The SMS gateway's address.
+    #[arg(long, env = "DUBAN_SMS_ENDPOINT", default_value = ALIYUN_ENDPOINT, value_name = "URL")]
+    sms_endpoint: String,
+    /// The approved SMS signature (签名), shown as 【…】 before each message.
+    #[arg(long, env = "DUBAN_SMS_SIGN_NAME", default_value = "")]
+    sms_sign_name: String,
+    /// The approved template of a kind of notice, `KIND=CODE` (repeatable, or comma-separated):
+    /// KIND is new, due, at_due, overdue, escalated or notice. A kind without one has no SMS.
+    #[arg(
+        long = "sms-template",
+        env = "DUBAN_SMS_TEMPLATES",
+        value_delimiter = ',',
+        value_name = "KIND=CODE"
+    )]
+    sms_templates: Vec<String>,
+    /// At most this many SMS to one person a day; the inbox has the rest.
+    #[arg(long, env = "DUBAN_SMS_DAILY_CAP", default_value_t = 5)]
+    sms_daily_cap: u64,
     /// This installation's address, for links in reminders.
     #[arg(long, env = "DUBAN_BASE_URL", default_value = "http://127.0.0.1:8080")]
     pub base_url: String,
@@ -51,8 +84,15 @@ pub struct SchedulerArgs {
 }
 
 impl SchedulerArgs {
-    fn config(&self) -> Config {
-        Config {
+    fn config(&self) -> Result<Config> {
+        let sms = match &self.sms_access_key_id {
+            Some(_) => Some(SmsPolicy {
+                kinds: self.sms_templates()?.into_keys().collect(),
+                daily_cap: self.sms_daily_cap,
+            }),
+            None => None,
+        };
+        Ok(Config {
             owner: format!(
                 "{}-{}-{}",
                 hostname(),
@@ -63,8 +103,31 @@ impl SchedulerArgs {
             per_channel_per_tick: self.delivery_rate.max(1),
             max_attempts: self.max_attempts.max(1),
             base_url: self.base_url.clone(),
+            sms,
             ..Config::default()
+        })
+    }
+
+    /// `--sms-template KIND=CODE`s as a map, or which one is wrong.
+    fn sms_templates(&self) -> Result<std::collections::BTreeMap<String, String>> {
+        let mut out = std::collections::BTreeMap::new();
+        for t in self.sms_templates.iter().filter(|t| !t.trim().is_empty()) {
+            let Some((kind, code)) = t.split_once('=') else {
+                bail!("--sms-template `{t}`: write KIND=CODE, e.g. overdue=SMS_200000002");
+            };
+            let (kind, code) = (kind.trim(), code.trim());
+            if !NOTICE_KINDS.contains(&kind) {
+                bail!(
+                    "--sms-template `{t}`: KIND is one of {}",
+                    NOTICE_KINDS.join(", ")
+                );
+            }
+            if code.is_empty() {
+                bail!("--sms-template `{t}`: the template code is missing");
+            }
+            out.insert(kind.to_string(), code.to_string());
         }
+        Ok(out)
     }
 
     /// The channels, or what is wrong with their settings: said when the command starts, not
@@ -78,12 +141,37 @@ impl SchedulerArgs {
                 .transpose()
         };
         let webhook_ca = read("--webhook-ca-file", &self.webhook_ca_file)?;
-        let mut channels: Vec<Arc<dyn Channel>> = vec![Arc::new(
-            Webhook::with_ca(webhook_ca.as_deref())
-                .map_err(|e| anyhow!("--webhook-ca-file: {e}"))?,
-        )];
+        let ca = webhook_ca.as_deref();
+        let bad_ca = |e: String| anyhow!("--webhook-ca-file: {e}");
+        let mut channels: Vec<Arc<dyn Channel>> = vec![
+            Arc::new(Webhook::with_ca(ca).map_err(bad_ca)?),
+            Arc::new(Robot::new(Vendor::WeCom, ca).map_err(bad_ca)?),
+            Arc::new(Robot::new(Vendor::DingTalk, ca).map_err(bad_ca)?),
+        ];
+        if let Some(id) = &self.sms_access_key_id {
+            let secret = self
+                .sms_access_key_secret
+                .clone()
+                .or_else(|| credential("sms-secret"))
+                .context("SMS: the AccessKey secret is missing: set DUBAN_SMS_ACCESS_KEY_SECRET or the credential sms-secret")?;
+            let sms = Sms::new(
+                SmsSettings {
+                    endpoint: self.sms_endpoint.clone(),
+                    access_key_id: id.clone(),
+                    access_key_secret: secret,
+                    sign_name: self.sms_sign_name.clone(),
+                    templates: self.sms_templates()?,
+                },
+                ca,
+            )
+            .map_err(|e| anyhow!("{e}"))?;
+            channels.push(Arc::new(sms));
+        }
         if let Some(url) = &self.smtp {
-            let password = self.smtp_password.clone().or_else(credential_password);
+            let password = self
+                .smtp_password
+                .clone()
+                .or_else(|| credential("smtp-password"));
             let email = Email::new(&SmtpSettings {
                 url: url.clone(),
                 password,
@@ -106,16 +194,16 @@ impl SchedulerArgs {
             store,
             workflows,
             self.channels()?,
-            self.config(),
+            self.config()?,
         ))
     }
 }
 
-/// The relay's password as a systemd credential (`LoadCredential=smtp-password:…`), so that it
-/// is in neither the unit, the environment nor the configuration file.
-fn credential_password() -> Option<String> {
+/// A secret as a systemd credential (`LoadCredential=smtp-password:…`, `sms-secret`), so that
+/// it is in neither the unit, the environment nor the configuration file.
+fn credential(name: &str) -> Option<String> {
     let dir = std::env::var_os("CREDENTIALS_DIRECTORY")?;
-    let text = std::fs::read_to_string(PathBuf::from(dir).join("smtp-password")).ok()?;
+    let text = std::fs::read_to_string(PathBuf::from(dir).join(name)).ok()?;
     Some(text.trim_end_matches(['\r', '\n']).to_string())
 }
 

@@ -1,12 +1,56 @@
-//! Key rotation: `duban keys rotate` puts every personal-data record under a new key, keeps it
-//! readable throughout, and drops the old key only when nothing needs it; repeat-petition
-//! look-ups (the blind index) keep working.
+//! Key rotation: `duban keys rotate` puts every personal-data record and sealed contact (a
+//! robot's signing secret, a person's mobile number) under a new key, keeps it readable
+//! throughout, and drops the old key only when nothing needs it; repeat-petition look-ups (the
+//! blind index) keep working.
 
 use duban_storage::{Lists, PersonalData};
 use std::path::Path;
 
 use crate::common::{TempDir, duban_ok as duban};
-use duban_storage::{CaseQuery, Keyring, Page, PartyList, SqlStore};
+use duban_storage::{CaseQuery, Delivery, Keyring, Outbox, Page, PartyList, SqlStore};
+
+/// The sealed contacts set up below, opened with `data`: (the DingTalk secret, the number).
+async fn sealed(url: &str, data: &str, index: &str) -> Result<(String, String), String> {
+    let store = SqlStore::connect(url, 1)
+        .await
+        .map_err(|e| e.to_string())?
+        .with_keys(Keyring::from_hex(data, index)?);
+    let delivery = |channel: &str, address: &str, org: Option<&str>| Delivery {
+        id: "dlv_rotation".into(),
+        case_id: "c".into(),
+        reminder_key: "k".into(),
+        channel: channel.into(),
+        address: address.into(),
+        org_code: org.map(str::to_string),
+        subject: String::new(),
+        body: String::new(),
+        status: "pending".into(),
+        attempts: 0,
+        next_attempt_at: jiff::Timestamp::UNIX_EPOCH,
+        last_error: None,
+        created_at: jiff::Timestamp::UNIX_EPOCH,
+        sent_at: None,
+    };
+    let open = |d: Delivery| {
+        let store = store.clone();
+        async move {
+            store
+                .sealed_for(&d)
+                .await
+                .map_err(|e| e.to_string())?
+                .ok_or_else(|| "nothing sealed".to_string())
+        }
+    };
+    let secret = open(delivery(
+        "dingtalk",
+        "https://oapi.dingtalk.com/robot/send",
+        Some("dd"),
+    ))
+    .await?;
+    let phone = open(delivery("sms", "phoner", None)).await?;
+    store.close().await;
+    Ok((secret, phone))
+}
 
 fn keys_in(dir: &Path) -> (String, String, String) {
     let text = std::fs::read_to_string(dir.join("duban.keys")).expect("keys file");
@@ -69,7 +113,40 @@ async fn rotating_the_data_key_re_encrypts_everything_and_keeps_it_readable() {
     let dir = tmp.path().to_path_buf();
     let url = format!("sqlite://{}?mode=rwc", dir.join("duban.db").display());
     duban(&dir, &["demo", "--scale", "0.1"]);
+    duban(
+        &dir,
+        &[
+            "org",
+            "add",
+            "dd",
+            "--kind",
+            "department",
+            "--name",
+            "县钉钉测试局",
+            "--dingtalk-url",
+            "https://oapi.dingtalk.com/robot/send?access_token=x",
+            "--dingtalk-secret",
+            "SECrotate",
+        ],
+    );
+    duban(
+        &dir,
+        &[
+            "user",
+            "add",
+            "phoner",
+            "--role",
+            "department",
+            "--org",
+            "dd",
+            "--phone",
+            "13800135678",
+            "--sms",
+        ],
+    );
     let (old, index, _) = keys_in(&dir);
+    let contacts = ("SECrotate".to_string(), "13800135678".to_string());
+    assert_eq!(sealed(&url, &old, &index).await, Ok(contacts.clone()));
     let before = readable(&url, &old, &index).await.expect("readable before");
     assert!(
         before > 0,
@@ -94,6 +171,8 @@ async fn rotating_the_data_key_re_encrypts_everything_and_keeps_it_readable() {
         readable(&url, &old, &index).await.is_err(),
         "and nothing under the old one"
     );
+    assert_eq!(sealed(&url, &new, &index).await, Ok(contacts));
+    assert!(sealed(&url, &old, &index).await.is_err());
 }
 
 #[test]

@@ -8,6 +8,7 @@ mod audit;
 mod backup;
 mod browser;
 mod canary;
+mod channels;
 mod cli;
 mod config;
 mod crash_loop;

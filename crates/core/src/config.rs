@@ -120,6 +120,16 @@ pub const SETTINGS: &[Setting] = &[
     setting("mail", "from", "DUBAN_SMTP_FROM", Kind::Text),
     setting("mail", "ca_file", "DUBAN_SMTP_CA_FILE", Kind::Text),
     setting("webhooks", "ca_file", "DUBAN_WEBHOOK_CA_FILE", Kind::Text),
+    setting("sms", "endpoint", "DUBAN_SMS_ENDPOINT", Kind::Text),
+    setting(
+        "sms",
+        "access_key_id",
+        "DUBAN_SMS_ACCESS_KEY_ID",
+        Kind::Text,
+    ),
+    setting("sms", "sign_name", "DUBAN_SMS_SIGN_NAME", Kind::Text),
+    setting("sms", "templates", "DUBAN_SMS_TEMPLATES", Kind::Text),
+    setting("sms", "daily_cap", "DUBAN_SMS_DAILY_CAP", Kind::Count),
     setting(
         "audit",
         "retention_days",
@@ -314,7 +324,7 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                "duban.toml:9: unknown key `logs` at the top level (expected one of: database, keys, workflows, server, sign_in, reminders, mail, webhooks, audit, log)",
+                "duban.toml:9: unknown key `logs` at the top level (expected one of: database, keys, workflows, server, sign_in, reminders, mail, webhooks, sms, audit, log)",
                 "duban.toml:3: unknown key `port` in `server` (expected one of: addr, trusted_proxies, rate_limit, rate_burst)",
                 "duban.toml:2: `server.addr` must be an address and port, such as 127.0.0.1:8080",
                 "duban.toml:4: `server.trusted_proxies`: `nginx` is not an address or a network such as 10.0.0.0/8",

@@ -63,10 +63,10 @@ pub struct SentNotice {
     pub at: jiff::Timestamp,
     /// `新交办`, `到期提醒` …: the notice's headline, not its text.
     pub headline: String,
-    /// A user login (inbox), an organisation code (its mailbox or webhook) or an e-mail
-    /// address (a person's mailbox).
+    /// A user login (inbox, SMS), an organisation code (its mailbox, webhook or robots) or an
+    /// e-mail address (a person's mailbox).
     pub to: String,
-    /// `inbox`, `email` or `webhook`.
+    /// `inbox`, `email`, `webhook`, `wecom`, `dingtalk` or `sms`.
     pub channel: String,
     pub outcome: SentOutcome,
     pub attempts: i64,
@@ -79,7 +79,7 @@ pub enum SentOutcome {
     Read,
     /// In the person's inbox, not yet read.
     Unread,
-    /// Accepted by the mail relay or the webhook's receiver.
+    /// Accepted by the mail relay, the webhook's receiver, the robot or the SMS gateway.
     Delivered,
     /// Waiting for its first attempt or its next one.
     Pending,

@@ -291,6 +291,9 @@ fn sent_table(sent: &[SentNotice], names: &Choices) -> Markup {
             "inbox" => "站内消息",
             "email" => "电子邮件",
             "webhook" => "推送接口",
+            "wecom" => "企业微信群",
+            "dingtalk" => "钉钉群",
+            "sms" => "短信",
             other => other,
         }
     }
