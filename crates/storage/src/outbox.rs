@@ -756,7 +756,18 @@ impl Outbox for SqlStore {
         let (column, row) = match d.channel.as_str() {
             "webhook" => (sealed::WEBHOOK_SECRET, d.org_code.as_deref()),
             "dingtalk" => (sealed::DINGTALK_SECRET, d.org_code.as_deref()),
-            "sms" => (sealed::PHONE, Some(d.address.as_str())),
+            "sms" => {
+                // Consent withdrawn since the message was queued: it is not sent.
+                let consent: Option<i64> =
+                    sqlx::query_scalar("SELECT sms_opt_in FROM users WHERE login = $1")
+                        .bind(d.address.clone())
+                        .fetch_optional(self.pool())
+                        .await?;
+                if consent != Some(1) {
+                    return Ok(None);
+                }
+                (sealed::PHONE, Some(d.address.as_str()))
+            }
             _ => return Ok(None),
         };
         match row {

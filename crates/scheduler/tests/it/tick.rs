@@ -302,3 +302,78 @@ fn backoff_doubles_up_to_its_cap_with_bounded_jitter() {
         "jitter spreads retries"
     );
 }
+
+#[tokio::test]
+async fn sms_goes_to_those_who_agreed_for_kinds_with_a_template_within_a_daily_cap() {
+    let env = env("http://hook.example/jtj").await;
+    let store = &env.store;
+    store
+        .set_user_phone("zhang", Some("13800135678"))
+        .await
+        .expect("phone");
+    assert!(store.set_user_sms("zhang", true).await.expect("consent"));
+    // A number without consent gets nothing.
+    store
+        .set_user_phone("xu", Some("13900135678"))
+        .await
+        .expect("phone");
+    let sms = Recording::new("sms");
+    let config = Config {
+        owner: "test".into(),
+        sms: Some(duban_scheduler::SmsPolicy {
+            kinds: ["notice", "due"].map(String::from).into(),
+            daily_cap: 2,
+        }),
+        ..Config::default()
+    };
+    let channels: Vec<Arc<dyn Channel>> = vec![sms.clone()];
+    let s = Scheduler::new(
+        store.clone(),
+        Arc::new(Workflows::builtin()),
+        channels,
+        config,
+    );
+    for title in ["甲", "乙", "丙"] {
+        assigned_suggestion(&env, title).await;
+    }
+    // Three assignments told the same day: all three in the inbox, two by SMS.
+    s.tick(ts("2024-07-01T09:00:00")).await.expect("tick");
+    assert_eq!(inbox(&env, "zhang").await.len(), 3);
+    assert_eq!(sms.sent().len(), 2);
+    // A new day, a new allowance: three reminders 15 days before, two by SMS.
+    s.tick(ts("2024-09-23T09:00:00")).await.expect("tick");
+    assert_eq!(inbox(&env, "zhang").await.len(), 6);
+    assert_eq!(sms.sent().len(), 4);
+    s.tick(ts("2024-10-05T09:00:00")).await.expect("tick");
+    assert_eq!(inbox(&env, "zhang").await.len(), 9);
+    assert_eq!(sms.sent().len(), 6);
+    // 【逾期提醒】 has no template here: the inbox only.
+    s.tick(ts("2024-10-09T09:00:00")).await.expect("tick");
+    assert_eq!(inbox(&env, "zhang").await.len(), 12);
+    assert_eq!(sms.sent().len(), 6);
+    for (d, number) in sms.sent() {
+        assert_eq!(d.address, "zhang", "the queue names the person");
+        assert_eq!(number.as_deref(), Some("13800135678"), "opened to send");
+        let body: serde_json::Value = serde_json::from_str(&d.body).expect("json");
+        assert!(["notice", "due"].contains(&body["kind"].as_str().expect("kind")));
+        assert_eq!(
+            body["params"]["number"]
+                .as_str()
+                .map(|n| n.starts_with("建议〔2024〕")),
+            Some(true)
+        );
+        assert!(!d.body.contains("13800135678"));
+    }
+    // Consent withdrawn after queueing: the number is no longer opened for it.
+    let queued = store
+        .deliveries(Some("sent"), 100)
+        .await
+        .expect("deliveries");
+    let one = queued.iter().find(|d| d.channel == "sms").expect("an SMS");
+    assert_eq!(
+        store.sealed_for(one).await.expect("open").as_deref(),
+        Some("13800135678")
+    );
+    assert!(store.set_user_sms("zhang", false).await.expect("withdrawn"));
+    assert_eq!(store.sealed_for(one).await.expect("open"), None);
+}
