@@ -7,7 +7,7 @@ use std::process::ExitCode;
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
 use duban_core::Role;
-use duban_storage::{Org, OrgKind, Outbox, User};
+use duban_storage::{Contacts, Org, OrgKind, Outbox, User};
 
 use super::setup::{self, Settings};
 

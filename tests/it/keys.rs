@@ -7,7 +7,7 @@ use duban_storage::{Lists, PersonalData};
 use std::path::Path;
 
 use crate::common::{TempDir, duban_ok as duban};
-use duban_storage::{CaseQuery, Delivery, Keyring, Outbox, Page, PartyList, SqlStore};
+use duban_storage::{CaseQuery, Contacts, Delivery, Keyring, Page, PartyList, SqlStore};
 
 /// The sealed contacts set up below, opened with `data`: (the DingTalk secret, the number).
 async fn sealed(url: &str, data: &str, index: &str) -> Result<(String, String), String> {

@@ -8,6 +8,7 @@ mod accounts;
 mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
+mod contacts;
 mod crypto;
 mod faults;
 mod migrate;
@@ -27,12 +28,13 @@ use jiff::Timestamp;
 
 pub use accounts::{Accounts, Credentials, Session, SignInAttempt};
 pub use audit::{Audit, AuditRecord, GENESIS, Head, Verdict, chain_hash};
+pub use contacts::{Contacts, Recipient};
 pub use crypto::{Keyring, key_id};
 pub use duban_core::{Org, OrgKind, User};
 pub use faults::{Faults, POINTS as FAULT_POINTS};
 pub use migrate::MIGRATIONS;
 pub use outbox::{
-    Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, Recipient, ReminderOutcome,
+    Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, ReminderOutcome,
 };
 pub use private::{create_private, write_private};
 pub use sql::{Backend, OnlineCopy, SqlStore, sqlite_file};

@@ -3,8 +3,8 @@
 
 use anyhow::{Result, bail};
 use duban_core::Workflows;
-use duban_storage::Outbox;
 use duban_storage::bench::{add_reminders, analyze};
+use duban_storage::{Contacts, Outbox};
 use jiff::Timestamp;
 use std::sync::Arc;
 use std::time::{Duration, Instant};

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use duban_core::Role;
 use duban_scheduler::{Channel, SendFuture};
-use duban_storage::{Delivery, OrgKind, Outbox, SqlStore};
+use duban_storage::{Contacts, Delivery, OrgKind, SqlStore};
 use duban_testkit::Office;
 
 /// (login, role, organisation, e-mail)

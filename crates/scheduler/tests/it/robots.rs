@@ -17,7 +17,7 @@ use axum::routing::post;
 use base64::Engine as _;
 use duban_core::Workflows;
 use duban_scheduler::{Channel, Config, Robot, Scheduler, Sms, SmsPolicy, SmsSettings, Vendor};
-use duban_storage::{Outbox, SqlStore};
+use duban_storage::{Contacts, Outbox, SqlStore};
 use duban_testkit::test_name;
 use hmac::{Hmac, Mac};
 use jiff::Timestamp;

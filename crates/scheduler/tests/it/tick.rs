@@ -8,7 +8,7 @@ use std::sync::Arc;
 use crate::common::{Recording, assigned_suggestion, env};
 use duban_core::Workflows;
 use duban_scheduler::{Channel, Config, Scheduler};
-use duban_storage::{Outbox, Page};
+use duban_storage::{Contacts, Outbox, Page};
 use duban_testkit::ts;
 use serde_json::json;
 
