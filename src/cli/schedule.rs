@@ -165,6 +165,11 @@ impl SchedulerArgs {
                 ca,
             )
             .map_err(|e| anyhow!("{e}"))?;
+            if self.sms_templates()?.is_empty() {
+                tracing::warn!(
+                    "SMS has an AccessKey but no template (--sms-template KIND=CODE): no notice goes by SMS"
+                );
+            }
             channels.push(Arc::new(sms));
         }
         if let Some(url) = &self.smtp {

@@ -18,6 +18,8 @@ pub enum Kind {
     Number,
     /// One of these words.
     OneOf(&'static [&'static str]),
+    /// `KEY=VALUE` pairs, comma-separated, each KEY one of these words and each VALUE given.
+    Pairs(&'static [&'static str]),
     /// A list of addresses or networks (`10.0.0.0/8`), handed on comma-separated.
     Networks,
     /// An address to listen on, `host:port`.
@@ -128,7 +130,12 @@ pub const SETTINGS: &[Setting] = &[
         Kind::Text,
     ),
     setting("sms", "sign_name", "DUBAN_SMS_SIGN_NAME", Kind::Text),
-    setting("sms", "templates", "DUBAN_SMS_TEMPLATES", Kind::Text),
+    setting(
+        "sms",
+        "templates",
+        "DUBAN_SMS_TEMPLATES",
+        Kind::Pairs(&crate::labels::NOTICE_KINDS),
+    ),
     setting("sms", "daily_cap", "DUBAN_SMS_DAILY_CAP", Kind::Count),
     setting(
         "audit",
@@ -234,6 +241,21 @@ fn value_of(table: &Table<'_>, s: &Setting, diags: &mut FileDiagnostics<'_>) -> 
         Kind::OneOf(words) if !words.contains(&text.as_str()) => {
             Some(format!("`{path}` must be one of: {}", words.join(", ")))
         }
+        Kind::Pairs(words) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|pair| !pair.is_empty())
+            .find(|pair| {
+                !pair
+                    .split_once('=')
+                    .is_some_and(|(k, v)| words.contains(&k.trim()) && !v.trim().is_empty())
+            })
+            .map(|pair| {
+                format!(
+                    "`{path}`: `{pair}` is not KEY=VALUE with KEY one of: {}",
+                    words.join(", ")
+                )
+            }),
         Kind::ListenAddress if text.parse::<std::net::SocketAddr>().is_err() => Some(format!(
             "`{path}` must be an address and port, such as 127.0.0.1:8080"
         )),
@@ -332,6 +354,28 @@ mod tests {
                 "duban.toml:13: `log.format` must be one of: text, json",
             ]
         );
+    }
+
+    #[test]
+    fn sms_templates_name_known_kinds() {
+        let ok = read_text("[sms]\ntemplates = \"new=SMS_1, overdue=SMS_2\"\n").expect("valid");
+        assert_eq!(
+            ok,
+            vec![(
+                "DUBAN_SMS_TEMPLATES".to_string(),
+                "new=SMS_1, overdue=SMS_2".to_string()
+            )]
+        );
+        for bad in ["weekly=SMS_1", "overdue", "overdue="] {
+            let problems =
+                read_text(&format!("[sms]\ntemplates = \"new=SMS_1,{bad}\"\n")).expect_err(bad);
+            assert_eq!(
+                problems,
+                vec![format!(
+                    "duban.toml:2: `sms.templates`: `{bad}` is not KEY=VALUE with KEY one of: new, due, at_due, overdue, escalated, notice"
+                )]
+            );
+        }
     }
 
     #[test]

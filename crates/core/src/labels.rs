@@ -4,6 +4,11 @@
 
 use crate::Role;
 
+/// The kinds of notice the scheduler sends, by which SMS templates are chosen: a new item
+/// (【新事项】), due soon (【到期提醒】), due today (【今日到期】), overdue (【逾期提醒】),
+/// escalated to leaders (【督办升级】), and a notice of something that happened (【新交办】 …).
+pub const NOTICE_KINDS: [&str; 6] = ["new", "due", "at_due", "overdue", "escalated", "notice"];
+
 /// A payload field's label.
 pub fn field(name: &str) -> &str {
     match name {

@@ -16,9 +16,7 @@ use sha1::Sha1;
 use crate::channel::{Channel, SendFuture};
 use crate::webhook::{http_client, unanswered};
 
-/// The kinds of notice a template is configured for: a new item, due soon, due today,
-/// overdue, escalated to leaders, and a notice of something that happened.
-pub const NOTICE_KINDS: [&str; 6] = ["new", "due", "at_due", "overdue", "escalated", "notice"];
+pub use duban_core::labels::NOTICE_KINDS;
 
 /// Alibaba Cloud's public endpoint.
 pub const ALIYUN_ENDPOINT: &str = "https://dysmsapi.aliyuncs.com/";
