@@ -154,22 +154,23 @@ impl SchedulerArgs {
                 .clone()
                 .or_else(|| credential("sms-secret"))
                 .context("SMS: the AccessKey secret is missing: set DUBAN_SMS_ACCESS_KEY_SECRET or the credential sms-secret")?;
+            let templates = self.sms_templates()?;
+            if templates.is_empty() {
+                tracing::warn!(
+                    "SMS has an AccessKey but no template (--sms-template KIND=CODE): no notice goes by SMS"
+                );
+            }
             let sms = Sms::new(
                 SmsSettings {
                     endpoint: self.sms_endpoint.clone(),
                     access_key_id: id.clone(),
                     access_key_secret: secret,
                     sign_name: self.sms_sign_name.clone(),
-                    templates: self.sms_templates()?,
+                    templates,
                 },
                 ca,
             )
             .map_err(|e| anyhow!("{e}"))?;
-            if self.sms_templates()?.is_empty() {
-                tracing::warn!(
-                    "SMS has an AccessKey but no template (--sms-template KIND=CODE): no notice goes by SMS"
-                );
-            }
             channels.push(Arc::new(sms));
         }
         if let Some(url) = &self.smtp {

@@ -493,31 +493,16 @@ impl<S: Store + Outbox> Scheduler<S> {
                 });
             }
             if let Some(address) = email {
-                let id = format!(
-                    "dlv_{}",
-                    short_hash(&[&r.case_id, &r.key, &occurrence, "email", address])
-                );
-                deliveries.insert(
-                    id.clone(),
-                    NewDelivery {
-                        id,
-                        channel: "email".into(),
-                        address: address.clone(),
-                        org_code: org.clone(),
-                        subject: subject.clone(),
-                        body: body.clone(),
-                    },
-                );
+                let d = delivery("email", address, org.as_ref(), body.clone());
+                deliveries.insert(d.id.clone(), d);
             }
             if let (Some(url), Some(org)) = (webhook_url, org) {
-                let id = format!(
-                    "dlv_{}",
-                    short_hash(&[&r.case_id, &r.key, &occurrence, "webhook", url])
-                );
-                let payload = json!({
+                // The payload names its own delivery, so the id comes first.
+                let mut d = delivery("webhook", url, Some(org), String::new());
+                d.body = json!({
                     "event": if r.headline.is_some() { "notice" } else if r.escalate { "reminder.escalated" } else if overdue { "reminder.overdue" } else { "reminder.due" },
                     "headline": r.headline,
-                    "delivery_id": id,
+                    "delivery_id": d.id,
                     "case_id": r.case_id,
                     "number": record.number,
                     "kind": case.kind,
@@ -530,18 +515,9 @@ impl<S: Store + Outbox> Scheduler<S> {
                     "organisation": org,
                     "link": link,
                     "text": body,
-                });
-                deliveries.insert(
-                    id.clone(),
-                    NewDelivery {
-                        id,
-                        channel: "webhook".into(),
-                        address: url.clone(),
-                        org_code: Some(org.clone()),
-                        subject: subject.clone(),
-                        body: payload.to_string(),
-                    },
-                );
+                })
+                .to_string();
+                deliveries.insert(d.id.clone(), d);
             }
             if let Some(org) = org {
                 for (channel, url) in [("wecom", wecom_url), ("dingtalk", dingtalk_url)] {

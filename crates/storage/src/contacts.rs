@@ -30,6 +30,17 @@ pub struct Recipient {
     pub sms: bool,
 }
 
+/// `Ok` if the statement changed a row, else what was not found.
+fn updated(r: sqlx::any::AnyQueryResult, what: &'static str, id: &str) -> Result<()> {
+    if r.rows_affected() == 0 {
+        return Err(Error::NotFound {
+            what,
+            id: id.into(),
+        });
+    }
+    Ok(())
+}
+
 /// Contacts: setting them, and what the scheduler reads of them.
 pub trait Contacts: Send + Sync {
     fn set_org_contact(
@@ -101,13 +112,7 @@ impl Contacts for SqlStore {
         .bind(secret)
         .execute(self.pool())
         .await?;
-        if r.rows_affected() == 0 {
-            return Err(Error::NotFound {
-                what: "organisation",
-                id: code.into(),
-            });
-        }
-        Ok(())
+        updated(r, "organisation", code)
     }
 
     async fn set_org_channel(
@@ -150,13 +155,7 @@ impl Contacts for SqlStore {
             None => query,
         };
         let r = query.execute(self.pool()).await?;
-        if r.rows_affected() == 0 {
-            return Err(Error::NotFound {
-                what: "organisation",
-                id: code.into(),
-            });
-        }
-        Ok(())
+        updated(r, "organisation", code)
     }
 
     async fn set_user_phone(&self, login: &str, phone: Option<&str>) -> Result<()> {
@@ -173,13 +172,7 @@ impl Contacts for SqlStore {
         .bind(i64::from(phone.is_some()))
         .execute(self.pool())
         .await?;
-        if r.rows_affected() == 0 {
-            return Err(Error::NotFound {
-                what: "user",
-                id: login.into(),
-            });
-        }
-        Ok(())
+        updated(r, "user", login)
     }
 
     async fn set_user_sms(&self, login: &str, on: bool) -> Result<bool> {
@@ -199,13 +192,7 @@ impl Contacts for SqlStore {
             .bind(email.map(str::to_string))
             .execute(self.pool())
             .await?;
-        if r.rows_affected() == 0 {
-            return Err(Error::NotFound {
-                what: "user",
-                id: login.into(),
-            });
-        }
-        Ok(())
+        updated(r, "user", login)
     }
 
     async fn recipients(&self, case_id: &str, notify: &[String]) -> Result<Vec<Recipient>> {
@@ -281,16 +268,18 @@ impl Contacts for SqlStore {
             "webhook" => (sealed::WEBHOOK_SECRET, d.org_code.as_deref()),
             "dingtalk" => (sealed::DINGTALK_SECRET, d.org_code.as_deref()),
             "sms" => {
-                // Consent withdrawn since the message was queued: it is not sent.
-                let consent: Option<i64> =
-                    sqlx::query_scalar("SELECT sms_opt_in FROM users WHERE login = $1")
-                        .bind(d.address.clone())
-                        .fetch_optional(self.pool())
-                        .await?;
-                if consent != Some(1) {
-                    return Ok(None);
-                }
-                (sealed::PHONE, Some(d.address.as_str()))
+                // Opened only while consent stands: withdrawn since the message was queued,
+                // it is not sent.
+                let stored: Option<Option<String>> = sqlx::query_scalar(
+                    "SELECT phone FROM users WHERE login = $1 AND sms_opt_in = 1",
+                )
+                .bind(d.address.clone())
+                .fetch_optional(self.pool())
+                .await?;
+                return stored
+                    .flatten()
+                    .map(|s| sealed::PHONE.open(self.keys(), &d.address, &s))
+                    .transpose();
             }
             _ => return Ok(None),
         };
