@@ -466,7 +466,7 @@ pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
             TokenCommand::Create { login } => {
                 let (token, id) = duban_service::new_token();
                 store
-                    .add_token(&id, &login, &duban_service::hash_token(&token), now)
+                    .add_token(&id, &login, &duban_service::hash_token(&token), now, None)
                     .await
                     .with_context(|| format!("cannot create a token for `{login}`"))?;
                 super::audit::record(&store, "token_created", &id, &format!("for {login}")).await?;

@@ -556,6 +556,7 @@ pub async fn run(
                 login,
                 &duban_service::hash_token(&token),
                 Timestamp::now(),
+                None,
             )
             .await?;
         duban_storage::Accounts::set_password(&store, login, &demo_hash, Timestamp::now(), None)

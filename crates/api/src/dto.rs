@@ -297,7 +297,9 @@ impl From<History> for HistoryDto {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct NotificationDto {
     pub id: String,
-    pub case_id: String,
+    /// The case it is about; null for a notice about the system (an administrator's role
+    /// changed).
+    pub case_id: Option<String>,
     pub title: String,
     pub body: String,
     pub escalate: bool,

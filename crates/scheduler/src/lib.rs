@@ -483,7 +483,7 @@ impl<S: Store + Outbox> Scheduler<S> {
                         short_hash(&[&r.case_id, &r.key, &occurrence, login])
                     ),
                     recipient: login.clone(),
-                    case_id: r.case_id.clone(),
+                    case_id: Some(r.case_id.clone()),
                     reminder_key: Some(r.key.clone()),
                     title: subject.clone(),
                     body: body.clone(),

@@ -153,7 +153,7 @@ impl<S: Store + Audit> Service<S> {
             Caller::Known(p) => Acting::User(&p.user),
             Caller::Bearer(c) => {
                 hash = hash_token(&c.token);
-                Acting::Token(&hash)
+                Acting::Token(&hash, self.now())
             }
         };
         let step = Step::now(self, action, payload, expected_version, request_id);

@@ -4,16 +4,6 @@ use super::*;
 
 /// Reminder deliveries, for administrators: which failed for good, and retrying them.
 impl<S: Store + Outbox + Audit> Service<S> {
-    fn admin_only(p: &Principal) -> Result<()> {
-        if p.role() == Role::Admin {
-            Ok(())
-        } else {
-            Err(Error::Forbidden {
-                detail: "deliveries are for administrators".into(),
-            })
-        }
-    }
-
     /// Deliveries, optionally in one status (`dead` for those that gave up), with their attempts.
     #[tracing::instrument(skip_all)]
     pub async fn deliveries(
@@ -22,7 +12,7 @@ impl<S: Store + Outbox + Audit> Service<S> {
         status: Option<&str>,
         limit: u32,
     ) -> Result<Vec<(Delivery, Vec<Attempt>)>> {
-        Self::admin_only(p)?;
+        crate::admin::admin_only(p)?;
         if let Some(s) = status
             && !["pending", "claimed", "sent", "dead"].contains(&s)
         {
@@ -44,7 +34,7 @@ impl<S: Store + Outbox + Audit> Service<S> {
     /// Puts a dead delivery back in the queue.
     #[tracing::instrument(skip_all)]
     pub async fn retry_delivery(&self, p: &Principal, id: &str) -> Result<()> {
-        Self::admin_only(p)?;
+        crate::admin::admin_only(p)?;
         if self.store.retry_delivery(id, self.now()).await? {
             if let Some(w) = &self.wake {
                 w.notify_one();

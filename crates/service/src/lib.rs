@@ -6,6 +6,7 @@
 //! mediations, a court the cases it referred; leaders, staff and auditors see all. Which role
 //! may take which action comes from the workflow files, checked by the state machine.
 
+mod admin;
 mod auth;
 mod authz;
 mod cases;
@@ -36,6 +37,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
+pub use admin::{NewOrg, NewPerson, OrgChange, PersonChange, is_code};
 pub use auth::{Caller, Credential, hash_token, new_token};
 pub use authz::Principal;
 pub use clock::{Clock, FixedClock, SystemClock};
@@ -43,8 +45,8 @@ pub use deliveries::{SentNotice, SentOutcome};
 /// What the HTTP edges show, as storage gives it: they take these from here, not from storage,
 /// and so depend on the service alone.
 pub use duban_storage::{
-    Attempt, CaseSummary, Cursor, Delivery, Listing, Notification, Order, Page, SqlStore,
-    StoredEvent,
+    Account, Attempt, AuditQuery, CaseSummary, Cursor, Delivery, Listing, Notification, Order,
+    OrgEntry, OrgQuery, Page, PeopleQuery, SqlStore, StoredEvent, TokenInfo, Verdict,
 };
 use error::refused;
 pub use error::{Error, FieldProblem, Result};
@@ -276,7 +278,11 @@ impl<S: Store + Audit> Service<S> {
     /// The user a bearer token belongs to; a token that does not work is recorded and
     /// refused ([`Error::Unauthenticated`]).
     pub async fn authenticate(&self, c: &Credential) -> Result<Principal> {
-        match self.store.user_for_token(&hash_token(&c.token)).await? {
+        match self
+            .store
+            .user_for_token(&hash_token(&c.token), self.now())
+            .await?
+        {
             Some((user, _)) => Ok(Principal { user }),
             None => Err(self.token_refused(c).await),
         }

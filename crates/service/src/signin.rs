@@ -49,6 +49,10 @@ pub enum SignIn {
     Locked { until: Timestamp },
     /// The password is older than the policy allows; an administrator sets a new one.
     Expired,
+    /// An administrator reset the password: the person sets their own before signing in.
+    MustChange,
+    /// The right password, but the person or their organisation is disabled.
+    Disabled,
 }
 
 /// A password that does not meet the policy, with the reason in Chinese for the user.
@@ -157,7 +161,14 @@ impl<S: Store + Audit + Accounts> Service<S> {
             Checked::Good(creds) => creds,
             Checked::Wrong => return Ok(SignIn::Wrong),
             Checked::Locked(until) => return Ok(SignIn::Locked { until }),
+            Checked::Disabled => return Ok(SignIn::Disabled),
         };
+        if creds.must_change {
+            let who = (Some(&creds.user), login, source);
+            self.audit_sign_in(now, who, "login_failed", "refused", "password reset")
+                .await;
+            return Ok(SignIn::MustChange);
+        }
         if self.sign_in.password_max_age_days > 0
             && creds.password_changed_at.is_some_and(|at| {
                 now.duration_since(at)
@@ -299,6 +310,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
             }
             Checked::Wrong => Ok(Err("登录名或密码不正确".into())),
             Checked::Locked(_) => Ok(Err("账户已暂时锁定，请稍后再试".into())),
+            Checked::Disabled => Ok(Err(DISABLED.into())),
         }
     }
 
@@ -334,6 +346,7 @@ impl<S: Store + Audit + Accounts> Service<S> {
             }
             Checked::Wrong => Ok(Err("当前密码不正确".into())),
             Checked::Locked(_) => Ok(Err("账户已暂时锁定，请稍后再试".into())),
+            Checked::Disabled => Ok(Err(DISABLED.into())),
         }
     }
 
@@ -381,6 +394,14 @@ impl<S: Store + Audit + Accounts> Service<S> {
         let ok = verify_password(password, phc.unwrap_or(&DECOY)) && phc.is_some();
         if ok && let Some(creds) = &creds {
             return match self.store.attempt_succeeded(&key, now, locks).await? {
+                // Only after the right password: a disabled account is no secret from someone
+                // who knows its password, and a wrong one gets the one answer for all.
+                None if creds.disabled => {
+                    let who = (user, login, source);
+                    self.audit_sign_in(now, who, refused, "refused", "account disabled")
+                        .await;
+                    Ok(Checked::Disabled)
+                }
                 None => Ok(Checked::Good(creds.clone())),
                 // Another attempt locked the login while this one was checked: the lock stands
                 // even for the right password.
@@ -449,7 +470,11 @@ enum Checked {
     Good(duban_storage::Credentials),
     Wrong,
     Locked(Timestamp),
+    Disabled,
 }
+
+/// What a disabled person is told once their password has proved right.
+const DISABLED: &str = "账户已停用，请联系系统管理员";
 
 #[cfg(test)]
 mod tests {

@@ -7,6 +7,7 @@ use std::future::Future;
 use jiff::Timestamp;
 use sqlx::Row;
 
+use crate::admin::ACTIVE_USER;
 use crate::sql::{WriteTx, from_ms, ms};
 use crate::{Result, SqlStore, User};
 
@@ -17,6 +18,10 @@ pub struct Credentials {
     /// The argon2id PHC string, or `None` when no password was ever set.
     pub password_hash: Option<String>,
     pub password_changed_at: Option<Timestamp>,
+    /// They, or their organisation, are disabled: no password of theirs opens a session.
+    pub disabled: bool,
+    /// An administrator reset their password: it must be replaced before a session is made.
+    pub must_change: bool,
 }
 
 /// What claiming a sign-in attempt came to ([`Accounts::claim_attempt`]).
@@ -117,7 +122,8 @@ impl Accounts for SqlStore {
     ) -> Result<bool> {
         let mut tx = self.begin_write().await?;
         let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2 WHERE login = $3",
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+             must_change_password = 0 WHERE login = $3",
         )
         .bind(hash.to_string())
         .bind(ms(at))
@@ -138,13 +144,15 @@ impl Accounts for SqlStore {
     }
 
     async fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
-        let Some(row) = sqlx::query(
-            "SELECT login, role, org_code, name, password_hash, password_changed_at \
-             FROM users WHERE login = $1",
-        )
-        .bind(login.to_string())
-        .fetch_optional(self.pool())
-        .await?
+        let sql = format!(
+            "SELECT u.login, u.role, u.org_code, u.name, u.password_hash, u.password_changed_at, \
+             u.must_change_password, CASE WHEN {ACTIVE_USER} THEN 0 ELSE 1 END AS disabled \
+             FROM users u WHERE u.login = $1"
+        );
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(login.to_string())
+            .fetch_optional(self.pool())
+            .await?
         else {
             return Ok(None);
         };
@@ -152,6 +160,8 @@ impl Accounts for SqlStore {
             user: crate::sql::user_from_row(&row)?,
             password_hash: row.try_get("password_hash")?,
             password_changed_at: opt_ts(row.try_get("password_changed_at")?)?,
+            disabled: row.try_get::<i64, _>("disabled")? != 0,
+            must_change: row.try_get::<i64, _>("must_change_password")? != 0,
         }))
     }
 
@@ -267,15 +277,16 @@ impl Accounts for SqlStore {
     }
 
     async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
-        let Some(row) = sqlx::query(
+        let sql = format!(
             "SELECT s.id, s.login, s.csrf, s.source, s.created_at, s.expires_at, \
              u.role, u.org_code, u.name FROM sessions s JOIN users u ON u.login = s.login \
-             WHERE s.id = $1 AND s.expires_at > $2",
-        )
-        .bind(id_hash.to_string())
-        .bind(ms(now))
-        .fetch_optional(self.pool())
-        .await?
+             WHERE s.id = $1 AND s.expires_at > $2 AND {ACTIVE_USER}"
+        );
+        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id_hash.to_string())
+            .bind(ms(now))
+            .fetch_optional(self.pool())
+            .await?
         else {
             return Ok(None);
         };

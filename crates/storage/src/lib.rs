@@ -5,6 +5,7 @@
 //! personal data stored encrypted — all or nothing. All SQL of the project lives in this crate.
 
 mod accounts;
+mod admin;
 mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -27,7 +28,8 @@ use duban_core::{Person, Role};
 use jiff::Timestamp;
 
 pub use accounts::{Accounts, Credentials, Session, SignInAttempt};
-pub use audit::{Audit, AuditRecord, GENESIS, Head, Verdict, chain_hash};
+pub use admin::{Account, Administration, OrgEntry, OrgQuery, PeopleQuery, UserChange};
+pub use audit::{Audit, AuditQuery, AuditRecord, GENESIS, Head, Verdict, chain_hash};
 pub use contacts::{Contacts, Recipient};
 pub use crypto::{Keyring, key_id};
 pub use duban_core::{Org, OrgKind, User};
@@ -411,6 +413,7 @@ pub struct TokenInfo {
     pub login: String,
     pub created_at: Timestamp,
     pub revoked_at: Option<Timestamp>,
+    pub expires_at: Option<Timestamp>,
 }
 
 /// A message in someone's reminder inbox.
@@ -419,7 +422,9 @@ pub struct Notification {
     pub id: String,
     /// A user login.
     pub recipient: String,
-    pub case_id: String,
+    /// The case it is about; `None` for a notice about the system (an administrator's role
+    /// changed).
+    pub case_id: Option<String>,
     pub reminder_key: Option<String>,
     pub title: String,
     pub body: String,
@@ -633,11 +638,14 @@ pub trait Tokens: Send + Sync {
         login: &str,
         token_hash: &str,
         at: Timestamp,
+        expires_at: Option<Timestamp>,
     ) -> impl Future<Output = Result<()>> + Send;
-    /// The user a live (not revoked) token belongs to, with the token's id.
+    /// The user a live token belongs to (not revoked, not expired at `now`, its person and
+    /// organisation not disabled), with the token's id.
     fn user_for_token(
         &self,
         token_hash: &str,
+        now: Timestamp,
     ) -> impl Future<Output = Result<Option<(User, String)>>> + Send;
     fn tokens(&self, login: &str) -> impl Future<Output = Result<Vec<TokenInfo>>> + Send;
     /// Revokes a token; `false` if there is no live token with that id.

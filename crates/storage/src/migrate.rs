@@ -55,4 +55,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(15, "0015", "numbers_search_queues"),
     migration!(16, "0016", "case_deliveries"),
     migration!(17, "0017", "robots_sms"),
+    migration!(18, "0018", "administration"),
 ];

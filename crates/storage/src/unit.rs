@@ -20,8 +20,9 @@ use crate::{CaseAndFiling, Meta, Result, User};
 #[derive(Debug, Clone, Copy)]
 pub enum Acting<'a> {
     User(&'a User),
-    /// The SHA-256 hash of a bearer token, as tokens are kept.
-    Token(&'a str),
+    /// The SHA-256 hash of a bearer token, as tokens are kept, and the instant it is used at
+    /// (a token may expire).
+    Token(&'a str, jiff::Timestamp),
 }
 
 /// What a decision may read while its unit of work holds the case.

@@ -98,7 +98,7 @@ impl OfficeBuilder {
             if self.tokens {
                 let secret = hash_token(&format!("token-{login}"));
                 store
-                    .add_token(&format!("tok-{login}"), login, &secret, ts(SET_UP))
+                    .add_token(&format!("tok-{login}"), login, &secret, ts(SET_UP), None)
                     .await
                     .expect("token");
             }

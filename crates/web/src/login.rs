@@ -196,6 +196,16 @@ pub async fn submit(
             ),
         )
             .into_response(),
+        Ok(SignIn::MustChange) => (
+            StatusCode::UNAUTHORIZED,
+            renew_page(
+                &expected,
+                &c.login,
+                "管理员已重置您的密码。请用收到的临时密码设置新密码后再登录。",
+            ),
+        )
+            .into_response(),
+        Ok(SignIn::Disabled) => again(StatusCode::FORBIDDEN, "账户已停用，请联系系统管理员。"),
         Err(e) => refused(e),
     }
 }

@@ -51,7 +51,10 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(q): Query<InboxQu
                         div.note-head {
                             @if n.escalate { span.badge.overdue { "督办" } " " }
                             @if n.read_at.is_none() { span.badge { "未读" } " " }
-                            a href=(format!("/cases/{}", n.case_id)) { (n.title) }
+                            @match &n.case_id {
+                                Some(case) => a href=(format!("/cases/{case}")) { (n.title) },
+                                None => strong { (n.title) },
+                            }
                         }
                         div.muted { (when(n.created_at)) }
                         // The body's link is for e-mail; here the title links to the case.

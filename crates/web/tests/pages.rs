@@ -636,7 +636,7 @@ async fn the_committee_sees_what_went_out_about_a_case_and_not_what_it_said() {
         .add_notification(&duban_storage::Notification {
             id: "ntf_1".into(),
             recipient: "lead".into(),
-            case_id: id.clone(),
+            case_id: Some(id.clone()),
             reminder_key: Some("notice:assign".into()),
             title: "【新交办】代表建议《关于修缮东村道路的建议》".into(),
             body: "只在收件箱里看得到的正文".into(),

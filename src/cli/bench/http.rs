@@ -172,6 +172,7 @@ pub(crate) async fn http_bench(
             "bench-staff",
             &duban_service::hash_token(&staff_token),
             Timestamp::now(),
+            None,
         )
         .await?;
     w.store
@@ -180,6 +181,7 @@ pub(crate) async fn http_bench(
             "bench-jtj",
             &duban_service::hash_token(&dept_token),
             Timestamp::now(),
+            None,
         )
         .await?;
     let tokens = (staff_token, dept_token);

@@ -60,24 +60,24 @@ async fn tokens_are_kept_as_hashes_and_can_be_revoked<S: Store>(s: &S) {
     };
     s.add_user(&user).await.expect("user");
     let at = ts("2024-03-01T09:00:00");
-    s.add_token("tok-1", "zhang", "hash-1", at)
+    s.add_token("tok-1", "zhang", "hash-1", at, None)
         .await
         .expect("token");
-    s.add_token("tok-2", "zhang", "hash-2", at)
+    s.add_token("tok-2", "zhang", "hash-2", at, None)
         .await
         .expect("token");
     assert!(matches!(
-        s.add_token("tok-3", "nobody", "hash-3", at).await,
+        s.add_token("tok-3", "nobody", "hash-3", at, None).await,
         Err(Error::NotFound { .. })
     ));
     assert_eq!(
-        s.user_for_token("hash-1").await.expect("lookup"),
+        s.user_for_token("hash-1", at).await.expect("lookup"),
         Some((user.clone(), "tok-1".into()))
     );
-    assert_eq!(s.user_for_token("nope").await.expect("lookup"), None);
+    assert_eq!(s.user_for_token("nope", at).await.expect("lookup"), None);
     assert!(s.revoke_token("tok-1", at).await.expect("revoke"));
     assert!(!s.revoke_token("tok-1", at).await.expect("revoke twice"));
-    assert_eq!(s.user_for_token("hash-1").await.expect("lookup"), None);
+    assert_eq!(s.user_for_token("hash-1", at).await.expect("lookup"), None);
     let listed = s.tokens("zhang").await.expect("list");
     assert_eq!(listed.len(), 2);
     assert!(listed[0].revoked_at.is_some() && listed[1].revoked_at.is_none());

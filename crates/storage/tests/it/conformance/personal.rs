@@ -91,7 +91,7 @@ async fn the_inbox_and_the_access_record_are_kept_per_person_and_case<S: Store>(
             } else {
                 "zhang".into()
             },
-            case_id: id.clone(),
+            case_id: Some(id.clone()),
             reminder_key: Some("assigned/-/0/2024-06-05".into()),
             title: format!("提醒 {i}"),
             body: "b".into(),

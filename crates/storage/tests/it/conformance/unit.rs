@@ -107,7 +107,7 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
     };
     s.add_user(&user).await.expect("user");
     let at = ts("2024-03-01T09:00:00");
-    s.add_token("tok-1", "xu_staff", "hash-1", at)
+    s.add_token("tok-1", "xu_staff", "hash-1", at, None)
         .await
         .expect("token");
     let id = plain_suggestion(&w, s).await;
@@ -125,7 +125,7 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
         Acted::Recorded { .. } => panic!("a refusing decision recorded"),
     };
     let act = |token: &'static str, case: String, decision| async move {
-        unit(s, Acting::Token(token), &case, decision)
+        unit(s, Acting::Token(token, at), &case, decision)
             .await
             .expect("read")
     };
@@ -148,7 +148,7 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
     assert!(s.revoke_token("tok-1", at).await.expect("revoke"));
     assert_eq!(seen(act("hash-1", id.clone(), refuse(&w)).await), None);
     // None of these units kept anyone from writing.
-    s.add_token("tok-2", "xu_staff", "hash-2", at)
+    s.add_token("tok-2", "xu_staff", "hash-2", at, None)
         .await
         .expect("a write after them");
     // A live token's decision is recorded.

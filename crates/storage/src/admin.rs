@@ -1,0 +1,450 @@
+//! Administration: people and organisations listed, searched, changed, disabled and enabled
+//! again, and passwords reset. Nothing is deleted: histories keep the names they recorded, so
+//! a leaver is disabled, and a disabled person's sessions and tokens end in the same write.
+
+use std::future::Future;
+
+use duban_core::Role;
+use jiff::Timestamp;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use crate::sql::{from_ms, ms, user_from_row};
+use crate::{Error, Org, OrgKind, Result, SqlStore, User};
+
+/// Whether the person a row of `users u` names may act now: not disabled, nor of a disabled
+/// organisation. Every way in (a session, a token, a password) reads it.
+pub(crate) const ACTIVE_USER: &str = "u.disabled_at IS NULL AND NOT EXISTS \
+     (SELECT 1 FROM orgs d WHERE d.code = u.org_code AND d.disabled_at IS NOT NULL)";
+
+/// A person as administrators see them: who, how they are reached, and whether they may act.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Account {
+    pub user: User,
+    pub email: Option<String>,
+    /// The mobile number masked (`138****5678`); the number itself stays sealed.
+    pub phone_masked: Option<String>,
+    pub sms: bool,
+    pub disabled_at: Option<Timestamp>,
+    /// Their organisation is disabled, so they cannot act either.
+    pub org_disabled: bool,
+    /// An administrator reset their password: they must choose a new one at sign-in.
+    pub must_change_password: bool,
+    pub has_password: bool,
+    pub created_at: Timestamp,
+}
+
+impl Account {
+    /// Whether they may sign in and use their tokens.
+    pub fn active(&self) -> bool {
+        self.disabled_at.is_none() && !self.org_disabled
+    }
+}
+
+/// Which people to list: words of the login or name, a role, an organisation, disabled or
+/// not; ordered by login, from after `after`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PeopleQuery {
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub org: Option<String>,
+    pub disabled: Option<bool>,
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// An organisation as administrators see it: which contacts it has (never the addresses'
+/// secrets), how many people, and whether it is disabled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrgEntry {
+    pub org: Org,
+    pub email: Option<String>,
+    pub webhook: bool,
+    pub wecom: bool,
+    pub dingtalk: bool,
+    pub people: i64,
+    pub disabled_at: Option<Timestamp>,
+}
+
+/// Which organisations to list, ordered by code from after `after`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrgQuery {
+    pub q: Option<String>,
+    pub kind: Option<OrgKind>,
+    pub disabled: Option<bool>,
+    pub after: Option<String>,
+    pub limit: u32,
+}
+
+/// What changes about a person; `None` leaves a part as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    pub name: Option<String>,
+    pub role: Option<Role>,
+    /// `Some(None)` takes them out of any organisation.
+    pub org: Option<Option<String>>,
+}
+
+/// Administration's reads and writes.
+pub trait Administration: Send + Sync {
+    /// People matching `q`, by login.
+    fn accounts(&self, q: &PeopleQuery) -> impl Future<Output = Result<Vec<Account>>> + Send;
+    fn account(&self, login: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
+    /// Changes a person's name, role or organisation. False if no such person.
+    fn change_user(
+        &self,
+        login: &str,
+        change: &UserChange,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Disables a person at `at` (ending every session and revoking every token of theirs in
+    /// the same transaction), or enables them again (`None`). False if no such person.
+    fn set_user_disabled(
+        &self,
+        login: &str,
+        at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Sets a password the person must replace at their next sign-in, and ends their
+    /// sessions. False if no such person.
+    fn reset_password(
+        &self,
+        login: &str,
+        hash: &str,
+        at: Timestamp,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Organisations matching `q`, by code.
+    fn org_entries(&self, q: &OrgQuery) -> impl Future<Output = Result<Vec<OrgEntry>>> + Send;
+    fn org_entry(&self, code: &str) -> impl Future<Output = Result<Option<OrgEntry>>> + Send;
+    /// Renames an organisation. False if no such organisation.
+    fn rename_org(&self, code: &str, name: &str) -> impl Future<Output = Result<bool>> + Send;
+    /// Disables an organisation at `at`, ending its people's sessions in the same
+    /// transaction (their tokens stop working while it is disabled), or enables it again.
+    fn set_org_disabled(
+        &self,
+        code: &str,
+        at: Option<Timestamp>,
+    ) -> impl Future<Output = Result<bool>> + Send;
+    /// Every active administrator but `except`: who is told when an administrator's role
+    /// changes.
+    fn administrators(&self, except: &str) -> impl Future<Output = Result<Vec<String>>> + Send;
+}
+
+const ACCOUNT_COLUMNS: &str = "u.login, u.role, u.org_code, u.name, u.email, u.phone_masked, \
+     u.sms_opt_in, u.disabled_at, u.must_change_password, u.created_at, \
+     CASE WHEN u.password_hash IS NULL THEN 0 ELSE 1 END AS has_password, \
+     CASE WHEN o.disabled_at IS NULL THEN 0 ELSE 1 END AS org_disabled";
+
+fn opt_ts(v: Option<i64>) -> Result<Option<Timestamp>> {
+    v.map(from_ms).transpose()
+}
+
+fn account_from_row(r: &AnyRow) -> Result<Account> {
+    Ok(Account {
+        user: user_from_row(r)?,
+        email: r.try_get("email")?,
+        phone_masked: r.try_get("phone_masked")?,
+        sms: r.try_get::<i64, _>("sms_opt_in")? != 0,
+        disabled_at: opt_ts(r.try_get("disabled_at")?)?,
+        org_disabled: r.try_get::<i64, _>("org_disabled")? != 0,
+        must_change_password: r.try_get::<i64, _>("must_change_password")? != 0,
+        has_password: r.try_get::<i64, _>("has_password")? != 0,
+        created_at: from_ms(r.try_get("created_at")?)?,
+    })
+}
+
+const ORG_COLUMNS: &str = "o.code, o.kind, o.name, o.email, o.disabled_at, \
+     CASE WHEN o.webhook_url IS NULL THEN 0 ELSE 1 END AS webhook, \
+     CASE WHEN o.wecom_url IS NULL THEN 0 ELSE 1 END AS wecom, \
+     CASE WHEN o.dingtalk_url IS NULL THEN 0 ELSE 1 END AS dingtalk, \
+     (SELECT COUNT(*) FROM users p WHERE p.org_code = o.code) AS people";
+
+fn org_from_row(r: &AnyRow) -> Result<OrgEntry> {
+    let kind: String = r.try_get("kind")?;
+    Ok(OrgEntry {
+        org: Org {
+            code: r.try_get("code")?,
+            kind: OrgKind::parse(&kind)
+                .ok_or_else(|| Error::Corrupt(format!("org kind {kind}")))?,
+            name: r.try_get("name")?,
+        },
+        email: r.try_get("email")?,
+        webhook: r.try_get::<i64, _>("webhook")? != 0,
+        wecom: r.try_get::<i64, _>("wecom")? != 0,
+        dingtalk: r.try_get::<i64, _>("dingtalk")? != 0,
+        people: r.try_get("people")?,
+        disabled_at: opt_ts(r.try_get("disabled_at")?)?,
+    })
+}
+
+/// `%words%` for a LIKE, with LIKE's own wildcards taken literally.
+fn like(words: &str) -> String {
+    let escaped: String = words
+        .trim()
+        .chars()
+        .flat_map(|c| match c {
+            '%' | '_' | '\\' => vec!['\\', c],
+            c => vec![c],
+        })
+        .collect();
+    format!("%{escaped}%")
+}
+
+/// Binds a list of text values to a query in order.
+fn bind_all<'q>(
+    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+    values: Vec<String>,
+) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
+    for v in values {
+        query = query.bind(v);
+    }
+    query
+}
+
+impl Administration for SqlStore {
+    async fn accounts(&self, q: &PeopleQuery) -> Result<Vec<Account>> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        let next = |values: &mut Vec<String>, v: String| {
+            values.push(v);
+            format!("${}", values.len())
+        };
+        if let Some(words) = q.q.as_deref().filter(|w| !w.trim().is_empty()) {
+            let p = next(&mut values, like(words));
+            conditions.push(format!(
+                "(LOWER(u.login) LIKE LOWER({p}) ESCAPE '\\' OR LOWER(u.name) LIKE LOWER({p}) ESCAPE '\\')"
+            ));
+        }
+        if let Some(role) = q.role {
+            let p = next(&mut values, role.as_str().to_string());
+            conditions.push(format!("u.role = {p}"));
+        }
+        if let Some(org) = &q.org {
+            let p = next(&mut values, org.clone());
+            conditions.push(format!("u.org_code = {p}"));
+        }
+        match q.disabled {
+            Some(true) => conditions.push("u.disabled_at IS NOT NULL".into()),
+            Some(false) => conditions.push("u.disabled_at IS NULL".into()),
+            None => {}
+        }
+        if let Some(after) = &q.after {
+            let p = next(&mut values, after.clone());
+            conditions.push(format!("u.login > {p}"));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM users u LEFT JOIN orgs o ON o.code = u.org_code \
+             {filter} ORDER BY u.login LIMIT {}",
+            q.limit.clamp(1, 1000)
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    async fn account(&self, login: &str) -> Result<Option<Account>> {
+        let sql = format!(
+            "SELECT {ACCOUNT_COLUMNS} FROM users u LEFT JOIN orgs o ON o.code = u.org_code \
+             WHERE u.login = $1"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(login.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(account_from_row).transpose()
+    }
+
+    async fn change_user(&self, login: &str, change: &UserChange) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let found: Option<String> = sqlx::query_scalar("SELECT login FROM users WHERE login = $1")
+            .bind(login.to_string())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(name) = &change.name {
+            sqlx::query("UPDATE users SET name = $1 WHERE login = $2")
+                .bind(name.clone())
+                .bind(login.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(role) = change.role {
+            sqlx::query("UPDATE users SET role = $1 WHERE login = $2")
+                .bind(role.as_str())
+                .bind(login.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        if let Some(org) = &change.org {
+            sqlx::query("UPDATE users SET org_code = $1 WHERE login = $2")
+                .bind(org.clone())
+                .bind(login.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        // A new role or organisation changes what a person may do: their sessions end, so that
+        // no page open under the old reach goes on acting.
+        if change.role.is_some() || change.org.is_some() {
+            sqlx::query("DELETE FROM sessions WHERE login = $1")
+                .bind(login.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_user_disabled(&self, login: &str, at: Option<Timestamp>) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE users SET disabled_at = $1 WHERE login = $2")
+            .bind(at.map(ms))
+            .bind(login.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if let Some(at) = at {
+            sqlx::query("DELETE FROM sessions WHERE login = $1")
+                .bind(login.to_string())
+                .execute(&mut *tx)
+                .await?;
+            // Revoked for good: enabling the person again does not bring old tokens back.
+            sqlx::query(
+                "UPDATE tokens SET revoked_at = $1 WHERE login = $2 AND revoked_at IS NULL",
+            )
+            .bind(ms(at))
+            .bind(login.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn reset_password(&self, login: &str, hash: &str, at: Timestamp) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+             must_change_password = 1 WHERE login = $3",
+        )
+        .bind(hash.to_string())
+        .bind(ms(at))
+        .bind(login.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        for sql in [
+            "DELETE FROM sessions WHERE login = $1",
+            "DELETE FROM sign_in_guards WHERE login = $1",
+        ] {
+            sqlx::query(sql)
+                .bind(login.to_string())
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn org_entries(&self, q: &OrgQuery) -> Result<Vec<OrgEntry>> {
+        let mut conditions = Vec::new();
+        let mut values = Vec::new();
+        if let Some(words) = q.q.as_deref().filter(|w| !w.trim().is_empty()) {
+            values.push(like(words));
+            conditions.push(format!(
+                "(LOWER(o.code) LIKE LOWER(${0}) ESCAPE '\\' OR LOWER(o.name) LIKE LOWER(${0}) ESCAPE '\\')",
+                values.len()
+            ));
+        }
+        if let Some(kind) = q.kind {
+            values.push(kind.as_str().to_string());
+            conditions.push(format!("o.kind = ${}", values.len()));
+        }
+        match q.disabled {
+            Some(true) => conditions.push("o.disabled_at IS NOT NULL".into()),
+            Some(false) => conditions.push("o.disabled_at IS NULL".into()),
+            None => {}
+        }
+        if let Some(after) = &q.after {
+            values.push(after.clone());
+            conditions.push(format!("o.code > ${}", values.len()));
+        }
+        let filter = if conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", conditions.join(" AND "))
+        };
+        let sql = format!(
+            "SELECT {ORG_COLUMNS} FROM orgs o {filter} ORDER BY o.code LIMIT {}",
+            q.limit.clamp(1, 1000)
+        );
+        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(org_from_row).collect()
+    }
+
+    async fn org_entry(&self, code: &str) -> Result<Option<OrgEntry>> {
+        let sql = format!("SELECT {ORG_COLUMNS} FROM orgs o WHERE o.code = $1");
+        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(code.to_string())
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(org_from_row).transpose()
+    }
+
+    async fn rename_org(&self, code: &str, name: &str) -> Result<bool> {
+        let done = sqlx::query("UPDATE orgs SET name = $1 WHERE code = $2")
+            .bind(name.to_string())
+            .bind(code.to_string())
+            .execute(self.pool())
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn set_org_disabled(&self, code: &str, at: Option<Timestamp>) -> Result<bool> {
+        let mut tx = self.begin_write().await?;
+        let done = sqlx::query("UPDATE orgs SET disabled_at = $1 WHERE code = $2")
+            .bind(at.map(ms))
+            .bind(code.to_string())
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            tx.rollback().await?;
+            return Ok(false);
+        }
+        if at.is_some() {
+            sqlx::query(
+                "DELETE FROM sessions WHERE login IN (SELECT login FROM users WHERE org_code = $1)",
+            )
+            .bind(code.to_string())
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn administrators(&self, except: &str) -> Result<Vec<String>> {
+        let sql = format!(
+            "SELECT u.login FROM users u WHERE u.role = 'admin' AND u.login <> $1 AND {ACTIVE_USER} \
+             ORDER BY u.login"
+        );
+        Ok(sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+            .bind(except.to_string())
+            .fetch_all(self.pool())
+            .await?)
+    }
+}
