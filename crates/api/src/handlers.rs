@@ -33,7 +33,7 @@ fn with_etag(status: StatusCode, case: CaseDto) -> Response {
 }
 
 /// A page size from 1 to 200; 50 when none is asked for.
-fn page_size(limit: Option<u32>) -> Result<u32, ApiError> {
+pub(crate) fn page_size(limit: Option<u32>) -> Result<u32, ApiError> {
     let limit = limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(ApiError::malformed("`limit` must be from 1 to 200").field("limit"));

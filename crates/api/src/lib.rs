@@ -3,6 +3,7 @@
 //! action routes and their operations from the same workflows, so the document cannot forget
 //! a route.
 
+mod admin;
 mod contract;
 mod dto;
 mod error;
@@ -60,6 +61,7 @@ pub struct AppState {
         (name = "notifications", description = "The caller's reminder inbox"),
         (name = "workflows", description = "The workflow definitions in use"),
         (name = "reports", description = "The year's figures"),
+        (name = "admin", description = "People, organisations, tokens and the audit log (administrators; the audit log also auditors)"),
         (name = "system", description = "Health and the API description"),
     )
 )]
@@ -96,7 +98,17 @@ pub fn api(workflows: &Workflows) -> (Router<AppState>, serde_json::Value) {
         .routes(routes!(handlers::workflows))
         .routes(routes!(handlers::deliveries))
         .routes(routes!(handlers::retry_delivery))
-        .routes(routes!(handlers::annual_report));
+        .routes(routes!(handlers::annual_report))
+        .routes(routes!(admin::list_users, admin::add_user))
+        .routes(routes!(admin::show_user, admin::patch_user))
+        .routes(routes!(admin::reset_password))
+        .routes(routes!(admin::end_sessions))
+        .routes(routes!(admin::create_token, admin::list_tokens))
+        .routes(routes!(admin::revoke_token))
+        .routes(routes!(admin::list_orgs, admin::add_org))
+        .routes(routes!(admin::show_org, admin::patch_org))
+        .routes(routes!(admin::search_audit))
+        .routes(routes!(admin::verify_audit));
     let (mut router, derived) = OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(handlers::healthz))
         .nest("/api/v1", v1)

@@ -39,6 +39,21 @@ async fn the_document_lists_exactly_the_routes_served_one_per_action() {
     operations.sort();
     // The fixed operations, and one per action of the loaded workflows.
     let mut expected: Vec<String> = [
+        "DELETE /api/v1/admin/tokens/{id}",
+        "DELETE /api/v1/admin/users/{login}/sessions",
+        "GET /api/v1/admin/orgs",
+        "GET /api/v1/admin/orgs/{code}",
+        "GET /api/v1/admin/users",
+        "GET /api/v1/admin/users/{login}",
+        "GET /api/v1/admin/users/{login}/tokens",
+        "GET /api/v1/audit",
+        "PATCH /api/v1/admin/orgs/{code}",
+        "PATCH /api/v1/admin/users/{login}",
+        "POST /api/v1/admin/orgs",
+        "POST /api/v1/admin/users",
+        "POST /api/v1/admin/users/{login}/password-reset",
+        "POST /api/v1/admin/users/{login}/tokens",
+        "POST /api/v1/audit/verify",
         "GET /api/v1/cases",
         "GET /api/v1/cases/{id}",
         "GET /api/v1/cases/{id}/events",

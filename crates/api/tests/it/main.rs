@@ -1,6 +1,7 @@
 //! The API's suites, one test binary: authorisation per object as a table, hostile input, and
 //! the OpenAPI contract.
 
+mod admin;
 mod app;
 mod contract;
 mod hostile;

@@ -40,6 +40,7 @@ macro_rules! conformance {
 }
 
 mod accounts;
+mod admin;
 mod cases;
 mod directory;
 mod lists;
