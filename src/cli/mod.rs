@@ -1,5 +1,6 @@
 //! Command-line interface: argument parsing and dispatch to the subcommands.
 
+mod admin;
 mod audit;
 mod backup;
 mod bench;

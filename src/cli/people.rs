@@ -9,7 +9,9 @@ use clap::{Args, Subcommand};
 use duban_core::Role;
 use duban_storage::{Contacts, Org, OrgKind, Outbox, User};
 
+use super::admin;
 use super::setup::{self, Settings};
+use duban_service::{OrgChange, PersonChange};
 
 /// Where an organisation's reminders go, besides its people's inboxes.
 #[derive(Debug, Clone, Default, Args)]
@@ -59,15 +61,37 @@ pub enum OrgCommand {
         #[command(flatten)]
         contacts: OrgContacts,
     },
-    /// Change an organisation's contacts; those not named stay as they are.
+    /// Change an organisation's name or contacts; those not named stay as they are.
     Edit {
         code: String,
+        /// Its new name.
+        #[arg(long)]
+        name: Option<String>,
         #[command(flatten)]
         contacts: OrgContacts,
         /// Remove a contact (repeatable).
         #[arg(long, value_parser = ["email", "webhook", "wecom", "dingtalk"])]
         remove: Vec<String>,
     },
+    /// List organisations, by code.
+    List {
+        /// Words of the code or name.
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long, value_parser = ["department", "station", "court", "committee"])]
+        kind: Option<String>,
+        /// Only the disabled ones.
+        #[arg(long)]
+        disabled: bool,
+        /// One JSON object per line, as the API gives them.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable an organisation: its people's sessions end, and none of them can sign in or use
+    /// a token while it is disabled. Nothing is deleted.
+    Disable { code: String },
+    /// Enable a disabled organisation again.
+    Enable { code: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,9 +120,21 @@ pub enum UserCommand {
         #[arg(long)]
         password_stdin: bool,
     },
-    /// Change a person's contacts; those not named stay as they are.
+    /// Change a person's name, role, organisation or contacts; those not named stay as they
+    /// are. A new role or organisation ends their sessions.
     Edit {
         login: String,
+        /// Their name as shown to others.
+        #[arg(long)]
+        name: Option<String>,
+        #[arg(long, value_parser = ["leader", "staff", "deputy", "department", "mediator", "court", "auditor", "admin"])]
+        role: Option<String>,
+        /// Their organisation's code.
+        #[arg(long, conflicts_with = "no_org")]
+        org: Option<String>,
+        /// Take them out of their organisation.
+        #[arg(long)]
+        no_org: bool,
         /// Where their reminders are e-mailed.
         #[arg(long)]
         email: Option<String>,
@@ -119,6 +155,31 @@ pub enum UserCommand {
     /// A user's web sessions.
     #[command(subcommand)]
     Sessions(SessionsCommand),
+    /// List people, by login.
+    List {
+        /// Words of the login or name.
+        #[arg(long)]
+        q: Option<String>,
+        #[arg(long, value_parser = ["leader", "staff", "deputy", "department", "mediator", "court", "auditor", "admin"])]
+        role: Option<String>,
+        /// An organisation's code: its people (a station's deputies).
+        #[arg(long)]
+        org: Option<String>,
+        /// Only the disabled ones.
+        #[arg(long)]
+        disabled: bool,
+        /// One JSON object per line, as the API gives them.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Disable a person: their sessions end and their tokens are revoked at once. Nothing is
+    /// deleted: histories keep their name.
+    Disable { login: String },
+    /// Enable a disabled person again (they need new tokens).
+    Enable { login: String },
+    /// Give a person a temporary password, printed once: they must choose their own at their
+    /// next sign-in. Their sessions end.
+    ResetPassword { login: String },
 }
 
 #[derive(Debug, Subcommand)]
@@ -163,6 +224,9 @@ pub enum DeliveriesCommand {
         status: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        /// One JSON object per line, as the API gives them.
+        #[arg(long)]
+        json: bool,
     },
     /// Put a dead delivery back in the queue.
     Retry { id: String },
@@ -171,9 +235,20 @@ pub enum DeliveriesCommand {
 #[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Make a new bearer token for a user and print it, alone on its line. It is shown once.
-    Create { login: String },
+    Create {
+        login: String,
+        /// When it stops working: a date (`2025-06-30`, the end of that day, China time) or an
+        /// RFC 3339 instant.
+        #[arg(long)]
+        expires: Option<String>,
+    },
     /// List a user's tokens (ids and dates, never the tokens).
-    List { login: String },
+    List {
+        login: String,
+        /// One JSON object per line, as the API gives them.
+        #[arg(long)]
+        json: bool,
+    },
     /// Revoke a token by its id.
     Revoke { id: String },
 }
@@ -193,6 +268,17 @@ fn check_url(flag: &str, url: &str) -> Result<()> {
 }
 
 impl OrgContacts {
+    fn is_empty(&self) -> bool {
+        [
+            &self.email,
+            &self.webhook_url,
+            &self.wecom_url,
+            &self.dingtalk_url,
+        ]
+        .iter()
+        .all(|c| c.is_none())
+    }
+
     fn check(&self) -> Result<()> {
         for (flag, url) in [
             ("--webhook-url", &self.webhook_url),
@@ -258,9 +344,43 @@ pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
         } => (code, Some(kind), Some(name), contacts, Vec::new()),
         OrgCommand::Edit {
             code,
+            name,
             contacts,
             remove,
-        } => (code, None, None, contacts, remove),
+        } => {
+            if let Some(name) = name {
+                // The name through the use case; the contacts, if any, as below.
+                let change = OrgChange {
+                    name: Some(name),
+                    ..OrgChange::default()
+                };
+                admin::change_org(settings, &code, change)?;
+                if contacts.is_empty() && remove.is_empty() {
+                    return Ok(ExitCode::SUCCESS);
+                }
+            }
+            (code, None, None, contacts, remove)
+        }
+        OrgCommand::List {
+            q,
+            kind,
+            disabled,
+            json,
+        } => return admin::list_orgs(settings, (q, kind, disabled), json),
+        OrgCommand::Disable { code } => {
+            let change = OrgChange {
+                disabled: Some(true),
+                ..OrgChange::default()
+            };
+            return admin::change_org(settings, &code, change);
+        }
+        OrgCommand::Enable { code } => {
+            let change = OrgChange {
+                disabled: Some(false),
+                ..OrgChange::default()
+            };
+            return admin::change_org(settings, &code, change);
+        }
     };
     contacts.check()?;
     if !is_code(&code) {
@@ -279,6 +399,7 @@ pub fn org(cmd: OrgCommand, settings: &Settings) -> Result<ExitCode> {
                     name: name.trim().to_string(),
                 })
                 .await?;
+            super::audit::record(&store, "org_added", &code, kind.as_str()).await?;
             contacts.apply(&store, &code, &remove).await?;
             println!("added {} `{code}`: {}", kind.as_str(), name.trim());
         } else {
@@ -302,45 +423,6 @@ fn mobile(phone: &str) -> Result<String> {
     })
 }
 
-/// `duban user edit`.
-async fn edit_user(
-    store: &duban_storage::SqlStore,
-    login: &str,
-    email: Option<String>,
-    phone: Option<String>,
-    sms: Option<bool>,
-    remove: &[String],
-) -> Result<Vec<&'static str>> {
-    if store.user(login).await?.is_none() {
-        bail!("no user `{login}`");
-    }
-    let phone = phone.as_deref().map(mobile).transpose()?;
-    let mut changed = Vec::new();
-    for (field, given) in [("email", email.is_some()), ("phone", phone.is_some())] {
-        if given && remove.iter().any(|r| r == field) {
-            bail!("--remove {field} and --{field}: choose one");
-        }
-    }
-    if email.is_some() || remove.iter().any(|r| r == "email") {
-        store.set_user_email(login, email.as_deref()).await?;
-        changed.push("email");
-    }
-    if phone.is_some() || remove.iter().any(|r| r == "phone") {
-        store.set_user_phone(login, phone.as_deref()).await?;
-        changed.push("phone");
-    }
-    if let Some(on) = sms {
-        if !store.set_user_sms(login, on).await? {
-            bail!("`{login}` has no mobile number: give --phone to turn SMS on");
-        }
-        changed.push("sms");
-    }
-    if !changed.is_empty() {
-        super::audit::record(store, "user_contacts_changed", login, &changed.join(",")).await?;
-    }
-    Ok(changed)
-}
-
 pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
     let (login, role, org, name, email, phone, sms, password_stdin) = match cmd {
         UserCommand::Add {
@@ -355,21 +437,62 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
         } => (login, role, org, name, email, phone, sms, password_stdin),
         UserCommand::Edit {
             login,
+            name,
+            role,
+            org,
+            no_org,
             email,
             phone,
             sms,
             remove,
         } => {
-            return setup::runtime()?.block_on(async {
-                let store = setup::store(settings, 1).await?;
-                let changed = edit_user(&store, &login, email, phone, sms, &remove).await?;
-                if changed.is_empty() {
-                    bail!("nothing to change: give --email, --phone, --sms or --remove");
+            let removed = |what: &str| remove.iter().any(|r| r == what);
+            for (field, given) in [("email", email.is_some()), ("phone", phone.is_some())] {
+                if given && removed(field) {
+                    bail!("--remove {field} and --{field}: choose one");
                 }
-                println!("`{login}`: {} changed", changed.join(", "));
-                Ok(ExitCode::SUCCESS)
-            });
+            }
+            let change = PersonChange {
+                name,
+                role,
+                org: if no_org { Some(None) } else { org.map(Some) },
+                email: if removed("email") {
+                    Some(None)
+                } else {
+                    email.map(Some)
+                },
+                phone: if removed("phone") {
+                    Some(None)
+                } else {
+                    phone.map(Some)
+                },
+                sms,
+                disabled: None,
+            };
+            return admin::change_user(settings, &login, change);
         }
+        UserCommand::List {
+            q,
+            role,
+            org,
+            disabled,
+            json,
+        } => return admin::list_users(settings, (q, role, org, disabled), json),
+        UserCommand::Disable { login } => {
+            let change = PersonChange {
+                disabled: Some(true),
+                ..PersonChange::default()
+            };
+            return admin::change_user(settings, &login, change);
+        }
+        UserCommand::Enable { login } => {
+            let change = PersonChange {
+                disabled: Some(false),
+                ..PersonChange::default()
+            };
+            return admin::change_user(settings, &login, change);
+        }
+        UserCommand::ResetPassword { login } => return admin::reset_password(settings, &login),
         UserCommand::Passwd { login } => {
             let password = read_password()?;
             return setup::runtime()?.block_on(async {
@@ -421,20 +544,11 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
             let Some(o) = store.org(code).await? else {
                 bail!("no organisation `{code}`; add it with `duban org add`");
             };
-            let fits = match role {
-                Role::Department => o.kind == OrgKind::Department,
-                Role::Court => o.kind == OrgKind::Court,
-                Role::Deputy => o.kind == OrgKind::Station,
-                _ => true,
-            };
-            if !fits {
-                bail!(
-                    "a {role} user cannot belong to {} `{code}`",
-                    o.kind.as_str()
-                );
+            if let Err(why) = role.may_belong_to(Some(o.kind)) {
+                bail!("--org `{code}` ({}): {why}", o.kind.as_str());
             }
-        } else if matches!(role, Role::Department | Role::Court) {
-            bail!("a {role} user needs --org (their {role})");
+        } else if let Err(why) = role.may_belong_to(None) {
+            bail!("a {role} user needs --org: {why}");
         }
         let user = User {
             login: login.clone(),
@@ -443,6 +557,7 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
             name: name.unwrap_or_else(|| login.clone()),
         };
         store.add_user(&user).await?;
+        super::audit::record(&store, "user_added", &login, role.as_str()).await?;
         if email.is_some() {
             store.set_user_email(&login, email.as_deref()).await?;
         }
@@ -459,29 +574,18 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
 }
 
 pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
+    let cmd = match cmd {
+        TokenCommand::Create { login, expires } => {
+            return admin::create_token(settings, &login, expires.as_deref());
+        }
+        TokenCommand::List { login, json } => return admin::list_tokens(settings, &login, json),
+        revoke => revoke,
+    };
     setup::runtime()?.block_on(async {
         let store = setup::store(settings, 1).await?;
         let now = jiff::Timestamp::now();
         match cmd {
-            TokenCommand::Create { login } => {
-                let (token, id) = duban_service::new_token();
-                store
-                    .add_token(&id, &login, &duban_service::hash_token(&token), now, None)
-                    .await
-                    .with_context(|| format!("cannot create a token for `{login}`"))?;
-                super::audit::record(&store, "token_created", &id, &format!("for {login}")).await?;
-                eprintln!("token {id} for `{login}` (shown once; store it safely):");
-                println!("{token}");
-            }
-            TokenCommand::List { login } => {
-                for t in store.tokens(&login).await? {
-                    let state = match t.revoked_at {
-                        Some(at) => format!("revoked {at}"),
-                        None => "active".into(),
-                    };
-                    println!("{}\tcreated {}\t{state}", t.id, t.created_at);
-                }
-            }
+            TokenCommand::Create { .. } | TokenCommand::List { .. } => {}
             TokenCommand::Revoke { id } => {
                 if !store.revoke_token(&id, now).await? {
                     bail!("no active token with id `{id}`");
@@ -498,8 +602,20 @@ pub fn deliveries(cmd: DeliveriesCommand, settings: &Settings) -> Result<ExitCod
     setup::runtime()?.block_on(async {
         let store = setup::store(settings, 1).await?;
         match cmd {
-            DeliveriesCommand::List { status, limit } => {
+            DeliveriesCommand::List {
+                status,
+                limit,
+                json,
+            } => {
                 for d in store.deliveries(status.as_deref(), limit).await? {
+                    if json {
+                        let attempts = store.attempts(&d.id).await?;
+                        println!(
+                            "{}",
+                            serde_json::to_string(&duban_api::DeliveryDto::new(d, attempts))?
+                        );
+                        continue;
+                    }
                     println!(
                         "{}\t{}\t{}\t{}\tattempts {}\t{}",
                         d.id,

@@ -257,5 +257,5 @@ fn an_assignment_reaches_the_departments_robots_and_its_clerk_by_sms() {
     );
     let out = duban(dir, &["user", "edit", "zhang", "--sms", "true"]);
     assert!(!out.status.success());
-    assert!(String::from_utf8_lossy(&out.stderr).contains("no mobile number"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("sms: 须先填写手机号码"));
 }

@@ -497,3 +497,69 @@ fn the_database_its_log_and_backups_are_private_to_their_owner() {
     o.ok(&["migrate"]);
     assert_eq!(mode("duban.db"), 0o600);
 }
+
+/// Disables `liu` (from the command line, or by an administrator over the API) while a
+/// `duban serve` holds his session and his token live: the very next request with either is
+/// 401, and his password opens no new session. Enabling him again brings no old token back.
+fn disabling_a_person_ends_their_session_and_token_at_once(o: &Office, over_api: bool) {
+    let serve = o.serve(&["--no-scheduler"]);
+    let token = o.ok(&["token", "create", "liu"]);
+    let session = session_of(&sign_in(&serve.addr, "liu", PASSWORD, "/"));
+    let api = |t: &str| {
+        http_as(&serve.addr, t, "GET", "/api/v1/cases", &[], None)
+            .expect("answer")
+            .status
+    };
+    assert_eq!(api(&token), 200);
+    assert_eq!(page(&serve.addr, "/cases", &session).status, 200);
+    if over_api {
+        o.ok(&["user", "add", "root", "--role", "admin"]);
+        let admin = o.ok(&["token", "create", "root"]);
+        let r = http_as(
+            &serve.addr,
+            &admin,
+            "PATCH",
+            "/api/v1/admin/users/liu",
+            &[],
+            Some(r#"{"disabled": true}"#),
+        )
+        .expect("answer");
+        assert_eq!(r.status, 200, "{}", r.body);
+    } else {
+        o.ok(&["user", "disable", "liu"]);
+    }
+    assert_eq!(api(&token), 401);
+    let gone = page(&serve.addr, "/cases", &session);
+    assert_eq!(gone.status, 401, "{}", gone.body);
+    let again = sign_in(&serve.addr, "liu", PASSWORD, "/");
+    assert_eq!(again.status, 403, "{}", again.body);
+    assert!(again.body.contains("账户已停用"), "{}", again.body);
+    assert_eq!(o.audited(&["user_disabled", "liu"]), 1);
+
+    o.ok(&["user", "enable", "liu"]);
+    assert_eq!(api(&token), 401, "revoked for good");
+    let back = session_of(&sign_in(&serve.addr, "liu", PASSWORD, "/"));
+    assert_eq!(page(&serve.addr, "/cases", &back).status, 200);
+
+    // Disabling his station stops him too, and enabling it lets him back.
+    o.ok(&["org", "disable", "st1"]);
+    assert_eq!(page(&serve.addr, "/cases", &back).status, 401);
+    assert_eq!(sign_in(&serve.addr, "liu", PASSWORD, "/").status, 403);
+    o.ok(&["org", "enable", "st1"]);
+    session_of(&sign_in(&serve.addr, "liu", PASSWORD, "/"));
+}
+
+#[test]
+fn a_disabled_person_is_out_on_the_next_request_on_sqlite() {
+    let o = Office::new("disable-sqlite", &[]);
+    disabling_a_person_ends_their_session_and_token_at_once(&o, false);
+}
+
+#[test]
+fn a_disabled_person_is_out_on_the_next_request_on_postgresql() {
+    let Some(db) = PgDatabase::create_blocking() else {
+        return;
+    };
+    let o = Office::new("disable-postgres", &[("DATABASE_URL", db.url())]);
+    disabling_a_person_ends_their_session_and_token_at_once(&o, true);
+}

@@ -33,7 +33,9 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub use admin::{AuditEntryDto, OrgDto, TokenDto, UserDto};
 pub use contract::PROBLEM_TYPES;
+pub use dto::DeliveryDto;
 pub use error::{ApiError, Problem};
 use extract::{Bearer, JsonBody, RequestId};
 pub use headers::{HEADER_LIMIT, Headers};

@@ -3,6 +3,9 @@
 
 use super::*;
 
+/// How an operator's login starts; `:` is in no login (`is_code`), so no one signs in as one.
+const OPERATOR: &str = "cli:";
+
 /// Who is calling: the user behind the bearer token or session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
@@ -20,6 +23,25 @@ impl Principal {
 
     pub(crate) fn role(&self) -> Role {
         self.user.role
+    }
+
+    /// Someone with a shell on the server, administering from the command line as the
+    /// operating-system user `name`: an administrator whom no session or token stands for. The
+    /// audit log records them as the command line's own events are (`operator`, `cli`).
+    pub fn operator(name: &str) -> Principal {
+        Principal {
+            user: User {
+                login: format!("{OPERATOR}{name}"),
+                role: Role::Admin,
+                org: None,
+                name: name.to_string(),
+            },
+        }
+    }
+
+    /// Whether this is [`Principal::operator`].
+    pub fn is_operator(&self) -> bool {
+        self.user.login.starts_with(OPERATOR)
     }
 
     fn is_member(&self, case: &Case, party: &str) -> bool {

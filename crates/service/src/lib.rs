@@ -223,15 +223,20 @@ impl<S: Store + Audit> Service<S> {
         action: &str,
         (target, outcome, detail): (&str, &str, &str),
     ) -> Result<()> {
+        let operator = p.is_some_and(Principal::is_operator);
         let record = AuditRecord {
             at,
-            actor: p
-                .map(|p| p.user.login.clone())
-                .unwrap_or_else(|| "-".into()),
-            role: p
-                .map(|p| p.user.role.as_str().to_string())
-                .unwrap_or_else(|| "-".into()),
-            source: "api".into(),
+            actor: match p {
+                Some(p) if operator => p.user.name.clone(),
+                Some(p) => p.user.login.clone(),
+                None => "-".into(),
+            },
+            role: match p {
+                Some(_) if operator => "operator".into(),
+                Some(p) => p.user.role.as_str().to_string(),
+                None => "-".into(),
+            },
+            source: if operator { "cli" } else { "api" }.into(),
             action: action.into(),
             target: target.into(),
             outcome: outcome.into(),

@@ -83,6 +83,27 @@ impl Viewer {
     }
 }
 
+/// The answer to a session cookie that no longer opens a session (signed out, expired, ended
+/// by an administrator, its person disabled): 401, as the API answers a dead token, with the
+/// cookie cleared and the browser sent on to sign in (a refresh, since pages have no script).
+fn ended(to_sign_in: &str, secure: bool) -> Response {
+    let page = crate::layout::bare(
+        "登录已失效",
+        maud::html! {
+            meta http-equiv="refresh" content=(format!("0; url={to_sign_in}"));
+            h1 { "登录已失效" }
+            p { "您的登录已结束（已退出、已超时，或账户已被管理员停用）。" }
+            p { a href=(to_sign_in) { "重新登录" } }
+        },
+    );
+    let mut response = (axum::http::StatusCode::UNAUTHORIZED, page).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        set_cookie(SESSION_COOKIE, "", 0, secure),
+    );
+    response
+}
+
 /// The answer to a form without a valid CSRF token.
 pub fn csrf_refused() -> Response {
     error_page(
@@ -97,23 +118,20 @@ impl FromRequestParts<WebState> for Viewer {
 
     async fn from_request_parts(parts: &mut Parts, st: &WebState) -> Result<Self, Response> {
         let source = client_address(&parts.extensions);
-        let back = || {
-            let path = parts
-                .extensions
-                .get::<OriginalUri>()
-                .map(|u| u.0.path().to_string())
-                .unwrap_or_else(|| parts.uri.path().to_string());
-            // Only local paths, so the sign-in page cannot be made to send anyone elsewhere.
-            let next = if path.starts_with('/') && !path.starts_with("//") {
-                path
-            } else {
-                "/".into()
-            };
-            Redirect::to(&format!("/login?next={}", crate::layout::url_encode(&next)))
-                .into_response()
+        let path = parts
+            .extensions
+            .get::<OriginalUri>()
+            .map(|u| u.0.path().to_string())
+            .unwrap_or_else(|| parts.uri.path().to_string());
+        // Only local paths, so the sign-in page cannot be made to send anyone elsewhere.
+        let next = if path.starts_with('/') && !path.starts_with("//") {
+            path
+        } else {
+            "/".into()
         };
+        let to_sign_in = format!("/login?next={}", crate::layout::url_encode(&next));
         let Some(cookie) = cookie(&parts.headers, SESSION_COOKIE) else {
-            return Err(back());
+            return Err(Redirect::to(&to_sign_in).into_response());
         };
         match st.service.session(&cookie).await {
             Ok(Some((p, csrf))) => {
@@ -129,7 +147,7 @@ impl FromRequestParts<WebState> for Viewer {
                     unread,
                 })
             }
-            Ok(None) => Err(back()),
+            Ok(None) => Err(ended(&to_sign_in, st.secure_cookies)),
             Err(e) => {
                 tracing::error!(error = %e, "reading a session");
                 Err(error_page(

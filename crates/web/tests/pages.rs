@@ -407,9 +407,13 @@ async fn pages_need_a_session_and_forms_need_its_token() {
     );
     let out = post(&app.router, "/logout", &cookie, &[("_csrf", &token)]).await;
     assert_eq!(out.status, StatusCode::SEE_OTHER);
-    assert_eq!(
-        get(&app.router, "/cases", &cookie).await.status,
-        StatusCode::SEE_OTHER
+    // A cookie kept after it is 401, as a dead token is, and sends the browser to sign in.
+    let after = get(&app.router, "/cases", &cookie).await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+    assert!(
+        after.body.contains("url=/login?next=/cases"),
+        "{}",
+        after.body
     );
 }
 
