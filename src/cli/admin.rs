@@ -223,10 +223,7 @@ fn expiry(s: &str) -> Result<jiff::Timestamp> {
     let day: jiff::civil::Date = s.parse().with_context(|| {
         format!("--expires `{s}`: give a date (2025-06-30) or an RFC 3339 instant")
     })?;
-    let next = day.tomorrow().context("--expires: no day after it")?;
-    duban_core::deadline::CHINA
-        .to_timestamp(next.to_datetime(jiff::civil::Time::midnight()))
-        .context("--expires: not a day in China time")
+    Ok(duban_core::deadline::end_of_day(day))
 }
 
 /// `duban token create`.

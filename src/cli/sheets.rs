@@ -336,14 +336,7 @@ pub(crate) fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
     Ok(())
 }
 
-/// A cell that a spreadsheet would run as a formula is written as text.
-fn guarded(v: &str) -> String {
-    if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
-    }
-}
+use duban_core::text::spreadsheet_text as guarded;
 
 pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
     let (columns, rows) = setup::runtime()?.block_on(async {

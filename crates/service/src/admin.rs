@@ -133,7 +133,7 @@ fn temporary_password(login: &str) -> String {
 }
 
 /// Refuses anyone but an administrator.
-pub(crate) fn admin_only(p: &Principal) -> Result<()> {
+pub fn admin_only(p: &Principal) -> Result<()> {
     if p.role() == Role::Admin {
         Ok(())
     } else {

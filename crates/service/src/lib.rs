@@ -37,7 +37,7 @@ use jiff::Timestamp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
-pub use admin::{NewOrg, NewPerson, OrgChange, PersonChange, is_code};
+pub use admin::{NewOrg, NewPerson, OrgChange, PersonChange, admin_only, is_code};
 pub use auth::{Caller, Credential, hash_token, new_token};
 pub use authz::Principal;
 pub use clock::{Clock, FixedClock, SystemClock};

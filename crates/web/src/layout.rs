@@ -43,6 +43,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Auditor => {
             links.push(("/dashboard", "工作台"));
             links.push(("/cases", "全部事项"));
+            links.push(("/audit", "审计日志"));
         }
         Role::Staff => {
             links.push(("/dashboard", "工作台"));
@@ -66,7 +67,12 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             links.push(("/cases", "委派案件"));
             links.push(("/cases/new?kind=mediation", "委派调解"));
         }
-        Role::Admin => {}
+        Role::Admin => {
+            links.push(("/admin/users", "人员管理"));
+            links.push(("/admin/orgs", "单位管理"));
+            links.push(("/audit", "审计日志"));
+            links.push(("/admin/deliveries", "投递管理"));
+        }
     }
     links
 }

@@ -6,6 +6,7 @@
 // response is the natural error of a handler here, built at most once per request.
 #![allow(clippy::result_large_err)]
 
+mod audit;
 mod case;
 mod cases;
 mod chart;
@@ -16,6 +17,8 @@ mod labels;
 mod layout;
 mod login;
 mod notices;
+mod orgs;
+mod people;
 mod queue;
 mod session;
 mod strict;
@@ -68,6 +71,31 @@ pub fn router(state: WebState) -> Router {
         .route("/notifications", get(notices::list))
         .route("/notifications/read-all", post(notices::read_all))
         .route("/notifications/{id}/read", post(notices::read))
+        .route("/admin/users", get(people::list).post(people::add))
+        .route("/admin/users/new", get(people::new_form))
+        .route("/admin/users/{login}", get(people::show).post(people::save))
+        .route("/admin/users/{login}/disable", post(people::disable))
+        .route("/admin/users/{login}/enable", post(people::enable))
+        .route(
+            "/admin/users/{login}/password-reset",
+            post(people::reset_password),
+        )
+        .route(
+            "/admin/users/{login}/sessions/end",
+            post(people::end_sessions),
+        )
+        .route("/admin/users/{login}/tokens", post(people::create_token))
+        .route("/admin/tokens/{id}/revoke", post(people::revoke_token))
+        .route("/admin/orgs", get(orgs::list).post(orgs::add))
+        .route("/admin/orgs/new", get(orgs::new_form))
+        .route("/admin/orgs/{code}", get(orgs::show).post(orgs::save))
+        .route("/admin/orgs/{code}/disable", post(orgs::disable))
+        .route("/admin/orgs/{code}/enable", post(orgs::enable))
+        .route("/admin/deliveries", get(audit::deliveries))
+        .route("/admin/deliveries/{id}/retry", post(audit::retry))
+        .route("/audit", get(audit::search))
+        .route("/audit.csv", get(audit::export))
+        .route("/audit/verify", post(audit::verify))
         .route("/static/duban.css", get(stylesheet))
         .with_state(state)
 }
@@ -89,7 +117,7 @@ async fn home(v: Viewer) -> Redirect {
         Role::Leader | Role::Staff | Role::Auditor => "/dashboard",
         Role::Department => "/inbox",
         Role::Deputy | Role::Mediator | Role::Court => "/cases",
-        Role::Admin => "/notifications",
+        Role::Admin => "/admin/users",
     })
 }
 

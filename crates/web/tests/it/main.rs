@@ -1,0 +1,5 @@
+//! The web pages in process, as one test binary: the shared application, and a suite per area.
+
+mod admin;
+mod app;
+mod pages;
