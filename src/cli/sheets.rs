@@ -17,7 +17,8 @@ use super::stdio::{is_stdio, read_input};
 
 #[derive(Debug, Args)]
 pub struct ImportArgs {
-    /// suggestion, petition or mediation (or any kind the deployment adds).
+    /// suggestion, petition or mediation (or any kind the deployment adds); or `people` for a
+    /// roster of people and their organisations (docs/guide.md, 系统管理).
     kind: String,
     /// A .xlsx or .csv file (UTF-8 or GBK); `-` reads standard input (an .xlsx is told by
     /// its content).
@@ -262,12 +263,45 @@ fn read_workbook(path: &Path, bytes: Vec<u8>) -> Result<Vec<Row>> {
     rows_from(headers, records)
 }
 
+/// `duban import people FILE`: a roster, all or nothing, each problem named in Chinese.
+fn import_roster(file: &Path, rows: &[Row], settings: &Settings) -> Result<ExitCode> {
+    setup::runtime()?.block_on(async {
+        let service = setup::service(settings, 1).await?;
+        let result = service
+            .import_roster(&super::admin::operator(), rows)
+            .await
+            .map_err(super::admin::explain)?;
+        match result {
+            Ok(done) => {
+                println!(
+                    "{}：新增单位 {} 个，新增人员 {} 人，更新人员 {} 人",
+                    file.display(),
+                    done.orgs_added,
+                    done.people_added,
+                    done.people_updated
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Err(problems) => {
+                for p in &problems {
+                    eprintln!("{}: {p}", file.display());
+                }
+                eprintln!("未导入任何内容：共 {} 处问题", problems.len());
+                Ok(ExitCode::FAILURE)
+            }
+        }
+    })
+}
+
 pub fn import(args: ImportArgs, settings: &Settings) -> Result<ExitCode> {
     let bytes = read_input(&args.file)?;
     let rows = match input_format(&args.file, &bytes)? {
         "csv" => read_csv(&bytes)?,
         _ => read_workbook(&args.file, bytes)?,
     };
+    if args.kind == "people" {
+        return import_roster(&args.file, &rows, settings);
+    }
     setup::runtime()?.block_on(async {
         let service = setup::service(settings, 2).await?;
         let bar =

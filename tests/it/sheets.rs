@@ -384,3 +384,103 @@ fn a_dash_reads_standard_input_and_writes_standard_output() {
         "an .xlsx is a ZIP file"
     );
 }
+
+/// A county's roster as it arrives: deputies with their stations (a new station comes with
+/// its first deputy), a department's clerk, contacts in Chinese headers.
+const ROSTER: &str =
+    "登录名,姓名,角色,所属单位代码,所属单位名称,单位类型,电子邮箱,手机号码,短信提醒
+dep0001,王建国,代表,st1,,,,13800135678,是
+dep0002,李梅,人大代表,st42,新安镇代表之家,联络站,limei@example.cn,,
+dep0003,张强,代表,st42,新安镇代表之家,联络站,,,
+clerk01,赵六,承办单位,jtj,,,zhao@jtj.example.cn,139 0000 1111,否
+";
+
+fn workbook(csv: &str) -> rust_xlsxwriter::Workbook {
+    let mut wb = rust_xlsxwriter::Workbook::new();
+    let sheet = wb.add_worksheet();
+    for (r, row) in rows(csv).iter().enumerate() {
+        for (c, v) in row.iter().enumerate() {
+            if !v.is_empty() {
+                sheet
+                    .write_string(r as u32, c as u16, v.as_str())
+                    .expect("cell");
+            }
+        }
+    }
+    wb
+}
+
+#[test]
+fn a_roster_imports_all_or_nothing_and_again_without_duplicates() {
+    let d = dir("roster");
+    let text = |out: &std::process::Output| {
+        (
+            String::from_utf8_lossy(&out.stdout).to_string(),
+            String::from_utf8_lossy(&out.stderr).to_string(),
+        )
+    };
+    // Bad rows: each named by row and column in Chinese, and nothing written.
+    let bad = format!(
+        "{ROSTER}dep0001,重复,代表,st1,,,,,\n,无名,代表,,,,,,\ndep0009,某,代表,jtj,,,,,\ndep0010,某,代表,,,,,12345,\n"
+    );
+    workbook(&bad).save(d.0.join("bad.xlsx")).expect("save");
+    let out = duban(&d.0, &["import", "people", "bad.xlsx"]);
+    let (_, err) = text(&out);
+    assert!(!out.status.success());
+    for want in [
+        "第 6 行「登录名」列：与前面的行重复",
+        "第 7 行「登录名」列：必填",
+        "第 8 行「所属单位代码」列：代表只能属于代表之家或联络站",
+        "第 9 行「手机号码」列：应为11位手机号码",
+        "未导入任何内容",
+    ] {
+        assert!(err.contains(want), "{want} in {err}");
+    }
+    let (listed, _) = text(&duban(&d.0, &["user", "list"]));
+    assert!(
+        !listed.contains("dep0002"),
+        "nothing half-written: {listed}"
+    );
+    let (orgs, _) = text(&duban(&d.0, &["org", "list"]));
+    assert!(!orgs.contains("st42"), "no station either: {orgs}");
+
+    workbook(ROSTER)
+        .save(d.0.join("roster.xlsx"))
+        .expect("save");
+    let out = duban(&d.0, &["import", "people", "roster.xlsx"]);
+    let (said, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        said.contains("新增单位 1 个，新增人员 4 人，更新人员 0 人"),
+        "{said}"
+    );
+    let (listed, _) = text(&duban(&d.0, &["user", "list", "--org", "st42", "--json"]));
+    let people: Vec<serde_json::Value> = listed
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("json"))
+        .collect();
+    assert_eq!(people.len(), 2, "{listed}");
+    assert_eq!(people[0]["login"], "dep0002");
+    assert_eq!(people[0]["email"], "limei@example.cn");
+    let (one, _) = text(&duban(&d.0, &["user", "list", "--q", "dep0001", "--json"]));
+    let one: serde_json::Value = serde_json::from_str(one.trim()).expect("json");
+    assert_eq!(one["phone"], "138****5678", "kept sealed, shown masked");
+    assert_eq!(one["sms"], true);
+
+    // Again, with a new e-mail: updated, nobody added twice.
+    let again = ROSTER.replace("limei@example.cn", "li.mei@example.cn");
+    workbook(&again).save(d.0.join("again.xlsx")).expect("save");
+    let out = duban(&d.0, &["import", "people", "again.xlsx"]);
+    let (said, err) = text(&out);
+    assert!(out.status.success(), "{err}");
+    assert!(
+        said.contains("新增单位 0 个，新增人员 0 人，更新人员 4 人"),
+        "{said}"
+    );
+    let (listed, _) = text(&duban(&d.0, &["user", "list", "--json"]));
+    assert_eq!(listed.matches("\"login\":\"dep0002\"").count(), 1);
+    assert!(listed.contains("li.mei@example.cn"));
+    // The import is in the audit log.
+    let (audit, _) = text(&duban(&d.0, &["audit", "tail", "--limit", "50"]));
+    assert_eq!(audit.matches("roster_imported").count(), 2, "{audit}");
+}

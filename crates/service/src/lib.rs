@@ -18,6 +18,7 @@ mod find;
 mod references;
 pub mod report;
 mod requests;
+pub mod roster;
 pub mod sheet;
 mod signin;
 
@@ -46,7 +47,8 @@ pub use deliveries::{SentNotice, SentOutcome};
 /// and so depend on the service alone.
 pub use duban_storage::{
     Account, Attempt, AuditQuery, CaseSummary, Cursor, Delivery, Listing, Notification, Order,
-    OrgEntry, OrgQuery, Page, PeopleQuery, SqlStore, StoredEvent, TokenInfo, Verdict,
+    OrgEntry, OrgQuery, Page, PeopleQuery, RosterImported, SqlStore, StoredEvent, TokenInfo,
+    Verdict,
 };
 use error::refused;
 pub use error::{Error, FieldProblem, Result};

@@ -85,8 +85,37 @@ pub struct UserChange {
     pub org: Option<Option<String>>,
 }
 
+/// One person of a roster: who they are and how they are reached. A roster only ever adds
+/// people or updates their name, organisation and contacts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RosterPerson {
+    pub user: User,
+    pub email: Option<String>,
+    /// A mobile number already checked; sealed when it is written.
+    pub phone: Option<String>,
+    /// Whether they agreed to SMS; `None` keeps what was recorded.
+    pub sms: Option<bool>,
+}
+
+/// What a roster import did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RosterImported {
+    pub orgs_added: u64,
+    pub people_added: u64,
+    pub people_updated: u64,
+}
+
 /// Administration's reads and writes.
 pub trait Administration: Send + Sync {
+    /// Writes a checked roster in one transaction: the organisations it names that are new,
+    /// then each person added, or updated (name, organisation, contacts) when the login exists.
+    /// Nothing is written if any statement fails.
+    fn import_roster(
+        &self,
+        orgs: &[Org],
+        people: &[RosterPerson],
+        at: Timestamp,
+    ) -> impl Future<Output = Result<RosterImported>> + Send;
     /// People matching `q`, by login.
     fn accounts(&self, q: &PeopleQuery) -> impl Future<Output = Result<Vec<Account>>> + Send;
     fn account(&self, login: &str) -> impl Future<Output = Result<Option<Account>>> + Send;
@@ -200,6 +229,74 @@ fn bind_all<'q>(
 }
 
 impl Administration for SqlStore {
+    async fn import_roster(
+        &self,
+        orgs: &[Org],
+        people: &[RosterPerson],
+        at: Timestamp,
+    ) -> Result<RosterImported> {
+        let mut done = RosterImported::default();
+        let mut tx = self.begin_write().await?;
+        for o in orgs {
+            let r = sqlx::query(
+                "INSERT INTO orgs (code, kind, name, created_at) VALUES ($1, $2, $3, $4) \
+                 ON CONFLICT (code) DO NOTHING",
+            )
+            .bind(o.code.clone())
+            .bind(o.kind.as_str())
+            .bind(o.name.clone())
+            .bind(ms(at))
+            .execute(&mut *tx)
+            .await?;
+            done.orgs_added += r.rows_affected();
+        }
+        for p in people {
+            let sealed = p
+                .phone
+                .as_deref()
+                .map(|n| crate::sealed::PHONE.seal(self.keys(), &p.user.login, n))
+                .transpose()?;
+            let masked = p.phone.as_deref().map(duban_core::person::mask_phone);
+            let added = sqlx::query(
+                "INSERT INTO users (login, role, org_code, name, created_at) \
+                 VALUES ($1, $2, $3, $4, $5) ON CONFLICT (login) DO NOTHING",
+            )
+            .bind(p.user.login.clone())
+            .bind(p.user.role.as_str())
+            .bind(p.user.org.clone())
+            .bind(p.user.name.clone())
+            .bind(ms(at))
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if added == 1 {
+                done.people_added += 1;
+            } else {
+                done.people_updated += 1;
+            }
+            // A contact left empty in the roster is kept as it was: a sheet without a phone
+            // column does not erase the numbers people gave.
+            sqlx::query(
+                "UPDATE users SET name = $2, org_code = $3, email = COALESCE($4, email), \
+                 phone = COALESCE($5, phone), phone_masked = COALESCE($6, phone_masked), \
+                 sms_opt_in = CASE WHEN COALESCE($5, phone) IS NULL THEN 0 \
+                 WHEN $7 IS NULL THEN sms_opt_in ELSE $7 END \
+                 WHERE login = $1",
+            )
+            .bind(p.user.login.clone())
+            .bind(p.user.name.clone())
+            .bind(p.user.org.clone())
+            .bind(p.email.clone())
+            .bind(sealed)
+            .bind(masked)
+            .bind(p.sms.map(i64::from))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(done)
+    }
+
     async fn accounts(&self, q: &PeopleQuery) -> Result<Vec<Account>> {
         let mut conditions = Vec::new();
         let mut values = Vec::new();

@@ -28,7 +28,10 @@ use duban_core::{Person, Role};
 use jiff::Timestamp;
 
 pub use accounts::{Accounts, Credentials, Session, SignInAttempt};
-pub use admin::{Account, Administration, OrgEntry, OrgQuery, PeopleQuery, UserChange};
+pub use admin::{
+    Account, Administration, OrgEntry, OrgQuery, PeopleQuery, RosterImported, RosterPerson,
+    UserChange,
+};
 pub use audit::{Audit, AuditQuery, AuditRecord, GENESIS, Head, Verdict, chain_hash};
 pub use contacts::{Contacts, Recipient};
 pub use crypto::{Keyring, key_id};

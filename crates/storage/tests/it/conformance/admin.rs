@@ -3,8 +3,8 @@
 //! password must be changed; people, organisations and the audit log are searched.
 
 use duban_storage::{
-    Accounts, Administration, Audit, AuditQuery, AuditRecord, OrgQuery, PeopleQuery, Session,
-    UserChange,
+    Accounts, Administration, Audit, AuditQuery, AuditRecord, OrgQuery, PeopleQuery, RosterPerson,
+    Session, UserChange,
 };
 
 use super::*;
@@ -13,6 +13,7 @@ conformance!(
     a_disabled_person_or_organisation_cannot_get_in,
     tokens_expire_and_reset_passwords_must_change,
     people_organisations_and_the_audit_log_are_searched,
+    a_roster_adds_then_updates_in_one_transaction,
 );
 
 fn person(login: &str, role: Role, org: Option<&str>, name: &str) -> User {
@@ -385,4 +386,67 @@ where
         .expect("search");
     assert_eq!(older.len(), 1);
     assert_eq!(older[0].1.action, "user_disabled");
+}
+
+async fn a_roster_adds_then_updates_in_one_transaction<S>(s: &S)
+where
+    S: Store + Accounts + Administration,
+{
+    let at = ts("2024-03-01T09:00:00");
+    let station = Org {
+        code: "st42".into(),
+        kind: OrgKind::Station,
+        name: "新安镇代表之家".into(),
+    };
+    let row =
+        |login: &str, phone: Option<&str>, sms: Option<bool>, email: Option<&str>| RosterPerson {
+            user: person(login, Role::Deputy, Some("st42"), "代表"),
+            email: email.map(str::to_string),
+            phone: phone.map(str::to_string),
+            sms,
+        };
+    let first = [
+        row("d1", Some("13800135678"), Some(true), None),
+        row("d2", None, None, Some("d2@example.cn")),
+    ];
+    let done = s
+        .import_roster(std::slice::from_ref(&station), &first, at)
+        .await
+        .expect("import");
+    assert_eq!(
+        (done.orgs_added, done.people_added, done.people_updated),
+        (1, 2, 0)
+    );
+    let d1 = s.account("d1").await.expect("read").expect("found");
+    assert_eq!(d1.phone_masked.as_deref(), Some("138****5678"));
+    assert!(d1.sms);
+    // Again, without the phone column and with a new e-mail: the number and consent stay.
+    let again = [
+        row("d1", None, None, None),
+        row("d2", None, None, Some("new@example.cn")),
+    ];
+    let done = s
+        .import_roster(std::slice::from_ref(&station), &again, at)
+        .await
+        .expect("import");
+    assert_eq!(
+        (done.orgs_added, done.people_added, done.people_updated),
+        (0, 0, 2)
+    );
+    let d1 = s.account("d1").await.expect("read").expect("found");
+    assert!(d1.sms && d1.phone_masked.is_some());
+    let d2 = s.account("d2").await.expect("read").expect("found");
+    assert_eq!(d2.email.as_deref(), Some("new@example.cn"));
+    // A failing row (an organisation that does not exist) writes nothing at all.
+    let broken = [
+        row("d3", None, None, None),
+        RosterPerson {
+            user: person("d4", Role::Department, Some("nowhere"), "某"),
+            email: None,
+            phone: None,
+            sms: None,
+        },
+    ];
+    assert!(s.import_roster(&[], &broken, at).await.is_err());
+    assert!(s.account("d3").await.expect("read").is_none());
 }
