@@ -20,6 +20,7 @@ pub mod report;
 mod requests;
 pub mod roster;
 pub mod sheet;
+pub mod sheet_read;
 mod signin;
 
 use std::collections::{BTreeMap, BTreeSet};

@@ -70,6 +70,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Admin => {
             links.push(("/admin/users", "人员管理"));
             links.push(("/admin/orgs", "单位管理"));
+            links.push(("/admin/import", "导入花名册"));
             links.push(("/audit", "审计日志"));
             links.push(("/admin/deliveries", "投递管理"));
         }

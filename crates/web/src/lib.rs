@@ -20,6 +20,7 @@ mod notices;
 mod orgs;
 mod people;
 mod queue;
+mod roster;
 mod session;
 mod strict;
 
@@ -91,6 +92,12 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/orgs/{code}", get(orgs::show).post(orgs::save))
         .route("/admin/orgs/{code}/disable", post(orgs::disable))
         .route("/admin/orgs/{code}/enable", post(orgs::enable))
+        .route(
+            "/admin/import",
+            get(roster::page_of)
+                .post(roster::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(roster::LIMIT)),
+        )
         .route("/admin/deliveries", get(audit::deliveries))
         .route("/admin/deliveries/{id}/retry", post(audit::retry))
         .route("/audit", get(audit::search))

@@ -216,3 +216,58 @@ async fn auditors_search_verify_and_export_the_audit_log() {
     assert!(actions.iter().any(|a| a == "audit_exported"));
     assert!(actions.iter().any(|a| a == "audit_verified"));
 }
+
+/// A multipart body of the session's token and a file, as a browser sends the upload form.
+fn upload(csrf: &str, name: &str, file: &[u8]) -> (String, Vec<u8>) {
+    let boundary = "----dubanboundary7MA4YWxk";
+    let mut body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"_csrf\"\r\n\r\n{csrf}\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+async fn send_upload(app: &App, cookie: &str, csrf: &str, file: &[u8]) -> Reply {
+    let (content_type, body) = upload(csrf, "花名册.csv", file);
+    let req = axum::http::Request::post("/admin/import")
+        .header(axum::http::header::COOKIE, cookie)
+        .header(axum::http::header::CONTENT_TYPE, content_type)
+        .body(axum::body::Body::from(body))
+        .expect("request");
+    send(&app.router, req).await
+}
+
+#[tokio::test]
+async fn a_roster_uploaded_in_the_browser_imports_all_or_nothing() {
+    let app = app().await;
+    let (cookie, csrf) = sign_in(&app, "admin").await;
+    let page = get(&app.router, "/admin/import", &cookie).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    let bad = "登录名,姓名,角色,所属单位代码\nd1,王建国,代表,st1\nd2,,代表,st1\n".as_bytes();
+    let r = send_upload(&app, &cookie, &csrf, bad).await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", r.body);
+    assert!(r.body.contains("第 3 行「姓名」列：必填"), "{}", r.body);
+    let listed = get(&app.router, "/admin/users?q=d1", &cookie).await;
+    assert!(
+        !listed.body.contains("/admin/users/d1"),
+        "nothing half-written"
+    );
+    let forged = send_upload(&app, &cookie, "forged", bad).await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+
+    let good = "登录名,姓名,角色,所属单位代码\nd1,王建国,代表,st1\nd2,李梅,代表,st1\n".as_bytes();
+    let r = send_upload(&app, &cookie, &csrf, good).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert!(r.body.contains("新增人员 2 人"), "{}", r.body);
+    let r = send_upload(&app, &cookie, &csrf, good).await;
+    assert!(
+        r.body.contains("新增人员 0 人，更新人员 2 人"),
+        "{}",
+        r.body
+    );
+    let (deputy, _) = sign_in(&app, "deputy").await;
+    let r = send_upload(&app, &deputy, &csrf, good).await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,238 @@
+//! Reading spreadsheets as offices keep them: .xlsx and .xls workbooks (the first sheet), and
+//! CSV in UTF-8 or in GBK as Chinese Excel saves it. Each cell is decoded strictly, the header
+//! is checked, and every problem is named by row and column; nothing is guessed.
+
+use calamine::{Data, Reader};
+
+use crate::sheet::{Row, column_of};
+
+/// Whether `bytes` are a workbook (an .xlsx is a ZIP file, an .xls an OLE compound file)
+/// rather than CSV text.
+pub fn is_workbook(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"PK\x03\x04") || bytes.starts_with(b"\xD0\xCF\x11\xE0")
+}
+
+/// A sheet's rows, whichever of the two it is.
+pub fn rows(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    if is_workbook(bytes) {
+        workbook(bytes)
+    } else {
+        csv(bytes)
+    }
+}
+
+/// Excel's name of a column: A, B, … Z, AA, AB …
+fn column_letter(index: usize) -> String {
+    let mut n = index + 1;
+    let mut out = Vec::new();
+    while n > 0 {
+        let rem = (n - 1) % 26;
+        out.push(b'A' + rem as u8);
+        n = (n - 1) / 26;
+    }
+    out.reverse();
+    String::from_utf8(out).unwrap_or_default()
+}
+
+/// How a CSV file's cells are encoded: UTF-8 (with or without a byte-order mark) when the whole
+/// file is, else GBK as offices export it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Utf8,
+    Gbk,
+}
+
+/// One cell's text, decoded strictly: a cell that is not valid in the file's encoding, or a
+/// UTF-8 cell in a GBK file (a file pasted together from two), is refused rather than stored
+/// with replacement characters or garbled.
+fn decode_cell(bytes: &[u8], encoding: Encoding) -> Result<String, &'static str> {
+    match encoding {
+        Encoding::Utf8 => std::str::from_utf8(bytes)
+            .map(str::to_string)
+            .map_err(|_| "is not valid UTF-8 text"),
+        Encoding::Gbk if bytes.is_ascii() => Ok(String::from_utf8_lossy(bytes).into_owned()),
+        Encoding::Gbk if reads_as_utf8_chinese(bytes) => Err(
+            "is UTF-8 text in a file that is otherwise GBK: save the whole file in one encoding",
+        ),
+        Encoding::Gbk => encoding_rs::GBK
+            .decode_without_bom_handling_and_without_replacement(bytes)
+            .map(|s| s.into_owned())
+            .ok_or("is neither valid GBK nor valid UTF-8 text"),
+    }
+}
+
+/// Whether a cell of a GBK file is really UTF-8 Chinese. Some GBK text is valid UTF-8 by
+/// chance (路 is `C2 B7`, which UTF-8 reads as ·), so validity alone does not tell: UTF-8
+/// Chinese reads as Chinese characters and the punctuation around them, while GBK read as
+/// UTF-8 gives Latin and other scripts' letters.
+fn reads_as_utf8_chinese(bytes: &[u8]) -> bool {
+    let Ok(text) = std::str::from_utf8(bytes) else {
+        return false;
+    };
+    let chinese = |c: char| matches!(c as u32, 0x4E00..=0x9FFF | 0x3400..=0x4DBF | 0x3000..=0x303F | 0xFF00..=0xFFEF | 0x2000..=0x206F);
+    text.chars().any(|c| matches!(c as u32, 0x4E00..=0x9FFF))
+        && text.chars().all(|c| c.is_ascii() || chinese(c))
+}
+
+/// Checks the header and the rows under it: an empty file, a column named twice and a cell
+/// with no column above it are refused, each naming its row and column.
+fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>, String> {
+    if headers.iter().all(|h| h.trim().is_empty()) {
+        return Err("row 1: the file is empty: it needs a header row naming the columns, and a row per case under it".into());
+    }
+    let columns: Vec<String> = headers.iter().map(|h| column_of(h)).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for c in &columns {
+        if !c.is_empty() && !seen.insert(c.clone()) {
+            return Err(format!("row 1: column `{c}` appears twice"));
+        }
+    }
+    let mut problems = Vec::new();
+    let mut rows = Vec::new();
+    for (i, r) in records.into_iter().enumerate() {
+        let number = i + 2;
+        for (at, cell) in r.iter().enumerate() {
+            let named = columns.get(at).is_some_and(|c| !c.is_empty());
+            if !named && !cell.trim().is_empty() {
+                problems.push(format!(
+                    "row {number}, column {}: a cell beyond the header (no column name above it)",
+                    column_letter(at)
+                ));
+            }
+        }
+        if r.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        rows.push(Row {
+            number,
+            cells: columns
+                .iter()
+                .zip(r)
+                .filter(|(c, v)| !c.is_empty() && !v.trim().is_empty())
+                .map(|(c, v)| (c.clone(), v))
+                .collect(),
+        });
+    }
+    if !problems.is_empty() {
+        return Err(format!("{}\nnothing was imported", problems.join("\n")));
+    }
+    if rows.is_empty() {
+        return Err("row 2: the file has a header but no rows under it: nothing to import".into());
+    }
+    Ok(rows)
+}
+
+/// A CSV file's rows: UTF-8 (with or without a byte-order mark) or GBK, each cell decoded
+/// strictly; every problem named by row and column.
+pub fn csv(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let encoding = match std::str::from_utf8(bytes) {
+        Ok(_) => Encoding::Utf8,
+        Err(_) => Encoding::Gbk,
+    };
+    // Parsed as bytes and decoded cell by cell, so a problem is placed by row and column. No
+    // byte of a GBK character is a comma, a quote or a line end, so the split is the same.
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .from_reader(bytes);
+    let mut problems = Vec::new();
+    let mut lines: Vec<Vec<String>> = Vec::new();
+    for (i, r) in reader.byte_records().enumerate() {
+        let r = r.map_err(|_| format!("row {}: not valid CSV", i + 1))?;
+        let mut cells = Vec::new();
+        for (at, cell) in r.iter().enumerate() {
+            match decode_cell(cell, encoding) {
+                Ok(text) => cells.push(text),
+                Err(why) => {
+                    // By the header above it too, once the header row is read.
+                    let named = lines
+                        .first()
+                        .and_then(|h| h.get(at))
+                        .filter(|h| !h.trim().is_empty())
+                        .map(|h| format!(" (`{}`)", column_of(h)))
+                        .unwrap_or_default();
+                    problems.push(format!(
+                        "row {}, column {}{named}: {why}",
+                        i + 1,
+                        column_letter(at)
+                    ));
+                    cells.push(String::new());
+                }
+            }
+        }
+        lines.push(cells);
+    }
+    if !problems.is_empty() {
+        return Err(format!("{}\nnothing was imported", problems.join("\n")));
+    }
+    let mut lines = lines.into_iter();
+    let headers = lines.next().unwrap_or_default();
+    rows_from(headers, lines.collect())
+}
+
+fn cell_text(d: &Data) -> String {
+    match d {
+        Data::Empty => String::new(),
+        Data::String(s) => s.clone(),
+        Data::Float(f) if f.fract() == 0.0 => format!("{}", *f as i64),
+        Data::Float(f) => f.to_string(),
+        Data::Int(i) => i.to_string(),
+        Data::Bool(b) => {
+            if *b {
+                "是".into()
+            } else {
+                "否".into()
+            }
+        }
+        Data::DateTime(dt) => {
+            // Excel's serial days since 1899-12-30, with the fraction for the time of day.
+            let serial = dt.as_f64();
+            let day = jiff::civil::date(1899, 12, 30)
+                .saturating_add(jiff::Span::new().days(serial.floor() as i64));
+            let minutes = ((serial.fract() * 1440.0).round()) as i64;
+            format!("{day} {:02}:{:02}", minutes / 60, minutes % 60)
+        }
+        Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
+        Data::Error(e) => format!("#{e:?}"),
+    }
+}
+
+/// A workbook's (.xlsx, .xls) first sheet as rows.
+pub fn workbook(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+        .map_err(|e| format!("cannot open the workbook: {e}"))?;
+    let Some(sheet) = book.sheet_names().first().cloned() else {
+        return Err("the workbook has no sheet".into());
+    };
+    let range = book
+        .worksheet_range(&sheet)
+        .map_err(|e| format!("cannot read sheet {sheet}: {e}"))?;
+    let mut rows = range.rows();
+    let headers: Vec<String> = rows
+        .next()
+        .map(|r| r.iter().map(cell_text).collect())
+        .unwrap_or_default();
+    let records = rows.map(|r| r.iter().map(cell_text).collect()).collect();
+    rows_from(headers, records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gbk_that_happens_to_be_valid_utf8_is_still_gbk() {
+        // 路 in GBK is C2 B7, valid UTF-8 for ·; a GBK file's cell of it stays 路.
+        let (lu, _, _) = encoding_rs::GBK.encode("路");
+        assert!(std::str::from_utf8(&lu).is_ok());
+        assert_eq!(decode_cell(&lu, Encoding::Gbk), Ok("路".to_string()));
+        // Real UTF-8 Chinese in a GBK file is refused.
+        assert!(decode_cell("村道损毁".as_bytes(), Encoding::Gbk).is_err());
+        // And a byte no GBK character has.
+        assert!(decode_cell(b"\xC4\xFF", Encoding::Gbk).is_err());
+        assert_eq!(column_letter(0), "A");
+        assert_eq!(column_letter(25), "Z");
+        assert_eq!(column_letter(26), "AA");
+    }
+}
