@@ -3,7 +3,8 @@
 //! every form is shown to submit without it: a deputy files a petition for a constituent and
 //! sees it listed; a department clerk cannot see it until it is transferred to them, then accepts
 //! and replies; the deputy rates the reply 不满意 and sees it reopened with its new deadline; a
-//! leader sees it on the dashboard; a clerk cannot open another department's case by URL. A
+//! leader sees it on the dashboard; a clerk cannot open another department's case by URL; an
+//! administrator adds a department clerk, who signs in with their own password. A
 //! second window, with JavaScript on, checks the main pages at 375 px. Screenshots of each main
 //! page are kept under `target/screenshots/`.
 
@@ -323,6 +324,47 @@ fn the_main_journeys_in_a_real_browser() {
     b.screenshot(&out.join("mediator-case.png"));
     submit_action(&b, "conclude");
     assert!(b.text().contains("调解成功"), "{}", b.text());
+
+    // An administrator adds a clerk of the transport bureau and resets their password; the
+    // clerk signs in with the temporary one, must choose their own, and then works in the
+    // bureau's inbox.
+    sign_in(&b, &base, "admin");
+    assert!(b.url().ends_with("/admin/users"), "{}", b.url());
+    b.goto(&format!("{base}/admin/users/new"));
+    b.type_into("#login", "jtj-newclerk");
+    b.type_into("#name", "新来的科员");
+    b.select("#role", "department");
+    b.select("#org", "jtj");
+    b.screenshot(&out.join("admin-add-person.png"));
+    b.click_and_wait("form[action=\"/admin/users\"] button[type=submit]");
+    assert!(b.text().contains("已添加"), "{}", b.text());
+    b.click_and_wait("form[action$=\"/password-reset\"] button[type=submit]");
+    let temporary = b
+        .source()
+        .split("<code class=\"number\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("the temporary password, shown once")
+        .to_string();
+    b.screenshot(&out.join("admin-temporary-password.png"));
+    b.goto(&format!("{base}/admin/users?q=jtj-newclerk"));
+    assert!(b.text().contains("新来的科员"), "{}", b.text());
+    b.screenshot(&out.join("admin-people.png"));
+    b.delete_cookies();
+    b.goto(&format!("{base}/login"));
+    b.type_into("#login", "jtj-newclerk");
+    b.type_into("#password", &temporary);
+    b.click_and_wait("form button[type=submit]");
+    assert!(b.text().contains("管理员已重置您的密码"), "{}", b.text());
+    b.type_into("#current", &temporary);
+    b.type_into("#new", "Newclerk-Pass-2024");
+    b.type_into("#confirm", "Newclerk-Pass-2024");
+    b.click_and_wait("form[action=\"/password/renew\"] button[type=submit]");
+    assert!(b.text().contains("新密码已设置"), "{}", b.text());
+    b.type_into("#password", "Newclerk-Pass-2024");
+    b.click_and_wait("form button[type=submit]");
+    assert!(b.url().ends_with("/inbox"), "the clerk is in: {}", b.url());
+    assert!(b.text().contains("新来的科员"), "{}", b.text());
 
     // At 375 px (a deputy's phone), with JavaScript on: nothing wider than the screen.
     let phone = driver.session(true, 375, 812);
