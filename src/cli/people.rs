@@ -6,12 +6,11 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand};
-use duban_core::Role;
-use duban_storage::{Contacts, Org, OrgKind, Outbox, User};
+use duban_storage::{Contacts, Org, OrgKind, Outbox};
 
 use super::admin;
 use super::setup::{self, Settings};
-use duban_service::{OrgChange, PersonChange};
+use duban_service::{NewPerson, OrgChange, PersonChange};
 
 /// Where an organisation's reminders go, besides its people's inboxes.
 #[derive(Debug, Clone, Default, Args)]
@@ -532,43 +531,29 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
     } else {
         None
     };
-    if !is_code(&login) {
-        bail!("login `{login}`: use letters, digits, - _ . (at most 64)");
-    }
-    let role = Role::parse(&role).context("unknown role")?;
     // Checked before anything is written, as the password is.
     let phone = phone.as_deref().map(mobile).transpose()?;
     setup::runtime()?.block_on(async {
-        let store = setup::store(settings, 1).await?;
-        if let Some(code) = &org {
-            let Some(o) = store.org(code).await? else {
-                bail!("no organisation `{code}`; add it with `duban org add`");
-            };
-            if let Err(why) = role.may_belong_to(Some(o.kind)) {
-                bail!("--org `{code}` ({}): {why}", o.kind.as_str());
-            }
-        } else if let Err(why) = role.may_belong_to(None) {
-            bail!("a {role} user needs --org: {why}");
-        }
-        let user = User {
+        // Through the use case, as the web page and the API add people: the same checks, the
+        // same audit record, and a new administrator announced to the others.
+        let service = setup::service(settings, 1).await?;
+        let new = NewPerson {
             login: login.clone(),
+            name: name.unwrap_or_else(|| login.clone()),
             role,
             org,
-            name: name.unwrap_or_else(|| login.clone()),
+            email,
+            phone,
+            sms,
         };
-        store.add_user(&user).await?;
-        super::audit::record(&store, "user_added", &login, role.as_str()).await?;
-        if email.is_some() {
-            store.set_user_email(&login, email.as_deref()).await?;
-        }
-        if let Some(p) = &phone {
-            store.set_user_phone(&login, Some(p)).await?;
-            store.set_user_sms(&login, sms).await?;
-        }
+        let added = service
+            .add_person(&admin::operator(), &new)
+            .await
+            .map_err(admin::explain)?;
         if let Some(p) = &password {
-            set_password(&store, &login, p).await?;
+            set_password(service.store(), &login, p).await?;
         }
-        println!("added {role} `{login}`");
+        println!("added {} `{login}`", added.user.role);
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -319,7 +319,7 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
     }
 
     /// Tells every other administrator that an administrator's role changed (given, taken).
-    async fn tell_administrators(
+    pub(crate) async fn tell_administrators(
         &self,
         p: &Principal,
         login: &str,

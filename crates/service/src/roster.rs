@@ -140,10 +140,21 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
             Ok(plan) => plan,
             Err(problems) => return Ok(Err(problems)),
         };
+        let mut new_admins = Vec::new();
+        for person in plan.people.iter().filter(|x| x.user.role == Role::Admin) {
+            if self.store.user(&person.user.login).await?.is_none() {
+                new_admins.push(person.user.login.clone());
+            }
+        }
         let done = self
             .store
             .import_roster(&plan.orgs, &plan.people, self.now())
             .await?;
+        // A roster that makes an administrator is announced as any new administrator is.
+        for login in &new_admins {
+            self.tell_administrators(p, login, None, Some(Role::Admin))
+                .await?;
+        }
         self.audit(
             Some(p),
             "roster_imported",
