@@ -98,7 +98,7 @@ fn every_page_renders_for_every_role_over_the_demo_year() {
         ("mediator1", "/cases", &[][..]),
         ("court-clerk", "/cases", &["mediation"][..]),
         ("auditor", "/dashboard", &[][..]),
-        ("admin", "/notifications", &[][..]),
+        ("admin", "/admin/users", &[][..]),
     ] {
         let cookie = sign_in(&addr, login);
         let home = page(&addr, &cookie, "/");
