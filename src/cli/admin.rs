@@ -48,8 +48,39 @@ fn json_line(v: &impl serde::Serialize) -> Result<()> {
     Ok(())
 }
 
-/// Every page of a listing, read a page at a time (by the last key).
+/// A listing is read a page of this many at a time, each from the last key the one before ended
+/// at, so that a county's thousand deputies print without one query holding them all.
 const PAGE: u32 = 500;
+
+/// Prints every page `fetch` gives (from the key `key` reads off each page's last item), each
+/// item as the API's JSON or as one tab-separated line.
+async fn print_all<T, J: serde::Serialize>(
+    json: bool,
+    mut fetch: impl AsyncFnMut(Option<String>) -> Result<Vec<T>>,
+    key: impl Fn(&T) -> String,
+    as_json: impl Fn(&T) -> J,
+    as_line: impl Fn(&T) -> String,
+) -> Result<ExitCode> {
+    let mut after = None;
+    loop {
+        let page = fetch(after.take()).await?;
+        for item in &page {
+            if json {
+                json_line(&as_json(item))?;
+            } else {
+                println!("{}", as_line(item));
+            }
+        }
+        if page.len() < PAGE as usize {
+            return Ok(ExitCode::SUCCESS);
+        }
+        after = page.last().map(&key);
+    }
+}
+
+fn active(yes: bool) -> &'static str {
+    if yes { "active" } else { "disabled" }
+}
 
 /// `duban user list`.
 pub fn list_users(
@@ -63,38 +94,29 @@ pub fn list_users(
     setup::runtime()?.block_on(async {
         let service = service(settings).await?;
         let me = operator();
-        let mut after = None;
-        loop {
+        let fetch = async |after| {
             let query = PeopleQuery {
                 q: q.clone(),
                 role,
                 org: org.clone(),
                 disabled: disabled.then_some(true),
-                after: after.clone(),
+                after,
                 limit: PAGE,
             };
-            let page = service.people(&me, &query).await.map_err(explain)?;
-            for a in &page {
-                if json {
-                    json_line(&duban_api::UserDto::from(a.clone()))?;
-                } else {
-                    let state = if a.active() { "active" } else { "disabled" };
-                    println!(
-                        "{}\t{}\t{}\t{}\t{}",
-                        a.user.login,
-                        a.user.role,
-                        a.user.org.as_deref().unwrap_or("-"),
-                        a.user.name,
-                        state
-                    );
-                }
-            }
-            if page.len() < PAGE as usize {
-                break;
-            }
-            after = page.last().map(|a| a.user.login.clone());
-        }
-        Ok(ExitCode::SUCCESS)
+            service.people(&me, &query).await.map_err(explain)
+        };
+        print_all(
+            json,
+            fetch,
+            |a| a.user.login.clone(),
+            |a| duban_api::UserDto::from(a.clone()),
+            |a| {
+                let org = a.user.org.as_deref().unwrap_or("-");
+                let (u, state) = (&a.user, active(a.active()));
+                format!("{}\t{}\t{org}\t{}\t{state}", u.login, u.role, u.name)
+            },
+        )
+        .await
     })
 }
 
@@ -110,41 +132,33 @@ pub fn list_orgs(
     setup::runtime()?.block_on(async {
         let service = service(settings).await?;
         let me = operator();
-        let mut after = None;
-        loop {
+        let fetch = async |after| {
             let query = OrgQuery {
                 q: q.clone(),
                 kind,
                 disabled: disabled.then_some(true),
-                after: after.clone(),
+                after,
                 limit: PAGE,
             };
-            let page = service.org_list(&me, &query).await.map_err(explain)?;
-            for o in &page {
-                if json {
-                    json_line(&duban_api::OrgDto::from(o.clone()))?;
-                } else {
-                    let state = if o.disabled_at.is_none() {
-                        "active"
-                    } else {
-                        "disabled"
-                    };
-                    println!(
-                        "{}\t{}\t{}\t{} people\t{}",
-                        o.org.code,
-                        o.org.kind.as_str(),
-                        o.org.name,
-                        o.people,
-                        state
-                    );
-                }
-            }
-            if page.len() < PAGE as usize {
-                break;
-            }
-            after = page.last().map(|o| o.org.code.clone());
-        }
-        Ok(ExitCode::SUCCESS)
+            service.org_list(&me, &query).await.map_err(explain)
+        };
+        print_all(
+            json,
+            fetch,
+            |o| o.org.code.clone(),
+            |o| duban_api::OrgDto::from(o.clone()),
+            |o| {
+                let state = active(o.disabled_at.is_none());
+                let (org, people) = (&o.org, o.people);
+                format!(
+                    "{}\t{}\t{}\t{people} people\t{state}",
+                    org.code,
+                    org.kind.as_str(),
+                    org.name
+                )
+            },
+        )
+        .await
     })
 }
 
@@ -164,7 +178,7 @@ pub fn change_user(settings: &Settings, login: &str, change: PersonChange) -> Re
                 ServiceError::NotFound => anyhow::anyhow!("no user `{login}`"),
                 e => explain(e),
             })?;
-        let state = if after.active() { "active" } else { "disabled" };
+        let state = active(after.active());
         println!(
             "`{login}`: {} {} {} ({state})",
             after.user.role,
@@ -205,11 +219,7 @@ pub fn change_org(settings: &Settings, code: &str, change: OrgChange) -> Result<
                 ServiceError::NotFound => anyhow::anyhow!("no organisation `{code}`"),
                 e => explain(e),
             })?;
-        let state = if after.disabled_at.is_none() {
-            "active"
-        } else {
-            "disabled"
-        };
+        let state = active(after.disabled_at.is_none());
         println!("`{code}`: {} ({state})", after.org.name);
         Ok(ExitCode::SUCCESS)
     })

@@ -217,15 +217,66 @@ fn like(words: &str) -> String {
     format!("%{escaped}%")
 }
 
-/// Binds a list of text values to a query in order.
-fn bind_all<'q>(
-    mut query: sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments>,
+/// A listing's conditions, each value bound as a parameter in order: the SQL holds only column
+/// names from this file and placeholders, never what was typed.
+#[derive(Debug, Default)]
+struct Filter {
+    conditions: Vec<String>,
     values: Vec<String>,
-) -> sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments> {
-    for v in values {
-        query = query.bind(v);
+}
+
+impl Filter {
+    fn bind(&mut self, value: String) -> String {
+        self.values.push(value);
+        format!("${}", self.values.len())
     }
-    query
+
+    /// Words found in either column, whatever their case.
+    fn words(&mut self, words: Option<&str>, a: &str, b: &str) {
+        if let Some(words) = words.filter(|w| !w.trim().is_empty()) {
+            let p = self.bind(like(words));
+            self.conditions.push(format!(
+                "(LOWER({a}) LIKE LOWER({p}) ESCAPE '\\' OR LOWER({b}) LIKE LOWER({p}) ESCAPE '\\')"
+            ));
+        }
+    }
+
+    fn equals(&mut self, column: &str, value: &str) {
+        let p = self.bind(value.to_string());
+        self.conditions.push(format!("{column} = {p}"));
+    }
+
+    fn disabled(&mut self, column: &str, disabled: Option<bool>) {
+        match disabled {
+            Some(true) => self.conditions.push(format!("{column} IS NOT NULL")),
+            Some(false) => self.conditions.push(format!("{column} IS NULL")),
+            None => {}
+        }
+    }
+
+    /// Keyset paging: the rows after the last key a page gave.
+    fn after(&mut self, column: &str, after: Option<&str>) {
+        if let Some(after) = after {
+            let p = self.bind(after.to_string());
+            self.conditions.push(format!("{column} > {p}"));
+        }
+    }
+
+    fn clause(&self) -> String {
+        if self.conditions.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.conditions.join(" AND "))
+        }
+    }
+
+    async fn fetch(self, store: &SqlStore, sql: String) -> Result<Vec<AnyRow>> {
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for v in self.values {
+            query = query.bind(v);
+        }
+        Ok(query.fetch_all(store.pool()).await?)
+    }
 }
 
 impl Administration for SqlStore {
@@ -298,48 +349,23 @@ impl Administration for SqlStore {
     }
 
     async fn accounts(&self, q: &PeopleQuery) -> Result<Vec<Account>> {
-        let mut conditions = Vec::new();
-        let mut values = Vec::new();
-        let next = |values: &mut Vec<String>, v: String| {
-            values.push(v);
-            format!("${}", values.len())
-        };
-        if let Some(words) = q.q.as_deref().filter(|w| !w.trim().is_empty()) {
-            let p = next(&mut values, like(words));
-            conditions.push(format!(
-                "(LOWER(u.login) LIKE LOWER({p}) ESCAPE '\\' OR LOWER(u.name) LIKE LOWER({p}) ESCAPE '\\')"
-            ));
-        }
+        let mut f = Filter::default();
+        f.words(q.q.as_deref(), "u.login", "u.name");
         if let Some(role) = q.role {
-            let p = next(&mut values, role.as_str().to_string());
-            conditions.push(format!("u.role = {p}"));
+            f.equals("u.role", role.as_str());
         }
         if let Some(org) = &q.org {
-            let p = next(&mut values, org.clone());
-            conditions.push(format!("u.org_code = {p}"));
+            f.equals("u.org_code", org);
         }
-        match q.disabled {
-            Some(true) => conditions.push("u.disabled_at IS NOT NULL".into()),
-            Some(false) => conditions.push("u.disabled_at IS NULL".into()),
-            None => {}
-        }
-        if let Some(after) = &q.after {
-            let p = next(&mut values, after.clone());
-            conditions.push(format!("u.login > {p}"));
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        f.disabled("u.disabled_at", q.disabled);
+        f.after("u.login", q.after.as_deref());
         let sql = format!(
             "SELECT {ACCOUNT_COLUMNS} FROM users u LEFT JOIN orgs o ON o.code = u.org_code \
-             {filter} ORDER BY u.login LIMIT {}",
+             {} ORDER BY u.login LIMIT {}",
+            f.clause(),
             q.limit.clamp(1, 1000)
         );
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = f.fetch(self, sql).await?;
         rows.iter().map(account_from_row).collect()
     }
 
@@ -456,40 +482,19 @@ impl Administration for SqlStore {
     }
 
     async fn org_entries(&self, q: &OrgQuery) -> Result<Vec<OrgEntry>> {
-        let mut conditions = Vec::new();
-        let mut values = Vec::new();
-        if let Some(words) = q.q.as_deref().filter(|w| !w.trim().is_empty()) {
-            values.push(like(words));
-            conditions.push(format!(
-                "(LOWER(o.code) LIKE LOWER(${0}) ESCAPE '\\' OR LOWER(o.name) LIKE LOWER(${0}) ESCAPE '\\')",
-                values.len()
-            ));
-        }
+        let mut f = Filter::default();
+        f.words(q.q.as_deref(), "o.code", "o.name");
         if let Some(kind) = q.kind {
-            values.push(kind.as_str().to_string());
-            conditions.push(format!("o.kind = ${}", values.len()));
+            f.equals("o.kind", kind.as_str());
         }
-        match q.disabled {
-            Some(true) => conditions.push("o.disabled_at IS NOT NULL".into()),
-            Some(false) => conditions.push("o.disabled_at IS NULL".into()),
-            None => {}
-        }
-        if let Some(after) = &q.after {
-            values.push(after.clone());
-            conditions.push(format!("o.code > ${}", values.len()));
-        }
-        let filter = if conditions.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", conditions.join(" AND "))
-        };
+        f.disabled("o.disabled_at", q.disabled);
+        f.after("o.code", q.after.as_deref());
         let sql = format!(
-            "SELECT {ORG_COLUMNS} FROM orgs o {filter} ORDER BY o.code LIMIT {}",
+            "SELECT {ORG_COLUMNS} FROM orgs o {} ORDER BY o.code LIMIT {}",
+            f.clause(),
             q.limit.clamp(1, 1000)
         );
-        let rows = bind_all(sqlx::query(sqlx::AssertSqlSafe(sql)), values)
-            .fetch_all(self.pool())
-            .await?;
+        let rows = f.fetch(self, sql).await?;
         rows.iter().map(org_from_row).collect()
     }
 
