@@ -31,6 +31,9 @@ pub enum AuditCommand {
     Tail {
         #[arg(long, default_value_t = 20)]
         limit: u32,
+        /// One JSON object per line, as the API's `/api/v1/audit` gives them.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -95,8 +98,12 @@ pub fn run(cmd: AuditCommand, settings: &Settings) -> Result<ExitCode> {
                 println!("pruned {deleted} audit record(s) older than {retention_days} days; the chain still verifies from its new start");
                 Ok(ExitCode::SUCCESS)
             }
-            AuditCommand::Tail { limit } => {
+            AuditCommand::Tail { limit, json } => {
                 for (seq, r) in store.audit_tail(limit).await? {
+                    if json {
+                        println!("{}", serde_json::to_string(&duban_api::AuditEntryDto::from((seq, r)))?);
+                        continue;
+                    }
                     println!(
                         "{seq}\t{}\t{}\t{}\t{}\t{}\t{}\t{}\t{}",
                         r.at, r.actor, r.role, r.source, r.action, r.target, r.outcome, r.detail

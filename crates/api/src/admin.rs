@@ -610,6 +610,22 @@ pub struct AuditEntryDto {
     pub detail: String,
 }
 
+impl From<(i64, duban_service::AuditRecord)> for AuditEntryDto {
+    fn from((seq, r): (i64, duban_service::AuditRecord)) -> Self {
+        Self {
+            seq,
+            at: at(r.at),
+            actor: r.actor,
+            role: r.role,
+            source: r.source,
+            action: r.action,
+            target: r.target,
+            outcome: r.outcome,
+            detail: r.detail,
+        }
+    }
+}
+
 /// A page of audit records, newest first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AuditList {
@@ -663,20 +679,7 @@ pub async fn search_audit(
         .map(|(seq, _)| *seq)
         .filter(|_| records.len() == limit as usize);
     Ok(Json(AuditList {
-        items: records
-            .into_iter()
-            .map(|(seq, r)| AuditEntryDto {
-                seq,
-                at: at(r.at),
-                actor: r.actor,
-                role: r.role,
-                source: r.source,
-                action: r.action,
-                target: r.target,
-                outcome: r.outcome,
-                detail: r.detail,
-            })
-            .collect(),
+        items: records.into_iter().map(AuditEntryDto::from).collect(),
         next_before,
     }))
 }

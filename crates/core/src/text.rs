@@ -30,6 +30,17 @@ pub fn undecodable_pair(encoded: &[u8]) -> Option<Option<String>> {
     None
 }
 
+/// A cell's text as a spreadsheet shows it and never runs it: a value that would start a
+/// formula (`=`, `+`, `-`, `@`) gets a leading apostrophe. Exports hold what people typed, and
+/// a typed `=HYPERLINK(…)` must not become a link in the office's copy of Excel.
+pub fn spreadsheet_text(v: &str) -> String {
+    if v.starts_with(['=', '+', '-', '@']) {
+        format!("'{v}")
+    } else {
+        v.to_string()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -51,16 +62,5 @@ mod tests {
             Some(Some("reason".into()))
         );
         assert_eq!(undecodable_pair(b""), None);
-    }
-}
-
-/// A cell's text as a spreadsheet shows it and never runs it: a value that would start a
-/// formula (`=`, `+`, `-`, `@`) gets a leading apostrophe. Exports hold what people typed, and
-/// a typed `=HYPERLINK(…)` must not become a link in the office's copy of Excel.
-pub fn spreadsheet_text(v: &str) -> String {
-    if v.starts_with(['=', '+', '-', '@']) {
-        format!("'{v}")
-    } else {
-        v.to_string()
     }
 }

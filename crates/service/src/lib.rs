@@ -31,9 +31,8 @@ use duban_core::vocabulary::{kind, org_kind, party};
 use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
-    Access, Acted, Acting, Audit, AuditRecord, CaseAndFiling, CaseQuery, CaseRecord, Decide, Filed,
-    Idempotency, ListFilter, Lookup, Meta, NewCase, Outbox, PartyList, PersonalRecord, Record,
-    Store, User,
+    Access, Acted, Acting, Audit, CaseAndFiling, CaseQuery, CaseRecord, Decide, Filed, Idempotency,
+    ListFilter, Lookup, Meta, NewCase, Outbox, PartyList, PersonalRecord, Record, Store, User,
 };
 use jiff::Timestamp;
 use serde_json::Value;
@@ -47,9 +46,9 @@ pub use deliveries::{SentNotice, SentOutcome};
 /// What the HTTP edges show, as storage gives it: they take these from here, not from storage,
 /// and so depend on the service alone.
 pub use duban_storage::{
-    Account, Attempt, AuditQuery, CaseSummary, Cursor, Delivery, Listing, Notification, Order,
-    OrgEntry, OrgQuery, Page, PeopleQuery, RosterImported, SqlStore, StoredEvent, TokenInfo,
-    Verdict,
+    Account, Attempt, AuditQuery, AuditRecord, CaseSummary, Cursor, Delivery, Listing,
+    Notification, Order, OrgEntry, OrgQuery, Page, PeopleQuery, RosterImported, SqlStore,
+    StoredEvent, TokenInfo, Verdict,
 };
 use error::refused;
 pub use error::{Error, FieldProblem, Result};
