@@ -28,22 +28,44 @@ fn at(t: jiff::Timestamp) -> String {
     t.to_string()
 }
 
-/// A list's cursor is the last key it gave, encoded so that callers treat it as opaque.
+/// A list's cursor is the last key (a login or a code) its page ended at: the next page starts
+/// after it. Any key of that shape is a valid cursor, so the document can say exactly which.
 fn after(cursor: Option<&str>) -> Result<Option<String>, ApiError> {
     match cursor {
         None | Some("") => Ok(None),
-        Some(c) => hex::decode(c)
-            .ok()
-            .and_then(|b| String::from_utf8(b).ok())
-            .map(Some)
-            .ok_or_else(|| {
-                ApiError::malformed("`cursor` is not one this API gave out").field("cursor")
-            }),
+        Some(c) if duban_service::is_code(c) => Ok(Some(c.to_string())),
+        Some(_) => Err(ApiError::malformed(
+            "`cursor` is a login or a code: letters, digits, - _ . (at most 64)",
+        )
+        .field("cursor")),
     }
 }
 
 fn next_cursor(last: Option<&str>, full: bool) -> Option<String> {
-    last.filter(|_| full).map(hex::encode)
+    last.filter(|_| full).map(str::to_string)
+}
+
+/// A webhook's address and secret come together; one without the other is refused as the
+/// service refuses a bad field (422), since each alone matches the document.
+fn webhook_pair(
+    url: Option<Option<String>>,
+    secret: Option<String>,
+) -> Result<Option<Option<(String, String)>>, ApiError> {
+    let missing = |field: &str, problem: &str| {
+        ApiError::from(duban_service::Error::Invalid {
+            problems: vec![duban_service::FieldProblem {
+                field: field.into(),
+                problem: problem.into(),
+            }],
+        })
+    };
+    match (url, secret) {
+        (None, None) => Ok(None),
+        (Some(None), _) => Ok(Some(None)),
+        (Some(Some(url)), Some(secret)) => Ok(Some(Some((url, secret)))),
+        (Some(Some(_)), None) => Err(missing("webhook_secret", "须与 Webhook 地址一并填写")),
+        (None, Some(_)) => Err(missing("webhook_url", "须与签名密钥一并填写")),
+    }
 }
 
 fn timestamp(field: &str, s: Option<&str>) -> Result<Option<jiff::Timestamp>, ApiError> {
@@ -163,6 +185,8 @@ pub struct UsersQuery {
     /// An organisation's code: its people (a station's deputies).
     org: Option<String>,
     disabled: Option<bool>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9._-]{0,64}$")]
     cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -488,6 +512,8 @@ pub struct OrgsQuery {
     #[param(pattern = "^(department|station|court|committee)$")]
     kind: Option<String>,
     disabled: Option<bool>,
+    /// The previous page's `next_cursor`.
+    #[param(pattern = r"^[A-Za-z0-9._-]{0,64}$")]
     cursor: Option<String>,
     #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
@@ -568,20 +594,7 @@ pub async fn patch_org(
     Path(code): Path<String>,
     JsonBody(req): JsonBody<OrgPatch>,
 ) -> Result<Json<OrgDto>, ApiError> {
-    let webhook =
-        match (req.webhook_url, req.webhook_secret) {
-            (None, None) => None,
-            (Some(None), _) => Some(None),
-            (Some(Some(url)), Some(secret)) => Some(Some((url, secret))),
-            (Some(Some(_)), None) => {
-                return Err(ApiError::malformed("`webhook_url` needs `webhook_secret`")
-                    .field("webhook_secret"));
-            }
-            (None, Some(_)) => {
-                return Err(ApiError::malformed("`webhook_secret` needs `webhook_url`")
-                    .field("webhook_url"));
-            }
-        };
+    let webhook = webhook_pair(req.webhook_url, req.webhook_secret)?;
     let change = OrgChange {
         name: req.name,
         email: req.email,
