@@ -559,28 +559,21 @@ pub fn user(cmd: UserCommand, settings: &Settings) -> Result<ExitCode> {
 }
 
 pub fn token(cmd: TokenCommand, settings: &Settings) -> Result<ExitCode> {
-    let cmd = match cmd {
+    match cmd {
         TokenCommand::Create { login, expires } => {
-            return admin::create_token(settings, &login, expires.as_deref());
+            admin::create_token(settings, &login, expires.as_deref())
         }
-        TokenCommand::List { login, json } => return admin::list_tokens(settings, &login, json),
-        revoke => revoke,
-    };
-    setup::runtime()?.block_on(async {
-        let store = setup::store(settings, 1).await?;
-        let now = jiff::Timestamp::now();
-        match cmd {
-            TokenCommand::Create { .. } | TokenCommand::List { .. } => {}
-            TokenCommand::Revoke { id } => {
-                if !store.revoke_token(&id, now).await? {
-                    bail!("no active token with id `{id}`");
-                }
-                super::audit::record(&store, "token_revoked", &id, "").await?;
-                println!("revoked {id}");
+        TokenCommand::List { login, json } => admin::list_tokens(settings, &login, json),
+        TokenCommand::Revoke { id } => setup::runtime()?.block_on(async {
+            let store = setup::store(settings, 1).await?;
+            if !store.revoke_token(&id, jiff::Timestamp::now()).await? {
+                bail!("no active token with id `{id}`");
             }
-        }
-        Ok(ExitCode::SUCCESS)
-    })
+            super::audit::record(&store, "token_revoked", &id, "").await?;
+            println!("revoked {id}");
+            Ok(ExitCode::SUCCESS)
+        }),
+    }
 }
 
 pub fn deliveries(cmd: DeliveriesCommand, settings: &Settings) -> Result<ExitCode> {

@@ -116,6 +116,18 @@ fn check_url(field: &str, s: &str) -> Result<String> {
     }
 }
 
+/// A change's value checked when one is given (`Some(Some(_))`); a removal (`Some(None)`) and
+/// no change (`None`) pass as they are.
+fn checked(
+    value: &Option<Option<String>>,
+    check: impl Fn(&str) -> Result<String>,
+) -> Result<Option<Option<String>>> {
+    value
+        .as_ref()
+        .map(|v| v.as_deref().map(&check).transpose())
+        .transpose()
+}
+
 fn parse_role(s: &str) -> Result<Role> {
     Role::parse(s).ok_or_else(|| invalid("role", "不是已知的角色"))
 }
@@ -231,16 +243,8 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
             .map(|n| check_name("name", n))
             .transpose()?;
         let role = change.role.as_deref().map(parse_role).transpose()?;
-        let email = match &change.email {
-            Some(Some(e)) => Some(Some(check_email(e)?)),
-            Some(None) => Some(None),
-            None => None,
-        };
-        let phone = match &change.phone {
-            Some(Some(n)) => Some(Some(check_phone(n)?)),
-            Some(None) => Some(None),
-            None => None,
-        };
+        let email = checked(&change.email, check_email)?;
+        let phone = checked(&change.phone, check_phone)?;
         if login == p.user.login
             && (change.disabled == Some(true) || role.is_some_and(|r| r != Role::Admin))
         {
@@ -478,11 +482,7 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
             .as_deref()
             .map(|n| check_name("name", n))
             .transpose()?;
-        let email = match &change.email {
-            Some(Some(e)) => Some(Some(check_email(e)?)),
-            Some(None) => Some(None),
-            None => None,
-        };
+        let email = checked(&change.email, check_email)?;
         let webhook = match &change.webhook {
             Some(Some((url, secret))) => {
                 if secret.trim().len() < 16 {

@@ -124,6 +124,8 @@ fn label(code: &str) -> String {
 struct Plan {
     orgs: Vec<Org>,
     people: Vec<RosterPerson>,
+    /// Logins the roster makes administrators that were not people before.
+    new_admins: Vec<String>,
 }
 
 impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
@@ -140,18 +142,12 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
             Ok(plan) => plan,
             Err(problems) => return Ok(Err(problems)),
         };
-        let mut new_admins = Vec::new();
-        for person in plan.people.iter().filter(|x| x.user.role == Role::Admin) {
-            if self.store.user(&person.user.login).await?.is_none() {
-                new_admins.push(person.user.login.clone());
-            }
-        }
         let done = self
             .store
             .import_roster(&plan.orgs, &plan.people, self.now())
             .await?;
         // A roster that makes an administrator is announced as any new administrator is.
-        for login in &new_admins {
+        for login in &plan.new_admins {
             self.tell_administrators(p, login, None, Some(Role::Admin))
                 .await?;
         }
@@ -190,8 +186,16 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
         }
         // First the organisations the sheet names with a name and a kind: a station may come
         // with its first deputy.
+        // The directory as it stands, read once: a county's roster has a thousand rows, and a
+        // look-up per row would be a thousand round trips.
+        let (directory, known) = self.directory().await?;
+        let existing: BTreeMap<String, Role> =
+            known.into_iter().map(|u| (u.login, u.role)).collect();
         let mut new_orgs: BTreeMap<String, Org> = BTreeMap::new();
-        let mut kinds: BTreeMap<String, OrgKind> = BTreeMap::new();
+        let mut kinds: BTreeMap<String, OrgKind> = directory
+            .into_iter()
+            .filter_map(|(code, _, kind)| OrgKind::parse(&kind).map(|k| (code, k)))
+            .collect();
         for row in rows {
             let c = cells(row);
             let Some(code) = c.get("org").copied() else {
@@ -205,8 +209,7 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
                 );
                 continue;
             }
-            if let Some(o) = self.store.org(code).await? {
-                kinds.insert(code.to_string(), o.kind);
+            if kinds.contains_key(code) && !new_orgs.contains_key(code) {
                 continue;
             }
             match (
@@ -248,6 +251,7 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
             }
         }
         let mut logins = BTreeSet::new();
+        let mut new_admins = Vec::new();
         let mut people = Vec::new();
         for row in rows {
             let c = cells(row);
@@ -321,14 +325,15 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
                     }
                 },
             };
-            if let Some(existing) = self.store.user(login).await? {
-                if existing.role != role {
+            let before = existing.get(login).copied();
+            if let Some(had) = before {
+                if had != role {
                     problem(
                         n,
                         "role",
                         &format!(
                             "与现有账号的角色（{}）不同：角色请在人员管理中修改",
-                            duban_core::labels::role(existing.role)
+                            duban_core::labels::role(had)
                         ),
                     );
                     continue;
@@ -336,6 +341,9 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
             } else if sms == Some(true) && phone.is_none() {
                 problem(n, "sms", "同意短信提醒须填写手机号码");
                 continue;
+            }
+            if before.is_none() && role == Role::Admin {
+                new_admins.push(login.to_string());
             }
             people.push(RosterPerson {
                 user: User {
@@ -356,6 +364,7 @@ impl<S: Store + Audit + Accounts + Administration + Contacts> Service<S> {
         Ok(Ok(Plan {
             orgs: new_orgs.into_values().collect(),
             people,
+            new_admins,
         }))
     }
 }

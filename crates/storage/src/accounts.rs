@@ -7,9 +7,25 @@ use std::future::Future;
 use jiff::Timestamp;
 use sqlx::Row;
 
-use crate::admin::ACTIVE_USER;
+use crate::admin::active_user;
 use crate::sql::{WriteTx, from_ms, ms};
 use crate::{Result, SqlStore, User};
+
+/// What a sign-in is checked against, and whether the person may act at all.
+const CREDENTIALS: &str = concat!(
+    "SELECT u.login, u.role, u.org_code, u.name, u.password_hash, u.password_changed_at, \
+     u.must_change_password, CASE WHEN ",
+    active_user!(),
+    " THEN 0 ELSE 1 END AS disabled FROM users u WHERE u.login = $1"
+);
+
+/// A live session and its user, who must still be enabled: read on every page.
+const SESSION: &str = concat!(
+    "SELECT s.id, s.login, s.csrf, s.source, s.created_at, s.expires_at, \
+     u.role, u.org_code, u.name FROM sessions s JOIN users u ON u.login = s.login \
+     WHERE s.id = $1 AND s.expires_at > $2 AND ",
+    active_user!()
+);
 
 /// What a sign-in attempt is checked against.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -120,36 +136,11 @@ impl Accounts for SqlStore {
         at: Timestamp,
         keep: Option<&str>,
     ) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
-             must_change_password = 0 WHERE login = $3",
-        )
-        .bind(hash.to_string())
-        .bind(ms(at))
-        .bind(login.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        sqlx::query("DELETE FROM sign_in_guards WHERE login = $1")
-            .bind(login.to_string())
-            .execute(&mut *tx)
-            .await?;
-        end_sessions_in(&mut tx, login, keep).await?;
-        tx.commit().await?;
-        Ok(true)
+        write_password(self, login, (hash, at), false, keep).await
     }
 
     async fn credentials(&self, login: &str) -> Result<Option<Credentials>> {
-        let sql = format!(
-            "SELECT u.login, u.role, u.org_code, u.name, u.password_hash, u.password_changed_at, \
-             u.must_change_password, CASE WHEN {ACTIVE_USER} THEN 0 ELSE 1 END AS disabled \
-             FROM users u WHERE u.login = $1"
-        );
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let Some(row) = sqlx::query(CREDENTIALS)
             .bind(login.to_string())
             .fetch_optional(self.pool())
             .await?
@@ -277,12 +268,7 @@ impl Accounts for SqlStore {
     }
 
     async fn session(&self, id_hash: &str, now: Timestamp) -> Result<Option<(Session, User)>> {
-        let sql = format!(
-            "SELECT s.id, s.login, s.csrf, s.source, s.created_at, s.expires_at, \
-             u.role, u.org_code, u.name FROM sessions s JOIN users u ON u.login = s.login \
-             WHERE s.id = $1 AND s.expires_at > $2 AND {ACTIVE_USER}"
-        );
-        let Some(row) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let Some(row) = sqlx::query(SESSION)
             .bind(id_hash.to_string())
             .bind(ms(now))
             .fetch_optional(self.pool())
@@ -336,8 +322,46 @@ impl Accounts for SqlStore {
     }
 }
 
+/// Puts a password hash in place, clears any failures and lock, and ends every session of
+/// `login` but `keep`, in one transaction; `must_change` marks a password an administrator
+/// reset (the person replaces it at sign-in). False if no such user.
+pub(crate) async fn write_password(
+    store: &SqlStore,
+    login: &str,
+    (hash, at): (&str, Timestamp),
+    must_change: bool,
+    keep: Option<&str>,
+) -> Result<bool> {
+    let mut tx = store.begin_write().await?;
+    let done = sqlx::query(
+        "UPDATE users SET password_hash = $1, password_changed_at = $2, \
+         must_change_password = $3 WHERE login = $4",
+    )
+    .bind(hash.to_string())
+    .bind(ms(at))
+    .bind(i64::from(must_change))
+    .bind(login.to_string())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        tx.rollback().await?;
+        return Ok(false);
+    }
+    sqlx::query("DELETE FROM sign_in_guards WHERE login = $1")
+        .bind(login.to_string())
+        .execute(&mut *tx)
+        .await?;
+    end_sessions_in(&mut tx, login, keep).await?;
+    tx.commit().await?;
+    Ok(true)
+}
+
 /// Ends every session of `login` but `keep` (a session id hash), in `tx`.
-async fn end_sessions_in(tx: &mut WriteTx, login: &str, keep: Option<&str>) -> Result<u64> {
+pub(crate) async fn end_sessions_in(
+    tx: &mut WriteTx,
+    login: &str,
+    keep: Option<&str>,
+) -> Result<u64> {
     let done = sqlx::query("DELETE FROM sessions WHERE login = $1 AND id <> $2")
         .bind(login.to_string())
         .bind(keep.unwrap_or_default().to_string())

@@ -9,13 +9,23 @@ use jiff::Timestamp;
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
+use crate::accounts::end_sessions_in;
 use crate::sql::{from_ms, ms, user_from_row};
 use crate::{Error, Org, OrgKind, Result, SqlStore, User};
 
 /// Whether the person a row of `users u` names may act now: not disabled, nor of a disabled
-/// organisation. Every way in (a session, a token, a password) reads it.
-pub(crate) const ACTIVE_USER: &str = "u.disabled_at IS NULL AND NOT EXISTS \
-     (SELECT 1 FROM orgs d WHERE d.code = u.org_code AND d.disabled_at IS NOT NULL)";
+/// organisation. Every way in (a session, a token, a password) reads it. A macro, so that the
+/// act path's constant statement (`sql/act.rs`) is put together from this text, not a copy.
+macro_rules! active_user {
+    () => {
+        "u.disabled_at IS NULL AND NOT EXISTS \
+         (SELECT 1 FROM orgs d WHERE d.code = u.org_code AND d.disabled_at IS NOT NULL)"
+    };
+}
+pub(crate) use active_user;
+
+/// [`active_user!`] as a string, for statements made at run time.
+pub(crate) const ACTIVE_USER: &str = active_user!();
 
 /// A person as administrators see them: who, how they are reached, and whether they may act.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -415,10 +425,7 @@ impl Administration for SqlStore {
         // A new role or organisation changes what a person may do: their sessions end, so that
         // no page open under the old reach goes on acting.
         if change.role.is_some() || change.org.is_some() {
-            sqlx::query("DELETE FROM sessions WHERE login = $1")
-                .bind(login.to_string())
-                .execute(&mut *tx)
-                .await?;
+            end_sessions_in(&mut tx, login, None).await?;
         }
         tx.commit().await?;
         Ok(true)
@@ -436,10 +443,7 @@ impl Administration for SqlStore {
             return Ok(false);
         }
         if let Some(at) = at {
-            sqlx::query("DELETE FROM sessions WHERE login = $1")
-                .bind(login.to_string())
-                .execute(&mut *tx)
-                .await?;
+            end_sessions_in(&mut tx, login, None).await?;
             // Revoked for good: enabling the person again does not bring old tokens back.
             sqlx::query(
                 "UPDATE tokens SET revoked_at = $1 WHERE login = $2 AND revoked_at IS NULL",
@@ -454,31 +458,7 @@ impl Administration for SqlStore {
     }
 
     async fn reset_password(&self, login: &str, hash: &str, at: Timestamp) -> Result<bool> {
-        let mut tx = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE users SET password_hash = $1, password_changed_at = $2, \
-             must_change_password = 1 WHERE login = $3",
-        )
-        .bind(hash.to_string())
-        .bind(ms(at))
-        .bind(login.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if done.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
-        }
-        for sql in [
-            "DELETE FROM sessions WHERE login = $1",
-            "DELETE FROM sign_in_guards WHERE login = $1",
-        ] {
-            sqlx::query(sql)
-                .bind(login.to_string())
-                .execute(&mut *tx)
-                .await?;
-        }
-        tx.commit().await?;
-        Ok(true)
+        crate::accounts::write_password(self, login, (hash, at), true, None).await
     }
 
     async fn org_entries(&self, q: &OrgQuery) -> Result<Vec<OrgEntry>> {

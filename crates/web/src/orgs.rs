@@ -11,7 +11,7 @@ use maud::{Markup, html};
 use serde::Deserialize;
 
 use crate::layout::{csrf, page, url_encode, when};
-use crate::people::problems_banner;
+use crate::people::{opt, problems_banner};
 use crate::session::Viewer;
 use crate::strict::Form;
 use crate::{WebState, labels, refused};
@@ -140,11 +140,6 @@ pub struct OrgForm {
     #[serde(default)]
     webhook_secret: String,
     remove_webhook: Option<String>,
-}
-
-fn opt(s: &str) -> Option<String> {
-    let s = s.trim();
-    (!s.is_empty()).then(|| s.to_string())
 }
 
 fn new_page(v: &Viewer, f: &OrgForm, problems: &[FieldProblem]) -> Response {

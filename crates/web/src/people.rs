@@ -215,7 +215,8 @@ pub struct PersonForm {
     remove_phone: Option<String>,
 }
 
-fn opt(s: &str) -> Option<String> {
+/// A form's text, trimmed; `None` when left empty.
+pub fn opt(s: &str) -> Option<String> {
     let s = s.trim();
     (!s.is_empty()).then(|| s.to_string())
 }

@@ -10,15 +10,16 @@ use crate::{CaseAndFiling, Result};
 
 /// The user a live token belongs to and a case, in one read (`Acting::Token`). The token is
 /// live as `user_for_token` says: not revoked, not expired, its person and organisation
-/// enabled (`crate::admin::ACTIVE_USER`, written out here so that this stays a constant).
-const TOKEN_AND_CASE: &str = "SELECT u.login, u.role, u.org_code, u.name, c.id, c.number, c.title, c.projection, e.payload \
+/// enabled.
+const TOKEN_AND_CASE: &str = concat!(
+    "SELECT u.login, u.role, u.org_code, u.name, c.id, c.number, c.title, c.projection, e.payload \
      FROM tokens t JOIN users u ON u.login = t.login \
      LEFT JOIN cases c ON c.id = $2 \
      LEFT JOIN case_events e ON e.case_id = c.id AND e.seq = 1 \
      WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-     AND (t.expires_at IS NULL OR t.expires_at > $3) \
-     AND u.disabled_at IS NULL AND NOT EXISTS \
-     (SELECT 1 FROM orgs d WHERE d.code = u.org_code AND d.disabled_at IS NOT NULL)";
+     AND (t.expires_at IS NULL OR t.expires_at > $3) AND ",
+    crate::admin::active_user!()
+);
 
 /// What a decision reads codes through: the unit's transaction where the dialect reads the
 /// case in one ([`Held`]), else the store's pool.

@@ -5,8 +5,15 @@ use jiff::Timestamp;
 use sqlx::Row;
 
 use super::*;
-use crate::admin::ACTIVE_USER;
 use crate::{Directory, Error, Result, TokenInfo, Tokens, User};
+
+/// A live token's user: not revoked, not expired, the person and organisation enabled.
+const USER_FOR_TOKEN: &str = concat!(
+    "SELECT u.login, u.role, u.org_code, u.name, t.id FROM tokens t JOIN users u ON u.login = t.login \
+     WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+     AND (t.expires_at IS NULL OR t.expires_at > $2) AND ",
+    crate::admin::active_user!()
+);
 
 impl Tokens for SqlStore {
     #[tracing::instrument(skip_all)]
@@ -44,12 +51,7 @@ impl Tokens for SqlStore {
         token_hash: &str,
         now: Timestamp,
     ) -> Result<Option<(User, String)>> {
-        let sql = format!(
-            "SELECT u.login, u.role, u.org_code, u.name, t.id FROM tokens t JOIN users u ON u.login = t.login \
-             WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
-             AND (t.expires_at IS NULL OR t.expires_at > $2) AND {ACTIVE_USER}"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let row = sqlx::query(USER_FOR_TOKEN)
             .bind(token_hash.to_string())
             .bind(ms(now))
             .fetch_optional(&self.pool)
