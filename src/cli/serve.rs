@@ -54,6 +54,16 @@ pub struct ServeArgs {
     /// docs/security.md for why the default is never).
     #[arg(long, env = "DUBAN_PASSWORD_MAX_AGE_DAYS", default_value_t = 0)]
     password_max_age_days: i64,
+    /// The largest file that may be attached to a case, in MB; a larger one is refused (413).
+    #[arg(long, env = "DUBAN_MAX_ATTACHMENT_MB", default_value_t = 20, value_parser = clap::value_parser!(u32).range(1..=1024))]
+    max_attachment_mb: u32,
+    /// The kinds of document that may be attached, judged by their content (others: 415).
+    #[arg(
+        long,
+        env = "DUBAN_ATTACHMENT_TYPES",
+        default_value = "pdf,ofd,jpeg,png,docx,xlsx,doc,xls"
+    )]
+    attachment_types: String,
     /// Fill an empty database with the demo year first (`duban demo`).
     #[arg(long)]
     demo: bool,
@@ -66,6 +76,11 @@ pub struct ServeArgs {
 pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
     let trusted = duban_api::forwarded::TrustedProxies::parse(&args.trusted_proxies)
         .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))?;
+    let attachments = duban_service::AttachmentPolicy {
+        max_bytes: args.max_attachment_mb as usize * 1024 * 1024,
+        types: duban_service::AttachmentPolicy::parse_types(&args.attachment_types)
+            .map_err(|e| anyhow::anyhow!("--attachment-types: {e}"))?,
+    };
     setup::runtime()?.block_on(async {
         if args.demo {
             // The demo fills an empty database; on later starts the demo year is already there.
@@ -96,7 +111,8 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
                 lock_minutes: args.lockout_minutes.max(1),
                 session_hours: args.session_hours.clamp(1, 24 * 30),
                 password_max_age_days: args.password_max_age_days.max(0),
-            });
+            })
+            .with_attachment_policy(attachments);
         let store = service.store().clone();
         let scheduler = Arc::new(
             args.scheduler

@@ -192,6 +192,20 @@ impl From<ServiceError> for ApiError {
                 err.0.current_version = Some(current);
                 err
             }
+            ServiceError::TooLarge { .. } => ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "File too large",
+                e.to_string(),
+            )
+            .field("file"),
+            ServiceError::UnsupportedType { .. } => ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported-media-type",
+                "Not an accepted kind of document",
+                format!("{e}; the kind is judged by the file's content, not its name"),
+            )
+            .field("file"),
             ServiceError::IdempotencyMismatch { .. } => ApiError::new(
                 StatusCode::CONFLICT,
                 "idempotency-key-reused",

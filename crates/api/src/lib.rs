@@ -4,6 +4,7 @@
 //! a route.
 
 mod admin;
+mod attachments;
 mod contract;
 mod dto;
 mod error;
@@ -30,7 +31,7 @@ use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
-use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::router::{OpenApiRouter, UtoipaMethodRouterExt};
 use utoipa_axum::routes;
 
 pub use admin::{AuditEntryDto, OrgDto, TokenDto, UserDto};
@@ -86,13 +87,21 @@ impl Modify for BearerAuth {
     }
 }
 
+/// What an upload may carry besides the file itself: the multipart framing and the note.
+const UPLOAD_OVERHEAD: usize = 64 * 1024;
+
 /// The API routes, one per action of the loaded workflows among them, and the OpenAPI
-/// document that describes exactly them.
-pub fn api(workflows: &Workflows) -> (Router<AppState>, serde_json::Value) {
+/// document that describes exactly them. An upload may be as large as `max_file` bytes.
+pub fn api(workflows: &Workflows, max_file: usize) -> (Router<AppState>, serde_json::Value) {
     let v1 = OpenApiRouter::new()
         .routes(routes!(handlers::file_case, handlers::list_cases))
         .routes(routes!(handlers::show_case))
         .routes(routes!(handlers::case_events))
+        .routes(
+            routes!(attachments::upload, attachments::list)
+                .layer(DefaultBodyLimit::max(max_file + UPLOAD_OVERHEAD)),
+        )
+        .routes(routes!(attachments::download))
         .routes(routes!(handlers::queue))
         .routes(routes!(handlers::notifications))
         .routes(routes!(handlers::mark_read))
@@ -155,7 +164,7 @@ pub use contract::PATH as OPENAPI_PATH;
 
 /// The OpenAPI document as served for these workflows (`duban openapi` prints it).
 pub fn openapi_json(workflows: &Workflows) -> serde_json::Value {
-    api(workflows).1
+    api(workflows, 0).1
 }
 
 /// The whole HTTP application, with the default rate limits.
@@ -177,7 +186,8 @@ pub fn router_with_pages(
     pages: Router,
 ) -> Router {
     let limiter = limit::RateLimiter::new(limits);
-    let (api, doc) = api(state.service.workflows());
+    let max_file = state.service.attachment_policy().max_bytes;
+    let (api, doc) = api(state.service.workflows(), max_file);
     // Written once: the document (over half a megabyte) is the same for every request.
     let doc = axum::body::Bytes::from(serde_json::to_vec(&doc).unwrap_or_default());
     api.route(OPENAPI_PATH, get(move || {

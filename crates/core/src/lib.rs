@@ -3,6 +3,7 @@
 //! Nothing here reads a file, a socket or the clock: callers pass file contents as [`Source`]s
 //! and the current instant as `now`, so every rule can be tested without waiting.
 
+pub mod attachment;
 pub mod calendar;
 pub mod config;
 pub mod deadline;

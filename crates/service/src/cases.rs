@@ -5,12 +5,12 @@ use super::*;
 
 /// An action as asked for, and the instant its use case read the clock at (once: the
 /// decision, the answer and any audit record of a refusal share it).
-struct Step<'a> {
-    action: &'a str,
-    payload: &'a Value,
-    expected_version: u64,
-    request_id: Option<&'a str>,
-    now: Timestamp,
+pub(crate) struct Step<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) payload: &'a Value,
+    pub(crate) expected_version: u64,
+    pub(crate) request_id: Option<&'a str>,
+    pub(crate) now: Timestamp,
 }
 
 impl<'a> Step<'a> {
@@ -147,7 +147,19 @@ impl<S: Store + Audit> Service<S> {
         expected_version: u64,
         request_id: Option<&str>,
     ) -> Result<CaseDetail> {
-        let caller = caller.into();
+        let step = Step::now(self, action, payload, expected_version, request_id);
+        self.act_step(caller.into(), id, &step, Vec::new()).await
+    }
+
+    /// Takes the action `step` asks for, with `files` uploaded for it kept in the same
+    /// transaction.
+    pub(crate) async fn act_step(
+        &self,
+        caller: Caller<'_>,
+        id: &str,
+        step: &Step<'_>,
+        files: Vec<NewAttachment>,
+    ) -> Result<CaseDetail> {
         let hash;
         let acting = match caller {
             Caller::Known(p) => Acting::User(&p.user),
@@ -156,10 +168,10 @@ impl<S: Store + Audit> Service<S> {
                 Acting::Token(&hash, self.now())
             }
         };
-        let step = Step::now(self, action, payload, expected_version, request_id);
         let decision = Decision {
             service: self,
-            step: &step,
+            step,
+            files,
         };
         // The unit of work has ended when it answers: a refusal is audited after it, and
         // holds nothing the audit record would wait for.
@@ -347,6 +359,8 @@ impl<S: Store + Audit> Service<S> {
 struct Decision<'a, S> {
     service: &'a Service<S>,
     step: &'a Step<'a>,
+    /// Files uploaded with the action, kept with it.
+    files: Vec<NewAttachment>,
 }
 
 impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
@@ -368,7 +382,11 @@ impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
         found: Option<CaseAndFiling>,
         lookup: &mut L,
     ) -> std::result::Result<(Record, Self::Kept), Refused> {
-        let (service, step) = (self.service, self.step);
+        let Decision {
+            service,
+            step,
+            files,
+        } = self;
         let p = Principal {
             user: actor.clone(),
         };
@@ -421,6 +439,7 @@ impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
             service
                 .check_references(&a.payload, payload, lookup)
                 .await?;
+            Service::<S>::unknown_files(&a.payload, payload, &record.id, &files, lookup).await?;
         }
         let to_record = Record {
             case_id: record.id,
@@ -430,6 +449,7 @@ impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
                 request_id: step.request_id.map(str::to_string),
                 on_behalf_of: None,
             },
+            files,
         };
         Ok((to_record, ((record.title, record.number), filing, wf)))
     }

@@ -39,6 +39,12 @@ pub enum Error {
     #[error("the case is at version {current}; reload it and try again")]
     Stale { current: u64 },
     /// The idempotency key was used for a different request.
+    /// A file over the installation's limit: nothing was kept.
+    #[error("the file is larger than the limit of {limit_mb} MB")]
+    TooLarge { limit_mb: usize },
+    /// A file that is not one of the kinds of document accepted, judged by its content.
+    #[error("the file is not one of the accepted kinds of document ({})", allowed.join(", "))]
+    UnsupportedType { allowed: Vec<String> },
     #[error("this idempotency key was already used for a different request")]
     IdempotencyMismatch { key: String },
     #[error(transparent)]

@@ -7,6 +7,7 @@
 //! may take which action comes from the workflow files, checked by the state machine.
 
 mod admin;
+mod attachments;
 mod auth;
 mod authz;
 mod cases;
@@ -14,6 +15,7 @@ mod clock;
 mod deliveries;
 mod error;
 mod exchange;
+pub mod filetype;
 mod find;
 mod references;
 pub mod report;
@@ -32,17 +34,20 @@ use duban_core::workflow::{FieldType, Workflow};
 use duban_core::{Calendar, Role, Workflows};
 use duban_storage::{
     Access, Acted, Acting, Audit, CaseAndFiling, CaseQuery, CaseRecord, Decide, Filed, Idempotency,
-    ListFilter, Lookup, Meta, NewCase, Outbox, PartyList, PersonalRecord, Record, Store, User,
+    ListFilter, Lookup, Meta, NewAttachment, NewCase, Outbox, PartyList, PersonalRecord, Record,
+    Store, User,
 };
 use jiff::Timestamp;
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 
 pub use admin::{NewOrg, NewPerson, OrgChange, PersonChange, admin_only, is_code};
+pub use attachments::{AttachmentPolicy, Upload};
 pub use auth::{Caller, Credential, hash_token, new_token};
 pub use authz::Principal;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use deliveries::{SentNotice, SentOutcome};
+pub use duban_storage::AttachmentInfo;
 /// What the HTTP edges show, as storage gives it: they take these from here, not from storage,
 /// and so depend on the service alone.
 pub use duban_storage::{
@@ -127,6 +132,7 @@ pub struct Service<S> {
     /// looks again at once rather than at its next planned time.
     wake: Option<Arc<tokio::sync::Notify>>,
     sign_in: SignInPolicy,
+    attachments: AttachmentPolicy,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
@@ -151,6 +157,7 @@ impl<S: Store + Audit> Service<S> {
             clock,
             wake: None,
             sign_in: SignInPolicy::default(),
+            attachments: AttachmentPolicy::default(),
         }
     }
 

@@ -104,4 +104,11 @@ impl<S: Store> Lookup for Reads<'_, S> {
     ) -> std::result::Result<Option<String>, duban_storage::Error> {
         self.0.code_kind(org, code).await
     }
+
+    async fn attachment_case(
+        &mut self,
+        id: &str,
+    ) -> std::result::Result<Option<String>, duban_storage::Error> {
+        self.0.attachment_case(id).await
+    }
 }

@@ -6,6 +6,7 @@
 
 mod accounts;
 mod admin;
+mod attachments;
 mod audit;
 #[cfg(feature = "bench")]
 pub mod bench;
@@ -32,6 +33,7 @@ pub use admin::{
     Account, Administration, OrgEntry, OrgQuery, PeopleQuery, RosterImported, RosterPerson,
     UserChange,
 };
+pub use attachments::{AttachmentInfo, Attachments, NewAttachment};
 pub use audit::{Audit, AuditQuery, AuditRecord, GENESIS, Head, Verdict, chain_hash};
 pub use contacts::{Contacts, Recipient};
 pub use crypto::{Keyring, key_id};
@@ -451,12 +453,12 @@ pub struct Access {
 /// Everything Duban keeps, behind one interface with an implementation per database: one
 /// trait per area, each implemented in its own file of `sql/`. Callers write `S: Store`.
 pub trait Store:
-    Schema + Directory + Cases + Lists + PersonalData + Reporting + Tokens + Inbox
+    Schema + Directory + Cases + Lists + PersonalData + Reporting + Tokens + Inbox + Attachments
 {
 }
 
 impl<T> Store for T where
-    T: Schema + Directory + Cases + Lists + PersonalData + Reporting + Tokens + Inbox
+    T: Schema + Directory + Cases + Lists + PersonalData + Reporting + Tokens + Inbox + Attachments
 {
 }
 

@@ -56,4 +56,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(16, "0016", "case_deliveries"),
     migration!(17, "0017", "robots_sms"),
     migration!(18, "0018", "administration"),
+    migration!(19, "0019", "attachments"),
 ];

@@ -34,6 +34,8 @@ pub trait Lookup: Send {
         org: bool,
         code: &str,
     ) -> impl Future<Output = Result<Option<String>>> + Send;
+    /// The case an attachment belongs to; `None` if there is no such attachment.
+    fn attachment_case(&mut self, id: &str) -> impl Future<Output = Result<Option<String>>> + Send;
 }
 
 /// A transition to record: what the decision gives back to storage.
@@ -44,6 +46,9 @@ pub struct Record {
     pub expected_version: u64,
     pub transition: Transition,
     pub meta: Meta,
+    /// Files uploaded with the action (a web form's), kept in the same transaction: all or
+    /// nothing with it.
+    pub files: Vec<crate::NewAttachment>,
 }
 
 /// The caller's side of an action's unit of work: given the actor and the case as read, what

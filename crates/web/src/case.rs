@@ -3,14 +3,14 @@
 //! viewer may take now.
 
 use crate::strict::Form;
-use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::extract::{FromRequest, Path, Request, State};
+use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::vocabulary::party;
 use duban_core::workflow::{FieldType, Workflow};
 use duban_service::{
-    CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal, SentNotice, SentOutcome,
-    pending_requests,
+    AttachmentInfo, CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal, SentNotice,
+    SentOutcome, pending_requests,
 };
 use maud::{Markup, html};
 use serde_json::Value;
@@ -18,7 +18,7 @@ use serde_json::Value;
 use crate::forms::{self, Choices, FormState};
 use crate::layout::{csrf, due_badge, nothing, page, paragraphs, when};
 use crate::session::Viewer;
-use crate::{WebState, choices, labels, refused};
+use crate::{WebState, choices, files, labels, refused};
 
 /// A form to show open, with what was typed and what was wrong, after a refused submission.
 struct Open<'a> {
@@ -26,8 +26,8 @@ struct Open<'a> {
     form: &'a FormState,
 }
 
-/// Whether a field of the workflow names organisations or people: its values are shown by
-/// name, never by code.
+/// Whether a field of the workflow names organisations, people or files: its values are shown
+/// by name, never by code.
 fn names_someone(wf: Option<&Workflow>, field: &str) -> bool {
     let Some(wf) = wf else {
         return false;
@@ -40,7 +40,11 @@ fn names_someone(wf: Option<&Workflow>, field: &str) -> bool {
             f.name == field
                 && matches!(
                     f.ty,
-                    FieldType::Org | FieldType::Orgs | FieldType::User | FieldType::Users
+                    FieldType::Org
+                        | FieldType::Orgs
+                        | FieldType::User
+                        | FieldType::Users
+                        | FieldType::File
                 )
         })
 }
@@ -90,6 +94,7 @@ struct Shown {
     history: History,
     names: Choices,
     sent: Vec<SentNotice>,
+    files: Vec<AttachmentInfo>,
 }
 
 fn render(
@@ -190,7 +195,9 @@ fn render(
                         @let form = open.as_ref().filter(|o| o.action == a).map_or(&prefilled, |o| o.form);
                         details.action open[is_open || d.allowed_actions.len() == 1] {
                             summary { (action.title) }
-                            form method="post" action=(format!("/cases/{}/actions/{}", d.record.id, a)) novalidate {
+                            @let with_files = action.payload.iter().any(|f| f.ty == FieldType::File);
+                            form method="post" action=(format!("/cases/{}/actions/{}", d.record.id, a)) novalidate
+                                enctype=[with_files.then_some("multipart/form-data")] {
                                 (csrf(v))
                                 input type="hidden" name="_version" value=(case.version);
                                 (forms::inputs(&action.payload, form, names, a))
@@ -243,6 +250,7 @@ fn render(
                 }
             }
         }
+        (files::section(st, v, &d.record.id, &shown.files, names))
         section.timeline {
             h2 { "办理经过" }
             ol.timeline {
@@ -346,7 +354,12 @@ async fn load(
         .await
         .map_err(refused)?;
     let history = st.service.history(&v.p, id).await.map_err(refused)?;
-    let names = choices(st).await?;
+    let files = st.service.attachments(&v.p, id).await.map_err(refused)?;
+    let mut names = choices(st).await?;
+    names.files = files
+        .iter()
+        .map(|f| (f.id.clone(), f.name.clone()))
+        .collect();
     // Only the committee sees what went out; for anyone else the section is not there.
     let sent = match st.service.sent_notices(&v.p, id).await {
         Ok(sent) => sent,
@@ -358,6 +371,7 @@ async fn load(
         history,
         names,
         sent,
+        files,
     })
 }
 
@@ -375,8 +389,25 @@ pub async fn act(
     State(st): State<WebState>,
     v: Viewer,
     Path((id, action)): Path<(String, String)>,
-    Form(pairs): Form<Vec<(String, String)>>,
+    request: Request,
 ) -> Response {
+    // A form with documents comes as multipart; any other as an ordinary form.
+    let multipart = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|t| t.to_str().ok())
+        .is_some_and(|t| t.starts_with("multipart/form-data"));
+    let (pairs, uploads) = if multipart {
+        match files::read(&st, request).await {
+            Ok(sent) => (sent.pairs, sent.files),
+            Err(r) => return r,
+        }
+    } else {
+        match Form::<Vec<(String, String)>>::from_request(request, &st).await {
+            Ok(Form(pairs)) => (pairs, Vec::new()),
+            Err(r) => return r,
+        }
+    };
     let get = |k: &str| pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
     if let Err(r) = v.check_csrf(get("_csrf")) {
         return r;
@@ -400,9 +431,25 @@ pub async fn act(
     };
     let mut form = FormState::from_pairs(&pairs);
     let payload = forms::payload(&spec.payload, &form);
+    // Only the action's own file fields carry documents.
+    let uploads: Vec<_> = uploads
+        .into_iter()
+        .filter(|(field, _)| {
+            spec.payload
+                .iter()
+                .any(|f| &f.name == field && f.ty == FieldType::File)
+        })
+        .collect();
     let outcome = st
         .service
-        .act(&v.p, &id, &action, &Value::Object(payload), version, None)
+        .act_with_files(
+            &v.p,
+            &id,
+            &action,
+            &Value::Object(payload),
+            version,
+            uploads,
+        )
         .await;
     let (status, banner) = match outcome {
         Ok(_) => return Redirect::to(&format!("/cases/{id}")).into_response(),
@@ -419,6 +466,9 @@ pub async fn act(
             StatusCode::CONFLICT,
             "提交前这个事项已被他人更新。请核对下面的最新情况，再重新提交。".to_string(),
         ),
+        Err(e @ (ServiceError::TooLarge { .. } | ServiceError::UnsupportedType { .. })) => {
+            return refused(e);
+        }
         Err(ServiceError::NotAllowed { reason, .. }) => (
             StatusCode::UNPROCESSABLE_ENTITY,
             format!("现在不能办理这一项：{reason}"),

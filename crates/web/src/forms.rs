@@ -17,6 +17,8 @@ pub struct Choices {
     /// (code, name, kind) of every organisation.
     pub orgs: Vec<(String, String, String)>,
     pub people: Vec<User>,
+    /// (id, name) of the files of the case shown, so that a payload naming one shows its name.
+    pub files: Vec<(String, String)>,
 }
 
 /// What was typed, and what was wrong with it.
@@ -159,6 +161,11 @@ fn input(f: &Field, id: &str, st: &FormState, choices: &Choices) -> Markup {
             }
         }
         FieldType::Person => html! {},
+        // Sent with the form as `multipart/form-data`; the service keeps it with the action.
+        FieldType::File => html! {
+            input id=(id) name=(f.name) type="file" required[f.required];
+            p.hint { "可上传 PDF、OFD、图片、Word 或 Excel 文件，与本次办理一并保存。" }
+        },
     }
 }
 

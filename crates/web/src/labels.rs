@@ -36,6 +36,11 @@ pub fn problem(p: &str) -> String {
             "每个搜索词最多100个字",
         ),
         ("takes at most 5 words", "最多输入5个搜索词"),
+        ("names no attachment of this case", "所选附件不属于本事项"),
+        (
+            "must be the id of an attachment (att_ and 32 hex digits)",
+            "请上传文件",
+        ),
         ("must be at most 200 characters", "搜索内容最多200个字"),
     ];
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == p) {

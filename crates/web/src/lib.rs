@@ -11,6 +11,7 @@ mod case;
 mod cases;
 mod chart;
 mod dashboard;
+mod files;
 mod filing;
 mod forms;
 mod labels;
@@ -27,6 +28,7 @@ mod strict;
 use std::sync::Arc;
 
 use axum::Router;
+use axum::extract::DefaultBodyLimit;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -51,6 +53,8 @@ const CSS: &str = include_str!("../assets/duban.css");
 
 /// The web pages. Merge with the API's router; they share no paths.
 pub fn router(state: WebState) -> Router {
+    // A form with a document may be as large as the file the service accepts, and its fields.
+    let upload_limit = state.service.attachment_policy().max_bytes + 64 * 1024;
     Router::new()
         .route("/", get(home))
         .route("/login", get(login::form).post(login::submit))
@@ -67,7 +71,15 @@ pub fn router(state: WebState) -> Router {
         .route("/queue", get(queue::page_of))
         .route("/cases/new", get(filing::new_form).post(filing::file))
         .route("/cases/{id}", get(case::show))
-        .route("/cases/{id}/actions/{action}", post(case::act))
+        .route(
+            "/cases/{id}/actions/{action}",
+            post(case::act).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route(
+            "/cases/{id}/attachments",
+            post(files::upload).layer(DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/attachments/{id}", get(files::download))
         .route("/cases/{id}/reveal", post(case::reveal))
         .route("/notifications", get(notices::list))
         .route("/notifications/read-all", post(notices::read_all))
@@ -144,6 +156,19 @@ fn refused(e: ServiceError) -> Response {
         ServiceError::UnknownKind { .. } => {
             error_page(StatusCode::NOT_FOUND, "未找到", "没有这类事项。")
         }
+        ServiceError::TooLarge { limit_mb } => error_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "文件过大",
+            &format!("单个文件不能超过 {limit_mb} MB，未保存任何内容。"),
+        ),
+        ServiceError::UnsupportedType { allowed } => error_page(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "文件类型不支持",
+            &format!(
+                "只接受 {} 文件（按文件内容判断，而不是文件名），未保存任何内容。",
+                allowed.join("、").to_uppercase()
+            ),
+        ),
         ServiceError::Invalid { problems } => error_page(
             StatusCode::UNPROCESSABLE_ENTITY,
             "输入有误",
@@ -173,7 +198,11 @@ fn refused(e: ServiceError) -> Response {
 /// Organisations and people for forms and for names on pages.
 async fn choices(st: &WebState) -> Result<forms::Choices, Response> {
     let (orgs, people) = st.service.directory().await.map_err(refused)?;
-    Ok(forms::Choices { orgs, people })
+    Ok(forms::Choices {
+        orgs,
+        people,
+        files: Vec::new(),
+    })
 }
 
 impl forms::Choices {
@@ -192,6 +221,12 @@ impl forms::Choices {
                     .iter()
                     .find(|u| u.login == code)
                     .map(|u| u.name.as_str())
+            })
+            .or_else(|| {
+                self.files
+                    .iter()
+                    .find(|(id, _)| id == code)
+                    .map(|(_, n)| n.as_str())
             })
             .unwrap_or(code)
     }

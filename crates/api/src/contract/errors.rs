@@ -43,8 +43,16 @@ pub const TYPES: [(&str, u16, &str); 17] = [
         412,
         "the case changed since the version in If-Match",
     ),
-    ("payload-too-large", 413, "the body is over the limit"),
-    ("unsupported-media-type", 415, "the body is not JSON"),
+    (
+        "payload-too-large",
+        413,
+        "the body, or an uploaded file, is over the limit",
+    ),
+    (
+        "unsupported-media-type",
+        415,
+        "the body is not JSON, or an uploaded file is not an accepted kind of document",
+    ),
     ("validation", 422, "fields are invalid; `errors` lists each"),
     ("unknown-kind", 422, "no workflow for this kind of case"),
     (

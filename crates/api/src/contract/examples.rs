@@ -49,6 +49,7 @@ fn field_value(f: &Field) -> Value {
         FieldType::User => json!("deputy04"),
         FieldType::Users => json!(["deputy04"]),
         FieldType::Person => json!({"name": "王建国", "phone": "13800135678"}),
+        FieldType::File => json!("att_0193a5b2c3d47e8f9a0b1c2d3e4f5a6b"),
     }
 }
 

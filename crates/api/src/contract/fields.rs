@@ -102,6 +102,8 @@ fn request_field(f: &Field) -> Value {
             s
         }
         FieldType::Person => json!({"$ref": "#/components/schemas/Person"}),
+        FieldType::File => json!({"type": "string", "pattern": "^att_[0-9a-f]{32}$",
+            "description": "the id of a file uploaded to this case (POST /cases/{id}/attachments)"}),
     };
     let label = labels::field(&f.name);
     let mut words = vec![label.to_string()];
@@ -174,7 +176,9 @@ pub fn request_object(fields: &[Field], description: &str) -> Value {
 /// One field as a response holds it: the value recorded, typed, without the request's limits.
 pub fn response_field(f: &Field) -> Value {
     let mut schema = match &f.ty {
-        FieldType::Text | FieldType::Org | FieldType::User => json!({"type": "string"}),
+        FieldType::Text | FieldType::Org | FieldType::User | FieldType::File => {
+            json!({"type": "string"})
+        }
         FieldType::Integer => json!({"type": "integer", "format": "int64"}),
         FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),

@@ -69,7 +69,7 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
         json!({
             "name": text(),
             "ty": object(&["type"], json!({
-                "type": {"type": "string", "enum": ["text", "integer", "boolean", "date", "enum", "org", "orgs", "user", "users", "person"]},
+                "type": {"type": "string", "enum": ["text", "integer", "boolean", "date", "enum", "org", "orgs", "user", "users", "person", "file"]},
                 "values": list(text()),
             })),
             "required": {"type": "boolean"},

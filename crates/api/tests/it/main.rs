@@ -3,6 +3,7 @@
 
 mod admin;
 mod app;
+mod attachments;
 mod contract;
 mod hostile;
 mod matrix;

@@ -13,7 +13,7 @@ use crate::app::*;
 
 /// Files a suggestion as `filer` (co-signed by `cosigner` when `inside`), registers it and
 /// assigns it: inside the reach of `lead`/`co`, or to `other_dept` only.
-async fn assigned(app: &App, inside: bool) -> String {
+pub async fn assigned(app: &App, inside: bool) -> String {
     let filer = if inside { "filer" } else { "stranger" };
     let payload = if inside {
         json!({"title": "建议", "body": "b", "cosigners": ["cosigner"]})

@@ -202,6 +202,12 @@ pub(super) fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
         }
         // Persons are parsed by `Person::from_json` in `check_payload`.
         FieldType::Person => {}
+        // Whether the attachment exists, on this case, is for the service to look up.
+        FieldType::File => {
+            if !v.as_str().is_some_and(crate::attachment::is_id) {
+                return bad("must be the id of an attachment (att_ and 32 hex digits)");
+            }
+        }
         FieldType::Orgs | FieldType::Users => {
             let Some(items) = v.as_array() else {
                 return bad("must be a list of codes");

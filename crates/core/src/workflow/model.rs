@@ -218,6 +218,9 @@ pub enum FieldType {
     /// A natural person's personal data (name, ID number, phone, address): validated, stored
     /// encrypted apart from the event, and kept in the event only in masked form.
     Person,
+    /// A document attached to the case: the id of an attachment (`att_` and 32 hex digits)
+    /// uploaded to the same case, or uploaded with the action in the web form.
+    File,
 }
 
 impl FieldType {
@@ -233,6 +236,7 @@ impl FieldType {
             FieldType::User => "user",
             FieldType::Users => "users",
             FieldType::Person => "person",
+            FieldType::File => "file",
         }
     }
 }

@@ -72,6 +72,7 @@ fn payload(fields: &[Field], seed: u64, valid: bool, case: Option<&Case>) -> Val
             FieldType::Person => {
                 json!({"name": "张三", "id_number": "110101199003074477", "phone": "13812345678"})
             }
+            FieldType::File => json!(format!("att_{:032x}", pick)),
         };
         m.insert(f.name.clone(), v);
     }

@@ -37,6 +37,17 @@ impl Lookup for HeldLookup<'_> {
         };
         row.map(|r| Ok(r.try_get::<String, _>("kind")?)).transpose()
     }
+
+    async fn attachment_case(&mut self, id: &str) -> Result<Option<String>> {
+        let query =
+            sqlx::query("SELECT case_id FROM attachments WHERE id = $1").bind(id.to_string());
+        let row = match &mut self.held.0 {
+            Some(tx) => query.fetch_optional(&mut **tx).await?,
+            None => query.fetch_optional(&self.store.pool).await?,
+        };
+        row.map(|r| Ok(r.try_get::<String, _>("case_id")?))
+            .transpose()
+    }
 }
 
 impl SqlStore {

@@ -194,7 +194,8 @@ impl SqlStore {
     /// transaction of its own), under its version: the UPDATE, the event, the parties, the
     /// effects and any personal data, or nothing and a conflict.
     pub(crate) async fn record_in(&self, held: Held, r: &crate::unit::Record) -> Result<()> {
-        self.record(held, &r.case_id, r.expected_version, &r.transition, &r.meta)
+        let (t, meta) = (&r.transition, &r.meta);
+        self.record(held, &r.case_id, r.expected_version, t, meta, &r.files)
             .await
     }
 
@@ -206,6 +207,7 @@ impl SqlStore {
         expected_version: u64,
         t: &Transition,
         meta: &Meta,
+        files: &[crate::NewAttachment],
     ) -> Result<()> {
         if t.event.seq != expected_version + 1 {
             return Err(Error::Conflict {
@@ -216,7 +218,7 @@ impl SqlStore {
         }
         let cols = Columns::of(&t.case)?;
         let effects = &t.effects;
-        let simple = only_schedules(effects) && t.personal.is_empty();
+        let simple = only_schedules(effects) && t.personal.is_empty() && files.is_empty();
         let way = self.backend.action_write(simple, held.0.is_some());
         if way == ActionWrite::OneStatement {
             self.fault("record_action.event_insert")?;
@@ -254,6 +256,9 @@ impl SqlStore {
             },
         )?;
         self.personal_statements(&mut rest, case_id, t)?;
+        for file in files {
+            rest.push(self.attachment_statement(file)?);
+        }
         let updated = if way == ActionWrite::Script {
             // The UPDATE under its version first, the rest after it. Should the version have
             // moved (only without `held`), the rest fails or is rolled back.
@@ -514,7 +519,7 @@ impl Cases for SqlStore {
         t: &Transition,
         meta: &Meta,
     ) -> Result<()> {
-        self.record(Held::default(), case_id, expected_version, t, meta)
+        self.record(Held::default(), case_id, expected_version, t, meta, &[])
             .await
     }
 

@@ -27,6 +27,7 @@ mod tokens;
 mod tx;
 mod values;
 
+pub(crate) use batch::{Stmt, run as run_batch};
 pub(crate) use cases::*;
 pub(crate) use dialect::*;
 pub(crate) use directory::*;

@@ -46,9 +46,9 @@ impl SqlStore {
         Ok(())
     }
 
-    /// Re-encrypts every personal-data record and sealed contact (signing secrets, people's phone
-    /// numbers: `sealed::COLUMNS`) not under the current key, in one transaction (key rotation).
-    /// Returns how many of each were rewritten.
+    /// Re-encrypts every personal-data record, attachment and sealed contact (signing secrets,
+    /// people's phone numbers: `sealed::COLUMNS`) not under the current key, in one transaction
+    /// (key rotation). Returns how many records and files, and how many contacts, were rewritten.
     #[tracing::instrument(skip_all)]
     pub async fn reencrypt(&self) -> Result<(u64, u64)> {
         let keys = self
@@ -94,6 +94,8 @@ impl SqlStore {
         for column in crate::sealed::COLUMNS {
             secrets += column.rotate(&mut tx, &keys).await?;
         }
+        // Files count with the records: each is personal data, or may be.
+        records += Self::reencrypt_attachments(&mut tx, &keys).await?;
         tx.commit().await?;
         Ok((records, secrets))
     }

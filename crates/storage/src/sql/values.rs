@@ -54,6 +54,7 @@ pub(crate) enum Val {
     Text(String),
     OptText(Option<String>),
     Blob(Vec<u8>),
+    OptBlob(Option<Vec<u8>>),
 }
 
 impl Val {
@@ -64,6 +65,7 @@ impl Val {
             Val::Text(t) => q.bind(t),
             Val::OptText(t) => q.bind(t),
             Val::Blob(b) => q.bind(b),
+            Val::OptBlob(b) => q.bind(b),
         }
     }
 }

@@ -40,6 +40,7 @@ fn payload(fields: &[Field], seed: u64, case: Option<&Case>) -> Value {
             FieldType::Org | FieldType::User => json!(format!("code-{}", pick % 3)),
             FieldType::Orgs | FieldType::Users => json!(["code-a", "code-b"]),
             FieldType::Person => json!({"name": "赵六", "id_number": "11010519491231002X"}),
+            FieldType::File => json!(format!("att_{:032x}", pick)),
         };
         m.insert(f.name.clone(), v);
     }

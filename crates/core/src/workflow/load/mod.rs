@@ -168,6 +168,16 @@ impl<'a, 'd> Check<'a, 'd> {
                     self.d.at_line(f.sets_line, format!("`{path}.payload.{}` sets a party but is not of type org, orgs, user or users", f.field.name));
                 }
             }
+            // A file belongs to a case, and a filing has none yet: documents come with actions.
+            if path == "filing" && f.field.ty == FieldType::File {
+                self.d.at_line(
+                    f.line,
+                    format!(
+                        "`filing.payload.{}` is a file, but a filing has no case to attach it to yet: give the file to an action",
+                        f.field.name
+                    ),
+                );
+            }
             if f.field.max_length.is_some() && f.field.ty != FieldType::Text {
                 self.d.at_line(
                     f.line,

@@ -66,6 +66,7 @@ impl duban_storage::Decide for Register<'_> {
             expected_version: record.case.version + self.skew,
             transition,
             meta: Meta::default(),
+            files: Vec::new(),
         };
         Ok((to_record, seen))
     }

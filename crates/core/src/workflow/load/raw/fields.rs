@@ -64,6 +64,7 @@ pub(super) fn read_payload(
             "user" => FieldType::User,
             "users" => FieldType::Users,
             "person" => FieldType::Person,
+            "file" => FieldType::File,
             "enum" => match values {
                 Some(v) if !v.is_empty() => {
                     FieldType::Enum(v.into_iter().map(|v| v.value).collect())
