@@ -10,22 +10,22 @@ use duban_core::{Calendar, Period, Unit, deadline};
 use serde_json::{Value, json};
 
 /// A running `duban serve` in its own directory, with its people and their tokens.
-struct Server {
-    serve: Serve,
+pub(crate) struct Server {
+    pub(crate) serve: Serve,
     /// Where it runs: a second `serve` of the same office starts here.
-    dir: std::path::PathBuf,
+    pub(crate) dir: std::path::PathBuf,
     /// Removed after the server (fields drop in order).
     _tmp: TempDir,
-    tokens: HashMap<String, String>,
+    pub(crate) tokens: HashMap<String, String>,
 }
 
 impl Server {
-    fn start(name: &str) -> Server {
+    pub(crate) fn start(name: &str) -> Server {
         Self::start_with(name, &[])
     }
 
     /// As [`Server::start`], with `env` for every command (a PostgreSQL `DATABASE_URL`).
-    fn start_with(name: &str, env: &[(&str, &str)]) -> Server {
+    pub(crate) fn start_with(name: &str, env: &[(&str, &str)]) -> Server {
         let tmp = TempDir::new(&format!("e2e-{name}"));
         let dir = tmp.path().to_path_buf();
         let duban = |dir: &std::path::Path, args: &[&str]| duban_env_ok(dir, args, env);
@@ -101,11 +101,11 @@ impl Server {
         }
     }
 
-    fn get(&self, path: &str, who: &str) -> Reply {
+    pub(crate) fn get(&self, path: &str, who: &str) -> Reply {
         self.call("GET", path, Some(who), &[], None)
     }
 
-    fn post(&self, path: &str, who: &str, if_match: Option<u64>, body: Value) -> Reply {
+    pub(crate) fn post(&self, path: &str, who: &str, if_match: Option<u64>, body: Value) -> Reply {
         let tag = if_match.map(|v| format!("\"{v}\""));
         let headers: Vec<(&str, &str)> = tag
             .as_deref()
@@ -115,7 +115,7 @@ impl Server {
     }
 
     /// Takes an action at the case's current version; panics unless it succeeds.
-    fn act(&self, id: &str, action: &str, who: &str, body: Value) -> Value {
+    pub(crate) fn act(&self, id: &str, action: &str, who: &str, body: Value) -> Value {
         let current = self.get(&format!("/api/v1/cases/{id}"), who);
         assert_eq!(
             current.status, 200,
@@ -135,13 +135,13 @@ impl Server {
     }
 }
 
-struct Reply {
-    status: u16,
-    headers: HashMap<String, String>,
-    json: Value,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
+    pub(crate) headers: HashMap<String, String>,
+    pub(crate) json: Value,
 }
 
-fn file(s: &Server, who: &str, kind: &str, payload: Value) -> String {
+pub(crate) fn file(s: &Server, who: &str, kind: &str, payload: Value) -> String {
     let r = s.post(
         "/api/v1/cases",
         who,

@@ -4,6 +4,7 @@
 mod common;
 
 mod api_e2e;
+mod attachments;
 mod audit;
 mod backup;
 mod browser;

@@ -2,4 +2,5 @@
 
 mod admin;
 mod app;
+mod files;
 mod pages;

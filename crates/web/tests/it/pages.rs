@@ -233,7 +233,7 @@ async fn pages_need_a_session_and_forms_need_its_token() {
 }
 
 /// A suggestion registered and assigned to `jtj`; returns its id.
-async fn assigned_suggestion(app: &App) -> String {
+pub(crate) async fn assigned_suggestion(app: &App) -> String {
     let staff = Principal {
         user: app.store.user("staff").await.expect("user").expect("staff"),
     };

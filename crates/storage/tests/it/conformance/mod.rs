@@ -41,6 +41,7 @@ macro_rules! conformance {
 
 mod accounts;
 mod admin;
+mod attachments;
 mod cases;
 mod directory;
 mod lists;
