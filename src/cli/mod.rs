@@ -79,7 +79,7 @@ enum Command {
     /// Create or upgrade the database schema (also done on first start).
     Migrate(migrate::MigrateArgs),
     /// Serve the HTTP API.
-    Serve(serve::ServeArgs),
+    Serve(Box<serve::ServeArgs>),
     /// Print the API's OpenAPI document (what `/api/v1/openapi.json` serves).
     Openapi,
     /// Import cases from a spreadsheet (.xlsx or .csv): every row checked first, all or nothing.
@@ -223,7 +223,7 @@ pub fn run() -> ExitCode {
         Command::Workflows(cmd) => workflows::run(cmd, cli.workflows.as_deref()),
         Command::Deadline(args) => deadline::run(args, cli.workflows.as_deref()),
         Command::Migrate(args) => migrate::run(args, &settings),
-        Command::Serve(args) => serve::run(args, &settings),
+        Command::Serve(args) => serve::run(*args, &settings),
         Command::Scheduler(args) => schedule::run(args, &settings),
         Command::Report(args) => report::run(args, &settings),
         Command::Demo(args) => demo::run(args, &settings),

@@ -64,6 +64,20 @@ pub struct ServeArgs {
         default_value = "pdf,ofd,jpeg,png,docx,xlsx,doc,xls"
     )]
     attachment_types: String,
+    /// The office's name, as it heads every printed form (交办通知单 …).
+    #[arg(long, env = "DUBAN_OFFICE_NAME", default_value = "人大常委会")]
+    office_name: String,
+    /// The wording the seal goes over on printed forms (default: the office's name and （盖章）).
+    #[arg(long, env = "DUBAN_SEAL_TEXT")]
+    seal_text: Option<String>,
+    /// The signature lines of the office's printed forms, comma-separated.
+    #[arg(
+        long,
+        env = "DUBAN_SIGNATURE_LINES",
+        value_delimiter = ',',
+        default_value = "经办人,审核人,分管领导"
+    )]
+    signature_lines: Vec<String>,
     /// Fill an empty database with the demo year first (`duban demo`).
     #[arg(long)]
     demo: bool,
@@ -144,6 +158,11 @@ pub fn run(args: ServeArgs, settings: &Settings) -> Result<ExitCode> {
         let pages = duban_web::router(duban_web::WebState {
             service: service.clone(),
             secure_cookies: https,
+            print: duban_web::PrintSettings {
+                office: args.office_name.clone(),
+                seal: args.seal_text.clone().unwrap_or_default(),
+                signatures: args.signature_lines.clone(),
+            },
         })
         .route("/metrics", metrics_route);
         let headers = duban_api::Headers { https };

@@ -188,9 +188,30 @@ fn the_main_journeys_in_a_real_browser() {
     open_action(&b, "reply");
     b.type_into("#reply-result", "已组织施工疏通排水沟，积水问题已解决。");
     b.select("#reply-outcome", "supported");
+    // The stamped written opinion goes with the reply, in the same form.
+    let letter = out.join("处理意见书.pdf");
+    std::fs::create_dir_all(&out).expect("dir");
+    std::fs::write(&letter, b"%PDF-1.4\n% the stamped opinion\n%%EOF\n").expect("letter");
+    b.attach_file("#reply-letter", &letter);
     b.screenshot(&out.join("department-reply.png"));
     submit_action(&b, "reply");
-    assert!(b.text().contains("已办结待反馈满意度"), "{}", b.text());
+    let text = b.text();
+    assert!(text.contains("已办结待反馈满意度"), "{text}");
+    assert!(
+        text.contains("处理意见书.pdf"),
+        "the letter is listed and named: {text}"
+    );
+
+    // The assignment notice, printed to PDF as Chromium prints it.
+    b.goto(&format!("{base}{case_path}/print/assignment"));
+    let notice = b.text();
+    assert!(
+        notice.contains("交办通知单") && notice.contains(&number),
+        "{notice}"
+    );
+    let pdf = b.print_pdf(&out.join("print-assignment.pdf"));
+    assert!(pdf.starts_with(b"%PDF-"), "a PDF");
+    b.screenshot(&out.join("print-assignment.png"));
 
     // The deputy rates it 不满意 and sees it reopened, with its new deadline.
     sign_in(&b, &base, "deputy01");

@@ -99,6 +99,16 @@ pub const SETTINGS: &[Setting] = &[
         "DUBAN_PASSWORD_MAX_AGE_DAYS",
         Kind::Count,
     ),
+    setting(
+        "attachments",
+        "max_mb",
+        "DUBAN_MAX_ATTACHMENT_MB",
+        Kind::Count,
+    ),
+    setting("attachments", "types", "DUBAN_ATTACHMENT_TYPES", Kind::Text),
+    setting("print", "office", "DUBAN_OFFICE_NAME", Kind::Text),
+    setting("print", "seal", "DUBAN_SEAL_TEXT", Kind::Text),
+    setting("print", "signatures", "DUBAN_SIGNATURE_LINES", Kind::Text),
     setting("reminders", "base_url", "DUBAN_BASE_URL", Kind::Text),
     setting(
         "reminders",
@@ -346,7 +356,7 @@ mod tests {
         assert_eq!(
             problems,
             vec![
-                "duban.toml:9: unknown key `logs` at the top level (expected one of: database, keys, workflows, server, sign_in, reminders, mail, webhooks, sms, audit, log)",
+                "duban.toml:9: unknown key `logs` at the top level (expected one of: database, keys, workflows, server, sign_in, attachments, print, reminders, mail, webhooks, sms, audit, log)",
                 "duban.toml:3: unknown key `port` in `server` (expected one of: addr, trusted_proxies, rate_limit, rate_burst)",
                 "duban.toml:2: `server.addr` must be an address and port, such as 127.0.0.1:8080",
                 "duban.toml:4: `server.trusted_proxies`: `nginx` is not an address or a network such as 10.0.0.0/8",

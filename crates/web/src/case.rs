@@ -250,6 +250,13 @@ fn render(
                 }
             }
         }
+        @let printable = crate::print::offered(v, d, h, now);
+        @if !printable.is_empty() {
+            section.print {
+                h2 { "打印文书" }
+                ul { @for (href, title) in &printable { li { a href=(href) target="_blank" { (title) } } } }
+            }
+        }
         (files::section(st, v, &d.record.id, &shown.files, names))
         section.timeline {
             h2 { "办理经过" }

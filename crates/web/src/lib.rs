@@ -20,6 +20,7 @@ mod login;
 mod notices;
 mod orgs;
 mod people;
+mod print;
 mod queue;
 mod roster;
 mod session;
@@ -36,6 +37,7 @@ use duban_core::Role;
 use duban_service::SqlStore;
 use duban_service::{Error as ServiceError, Service};
 
+pub use print::PrintSettings;
 pub use session::{SESSION_COOKIE, Viewer};
 
 use crate::layout::error_page;
@@ -46,10 +48,13 @@ pub struct WebState {
     pub service: Arc<Service<SqlStore>>,
     /// Mark cookies `Secure`: the site is served over TLS (its base URL is `https://…`).
     pub secure_cookies: bool,
+    /// What the printed forms say of the office.
+    pub print: PrintSettings,
 }
 
-/// The stylesheet, compiled in: nothing is fetched from anywhere else.
+/// The stylesheets, compiled in: nothing is fetched from anywhere else.
 const CSS: &str = include_str!("../assets/duban.css");
+const PRINT_CSS: &str = include_str!("../assets/print.css");
 
 /// The web pages. Merge with the API's router; they share no paths.
 pub fn router(state: WebState) -> Router {
@@ -115,17 +120,19 @@ pub fn router(state: WebState) -> Router {
         .route("/audit", get(audit::search))
         .route("/audit.csv", get(audit::export))
         .route("/audit/verify", post(audit::verify))
-        .route("/static/duban.css", get(stylesheet))
+        .route("/cases/{id}/print/{form}", get(print::form))
+        .route("/static/duban.css", get(|| stylesheet(CSS)))
+        .route("/static/print.css", get(|| stylesheet(PRINT_CSS)))
         .with_state(state)
 }
 
-async fn stylesheet() -> Response {
+async fn stylesheet(css: &'static str) -> Response {
     (
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
             (header::CACHE_CONTROL, "public, max-age=3600"),
         ],
-        CSS,
+        css,
     )
         .into_response()
 }

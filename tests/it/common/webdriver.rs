@@ -223,6 +223,32 @@ impl Browser {
         );
     }
 
+    /// Chooses the file at `path` in a file input, as a person picking it would.
+    pub fn attach_file(&self, css: &str, path: &Path) {
+        let el = self.find(css);
+        self.call(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({ "text": path.to_str().expect("a path in UTF-8") })),
+        );
+    }
+
+    /// Prints the page to PDF as Chromium prints it (A4, the page's own print stylesheet) and
+    /// saves it; returns the PDF's bytes.
+    pub fn print_pdf(&self, path: &Path) -> Vec<u8> {
+        let b64 = self.call(
+            "POST",
+            "/print",
+            Some(json!({"page": {"width": 21.0, "height": 29.7}, "background": true})),
+        );
+        let bytes = base64_decode(b64.as_str().unwrap_or_default());
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).expect("pdf dir");
+        }
+        std::fs::write(path, &bytes).expect("write pdf");
+        bytes
+    }
+
     /// Picks an option of a `<select>` by its value.
     pub fn select(&self, select_css: &str, value: &str) {
         self.click(&format!("{select_css} option[value=\"{value}\"]"));

@@ -91,6 +91,7 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
                 "max_times": or_null(json!({"type": "integer", "minimum": 0})),
                 "limit": or_null(period_from()),
             }))),
+            "basis": or_null(text()),
         }),
     );
     let state = object(

@@ -69,6 +69,9 @@ pub struct DeadlineRule {
     pub period: Period,
     pub from: Anchor,
     pub extension: Option<ExtensionRule>,
+    /// The rule the time limit comes from (`《信访工作条例》第三十五条`), printed on the
+    /// assignment notice beside the deadline.
+    pub basis: Option<String>,
 }
 
 /// How a state's deadline may be extended.

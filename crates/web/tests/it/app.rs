@@ -49,10 +49,12 @@ pub(crate) async fn app() -> App {
         router: router(WebState {
             service: service.clone(),
             secure_cookies: false,
+            print: Default::default(),
         }),
         secure_router: router(WebState {
             service: service.clone(),
             secure_cookies: true,
+            print: Default::default(),
         }),
         store: office.store.clone(),
         service,

@@ -4,3 +4,4 @@ mod admin;
 mod app;
 mod files;
 mod pages;
+mod print;

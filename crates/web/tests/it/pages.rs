@@ -113,6 +113,7 @@ async fn an_expired_password_is_refused_when_the_policy_sets_an_age() {
     let strict = router(WebState {
         service: Arc::new(strict),
         secure_cookies: false,
+        print: Default::default(),
     });
     // Set on 2024-01-01; on 2024-03-01 it is 60 days old, on 2024-06-01 over 90.
     assert_eq!(

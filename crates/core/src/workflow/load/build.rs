@@ -48,6 +48,7 @@ pub(super) fn workflow(
                         max_times: e.max_times,
                         limit: e.limit.map(|l| (l.period, anchor(&l.from.value))),
                     }),
+                    basis: dl.basis,
                 }),
                 duties: s
                     .duties

@@ -8,7 +8,7 @@ use crate::tomlread::{self, Located, Table};
 use super::{PERIOD_KEYS, RawPeriod, read_period};
 
 const STATE_KEYS: &[&str] = &["title", "terminal", "deadline", "duties", "waits_on"];
-const DEADLINE_KEYS: &[&str] = &["amount", "unit", "from", "extension"];
+const DEADLINE_KEYS: &[&str] = &["amount", "unit", "from", "extension", "basis"];
 const EXTENSION_KEYS: &[&str] = &["action", "max_times", "limit"];
 const DUTY_KEYS: &[&str] = &[
     "name", "title", "owed_by", "amount", "unit", "from", "done_by",
@@ -29,6 +29,8 @@ pub(crate) struct RawState {
 pub(crate) struct RawDeadline {
     pub(crate) period: RawPeriod,
     pub(crate) extension: Option<RawExtension>,
+    /// The rule the time limit comes from, as an office quotes it on paper.
+    pub(crate) basis: Option<String>,
 }
 
 #[derive(Debug)]
@@ -79,7 +81,12 @@ pub(super) fn read_state(
                 limit,
             })
         });
-        Some(RawDeadline { period, extension })
+        let basis = tomlread::string(dt, "basis", &dpath, d).map(|b| b.value);
+        Some(RawDeadline {
+            period,
+            extension,
+            basis,
+        })
     });
     let duties = tomlread::tables(t, "duties", &path, d)
         .into_iter()
