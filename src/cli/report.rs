@@ -39,16 +39,20 @@ pub fn run(args: ReportArgs, settings: &Settings) -> Result<ExitCode> {
     if args.format == "xlsx" && args.out.is_none() {
         bail!("--format xlsx needs --out FILE.xlsx (or --out - for standard output)");
     }
-    let (report, names) = setup::runtime()?.block_on(async {
+    let xlsx = args.format == "xlsx";
+    let (report, names, cases) = setup::runtime()?.block_on(async {
         let service = setup::service(settings, 2).await?;
-        service
-            .report(args.year, as_of)
-            .await
-            .map_err(anyhow::Error::from)
+        let (report, names) = service.report(args.year, as_of).await?;
+        // The workbook lists each kind's cases too; the other formats are the figures alone.
+        let cases = match xlsx {
+            true => service.case_sheets(args.year, &names).await?,
+            false => Vec::new(),
+        };
+        Ok::<_, anyhow::Error>((report, names, cases))
     })?;
     let bytes = match args.format.as_str() {
         "json" => serde_json::to_vec_pretty(&report)?,
-        "xlsx" => workbook(&report, &names)?,
+        "xlsx" => workbook(&report, &names, &cases)?,
         _ => markdown(&report, &names).into_bytes(),
     };
     match &args.out {

@@ -10,6 +10,7 @@ mod admin;
 mod attachments;
 mod auth;
 mod authz;
+mod case_sheets;
 mod cases;
 mod clock;
 mod deliveries;
@@ -24,6 +25,7 @@ pub mod roster;
 pub mod sheet;
 pub mod sheet_read;
 mod signin;
+pub mod xlsx;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;

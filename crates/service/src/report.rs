@@ -446,10 +446,12 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
     out
 }
 
-/// The report as a workbook: one sheet per table, headers in bold.
+/// The report as a workbook: one sheet per table, headers in bold, then `cases` (a sheet per
+/// kind listing its cases, from `Service::case_sheets`).
 pub fn workbook(
     r: &AnnualReport,
     names: &BTreeMap<String, String>,
+    cases: &[crate::xlsx::Table],
 ) -> Result<Vec<u8>, rust_xlsxwriter::XlsxError> {
     let name = |c: &str| names.get(c).cloned().unwrap_or_else(|| c.to_string());
     let mut wb = Workbook::new();
@@ -526,7 +528,13 @@ pub fn workbook(
     }
     for (i, d) in r.departments.iter().enumerate() {
         let row = i as u32 + 1;
-        sheet.write(row, 0, d.kind.as_str())?;
+        // The kind by its Chinese name, as the summary sheet names it.
+        let kind = r
+            .kinds
+            .iter()
+            .find(|k| k.kind == d.kind)
+            .map_or(d.kind.as_str(), |k| k.title.as_str());
+        sheet.write(row, 0, kind)?;
         sheet.write(row, 1, name(&d.department))?;
         for (c, v) in [
             d.assigned,
@@ -574,5 +582,6 @@ pub fn workbook(
             sheet.write(row, c as u16 + 1, *v as f64)?;
         }
     }
+    crate::xlsx::add_to(&mut wb, cases)?;
     wb.save_to_buffer()
 }

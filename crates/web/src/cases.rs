@@ -14,7 +14,7 @@ use serde::Deserialize;
 use crate::forms::Choices;
 use crate::layout::{due_badge, page, url_encode};
 use crate::session::Viewer;
-use crate::{WebState, choices, refused};
+use crate::{WebState, choices, export, refused};
 
 /// A list's filters as the form sends them: empty fields mean "any".
 #[derive(Debug, Default, Deserialize)]
@@ -251,6 +251,7 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQue
         title,
         html! {
             (filters(&st, &v, &q, &names))
+            (export::link(&format!("/cases.xlsx?{}", q.keep().trim_start_matches('&'))))
             (pager("/cases", &q.keep(), &listing))
             (table(&st, &listing.items, &names))
             (pager("/cases", &q.keep(), &listing))
@@ -294,10 +295,75 @@ pub async fn inbox(State(st): State<WebState>, v: Viewer, Query(q): Query<ListQu
                 "未办结 " strong { (listing.total) } " 件"
                 "，本页已逾期 " strong.overdue-text { (overdue) } " 件。按办理期限排序，逾期的在前。"
             }
+            (export::link("/inbox.xlsx"))
             (table(&st, &listing.items, &names))
             (pager("/inbox", "", &listing))
             p { a href="/cases" { "查看本单位全部事项（含已办结）" } }
         },
     )
     .into_response()
+}
+
+/// `/cases.xlsx`: the list with the same filters, every page of it, as a workbook.
+pub async fn list_xlsx(
+    State(st): State<WebState>,
+    v: Viewer,
+    Query(q): Query<ListQuery>,
+) -> Response {
+    let params = ListParams {
+        limit: 200,
+        after: None,
+        before: None,
+        ..q.params()
+    };
+    let items = export::all_pages(|after| {
+        let params = ListParams {
+            after,
+            ..params.clone()
+        };
+        let (st, v) = (&st, &v);
+        async move { st.service.list(&v.p, &params).await }
+    })
+    .await;
+    export_cases(&st, &v, "cases", "事项清单", items).await
+}
+
+/// `/inbox.xlsx`: a department's open items by deadline, as a workbook.
+pub async fn inbox_xlsx(State(st): State<WebState>, v: Viewer) -> Response {
+    if v.p.user.role != Role::Department {
+        return Redirect::to("/queue.xlsx").into_response();
+    }
+    let items = export::all_pages(|after| {
+        let params = ListParams {
+            by_due: true,
+            after,
+            limit: 200,
+            ..ListParams::default()
+        };
+        let (st, v) = (&st, &v);
+        async move { st.service.list(&v.p, &params).await }
+    })
+    .await;
+    export_cases(&st, &v, "inbox", "待办事项", items).await
+}
+
+/// A list of cases, read or refused, as the download of sheet `name`.
+pub(crate) async fn export_cases(
+    st: &WebState,
+    v: &Viewer,
+    what: &str,
+    name: &str,
+    items: Result<Vec<CaseSummary>, duban_service::Error>,
+) -> Response {
+    let items = match items {
+        Ok(i) => i,
+        Err(e) => return refused(e),
+    };
+    let names = match choices(st).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let day = china_date(st.service.now());
+    let table = export::cases(st, name, &items, &names);
+    export::download(st, v, what, &format!("{name}-{day}.xlsx"), table).await
 }

@@ -3,7 +3,6 @@
 //! from the records, with the report to download as a workbook.
 
 use axum::extract::{Query, State};
-use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use duban_core::Role;
 use duban_core::deadline::china_date;
@@ -252,7 +251,11 @@ pub async fn workbook(
         Ok(r) => r,
         Err(e) => return refused(e),
     };
-    let bytes = match report::workbook(&report, &names) {
+    let cases = match st.service.case_sheets(year, &names).await {
+        Ok(c) => c,
+        Err(e) => return refused(e),
+    };
+    let bytes = match report::workbook(&report, &names, &cases) {
         Ok(b) => b,
         Err(e) => {
             tracing::error!(error = %e, "writing the report workbook");
@@ -276,18 +279,5 @@ pub async fn workbook(
     {
         return refused(e);
     }
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"duban-report-{year}.xlsx\""),
-            ),
-        ],
-        bytes,
-    )
-        .into_response()
+    crate::export::xlsx_response(&format!("{year}年度办理情况统计.xlsx"), bytes)
 }

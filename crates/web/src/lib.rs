@@ -11,6 +11,7 @@ mod case;
 mod cases;
 mod chart;
 mod dashboard;
+mod export;
 mod files;
 mod filing;
 mod forms;
@@ -72,8 +73,11 @@ pub fn router(state: WebState) -> Router {
         .route("/dashboard", get(dashboard::page))
         .route("/reports/annual.xlsx", get(dashboard::workbook))
         .route("/cases", get(cases::list))
+        .route("/cases.xlsx", get(cases::list_xlsx))
         .route("/inbox", get(cases::inbox))
+        .route("/inbox.xlsx", get(cases::inbox_xlsx))
         .route("/queue", get(queue::page_of))
+        .route("/queue.xlsx", get(queue::workbook))
         .route("/cases/new", get(filing::new_form).post(filing::file))
         .route("/cases/{id}", get(case::show))
         .route(
@@ -90,6 +94,7 @@ pub fn router(state: WebState) -> Router {
         .route("/notifications/read-all", post(notices::read_all))
         .route("/notifications/{id}/read", post(notices::read))
         .route("/admin/users", get(people::list).post(people::add))
+        .route("/admin/users.xlsx", get(people::list_xlsx))
         .route("/admin/users/new", get(people::new_form))
         .route("/admin/users/{login}", get(people::show).post(people::save))
         .route("/admin/users/{login}/disable", post(people::disable))
@@ -105,6 +110,7 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/users/{login}/tokens", post(people::create_token))
         .route("/admin/tokens/{id}/revoke", post(people::revoke_token))
         .route("/admin/orgs", get(orgs::list).post(orgs::add))
+        .route("/admin/orgs.xlsx", get(orgs::list_xlsx))
         .route("/admin/orgs/new", get(orgs::new_form))
         .route("/admin/orgs/{code}", get(orgs::show).post(orgs::save))
         .route("/admin/orgs/{code}/disable", post(orgs::disable))
@@ -119,6 +125,7 @@ pub fn router(state: WebState) -> Router {
         .route("/admin/deliveries/{id}/retry", post(audit::retry))
         .route("/audit", get(audit::search))
         .route("/audit.csv", get(audit::export))
+        .route("/audit.xlsx", get(audit::export_xlsx))
         .route("/audit/verify", post(audit::verify))
         .route("/cases/{id}/print/{form}", get(print::form))
         .route("/static/duban.css", get(|| stylesheet(CSS)))

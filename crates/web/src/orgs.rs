@@ -6,6 +6,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::OrgKind;
+use duban_service::xlsx::Cell;
 use duban_service::{FieldProblem, NewOrg, OrgChange, OrgQuery, PeopleQuery};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -32,8 +33,9 @@ pub struct OrgFilter {
 }
 
 /// The organisations, with search and filters.
-pub async fn list(State(st): State<WebState>, v: Viewer, Query(f): Query<OrgFilter>) -> Response {
-    let query = OrgQuery {
+/// The service's query for the filters, from after `after`.
+fn query_of(f: &OrgFilter, after: Option<String>, limit: u32) -> OrgQuery {
+    OrgQuery {
         q: f.q.clone().filter(|q| !q.trim().is_empty()),
         kind: f.kind.as_deref().and_then(OrgKind::parse),
         disabled: match f.disabled.as_deref() {
@@ -41,9 +43,66 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(f): Query<OrgFilt
             Some("no") => Some(false),
             _ => None,
         },
-        after: f.after.clone().filter(|a| !a.is_empty()),
-        limit: 100,
+        after,
+        limit,
+    }
+}
+
+/// `/admin/orgs.xlsx`: the organisations the filters select, every page, as a workbook.
+pub async fn list_xlsx(
+    State(st): State<WebState>,
+    v: Viewer,
+    Query(f): Query<OrgFilter>,
+) -> Response {
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let orgs = match st.service.org_list(&v.p, &query_of(&f, after, 200)).await {
+            Ok(o) => o,
+            Err(e) => return refused(e),
+        };
+        let full = orgs.len() == 200;
+        after = orgs.last().map(|o| o.org.code.clone());
+        let yes = |b: bool| Cell::from(if b { "是" } else { "" });
+        rows.extend(orgs.iter().map(|o| {
+            vec![
+                Cell::from(o.org.code.as_str()),
+                Cell::from(o.org.name.as_str()),
+                Cell::from(labels::value(o.org.kind.as_str())),
+                Cell::from(o.email.clone().unwrap_or_default()),
+                yes(o.webhook),
+                yes(o.wecom),
+                yes(o.dingtalk),
+                Cell::Number(o.people as f64),
+                Cell::from(o.disabled_at.map(duban_core::deadline::china_date)),
+            ]
+        }));
+        if !full || rows.len() >= crate::export::MAX_ROWS {
+            break;
+        }
+    }
+    let table = duban_service::xlsx::Table {
+        name: "单位".into(),
+        headers: [
+            "代码",
+            "名称",
+            "类型",
+            "电子邮件",
+            "推送接口",
+            "企业微信群",
+            "钉钉群",
+            "人数",
+            "停用日期",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
     };
+    crate::export::download(&st, &v, "orgs", "单位名单.xlsx", table).await
+}
+
+pub async fn list(State(st): State<WebState>, v: Viewer, Query(f): Query<OrgFilter>) -> Response {
+    let query = query_of(&f, f.after.clone().filter(|a| !a.is_empty()), 100);
     let orgs = match st.service.org_list(&v.p, &query).await {
         Ok(o) => o,
         Err(e) => return refused(e),
@@ -58,7 +117,7 @@ pub async fn list(State(st): State<WebState>, v: Viewer, Query(f): Query<OrgFilt
         &v,
         "单位管理",
         html! {
-            p { a.button.primary href="/admin/orgs/new" { "添加单位" } }
+            p { a.button.primary href="/admin/orgs/new" { "添加单位" } " " (crate::export::link(&format!("/admin/orgs.xlsx?{keep}"))) }
             form.filters method="get" action="/admin/orgs" {
                 input type="search" name="q" value=(f.q.as_deref().unwrap_or_default()) placeholder="代码或名称" aria-label="代码或名称";
                 select name="kind" aria-label="单位类型" {

@@ -7,6 +7,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::Role;
+use duban_core::deadline::china_date;
+use duban_service::xlsx::{Cell, Table};
 use duban_service::{Account, FieldProblem, NewPerson, PeopleQuery, PersonChange, TokenInfo};
 use maud::{Markup, html};
 use serde::Deserialize;
@@ -98,6 +100,77 @@ fn nonempty(s: Option<String>) -> Option<String> {
 }
 
 /// The people, with search and filters, a page of 100 at a time.
+/// The service's query for the filters, from after `after`.
+fn query_of(f: &PeopleFilter, after: Option<String>, limit: u32) -> PeopleQuery {
+    PeopleQuery {
+        q: nonempty(f.q.clone()),
+        role: f.role.as_deref().and_then(Role::parse),
+        org: nonempty(f.org.clone()),
+        disabled: match f.disabled.as_deref() {
+            Some("yes") => Some(true),
+            Some("no") => Some(false),
+            _ => None,
+        },
+        after,
+        limit,
+    }
+}
+
+/// `/admin/users.xlsx`: the people the filters select, every page, as a workbook; phones
+/// masked as the page shows them.
+pub async fn list_xlsx(
+    State(st): State<WebState>,
+    v: Viewer,
+    Query(f): Query<PeopleFilter>,
+) -> Response {
+    let names = match choices(&st).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let mut rows = Vec::new();
+    let mut after = None;
+    loop {
+        let people = match st.service.people(&v.p, &query_of(&f, after, 200)).await {
+            Ok(p) => p,
+            Err(e) => return refused(e),
+        };
+        let full = people.len() == 200;
+        after = people.last().map(|a| a.user.login.clone());
+        rows.extend(people.iter().map(|a| {
+            vec![
+                Cell::from(a.user.login.as_str()),
+                Cell::from(a.user.name.as_str()),
+                Cell::from(labels::role(a.user.role)),
+                Cell::from(a.user.org.as_deref().map_or("", |o| names.name(o))),
+                Cell::from(a.email.clone().unwrap_or_default()),
+                Cell::from(a.phone_masked.clone().unwrap_or_default()),
+                Cell::from(if a.sms { "是" } else { "" }),
+                Cell::from(a.disabled_at.map(china_date)),
+            ]
+        }));
+        if !full || rows.len() >= crate::export::MAX_ROWS {
+            break;
+        }
+    }
+    let table = Table {
+        name: "人员".into(),
+        headers: [
+            "登录名",
+            "姓名",
+            "角色",
+            "所属单位",
+            "电子邮件",
+            "手机",
+            "接收短信",
+            "停用日期",
+        ]
+        .map(String::from)
+        .to_vec(),
+        rows,
+    };
+    crate::export::download(&st, &v, "people", "人员名单.xlsx", table).await
+}
+
 pub async fn list(
     State(st): State<WebState>,
     v: Viewer,
@@ -107,18 +180,7 @@ pub async fn list(
         Ok(c) => c,
         Err(r) => return r,
     };
-    let query = PeopleQuery {
-        q: nonempty(f.q.clone()),
-        role: f.role.as_deref().and_then(Role::parse),
-        org: nonempty(f.org.clone()),
-        disabled: match f.disabled.as_deref() {
-            Some("yes") => Some(true),
-            Some("no") => Some(false),
-            _ => None,
-        },
-        after: nonempty(f.after.clone()),
-        limit: 100,
-    };
+    let query = query_of(&f, nonempty(f.after.clone()), 100);
     let people = match st.service.people(&v.p, &query).await {
         Ok(p) => p,
         Err(e) => return refused(e),
@@ -134,7 +196,7 @@ pub async fn list(
         &v,
         "人员管理",
         html! {
-            p { a.button.primary href="/admin/users/new" { "添加人员" } }
+            p { a.button.primary href="/admin/users/new" { "添加人员" } " " (crate::export::link(&format!("/admin/users.xlsx?{keep}"))) }
             form.filters method="get" action="/admin/users" {
                 input type="search" name="q" value=(f.q.as_deref().unwrap_or_default()) placeholder="登录名或姓名" aria-label="登录名或姓名";
                 select name="role" aria-label="角色" {

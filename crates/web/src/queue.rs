@@ -78,9 +78,29 @@ pub async fn page_of(
                 }
             }
             h2 { "等待我办理的事项" }
+            (crate::export::link("/queue.xlsx"))
             (table(&st, &listing.items, &names))
             (pager("/queue", "", &listing))
         },
     )
     .into_response()
+}
+
+/// `/queue.xlsx`: what waits on the viewer, soonest first, as a workbook.
+pub async fn workbook(State(st): State<WebState>, v: Viewer) -> Response {
+    match v.p.user.role {
+        Role::Department => return Redirect::to("/inbox.xlsx").into_response(),
+        Role::Admin => return Redirect::to("/").into_response(),
+        _ => {}
+    }
+    let items = crate::export::all_pages(|after| {
+        let page = Page {
+            after,
+            ..Page::first(200)
+        };
+        let (st, v) = (&st, &v);
+        async move { st.service.queue(&v.p, &page).await }
+    })
+    .await;
+    crate::cases::export_cases(&st, &v, "queue", "待我处理", items).await
 }

@@ -2,6 +2,7 @@
 
 mod admin;
 mod app;
+mod export;
 mod files;
 mod pages;
 mod print;
