@@ -1,7 +1,6 @@
 //! `duban import` and `duban export`: cases from and to spreadsheets (.xlsx, .csv in UTF-8 or
 //! GBK). The column layout is in docs/workflows.md and `duban_service::sheet`.
 
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -191,7 +190,7 @@ pub(crate) fn write_rows(path: &Path, rows: &[Row]) -> Result<()> {
 use duban_core::text::spreadsheet_text as guarded;
 
 pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
-    let (columns, rows) = setup::runtime()?.block_on(async {
+    let (headers, rows) = setup::runtime()?.block_on(async {
         let service = setup::service(settings, 2).await?;
         let exported = service
             .export(&args.kind, args.year)
@@ -202,14 +201,6 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
         super::audit::record(service.store(), "export", &what, &detail).await?;
         anyhow::Ok(exported)
     })?;
-    // Only the columns some row fills, in layout order.
-    let used: Vec<&String> = columns
-        .iter()
-        .filter(|c| {
-            rows.iter()
-                .any(|r: &BTreeMap<String, String>| r.contains_key(*c))
-        })
-        .collect();
     let format = match (&args.format, is_stdio(&args.file)) {
         (Some(f), _) => f.clone(),
         (None, true) => "csv".to_string(),
@@ -220,12 +211,9 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
             let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
             {
                 let mut w = csv::Writer::from_writer(&mut out);
-                w.write_record(used.iter().map(|c| c.as_str()))?;
+                w.write_record(&headers)?;
                 for r in &rows {
-                    w.write_record(
-                        used.iter()
-                            .map(|c| guarded(r.get(*c).map(String::as_str).unwrap_or(""))),
-                    )?;
+                    w.write_record(r.iter().map(|c| guarded(c)))?;
                 }
                 w.flush()?;
             }
@@ -234,15 +222,13 @@ pub fn export(args: ExportArgs, settings: &Settings) -> Result<ExitCode> {
         "xlsx" => {
             let mut wb = Workbook::new();
             let sheet = wb.add_worksheet();
-            for (c, h) in used.iter().enumerate() {
+            for (c, h) in headers.iter().enumerate() {
                 sheet.write(0, c as u16, h.as_str())?;
             }
             for (i, r) in rows.iter().enumerate() {
-                for (c, h) in used.iter().enumerate() {
-                    if let Some(v) = r.get(*h) {
-                        // Written as strings: no cell is ever a formula.
-                        sheet.write_string(i as u32 + 1, c as u16, v.as_str())?;
-                    }
+                for (c, v) in r.iter().enumerate().filter(|(_, v)| !v.is_empty()) {
+                    // Written as strings: no cell is ever a formula.
+                    sheet.write_string(i as u32 + 1, c as u16, v.as_str())?;
                 }
             }
             wb.save_to_buffer()

@@ -3,10 +3,11 @@
 
 use super::*;
 
-/// An export: the header row's column names, and each case's cells by column.
-pub type Exported = (Vec<String>, Vec<BTreeMap<String, String>>);
+/// An export: the header row (Chinese, as an import reads it back), and each case's cells
+/// under it.
+pub type Exported = (Vec<String>, Vec<Vec<String>>);
 
-impl<S: Store + Audit> Service<S> {
+impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
     /// Imports spreadsheet rows of `kind` through the state machine: every row is checked first
     /// (fields, references, the whole history of the row), and then all are written in one
     /// transaction — or, if any row is bad, none, with every bad row named.
@@ -16,6 +17,18 @@ impl<S: Store + Audit> Service<S> {
         kind: &str,
         rows: &[sheet::Row],
         progress: &(dyn Fn(usize) + Sync),
+    ) -> Result<usize, Vec<sheet::RowError>> {
+        self.import_or_check(kind, rows, progress, true).await
+    }
+
+    /// [`Service::import`], or with `write` false only its check: how many rows would be
+    /// imported, or every problem, with nothing written.
+    pub async fn import_or_check(
+        &self,
+        kind: &str,
+        rows: &[sheet::Row],
+        progress: &(dyn Fn(usize) + Sync),
+        write: bool,
     ) -> Result<usize, Vec<sheet::RowError>> {
         let wf = self.workflow(kind).map_err(|e| {
             vec![sheet::RowError {
@@ -39,6 +52,18 @@ impl<S: Store + Audit> Service<S> {
                 problem: format!("database: {e}"),
             }]
         };
+        // The sheet as offices keep it, in the import layout: Chinese headers as columns,
+        // names as codes.
+        let orgs = self.store.directory().await.map_err(storage_error)?;
+        let people = self.store.people().await.map_err(storage_error)?;
+        let names = crate::sheet_names::Names::new(&orgs, &people);
+        let mut laid_out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (row, problems) = crate::sheet_names::to_layout(wf, &names, row);
+            errors.extend(problems);
+            laid_out.push(row);
+        }
+        let rows = &laid_out[..];
         for (i, row) in rows.iter().enumerate() {
             // Who filed it must exist; their role is the filing role.
             let filer = row
@@ -131,6 +156,9 @@ impl<S: Store + Audit> Service<S> {
             errors.sort_by_key(|e| e.row);
             return Err(errors);
         }
+        if !write {
+            return Ok(planned.len());
+        }
         let cases: Vec<duban_storage::ImportedCase<'_>> = planned
             .iter()
             .map(|(row, ts)| duban_storage::ImportedCase {
@@ -160,18 +188,30 @@ impl<S: Store + Audit> Service<S> {
         Ok(cases.len())
     }
 
-    /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout, personal
-    /// data masked.
+    /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout under
+    /// Chinese headers, only the columns some case fills, personal data masked.
     #[tracing::instrument(skip_all)]
     pub async fn export(&self, kind: &str, year: i16) -> Result<Exported> {
         let wf = self.workflow(kind)?;
-        let rows = self
+        let rows: Vec<BTreeMap<String, String>> = self
             .store
             .histories(kind, year)
             .await?
             .iter()
             .map(|h| sheet::export_row(wf, h.number.as_deref(), &h.events))
             .collect();
-        Ok((sheet::columns(wf), rows))
+        let used: Vec<(String, String)> = crate::sheet_names::headers(wf)
+            .into_iter()
+            .filter(|(c, _)| rows.iter().any(|r| r.contains_key(c)))
+            .collect();
+        let cells = rows
+            .iter()
+            .map(|r| {
+                used.iter()
+                    .map(|(c, _)| r.get(c).cloned().unwrap_or_default())
+                    .collect()
+            })
+            .collect();
+        Ok((used.into_iter().map(|(_, h)| h).collect(), cells))
     }
 }

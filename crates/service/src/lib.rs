@@ -23,6 +23,7 @@ pub mod report;
 mod requests;
 pub mod roster;
 pub mod sheet;
+pub mod sheet_names;
 pub mod sheet_read;
 mod signin;
 pub mod xlsx;

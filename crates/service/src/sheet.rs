@@ -135,9 +135,23 @@ pub fn column_of(header: &str) -> String {
         .unwrap_or_else(|| h.to_string())
 }
 
-/// Parses a moment as offices write it: `2024-03-01`, `2024-03-01 10:30`, `2024/3/1`.
+/// Parses a moment as offices write it: `2024-03-01`, `2024-03-01 10:30`, `2024/3/1`,
+/// `2024.3.1`, `2024年3月5日` and `2024年3月5日 10:30` (China time; 09:00 when no time is given).
 pub fn moment(s: &str) -> Option<Timestamp> {
-    let s = s.trim().replace('/', "-");
+    let s = s.trim();
+    // 2024年3月5日 → 2024-3-5; the day's mark may be followed by the time with or without a
+    // space.
+    let s = match s.split_once('日') {
+        Some((date, rest)) if date.contains('年') => format!("{date} {}", rest.trim()),
+        _ => s.to_string(),
+    };
+    let s = s.replace(['年', '月', '/'], "-");
+    let s = s.trim();
+    // A dotted date (2024.3.5), but not a time's seconds.
+    let s = match s.split_once([' ', 'T']) {
+        Some((date, time)) => format!("{} {time}", date.replace('.', "-")),
+        None => s.replace('.', "-"),
+    };
     let parts: Vec<&str> = s.splitn(2, [' ', 'T']).collect();
     let ymd: Vec<&str> = parts[0].split('-').collect();
     if ymd.len() != 3 {
@@ -526,5 +540,30 @@ mod tests {
                 .iter()
                 .all(|e| e.row == 7 && e.problem.contains("future"))
         );
+    }
+
+    #[test]
+    fn moments_are_read_as_offices_write_them() {
+        let at = |s: &str| moment(s).map(show_moment);
+        for s in [
+            "2024-03-05",
+            "2024/3/5",
+            "2024.3.5",
+            "2024年3月5日",
+            " 2024年03月05日 ",
+        ] {
+            assert_eq!(at(s).as_deref(), Some("2024-03-05 09:00"), "{s}");
+        }
+        for s in [
+            "2024-03-05 10:30",
+            "2024年3月5日 10:30",
+            "2024年3月5日10:30",
+            "2024.3.5 10:30",
+        ] {
+            assert_eq!(at(s).as_deref(), Some("2024-03-05 10:30"), "{s}");
+        }
+        for s in ["2024年13月5日", "三月五日", "2024-02-30", ""] {
+            assert_eq!(at(s), None, "{s}");
+        }
     }
 }

@@ -74,33 +74,69 @@ fn reads_as_utf8_chinese(bytes: &[u8]) -> bool {
         && text.chars().all(|c| c.is_ascii() || chinese(c))
 }
 
+/// A row-number column offices keep (序号): it numbers the rows, and is no data of the case.
+fn is_row_number(header: &str) -> bool {
+    let h: String = header.chars().filter(|c| !c.is_whitespace()).collect();
+    matches!(h.as_str(), "序号" | "序" | "No." | "NO.")
+}
+
 /// Checks the header and the rows under it: an empty file, a column named twice and a cell
-/// with no column above it are refused, each naming its row and column.
-fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>, String> {
-    if headers.iter().all(|h| h.trim().is_empty()) {
-        return Err("row 1: the file is empty: it needs a header row naming the columns, and a row per case under it".into());
-    }
-    let columns: Vec<String> = headers.iter().map(|h| column_of(h)).collect();
+/// with no column above it are refused, each naming its row and column. The header is the
+/// first line with two cells or more filled: a title above it (merged across the columns, so
+/// one cell filled) is passed over, and a 序号 column is left out. `first_row` is the line's
+/// number in the file (1 for the first), `first_col` its first column's index.
+fn rows_from(
+    lines: Vec<Vec<String>>,
+    first_row: usize,
+    first_col: usize,
+) -> Result<Vec<Row>, String> {
+    let filled = |l: &Vec<String>| l.iter().filter(|c| !c.trim().is_empty()).count();
+    let Some(at) = lines.iter().position(|l| filled(l) >= 2) else {
+        return Err(format!(
+            "row {first_row}: the file is empty: it needs a header row naming the columns, and a row per case under it"
+        ));
+    };
+    let mut lines = lines.into_iter().skip(at);
+    let headers = lines.next().unwrap_or_default();
+    let records: Vec<Vec<String>> = lines.collect();
+    let header_row = first_row + at;
+    let ignored: Vec<bool> = headers.iter().map(|h| is_row_number(h)).collect();
+    let columns: Vec<String> = headers
+        .iter()
+        .map(|h| {
+            if is_row_number(h) {
+                String::new()
+            } else {
+                column_of(h)
+            }
+        })
+        .collect();
     let mut seen = std::collections::BTreeSet::new();
     for c in &columns {
         if !c.is_empty() && !seen.insert(c.clone()) {
-            return Err(format!("row 1: column `{c}` appears twice"));
+            return Err(format!("row {header_row}: column `{c}` appears twice"));
         }
     }
     let mut problems = Vec::new();
     let mut rows = Vec::new();
     for (i, r) in records.into_iter().enumerate() {
-        let number = i + 2;
+        let number = header_row + 1 + i;
         for (at, cell) in r.iter().enumerate() {
             let named = columns.get(at).is_some_and(|c| !c.is_empty());
-            if !named && !cell.trim().is_empty() {
+            let skipped = ignored.get(at).copied().unwrap_or(false);
+            if !named && !skipped && !cell.trim().is_empty() {
                 problems.push(format!(
                     "row {number}, column {}: a cell beyond the header (no column name above it)",
-                    column_letter(at)
+                    column_letter(first_col + at)
                 ));
             }
         }
-        if r.iter().all(|c| c.trim().is_empty()) {
+        // A row with nothing but its 序号 is an empty row.
+        let data = r
+            .iter()
+            .enumerate()
+            .any(|(at, c)| !ignored.get(at).copied().unwrap_or(false) && !c.trim().is_empty());
+        if !data {
             continue;
         }
         rows.push(Row {
@@ -117,7 +153,10 @@ fn rows_from(headers: Vec<String>, records: Vec<Vec<String>>) -> Result<Vec<Row>
         return Err(format!("{}\nnothing was imported", problems.join("\n")));
     }
     if rows.is_empty() {
-        return Err("row 2: the file has a header but no rows under it: nothing to import".into());
+        return Err(format!(
+            "row {}: the file has a header but no rows under it: nothing to import",
+            header_row + 1
+        ));
     }
     Ok(rows)
 }
@@ -166,9 +205,7 @@ pub fn csv(bytes: &[u8]) -> Result<Vec<Row>, String> {
     if !problems.is_empty() {
         return Err(format!("{}\nnothing was imported", problems.join("\n")));
     }
-    let mut lines = lines.into_iter();
-    let headers = lines.next().unwrap_or_default();
-    rows_from(headers, lines.collect())
+    rows_from(lines, 1, 0)
 }
 
 fn cell_text(d: &Data) -> String {
@@ -208,13 +245,15 @@ pub fn workbook(bytes: &[u8]) -> Result<Vec<Row>, String> {
     let range = book
         .worksheet_range(&sheet)
         .map_err(|e| format!("cannot read sheet {sheet}: {e}"))?;
-    let mut rows = range.rows();
-    let headers: Vec<String> = rows
-        .next()
+    // The range starts at the sheet's first filled cell: rows and columns are numbered from it.
+    let (first_row, first_col) = range
+        .start()
+        .map_or((0, 0), |(r, c)| (r as usize, c as usize));
+    let lines = range
+        .rows()
         .map(|r| r.iter().map(cell_text).collect())
-        .unwrap_or_default();
-    let records = rows.map(|r| r.iter().map(cell_text).collect()).collect();
-    rows_from(headers, records)
+        .collect();
+    rows_from(lines, first_row + 1, first_col)
 }
 
 #[cfg(test)]
