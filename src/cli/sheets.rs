@@ -22,6 +22,13 @@ pub struct ImportArgs {
     /// A .xlsx or .csv file (UTF-8 or GBK); `-` reads standard input (an .xlsx is told by
     /// its content).
     file: PathBuf,
+    /// An answers sheet: each row names an existing case by its 编号 and records steps on it
+    /// (a reply, a rating) rather than filing a new case.
+    #[arg(long)]
+    answers: bool,
+    /// Check every row and report, importing nothing.
+    #[arg(long)]
+    check: bool,
 }
 
 #[derive(Debug, Args)]
@@ -128,11 +135,37 @@ pub fn import(args: ImportArgs, settings: &Settings) -> Result<ExitCode> {
                 .unwrap_or_else(|_| ProgressStyle::default_bar()),
         );
         let started = std::time::Instant::now();
-        let result = service
-            .import(&args.kind, &rows, &|n| bar.set_position(n as u64))
-            .await;
+        let write = !args.check;
+        let result = if args.answers {
+            let by = super::admin::operator().user.login;
+            service
+                .import_answers(&args.kind, &rows, &by, write)
+                .await
+        } else {
+            service
+                .import_or_check(&args.kind, &rows, &|n| bar.set_position(n as u64), write)
+                .await
+        };
         bar.finish_and_clear();
+        let what = if args.answers { "answer row(s) of" } else { "case(s) of kind" };
         match result {
+            Ok(n) if !write => {
+                println!(
+                    "checked: all {n} {what} {} from {} can be imported; nothing was imported (--check)",
+                    args.kind,
+                    args.file.display(),
+                );
+                Ok(ExitCode::SUCCESS)
+            }
+            Ok(n) if args.answers => {
+                println!(
+                    "recorded {n} answer row(s) on {} case(s) from {} in {:.1} s",
+                    args.kind,
+                    args.file.display(),
+                    started.elapsed().as_secs_f64()
+                );
+                Ok(ExitCode::SUCCESS)
+            }
             Ok(n) => {
                 println!(
                     "imported {n} {} case(s) from {} in {:.1} s",

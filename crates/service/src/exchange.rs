@@ -188,6 +188,138 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         Ok(cases.len())
     }
 
+    /// An answers sheet of `kind`: rows keyed by 编号, each recording steps (a reply, a
+    /// rating) on the existing case its number names, through the state machine from where
+    /// the case stands. Every row is checked first; then all are written in one transaction,
+    /// or, if any row is bad, none. With `write` false only the check. The steps are recorded
+    /// as the parties' (the department's reply, the deputy's rating), entered by `by`.
+    #[tracing::instrument(skip_all, fields(kind = kind, rows = rows.len()))]
+    pub async fn import_answers(
+        &self,
+        kind: &str,
+        rows: &[sheet::Row],
+        by: &str,
+        write: bool,
+    ) -> Result<usize, Vec<sheet::RowError>> {
+        let storage_error = |e: duban_storage::Error| {
+            vec![sheet::RowError {
+                row: 0,
+                column: String::new(),
+                problem: format!("database: {e}"),
+            }]
+        };
+        let wf = self.workflow(kind).map_err(|e| {
+            vec![sheet::RowError {
+                row: 0,
+                column: "kind".into(),
+                problem: e.to_string(),
+            }]
+        })?;
+        let now = self.now();
+        let mut errors = Vec::new();
+        let orgs = self.store.directory().await.map_err(storage_error)?;
+        let people = self.store.people().await.map_err(storage_error)?;
+        let names = crate::sheet_names::Names::new(&orgs, &people);
+        let mut laid_out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (row, problems) = crate::sheet_names::to_layout(wf, &names, row);
+            errors.extend(problems);
+            laid_out.push(row);
+        }
+        let numbers: Vec<String> = laid_out
+            .iter()
+            .filter_map(|r| r.cells.get("number").map(|n| n.trim().to_string()))
+            .collect();
+        let ids: BTreeMap<String, String> = self
+            .store
+            .numbered(kind, &numbers)
+            .await
+            .map_err(storage_error)?
+            .into_iter()
+            .collect();
+        let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut records = Vec::new();
+        for row in &laid_out {
+            let number = row.cells.get("number").map(|n| n.trim()).unwrap_or("");
+            let problem = |problem: String| sheet::RowError {
+                row: row.number,
+                column: "number".into(),
+                problem,
+            };
+            if number.is_empty() {
+                errors.push(problem(
+                    "is required: an answers sheet names each case by its number".into(),
+                ));
+                continue;
+            }
+            if let Some(first) = seen.insert(number.to_string(), row.number) {
+                errors.push(problem(format!(
+                    "{number} is also the number of row {first}"
+                )));
+                continue;
+            }
+            let Some(id) = ids.get(number) else {
+                errors.push(problem(format!("{number} is the number of no {kind} case")));
+                continue;
+            };
+            let Some(record) = self.store.case(id).await.map_err(storage_error)? else {
+                errors.push(problem(format!("{number} is the number of no {kind} case")));
+                continue;
+            };
+            match sheet::plan_answers(wf, &self.calendar, row, &record.case, now) {
+                Ok(ts) => {
+                    let mut version = record.case.version;
+                    for t in ts {
+                        let fields = wf
+                            .action(&t.event.action)
+                            .map(|a| a.payload.as_slice())
+                            .unwrap_or_default();
+                        let problems = self
+                            .unknown_references(
+                                fields,
+                                &t.event.payload,
+                                &mut BTreeMap::new(),
+                                &mut Reads(&self.store),
+                            )
+                            .await
+                            .map_err(storage_error)?;
+                        errors.extend(problems.into_iter().map(|p| sheet::RowError {
+                            row: row.number,
+                            column: format!("{}.{}", t.event.action, p.field),
+                            problem: p.problem,
+                        }));
+                        records.push(Record {
+                            case_id: id.clone(),
+                            expected_version: version,
+                            transition: t,
+                            meta: Meta {
+                                request_id: None,
+                                on_behalf_of: Some(by.to_string()),
+                            },
+                            files: Vec::new(),
+                        });
+                        version += 1;
+                    }
+                }
+                Err(e) => errors.extend(e),
+            }
+        }
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Err(errors);
+        }
+        if write {
+            self.store
+                .record_batch(&records)
+                .await
+                .map_err(storage_error)?;
+            for r in &records {
+                self.scheduled(&r.transition);
+            }
+        }
+        Ok(laid_out.len())
+    }
+
     /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout under
     /// Chinese headers, only the columns some case fills, personal data masked.
     #[tracing::instrument(skip_all)]

@@ -347,38 +347,13 @@ pub fn plan_row(
         }
     };
     let filing = payload(row, "", &wf.filing.payload, &mut errors);
-    let mut steps: Vec<(Timestamp, usize, String, Map<String, Value>)> = Vec::new();
-    for (i, a) in wf.actions.iter().enumerate() {
-        let at_col = format!("{}.at", a.name);
-        let given = row
-            .cells
-            .get(&at_col)
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty());
-        let p = payload(row, &format!("{}.", a.name), &a.payload, &mut errors);
-        match given.map(moment) {
-            Some(Some(t)) if t > now => errors.push(future(&at_col)),
-            Some(Some(t)) => steps.push((t, i, a.name.clone(), p)),
-            Some(None) => errors.push(RowError {
-                row: row.number,
-                column: at_col,
-                problem: "is not a date or date-time".into(),
-            }),
-            None if !p.is_empty() => errors.push(RowError {
-                row: row.number,
-                column: at_col,
-                problem: format!("is needed when `{}` columns are filled", a.name),
-            }),
-            None => {}
-        }
-    }
+    let steps = action_steps(wf, row, now, &mut errors);
     let (Some(filer), Some(filed_at)) = (filer, filed_at) else {
         return Err(errors);
     };
     if !errors.is_empty() {
         return Err(errors);
     }
-    steps.sort_by_key(|(t, i, _, _)| (*t, *i));
     let filer_actor = Actor {
         user: filer.clone(),
         role: filer_role.unwrap_or(Role::Staff),
@@ -396,8 +371,61 @@ pub fn plan_row(
             }]);
         }
     };
-    let mut case = first.case.clone();
+    let case = first.case.clone();
     out.push(first);
+    out.extend(apply_steps(wf, cal, row, case, steps)?);
+    Ok(out)
+}
+
+/// A step a row records: when, the action's place in the workflow (to order steps at the same
+/// instant), its name and payload.
+type Step = (Timestamp, usize, String, Map<String, Value>);
+
+/// The steps a row's action columns record, in time order; problems go to `errors`.
+fn action_steps(wf: &Workflow, row: &Row, now: Timestamp, errors: &mut Vec<RowError>) -> Vec<Step> {
+    let mut steps: Vec<Step> = Vec::new();
+    for (i, a) in wf.actions.iter().enumerate() {
+        let at_col = format!("{}.at", a.name);
+        let given = row
+            .cells
+            .get(&at_col)
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty());
+        let p = payload(row, &format!("{}.", a.name), &a.payload, errors);
+        match given.map(moment) {
+            Some(Some(t)) if t > now => errors.push(RowError {
+                row: row.number,
+                column: at_col,
+                problem: "is in the future: only what has happened can be imported".into(),
+            }),
+            Some(Some(t)) => steps.push((t, i, a.name.clone(), p)),
+            Some(None) => errors.push(RowError {
+                row: row.number,
+                column: at_col,
+                problem: "is not a date or date-time".into(),
+            }),
+            None if !p.is_empty() => errors.push(RowError {
+                row: row.number,
+                column: at_col,
+                problem: format!("is needed when `{}` columns are filled", a.name),
+            }),
+            None => {}
+        }
+    }
+    steps.sort_by_key(|(t, i, _, _)| (*t, *i));
+    steps
+}
+
+/// `steps` taken in order on `case` through the state machine: their transitions, or the
+/// first refusal, at its column.
+fn apply_steps(
+    wf: &Workflow,
+    cal: &Calendar,
+    row: &Row,
+    mut case: duban_core::Case,
+    steps: Vec<Step>,
+) -> Result<Vec<Transition>, Vec<RowError>> {
+    let mut out = Vec::new();
     for (at, _, action, p) in steps {
         if at < case.entered_at {
             return Err(vec![RowError {
@@ -426,6 +454,42 @@ pub fn plan_row(
         }
     }
     Ok(out)
+}
+
+/// One row of an answers sheet on `case`, the existing case its number names: the steps its
+/// action columns record (a reply, a rating), through the state machine from where the case
+/// stands. Filing columns are there for people to read and are not changed; any other column
+/// is unknown.
+pub fn plan_answers(
+    wf: &Workflow,
+    cal: &Calendar,
+    row: &Row,
+    case: &duban_core::Case,
+    now: Timestamp,
+) -> Result<Vec<Transition>, Vec<RowError>> {
+    let known: BTreeSet<String> = columns(wf).into_iter().collect();
+    let mut errors: Vec<RowError> = row
+        .cells
+        .keys()
+        .filter(|c| !known.contains(*c))
+        .map(|c| RowError {
+            row: row.number,
+            column: c.clone(),
+            problem: "unknown column".into(),
+        })
+        .collect();
+    let steps = action_steps(wf, row, now, &mut errors);
+    if steps.is_empty() && errors.is_empty() {
+        errors.push(RowError {
+            row: row.number,
+            column: "number".into(),
+            problem: "records no step: fill an action's time and fields (答复·时间 …)".into(),
+        });
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    apply_steps(wf, cal, row, case.clone(), steps)
 }
 
 /// The export row of one case: the same columns, from its history (the last occurrence of each

@@ -555,6 +555,18 @@ pub trait Cases: Send + Sync {
         kind: &str,
         numbers: &[String],
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The cases of `kind` that `numbers` name, as (number, id), sorted by number.
+    fn numbered(
+        &self,
+        kind: &str,
+        numbers: &[String],
+    ) -> impl Future<Output = Result<Vec<(String, String)>>> + Send;
+    /// Records decided actions on several cases in one transaction, each under its version:
+    /// all of them, or none and the first conflict (an answers sheet).
+    fn record_batch(
+        &self,
+        records: &[crate::unit::Record],
+    ) -> impl Future<Output = Result<()>> + Send;
     /// Up to `limit` cases written before numbers and search existed.
     fn unindexed(&self, limit: u32) -> impl Future<Output = Result<Vec<Unindexed>>> + Send;
     /// Numbers a case written before numbers existed (in its filing year's sequence) unless

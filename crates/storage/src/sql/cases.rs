@@ -235,30 +235,8 @@ impl SqlStore {
             Some(tx) => tx,
             None => self.begin().await?,
         };
-        let update = Stmt::new(
-            UPDATE_CASE,
-            case_update_binds(case_id, expected_version, t, &cols),
-        );
-        let mut rest = vec![Self::event_statement(case_id, &t.event, meta)?];
-        Self::party_statements(
-            &mut rest,
-            case_id,
-            &t.event.sets,
-            &cols,
-            ms(t.case.filed_at),
-        );
-        apply_effects(
-            effects,
-            ms(t.event.at),
-            &mut Statements {
-                out: &mut rest,
-                case_id,
-            },
-        )?;
-        self.personal_statements(&mut rest, case_id, t)?;
-        for file in files {
-            rest.push(self.attachment_statement(file)?);
-        }
+        let (update, mut rest) =
+            self.action_statements(case_id, expected_version, t, meta, files)?;
         let updated = if way == ActionWrite::Script {
             // The UPDATE under its version first, the rest after it. Should the version have
             // moved (only without `held`), the rest fails or is rolled back.
@@ -290,6 +268,44 @@ impl SqlStore {
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// The statements recording a decided action: the case's UPDATE under its version, and
+    /// the rest (the event, parties, effects, personal data, files) to send only if it held.
+    fn action_statements(
+        &self,
+        case_id: &str,
+        expected_version: u64,
+        t: &Transition,
+        meta: &Meta,
+        files: &[crate::NewAttachment],
+    ) -> Result<(Stmt, Vec<Stmt>)> {
+        let cols = Columns::of(&t.case)?;
+        let update = Stmt::new(
+            UPDATE_CASE,
+            case_update_binds(case_id, expected_version, t, &cols),
+        );
+        let mut rest = vec![Self::event_statement(case_id, &t.event, meta)?];
+        Self::party_statements(
+            &mut rest,
+            case_id,
+            &t.event.sets,
+            &cols,
+            ms(t.case.filed_at),
+        );
+        apply_effects(
+            &t.effects,
+            ms(t.event.at),
+            &mut Statements {
+                out: &mut rest,
+                case_id,
+            },
+        )?;
+        self.personal_statements(&mut rest, case_id, t)?;
+        for file in files {
+            rest.push(self.attachment_statement(file)?);
+        }
+        Ok((update, rest))
     }
 
     /// Why a case's UPDATE under its version changed no row: another action moved the version
@@ -324,6 +340,48 @@ impl Cases for SqlStore {
     }
 
     async fn numbers_taken(&self, kind: &str, numbers: &[String]) -> Result<Vec<String>> {
+        Ok(self
+            .numbered(kind, numbers)
+            .await?
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect())
+    }
+
+    async fn record_batch(&self, records: &[crate::unit::Record]) -> Result<()> {
+        let mut tx = self.begin().await?;
+        for r in records {
+            let (case_id, t) = (r.case_id.as_str(), &r.transition);
+            let (update, rest) =
+                self.action_statements(case_id, r.expected_version, t, &r.meta, &r.files)?;
+            let updated = if tx.backend().runs_scripts() {
+                let mut all = vec![update];
+                all.extend(rest);
+                batch::run(&mut tx, all).await?
+            } else {
+                let mut q = sqlx::query(AssertSqlSafe(format!(
+                    "{} SELECT count(*) FROM u",
+                    update_case_with_inbox_copy()
+                )));
+                for v in update.binds {
+                    q = v.bind_to(q);
+                }
+                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
+                if updated == 1 {
+                    batch::run(&mut tx, rest).await?;
+                }
+                updated
+            };
+            if updated != 1 {
+                tx.rollback().await?;
+                return Err(self.why_not_updated(case_id, r.expected_version).await?);
+            }
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn numbered(&self, kind: &str, numbers: &[String]) -> Result<Vec<(String, String)>> {
         let mut taken = Vec::new();
         // A few hundred at a time: each is a bound value.
         for chunk in numbers.chunks(500) {
@@ -332,14 +390,14 @@ impl Cases for SqlStore {
                 .collect::<Vec<_>>()
                 .join(", ");
             let mut q = sqlx::query(AssertSqlSafe(format!(
-                "SELECT number FROM cases WHERE kind = $1 AND number IN ({list})"
+                "SELECT number, id FROM cases WHERE kind = $1 AND number IN ({list})"
             )))
             .bind(kind.to_string());
             for n in chunk {
                 q = q.bind(n.clone());
             }
             for r in q.fetch_all(&self.pool).await? {
-                taken.push(r.try_get::<String, _>(0)?);
+                taken.push((r.try_get::<String, _>(0)?, r.try_get::<String, _>(1)?));
             }
         }
         taken.sort();
