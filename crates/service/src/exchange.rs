@@ -268,8 +268,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             };
             match sheet::plan_answers(wf, &self.calendar, row, &record.case, now) {
                 Ok(ts) => {
-                    let mut version = record.case.version;
-                    for t in ts {
+                    for (version, t) in (record.case.version..).zip(ts) {
                         let fields = wf
                             .action(&t.event.action)
                             .map(|a| a.payload.as_slice())
@@ -298,7 +297,6 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                             },
                             files: Vec::new(),
                         });
-                        version += 1;
                     }
                 }
                 Err(e) => errors.extend(e),
