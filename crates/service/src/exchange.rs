@@ -318,6 +318,56 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         Ok(laid_out.len())
     }
 
+    /// An import by a signed-in person (committee staff only): new cases, or with `answers`
+    /// an answers sheet; with `write` false only the check. A written import is audited.
+    #[tracing::instrument(skip_all, fields(kind = kind, rows = rows.len()))]
+    pub async fn import_as(
+        &self,
+        p: &Principal,
+        kind: &str,
+        rows: &[sheet::Row],
+        answers: bool,
+        write: bool,
+    ) -> Result<Result<usize, Vec<sheet::RowError>>> {
+        if p.role() != Role::Staff {
+            return Err(Error::Forbidden {
+                detail: "importing is for the committee's staff".into(),
+            });
+        }
+        self.workflow(kind)?;
+        let result = if answers {
+            self.import_answers(kind, rows, &p.user.login, write).await
+        } else {
+            self.import_or_check(kind, rows, &|_| {}, write).await
+        };
+        if let (true, Ok(n)) = (write, &result) {
+            let what = if answers { "answer rows" } else { "cases" };
+            self.audit(
+                Some(p),
+                "import",
+                kind,
+                "ok",
+                &format!("{n} {what} from the web"),
+            )
+            .await?;
+        }
+        Ok(result)
+    }
+
+    /// [`Service::export`] for a signed-in person (leaders, staff and auditors), audited.
+    #[tracing::instrument(skip_all, fields(kind = kind))]
+    pub async fn export_as(&self, p: &Principal, kind: &str, year: i16) -> Result<Exported> {
+        if !matches!(p.role(), Role::Leader | Role::Staff | Role::Auditor) {
+            return Err(Error::Forbidden {
+                detail: "exporting a year's cases is for leaders, staff and auditors".into(),
+            });
+        }
+        let exported = self.export(kind, year).await?;
+        let detail = format!("{} cases of {year} to the web", exported.1.len());
+        self.audit(Some(p), "export", kind, "ok", &detail).await?;
+        Ok(exported)
+    }
+
     /// Every case of `kind` filed in `year`, as spreadsheet rows in the import layout under
     /// Chinese headers, only the columns some case fills, personal data masked.
     #[tracing::instrument(skip_all)]

@@ -37,6 +37,26 @@ pub fn problem(p: &str) -> String {
         ),
         ("takes at most 5 words", "最多输入5个搜索词"),
         ("names no attachment of this case", "所选附件不属于本事项"),
+        ("unknown column", "无法识别的列（请用导出表格的中文表头）"),
+        (
+            "is required (the login of who filed it)",
+            "必填（提出人的登录名或姓名）",
+        ),
+        (
+            "is not a date or date-time",
+            "不是日期（可写 2024-03-05、2024年3月5日 或 2024-03-05 10:30）",
+        ),
+        (
+            "is in the future: only what has happened can be imported",
+            "晚于现在：只能导入已经发生的事",
+        ),
+        ("is earlier than the step before it", "早于前一步骤的时间"),
+        ("is not a whole number", "须为整数"),
+        ("is not 是/否", "须填“是”或“否”"),
+        (
+            "is required: an answers sheet names each case by its number",
+            "必填：答复与评价表按编号找到事项",
+        ),
         (
             "must be the id of an attachment (att_ and 32 hex digits)",
             "请上传文件",
@@ -52,6 +72,33 @@ pub fn problem(p: &str) -> String {
         if let [_, field_name, _, v, ..] = parts.as_slice() {
             return format!("{}为“{}”时必填", field(field_name), value(v));
         }
+    }
+    // What an import says of a row's number, a step or the case.
+    if let Some(n) = p.strip_suffix(" is already the number of a case") {
+        return format!("编号 {n} 已是一件事项的编号，不重复导入");
+    }
+    if let Some((n, row)) = p.split_once(" is also the number of row ") {
+        return format!("编号 {n} 与第 {row} 行重复");
+    }
+    if let Some((n, _)) = p.split_once(" is the number of no ") {
+        return format!("没有编号为 {n} 的这类事项");
+    }
+    if p.starts_with("records no step") {
+        return "没有填写任何办理步骤（如“答复代表·时间”）".into();
+    }
+    if p.starts_with("is needed when") {
+        return "填写了这一步的其他列，也要填写它的时间".into();
+    }
+    if p.contains("cannot be taken in state") {
+        return "事项现在所处的状态不能办理这一步（可能已经办理过）".into();
+    }
+    if p.starts_with("the case is closed") {
+        return "事项已办结，不能再办理".into();
+    }
+    if let Some(rest) = p.strip_prefix("field `")
+        && let Some((name, inner)) = rest.split_once("`: ")
+    {
+        return format!("「{}」{}", field(name), problem(inner));
     }
     if p.starts_with("is longer than") {
         return format!("超出长度上限（{p}）");

@@ -43,6 +43,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Auditor => {
             links.push(("/dashboard", "工作台"));
             links.push(("/cases", "全部事项"));
+            links.push(("/exchange", "导入导出"));
             links.push(("/audit", "审计日志"));
         }
         Role::Staff => {
@@ -50,6 +51,7 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             links.push(("/queue", "待我处理"));
             links.push(("/cases", "全部事项"));
             links.push(("/cases/new?kind=suggestion", "登记建议"));
+            links.push(("/exchange", "导入导出"));
         }
         Role::Deputy => {
             links.push(("/queue", "待我处理"));

@@ -11,6 +11,7 @@ mod case;
 mod cases;
 mod chart;
 mod dashboard;
+mod exchange;
 mod export;
 mod files;
 mod filing;
@@ -78,6 +79,12 @@ pub fn router(state: WebState) -> Router {
         .route("/inbox.xlsx", get(cases::inbox_xlsx))
         .route("/queue", get(queue::page_of))
         .route("/queue.xlsx", get(queue::workbook))
+        .route("/exchange", get(exchange::page_of))
+        .route("/exchange/export.xlsx", get(exchange::export))
+        .route(
+            "/exchange/import",
+            post(exchange::import).layer(DefaultBodyLimit::max(exchange::LIMIT)),
+        )
         .route("/cases/new", get(filing::new_form).post(filing::file))
         .route("/cases/{id}", get(case::show))
         .route(

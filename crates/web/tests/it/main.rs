@@ -2,6 +2,7 @@
 
 mod admin;
 mod app;
+mod exchange;
 mod export;
 mod files;
 mod pages;
