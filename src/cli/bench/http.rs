@@ -11,11 +11,16 @@ use std::time::{Duration, Instant};
 use super::*;
 
 pub(crate) fn rss_kib(pid: u32) -> f64 {
-    std::fs::read_to_string(format!("/proc/{pid}/status"))
+    status_kib(&pid.to_string(), "VmRSS:")
+}
+
+/// A figure of `/proc/PROCESS/status` in KiB (`VmRSS:`, `VmHWM:`); PROCESS is a pid or `self`.
+pub(crate) fn status_kib(process: &str, key: &str) -> f64 {
+    std::fs::read_to_string(format!("/proc/{process}/status"))
         .ok()
         .and_then(|s| {
             s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
+                .find(|l| l.starts_with(key))
                 .and_then(|l| l.split_whitespace().nth(1))
                 .and_then(|v| v.parse().ok())
         })

@@ -35,7 +35,11 @@ pub(crate) async fn import_bench(w: &World, f: &mut Figures, rounds: usize, n: i
     let file = std::env::temp_dir().join(format!("duban-bench-{}.xlsx", std::process::id()));
     crate::cli::sheets::write_rows(&file, &rows)?;
     let mut import = Vec::new();
+    let mut peaks = Vec::new();
     for _ in 0..rounds {
+        // The peak resident memory of this round alone: Linux resets the high-water mark when
+        // 5 is written to clear_refs.
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
         let t = Instant::now();
         let read = crate::cli::sheets::read_xlsx(&file)?;
         let imported = w
@@ -49,6 +53,7 @@ pub(crate) async fn import_bench(w: &World, f: &mut Figures, rounds: usize, n: i
                 )
             })?;
         import.push(t.elapsed().as_secs_f64());
+        peaks.push(super::http::status_kib("self", "VmHWM:") / 1024.0);
         if imported != rows.len() {
             bail!("imported {imported} of {} rows", rows.len());
         }
@@ -59,6 +64,12 @@ pub(crate) async fn import_bench(w: &World, f: &mut Figures, rounds: usize, n: i
         median(import),
         "s",
         Some(("<=", 20.0)),
+    );
+    f.put(
+        &format!("peak resident memory, import of {n} xlsx rows"),
+        median(peaks),
+        "MiB",
+        Some(("<=", 500.0)),
     );
     Ok(())
 }

@@ -116,3 +116,4 @@ async fn files_are_kept_encrypted_append_only_and_survive_rotation(s: &SqlStore)
             .is_err()
     );
 }
+
