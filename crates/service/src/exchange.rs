@@ -57,9 +57,10 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         let orgs = self.store.directory().await.map_err(storage_error)?;
         let people = self.store.people().await.map_err(storage_error)?;
         let names = crate::sheet_names::Names::new(&orgs, &people);
+        let layout = crate::sheet_names::Layout::new(wf, &names);
         let mut laid_out = Vec::with_capacity(rows.len());
         for row in rows {
-            let (row, problems) = crate::sheet_names::to_layout(wf, &names, row);
+            let (row, problems) = layout.row(row.clone());
             errors.extend(problems);
             laid_out.push(row);
         }
@@ -220,9 +221,10 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         let orgs = self.store.directory().await.map_err(storage_error)?;
         let people = self.store.people().await.map_err(storage_error)?;
         let names = crate::sheet_names::Names::new(&orgs, &people);
+        let layout = crate::sheet_names::Layout::new(wf, &names);
         let mut laid_out = Vec::with_capacity(rows.len());
         for row in rows {
-            let (row, problems) = crate::sheet_names::to_layout(wf, &names, row);
+            let (row, problems) = layout.row(row.clone());
             errors.extend(problems);
             laid_out.push(row);
         }

@@ -119,22 +119,56 @@ impl Names {
     }
 }
 
-/// `row` in the import layout of `wf`: each Chinese header as its column, and the names in the
-/// filer's column and in every organisation or person field as codes. Problems are returned;
-/// the row keeps what could be read.
-pub fn to_layout(wf: &Workflow, names: &Names, row: &Row) -> (Row, Vec<RowError>) {
-    let by_header: BTreeMap<String, String> =
-        headers(wf).into_iter().map(|(c, h)| (h, c)).collect();
+/// How a sheet's headers map to the columns of one workflow, and which columns name
+/// organisations (`true`) or people (`false`): worked out once per sheet.
+#[derive(Debug)]
+pub struct Layout<'a> {
+    names: &'a Names,
+    by_header: BTreeMap<String, String>,
+    refers: BTreeMap<String, bool>,
+}
+
+impl<'a> Layout<'a> {
+    pub fn new(wf: &Workflow, names: &'a Names) -> Layout<'a> {
+        let by_header = headers(wf).into_iter().map(|(c, h)| (h, c)).collect();
+        let refers = columns(wf)
+            .into_iter()
+            .filter_map(|c| {
+                let org = match field_type(wf, &c) {
+                    _ if c == party::FILER => false,
+                    Some(FieldType::Org | FieldType::Orgs) => true,
+                    Some(FieldType::User | FieldType::Users) => false,
+                    _ => return None,
+                };
+                Some((c, org))
+            })
+            .collect();
+        Layout {
+            names,
+            by_header,
+            refers,
+        }
+    }
+
+    /// `row` in the import layout: each Chinese header as its column, and the names in the
+    /// filer's column and in every organisation or person field as codes. Problems are
+    /// returned; the row keeps what could be read.
+    pub fn row(&self, row: Row) -> (Row, Vec<RowError>) {
+        to_layout(self, row)
+    }
+}
+
+fn to_layout(layout: &Layout<'_>, row: Row) -> (Row, Vec<RowError>) {
+    let names = layout.names;
     let mut errors = Vec::new();
     let mut cells = BTreeMap::new();
-    for (key, value) in &row.cells {
-        let column = by_header.get(key).cloned().unwrap_or_else(|| key.clone());
-        let org = match field_type(wf, &column) {
-            _ if column == party::FILER => Some(false),
-            Some(FieldType::Org | FieldType::Orgs) => Some(true),
-            Some(FieldType::User | FieldType::Users) => Some(false),
-            _ => None,
+    let number = row.number;
+    for (key, value) in row.cells {
+        let column = match layout.by_header.get(&key) {
+            Some(c) => c.clone(),
+            None => key,
         };
+        let org = layout.refers.get(&column).copied();
         let value = match org {
             Some(org) => {
                 let mut codes = Vec::new();
@@ -146,7 +180,7 @@ pub fn to_layout(wf: &Workflow, names: &Names, row: &Row) -> (Row, Vec<RowError>
                     match names.code(org, item) {
                         Ok(c) => codes.push(c),
                         Err(problem) => errors.push(RowError {
-                            row: row.number,
+                            row: number,
                             column: column.clone(),
                             problem,
                         }),
@@ -154,17 +188,11 @@ pub fn to_layout(wf: &Workflow, names: &Names, row: &Row) -> (Row, Vec<RowError>
                 }
                 codes.join("、")
             }
-            None => value.clone(),
+            None => value,
         };
         cells.insert(column, value);
     }
-    (
-        Row {
-            number: row.number,
-            cells,
-        },
-        errors,
-    )
+    (Row { number, cells }, errors)
 }
 
 #[cfg(test)]
@@ -213,7 +241,7 @@ mod tests {
                 ("联名代表".to_string(), "王芳、liu".to_string()),
             ]),
         };
-        let (row, errors) = to_layout(wf, &names, &row);
+        let (row, errors) = Layout::new(wf, &names).row(row);
         assert_eq!(row.cells["filer"], "liu");
         assert_eq!(row.cells["assign.lead_department"], "jtj");
         assert_eq!(errors.len(), 1);
