@@ -56,8 +56,10 @@ pub struct AttachmentList {
     pub items: Vec<AttachmentDto>,
 }
 
-/// The upload form: a part `file` (the document) and an optional text part `note`.
-#[derive(ToSchema)]
+/// The upload form: a part `file` (the document) and an optional text part `note`; no other
+/// part.
+#[derive(ToSchema, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 #[allow(dead_code)] // the document's description of the form; the handler reads the parts
 struct UploadForm {
     #[schema(value_type = String, format = Binary)]
@@ -124,7 +126,13 @@ pub async fn upload(
                         .map_err(|e| unreadable(e.status(), &e.body_text()))?,
                 );
             }
-            _ => {}
+            // What the document does not describe is refused rather than ignored, as a JSON
+            // body's unknown field is.
+            _ => {
+                return Err(ApiError::malformed(
+                    "the form takes only the parts `file` and `note`",
+                ));
+            }
         }
     }
     let Some((name, bytes)) = file else {
@@ -160,7 +168,17 @@ pub async fn list(
 /// log).
 #[utoipa::path(get, path = "/attachments/{id}", tag = "cases",
     params(("id" = String, Path, description = "The attachment id")),
-    responses((status = 200, description = "The file's bytes", content_type = "application/octet-stream", body = Vec<u8>,
+    responses((status = 200, description = "The file's bytes, as the kind its content showed when it was kept",
+            content(
+                (Vec<u8> = "application/pdf"),
+                (Vec<u8> = "application/ofd"),
+                (Vec<u8> = "image/jpeg"),
+                (Vec<u8> = "image/png"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+                (Vec<u8> = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+                (Vec<u8> = "application/msword"),
+                (Vec<u8> = "application/vnd.ms-excel"),
+            ),
             headers(("Content-Disposition" = String, description = "attachment, with the UTF-8 name in filename*"))),
         (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]

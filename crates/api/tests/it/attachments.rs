@@ -248,6 +248,20 @@ async fn too_large_is_413_and_not_a_document_is_415_with_nothing_kept() {
     )
     .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY);
+    // A part the form does not describe is refused, as a JSON body's unknown field is.
+    let mut extra =
+        format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\n1\r\n")
+            .into_bytes();
+    extra.extend(multipart("a.pdf", &pdf("extra"), None));
+    let (s, _, _) = send_raw(
+        &app,
+        Method::POST,
+        &format!("/api/v1/cases/{case}/attachments"),
+        "lead",
+        Some(extra),
+    )
+    .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
     let r = post(
         &app,
         &format!("/api/v1/cases/{case}/attachments"),

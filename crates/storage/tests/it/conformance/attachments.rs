@@ -116,4 +116,3 @@ async fn files_are_kept_encrypted_append_only_and_survive_rotation(s: &SqlStore)
             .is_err()
     );
 }
-

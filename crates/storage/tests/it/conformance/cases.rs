@@ -528,7 +528,12 @@ async fn acting_and_importing_the_same_steps_leave_the_same_rows<S: Store + AsPo
 }
 
 /// `register` decided on a case as it is now, at `skew` past its version.
-async fn register(w: &World, s: &duban_storage::SqlStore, id: &str, skew: u64) -> duban_storage::Record {
+async fn register(
+    w: &World,
+    s: &duban_storage::SqlStore,
+    id: &str,
+    skew: u64,
+) -> duban_storage::Record {
     use duban_storage::Cases;
     let record = s.case(id).await.expect("read").expect("there");
     let wf = w.workflows.get("suggestion").expect("wf");
@@ -557,17 +562,30 @@ async fn a_batch_of_actions_is_written_whole_or_not_at_all(s: &duban_storage::Sq
     let first = plain_suggestion(&w, s).await;
     let second = plain_suggestion(&w, s).await;
     // The second at a version it is not at: nothing of the batch is written.
-    let batch = [register(&w, s, &first, 0).await, register(&w, s, &second, 1).await];
-    assert!(matches!(s.record_batch(&batch).await, Err(Error::Conflict { .. })));
+    let batch = [
+        register(&w, s, &first, 0).await,
+        register(&w, s, &second, 1).await,
+    ];
+    assert!(matches!(
+        s.record_batch(&batch).await,
+        Err(Error::Conflict { .. })
+    ));
     for id in [&first, &second] {
         let case = s.case(id).await.expect("read").expect("there").case;
         assert_eq!((case.version, case.state.as_str()), (1, "received"), "{id}");
     }
-    let batch = [register(&w, s, &first, 0).await, register(&w, s, &second, 0).await];
+    let batch = [
+        register(&w, s, &first, 0).await,
+        register(&w, s, &second, 0).await,
+    ];
     s.record_batch(&batch).await.expect("both");
     for id in [&first, &second] {
         let case = s.case(id).await.expect("read").expect("there").case;
-        assert_eq!((case.version, case.state.as_str()), (2, "registered"), "{id}");
+        assert_eq!(
+            (case.version, case.state.as_str()),
+            (2, "registered"),
+            "{id}"
+        );
         assert_eq!(s.events(id).await.expect("events").len(), 2);
     }
 }
