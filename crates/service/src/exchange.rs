@@ -3,11 +3,41 @@
 
 use super::*;
 
+/// A database failure as an import reports it: a problem of no row.
+fn storage_problem(e: duban_storage::Error) -> Vec<sheet::RowError> {
+    vec![sheet::RowError {
+        row: 0,
+        column: String::new(),
+        problem: format!("database: {e}"),
+    }]
+}
+
 /// An export: the header row (Chinese, as an import reads it back), and each case's cells
 /// under it.
 pub type Exported = (Vec<String>, Vec<Vec<String>>);
 
 impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
+    /// `rows` in the import layout of `wf`: the sheet as offices keep it, Chinese headers read
+    /// as columns and names as codes (the directory read once); problems go to `errors`.
+    async fn laid_out(
+        &self,
+        wf: &Workflow,
+        rows: &[sheet::Row],
+        errors: &mut Vec<sheet::RowError>,
+    ) -> Result<Vec<sheet::Row>, Vec<sheet::RowError>> {
+        let orgs = self.store.directory().await.map_err(storage_problem)?;
+        let people = self.store.people().await.map_err(storage_problem)?;
+        let names = crate::sheet_names::Names::new(&orgs, &people);
+        let layout = crate::sheet_names::Layout::new(wf, &names);
+        let mut laid_out = Vec::with_capacity(rows.len());
+        for row in rows {
+            let (row, problems) = layout.row(row.clone());
+            errors.extend(problems);
+            laid_out.push(row);
+        }
+        Ok(laid_out)
+    }
+
     /// Imports spreadsheet rows of `kind` through the state machine: every row is checked first
     /// (fields, references, the whole history of the row), and then all are written in one
     /// transaction — or, if any row is bad, none, with every bad row named.
@@ -45,25 +75,8 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         let mut known: BTreeMap<String, Option<(Role, Option<String>)>> =
             std::collections::BTreeMap::new();
         let mut references = BTreeMap::new();
-        let storage_error = |e: duban_storage::Error| {
-            vec![sheet::RowError {
-                row: 0,
-                column: String::new(),
-                problem: format!("database: {e}"),
-            }]
-        };
-        // The sheet as offices keep it, in the import layout: Chinese headers as columns,
-        // names as codes.
-        let orgs = self.store.directory().await.map_err(storage_error)?;
-        let people = self.store.people().await.map_err(storage_error)?;
-        let names = crate::sheet_names::Names::new(&orgs, &people);
-        let layout = crate::sheet_names::Layout::new(wf, &names);
-        let mut laid_out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (row, problems) = layout.row(row.clone());
-            errors.extend(problems);
-            laid_out.push(row);
-        }
+        let storage_error = storage_problem;
+        let laid_out = self.laid_out(wf, rows, &mut errors).await?;
         let rows = &laid_out[..];
         for (i, row) in rows.iter().enumerate() {
             // Who filed it must exist; their role is the filing role.
@@ -202,13 +215,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         by: &str,
         write: bool,
     ) -> Result<usize, Vec<sheet::RowError>> {
-        let storage_error = |e: duban_storage::Error| {
-            vec![sheet::RowError {
-                row: 0,
-                column: String::new(),
-                problem: format!("database: {e}"),
-            }]
-        };
+        let storage_error = storage_problem;
         let wf = self.workflow(kind).map_err(|e| {
             vec![sheet::RowError {
                 row: 0,
@@ -218,16 +225,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         })?;
         let now = self.now();
         let mut errors = Vec::new();
-        let orgs = self.store.directory().await.map_err(storage_error)?;
-        let people = self.store.people().await.map_err(storage_error)?;
-        let names = crate::sheet_names::Names::new(&orgs, &people);
-        let layout = crate::sheet_names::Layout::new(wf, &names);
-        let mut laid_out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (row, problems) = layout.row(row.clone());
-            errors.extend(problems);
-            laid_out.push(row);
-        }
+        let laid_out = self.laid_out(wf, rows, &mut errors).await?;
         let numbers: Vec<String> = laid_out
             .iter()
             .filter_map(|r| r.cells.get("number").map(|n| n.trim().to_string()))

@@ -124,21 +124,34 @@ pub async fn search(
     .into_response()
 }
 
-/// The matching records as CSV (UTF-8 with a BOM, for Excel), newest first; the export is
-/// itself recorded in the audit log.
+/// The records an export holds, the export recorded in the audit log first.
+async fn exported(
+    st: &WebState,
+    v: &Viewer,
+    f: &AuditFilter,
+) -> Result<Vec<(i64, duban_service::AuditRecord)>, Response> {
+    let records = st
+        .service
+        .audit_search(&v.p, &f.query(EXPORT))
+        .await
+        .map_err(refused)?;
+    st.service
+        .audit_exported(&v.p, records.len())
+        .await
+        .map_err(refused)?;
+    Ok(records)
+}
+
 /// `/audit.xlsx`: the same records as the CSV export, as a workbook.
 pub async fn export_xlsx(
     State(st): State<WebState>,
     v: Viewer,
     Query(f): Query<AuditFilter>,
 ) -> Response {
-    let records = match st.service.audit_search(&v.p, &f.query(EXPORT)).await {
+    let records = match exported(&st, &v, &f).await {
         Ok(r) => r,
-        Err(e) => return refused(e),
+        Err(r) => return r,
     };
-    if let Err(e) = st.service.audit_exported(&v.p, records.len()).await {
-        return refused(e);
-    }
     let rows = records
         .iter()
         .map(|(seq, r)| {
@@ -175,18 +188,17 @@ pub async fn export_xlsx(
     crate::export::workbook("审计日志.xlsx", table)
 }
 
+/// The matching records as CSV (UTF-8 with a BOM, for Excel), newest first; the export is
+/// itself recorded in the audit log.
 pub async fn export(
     State(st): State<WebState>,
     v: Viewer,
     Query(f): Query<AuditFilter>,
 ) -> Response {
-    let records = match st.service.audit_search(&v.p, &f.query(EXPORT)).await {
+    let records = match exported(&st, &v, &f).await {
         Ok(r) => r,
-        Err(e) => return refused(e),
+        Err(r) => return r,
     };
-    if let Err(e) = st.service.audit_exported(&v.p, records.len()).await {
-        return refused(e);
-    }
     let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
     {
         let mut w = csv::Writer::from_writer(&mut out);

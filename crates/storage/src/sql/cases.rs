@@ -235,39 +235,49 @@ impl SqlStore {
             Some(tx) => tx,
             None => self.begin().await?,
         };
-        let (update, mut rest) =
-            self.action_statements(case_id, expected_version, t, meta, files)?;
-        let updated = if way == ActionWrite::Script {
-            // The UPDATE under its version first, the rest after it. Should the version have
-            // moved (only without `held`), the rest fails or is rolled back.
-            self.fault("record_action.event_insert")?;
-            self.fault("record_action.effects")?;
-            rest.insert(0, update);
-            batch::run(&mut tx, rest).await?
-        } else {
-            // The UPDATE first, alone: it answers with a row, and the rest is sent only if
-            // the version held.
-            let mut q = sqlx::query(AssertSqlSafe(format!(
-                "{} SELECT count(*) FROM u",
-                update_case_with_inbox_copy()
-            )));
-            for v in update.binds {
-                q = v.bind_to(q);
-            }
-            let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
-            if updated == 1 {
-                self.fault("record_action.event_insert")?;
-                self.fault("record_action.effects")?;
-                batch::run(&mut tx, rest).await?;
-            }
-            updated
-        };
+        let (update, rest) = self.action_statements(case_id, expected_version, t, meta, files)?;
+        let updated = self.write_action(&mut tx, way, update, rest).await?;
         if updated == 0 {
             tx.rollback().await?;
             return Err(self.why_not_updated(case_id, expected_version).await?);
         }
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Sends an action's statements in `tx` as `way` says, and answers how many rows the
+    /// case's UPDATE under its version changed (1, or 0 and nothing else written).
+    async fn write_action(
+        &self,
+        tx: &mut WriteTx,
+        way: ActionWrite,
+        update: Stmt,
+        mut rest: Vec<Stmt>,
+    ) -> Result<u64> {
+        if way == ActionWrite::Script {
+            // The UPDATE under its version first, the rest after it. Should the version have
+            // moved (only without `held`), the rest fails or is rolled back.
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            rest.insert(0, update);
+            return batch::run(tx, rest).await;
+        }
+        // The UPDATE first, alone: it answers with a row, and the rest is sent only if the
+        // version held.
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "{} SELECT count(*) FROM u",
+            update_case_with_inbox_copy()
+        )));
+        for v in update.binds {
+            q = v.bind_to(q);
+        }
+        let updated = q.fetch_one(&mut **tx).await?.try_get::<i64, _>(0)? as u64;
+        if updated == 1 {
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            batch::run(tx, rest).await?;
+        }
+        Ok(updated)
     }
 
     /// The statements recording a decided action: the case's UPDATE under its version, and
@@ -354,24 +364,8 @@ impl Cases for SqlStore {
             let (case_id, t) = (r.case_id.as_str(), &r.transition);
             let (update, rest) =
                 self.action_statements(case_id, r.expected_version, t, &r.meta, &r.files)?;
-            let updated = if tx.backend().runs_scripts() {
-                let mut all = vec![update];
-                all.extend(rest);
-                batch::run(&mut tx, all).await?
-            } else {
-                let mut q = sqlx::query(AssertSqlSafe(format!(
-                    "{} SELECT count(*) FROM u",
-                    update_case_with_inbox_copy()
-                )));
-                for v in update.binds {
-                    q = v.bind_to(q);
-                }
-                let updated = q.fetch_one(&mut *tx).await?.try_get::<i64, _>(0)? as u64;
-                if updated == 1 {
-                    batch::run(&mut tx, rest).await?;
-                }
-                updated
-            };
+            let way = self.backend.action_write(false, true);
+            let updated = self.write_action(&mut tx, way, update, rest).await?;
             if updated != 1 {
                 tx.rollback().await?;
                 return Err(self.why_not_updated(case_id, r.expected_version).await?);
