@@ -12,6 +12,15 @@ fn storage_problem(e: duban_storage::Error) -> Vec<sheet::RowError> {
     }]
 }
 
+/// An unknown kind as an import reports it: a problem of the `kind` column.
+fn kind_problem(e: Error) -> Vec<sheet::RowError> {
+    vec![sheet::RowError {
+        row: 0,
+        column: "kind".into(),
+        problem: e.to_string(),
+    }]
+}
+
 /// An export: the header row (Chinese, as an import reads it back), and each case's cells
 /// under it.
 pub type Exported = (Vec<String>, Vec<Vec<String>>);
@@ -60,13 +69,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         progress: &(dyn Fn(usize) + Sync),
         write: bool,
     ) -> Result<usize, Vec<sheet::RowError>> {
-        let wf = self.workflow(kind).map_err(|e| {
-            vec![sheet::RowError {
-                row: 0,
-                column: "kind".into(),
-                problem: e.to_string(),
-            }]
-        })?;
+        let wf = self.workflow(kind).map_err(kind_problem)?;
         // One instant for the whole import: what counts as "in the future", and which
         // reminders have already passed.
         let now = self.now();
@@ -75,7 +78,6 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         let mut known: BTreeMap<String, Option<(Role, Option<String>)>> =
             std::collections::BTreeMap::new();
         let mut references = BTreeMap::new();
-        let storage_error = storage_problem;
         let laid_out = self.laid_out(wf, rows, &mut errors).await?;
         let rows = &laid_out[..];
         for (i, row) in rows.iter().enumerate() {
@@ -86,7 +88,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                 .map(|s| s.trim().to_string())
                 .unwrap_or_default();
             if !filer.is_empty() && !known.contains_key(&filer) {
-                let user = self.store.user(&filer).await.map_err(storage_error)?;
+                let user = self.store.user(&filer).await.map_err(storage_problem)?;
                 known.insert(filer.clone(), user.map(|u| (u.role, u.org)));
             }
             let role = known.get(&filer).cloned().flatten();
@@ -123,7 +125,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                                 &mut Reads(&self.store),
                             )
                             .await
-                            .map_err(storage_error)?;
+                            .map_err(storage_problem)?;
                         errors.extend(problems.into_iter().map(|p| sheet::RowError {
                             row: row.number,
                             column: format!("{prefix}{}", p.field),
@@ -150,7 +152,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             .store
             .numbers_taken(kind, &given)
             .await
-            .map_err(storage_error)?;
+            .map_err(storage_problem)?;
         let mut seen = BTreeMap::new();
         for (row, n) in &numbered {
             let problem = if taken.binary_search(n).is_ok() {
@@ -198,7 +200,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         self.store
             .import_cases(&cases, now)
             .await
-            .map_err(storage_error)?;
+            .map_err(storage_problem)?;
         Ok(cases.len())
     }
 
@@ -215,14 +217,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         by: &str,
         write: bool,
     ) -> Result<usize, Vec<sheet::RowError>> {
-        let storage_error = storage_problem;
-        let wf = self.workflow(kind).map_err(|e| {
-            vec![sheet::RowError {
-                row: 0,
-                column: "kind".into(),
-                problem: e.to_string(),
-            }]
-        })?;
+        let wf = self.workflow(kind).map_err(kind_problem)?;
         let now = self.now();
         let mut errors = Vec::new();
         let laid_out = self.laid_out(wf, rows, &mut errors).await?;
@@ -234,7 +229,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             .store
             .numbered(kind, &numbers)
             .await
-            .map_err(storage_error)?
+            .map_err(storage_problem)?
             .into_iter()
             .collect();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
@@ -262,7 +257,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                 errors.push(problem(format!("{number} is the number of no {kind} case")));
                 continue;
             };
-            let Some(record) = self.store.case(id).await.map_err(storage_error)? else {
+            let Some(record) = self.store.case(id).await.map_err(storage_problem)? else {
                 errors.push(problem(format!("{number} is the number of no {kind} case")));
                 continue;
             };
@@ -281,7 +276,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                                 &mut Reads(&self.store),
                             )
                             .await
-                            .map_err(storage_error)?;
+                            .map_err(storage_problem)?;
                         errors.extend(problems.into_iter().map(|p| sheet::RowError {
                             row: row.number,
                             column: format!("{}.{}", t.event.action, p.field),
@@ -310,7 +305,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             self.store
                 .record_batch(&records)
                 .await
-                .map_err(storage_error)?;
+                .map_err(storage_problem)?;
             for r in &records {
                 self.scheduled(&r.transition);
             }

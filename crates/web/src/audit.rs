@@ -124,6 +124,19 @@ pub async fn search(
     .into_response()
 }
 
+/// The columns of both exports of the audit log.
+const HEADERS: [&str; 9] = [
+    "序号",
+    "时间",
+    "操作人",
+    "角色",
+    "来源",
+    "操作",
+    "对象",
+    "结果",
+    "说明",
+];
+
 /// The records an export holds, the export recorded in the audit log first.
 async fn exported(
     st: &WebState,
@@ -170,19 +183,7 @@ pub async fn export_xlsx(
         .collect();
     let table = duban_service::xlsx::Table {
         name: "审计日志".into(),
-        headers: [
-            "序号",
-            "时间",
-            "操作人",
-            "角色",
-            "来源",
-            "操作",
-            "对象",
-            "结果",
-            "说明",
-        ]
-        .map(String::from)
-        .to_vec(),
+        headers: HEADERS.map(String::from).to_vec(),
         rows,
     };
     crate::export::workbook("审计日志.xlsx", table)
@@ -202,18 +203,7 @@ pub async fn export(
     let mut out = Vec::from(&b"\xEF\xBB\xBF"[..]);
     {
         let mut w = csv::Writer::from_writer(&mut out);
-        let head = [
-            "序号",
-            "时间",
-            "操作人",
-            "角色",
-            "来源",
-            "操作",
-            "对象",
-            "结果",
-            "说明",
-        ];
-        let mut ok = w.write_record(head).is_ok();
+        let mut ok = w.write_record(HEADERS).is_ok();
         for (seq, r) in &records {
             let row = [
                 seq.to_string(),
