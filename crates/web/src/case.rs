@@ -405,7 +405,7 @@ pub async fn act(
         .and_then(|t| t.to_str().ok())
         .is_some_and(|t| t.starts_with("multipart/form-data"));
     let (pairs, uploads) = if multipart {
-        match files::read(&st, request).await {
+        match files::read(&st, request, files::attachment_limit(&st)).await {
             Ok(sent) => (sent.pairs, sent.files),
             Err(r) => return r,
         }

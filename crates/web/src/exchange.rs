@@ -135,7 +135,7 @@ fn problem_line(st: &WebState, kind: &str, e: &RowError) -> String {
 
 /// The upload: checked, and imported if asked and every row is good.
 pub async fn import(State(st): State<WebState>, v: Viewer, request: Request) -> Response {
-    let sent = match files::read(&st, request).await {
+    let sent = match files::read(&st, request, LIMIT).await {
         Ok(s) => s,
         Err(r) => return r,
     };

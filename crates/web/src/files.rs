@@ -125,10 +125,15 @@ impl Sent {
     }
 }
 
-/// Why a multipart form could not be read, as a page.
-fn unreadable(st: &WebState, status: StatusCode) -> Response {
+/// Why a multipart form could not be read, as a page; `limit` is the form's own, in bytes.
+fn unreadable(limit: usize, status: StatusCode) -> Response {
     if status == StatusCode::PAYLOAD_TOO_LARGE {
-        too_large(st)
+        let mb = limit.div_ceil(1024 * 1024);
+        error_page(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "文件过大",
+            &format!("单个文件不能超过 {mb} MB，未保存任何内容。"),
+        )
     } else {
         error_page(
             status,
@@ -138,22 +143,14 @@ fn unreadable(st: &WebState, status: StatusCode) -> Response {
     }
 }
 
-fn too_large(st: &WebState) -> Response {
-    let mb = st
-        .service
-        .attachment_policy()
-        .max_bytes
-        .div_ceil(1024 * 1024);
-    error_page(
-        StatusCode::PAYLOAD_TOO_LARGE,
-        "文件过大",
-        &format!("单个文件不能超过 {mb} MB，未保存任何内容。"),
-    )
+/// The largest attachment, in bytes: what a case's forms take.
+pub fn attachment_limit(st: &WebState) -> usize {
+    st.service.attachment_policy().max_bytes
 }
 
 /// Reads a multipart form: text as UTF-8 (a field that is not refuses the form), files with
-/// their names; an empty file input is no file.
-pub async fn read(st: &WebState, request: Request) -> Result<Sent, Response> {
+/// their names; an empty file input is no file. A file over `limit` bytes is refused saying so.
+pub async fn read(st: &WebState, request: Request, limit: usize) -> Result<Sent, Response> {
     let mut parts = Multipart::from_request(request, st).await.map_err(|_| {
         error_page(
             StatusCode::BAD_REQUEST,
@@ -169,14 +166,14 @@ pub async fn read(st: &WebState, request: Request) -> Result<Sent, Response> {
         let field = match parts.next_field().await {
             Ok(Some(f)) => f,
             Ok(None) => break,
-            Err(e) => return Err(unreadable(st, e.status())),
+            Err(e) => return Err(unreadable(limit, e.status())),
         };
         let name = field.name().unwrap_or_default().to_string();
         let file_name = field.file_name().map(str::to_string);
         let bytes = field
             .bytes()
             .await
-            .map_err(|e| unreadable(st, e.status()))?;
+            .map_err(|e| unreadable(limit, e.status()))?;
         match file_name {
             Some(file_name) => {
                 if !bytes.is_empty() {
@@ -215,7 +212,7 @@ pub async fn upload(
     Path(id): Path<String>,
     request: Request,
 ) -> Response {
-    let mut sent = match read(&st, request).await {
+    let mut sent = match read(&st, request, attachment_limit(&st)).await {
         Ok(s) => s,
         Err(r) => return r,
     };
