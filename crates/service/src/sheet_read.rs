@@ -85,20 +85,27 @@ fn is_row_number(header: &str) -> bool {
 /// first line with two cells or more filled: a title above it (merged across the columns, so
 /// one cell filled) is passed over, and a 序号 column is left out. `first_row` is the line's
 /// number in the file (1 for the first), `first_col` its first column's index.
+/// The lines come one by one (a reading problem ends them), so that a long sheet read cell by
+/// cell is held only as the rows built from it.
 fn rows_from(
-    lines: Vec<Vec<String>>,
+    lines: impl IntoIterator<Item = Result<Vec<String>, String>>,
     first_row: usize,
     first_col: usize,
 ) -> Result<Vec<Row>, String> {
     let filled = |l: &Vec<String>| l.iter().filter(|c| !c.trim().is_empty()).count();
-    let Some(at) = lines.iter().position(|l| filled(l) >= 2) else {
-        return Err(format!(
-            "row {first_row}: the file is empty: it needs a header row naming the columns, and a row per case under it"
-        ));
+    let mut lines = lines.into_iter();
+    let mut at = 0;
+    let headers = loop {
+        match lines.next().transpose()? {
+            Some(l) if filled(&l) >= 2 => break l,
+            Some(_) => at += 1,
+            None => {
+                return Err(format!(
+                    "row {first_row}: the file is empty: it needs a header row naming the columns, and a row per case under it"
+                ));
+            }
+        }
     };
-    let mut lines = lines.into_iter().skip(at);
-    let headers = lines.next().unwrap_or_default();
-    let records: Vec<Vec<String>> = lines.collect();
     let header_row = first_row + at;
     let ignored: Vec<bool> = headers.iter().map(|h| is_row_number(h)).collect();
     let columns: Vec<String> = headers
@@ -119,7 +126,8 @@ fn rows_from(
     }
     let mut problems = Vec::new();
     let mut rows = Vec::new();
-    for (i, r) in records.into_iter().enumerate() {
+    for (i, r) in lines.enumerate() {
+        let r = r?;
         let number = header_row + 1 + i;
         for (at, cell) in r.iter().enumerate() {
             let named = columns.get(at).is_some_and(|c| !c.is_empty());
@@ -205,7 +213,7 @@ pub fn csv(bytes: &[u8]) -> Result<Vec<Row>, String> {
     if !problems.is_empty() {
         return Err(format!("{}\nnothing was imported", problems.join("\n")));
     }
-    rows_from(lines, 1, 0)
+    rows_from(lines.into_iter().map(Ok), 1, 0)
 }
 
 fn cell_text(d: &Data) -> String {
@@ -237,7 +245,75 @@ fn cell_text(d: &Data) -> String {
 
 /// A workbook's (.xlsx, .xls) first sheet as rows.
 pub fn workbook(bytes: &[u8]) -> Result<Vec<Row>, String> {
-    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes.to_vec()))
+    match calamine::Xlsx::new(std::io::Cursor::new(bytes)) {
+        Ok(book) => xlsx(book),
+        // Not an .xlsx (an .xls, or an .ods, also a ZIP file): read whole.
+        Err(_) => whole_workbook(bytes),
+    }
+}
+
+/// An .xlsx file's first sheet, read cell by cell as the file gives them and turned into
+/// lines as each row ends: never held as a whole grid of cells, so a sheet of 100,000 rows
+/// costs the rows built from it and little more. Rows and columns are numbered as the sheet
+/// numbers them (leading empty columns are empty cells, which no header names).
+fn xlsx(mut book: calamine::Xlsx<std::io::Cursor<&[u8]>>) -> Result<Vec<Row>, String> {
+    let Some(sheet) = book.sheet_names().first().cloned() else {
+        return Err("the workbook has no sheet".into());
+    };
+    let mut cells = book
+        .worksheet_cells_reader(&sheet)
+        .map_err(|e| format!("cannot read sheet {sheet}: {e}"))?;
+    // The line being filled, the sheet row it is (from 0), a cell read from the next row,
+    // and whether the sheet has ended.
+    let (mut line, mut at, mut ahead, mut ended) = (Vec::new(), 0u32, None, false);
+    let lines = std::iter::from_fn(move || {
+        while !ended {
+            let cell = match ahead.take() {
+                Some(cell) => Some(cell),
+                None => match cells.next_cell() {
+                    Ok(Some(c)) => {
+                        let (row, col) = c.get_position();
+                        let text = match calamine::Data::from(c.get_value().clone()) {
+                            calamine::Data::String(s) => s,
+                            d => cell_text(&d),
+                        };
+                        Some((row, col as usize, text))
+                    }
+                    Ok(None) => None,
+                    Err(e) => {
+                        ended = true;
+                        return Some(Err(format!("cannot read sheet {sheet}: {e}")));
+                    }
+                },
+            };
+            match cell {
+                Some((row, col, text)) if row == at => {
+                    if line.len() <= col {
+                        line.resize(col + 1, String::new());
+                    }
+                    line[col] = text;
+                }
+                // A later row: this line is whole (and any rows between are empty lines).
+                Some(cell) => {
+                    ahead = Some(cell);
+                    at += 1;
+                    return Some(Ok(std::mem::take(&mut line)));
+                }
+                // The sheet's end: its last line is whole.
+                None => {
+                    ended = true;
+                    return Some(Ok(std::mem::take(&mut line)));
+                }
+            }
+        }
+        None
+    });
+    rows_from(lines, 1, 0)
+}
+
+/// A workbook other than .xlsx, read whole: an .xls sheet has at most 65,536 rows.
+fn whole_workbook(bytes: &[u8]) -> Result<Vec<Row>, String> {
+    let mut book = calamine::open_workbook_auto_from_rs(std::io::Cursor::new(bytes))
         .map_err(|e| format!("cannot open the workbook: {e}"))?;
     let Some(sheet) = book.sheet_names().first().cloned() else {
         return Err("the workbook has no sheet".into());
@@ -249,11 +325,14 @@ pub fn workbook(bytes: &[u8]) -> Result<Vec<Row>, String> {
     let (first_row, first_col) = range
         .start()
         .map_or((0, 0), |(r, c)| (r as usize, c as usize));
-    let lines = range
+    let lines: Vec<Vec<String>> = range
         .rows()
         .map(|r| r.iter().map(cell_text).collect())
         .collect();
-    rows_from(lines, first_row + 1, first_col)
+    // The workbook's own copy of the cells goes before the rows are built from the text: a
+    // long sheet is held twice at most, not three times.
+    drop((range, book));
+    rows_from(lines.into_iter().map(Ok), first_row + 1, first_col)
 }
 
 #[cfg(test)]
@@ -273,5 +352,38 @@ mod tests {
         assert_eq!(column_letter(0), "A");
         assert_eq!(column_letter(25), "Z");
         assert_eq!(column_letter(26), "AA");
+    }
+
+    /// An .xlsx read cell by cell numbers rows and columns as the sheet does: a title above
+    /// the header, a first empty column, an empty row between cases.
+    #[test]
+    fn an_xlsx_read_cell_by_cell_keeps_the_sheets_rows_and_columns() {
+        let sheet = |beyond: bool| {
+            let mut wb = rust_xlsxwriter::Workbook::new();
+            let ws = wb.add_worksheet();
+            let mut put = |r: u32, c: u16, v: &str| {
+                ws.write_string(r, c, v).expect("cell");
+            };
+            put(0, 1, "2024年代表建议");
+            for (c, h) in ["标题", "提出人"].iter().enumerate() {
+                put(2, 1 + c as u16, h);
+            }
+            put(3, 1, "关于路灯的建议");
+            put(3, 2, "liu");
+            put(5, 1, "关于村道的建议");
+            put(5, 2, "wang");
+            if beyond {
+                put(5, 3, "多出的一格");
+            }
+            wb.save_to_buffer().expect("save")
+        };
+        let rows = workbook(&sheet(false)).expect("rows");
+        let got: Vec<(usize, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.number, r.cells.get("提出人").map(String::as_str)))
+            .collect();
+        assert_eq!(got, [(4, Some("liu")), (6, Some("wang"))]);
+        let refused = workbook(&sheet(true)).expect_err("a cell beyond the header");
+        assert!(refused.starts_with("row 6, column D:"), "{refused}");
     }
 }
