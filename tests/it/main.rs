@@ -17,6 +17,7 @@ mod demo;
 mod keys;
 mod logs;
 mod metrics;
+mod office_sheets;
 mod passwords;
 mod proxy;
 mod security;

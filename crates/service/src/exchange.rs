@@ -2,6 +2,8 @@
 //! all or nothing, and an export from the histories.
 
 use super::*;
+use duban_core::machine::Transition;
+use duban_storage::Importing;
 
 /// A database failure as an import reports it: a problem of no row.
 fn storage_problem(e: duban_storage::Error) -> Vec<sheet::RowError> {
@@ -25,31 +27,34 @@ fn kind_problem(e: Error) -> Vec<sheet::RowError> {
 /// under it.
 pub type Exported = (Vec<String>, Vec<Vec<String>>);
 
+/// How many rows an import plans and writes at a time: all it holds of the cases at once,
+/// whatever the sheet's length.
+const SLICE: usize = 1_000;
+
+/// The rows of a sheet in filing order (the row's order among those filed at the same time),
+/// as their positions: the order numbers are given in.
+fn filing_order(rows: &[sheet::Row], layout: &crate::sheet_names::Layout<'_>) -> Vec<usize> {
+    let mut order: Vec<(Option<jiff::Timestamp>, usize)> = rows
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (layout.cell(r, "filed_at").and_then(sheet::moment), i))
+        .collect();
+    order.sort_unstable();
+    order.into_iter().map(|(_, i)| i).collect()
+}
+
 impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
-    /// `rows` in the import layout of `wf`: the sheet as offices keep it, Chinese headers read
-    /// as columns and names as codes (the directory read once); problems go to `errors`.
-    async fn laid_out(
-        &self,
-        wf: &Workflow,
-        rows: &[sheet::Row],
-        errors: &mut Vec<sheet::RowError>,
-    ) -> Result<Vec<sheet::Row>, Vec<sheet::RowError>> {
+    /// The directory read once for a sheet: its names, to read as codes.
+    async fn names(&self) -> Result<crate::sheet_names::Names, Vec<sheet::RowError>> {
         let orgs = self.store.directory().await.map_err(storage_problem)?;
         let people = self.store.people().await.map_err(storage_problem)?;
-        let names = crate::sheet_names::Names::new(&orgs, &people);
-        let layout = crate::sheet_names::Layout::new(wf, &names);
-        let mut laid_out = Vec::with_capacity(rows.len());
-        for row in rows {
-            let (row, problems) = layout.row(row.clone());
-            errors.extend(problems);
-            laid_out.push(row);
-        }
-        Ok(laid_out)
+        Ok(crate::sheet_names::Names::new(&orgs, &people))
     }
 
-    /// Imports spreadsheet rows of `kind` through the state machine: every row is checked first
-    /// (fields, references, the whole history of the row), and then all are written in one
-    /// transaction — or, if any row is bad, none, with every bad row named.
+    /// Imports spreadsheet rows of `kind` through the state machine: every row is checked
+    /// (fields, references, the whole history of the row) and written in one transaction — or,
+    /// if any row is bad, none, with every bad row named. Rows are planned and written a slice
+    /// at a time, so the cases of a long sheet are never all in memory at once.
     #[tracing::instrument(skip_all, fields(kind = kind, rows = rows.len()))]
     pub async fn import(
         &self,
@@ -69,113 +74,205 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         progress: &(dyn Fn(usize) + Sync),
         write: bool,
     ) -> Result<usize, Vec<sheet::RowError>> {
+        let mut import = None;
+        let planned = self
+            .plan_and_write(kind, rows, progress, write.then_some(&mut import))
+            .await;
+        match (planned, import) {
+            (Ok(n), Some(import)) => {
+                import.commit().await.map_err(storage_problem)?;
+                Ok(n)
+            }
+            (Err(errors), Some(import)) => {
+                // What was written of the earlier slices goes; the rows' problems are the
+                // answer whether or not the rollback reaches the database (if it does not,
+                // the transaction ends with the connection).
+                if let Err(e) = import.rollback().await {
+                    tracing::warn!(error = %e, "rolling back a refused import");
+                }
+                Err(errors)
+            }
+            (planned, None) => planned,
+        }
+    }
+
+    /// The work of [`Service::import_or_check`]: each slice of rows laid out, planned and
+    /// checked, then — while no row has been refused, and `import` is given — written in the
+    /// import begun there. Returns how many rows were planned, or every problem.
+    async fn plan_and_write(
+        &self,
+        kind: &str,
+        rows: &[sheet::Row],
+        progress: &(dyn Fn(usize) + Sync),
+        mut import: Option<&mut Option<S::Import>>,
+    ) -> Result<usize, Vec<sheet::RowError>> {
         let wf = self.workflow(kind).map_err(kind_problem)?;
         // One instant for the whole import: what counts as "in the future", and which
         // reminders have already passed.
         let now = self.now();
-        let mut errors = Vec::new();
-        let mut planned = Vec::new();
-        let mut known: BTreeMap<String, Option<(Role, Option<String>)>> =
-            std::collections::BTreeMap::new();
+        let names = self.names().await?;
+        let layout = crate::sheet_names::Layout::new(wf, &names);
+        let (mut errors, brought) = self.number_problems(kind, rows, &layout).await?;
+        let mut known = BTreeMap::new();
         let mut references = BTreeMap::new();
-        let laid_out = self.laid_out(wf, rows, &mut errors).await?;
-        let rows = &laid_out[..];
-        for (i, row) in rows.iter().enumerate() {
-            // Who filed it must exist; their role is the filing role.
-            let filer = row
-                .cells
-                .get(party::FILER)
-                .map(|s| s.trim().to_string())
-                .unwrap_or_default();
-            if !filer.is_empty() && !known.contains_key(&filer) {
-                let user = self.store.user(&filer).await.map_err(storage_problem)?;
-                known.insert(filer.clone(), user.map(|u| (u.role, u.org)));
-            }
-            let role = known.get(&filer).cloned().flatten();
-            if !filer.is_empty() && role.is_none() {
-                errors.push(sheet::RowError {
-                    row: row.number,
-                    column: party::FILER.into(),
-                    problem: "names no user".into(),
-                });
-                continue;
-            }
-            match sheet::plan_row(wf, &self.calendar, row, role, now) {
-                Ok(ts) => {
-                    // Organisations and users the row names must exist (looked up once each).
-                    for t in &ts {
-                        let fields = if t.event.action == machine::FILE {
-                            &wf.filing.payload
-                        } else {
-                            match wf.action(&t.event.action) {
-                                Some(a) => &a.payload,
-                                None => continue,
-                            }
-                        };
-                        let prefix = if t.event.action == machine::FILE {
-                            String::new()
-                        } else {
-                            format!("{}.", t.event.action)
-                        };
-                        let problems = self
-                            .unknown_references(
-                                fields,
-                                &t.event.payload,
-                                &mut references,
-                                &mut Reads(&self.store),
-                            )
-                            .await
-                            .map_err(storage_problem)?;
-                        errors.extend(problems.into_iter().map(|p| sheet::RowError {
-                            row: row.number,
-                            column: format!("{prefix}{}", p.field),
-                            problem: p.problem,
-                        }));
-                    }
+        let mut done = 0;
+        for slice in filing_order(rows, &layout).chunks(SLICE) {
+            let mut planned = Vec::with_capacity(slice.len());
+            for &i in slice {
+                let (row, problems) = layout.row(rows[i].clone());
+                errors.extend(problems);
+                if let Some(ts) = self
+                    .plan_imported(wf, &row, now, &mut known, &mut references, &mut errors)
+                    .await?
+                {
                     planned.push((row, ts));
                 }
-                Err(e) => errors.extend(e),
+                done += 1;
+                progress(done);
             }
-            progress(i + 1);
+            let Some(import) = import.as_deref_mut().filter(|_| errors.is_empty()) else {
+                continue;
+            };
+            if import.is_none() {
+                let mut begun = self
+                    .store
+                    .begin_import(now)
+                    .await
+                    .map_err(storage_problem)?;
+                begun
+                    .reserve(kind, &wf.number, &brought)
+                    .await
+                    .map_err(storage_problem)?;
+                *import = Some(begun);
+            }
+            if let Some(import) = import {
+                import
+                    .write(&self.imported(wf, &planned))
+                    .await
+                    .map_err(storage_problem)?;
+            }
         }
-        // A number is a case's: a row that brings one already given (a sheet imported twice)
-        // or given twice in the sheet is refused, naming it, rather than filed again.
-        let numbered: Vec<(usize, String)> = rows
+        if !errors.is_empty() {
+            errors.sort_by_key(|e| e.row);
+            return Err(errors);
+        }
+        Ok(done)
+    }
+
+    /// One laid-out row planned through the state machine, its filer and the organisations and
+    /// people it names looked up (once each across the import); its problems go to `errors`.
+    async fn plan_imported(
+        &self,
+        wf: &Workflow,
+        row: &sheet::Row,
+        now: jiff::Timestamp,
+        known: &mut BTreeMap<String, Option<(Role, Option<String>)>>,
+        references: &mut BTreeMap<(bool, String), Option<String>>,
+        errors: &mut Vec<sheet::RowError>,
+    ) -> Result<Option<Vec<Transition>>, Vec<sheet::RowError>> {
+        // Who filed it must exist; their role is the filing role.
+        let filer = row
+            .cells
+            .get(party::FILER)
+            .map(|s| s.trim().to_string())
+            .unwrap_or_default();
+        if !filer.is_empty() && !known.contains_key(&filer) {
+            let user = self.store.user(&filer).await.map_err(storage_problem)?;
+            known.insert(filer.clone(), user.map(|u| (u.role, u.org)));
+        }
+        let role = known.get(&filer).cloned().flatten();
+        if !filer.is_empty() && role.is_none() {
+            errors.push(sheet::RowError {
+                row: row.number,
+                column: party::FILER.into(),
+                problem: "names no user".into(),
+            });
+            return Ok(None);
+        }
+        let ts = match sheet::plan_row(wf, &self.calendar, row, role, now) {
+            Ok(ts) => ts,
+            Err(e) => {
+                errors.extend(e);
+                return Ok(None);
+            }
+        };
+        // Organisations and users the row names must exist (looked up once each).
+        for t in &ts {
+            let (fields, prefix) = if t.event.action == machine::FILE {
+                (&wf.filing.payload, String::new())
+            } else {
+                match wf.action(&t.event.action) {
+                    Some(a) => (&a.payload, format!("{}.", t.event.action)),
+                    None => continue,
+                }
+            };
+            let problems = self
+                .unknown_references(
+                    fields,
+                    &t.event.payload,
+                    references,
+                    &mut Reads(&self.store),
+                )
+                .await
+                .map_err(storage_problem)?;
+            errors.extend(problems.into_iter().map(|p| sheet::RowError {
+                row: row.number,
+                column: format!("{prefix}{}", p.field),
+                problem: p.problem,
+            }));
+        }
+        Ok(Some(ts))
+    }
+
+    /// A number is a case's: a row that brings one already given (a sheet imported twice) or
+    /// given twice in the sheet is refused, naming it, rather than filed again. Returns those
+    /// problems, and every number the sheet brings.
+    async fn number_problems(
+        &self,
+        kind: &str,
+        rows: &[sheet::Row],
+        layout: &crate::sheet_names::Layout<'_>,
+    ) -> Result<(Vec<sheet::RowError>, Vec<String>), Vec<sheet::RowError>> {
+        let numbered: Vec<(usize, &str)> = rows
             .iter()
             .filter_map(|r| {
-                let n = r.cells.get("number")?.trim();
-                (!n.is_empty()).then(|| (r.number, n.to_string()))
+                let n = layout.cell(r, "number")?.trim();
+                (!n.is_empty()).then_some((r.number, n))
             })
             .collect();
-        let given: Vec<String> = numbered.iter().map(|(_, n)| n.clone()).collect();
+        let given: Vec<String> = numbered.iter().map(|(_, n)| n.to_string()).collect();
         let taken = self
             .store
             .numbers_taken(kind, &given)
             .await
             .map_err(storage_problem)?;
         let mut seen = BTreeMap::new();
-        for (row, n) in &numbered {
-            let problem = if taken.binary_search(n).is_ok() {
+        let mut errors = Vec::new();
+        for &(row, n) in &numbered {
+            let problem = if taken.binary_search_by(|t| t.as_str().cmp(n)).is_ok() {
                 format!("{n} is already the number of a case")
-            } else if let Some(first) = seen.insert(n.clone(), *row) {
+            } else if let Some(first) = seen.insert(n, row) {
                 format!("{n} is also the number of row {first}")
             } else {
                 continue;
             };
             errors.push(sheet::RowError {
-                row: *row,
+                row,
                 column: "number".into(),
                 problem,
             });
         }
-        if !errors.is_empty() {
-            errors.sort_by_key(|e| e.row);
-            return Err(errors);
-        }
-        if !write {
-            return Ok(planned.len());
-        }
-        let cases: Vec<duban_storage::ImportedCase<'_>> = planned
+        Ok((errors, given))
+    }
+
+    /// Planned rows as the cases to write: each a new id, its title, its history, and what it
+    /// is numbered and searched by.
+    fn imported<'p>(
+        &self,
+        wf: &'p Workflow,
+        planned: &'p [(sheet::Row, Vec<Transition>)],
+    ) -> Vec<duban_storage::ImportedCase<'p>> {
+        planned
             .iter()
             .map(|(row, ts)| duban_storage::ImportedCase {
                 id: uuid::Uuid::now_v7().to_string(),
@@ -196,12 +293,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                 ),
                 transitions: ts,
             })
-            .collect();
-        self.store
-            .import_cases(&cases, now)
-            .await
-            .map_err(storage_problem)?;
-        Ok(cases.len())
+            .collect()
     }
 
     /// An answers sheet of `kind`: rows keyed by 编号, each recording steps (a reply, a
@@ -220,7 +312,16 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
         let wf = self.workflow(kind).map_err(kind_problem)?;
         let now = self.now();
         let mut errors = Vec::new();
-        let laid_out = self.laid_out(wf, rows, &mut errors).await?;
+        let names = self.names().await?;
+        let layout = crate::sheet_names::Layout::new(wf, &names);
+        let laid_out: Vec<sheet::Row> = rows
+            .iter()
+            .map(|row| {
+                let (row, problems) = layout.row(row.clone());
+                errors.extend(problems);
+                row
+            })
+            .collect();
         let numbers: Vec<String> = laid_out
             .iter()
             .filter_map(|r| r.cells.get("number").map(|n| n.trim().to_string()))

@@ -156,6 +156,19 @@ impl<'a> Layout<'a> {
     pub fn row(&self, row: Row) -> (Row, Vec<RowError>) {
         to_layout(self, row)
     }
+
+    /// The column a sheet's key stands for: its Chinese header's, or the key itself.
+    pub fn column<'s>(&'s self, key: &'s str) -> &'s str {
+        self.by_header.get(key).map_or(key, String::as_str)
+    }
+
+    /// The cell of `row` in `column`, under whichever header the sheet gives it.
+    pub fn cell<'r>(&self, row: &'r Row, column: &str) -> Option<&'r str> {
+        row.cells
+            .iter()
+            .find(|(k, _)| self.column(k) == column)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 fn to_layout(layout: &Layout<'_>, row: Row) -> (Row, Vec<RowError>) {
@@ -164,10 +177,7 @@ fn to_layout(layout: &Layout<'_>, row: Row) -> (Row, Vec<RowError>) {
     let mut cells = BTreeMap::new();
     let number = row.number;
     for (key, value) in row.cells {
-        let column = match layout.by_header.get(&key) {
-            Some(c) => c.clone(),
-            None => key,
-        };
+        let column = layout.column(&key).to_string();
         let org = layout.refers.get(&column).copied();
         let value = match org {
             Some(org) => {

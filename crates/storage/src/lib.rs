@@ -44,7 +44,7 @@ pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, ReminderOutcome,
 };
 pub use private::{create_private, write_private};
-pub use sql::{Backend, OnlineCopy, SqlStore, sqlite_file};
+pub use sql::{Backend, OnlineCopy, SqlImport, SqlStore, sqlite_file};
 pub use unit::{Acted, Acting, Decide, Lookup, Record};
 
 /// What can go wrong in storage.
@@ -493,6 +493,8 @@ pub trait Directory: Send + Sync {
 
 /// Cases: filing, acting, reading one case and its history, its reminders, and import.
 pub trait Cases: Send + Sync {
+    /// An import under way ([`Cases::begin_import`]).
+    type Import: Importing;
     /// Creates a case from a `file` transition, with its first event, reminders and personal
     /// data, in one transaction.
     fn file_case(&self, new: NewCase<'_>) -> impl Future<Output = Result<Filed>> + Send;
@@ -548,7 +550,17 @@ pub trait Cases: Send + Sync {
         &self,
         cases: &[ImportedCase<'_>],
         now: Timestamp,
-    ) -> impl Future<Output = Result<()>> + Send;
+    ) -> impl Future<Output = Result<()>> + Send {
+        async move {
+            let mut import = self.begin_import(now).await?;
+            import.write(cases).await?;
+            import.commit().await
+        }
+    }
+    /// Begins an import written slice by slice in one transaction ([`Importing`]), so that a
+    /// sheet of any length is held in memory a slice at a time and still written all or none.
+    /// Reminders already due at `now` are left out.
+    fn begin_import(&self, now: Timestamp) -> impl Future<Output = Result<Self::Import>> + Send;
     /// Which of `numbers` cases of `kind` already have: a re-import must not file them again.
     fn numbers_taken(
         &self,
@@ -573,6 +585,26 @@ pub trait Cases: Send + Sync {
     /// it has one, and makes it searchable: one transaction.
     fn index_case(&self, id: &str, index: &Indexing<'_>)
     -> impl Future<Output = Result<()>> + Send;
+}
+
+/// An import under way: whole cases written slice after slice in one transaction, which holds
+/// the writer's turn until it is committed or rolled back. Dropped, it rolls back.
+pub trait Importing: Send {
+    /// Raises the numbering of `kind` past `numbers`, the numbers the sheet brings, before any
+    /// slice is written: a case numbered from the sequence never takes a number a later slice
+    /// brings.
+    fn reserve(
+        &mut self,
+        kind: &str,
+        format: &NumberFormat,
+        numbers: &[String],
+    ) -> impl Future<Output = Result<()>> + Send;
+    /// Writes `cases`, numbering those that bring no number in filing order.
+    fn write(&mut self, cases: &[ImportedCase<'_>]) -> impl Future<Output = Result<()>> + Send;
+    /// Makes every slice written durable, and lets the next writer in.
+    fn commit(self) -> impl Future<Output = Result<()>> + Send;
+    /// Undoes every slice written, and lets the next writer in.
+    fn rollback(self) -> impl Future<Output = Result<()>> + Send;
 }
 
 /// The lists people work from, keyset-paginated, and their query plans.

@@ -344,9 +344,14 @@ impl SqlStore {
 }
 
 impl Cases for SqlStore {
-    #[tracing::instrument(skip_all, fields(cases = cases.len()))]
-    async fn import_cases(&self, cases: &[crate::ImportedCase<'_>], now: Timestamp) -> Result<()> {
-        self.write_imported(cases, now).await
+    type Import = super::import::SqlImport;
+
+    async fn begin_import(&self, now: Timestamp) -> Result<Self::Import> {
+        Ok(super::import::SqlImport {
+            store: self.clone(),
+            tx: self.begin().await?,
+            now,
+        })
     }
 
     async fn numbers_taken(&self, kind: &str, numbers: &[String]) -> Result<Vec<String>> {

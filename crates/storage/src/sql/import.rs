@@ -1,9 +1,10 @@
-//! Import: whole histories written in one transaction, in multi-row statements, leaving the
-//! same rows as the same steps acted one by one.
+//! Import: whole histories written slice by slice in one transaction, in multi-row statements,
+//! leaving the same rows as the same steps acted one by one.
 
 use std::collections::BTreeMap;
 
 use duban_core::deadline::china_date;
+use duban_core::number::NumberFormat;
 use duban_core::vocabulary::party;
 use jiff::Timestamp;
 
@@ -11,12 +12,61 @@ use super::batch;
 use super::*;
 use crate::{Error, Meta, Result};
 
+/// An import under way on SQL: the one transaction every slice is written in. Dropped
+/// uncommitted, sqlx rolls it back.
+pub struct SqlImport {
+    pub(crate) store: SqlStore,
+    pub(crate) tx: WriteTx,
+    pub(crate) now: Timestamp,
+}
+
+impl std::fmt::Debug for SqlImport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqlImport").field("now", &self.now).finish()
+    }
+}
+
+impl crate::Importing for SqlImport {
+    async fn reserve(
+        &mut self,
+        kind: &str,
+        format: &NumberFormat,
+        numbers: &[String],
+    ) -> Result<()> {
+        let mut highest: BTreeMap<i16, u64> = BTreeMap::new();
+        for (year, seq) in numbers.iter().filter_map(|n| format.read(n)) {
+            let h = highest.entry(year).or_default();
+            *h = (*h).max(seq);
+        }
+        for (year, at_least) in highest {
+            numbers::take(&mut self.tx, kind, year, at_least, 0).await?;
+        }
+        Ok(())
+    }
+
+    #[tracing::instrument(skip_all, fields(cases = cases.len()))]
+    async fn write(&mut self, cases: &[crate::ImportedCase<'_>]) -> Result<()> {
+        self.store
+            .write_imported(&mut self.tx, cases, self.now)
+            .await
+    }
+
+    async fn commit(self) -> Result<()> {
+        Ok(self.tx.commit().await?)
+    }
+
+    async fn rollback(self) -> Result<()> {
+        Ok(self.tx.rollback().await?)
+    }
+}
+
 impl SqlStore {
-    /// Writes whole cases — each a filing and the actions after it — in one transaction: all of
-    /// them or none (spreadsheet import). Reminders whose time has already passed are left out:
-    /// a historical record should not set off a storm of old reminders.
-    pub(crate) async fn write_imported(
+    /// Writes whole cases — each a filing and the actions after it — in `tx` (a slice of a
+    /// spreadsheet import). Reminders whose time has already passed are left out: a historical
+    /// record should not set off a storm of old reminders.
+    async fn write_imported(
         &self,
+        tx: &mut WriteTx,
         cases: &[crate::ImportedCase<'_>],
         now: Timestamp,
     ) -> Result<()> {
@@ -100,15 +150,14 @@ impl SqlStore {
                 ]);
             }
         }
-        let mut tx = self.begin().await?;
-        let numbers = Self::import_numbers(&mut tx, cases).await?;
+        let numbers = Self::import_numbers(tx, cases).await?;
         let mut search_rows = Vec::with_capacity(cases.len());
         for ((row, c), number) in case_rows.iter_mut().zip(cases).zip(&numbers) {
             row.push(Val::Text(number.clone()));
             search_rows.push(search_row(&c.id, number, &c.index.words));
         }
         match insert_rows(
-            &mut tx,
+            tx,
             "cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
              year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures, number)",
             &case_rows,
@@ -125,15 +174,15 @@ impl SqlStore {
             }
             Err(e) => return Err(e),
         }
-        insert_rows(&mut tx, SEARCH_TARGET, &search_rows).await?;
-        insert_rows(&mut tx, EVENTS_TARGET, &event_rows).await?;
+        insert_rows(tx, SEARCH_TARGET, &search_rows).await?;
+        insert_rows(tx, EVENTS_TARGET, &event_rows).await?;
         insert_rows(
-            &mut tx,
+            tx,
             "case_parties (case_id, party, member, is_open, due_key, filed_at)",
             &party_rows,
         )
         .await?;
-        insert_rows(&mut tx, REMINDERS_TARGET, &reminder_rows).await?;
+        insert_rows(tx, REMINDERS_TARGET, &reminder_rows).await?;
         let mut personal = Vec::new();
         for c in cases {
             for t in c.transitions {
@@ -143,9 +192,8 @@ impl SqlStore {
         // One statement at a time: an import may carry thousands, and a script of them all
         // would be one prepared statement as long, its `$N` looked up one by one.
         for s in personal {
-            batch::run(&mut tx, vec![s]).await?;
+            batch::run(tx, vec![s]).await?;
         }
-        tx.commit().await?;
         Ok(())
     }
 

@@ -39,6 +39,7 @@ pub(crate) use tx::*;
 pub(crate) use values::*;
 
 pub use dialect::{Backend, OnlineCopy, sqlite_file};
+pub use import::SqlImport;
 
 use crate::Result;
 use crate::crypto::Keyring;

@@ -11,6 +11,7 @@ conformance!(
     the_history_refuses_updates_and_deletes,
     racing_writers_on_one_case_win_exactly_as_often_as_the_workflow_allows,
     acting_and_importing_the_same_steps_leave_the_same_rows,
+    an_import_in_slices_is_written_whole_or_not_at_all,
 );
 
 async fn migrating_twice_changes_nothing<S: Store>(s: &S) {
@@ -588,4 +589,65 @@ async fn a_batch_of_actions_is_written_whole_or_not_at_all(s: &duban_storage::Sq
         );
         assert_eq!(s.events(id).await.expect("events").len(), 2);
     }
+}
+
+/// An import written slice by slice in one transaction: rolled back, or dropped unfinished,
+/// none of its slices is left and the next writer gets in; committed, every slice is, and a
+/// case numbered from the sequence in an early slice never takes a number a later one brings.
+async fn an_import_in_slices_is_written_whole_or_not_at_all<S: Store>(s: &S) {
+    use duban_storage::{ImportedCase, Importing};
+    let w = World::new();
+    let wf = w.workflows.get("suggestion").expect("suggestion");
+    let deputy = actor("liu", Role::Deputy, None);
+    let filed_at = ts("2024-06-20T10:00:00");
+    let filing = json!({"title": "关于路灯的建议", "body": "路灯不亮"});
+    let history = [machine::file(wf, &w.calendar, &deputy, &filing, filed_at).expect("file")];
+    let case = |number: Option<&str>| ImportedCase {
+        id: uuid::Uuid::now_v7().to_string(),
+        title: "关于路灯的建议".into(),
+        transitions: &history,
+        index: Indexing {
+            format: &wf.number,
+            number: number.map(str::to_string),
+            words: "关于路灯的建议".into(),
+        },
+    };
+    let stored = |id: String| async move { s.case(&id).await.expect("read") };
+
+    let (first, second) = (case(None), case(None));
+    let ids = [first.id.clone(), second.id.clone()];
+    let mut import = s.begin_import(filed_at).await.expect("begin");
+    import.write(&[first]).await.expect("first slice");
+    import.write(&[second]).await.expect("second slice");
+    import.rollback().await.expect("rollback");
+    for id in ids {
+        assert!(stored(id).await.is_none(), "rolled back");
+    }
+    let dropped = case(None);
+    let id = dropped.id.clone();
+    let mut import = s.begin_import(filed_at).await.expect("begin");
+    import.write(&[dropped]).await.expect("slice");
+    drop(import);
+    assert!(stored(id).await.is_none(), "dropped unfinished");
+
+    let brought = "建议〔2024〕050号";
+    let (early, late) = (case(None), case(Some(brought)));
+    let ids = [early.id.clone(), late.id.clone()];
+    let mut import = s.begin_import(filed_at).await.expect("begin");
+    import
+        .reserve("suggestion", &wf.number, &[brought.to_string()])
+        .await
+        .expect("reserve");
+    import.write(&[early]).await.expect("early slice");
+    import.write(&[late]).await.expect("late slice");
+    import.commit().await.expect("commit");
+    let [early, late] = ids;
+    let numbers = (
+        stored(early).await.expect("there").number,
+        stored(late).await.expect("there").number,
+    );
+    assert_eq!(
+        numbers,
+        (Some("建议〔2024〕051号".into()), Some(brought.into()))
+    );
 }
