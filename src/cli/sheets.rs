@@ -72,11 +72,6 @@ fn extension(path: &Path) -> String {
         .to_ascii_lowercase()
 }
 
-pub(crate) fn read_xlsx(path: &Path) -> Result<Vec<Row>> {
-    let bytes = read_input(path)?;
-    read_workbook(path, &bytes)
-}
-
 /// A workbook's first sheet as rows.
 fn read_workbook(path: &Path, bytes: &[u8]) -> Result<Vec<Row>> {
     sheet_read::workbook(bytes).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))

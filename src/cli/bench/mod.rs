@@ -318,7 +318,7 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
         queries_bench(&w, &mut f, rounds, n).await?;
     }
     if args.wants("import") {
-        import_bench(&w, &mut f, rounds, n).await?;
+        import_bench(&url, settings, &mut f, rounds, n).await?;
     }
     Ok(f)
 }
