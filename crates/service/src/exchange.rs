@@ -133,24 +133,25 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             let Some(import) = import.as_deref_mut().filter(|_| errors.is_empty()) else {
                 continue;
             };
-            if import.is_none() {
-                let mut begun = self
-                    .store
-                    .begin_import(now)
-                    .await
-                    .map_err(storage_problem)?;
-                begun
-                    .reserve(kind, &wf.number, &brought)
-                    .await
-                    .map_err(storage_problem)?;
-                *import = Some(begun);
-            }
-            if let Some(import) = import {
-                import
-                    .write(&self.imported(wf, &planned))
-                    .await
-                    .map_err(storage_problem)?;
-            }
+            let import = match import {
+                Some(begun) => begun,
+                unbegun => {
+                    let mut begun = self
+                        .store
+                        .begin_import(now)
+                        .await
+                        .map_err(storage_problem)?;
+                    begun
+                        .reserve(kind, &wf.number, &brought)
+                        .await
+                        .map_err(storage_problem)?;
+                    unbegun.insert(begun)
+                }
+            };
+            import
+                .write(&self.imported(wf, &planned))
+                .await
+                .map_err(storage_problem)?;
         }
         if !errors.is_empty() {
             errors.sort_by_key(|e| e.row);
@@ -196,32 +197,50 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
                 return Ok(None);
             }
         };
-        // Organisations and users the row names must exist (looked up once each).
         for t in &ts {
-            let (fields, prefix) = if t.event.action == machine::FILE {
-                (&wf.filing.payload, String::new())
-            } else {
-                match wf.action(&t.event.action) {
-                    Some(a) => (&a.payload, format!("{}.", t.event.action)),
-                    None => continue,
-                }
-            };
-            let problems = self
-                .unknown_references(
-                    fields,
-                    &t.event.payload,
-                    references,
-                    &mut Reads(&self.store),
-                )
-                .await
-                .map_err(storage_problem)?;
-            errors.extend(problems.into_iter().map(|p| sheet::RowError {
-                row: row.number,
-                column: format!("{prefix}{}", p.field),
-                problem: p.problem,
-            }));
+            errors.extend(
+                self.reference_problems(wf, row.number, t, references)
+                    .await?,
+            );
         }
         Ok(Some(ts))
+    }
+
+    /// The organisations and people a row's step `t` names that do not exist, as problems of
+    /// the row's columns (`action.field`, or the filing's own field); each looked up once
+    /// across the sheet (`references`).
+    async fn reference_problems(
+        &self,
+        wf: &Workflow,
+        row: usize,
+        t: &Transition,
+        references: &mut BTreeMap<(bool, String), Option<String>>,
+    ) -> Result<Vec<sheet::RowError>, Vec<sheet::RowError>> {
+        let (fields, prefix) = if t.event.action == machine::FILE {
+            (&wf.filing.payload, String::new())
+        } else {
+            match wf.action(&t.event.action) {
+                Some(a) => (&a.payload, format!("{}.", t.event.action)),
+                None => return Ok(Vec::new()),
+            }
+        };
+        let problems = self
+            .unknown_references(
+                fields,
+                &t.event.payload,
+                references,
+                &mut Reads(&self.store),
+            )
+            .await
+            .map_err(storage_problem)?;
+        Ok(problems
+            .into_iter()
+            .map(|p| sheet::RowError {
+                row,
+                column: format!("{prefix}{}", p.field),
+                problem: p.problem,
+            })
+            .collect())
     }
 
     /// A number is a case's: a row that brings one already given (a sheet imported twice) or
@@ -334,6 +353,7 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             .into_iter()
             .collect();
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+        let mut references = BTreeMap::new();
         let mut records = Vec::new();
         for row in &laid_out {
             let number = row.cells.get("number").map(|n| n.trim()).unwrap_or("");
@@ -365,24 +385,10 @@ impl<S: Store + Audit + duban_storage::Accounts> Service<S> {
             match sheet::plan_answers(wf, &self.calendar, row, &record.case, now) {
                 Ok(ts) => {
                     for (version, t) in (record.case.version..).zip(ts) {
-                        let fields = wf
-                            .action(&t.event.action)
-                            .map(|a| a.payload.as_slice())
-                            .unwrap_or_default();
-                        let problems = self
-                            .unknown_references(
-                                fields,
-                                &t.event.payload,
-                                &mut BTreeMap::new(),
-                                &mut Reads(&self.store),
-                            )
-                            .await
-                            .map_err(storage_problem)?;
-                        errors.extend(problems.into_iter().map(|p| sheet::RowError {
-                            row: row.number,
-                            column: format!("{}.{}", t.event.action, p.field),
-                            problem: p.problem,
-                        }));
+                        errors.extend(
+                            self.reference_problems(wf, row.number, &t, &mut references)
+                                .await?,
+                        );
                         records.push(Record {
                             case_id: id.clone(),
                             expected_version: version,

@@ -537,24 +537,7 @@ async fn register(
 ) -> duban_storage::Record {
     use duban_storage::Cases;
     let record = s.case(id).await.expect("read").expect("there");
-    let wf = w.workflows.get("suggestion").expect("wf");
-    let transition = machine::act(
-        wf,
-        &w.calendar,
-        &record.case,
-        "register",
-        &json!({}),
-        &staff(),
-        ts("2024-03-02T09:00:00"),
-    )
-    .expect("allowed");
-    duban_storage::Record {
-        case_id: id.into(),
-        expected_version: record.case.version + skew,
-        transition,
-        meta: Meta::default(),
-        files: Vec::new(),
-    }
+    registered(w, record, skew)
 }
 
 async fn a_batch_of_actions_is_written_whole_or_not_at_all(s: &duban_storage::SqlStore) {

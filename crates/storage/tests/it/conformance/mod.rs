@@ -62,6 +62,33 @@ pub(super) async fn plain_suggestion<S: Store>(w: &World, s: &S) -> String {
     .await
 }
 
+/// `register` decided by staff on `record` (a suggestion) as it is stored, to be written at
+/// `skew` past its version.
+pub(super) fn registered(
+    w: &World,
+    record: duban_storage::CaseRecord,
+    skew: u64,
+) -> duban_storage::Record {
+    let wf = w.workflows.get("suggestion").expect("wf");
+    let transition = machine::act(
+        wf,
+        &w.calendar,
+        &record.case,
+        "register",
+        &json!({}),
+        &staff(),
+        ts("2024-03-02T09:00:00"),
+    )
+    .expect("allowed");
+    duban_storage::Record {
+        case_id: record.id,
+        expected_version: record.case.version + skew,
+        transition,
+        meta: Meta::default(),
+        files: Vec::new(),
+    }
+}
+
 pub(super) fn staff() -> duban_core::machine::Actor {
     actor("xu_staff", Role::Staff, None)
 }

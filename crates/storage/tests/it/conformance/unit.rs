@@ -50,25 +50,7 @@ impl duban_storage::Decide for Register<'_> {
         let Some((record, _)) = found.filter(|_| !self.refuse) else {
             return Err(seen);
         };
-        let wf = self.w.workflows.get("suggestion").expect("wf");
-        let transition = machine::act(
-            wf,
-            &self.w.calendar,
-            &record.case,
-            "register",
-            &json!({}),
-            &staff(),
-            ts("2024-03-02T09:00:00"),
-        )
-        .expect("allowed");
-        let to_record = duban_storage::Record {
-            case_id: record.id,
-            expected_version: record.case.version + self.skew,
-            transition,
-            meta: Meta::default(),
-            files: Vec::new(),
-        };
-        Ok((to_record, seen))
+        Ok((registered(self.w, record, self.skew), seen))
     }
 }
 
