@@ -1,6 +1,7 @@
 //! For `duban bench`: filling a database fast (copies of a real case, made by the engine, so
 //! every copy is a valid history) and the raw-SQL baseline a transition is measured against —
-//! the least any correct engine must send for one action.
+//! the least any correct engine must send for one action — and the disk's own limit, the
+//! smallest durable transaction.
 
 use sqlx::Row;
 
@@ -268,4 +269,37 @@ pub async fn add_deliveries(
         .execute(store.pool())
         .await?;
     Ok(())
+}
+
+/// The table the commit limit updates: one row, outside the schema, made by the bench.
+const COMMIT_LIMIT_TABLE: &str = "CREATE TABLE IF NOT EXISTS bench_commit_limit (id INTEGER PRIMARY KEY, n INTEGER NOT NULL); \
+     INSERT INTO bench_commit_limit (id, n) VALUES (1, 0) ON CONFLICT (id) DO NOTHING;";
+
+/// The disk's commit limit on SQLite: the smallest durable transaction (one single-row UPDATE,
+/// in WAL with `synchronous = FULL`, as the store's connections are) committed one after the
+/// other on one connection of its own for `secs`, as fast as the disk allows. Returns commits
+/// per second. Each commit is one script (`BEGIN IMMEDIATE; UPDATE; COMMIT`), one hand-off to
+/// the driver's thread: nothing an engine could send for a write is smaller.
+pub async fn commit_limit(url: &str, secs: f64) -> Result<f64> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    sqlx::raw_sql(
+        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; PRAGMA busy_timeout = 10000;",
+    )
+    .execute(&mut conn)
+    .await?;
+    sqlx::raw_sql(COMMIT_LIMIT_TABLE).execute(&mut conn).await?;
+    let started = std::time::Instant::now();
+    let mut commits = 0u64;
+    while started.elapsed().as_secs_f64() < secs {
+        sqlx::raw_sql(
+            "BEGIN IMMEDIATE; UPDATE bench_commit_limit SET n = n + 1 WHERE id = 1; COMMIT;",
+        )
+        .execute(&mut conn)
+        .await?;
+        commits += 1;
+    }
+    let rate = commits as f64 / started.elapsed().as_secs_f64();
+    conn.close().await?;
+    Ok(rate)
 }

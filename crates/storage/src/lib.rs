@@ -44,7 +44,7 @@ pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, ReminderOutcome,
 };
 pub use private::{create_private, write_private};
-pub use sql::{Backend, OnlineCopy, SqlImport, SqlStore, sqlite_file};
+pub use sql::{Backend, CommitSharing, OnlineCopy, SqlImport, SqlStore, sqlite_file};
 pub use unit::{Acted, Acting, Decide, Lookup, Record};
 
 /// What can go wrong in storage.

@@ -91,10 +91,10 @@ impl Backend {
                 let readers = options(max_connections.min(ONE_WRITER_READERS))
                     .connect(url)
                     .await?;
-                let writers = Writers::OneAtATime {
-                    turn: std::sync::Arc::new(tokio::sync::Mutex::new(())),
-                    pool: options(1).connect(url).await?,
-                };
+                let writers = Writers::OneAtATime(super::group::Group::new(
+                    options(1).connect(url).await?,
+                    "BEGIN IMMEDIATE",
+                ));
                 (readers, writers)
             }
             Backend::Postgres => (options(max_connections).connect(url).await?, Writers::Pool),
@@ -326,55 +326,53 @@ pub(crate) fn numbered(first: usize, rows: &[Vec<Val>]) -> String {
     sql
 }
 
-/// How writers get in, chosen from the dialect when the store connects
-/// ([`Backend::connect_pools`]).
+/// How writers get in: the way chosen by `Backend::connect_pools`.
 #[derive(Debug, Clone)]
 pub(crate) enum Writers {
     /// SQLite lets one writer in at a time; others would sleep in its busy handler (1 ms, 2,
     /// 5 … up to 100 ms a try), which makes the slowest answers hundreds of milliseconds under
-    /// load. So writers of this process queue on `turn`, in order, and wake at once; they
-    /// write through one connection of their own, whose page cache no other writer ever
-    /// invalidates. `BEGIN IMMEDIATE` takes the database's write lock at the start, so a
-    /// writer of another process waits on the busy timeout instead of failing when it
-    /// upgrades a read lock.
-    OneAtATime {
-        turn: std::sync::Arc<tokio::sync::Mutex<()>>,
-        pool: AnyPool,
-    },
-    /// PostgreSQL's writers run side by side, each on a connection of the readers' pool.
+    /// load. So writers of this process queue for one connection of their own, in order, and
+    /// wake at once; no other writer ever invalidates its page cache. The writers queued
+    /// together share one transaction and its commit (`group.rs`): each commit waits for the
+    /// disk, and sharing it is how the engine passes the disk's commit rate. `BEGIN IMMEDIATE`
+    /// takes the database's write lock at the start, so a writer of another process waits on
+    /// the busy timeout instead of failing when it upgrades a read lock.
+    OneAtATime(std::sync::Arc<super::group::Group>),
+    /// PostgreSQL's writers run side by side, each on a connection of the readers' pool; its
+    /// WAL flush already shares a commit among the backends committing at once.
     Pool,
 }
 
-/// A write transaction begun, with the turn to write that it holds, if the dialect has one.
-pub(crate) type Begun = (
-    Option<tokio::sync::OwnedMutexGuard<()>>,
-    sqlx::Transaction<'static, sqlx::Any>,
-);
-
 impl Writers {
-    /// The connections writes go through: the one writer's, or the pool's.
-    pub(crate) fn pool<'a>(&'a self, readers: &'a AnyPool) -> &'a AnyPool {
+    /// Connections the writers hold beside the readers' pool: SQLite's one writer's, once it
+    /// has written.
+    pub(crate) fn own_connections(&self) -> u32 {
         match self {
-            Writers::OneAtATime { pool, .. } => pool,
-            Writers::Pool => readers,
+            Writers::OneAtATime(group) => u32::from(group.connected()),
+            Writers::Pool => 0,
         }
     }
 
-    /// Begins a write transaction, after taking this process's turn where there is one.
-    pub(crate) async fn begin(&self, readers: &AnyPool) -> Result<Begun> {
+    /// Begins a write: a member of SQLite's group, or a transaction of the pool's.
+    pub(crate) async fn begin(&self, readers: &AnyPool) -> Result<Writing> {
         Ok(match self {
-            Writers::OneAtATime { turn, pool } => {
-                let turn = turn.clone().lock_owned().await;
-                (Some(turn), pool.begin_with("BEGIN IMMEDIATE").await?)
-            }
-            Writers::Pool => (None, readers.begin().await?),
+            Writers::OneAtATime(group) => Writing::Grouped(group.join().await?),
+            Writers::Pool => Writing::Alone(readers.begin().await?),
         })
+    }
+
+    /// How much this process's writes shared their commits, where they share them.
+    pub(crate) fn sharing(&self) -> Option<super::group::CommitSharing> {
+        match self {
+            Writers::OneAtATime(group) => Some(group.sharing()),
+            Writers::Pool => None,
+        }
     }
 
     /// Closes the writers' own connections, if they have any.
     pub(crate) async fn close(&self) {
-        if let Writers::OneAtATime { pool, .. } = self {
-            pool.close().await;
+        if let Writers::OneAtATime(group) = self {
+            group.close().await;
         }
     }
 }

@@ -14,6 +14,7 @@ mod connect;
 mod dialect;
 mod directory;
 mod effects;
+mod group;
 mod import;
 mod inbox;
 mod lists;
@@ -39,6 +40,7 @@ pub(crate) use tx::*;
 pub(crate) use values::*;
 
 pub use dialect::{Backend, OnlineCopy, sqlite_file};
+pub use group::CommitSharing;
 pub use import::SqlImport;
 
 use crate::Result;
@@ -73,18 +75,21 @@ impl SqlStore {
     }
 
     /// The database connections this process holds, as (in use, idle), over the readers' pool
-    /// and the writer's where it has one of its own: what the `/metrics` gauges show.
+    /// and the writer's where it has one of its own (kept by the writer, so counted in use):
+    /// what the `/metrics` gauges show.
     pub fn connections(&self) -> (u32, u32) {
-        let mut pools = vec![&self.pool];
-        let writer = self.writers.pool(&self.pool);
-        if !std::ptr::eq(writer, &self.pool) {
-            pools.push(writer);
-        }
-        pools.iter().fold((0, 0), |(used, idle), p| {
-            let size = p.size();
-            let free = u32::try_from(p.num_idle()).unwrap_or(u32::MAX).min(size);
-            (used + size - free, idle + free)
-        })
+        let size = self.pool.size();
+        let free = u32::try_from(self.pool.num_idle())
+            .unwrap_or(u32::MAX)
+            .min(size);
+        (size - free + self.writers.own_connections(), free)
+    }
+
+    /// How much this process's writes have shared their commits since the store opened: on
+    /// SQLite, where writes queued together share one (group commit); `None` on PostgreSQL,
+    /// whose server shares its WAL flushes itself.
+    pub fn commit_sharing(&self) -> Option<CommitSharing> {
+        self.writers.sharing()
     }
 
     /// Injects faults at named points (tests of what survives failures).

@@ -174,7 +174,7 @@ impl Schema for SqlStore {
             // truncating checkpoint; PostgreSQL's old row versions go when the table is
             // rewritten. Backups taken before still hold it (docs/operations.md).
             sqlx::raw_sql(AssertSqlSafe(compact(self.backend, "case_events")))
-                .execute(self.writing_pool())
+                .execute(&self.pool)
                 .await?;
         }
         Ok(applied)

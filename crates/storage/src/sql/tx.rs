@@ -8,23 +8,38 @@ use sqlx::{Any, Transaction};
 use super::*;
 use crate::Result;
 
-/// A write transaction, holding this process's turn to write on SQLite.
+/// A write transaction: on SQLite a member of the group sharing the one writer's
+/// transaction (`group.rs`), on PostgreSQL a transaction of its own.
 pub(crate) struct WriteTx {
-    pub(crate) tx: Transaction<'static, Any>,
-    pub(crate) _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
+    pub(crate) writing: Writing,
     pub(crate) backend: Backend,
+}
+
+/// How a write is under way (the dialect's [`Writers`] choose).
+#[derive(Debug)]
+pub(crate) enum Writing {
+    /// A transaction of its own, committed alone.
+    Alone(Transaction<'static, Any>),
+    /// A savepoint in a transaction shared with the writers queued beside it.
+    Grouped(super::group::Member),
 }
 
 impl std::ops::Deref for WriteTx {
     type Target = sqlx::AnyConnection;
     fn deref(&self) -> &sqlx::AnyConnection {
-        &self.tx
+        match &self.writing {
+            Writing::Alone(tx) => tx,
+            Writing::Grouped(member) => member.conn(),
+        }
     }
 }
 
 impl std::ops::DerefMut for WriteTx {
     fn deref_mut(&mut self) -> &mut sqlx::AnyConnection {
-        &mut self.tx
+        match &mut self.writing {
+            Writing::Alone(tx) => tx,
+            Writing::Grouped(member) => member.conn_mut(),
+        }
     }
 }
 
@@ -33,12 +48,20 @@ impl WriteTx {
         self.backend
     }
 
+    /// Commits; a member of a group returns once the group's commit has.
     pub(crate) async fn commit(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.commit().await
+        match self.writing {
+            Writing::Alone(tx) => tx.commit().await,
+            Writing::Grouped(member) => member.commit().await,
+        }
     }
 
+    /// Rolls back what this write did, and only that.
     pub(crate) async fn rollback(self) -> std::result::Result<(), sqlx::Error> {
-        self.tx.rollback().await
+        match self.writing {
+            Writing::Alone(tx) => tx.rollback().await,
+            Writing::Grouped(member) => member.rollback().await,
+        }
     }
 }
 
@@ -86,21 +109,14 @@ pub(crate) async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
 }
 
 impl SqlStore {
-    /// The connections writes go through (the dialect's [`Writers`]).
-    pub(crate) fn writing_pool(&self) -> &sqlx::AnyPool {
-        self.writers.pool(&self.pool)
-    }
-
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         self.begin().await
     }
 
     /// A write transaction, begun as the dialect's [`Writers`] let writers in.
     pub(crate) async fn begin(&self) -> Result<WriteTx> {
-        let (turn, tx) = self.writers.begin(&self.pool).await?;
         Ok(WriteTx {
-            tx,
-            _turn: turn,
+            writing: self.writers.begin(&self.pool).await?,
             backend: self.backend,
         })
     }

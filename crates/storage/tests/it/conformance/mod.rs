@@ -43,6 +43,7 @@ mod accounts;
 mod admin;
 mod attachments;
 mod cases;
+mod commits;
 mod directory;
 mod lists;
 mod outbox;

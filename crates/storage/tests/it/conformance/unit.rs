@@ -9,7 +9,7 @@ conformance!(
 
 /// What a test decision saw inside its unit of work, and what it looked up there.
 #[derive(Debug)]
-struct Seen {
+pub(super) struct Seen {
     actor: User,
     case: Option<(String, serde_json::Map<String, serde_json::Value>)>,
     kinds: Vec<Option<String>>,
@@ -17,11 +17,11 @@ struct Seen {
 
 /// A decision for these tests: looks `codes` up, then registers the case at its version plus
 /// `skew`, or refuses, saying what it saw either way.
-struct Register<'w> {
-    w: &'w World,
-    refuse: bool,
-    skew: u64,
-    codes: &'w [(bool, &'w str)],
+pub(super) struct Register<'w> {
+    pub(super) w: &'w World,
+    pub(super) refuse: bool,
+    pub(super) skew: u64,
+    pub(super) codes: &'w [(bool, &'w str)],
 }
 
 impl duban_storage::Decide for Register<'_> {
@@ -69,7 +69,7 @@ async fn unit<S: Store>(
 }
 
 impl<'w> Register<'w> {
-    fn new(w: &'w World) -> Self {
+    pub(super) fn new(w: &'w World) -> Self {
         Register {
             w,
             refuse: false,
