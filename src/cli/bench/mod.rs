@@ -262,7 +262,7 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
     let event = duban_storage::bench::last_event(&w.store, &w.template).await?;
     // What the engine is measured against: on SQLite the disk's commit limit, which group
     // commit may pass; on PostgreSQL the raw-SQL baseline of the same transaction's shape.
-    let sqlite = backend == duban_storage::Backend::Sqlite;
+    let sqlite = backend.groups_commits();
     let reference = if sqlite { "commit limit" } else { "baseline" };
     let mut reference16 = 0.0;
     let worker_counts: &[usize] = if args.wants("transitions") {

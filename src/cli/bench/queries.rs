@@ -65,19 +65,36 @@ pub(crate) async fn queries_bench(w: &World, f: &mut Figures, rounds: usize, n: 
         Some(("<=", 10.0)),
     );
     search(w, f, rounds, big).await?;
-    let mut report = Vec::new();
+    // The report beside the raw grouped count over the same rows, round by round.
+    let year = duban_core::deadline::china_date(now()).year();
+    let (mut report, mut raw) = (Vec::new(), Vec::new());
     for _ in 0..rounds {
         let t = Instant::now();
-        w.service
-            .report(duban_core::deadline::china_date(now()).year(), None)
-            .await?;
+        w.service.report(year, None).await?;
         report.push(t.elapsed().as_secs_f64());
+        let t = Instant::now();
+        duban_storage::bench::raw_year_count(&w.store, year).await?;
+        raw.push(t.elapsed().as_secs_f64());
     }
+    let cases = 3 * n + big + 1;
+    let (report, raw) = (median(report), median(raw));
     f.put(
-        &format!("annual report at {} cases", 3 * n + big + 1),
-        median(report),
+        &format!("annual report at {cases} cases"),
+        report,
         "s",
         Some(("<=", 2.0)),
+    );
+    f.put(
+        &format!("raw GROUP BY count at {cases} cases"),
+        raw,
+        "s",
+        None,
+    );
+    f.put(
+        "annual report / raw count",
+        report / raw.max(f64::MIN_POSITIVE),
+        "ratio",
+        Some(("<=", 1.5)),
     );
     Ok(())
 }

@@ -101,6 +101,14 @@ impl Backend {
         })
     }
 
+    /// Whether this process's writes share their commits (SQLite's group commit, `group.rs`):
+    /// then the engine can pass the disk's commit limit, and `duban bench` measures it
+    /// against that. PostgreSQL's server shares WAL flushes itself; there the bench measures
+    /// against the raw-SQL baseline of the same transaction.
+    pub fn groups_commits(self) -> bool {
+        self == Backend::Sqlite
+    }
+
     /// Whether an action reads its case inside the write transaction it is recorded in. On
     /// SQLite the read then comes from the writing connection's warm page cache (a reading
     /// connection re-reads from the log every page the last action changed: 126 µs against
