@@ -262,8 +262,8 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
     let event = duban_storage::bench::last_event(&w.store, &w.template).await?;
     // What the engine is measured against: on SQLite the disk's commit limit, which group
     // commit may pass; on PostgreSQL the raw-SQL baseline of the same transaction's shape.
-    let sqlite = backend.groups_commits();
-    let reference = if sqlite { "commit limit" } else { "baseline" };
+    let grouped = backend.groups_commits();
+    let reference = if grouped { "commit limit" } else { "baseline" };
     let mut reference16 = 0.0;
     let worker_counts: &[usize] = if args.wants("transitions") {
         &[1, 4, 16, 64]
@@ -276,7 +276,7 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
         let (mut e, mut b, mut c) = (Vec::new(), Vec::new(), Vec::new());
         let mut shared = duban_storage::CommitSharing::default();
         for _ in 0..rounds {
-            if sqlite {
+            if grouped {
                 c.push(duban_storage::bench::commit_limit(&url, args.seconds).await?);
             }
             b.push(baseline_round(&w.store, "r-", n, workers, args.seconds, &event).await?);
@@ -295,11 +295,11 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
             );
         }
         let (e, b) = (median(e), median(b));
-        let against = if sqlite { median(c) } else { b };
+        let against = if grouped { median(c) } else { b };
         if workers == 16 {
             reference16 = against;
         }
-        if sqlite {
+        if grouped {
             f.put(
                 &format!("commits/s commit limit, beside {workers} workers"),
                 against,
@@ -319,7 +319,7 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
             "1/s",
             None,
         );
-        let target = match (sqlite, workers) {
+        let target = match (grouped, workers) {
             (true, 1) => Some((">=", 0.7)),
             (true, 16) => Some((">=", 1.0)),
             (false, 16) => Some((">=", 0.9)),

@@ -352,12 +352,11 @@ pub(crate) enum Writers {
 }
 
 impl Writers {
-    /// Connections the writers hold beside the readers' pool: SQLite's one writer's, once it
-    /// has written.
-    pub(crate) fn own_connections(&self) -> u32 {
+    /// SQLite's group of writers, where writes share commits.
+    pub(crate) fn group(&self) -> Option<&super::group::Group> {
         match self {
-            Writers::OneAtATime(group) => u32::from(group.connected()),
-            Writers::Pool => 0,
+            Writers::OneAtATime(group) => Some(group),
+            Writers::Pool => None,
         }
     }
 
@@ -369,17 +368,9 @@ impl Writers {
         })
     }
 
-    /// How much this process's writes shared their commits, where they share them.
-    pub(crate) fn sharing(&self) -> Option<super::group::CommitSharing> {
-        match self {
-            Writers::OneAtATime(group) => Some(group.sharing()),
-            Writers::Pool => None,
-        }
-    }
-
     /// Closes the writers' own connections, if they have any.
     pub(crate) async fn close(&self) {
-        if let Writers::OneAtATime(group) = self {
+        if let Some(group) = self.group() {
             group.close().await;
         }
     }

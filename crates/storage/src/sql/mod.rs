@@ -82,14 +82,15 @@ impl SqlStore {
         let free = u32::try_from(self.pool.num_idle())
             .unwrap_or(u32::MAX)
             .min(size);
-        (size - free + self.writers.own_connections(), free)
+        let writer = self.writers.group().map_or(0, |g| u32::from(g.connected()));
+        (size - free + writer, free)
     }
 
     /// How much this process's writes have shared their commits since the store opened: on
     /// SQLite, where writes queued together share one (group commit); `None` on PostgreSQL,
     /// whose server shares its WAL flushes itself.
     pub fn commit_sharing(&self) -> Option<CommitSharing> {
-        self.writers.sharing()
+        self.writers.group().map(|g| g.sharing())
     }
 
     /// Injects faults at named points (tests of what survives failures).

@@ -5,7 +5,7 @@
 
 use super::unit::Register;
 use super::*;
-use duban_storage::{Acted, Acting, Cases, Directory, SqlStore};
+use duban_storage::{Acted, Acting, Cases, SqlStore};
 
 conformance!(writes_arriving_together_are_each_answered_for_themselves);
 
@@ -14,13 +14,7 @@ conformance!(writes_arriving_together_are_each_answered_for_themselves);
 /// connection as soon as it is answered: what it was told is written must already be there.
 async fn writes_arriving_together_are_each_answered_for_themselves(s: &SqlStore) {
     let w = World::new();
-    let clerk = User {
-        login: "xu_staff".into(),
-        role: Role::Staff,
-        org: None,
-        name: "徐".into(),
-    };
-    s.add_user(&clerk).await.expect("user");
+    let clerk = added_clerk(s).await;
     let mut ids = Vec::new();
     for _ in 0..12 {
         ids.push(plain_suggestion(&w, s).await);

@@ -90,6 +90,18 @@ pub(super) fn registered(
     }
 }
 
+/// A staff clerk, added to the directory: the user the unit-of-work tests act as.
+pub(super) async fn added_clerk<S: Store>(s: &S) -> User {
+    let clerk = User {
+        login: "xu_staff".into(),
+        role: Role::Staff,
+        org: None,
+        name: "徐".into(),
+    };
+    s.add_user(&clerk).await.expect("user");
+    clerk
+}
+
 pub(super) fn staff() -> duban_core::machine::Actor {
     actor("xu_staff", Role::Staff, None)
 }

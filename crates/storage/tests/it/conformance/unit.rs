@@ -82,13 +82,7 @@ impl<'w> Register<'w> {
 async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
     use duban_storage::{Acted, Acting};
     let w = World::new();
-    let user = User {
-        login: "xu_staff".into(),
-        role: Role::Staff,
-        org: None,
-        name: "徐".into(),
-    };
-    s.add_user(&user).await.expect("user");
+    let user = added_clerk(s).await;
     let at = ts("2024-03-01T09:00:00");
     s.add_token("tok-1", "xu_staff", "hash-1", at, None)
         .await
@@ -145,13 +139,7 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
 async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) {
     use duban_storage::{Acted, Acting};
     let w = World::new();
-    let clerk = User {
-        login: "xu_staff".into(),
-        role: Role::Staff,
-        org: None,
-        name: "徐".into(),
-    };
-    s.add_user(&clerk).await.expect("user");
+    let clerk = added_clerk(s).await;
     let id = plain_suggestion(&w, s).await;
     let clerk = &clerk;
     let act =
