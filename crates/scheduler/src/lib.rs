@@ -7,6 +7,7 @@
 //! small loop around it that sleeps until the next due time or a wake-up.
 
 mod channel;
+mod compose;
 mod email;
 mod metrics;
 mod robot;
@@ -19,13 +20,10 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use duban_core::Workflows;
-use duban_core::workflow::When;
 use duban_storage::{
-    ClaimedReminder, Delivery, Finish, NewDelivery, Notification, Outbox, Recipient,
-    ReminderOutcome, Store,
+    Audience, CaseRecord, ClaimedReminder, Delivery, Finish, Outbox, ReminderOutcome, Store,
 };
 use jiff::Timestamp;
-use serde_json::json;
 use sha2::{Digest, Sha256};
 use tokio::sync::Notify;
 
@@ -208,21 +206,18 @@ impl<S: Store + Outbox> Scheduler<S> {
             if claimed.is_empty() {
                 break;
             }
-            for claim in claimed {
-                let outcome = self.compose(&claim, now).await?;
-                let fired = matches!(outcome, ReminderOutcome::Fired { .. });
-                let notified = match &outcome {
-                    ReminderOutcome::Fired { notifications, .. } => notifications.len() as u64,
-                    ReminderOutcome::Cancelled => 0,
-                };
-                if self.store.complete_reminder(&claim, &outcome, now).await? {
-                    if fired {
+            let batch = self.compose_batch(claimed, now).await?;
+            let held = self.complete(&batch, now).await;
+            for ((_, outcome), held) in batch.iter().zip(held) {
+                match outcome {
+                    _ if !held => {}
+                    ReminderOutcome::Fired { notifications, .. } => {
+                        let notified = notifications.len() as u64;
                         report.fired += 1;
                         report.notified += notified;
                         self.metrics.add("sent", "inbox", notified);
-                    } else {
-                        report.cancelled += 1;
                     }
+                    ReminderOutcome::Cancelled => report.cancelled += 1,
                 }
             }
         }
@@ -274,6 +269,104 @@ impl<S: Store + Outbox> Scheduler<S> {
             }
         }
         Ok(report)
+    }
+
+    /// What a batch of claimed reminders becomes, read from the store at once: their cases,
+    /// the recipients of those that still apply, and (with SMS) how many each person got today.
+    async fn compose_batch(
+        &self,
+        claimed: Vec<ClaimedReminder>,
+        now: Timestamp,
+    ) -> Result<Vec<(ClaimedReminder, ReminderOutcome)>, duban_storage::Error> {
+        let ids: Vec<String> = claimed
+            .iter()
+            .map(|c| c.reminder.case_id.clone())
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let cases: BTreeMap<String, CaseRecord> = self
+            .store
+            .cases(&ids)
+            .await?
+            .into_iter()
+            .map(|r| (r.id.clone(), r))
+            .collect();
+        let live: Vec<Option<&CaseRecord>> = claimed
+            .iter()
+            .map(|c| {
+                cases
+                    .get(&c.reminder.case_id)
+                    .filter(|record| compose::applies(c, record))
+            })
+            .collect();
+        let asked: Vec<Audience<'_>> = claimed
+            .iter()
+            .zip(&live)
+            .filter(|(_, record)| record.is_some())
+            .map(|(c, _)| Audience {
+                case_id: &c.reminder.case_id,
+                notify: &c.reminder.notify,
+            })
+            .collect();
+        let recipients = self.store.recipients(&asked).await?;
+        let mut sms_today = match &self.config.sms {
+            Some(_) => {
+                let logins: Vec<String> = recipients
+                    .iter()
+                    .flatten()
+                    .filter(|r| r.sms)
+                    .filter_map(|r| r.login.clone())
+                    .collect::<BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
+                self.store
+                    .sms_since(&logins, compose::china_day_start(now))
+                    .await?
+            }
+            None => BTreeMap::new(),
+        };
+        let mut recipients = recipients.into_iter();
+        let outcomes: Vec<ReminderOutcome> = claimed
+            .iter()
+            .zip(&live)
+            .map(|(claim, record)| match record {
+                Some(record) => {
+                    let to = recipients.next().unwrap_or_default();
+                    self.compose(claim, record, &to, &mut sms_today, now)
+                }
+                None => ReminderOutcome::Cancelled,
+            })
+            .collect();
+        Ok(claimed.into_iter().zip(outcomes).collect())
+    }
+
+    /// Records a batch's outcomes in one transaction. If that fails (a fault), each is recorded
+    /// on its own, so that one failure leaves one reminder to be rescued after its lease and
+    /// fired then, not the whole batch.
+    async fn complete(
+        &self,
+        batch: &[(ClaimedReminder, ReminderOutcome)],
+        now: Timestamp,
+    ) -> Vec<bool> {
+        match self.store.complete_reminders(batch, now).await {
+            Ok(held) => held,
+            Err(e) => {
+                tracing::warn!(error = %e, "recording a batch of reminders failed; recording them one by one");
+                let mut held = Vec::with_capacity(batch.len());
+                for (claim, outcome) in batch {
+                    held.push(
+                        self.store
+                            .complete_reminder(claim, outcome, now)
+                            .await
+                            .unwrap_or_else(|e| {
+                                tracing::warn!(case = %claim.reminder.case_id, error = %e, "could not record a reminder; it will be rescued");
+                                false
+                            }),
+                    );
+                }
+                held
+            }
+        }
     }
 
     /// What an attempt's result means: sent, to be retried after a backoff, or dead.
@@ -341,241 +434,6 @@ impl<S: Store + Outbox> Scheduler<S> {
         }
         Ok(())
     }
-
-    /// Decides what a due reminder becomes: messages for its recipients, or nothing if it no
-    /// longer applies (the case has left the state, the duty is done or the deadline moved:
-    /// `Case::reminder_applies`). Leaving a state writes nothing to its reminders, so this is
-    /// where they are cancelled.
-    async fn compose(
-        &self,
-        claim: &ClaimedReminder,
-        now: Timestamp,
-    ) -> Result<ReminderOutcome, duban_storage::Error> {
-        let r = &claim.reminder;
-        let Some(record) = self.store.case(&r.case_id).await? else {
-            return Ok(ReminderOutcome::Cancelled);
-        };
-        let case = &record.case;
-        // A notice reports what happened, and goes out whatever the case has done since; a
-        // reminder is about a deadline, and only while it still stands.
-        if r.headline.is_none()
-            && !case.reminder_applies(&r.state, r.duty.as_deref(), r.due_date.as_deref())
-        {
-            return Ok(ReminderOutcome::Cancelled);
-        }
-        let wf = self.workflows.get(&case.kind);
-        let rule = wf
-            .filter(|_| r.headline.is_none())
-            .and_then(|w| w.reminders.get(r.rule as usize));
-        let state_title = wf
-            .and_then(|w| w.state(&r.state))
-            .map(|s| s.title.clone())
-            .unwrap_or_else(|| r.state.clone());
-        let kind_title = wf
-            .map(|w| w.title.clone())
-            .unwrap_or_else(|| case.kind.clone());
-        let duty_title = r.duty.as_ref().and_then(|d| {
-            wf?.state(&r.state)?
-                .duties
-                .iter()
-                .find(|x| &x.name == d)
-                .map(|x| x.title.clone())
-        });
-        let overdue = matches!(
-            rule.map(|x| x.when),
-            Some(When::Overdue) | Some(When::OverdueEvery(_))
-        );
-        // The kind of notice: SMS templates are configured per kind.
-        let notice = if r.headline.is_some() {
-            "notice"
-        } else if r.escalate {
-            "escalated"
-        } else if overdue {
-            "overdue"
-        } else if matches!(rule.map(|x| x.when), Some(When::Entered)) {
-            "new"
-        } else if matches!(rule.map(|x| x.when), Some(When::AtDue)) {
-            "at_due"
-        } else {
-            "due"
-        };
-        let prefix = match (notice, &r.headline) {
-            (_, Some(h)) => format!("【{h}】"),
-            ("escalated", _) => "【督办升级】".into(),
-            ("overdue", _) => "【逾期提醒】".into(),
-            ("new", _) => "【新事项】".into(),
-            ("at_due", _) => "【今日到期】".into(),
-            _ => "【到期提醒】".into(),
-        };
-        // The case as people name it: its title, and the number they quote on the phone.
-        let named = match &record.number {
-            Some(n) => format!("《{}》（{n}）", record.title),
-            None => format!("《{}》", record.title),
-        };
-        let link = format!(
-            "{}/cases/{}",
-            self.config.base_url.trim_end_matches('/'),
-            r.case_id
-        );
-        let what = duty_title.map(|t| format!("（{t}）")).unwrap_or_default();
-        let due = r.due_date.clone().map(|d| {
-            if overdue {
-                format!("期限{d}已过，请尽快办理。")
-            } else {
-                format!("办理期限为{d}。")
-            }
-        });
-        let subject = format!("{prefix}{kind_title}{named}");
-        // A notice tells what happened and the state it led to, which the case may have left
-        // by the time it is read; a reminder tells where the case stands now.
-        let body = match &r.headline {
-            Some(h) => format!(
-                "{kind_title}{named}{h}，转入“{state_title}”{what}。{}\n查看：{link}",
-                due.unwrap_or_default()
-            ),
-            None => format!(
-                "{kind_title}{named}目前处于“{state_title}”{what}。{}\n查看：{link}",
-                due.unwrap_or_default()
-            ),
-        };
-        // A group robot shows one short text: what, which case, what is due, and the link.
-        let robot_text = text_message(&format!("{prefix}{body}"));
-        // An SMS is an approved template filled with short values (gateways cap each).
-        let sms_params = json!({
-            "kind": short(&kind_title, 10),
-            "number": record.number.clone().unwrap_or_else(|| "无".into()),
-            "title": short(&record.title, 20),
-            "state": short(&state_title, 10),
-            "due": r.due_date.clone().unwrap_or_else(|| "无".into()),
-        });
-        let occurrence = r.fire_at.as_millisecond().to_string();
-        let recipients = self.store.recipients(&r.case_id, &r.notify).await?;
-        let delivery = |channel: &str, address: &str, org: Option<&String>, body: String| {
-            let id = format!(
-                "dlv_{}",
-                short_hash(&[&r.case_id, &r.key, &occurrence, channel, address])
-            );
-            NewDelivery {
-                id,
-                channel: channel.into(),
-                address: address.into(),
-                org_code: org.cloned(),
-                subject: subject.clone(),
-                body,
-            }
-        };
-        let mut notifications = Vec::new();
-        let mut deliveries: BTreeMap<String, NewDelivery> = BTreeMap::new();
-        for Recipient {
-            login,
-            org,
-            email,
-            webhook_url,
-            wecom_url,
-            dingtalk_url,
-            sms,
-        } in &recipients
-        {
-            if let Some(login) = login {
-                notifications.push(Notification {
-                    id: format!(
-                        "ntf_{}",
-                        short_hash(&[&r.case_id, &r.key, &occurrence, login])
-                    ),
-                    recipient: login.clone(),
-                    case_id: Some(r.case_id.clone()),
-                    reminder_key: Some(r.key.clone()),
-                    title: subject.clone(),
-                    body: body.clone(),
-                    escalate: r.escalate,
-                    created_at: now,
-                    read_at: None,
-                });
-            }
-            if let Some(address) = email {
-                let d = delivery("email", address, org.as_ref(), body.clone());
-                deliveries.insert(d.id.clone(), d);
-            }
-            if let (Some(url), Some(org)) = (webhook_url, org) {
-                // The payload names its own delivery, so the id comes first.
-                let mut d = delivery("webhook", url, Some(org), String::new());
-                d.body = json!({
-                    "event": if r.headline.is_some() { "notice" } else if r.escalate { "reminder.escalated" } else if overdue { "reminder.overdue" } else { "reminder.due" },
-                    "headline": r.headline,
-                    "delivery_id": d.id,
-                    "case_id": r.case_id,
-                    "number": record.number,
-                    "kind": case.kind,
-                    "title": record.title,
-                    "state": r.state,
-                    "state_title": state_title,
-                    "duty": r.duty,
-                    "due_date": r.due_date,
-                    "escalate": r.escalate,
-                    "organisation": org,
-                    "link": link,
-                    "text": body,
-                })
-                .to_string();
-                deliveries.insert(d.id.clone(), d);
-            }
-            if let Some(org) = org {
-                for (channel, url) in [("wecom", wecom_url), ("dingtalk", dingtalk_url)] {
-                    if let Some(url) = url {
-                        let d = delivery(channel, url, Some(org), robot_text.clone());
-                        deliveries.insert(d.id.clone(), d);
-                    }
-                }
-            }
-            if let (true, Some(login), Some(policy)) = (*sms, login, &self.config.sms)
-                && policy.kinds.contains(notice)
-            {
-                // The cap counts what was queued today (China's day), this message excluded.
-                let today = self.store.sms_since(login, china_day_start(now)).await?;
-                if today < policy.daily_cap {
-                    let body = json!({"kind": notice, "params": sms_params}).to_string();
-                    let d = delivery("sms", login, None, body);
-                    deliveries.insert(d.id.clone(), d);
-                } else {
-                    tracing::info!(case = %r.case_id, cap = policy.daily_cap, "a person's daily SMS cap is reached; the inbox has the message");
-                }
-            }
-        }
-        // A repeating (overdue) reminder comes back every so many days while the state lasts;
-        // China keeps no daylight saving, so a day is 24 hours. Repeats missed while nothing
-        // ran are skipped: one catch-up message, then the next one in the future.
-        let next_fire = r.repeat_every_days.and_then(|days| {
-            let step = jiff::SignedDuration::from_hours(days.max(1) * 24);
-            let mut next = r.fire_at.checked_add(step).ok()?;
-            while next <= now {
-                next = next.checked_add(step).ok()?;
-            }
-            Some(next)
-        });
-        Ok(ReminderOutcome::Fired {
-            notifications,
-            deliveries: deliveries.into_values().collect(),
-            next_fire,
-        })
-    }
-}
-
-/// The first instant of `now`'s day in China (UTC+8 all year).
-fn china_day_start(now: Timestamp) -> Timestamp {
-    const OFFSET: i64 = 8 * 3600;
-    let day = (now.as_second() + OFFSET).div_euclid(86_400);
-    Timestamp::from_second(day * 86_400 - OFFSET).unwrap_or(now)
-}
-
-/// At most `n` characters, with … when cut.
-fn short(text: &str, n: usize) -> String {
-    if text.chars().count() <= n {
-        text.to_string()
-    } else {
-        let mut s: String = text.chars().take(n - 1).collect();
-        s.push('…');
-        s
-    }
 }
 
 /// Runs ticks until `stop` is notified: after work, at once again; otherwise asleep until the
@@ -615,29 +473,5 @@ pub async fn run<S: Store + Outbox>(
             _ = wake.notified() => {}
             _ = stop.notified() => return,
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_china_day_starts_at_16_00_utc_the_day_before() {
-        let at = |s: &str| s.parse::<Timestamp>().unwrap();
-        assert_eq!(
-            china_day_start(at("2026-12-05T15:59:59Z")),
-            at("2026-12-04T16:00:00Z")
-        );
-        assert_eq!(
-            china_day_start(at("2026-12-05T16:00:00Z")),
-            at("2026-12-05T16:00:00Z")
-        );
-    }
-
-    #[test]
-    fn short_cuts_by_characters_and_says_so() {
-        assert_eq!(short("关于修缮龙门镇道路的建议", 6), "关于修缮龙…");
-        assert_eq!(short("路灯", 6), "路灯");
     }
 }

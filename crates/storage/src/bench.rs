@@ -163,6 +163,41 @@ pub async fn add_reminders(
     Ok(())
 }
 
+/// Makes every pending reminder due at `at_ms` that is due by then nothing any more, so that
+/// a measurement of firing fires only what it set up: the notices of copied cases and what
+/// earlier rounds left due are marked sent. Returns how many.
+pub async fn set_aside_due(store: &SqlStore, at_ms: i64) -> Result<u64> {
+    let r = sqlx::query(
+        "UPDATE reminders SET status = 'sent' WHERE status = 'pending' AND fire_at <= $1",
+    )
+    .bind(at_ms)
+    .execute(store.pool())
+    .await?;
+    Ok(r.rows_affected())
+}
+
+/// Brings every pending reminder of copies `{prefix}{n}`, n in `from..=to`, due at `at_ms`:
+/// real reminders of real cases (their notices and deadlines' reminders), to be fired now.
+/// Returns how many.
+pub async fn make_due(
+    store: &SqlStore,
+    prefix: &str,
+    from: i64,
+    to: i64,
+    at_ms: i64,
+) -> Result<u64> {
+    let s = store.backend().series(from, to);
+    let p = prefix.replace('\'', "''");
+    let sql = format!(
+        "UPDATE reminders SET fire_at = {at_ms} WHERE status = 'pending' \
+         AND case_id IN (SELECT '{p}' || n FROM ({s}) AS series)"
+    );
+    let r = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .execute(store.pool())
+        .await?;
+    Ok(r.rows_affected())
+}
+
 /// Settles the database after a bulk load: fresh statistics, and on PostgreSQL the visibility
 /// map that autovacuum would keep.
 pub async fn analyze(store: &SqlStore) -> Result<()> {

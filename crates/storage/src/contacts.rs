@@ -3,14 +3,14 @@
 //! recipients when a reminder fires, and the sealed part of a contact opened when a delivery
 //! is sent.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::sql::ms;
+use crate::sql::{Val, fetch_in, ms};
 use crate::{Delivery, Error, Result, SqlStore, sealed};
 
 /// Someone (or some organisation) a reminder is for.
@@ -28,6 +28,26 @@ pub struct Recipient {
     pub dingtalk_url: Option<String>,
     /// A person who gave a mobile number and agreed to SMS.
     pub sms: bool,
+}
+
+/// A reminder's audiences on its case: whom [`Contacts::recipients`] looks up.
+#[derive(Debug, Clone, Copy)]
+pub struct Audience<'a> {
+    pub case_id: &'a str,
+    pub notify: &'a [String],
+}
+
+/// A person as a reminder reaches them, from a row of [`USER_CONTACTS`].
+fn user_row(r: &AnyRow) -> Result<Recipient> {
+    Ok(Recipient {
+        login: Some(r.try_get("login")?),
+        org: None,
+        email: r.try_get("email")?,
+        webhook_url: None,
+        wecom_url: None,
+        dingtalk_url: None,
+        sms: r.try_get::<i64, _>("sms")? != 0,
+    })
 }
 
 /// `Ok` if the statement changed a row, else what was not found.
@@ -73,17 +93,23 @@ pub trait Contacts: Send + Sync {
     ) -> impl Future<Output = Result<()>> + Send;
     /// Whether a person gets SMS; `false` (and nothing changed) if they have no number.
     fn set_user_sms(&self, login: &str, on: bool) -> impl Future<Output = Result<bool>> + Send;
-    /// Everyone a reminder's audiences (`lead_department`, `role:leader` …) name on a case.
+    /// Everyone each reminder's audiences (`lead_department`, `role:leader` …) name on its
+    /// case, for a batch of reminders at once: a few reads for the whole batch, not several
+    /// per audience.
     fn recipients(
         &self,
-        case_id: &str,
-        notify: &[String],
-    ) -> impl Future<Output = Result<Vec<Recipient>>> + Send;
+        asked: &[Audience<'_>],
+    ) -> impl Future<Output = Result<Vec<Vec<Recipient>>>> + Send;
     /// What a delivery needs that the store keeps sealed: the organisation's signing secret for
     /// a webhook or a DingTalk robot, the person's mobile number for an SMS.
     fn sealed_for(&self, d: &Delivery) -> impl Future<Output = Result<Option<String>>> + Send;
-    /// How many SMS were queued for a person since `since` (the daily cap).
-    fn sms_since(&self, login: &str, since: Timestamp) -> impl Future<Output = Result<u64>> + Send;
+    /// How many SMS were queued for each of these people since `since` (the daily cap); a
+    /// person with none is left out.
+    fn sms_since(
+        &self,
+        logins: &[String],
+        since: Timestamp,
+    ) -> impl Future<Output = Result<BTreeMap<String, u64>>> + Send;
 }
 
 /// A person's contacts as a reminder reaches them: SMS only with a number and their consent.
@@ -195,72 +221,95 @@ impl Contacts for SqlStore {
         updated(r, "user", login)
     }
 
-    async fn recipients(&self, case_id: &str, notify: &[String]) -> Result<Vec<Recipient>> {
-        let mut out: BTreeMap<(Option<String>, Option<String>), Recipient> = BTreeMap::new();
-        let user_row = |r: &AnyRow| -> Result<Recipient> {
-            Ok(Recipient {
-                login: Some(r.try_get("login")?),
-                org: None,
-                email: r.try_get("email")?,
-                webhook_url: None,
-                wecom_url: None,
-                dingtalk_url: None,
-                sms: r.try_get::<i64, _>("sms")? != 0,
-            })
-        };
-        for audience in notify {
-            let mut users = Vec::new();
-            if let Some(role) = audience.strip_prefix("role:") {
-                users = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT {USER_CONTACTS} FROM users WHERE role = $1"
-                )))
-                .bind(role.to_string())
-                .fetch_all(self.pool())
-                .await?;
-            } else {
-                let members: Vec<String> = sqlx::query_scalar(
-                    "SELECT member FROM case_parties WHERE case_id = $1 AND party = $2",
-                )
-                .bind(case_id.to_string())
-                .bind(audience.clone())
-                .fetch_all(self.pool())
-                .await?;
-                for m in members {
-                    users.extend(
-                        sqlx::query(AssertSqlSafe(format!(
-                            "SELECT {USER_CONTACTS} FROM users WHERE login = $1 OR org_code = $1"
-                        )))
-                        .bind(m.clone())
-                        .fetch_all(self.pool())
-                        .await?,
-                    );
-                    if let Some(org) =
-                        sqlx::query(
-                            "SELECT code, email, webhook_url, wecom_url, dingtalk_url FROM orgs WHERE code = $1",
-                        )
-                            .bind(m)
-                            .fetch_optional(self.pool())
-                            .await?
-                    {
-                        let rec = Recipient {
-                            login: None,
-                            org: Some(org.try_get("code")?),
-                            email: org.try_get("email")?,
-                            webhook_url: org.try_get("webhook_url")?,
-                            wecom_url: org.try_get("wecom_url")?,
-                            dingtalk_url: org.try_get("dingtalk_url")?,
-                            sms: false,
-                        };
-                        out.insert((None, rec.org.clone()), rec);
-                    }
-                }
-            }
-            for u in &users {
-                let rec = user_row(u)?;
-                out.insert((rec.login.clone(), None), rec);
+    async fn recipients(&self, asked: &[Audience<'_>]) -> Result<Vec<Vec<Recipient>>> {
+        // Every case whose parties are asked for, and every role, read once for the batch.
+        let mut cases = BTreeSet::new();
+        let mut roles = BTreeSet::new();
+        for a in asked {
+            for audience in a.notify {
+                match audience.strip_prefix("role:") {
+                    Some(role) => roles.insert(role.to_string()),
+                    None => cases.insert(a.case_id.to_string()),
+                };
             }
         }
-        Ok(out.into_values().collect())
+        let cases: Vec<String> = cases.into_iter().collect();
+        let roles: Vec<String> = roles.into_iter().collect();
+        let mut members: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        let sql = "SELECT case_id, party, member FROM case_parties WHERE case_id IN ({list})";
+        for r in fetch_in(self, sql, &[], &cases).await? {
+            members
+                .entry((r.try_get("case_id")?, r.try_get("party")?))
+                .or_default()
+                .push(r.try_get("member")?);
+        }
+        let named: Vec<String> = members
+            .values()
+            .flatten()
+            .cloned()
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        // A member is a person (by login) or an organisation: then its people and itself.
+        let mut people: BTreeMap<String, Vec<Recipient>> = BTreeMap::new();
+        let sql = format!(
+            "SELECT {USER_CONTACTS}, org_code FROM users WHERE login IN ({{list}}) OR org_code IN ({{list}})"
+        );
+        for r in fetch_in(self, &sql, &[], &named).await? {
+            let person = user_row(&r)?;
+            if let Some(org) = r.try_get::<Option<String>, _>("org_code")? {
+                people.entry(org).or_default().push(person.clone());
+            }
+            let login = person.login.clone().unwrap_or_default();
+            people.entry(login).or_default().push(person);
+        }
+        let mut orgs: BTreeMap<String, Recipient> = BTreeMap::new();
+        let sql = "SELECT code, email, webhook_url, wecom_url, dingtalk_url FROM orgs WHERE code IN ({list})";
+        for org in fetch_in(self, sql, &[], &named).await? {
+            let code: String = org.try_get("code")?;
+            let rec = Recipient {
+                login: None,
+                org: Some(code.clone()),
+                email: org.try_get("email")?,
+                webhook_url: org.try_get("webhook_url")?,
+                wecom_url: org.try_get("wecom_url")?,
+                dingtalk_url: org.try_get("dingtalk_url")?,
+                sms: false,
+            };
+            orgs.insert(code, rec);
+        }
+        let mut by_role: BTreeMap<String, Vec<Recipient>> = BTreeMap::new();
+        let sql = format!("SELECT {USER_CONTACTS}, role FROM users WHERE role IN ({{list}})");
+        for r in fetch_in(self, &sql, &[], &roles).await? {
+            by_role
+                .entry(r.try_get("role")?)
+                .or_default()
+                .push(user_row(&r)?);
+        }
+        // Each reminder's recipients, each once (a person named twice gets one message).
+        let none = Vec::new();
+        Ok(asked
+            .iter()
+            .map(|a| {
+                let mut out: BTreeMap<(Option<String>, Option<String>), Recipient> =
+                    BTreeMap::new();
+                let mut add = |rec: &Recipient| {
+                    out.insert((rec.login.clone(), rec.org.clone()), rec.clone());
+                };
+                for audience in a.notify {
+                    if let Some(role) = audience.strip_prefix("role:") {
+                        by_role.get(role).unwrap_or(&none).iter().for_each(&mut add);
+                        continue;
+                    }
+                    let key = (a.case_id.to_string(), audience.clone());
+                    for m in members.get(&key).into_iter().flatten() {
+                        people.get(m).unwrap_or(&none).iter().for_each(&mut add);
+                        orgs.get(m).into_iter().for_each(&mut add);
+                    }
+                }
+                out.into_values().collect()
+            })
+            .collect())
     }
 
     async fn sealed_for(&self, d: &Delivery) -> Result<Option<String>> {
@@ -289,14 +338,22 @@ impl Contacts for SqlStore {
         }
     }
 
-    async fn sms_since(&self, login: &str, since: Timestamp) -> Result<u64> {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM deliveries WHERE channel = 'sms' AND address = $1 AND created_at >= $2",
-        )
-        .bind(login.to_string())
-        .bind(ms(since))
-        .fetch_one(self.pool())
-        .await?;
-        Ok(n.max(0) as u64)
+    async fn sms_since(
+        &self,
+        logins: &[String],
+        since: Timestamp,
+    ) -> Result<BTreeMap<String, u64>> {
+        let sql = "SELECT address, COUNT(*) AS n FROM deliveries \
+                   WHERE channel = 'sms' AND created_at >= {p1} AND address IN ({list}) GROUP BY address";
+        fetch_in(self, sql, &[Val::Int(ms(since))], logins)
+            .await?
+            .iter()
+            .map(|r| {
+                Ok((
+                    r.try_get("address")?,
+                    r.try_get::<i64, _>("n")?.max(0) as u64,
+                ))
+            })
+            .collect()
     }
 }

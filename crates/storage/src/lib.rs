@@ -35,7 +35,7 @@ pub use admin::{
 };
 pub use attachments::{AttachmentInfo, Attachments, NewAttachment};
 pub use audit::{Audit, AuditQuery, AuditRecord, GENESIS, Head, Verdict, chain_hash};
-pub use contacts::{Contacts, Recipient};
+pub use contacts::{Audience, Contacts, Recipient};
 pub use crypto::{Keyring, key_id};
 pub use duban_core::{Org, OrgKind, User};
 pub use faults::{Faults, POINTS as FAULT_POINTS};
@@ -517,6 +517,9 @@ pub trait Cases: Send + Sync {
         decision: D,
     ) -> impl Future<Output = Result<Acted<D::Kept, D::Refusal>>> + Send;
     fn case(&self, id: &str) -> impl Future<Output = Result<Option<CaseRecord>>> + Send;
+    /// Many cases in one read each thousand ids, in no order; ids not found are left out (the
+    /// scheduler reads a batch of reminders' cases at once).
+    fn cases(&self, ids: &[String]) -> impl Future<Output = Result<Vec<CaseRecord>>> + Send;
     /// The case's history, oldest first.
     fn events(&self, id: &str) -> impl Future<Output = Result<Vec<StoredEvent>>> + Send;
     /// A case with what it was filed with, in one read.

@@ -10,9 +10,15 @@ use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
 
-use crate::sql::{Val, from_ms, ms};
+use crate::sql::{IN_LIST, Val, from_ms, insert_new_rows, ms};
 use crate::{Contacts, Notification, Result, SqlStore, StoredReminder};
 
+/// `notifications` and the columns a fired reminder writes (`read_at` stays NULL).
+const NOTIFICATIONS_TARGET: &str =
+    "notifications (id, recipient, case_id, reminder_key, title, body, escalate, created_at)";
+/// `deliveries` and the columns a fired reminder writes.
+const DELIVERIES_TARGET: &str = "deliveries (id, case_id, reminder_key, channel, address, org_code, subject, body, \
+    status, attempts, next_attempt_at, created_at)";
 /// `delivery_attempts` and its columns.
 const ATTEMPTS_TARGET: &str = "delivery_attempts (delivery_id, attempt, at, owner, outcome, error)";
 
@@ -137,6 +143,15 @@ pub trait Outbox: Contacts + Send + Sync {
         outcome: &ReminderOutcome,
         now: Timestamp,
     ) -> impl Future<Output = Result<bool>> + Send;
+    /// Records many outcomes in one transaction: one compare-and-set for the batch and one
+    /// insert of its notifications and deliveries, not several statements and a commit each.
+    /// For each, whether this worker still held its claim (only those write anything). If the
+    /// transaction fails, nothing is recorded.
+    fn complete_reminders(
+        &self,
+        batch: &[(ClaimedReminder, ReminderOutcome)],
+        now: Timestamp,
+    ) -> impl Future<Output = Result<Vec<bool>>> + Send;
     fn claim_deliveries(
         &self,
         channel: &str,
@@ -257,77 +272,127 @@ impl Outbox for SqlStore {
         outcome: &ReminderOutcome,
         now: Timestamp,
     ) -> Result<bool> {
+        let held = self
+            .complete_reminders(&[(claim.clone(), outcome.clone())], now)
+            .await?;
+        Ok(held == [true])
+    }
+
+    async fn complete_reminders(
+        &self,
+        batch: &[(ClaimedReminder, ReminderOutcome)],
+        now: Timestamp,
+    ) -> Result<Vec<bool>> {
+        if batch.is_empty() {
+            return Ok(Vec::new());
+        }
+        let backend = self.backend();
         let mut tx = self.begin_write().await?;
-        let (status, fire_at) = match outcome {
-            ReminderOutcome::Fired {
-                next_fire: Some(at),
-                ..
-            } => ("pending", ms(*at)),
-            ReminderOutcome::Fired {
-                next_fire: None, ..
-            } => ("sent", ms(claim.reminder.fire_at)),
-            ReminderOutcome::Cancelled => ("cancelled", ms(claim.reminder.fire_at)),
+        // One compare-and-set for each thousand claims (VALUES' columns are `column1`… in both
+        // dialects); the case ids again as a list on the primary key, so that PostgreSQL looks
+        // each up rather than scanning every claimed reminder once per value.
+        let mut held = std::collections::BTreeSet::new();
+        for chunk in batch.chunks(IN_LIST / 6) {
+            let rows: Vec<Vec<Val>> = chunk
+                .iter()
+                .map(|(claim, outcome)| {
+                    let (status, fire_at) = match outcome {
+                        ReminderOutcome::Fired {
+                            next_fire: Some(at),
+                            ..
+                        } => ("pending", ms(*at)),
+                        ReminderOutcome::Fired {
+                            next_fire: None, ..
+                        } => ("sent", ms(claim.reminder.fire_at)),
+                        ReminderOutcome::Cancelled => ("cancelled", ms(claim.reminder.fire_at)),
+                    };
+                    vec![
+                        Val::Text(claim.reminder.case_id.clone()),
+                        Val::Text(claim.reminder.key.clone()),
+                        Val::Text(status.into()),
+                        Val::Int(fire_at),
+                        Val::Text(claim.owner.clone()),
+                        Val::Int(claim.attempts),
+                    ]
+                })
+                .collect();
+            let ids: Vec<String> = chunk
+                .iter()
+                .map(|(c, _)| c.reminder.case_id.clone())
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let sql = format!(
+                "UPDATE reminders SET status = v.column3, fire_at = v.column4, lease_owner = NULL, \
+                 lease_expires_at = NULL FROM (VALUES {}) AS v \
+                 WHERE reminders.case_id = v.column1 AND reminders.reminder_key = v.column2 \
+                 AND reminders.status = 'claimed' AND reminders.lease_owner = v.column5 \
+                 AND reminders.attempts = v.column6 AND reminders.case_id IN ({}) \
+                 RETURNING reminders.case_id, reminders.reminder_key",
+                backend.placeholders(1, &rows),
+                backend.list(1 + rows.len() * 6, ids.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for v in rows.into_iter().flatten() {
+                q = v.bind_to(q);
+            }
+            for id in ids {
+                q = q.bind(id);
+            }
+            for r in q.fetch_all(&mut *tx).await? {
+                held.insert((
+                    r.try_get::<String, _>("case_id")?,
+                    r.try_get::<String, _>("reminder_key")?,
+                ));
+            }
+        }
+        let holds = |c: &ClaimedReminder| {
+            held.contains(&(c.reminder.case_id.clone(), c.reminder.key.clone()))
         };
-        let updated = sqlx::query(
-            "UPDATE reminders SET status = $1, fire_at = $2, lease_owner = NULL, lease_expires_at = NULL \
-             WHERE case_id = $3 AND reminder_key = $4 AND status = 'claimed' AND lease_owner = $5 AND attempts = $6",
-        )
-        .bind(status)
-        .bind(fire_at)
-        .bind(claim.reminder.case_id.clone())
-        .bind(claim.reminder.key.clone())
-        .bind(claim.owner.clone())
-        .bind(claim.attempts)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() != 1 {
-            tx.rollback().await?;
-            return Ok(false);
+        let (mut notices, mut deliveries) = (Vec::new(), Vec::new());
+        for (claim, outcome) in batch.iter().filter(|(c, _)| holds(c)) {
+            self.fault("complete_reminder.inserts")?;
+            let ReminderOutcome::Fired {
+                notifications,
+                deliveries: queued,
+                ..
+            } = outcome
+            else {
+                continue;
+            };
+            notices.extend(notifications.iter().map(|n| {
+                vec![
+                    Val::Text(n.id.clone()),
+                    Val::Text(n.recipient.clone()),
+                    Val::OptText(n.case_id.clone()),
+                    Val::OptText(n.reminder_key.clone()),
+                    Val::Text(n.title.clone()),
+                    Val::Text(n.body.clone()),
+                    Val::Int(i64::from(n.escalate)),
+                    Val::Int(ms(n.created_at)),
+                ]
+            }));
+            deliveries.extend(queued.iter().map(|d| {
+                vec![
+                    Val::Text(d.id.clone()),
+                    Val::Text(claim.reminder.case_id.clone()),
+                    Val::Text(claim.reminder.key.clone()),
+                    Val::Text(d.channel.clone()),
+                    Val::Text(d.address.clone()),
+                    Val::OptText(d.org_code.clone()),
+                    Val::Text(d.subject.clone()),
+                    Val::Text(d.body.clone()),
+                    Val::Text("pending".into()),
+                    Val::Int(0),
+                    Val::Int(ms(now)),
+                    Val::Int(ms(now)),
+                ]
+            }));
         }
-        self.fault("complete_reminder.inserts")?;
-        if let ReminderOutcome::Fired {
-            notifications,
-            deliveries,
-            ..
-        } = outcome
-        {
-            for n in notifications {
-                sqlx::query(
-                    "INSERT INTO notifications (id, recipient, case_id, reminder_key, title, body, escalate, created_at, read_at) \
-                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, NULL) ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(n.id.clone())
-                .bind(n.recipient.clone())
-                .bind(n.case_id.clone())
-                .bind(n.reminder_key.clone())
-                .bind(n.title.clone())
-                .bind(n.body.clone())
-                .bind(i64::from(n.escalate))
-                .bind(ms(n.created_at))
-                .execute(&mut *tx)
-                .await?;
-            }
-            for d in deliveries {
-                sqlx::query(
-                    "INSERT INTO deliveries (id, case_id, reminder_key, channel, address, org_code, subject, body, status, \
-                     attempts, next_attempt_at, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, 'pending', 0, $9, $9) \
-                     ON CONFLICT (id) DO NOTHING",
-                )
-                .bind(d.id.clone())
-                .bind(claim.reminder.case_id.clone())
-                .bind(claim.reminder.key.clone())
-                .bind(d.channel.clone())
-                .bind(d.address.clone())
-                .bind(d.org_code.clone())
-                .bind(d.subject.clone())
-                .bind(d.body.clone())
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?;
-            }
-        }
+        insert_new_rows(&mut tx, NOTIFICATIONS_TARGET, "id", &notices).await?;
+        insert_new_rows(&mut tx, DELIVERIES_TARGET, "id", &deliveries).await?;
         tx.commit().await?;
-        Ok(true)
+        Ok(batch.iter().map(|(c, _)| holds(c)).collect())
     }
 
     async fn claim_deliveries(
@@ -443,17 +508,7 @@ impl Outbox for SqlStore {
                 ]
             })
             .collect();
-        if !attempts.is_empty() {
-            let sql = format!(
-                "INSERT INTO {ATTEMPTS_TARGET} VALUES {} ON CONFLICT (delivery_id, attempt) DO NOTHING",
-                backend.placeholders(1, &attempts)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for v in attempts.into_iter().flatten() {
-                q = v.bind_to(q);
-            }
-            q.execute(&mut *tx).await?;
-        }
+        insert_new_rows(&mut tx, ATTEMPTS_TARGET, "delivery_id, attempt", &attempts).await?;
         tx.commit().await?;
         Ok(batch.iter().map(|(d, _)| held.contains(&d.id)).collect())
     }

@@ -37,6 +37,22 @@ pub async fn env_on(store: SqlStore, webhook: &str) -> Office {
     office
 }
 
+/// The office with a second department, `sjj` and its clerk `wang`, over `store`.
+pub async fn two_departments_on(store: SqlStore, webhook: &str) -> Office {
+    let office = people()
+        .org("sjj", OrgKind::Department, "县水利局")
+        .user("wang", Role::Department, Some("sjj"))
+        .build_on(store)
+        .await;
+    contacts(&office.store, webhook).await;
+    office
+        .store
+        .set_user_email("wang", Some("wang@sjj.example"))
+        .await
+        .expect("email");
+    office
+}
+
 fn people() -> duban_testkit::OfficeBuilder {
     PEOPLE.iter().fold(
         Office::builder().org("jtj", OrgKind::Department, "县交通运输局"),

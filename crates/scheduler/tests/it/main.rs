@@ -1,6 +1,7 @@
 //! The scheduler's suites, one test binary: ticks on a fixed clock, delivery over real sockets
 //! (in the clear and over TLS), injected faults, and several scheduler processes.
 
+mod batch;
 mod common;
 mod delivery;
 mod faults;

@@ -599,6 +599,15 @@ impl Cases for SqlStore {
         row.as_ref().map(record_from_row).transpose()
     }
 
+    async fn cases(&self, ids: &[String]) -> Result<Vec<CaseRecord>> {
+        let sql = "SELECT id, number, title, projection FROM cases WHERE id IN ({list})";
+        fetch_in(self, sql, &[], ids)
+            .await?
+            .iter()
+            .map(record_from_row)
+            .collect()
+    }
+
     #[tracing::instrument(skip_all, fields(case_id = id))]
     async fn events(&self, id: &str) -> Result<Vec<StoredEvent>> {
         let rows = sqlx::query(HISTORY_SQL)

@@ -184,6 +184,15 @@ impl Backend {
         }
     }
 
+    /// `n` placeholders separated by commas, for `IN (…)`, numbered from `first` on
+    /// PostgreSQL. Callers send at most [`IN_LIST`] at a time.
+    pub(crate) fn list(self, first: usize, n: usize) -> String {
+        (first..first + n)
+            .map(|i| self.param(i))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// `(…), (…)`: one parenthesised list of placeholders per row, for `VALUES`, numbered
     /// from `first` on PostgreSQL.
     pub(crate) fn placeholders(self, first: usize, rows: &[Vec<Val>]) -> String {
@@ -314,6 +323,10 @@ impl Backend {
 
 /// `(…), (…)`: one parenthesised list of numbered placeholders per row, for `VALUES`, from
 /// `$first` on.
+/// The most values an `IN (…)` list carries in one statement: far below either database's
+/// limit on bound values, and a batch of the scheduler's in one.
+pub(crate) const IN_LIST: usize = 1_000;
+
 pub(crate) fn numbered(first: usize, rows: &[Vec<Val>]) -> String {
     let mut sql = String::new();
     let mut n = first;

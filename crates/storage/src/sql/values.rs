@@ -73,6 +73,27 @@ impl Val {
 /// Inserts `rows` into `target` (`table (col, …)`) in as few statements as the databases'
 /// limits on bound values allow.
 pub(crate) async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>]) -> Result<()> {
+    insert_with(tx, target, rows, "").await
+}
+
+/// `insert_rows`, skipping rows whose `key` (a unique column list) is already there: what a
+/// retried job writes again is written once.
+pub(crate) async fn insert_new_rows(
+    tx: &mut WriteTx,
+    target: &str,
+    key: &str,
+    rows: &[Vec<Val>],
+) -> Result<()> {
+    insert_with(
+        tx,
+        target,
+        rows,
+        &format!(" ON CONFLICT ({key}) DO NOTHING"),
+    )
+    .await
+}
+
+async fn insert_with(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>], tail: &str) -> Result<()> {
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(());
     };
@@ -81,7 +102,7 @@ pub(crate) async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>
     let per_statement = (1_000 / width).max(1);
     for chunk in rows.chunks(per_statement) {
         let sql = format!(
-            "INSERT INTO {target} VALUES {}",
+            "INSERT INTO {target} VALUES {}{tail}",
             tx.backend.placeholders(1, chunk)
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -91,4 +112,38 @@ pub(crate) async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>
         q.execute(&mut **tx).await?;
     }
     Ok(())
+}
+
+/// The rows `sql` reads for `keys`, where each `{list}` in `sql` stands for the keys as an
+/// `IN` list and `{p1}`, `{p2}`… for `leading`, bound first (so their marks come before the
+/// lists in the text): one statement for every [`IN_LIST`] keys instead of one per key.
+pub(crate) async fn fetch_in(
+    store: &crate::SqlStore,
+    sql: &str,
+    leading: &[Val],
+    keys: &[String],
+) -> Result<Vec<sqlx::any::AnyRow>> {
+    let lists = sql.matches("{list}").count();
+    let mut rows = Vec::new();
+    for chunk in keys.chunks(IN_LIST) {
+        let mut text = sql.to_string();
+        for i in 1..=leading.len() {
+            text = text.replace(&format!("{{p{i}}}"), &store.backend().param(i));
+        }
+        for k in 0..lists {
+            let first = 1 + leading.len() + k * chunk.len();
+            text = text.replacen("{list}", &store.backend().list(first, chunk.len()), 1);
+        }
+        let mut q = sqlx::query(AssertSqlSafe(text));
+        for v in leading {
+            q = v.clone().bind_to(q);
+        }
+        for _ in 0..lists {
+            for key in chunk {
+                q = q.bind(key.clone());
+            }
+        }
+        rows.extend(q.fetch_all(store.pool()).await?);
+    }
+    Ok(rows)
 }

@@ -4,6 +4,7 @@ use super::*;
 
 conformance!(
     a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds,
+    a_batch_of_reminder_outcomes_writes_only_where_the_claim_still_holds,
     sixteen_parallel_attempts_claim_at_most_the_threshold,
 );
 
@@ -120,6 +121,136 @@ async fn a_batch_of_delivery_outcomes_is_recorded_where_the_claim_still_holds<
             ("d3".into(), "dead".into()),
         ]
     );
+}
+
+/// A batch of fired and cancelled reminders is completed in one compare-and-set: each writes
+/// its status, its next firing, its inbox entries and its queued messages only if this worker
+/// still holds its claim; a claim taken over meanwhile writes nothing, and completing the same
+/// claims again writes nothing twice.
+async fn a_batch_of_reminder_outcomes_writes_only_where_the_claim_still_holds<
+    S: Store + AsPool + duban_storage::Outbox,
+>(
+    s: &S,
+) {
+    use duban_storage::{NewDelivery, Notification, ReminderOutcome};
+    let w = World::new();
+    let id = plain_suggestion(&w, s).await;
+    sqlx::query("UPDATE reminders SET status = 'cancelled' WHERE case_id = $1")
+        .bind(id.clone())
+        .execute(s.as_pool())
+        .await
+        .expect("quiet the filing's own");
+    let now = ts("2024-03-02T09:00:00");
+    for key in ["r1", "r2", "r3"] {
+        sqlx::query(
+            "INSERT INTO reminders (case_id, reminder_key, state, duty, rule, fire_at, due_date, notify, \
+             repeat_every_days, escalate, status, attempts, created_at) \
+             VALUES ($1, $2, 'received', '', 0, $3, NULL, '[\"role:staff\"]', NULL, 0, 'pending', 0, 0)",
+        )
+        .bind(id.clone())
+        .bind(key)
+        .bind(now.as_millisecond() - 1)
+        .execute(s.as_pool())
+        .await
+        .expect("due");
+    }
+    let claimed = s
+        .claim_reminders(now, "w1", ts("2024-03-02T09:05:00"), 10)
+        .await
+        .expect("claim");
+    assert_eq!(claimed.len(), 3);
+    // r3's lease was taken over by another worker meanwhile.
+    sqlx::query("UPDATE reminders SET lease_owner = 'w2' WHERE reminder_key = 'r3'")
+        .execute(s.as_pool())
+        .await
+        .expect("steal");
+    let fired = |key: &str, next_fire| ReminderOutcome::Fired {
+        notifications: vec![Notification {
+            id: format!("ntf-{key}"),
+            recipient: "xu".into(),
+            case_id: Some(id.clone()),
+            reminder_key: Some(key.into()),
+            title: format!("提醒{key}"),
+            body: "b".into(),
+            escalate: false,
+            created_at: now,
+            read_at: None,
+        }],
+        deliveries: vec![NewDelivery {
+            id: format!("dlv-{key}"),
+            channel: "email".into(),
+            address: "xu@rd.example".into(),
+            org_code: None,
+            subject: format!("提醒{key}"),
+            body: "b".into(),
+        }],
+        next_fire,
+    };
+    let next = ts("2024-03-09T09:00:00");
+    let by_key = |k: &str| {
+        claimed
+            .iter()
+            .find(|c| c.reminder.key == k)
+            .expect("claimed")
+            .clone()
+    };
+    let batch = vec![
+        (by_key("r1"), fired("r1", Some(next))),
+        (by_key("r2"), ReminderOutcome::Cancelled),
+        (by_key("r3"), fired("r3", None)),
+    ];
+    let held = s.complete_reminders(&batch, now).await.expect("complete");
+    assert_eq!(held, vec![true, true, false]);
+    let rows: Vec<(String, String, i64, Option<String>)> = sqlx::query(
+        "SELECT reminder_key, status, fire_at, lease_owner FROM reminders \
+         WHERE case_id = $1 AND reminder_key LIKE 'r%' ORDER BY reminder_key",
+    )
+    .bind(id.clone())
+    .fetch_all(s.as_pool())
+    .await
+    .expect("reminders")
+    .iter()
+    .map(|r| {
+        (
+            r.get("reminder_key"),
+            r.get("status"),
+            r.get("fire_at"),
+            r.get("lease_owner"),
+        )
+    })
+    .collect();
+    assert_eq!(
+        rows,
+        vec![
+            ("r1".into(), "pending".into(), next.as_millisecond(), None),
+            (
+                "r2".into(),
+                "cancelled".into(),
+                now.as_millisecond() - 1,
+                None
+            ),
+            (
+                "r3".into(),
+                "claimed".into(),
+                now.as_millisecond() - 1,
+                Some("w2".into())
+            ),
+        ]
+    );
+    let written = |table: &'static str| async move {
+        sqlx::query_scalar::<_, String>(sqlx::AssertSqlSafe(format!(
+            "SELECT id FROM {table} ORDER BY id"
+        )))
+        .fetch_all(s.as_pool())
+        .await
+        .expect("ids")
+    };
+    assert_eq!(written("notifications").await, ["ntf-r1"]);
+    assert_eq!(written("deliveries").await, ["dlv-r1"]);
+    // The same claims completed again: none is held any more, nothing is written twice.
+    let again = s.complete_reminders(&batch, now).await.expect("again");
+    assert_eq!(again, vec![false, false, false]);
+    assert_eq!(written("notifications").await, ["ntf-r1"]);
 }
 
 async fn sixteen_parallel_attempts_claim_at_most_the_threshold<
