@@ -103,6 +103,11 @@ pub struct CaseDto {
     /// Present only when personal data was revealed with `?reveal=…&reason=…`.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub personal_data: Vec<PersonalDto>,
+    /// Present only with `?as_of=…`: the instant this view was folded to (`overdue` is judged
+    /// then too).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub as_of: Option<String>,
 }
 
 impl CaseDto {
@@ -151,6 +156,7 @@ impl CaseDto {
                     address: r.person.address.clone(),
                 })
                 .collect(),
+            as_of: None,
         }
     }
 }

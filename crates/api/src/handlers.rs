@@ -258,9 +258,14 @@ pub struct ShowQuery {
     reveal: Option<String>,
     /// Why (required with `reveal`, and only with it); recorded in the case's history.
     reason: Option<String>,
+    /// The case as it stood then, folded from its events: an instant
+    /// (`2024-09-30T16:00:00Z`) or a day (`2024-09-30`, meaning its end in China time). Such a
+    /// view has no `ETag` and offers no actions; it does not go with `reveal`.
+    as_of: Option<String>,
 }
 
-/// One case, with its deadline, its supervising leader and the actions open to the caller.
+/// One case, with its deadline, its supervising leader and the actions open to the caller; or,
+/// with `as_of`, as it stood at an instant.
 #[utoipa::path(get, path = "/cases/{id}", tag = "cases",
     params(("id" = String, Path, description = "The case id"), ShowQuery),
     responses((status = 200, body = CaseDto, headers(("ETag" = String, description = "The case's version, for If-Match"))),
@@ -273,6 +278,24 @@ pub async fn show_case(
     Path(id): Path<String>,
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, ApiError> {
+    if let Some(text) = q.as_of.as_deref() {
+        let at = duban_service::as_of_instant(text).ok_or_else(|| {
+            ApiError::malformed(
+                "`as_of` must be an instant such as 2024-09-30T16:00:00Z or a day such as 2024-09-30",
+            )
+            .field("as_of")
+        })?;
+        if q.reveal.is_some() || q.reason.is_some() {
+            return Err(ApiError::validation(
+                "as_of",
+                "personal data is revealed on the case as it stands, not as it stood",
+            ));
+        }
+        let detail = st.service.show_as_of(&p, &id, at).await?;
+        let mut case = CaseDto::new(detail, at.min(st.service.now()));
+        case.as_of = Some(at.min(st.service.now()).to_string());
+        return Ok((StatusCode::OK, Json(case)).into_response());
+    }
     let reveal = match (q.reveal, q.reason) {
         (None, None) => None,
         (None, Some(_)) => {

@@ -309,6 +309,42 @@ impl<S: Store + Audit> Service<S> {
         Ok(self.detail(now, p, wf, record, filing, revealed))
     }
 
+    /// The case as it stood at `at`, folded from its events up to that instant (an instant to
+    /// come reads as now). Whoever may see the case now may see how it stood: its history
+    /// shows them the same events. The view offers no actions, since nobody acts in the past,
+    /// and reveals no personal data.
+    #[tracing::instrument(skip_all, fields(case_id = id))]
+    pub async fn show_as_of(&self, p: &Principal, id: &str, at: Timestamp) -> Result<CaseDetail> {
+        let now = self.now();
+        let record = self.visible(now, p, id).await?;
+        let wf = self.workflow(&record.case.kind)?;
+        let Some(then) = self.store.case_as_of(id, at.min(now)).await? else {
+            return Err(Error::Invalid {
+                problems: vec![FieldProblem {
+                    field: "as_of".into(),
+                    problem: format!(
+                        "本件于{}受理，此前尚无记录",
+                        sheet::show_moment(record.case.filed_at)
+                    ),
+                }],
+            });
+        };
+        let filing = self.store.filing(id).await?.unwrap_or_default();
+        let mut detail = self.detail(
+            now,
+            p,
+            wf,
+            CaseRecord {
+                case: then,
+                ..record
+            },
+            filing,
+            Vec::new(),
+        );
+        detail.allowed_actions.clear();
+        Ok(detail)
+    }
+
     /// The page's view of a case the caller may see.
     fn detail(
         &self,
@@ -452,5 +488,52 @@ impl<'a, S: Store + Audit> Decide for Decision<'a, S> {
             files,
         };
         Ok((to_record, ((record.title, record.number), filing, wf)))
+    }
+}
+
+/// The instant an `as_of` names: an instant (RFC 3339, `2024-09-30T16:00:00Z`), or a day
+/// (`2024-09-30`) meaning its end in China time, as an office asks "where did it stand on the
+/// 30th". `None` if it is neither.
+pub fn as_of_instant(text: &str) -> Option<Timestamp> {
+    let text = text.trim();
+    if let Ok(at) = text.parse::<Timestamp>() {
+        return Some(at);
+    }
+    let day: jiff::civil::Date = text.parse().ok()?;
+    let next = duban_core::deadline::CHINA
+        .to_timestamp(
+            day.tomorrow()
+                .ok()?
+                .to_datetime(jiff::civil::Time::midnight()),
+        )
+        .ok()?;
+    next.checked_sub(jiff::SignedDuration::from_millis(1)).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_of_instant;
+
+    #[test]
+    fn an_as_of_day_is_its_last_millisecond_in_china() {
+        let at = |s: &str| s.parse::<jiff::Timestamp>().ok();
+        assert_eq!(as_of_instant("2024-09-30"), at("2024-09-30T15:59:59.999Z"));
+        // The last day of a leap February, and the year's last day.
+        assert_eq!(
+            as_of_instant(" 2024-02-29 "),
+            at("2024-02-29T15:59:59.999Z")
+        );
+        assert_eq!(as_of_instant("2024-12-31"), at("2024-12-31T15:59:59.999Z"));
+        assert_eq!(
+            as_of_instant("2024-07-01T00:30:00Z"),
+            at("2024-07-01T00:30:00Z")
+        );
+        assert_eq!(
+            as_of_instant("2024-07-01T08:30:00+08:00"),
+            at("2024-07-01T00:30:00Z")
+        );
+        for bad in ["", "yesterday", "2024-02-30", "2024-13-01", "30/09/2024"] {
+            assert_eq!(as_of_instant(bad), None, "{bad}");
+        }
     }
 }

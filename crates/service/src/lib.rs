@@ -48,6 +48,7 @@ pub use admin::{NewOrg, NewPerson, OrgChange, PersonChange, admin_only, is_code}
 pub use attachments::{AttachmentPolicy, Upload};
 pub use auth::{Caller, Credential, hash_token, new_token};
 pub use authz::Principal;
+pub use cases::as_of_instant;
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use deliveries::{SentNotice, SentOutcome};
 pub use duban_storage::AttachmentInfo;

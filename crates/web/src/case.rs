@@ -1,9 +1,10 @@
 //! One case: where it stands, its deadline and why, who supervises it, its parties and filing
 //! (personal data masked), the whole history as a timeline, and a form for each action the
-//! viewer may take now.
+//! viewer may take now; or, with `?as_of=2024-09-30` (查看某日状态), how it stood at the end of
+//! that day, read only.
 
 use crate::strict::Form;
-use axum::extract::{FromRequest, Path, Request, State};
+use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::vocabulary::party;
@@ -95,6 +96,14 @@ struct Shown {
     names: Choices,
     sent: Vec<SentNotice>,
     files: Vec<AttachmentInfo>,
+    /// The instant the case is shown as of, with the day asked for; `None` for the present.
+    as_of: Option<(jiff::Timestamp, String)>,
+}
+
+/// `?as_of=`: the day whose end the case is shown as of.
+#[derive(Debug, serde::Deserialize)]
+pub struct AsOf {
+    as_of: Option<String>,
 }
 
 fn render(
@@ -128,7 +137,9 @@ fn render(
         .get(party::AWAITING)
         .cloned()
         .unwrap_or_default();
-    let now = st.service.now();
+    // A past view judges its deadlines as of its instant, and offers nothing to do.
+    let now = shown.as_of.as_ref().map_or(st.service.now(), |(at, _)| *at);
+    let past = shown.as_of.is_some();
     let state_name = |s: &str| {
         wf.and_then(|w| w.state(s))
             .map_or(s.to_string(), |s| s.title.clone())
@@ -140,13 +151,19 @@ fn render(
     let has_person = d.filing.values().any(Value::is_object);
     html! {
         @if let Some(b) = banner { p.error.banner role="alert" { (b) } }
+        @if let Some((_, day)) = &shown.as_of {
+            p.banner.as-of role="status" {
+                "以下是本件在 " strong { (day) } " 日终时的状态（只读）。"
+                a href=(format!("/cases/{}", d.record.id)) { "返回当前状态" }
+            }
+        }
         section.case-head {
             p.kind {
                 (wf.map_or(case.kind.as_str(), |w| w.title.as_str()))
                 @if let Some(n) = &d.record.number { " · " strong.case-number { (n) } }
             }
             p.state {
-                "当前状态：" strong { (d.state_title) }
+                (if past { "当日状态：" } else { "当前状态：" }) strong { (d.state_title) }
                 @if d.terminal { " " span.badge { "已办结" } }
                 @if d.supervisor.is_some() { " " span.badge.key { "重点" } }
             }
@@ -231,7 +248,7 @@ fn render(
                     }
                 }
             }
-            @if has_person && v.p.may_reveal(case) && d.revealed.is_empty() {
+            @if has_person && !past && v.p.may_reveal(case) && d.revealed.is_empty() {
                 details {
                     summary { "查看完整个人信息（需说明理由，查看将被记录）" }
                     form method="post" action=(format!("/cases/{}/reveal", d.record.id)) {
@@ -250,16 +267,29 @@ fn render(
                 }
             }
         }
-        @let printable = crate::print::offered(v, d, h, now);
-        @if !printable.is_empty() {
-            section.print {
-                h2 { "打印文书" }
-                ul { @for (href, title) in &printable { li { a href=(href) target="_blank" { (title) } } } }
+        @if !past {
+            @let printable = crate::print::offered(v, d, h, now);
+            @if !printable.is_empty() {
+                section.print {
+                    h2 { "打印文书" }
+                    ul { @for (href, title) in &printable { li { a href=(href) target="_blank" { (title) } } } }
+                }
             }
+            (files::section(st, v, &d.record.id, &shown.files, names))
         }
-        (files::section(st, v, &d.record.id, &shown.files, names))
         section.timeline {
             h2 { "办理经过" }
+            @if !past {
+                form.as-of method="get" action=(format!("/cases/{}", d.record.id)) {
+                    label for="as-of" { "查看某日状态" }
+                    " "
+                    input #as-of name="as_of" type="date"
+                        min=(duban_service::sheet::show_moment(case.filed_at).get(..10).unwrap_or_default())
+                        max=(duban_service::sheet::show_moment(now).get(..10).unwrap_or_default());
+                    " "
+                    button type="submit" { "查看" }
+                }
+            }
             ol.timeline {
                 @for e in h.events.iter().rev() {
                     li {
@@ -282,10 +312,10 @@ fn render(
                     }
                 }
             }
-            @if !shown.sent.is_empty() {
+            @if !shown.sent.is_empty() && !past {
                 (sent_table(&shown.sent, names))
             }
-            @if !h.accesses.is_empty() {
+            @if !h.accesses.is_empty() && !past {
                 h3 { "个人信息查看记录" }
                 ul.accesses {
                     @for a in &h.accesses {
@@ -379,14 +409,72 @@ async fn load(
         names,
         sent,
         files,
+        as_of: None,
     })
 }
 
-pub async fn show(State(st): State<WebState>, v: Viewer, Path(id): Path<String>) -> Response {
+/// The case as it stood at the end of `day`: its view folded to then, and its history up to
+/// then; what went out and the files are the present's, and are not shown.
+async fn load_as_of(
+    st: &WebState,
+    v: &Viewer,
+    id: &str,
+    day: &str,
+) -> Result<Result<Shown, String>, Response> {
+    let Some(at) = duban_service::as_of_instant(day).filter(|_| day.trim().len() == 10) else {
+        return Ok(Err("日期格式应为 2024-09-30".into()));
+    };
+    let detail = match st.service.show_as_of(&v.p, id, at).await {
+        Ok(d) => d,
+        Err(ServiceError::Invalid { problems }) => {
+            return Ok(Err(problems
+                .into_iter()
+                .map(|p| p.problem)
+                .collect::<Vec<_>>()
+                .join("；")));
+        }
+        Err(e) => return Err(refused(e)),
+    };
+    let mut history = st.service.history(&v.p, id).await.map_err(refused)?;
+    history.events.retain(|e| e.event.at <= at);
+    history.accesses.clear();
+    Ok(Ok(Shown {
+        detail,
+        history,
+        names: choices(st).await?,
+        sent: Vec::new(),
+        files: Vec::new(),
+        as_of: Some((at, day.trim().to_string())),
+    }))
+}
+
+pub async fn show(
+    State(st): State<WebState>,
+    v: Viewer,
+    Path(id): Path<String>,
+    Query(q): Query<AsOf>,
+) -> Response {
+    let mut banner = None;
+    if let Some(day) = q.as_of.as_deref().filter(|d| !d.trim().is_empty()) {
+        match load_as_of(&st, &v, &id, day).await {
+            Ok(Ok(shown)) => {
+                let title = heading(&shown.detail);
+                return page(&v, &title, render(&st, &v, &shown, None, None)).into_response();
+            }
+            Ok(Err(problem)) => banner = Some(format!("无法查看该日状态：{problem}")),
+            Err(r) => return r,
+        }
+    }
     match load(&st, &v, &id, None).await {
         Ok(shown) => {
             let title = heading(&shown.detail);
-            page(&v, &title, render(&st, &v, &shown, None, None)).into_response()
+            let status = if banner.is_some() {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::OK
+            };
+            let body = render(&st, &v, &shown, None, banner.as_deref());
+            (status, page(&v, &title, body)).into_response()
         }
         Err(r) => r,
     }

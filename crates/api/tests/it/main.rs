@@ -3,6 +3,7 @@
 
 mod admin;
 mod app;
+mod as_of;
 mod attachments;
 mod contract;
 mod hostile;

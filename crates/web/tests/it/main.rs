@@ -2,6 +2,7 @@
 
 mod admin;
 mod app;
+mod as_of;
 mod exchange;
 mod export;
 mod files;
