@@ -28,9 +28,14 @@ pub struct Milestones {
     /// Ever assigned to a department.
     #[serde(default, skip_serializing_if = "is_false")]
     pub assigned: bool,
-    /// The first answer: whether it came within the deadline then running.
+    /// The first answer: whether it came within the deadline then running, and before that
+    /// deadline ever lapsed.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub answered_on_time: Option<bool>,
+    /// Before the first answer, the running deadline passed and was then moved later (an
+    /// extension approved after the last day): the answer is late whatever the new date.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub extended_late: bool,
     /// Ever evaluated by the filer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub evaluated: bool,
@@ -58,11 +63,21 @@ fn is_false(b: &bool) -> bool {
 impl Milestones {
     /// Notes one event; `due_before` is the end of the deadline running before it.
     pub fn note(&mut self, e: &Event, due_before: Option<Timestamp>) {
+        let stays = e.from_state.as_deref() == Some(e.to_state.as_str());
+        let due_after = e.deadline.as_ref().map(|d| d.deadline.due_at);
+        if let (true, None, Some(due), Some(after)) =
+            (stays, self.answered_on_time, due_before, due_after)
+            && e.at >= due
+            && after > due
+        {
+            self.extended_late = true;
+        }
         match e.to_state.as_str() {
             ASSIGNED => self.assigned = true,
             EVALUATED => self.evaluated = true,
             ANSWERED if self.answered_on_time.is_none() => {
-                self.answered_on_time = Some(due_before.is_none_or(|due| e.at <= due));
+                self.answered_on_time =
+                    Some(!self.extended_late && due_before.is_none_or(|due| e.at <= due));
             }
             _ => {}
         }

@@ -57,4 +57,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(17, "0017", "robots_sms"),
     migration!(18, "0018", "administration"),
     migration!(19, "0019", "attachments"),
+    migration!(20, "0020", "late_extensions"),
 ];

@@ -6,6 +6,7 @@ mod app;
 mod as_of;
 mod attachments;
 mod contract;
+mod extensions;
 mod hostile;
 mod matrix;
 mod schema;

@@ -11,7 +11,7 @@ use crate::calendar::Calendar;
 use crate::deadline::{self, Deadline};
 use crate::role::Role;
 use crate::vocabulary::party;
-use crate::workflow::{Anchor, State, Workflow};
+use crate::workflow::{Action, Anchor, ExtensionRule, State, Workflow};
 
 use super::*;
 
@@ -255,7 +255,7 @@ pub fn act(
     let (deadline, duties) = if target != case.state {
         enter(&mut step, case, &target, &sets)
     } else {
-        stay(&mut step, case, state, &payload).map_err(refuse)?
+        stay(&mut step, case, state, a, &payload).map_err(refuse)?
     };
     notices::schedule(&mut step, &target, case.version + 1, deadline.as_ref());
     let effects = step.effects;
@@ -345,12 +345,72 @@ pub(super) fn enter(
     (deadline, duties)
 }
 
-/// An action that keeps the case in its state: it may grant an extension, start a clock whose
-/// anchor is this action, or discharge a duty.
+/// The last day an extension asks for, checked against the state's rule as it stands: a date,
+/// later than the current last day, within the number of extensions and the latest last day
+/// allowed. Returns it with the sentence the deadline's explanation gains.
+fn extension_to(
+    cal: &Calendar,
+    case: &Case,
+    current: &StateDeadline,
+    ext: &ExtensionRule,
+    payload: &Map<String, Value>,
+) -> Result<(Date, String), Refusal> {
+    let until = payload
+        .get("until")
+        .and_then(Value::as_str)
+        .and_then(|s| s.parse::<Date>().ok())
+        .ok_or_else(|| invalid("until", "a date YYYY-MM-DD is required"))?;
+    if ext.max_times.is_some_and(|max| current.extensions >= max) {
+        return Err(invalid(
+            "until",
+            &format!(
+                "the deadline may be extended at most {} time(s) and already was",
+                ext.max_times.unwrap_or(0)
+            ),
+        ));
+    }
+    if until <= current.deadline.due_date {
+        return Err(invalid(
+            "until",
+            &format!(
+                "{until} is not later than the current last day {}",
+                current.deadline.due_date
+            ),
+        ));
+    }
+    let mut why = format!(
+        "经批准延期，期间最后一日由{}延至{until}",
+        current.deadline.due_date
+    );
+    if let Some((period, anchor)) = &ext.limit {
+        let limit = match anchor {
+            Anchor::Due => deadline::due_from_date(cal, current.original_due, *period),
+            other => match anchor_time(other, case, None) {
+                Some(t) => deadline::due(cal, t, *period),
+                None => deadline::due(cal, case.entered_at, *period),
+            },
+        };
+        if until > limit.due_date {
+            return Err(invalid(
+                "until",
+                &format!(
+                    "{until} is past the latest allowed last day {} ({})",
+                    limit.due_date, limit.explanation
+                ),
+            ));
+        }
+        why.push_str(&format!("（延期上限：{}）", limit.explanation));
+    }
+    Ok((until, why))
+}
+
+/// An action that keeps the case in its state: it may grant an extension, ask for one, start a
+/// clock whose anchor is this action, or discharge a duty.
 pub(super) fn stay(
     step: &mut Step,
     case: &Case,
     state: &State,
+    a: &Action,
     payload: &Map<String, Value>,
 ) -> Result<(Option<StateDeadline>, Vec<OpenDuty>), Refusal> {
     let (cal, action, now) = (step.cal, step.action, step.now);
@@ -358,55 +418,29 @@ pub(super) fn stay(
     let mut duties = case.duties.clone();
     if let Some(rule) = &state.deadline {
         let is_extension = rule.extension.as_ref().is_some_and(|e| e.action == action);
+        // A request that the extension action answers is checked as that action would be, when
+        // it is made: what could never be granted is refused at once. And it is made in time:
+        // once the last day has passed, the answer is late whatever is granted after.
+        let asks = rule
+            .extension
+            .as_ref()
+            .filter(|e| a.answered_by.contains(&e.action));
+        if let (Some(ext), Some(current)) = (asks, &deadline) {
+            if current.deadline.is_overdue(now) {
+                return Err(invalid(
+                    "until",
+                    &format!(
+                        "the last day {} has passed: an extension is asked for before it, not after",
+                        current.deadline.due_date
+                    ),
+                ));
+            }
+            extension_to(cal, case, current, ext, payload)?;
+        }
         match (&mut deadline, is_extension) {
             (Some(current), true) => {
                 let ext = rule.extension.as_ref().expect("checked above");
-                let until = payload
-                    .get("until")
-                    .and_then(Value::as_str)
-                    .and_then(|s| s.parse::<Date>().ok())
-                    .ok_or_else(|| invalid("until", "a date YYYY-MM-DD is required"))?;
-                if ext.max_times.is_some_and(|max| current.extensions >= max) {
-                    return Err(invalid(
-                        "until",
-                        &format!(
-                            "the deadline may be extended at most {} time(s) and already was",
-                            ext.max_times.unwrap_or(0)
-                        ),
-                    ));
-                }
-                if until <= current.deadline.due_date {
-                    return Err(invalid(
-                        "until",
-                        &format!(
-                            "{until} is not later than the current last day {}",
-                            current.deadline.due_date
-                        ),
-                    ));
-                }
-                let mut why = format!(
-                    "经批准延期，期间最后一日由{}延至{until}",
-                    current.deadline.due_date
-                );
-                if let Some((period, anchor)) = &ext.limit {
-                    let limit = match anchor {
-                        Anchor::Due => deadline::due_from_date(cal, current.original_due, *period),
-                        other => match anchor_time(other, case, None) {
-                            Some(t) => deadline::due(cal, t, *period),
-                            None => deadline::due(cal, case.entered_at, *period),
-                        },
-                    };
-                    if until > limit.due_date {
-                        return Err(invalid(
-                            "until",
-                            &format!(
-                                "{until} is past the latest allowed last day {} ({})",
-                                limit.due_date, limit.explanation
-                            ),
-                        ));
-                    }
-                    why.push_str(&format!("（延期上限：{}）", limit.explanation));
-                }
+                let (until, why) = extension_to(cal, case, current, ext, payload)?;
                 let extended = Deadline::on_date(
                     until,
                     cal,

@@ -1,91 +1,10 @@
 //! The state machine on the shipped workflows: real procedures, real dates, clear refusals.
 
-use duban_core::machine::{Actor, Case, Effect, Refusal, Transition, act, allowed_actions, file};
-use duban_core::{Calendar, Role, Workflows};
-use jiff::Timestamp;
-use serde_json::{Value, json};
+use duban_core::Role;
+use duban_core::machine::{Case, Effect, Refusal, allowed_actions, file};
+use serde_json::json;
 
-struct World {
-    wfs: Workflows,
-    cal: Calendar,
-}
-
-impl World {
-    fn new() -> Self {
-        Self {
-            wfs: Workflows::builtin(),
-            cal: Calendar::builtin(),
-        }
-    }
-    fn file(&self, kind: &str, who: &Actor, payload: Value, at: &str) -> Transition {
-        let wf = self.wfs.get(kind).expect("kind");
-        file(wf, &self.cal, who, &payload, ts(at)).unwrap_or_else(|e| panic!("file: {e}"))
-    }
-    fn act(&self, case: &Case, action: &str, payload: Value, who: &Actor, at: &str) -> Transition {
-        self.try_act(case, action, payload, who, at)
-            .unwrap_or_else(|e| panic!("{action}: {e}"))
-    }
-    fn try_act(
-        &self,
-        case: &Case,
-        action: &str,
-        payload: Value,
-        who: &Actor,
-        at: &str,
-    ) -> Result<Transition, duban_core::TransitionError> {
-        let wf = self.wfs.get(&case.kind).expect("kind");
-        act(wf, &self.cal, case, action, &payload, who, ts(at))
-    }
-}
-
-fn ts(s: &str) -> Timestamp {
-    // Times in tests are Beijing office hours written as local times.
-    format!("{s}+08:00")
-        .parse()
-        .unwrap_or_else(|e| panic!("{s}: {e}"))
-}
-
-fn actor(user: &str, role: Role, org: Option<&str>) -> Actor {
-    Actor {
-        user: user.into(),
-        role,
-        org: org.map(str::to_string),
-    }
-}
-
-fn due(case: &Case) -> String {
-    case.deadline
-        .as_ref()
-        .map(|d| d.deadline.due_date.to_string())
-        .unwrap_or_default()
-}
-
-/// The reminders a transition schedules: when, and to whom.
-fn scheduled(t: &Transition) -> Vec<(String, String)> {
-    t.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::ScheduleReminder(r) if r.headline.is_none() => {
-                Some((r.at.to_string(), r.notify.join("+")))
-            }
-            _ => None,
-        })
-        .collect()
-}
-
-/// The notices a transition sends: when, their headline, and to whom.
-fn notices(t: &Transition) -> Vec<(String, String, String)> {
-    t.effects
-        .iter()
-        .filter_map(|e| match e {
-            Effect::ScheduleReminder(r) => r
-                .headline
-                .as_ref()
-                .map(|h| (r.at.to_string(), h.clone(), r.notify.join("+"))),
-            _ => None,
-        })
-        .collect()
-}
+use crate::world::*;
 
 #[test]
 fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {

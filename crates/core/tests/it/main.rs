@@ -2,6 +2,8 @@
 //! procedures on real dates, and properties of random action sequences.
 
 mod definitions;
+mod extensions;
 mod machine;
 mod properties;
 mod shipped;
+mod world;

@@ -109,7 +109,14 @@ async fn reminders_fire_on_their_days_move_with_an_extension_and_stop_with_a_rep
     )
     .await;
     let r = s.tick(ts("2024-09-24T10:00:00")).await.expect("tick");
-    assert_eq!(r.fired, 1, "the department is told of the new date");
+    assert_eq!(
+        r.fired, 1,
+        "the department and the deputy are told of the new date"
+    );
+    assert_eq!(
+        inbox(&env, "liu").await,
+        ["【延期已批准】代表建议《关于农村公路的建议》（建议〔2024〕001号）"]
+    );
     assert_eq!(
         inbox(&env, "zhang").await[0],
         "【延期已批准】代表建议《关于农村公路的建议》（建议〔2024〕001号）"
@@ -136,7 +143,7 @@ async fn reminders_fire_on_their_days_move_with_an_extension_and_stop_with_a_rep
         2
     );
     assert_eq!(inbox(&env, "zhang").await.len(), 4);
-    assert_eq!(inbox(&env, "liu").await.len(), 2);
+    assert_eq!(inbox(&env, "liu").await.len(), 3);
     let reminders = env.store.reminders(&id).await.expect("reminders");
     assert!(
         reminders

@@ -155,7 +155,9 @@ impl Schema for SqlStore {
             .await?;
             applied.push(m.version);
         }
-        if applied.contains(&7) {
+        // Every case's projection and figures rebuilt from its events: when they were first
+        // kept (7), and when what they count changed (20: late extensions).
+        if applied.contains(&7) || applied.contains(&20) {
             Self::refold_cases(&mut tx).await?;
         }
         // Data migrations that rewrite what is append-only, each recorded in the audit log.
