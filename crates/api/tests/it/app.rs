@@ -129,3 +129,34 @@ pub async fn post(app: &App, path: &str, who: &str, if_match: Option<&str>, body
     )
     .await
 }
+
+/// A suggestion filed by `filer` on 2024-06-20, registered, and assigned to `jtj` on 07-01:
+/// due 2024-10-08 (three months, rolled past National Day).
+pub async fn assigned_suggestion(app: &App, title: &str) -> String {
+    let o = &app.office;
+    let id = o
+        .file(
+            "filer",
+            "suggestion",
+            serde_json::json!({"title": title, "body": "……"}),
+            "2024-06-20T10:00:00",
+        )
+        .await;
+    o.act(
+        &id,
+        "register",
+        "staff",
+        serde_json::json!({}),
+        "2024-06-25T09:00:00",
+    )
+    .await;
+    o.act(
+        &id,
+        "assign",
+        "staff",
+        serde_json::json!({"lead_department": "jtj"}),
+        "2024-07-01T09:00:00",
+    )
+    .await;
+    id
+}

@@ -6,30 +6,13 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::app::{App, app, call};
+use crate::app::{App, app, assigned_suggestion, call};
 
 /// A suggestion filed 2024-06-20, assigned to `jtj` on 07-01 (due 10-08, National Day rolls
 /// it) and answered late, on 10-12.
 async fn answered_late(app: &App) -> String {
+    let id = assigned_suggestion(app, "关于修缮龙门镇道路的建议").await;
     let o = &app.office;
-    let id = o
-        .file(
-            "filer",
-            "suggestion",
-            json!({"title": "关于修缮龙门镇道路的建议", "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    o.act(&id, "register", "staff", json!({}), "2024-06-25T09:00:00")
-        .await;
-    o.act(
-        &id,
-        "assign",
-        "staff",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
     o.act(
         &id,
         "reply",

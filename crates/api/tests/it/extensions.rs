@@ -6,31 +6,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::app::{App, app, call, post};
-
-/// A suggestion assigned to `jtj` on 2024-07-01: due 2024-10-08.
-async fn assigned(app: &App, title: &str) -> String {
-    let o = &app.office;
-    let id = o
-        .file(
-            "filer",
-            "suggestion",
-            json!({"title": title, "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    o.act(&id, "register", "staff", json!({}), "2024-06-25T09:00:00")
-        .await;
-    o.act(
-        &id,
-        "assign",
-        "staff",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
-    id
-}
+use crate::app::{App, app, assigned_suggestion as assigned, call, post};
 
 async fn suggestions(app: &App, as_of: &str) -> Value {
     let path = format!("/api/v1/reports/annual?year=2024&as_of={as_of}");

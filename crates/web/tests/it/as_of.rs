@@ -2,12 +2,9 @@
 //! history up to then; a day before the case was filed gets the present page and says why.
 
 use axum::http::StatusCode;
-use duban_service::Principal;
-use duban_storage::Directory;
-use serde_json::json;
 
 use crate::app::{app, at, get, sign_in};
-use crate::pages::assigned_suggestion;
+use crate::pages::{assigned_suggestion, reply_as_lead};
 
 #[tokio::test]
 async fn a_case_page_as_of_a_day_shows_how_it_stood_and_offers_nothing_to_do() {
@@ -15,20 +12,7 @@ async fn a_case_page_as_of_a_day_shows_how_it_stood_and_offers_nothing_to_do() {
     // Filed, registered and assigned on 2024-03-01; answered on 03-05.
     let id = assigned_suggestion(&app).await;
     *app.clock.0.lock().expect("clock") = at("2024-03-05T02:00:00Z");
-    let lead = Principal {
-        user: app.store.user("lead").await.expect("user").expect("lead"),
-    };
-    app.service
-        .act(
-            &lead,
-            &id,
-            "reply",
-            &json!({"classification": "A", "answer": "已修缮完毕"}),
-            3,
-            None,
-        )
-        .await
-        .expect("reply");
+    reply_as_lead(&app, &id, "已修缮完毕").await;
 
     let (staff, _) = sign_in(&app, "staff").await;
     let now = get(&app.router, &format!("/cases/{id}"), &staff).await;

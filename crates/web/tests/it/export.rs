@@ -7,10 +7,9 @@ use axum::http::{Request, StatusCode, header};
 use calamine::{Data, Reader, Xlsx};
 use duban_service::Principal;
 use duban_storage::Directory;
-use serde_json::json;
 
 use crate::app::*;
-use crate::pages::assigned_suggestion;
+use crate::pages::{assigned_suggestion, reply_as_lead};
 
 /// The workbook at `path` for `cookie`: each sheet's name and its rows as text.
 async fn workbook(
@@ -141,20 +140,7 @@ async fn each_list_exports_what_it_shows_with_its_filters() {
 async fn the_annual_workbook_lists_each_kinds_cases_by_chinese_name() {
     let app = app().await;
     let id = assigned_suggestion(&app).await;
-    let lead = Principal {
-        user: app.store.user("lead").await.expect("user").expect("lead"),
-    };
-    app.service
-        .act(
-            &lead,
-            &id,
-            "reply",
-            &json!({"classification": "A", "answer": "已办。"}),
-            3,
-            None,
-        )
-        .await
-        .expect("reply");
+    reply_as_lead(&app, &id, "已办。").await;
     let (staff, _) = sign_in(&app, "staff").await;
     let (status, sheets) = workbook(&app, "/reports/annual.xlsx?year=2024", &staff).await;
     assert_eq!(status, StatusCode::OK);

@@ -233,6 +233,24 @@ async fn pages_need_a_session_and_forms_need_its_token() {
     );
 }
 
+/// The lead department's reply to suggestion `id` (at version 3), at the clock's time.
+pub(crate) async fn reply_as_lead(app: &App, id: &str, answer: &str) {
+    let lead = Principal {
+        user: app.store.user("lead").await.expect("user").expect("lead"),
+    };
+    app.service
+        .act(
+            &lead,
+            id,
+            "reply",
+            &json!({"classification": "A", "answer": answer}),
+            3,
+            None,
+        )
+        .await
+        .expect("reply");
+}
+
 /// A suggestion registered and assigned to `jtj`; returns its id.
 pub(crate) async fn assigned_suggestion(app: &App) -> String {
     let staff = Principal {
