@@ -261,6 +261,7 @@ pub struct ShowQuery {
     /// The case as it stood then, folded from its events: an instant
     /// (`2024-09-30T16:00:00Z`) or a day (`2024-09-30`, meaning its end in China time). Such a
     /// view has no `ETag` and offers no actions; it does not go with `reveal`.
+    #[param(pattern = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}(T.+)?$")]
     as_of: Option<String>,
 }
 
@@ -279,11 +280,12 @@ pub async fn show_case(
     Query(q): Query<ShowQuery>,
 ) -> Result<Response, ApiError> {
     if let Some(text) = q.as_of.as_deref() {
+        // Well-formed (the pattern above) yet naming no moment, such as 2024-02-30: 422.
         let at = duban_service::as_of_instant(text).ok_or_else(|| {
-            ApiError::malformed(
-                "`as_of` must be an instant such as 2024-09-30T16:00:00Z or a day such as 2024-09-30",
+            ApiError::validation(
+                "as_of",
+                "must be an instant such as 2024-09-30T16:00:00Z or a day such as 2024-09-30",
             )
-            .field("as_of")
         })?;
         if q.reveal.is_some() || q.reason.is_some() {
             return Err(ApiError::validation(
