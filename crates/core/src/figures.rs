@@ -15,6 +15,7 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::deadline::china_date;
 use crate::machine::Event;
 
 /// The state a department's reply puts a case in.
@@ -36,6 +37,11 @@ pub struct Milestones {
     /// extension approved after the last day): the answer is late whatever the new date.
     #[serde(default, skip_serializing_if = "is_false")]
     pub extended_late: bool,
+    /// The first answer: how many days (China's calendar) after the case entered the state it
+    /// was answered from, the step that started the handler's clock (the latest assignment,
+    /// a petition's acceptance, a mediator's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub days_to_answer: Option<u32>,
     /// Ever evaluated by the filer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub evaluated: bool,
@@ -61,8 +67,9 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Milestones {
-    /// Notes one event; `due_before` is the end of the deadline running before it.
-    pub fn note(&mut self, e: &Event, due_before: Option<Timestamp>) {
+    /// Notes one event; `due_before` is the end of the deadline running before it, and `since`
+    /// the instant the case entered the state the event is taken in.
+    pub fn note(&mut self, e: &Event, due_before: Option<Timestamp>, since: Timestamp) {
         let stays = e.from_state.as_deref() == Some(e.to_state.as_str());
         let due_after = e.deadline.as_ref().map(|d| d.deadline.due_at);
         if let (true, None, Some(due), Some(after)) =
@@ -78,6 +85,8 @@ impl Milestones {
             ANSWERED if self.answered_on_time.is_none() => {
                 self.answered_on_time =
                     Some(!self.extended_late && due_before.is_none_or(|due| e.at <= due));
+                let days = (china_date(e.at) - china_date(since)).get_days();
+                self.days_to_answer = u32::try_from(days).ok();
             }
             _ => {}
         }

@@ -36,6 +36,11 @@ pub struct KindFigures {
     /// `answered_on_time / (answered + open_overdue)`, in per cent: open overdue items count
     /// against it. `None` when there is nothing to count.
     pub on_time_rate: Option<f64>,
+    /// Days from the step that started the handler's clock to the first answer (China's
+    /// calendar): the median and the 90th percentile by nearest rank over the cases answered.
+    /// `None` when none was.
+    pub days_to_answer_median: Option<u32>,
+    pub days_to_answer_p90: Option<u32>,
     pub evaluated: u64,
     /// Ratings given (each evaluation counts; a reopened case may be rated twice).
     pub satisfied: u64,
@@ -109,6 +114,24 @@ pub struct DepartmentRow {
     pub satisfied: u64,
     pub basically_satisfied: u64,
     pub dissatisfied: u64,
+    /// As the kind's: the median and 90th percentile of days to the first answer.
+    pub days_to_answer_median: Option<u32>,
+    pub days_to_answer_p90: Option<u32>,
+}
+
+/// How many cases took each number of days to their first answer.
+pub type Days = BTreeMap<u32, u64>;
+
+/// The smallest number of days within which at least `share` of the counted cases were
+/// answered (nearest rank: the median of 1, 2, 3, 10 is 2); `None` for no cases.
+pub fn percentile(days: &Days, share: f64) -> Option<u32> {
+    let total: u64 = days.values().sum();
+    let rank = ((share * total as f64).ceil() as u64).max(1);
+    let mut seen = 0;
+    days.iter().find_map(|(d, n)| {
+        seen += n;
+        (seen >= rank).then_some(*d)
+    })
 }
 
 /// The year's figures.
@@ -163,8 +186,8 @@ pub fn annual(
 pub struct Tally {
     as_of: Timestamp,
     report: AnnualReport,
-    departments: BTreeMap<(String, String), DepartmentRow>,
-    current: Option<KindFigures>,
+    departments: BTreeMap<(String, String), (DepartmentRow, Days)>,
+    current: Option<(KindFigures, Days)>,
 }
 
 impl Tally {
@@ -187,18 +210,23 @@ impl Tally {
     /// Starts counting the cases of another kind.
     pub fn begin_kind(&mut self, kind: &str, title: &str) {
         self.close_kind();
-        self.current = Some(KindFigures {
-            kind: kind.to_string(),
-            title: title.to_string(),
-            ..KindFigures::default()
-        });
+        self.current = Some((
+            KindFigures {
+                kind: kind.to_string(),
+                title: title.to_string(),
+                ..KindFigures::default()
+            },
+            Days::new(),
+        ));
     }
 
     fn close_kind(&mut self) {
-        if let Some(mut f) = self.current.take() {
+        if let Some((mut f, days)) = self.current.take() {
             let denominator = f.answered + f.open_overdue;
             f.on_time_rate = (denominator > 0)
                 .then(|| (f.answered_on_time as f64 * 1000.0 / denominator as f64).round() / 10.0);
+            f.days_to_answer_median = percentile(&days, 0.5);
+            f.days_to_answer_p90 = percentile(&days, 0.9);
             self.report.kinds.push(f);
         }
     }
@@ -213,9 +241,12 @@ impl Tally {
     /// Counts `n` cases of the current kind that share `figures`, `overdue` of which were open
     /// past their deadline at the instant (the store's grouped rows, or one case read above).
     pub fn count(&mut self, figures: &Figures, n: u64, overdue: u64) {
-        let Some(f) = self.current.as_mut() else {
+        let Some((f, kind_days)) = self.current.as_mut() else {
             return;
         };
+        if let Some(d) = figures.milestones.days_to_answer {
+            *kind_days.entry(d).or_default() += n;
+        }
         let m = &figures.milestones;
         let rated = |value: &str| u64::from(m.ratings.get(value).copied().unwrap_or(0));
         let yes = |b: bool| n * u64::from(b);
@@ -235,14 +266,20 @@ impl Tally {
         f.reopened += yes(rated("dissatisfied") > 0);
         let kind = f.kind.clone();
         if let Some(lead) = &figures.lead_department {
-            let row = self
+            let (row, days) = self
                 .departments
                 .entry((kind.clone(), lead.clone()))
-                .or_insert_with(|| DepartmentRow {
-                    kind: kind.clone(),
-                    department: lead.clone(),
-                    ..DepartmentRow::default()
+                .or_insert_with(|| {
+                    let row = DepartmentRow {
+                        kind: kind.clone(),
+                        department: lead.clone(),
+                        ..DepartmentRow::default()
+                    };
+                    (row, Days::new())
                 });
+            if let Some(d) = m.days_to_answer {
+                *days.entry(d).or_default() += n;
+            }
             row.assigned += n;
             if let Some(on_time) = m.answered_on_time {
                 row.answered += n;
@@ -305,7 +342,14 @@ impl Tally {
         let mut report = self.report;
         // In the order the work report speaks of them: suggestions, then petitions, then others.
         let order = kind::report_order;
-        let mut rows: Vec<DepartmentRow> = departments.into_values().collect();
+        let mut rows: Vec<DepartmentRow> = departments
+            .into_values()
+            .map(|(mut row, days)| {
+                row.days_to_answer_median = percentile(&days, 0.5);
+                row.days_to_answer_p90 = percentile(&days, 0.9);
+                row
+            })
+            .collect();
         rows.sort_by(|a, b| {
             order(&a.kind)
                 .cmp(&order(&b.kind))
@@ -313,6 +357,14 @@ impl Tally {
         });
         report.departments = rows;
         report
+    }
+}
+
+/// Days to answer as the tables write them: `12/40`, or `—` when nothing was answered.
+fn answer_days(median: Option<u32>, p90: Option<u32>) -> String {
+    match (median, p90) {
+        (Some(m), Some(p)) => format!("{m}/{p}"),
+        _ => "—".into(),
     }
 }
 
@@ -379,10 +431,10 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             m.referred, m.agreement, m.judicial_confirmation, m.failed, m.withdrawn, m.ongoing
         ));
     }
-    out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 按期率 | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 按期率 | 答复用时（中位数/90%，天） | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for f in &r.kinds {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             f.title,
             f.filed,
             f.assigned,
@@ -393,6 +445,7 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             f.on_time_rate
                 .map(|p| format!("{p}%"))
                 .unwrap_or_else(|| "—".into()),
+            answer_days(f.days_to_answer_median, f.days_to_answer_p90),
             f.evaluated,
             f.satisfied,
             f.basically_satisfied,
@@ -401,19 +454,20 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             f.open
         ));
     }
-    out.push_str("\n按期率 = 按期答复 ÷（已答复 + 逾期未办结）。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 满意 | 基本满意 | 不满意 |\n|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("\n按期率 = 按期答复 ÷（已答复 + 逾期未办结）。答复用时：自交办（受理）到首次答复的天数，一半的事项在中位数天数内答复，九成在90%天数内答复。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 答复用时（中位数/90%，天） | 满意 | 基本满意 | 不满意 |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for d in &r.departments {
         let kind_title = kind(&d.kind)
             .map(|f| f.title.clone())
             .unwrap_or_else(|| d.kind.clone());
         out.push_str(&format!(
-            "| {kind_title} | {} | {} | {} | {}/{} | {} | {} | {} | {} |\n",
+            "| {kind_title} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} |\n",
             name(&d.department),
             d.assigned,
             d.answered,
             d.answered_on_time,
             d.answered + d.open_overdue,
             d.open_overdue,
+            answer_days(d.days_to_answer_median, d.days_to_answer_p90),
             d.satisfied,
             d.basically_satisfied,
             d.dissatisfied
@@ -466,6 +520,8 @@ pub fn workbook(
         "逾期答复",
         "逾期未办结",
         "按期率(%)",
+        "答复用时中位数(天)",
+        "答复用时90%(天)",
         "评价",
         "满意",
         "基本满意",
@@ -495,6 +551,14 @@ pub fn workbook(
         if let Some(p) = f.on_time_rate {
             sheet.write(row, 7, p)?;
         }
+        for (c, v) in [f.days_to_answer_median, f.days_to_answer_p90]
+            .iter()
+            .enumerate()
+        {
+            if let Some(d) = v {
+                sheet.write(row, c as u16 + 8, f64::from(*d))?;
+            }
+        }
         for (c, v) in [
             f.evaluated,
             f.satisfied,
@@ -506,7 +570,7 @@ pub fn workbook(
         .iter()
         .enumerate()
         {
-            sheet.write(row, c as u16 + 8, *v as f64)?;
+            sheet.write(row, c as u16 + 10, *v as f64)?;
         }
     }
     let sheet = wb.add_worksheet().set_name("承办单位")?;
@@ -520,6 +584,8 @@ pub fn workbook(
         "满意",
         "基本满意",
         "不满意",
+        "答复用时中位数(天)",
+        "答复用时90%(天)",
     ]
     .iter()
     .enumerate()
@@ -549,6 +615,14 @@ pub fn workbook(
         .enumerate()
         {
             sheet.write(row, c as u16 + 2, *v as f64)?;
+        }
+        for (c, v) in [d.days_to_answer_median, d.days_to_answer_p90]
+            .iter()
+            .enumerate()
+        {
+            if let Some(days) = v {
+                sheet.write(row, c as u16 + 9, f64::from(*days))?;
+            }
         }
     }
     let sheet = wb.add_worksheet().set_name("代表之家（站）")?;

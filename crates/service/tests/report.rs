@@ -238,8 +238,18 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     assert!(md.contains("1件重点建议全部落实"), "{md}");
     assert!(md.contains("按期答复率50%"), "{md}");
     assert!(
-        md.contains("| 代表建议 | 县交通运输局 | 4 | 3 | 2/4 | 1 |"),
+        md.contains("| 代表建议 | 县交通运输局 | 4 | 3 | 2/4 | 1 | 31/122 |"),
         "{md}"
+    );
+    // Days from the (latest) assignment, 03-01, to the first answer: A and D on 04-01 (31
+    // days; D's marking as key and its second answer do not count), B on 07-01 (122).
+    assert_eq!(
+        (s.days_to_answer_median, s.days_to_answer_p90),
+        (Some(31), Some(122))
+    );
+    assert_eq!(
+        (jtj.days_to_answer_median, jtj.days_to_answer_p90),
+        (Some(31), Some(122))
     );
 
     // As the figures stood on 2024-04-10.
@@ -259,6 +269,11 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     );
     assert_eq!((s.satisfied, s.dissatisfied, s.reopened), (1, 1, 1));
     assert_eq!(s.on_time_rate, Some(100.0));
+    assert_eq!(
+        (s.days_to_answer_median, s.days_to_answer_p90),
+        (Some(31), Some(31)),
+        "B was not answered yet"
+    );
     assert_eq!(
         (then.key_suggestions.total, then.key_suggestions.implemented),
         (1, 0)
@@ -331,4 +346,21 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
             .await
             .is_err()
     );
+}
+
+#[test]
+fn days_to_answer_are_read_by_nearest_rank() {
+    use duban_service::report::percentile;
+    let days = |pairs: &[(u32, u64)]| pairs.iter().copied().collect();
+    // 1, 2, 3, 10: the median is the 2nd (2), the 90th percentile the 4th (10).
+    let four = days(&[(1, 1), (2, 1), (3, 1), (10, 1)]);
+    assert_eq!(percentile(&four, 0.5), Some(2));
+    assert_eq!(percentile(&four, 0.9), Some(10));
+    // Counts weigh: nine cases in 5 days and one in 60: nine in ten within 5 days.
+    let grouped = days(&[(5, 9), (60, 1)]);
+    assert_eq!(percentile(&grouped, 0.5), Some(5));
+    assert_eq!(percentile(&grouped, 0.9), Some(5));
+    assert_eq!(percentile(&grouped, 1.0), Some(60));
+    assert_eq!(percentile(&days(&[(7, 1)]), 0.9), Some(7));
+    assert_eq!(percentile(&days(&[]), 0.5), None);
 }

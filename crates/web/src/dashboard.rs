@@ -63,6 +63,11 @@ fn figures(r: &AnnualReport) -> Markup {
                     dl.mini {
                         dt { "已答复" } dd { (k.answered) }
                         dt { "按期率" } dd { (percent(k.on_time_rate.map(|p| p / 100.0))) }
+                        @if let (Some(m), Some(p90)) = (k.days_to_answer_median, k.days_to_answer_p90) {
+                            dt { "答复用时" } dd title="自交办（受理）到首次答复：一半在中位数天数内，九成在90%天数内" {
+                                "中位数 " (m) " 天，90% " (p90) " 天"
+                            }
+                        }
                         dt { "逾期未办结" } dd.overdue-text[k.open_overdue > 0] { (k.open_overdue) }
                         dt { "满意率" } dd { (percent(ratio(k.satisfied + k.basically_satisfied, rated))) }
                         dt { "未办结" } dd { (k.open) }

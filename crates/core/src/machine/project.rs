@@ -43,7 +43,7 @@ impl Case {
     /// case; folding those up to an instant gives the case as it stood then.
     pub fn apply(&mut self, e: &Event) {
         let due_before = self.deadline.as_ref().map(|d| d.deadline.due_at);
-        self.milestones.note(e, due_before);
+        self.milestones.note(e, due_before, self.entered_at);
         if e.from_state.as_deref() != Some(e.to_state.as_str()) {
             self.entered_at = e.at;
         }
