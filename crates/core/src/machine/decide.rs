@@ -64,8 +64,18 @@ pub fn allowed_actions(
         .filter(|a| party_ok(a, case, actor))
         .filter(|a| window_end(a.within.as_ref(), case, cal).is_none_or(|end| now < end.due_at))
         .filter(|a| !(a.once && case.last_taken.contains_key(&a.name)))
+        .filter(|a| answers_if_it_must(wf, case, a))
         .map(|a| a.name.clone())
         .collect()
+}
+
+/// Whether `a` may be taken as far as requests go: always, unless it is `only_to_answer` and
+/// no request it answers is pending.
+fn answers_if_it_must(wf: &Workflow, case: &Case, a: &Action) -> bool {
+    !a.only_to_answer
+        || wf
+            .actions_from(&case.state)
+            .any(|r| r.answered_by.contains(&a.name) && super::awaiting::pending(r, case))
 }
 
 /// The end of an action's window, if it has one and its anchor has happened. A window whose
@@ -237,6 +247,11 @@ pub fn act(
     }
     if a.once && case.last_taken.contains_key(&a.name) {
         return Err(refuse(Refusal::AlreadyTaken {
+            action: action.into(),
+        }));
+    }
+    if !answers_if_it_must(wf, case, a) {
+        return Err(refuse(Refusal::NothingToAnswer {
             action: action.into(),
         }));
     }

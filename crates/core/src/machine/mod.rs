@@ -185,6 +185,8 @@ pub enum Refusal {
     WindowClosed { action: String, until: Date },
     #[error("`{action}` is taken once per case and already was")]
     AlreadyTaken { action: String },
+    #[error("`{action}` answers a request, and none is pending")]
+    NothingToAnswer { action: String },
     #[error("field `{field}`: {problem}{}", more.iter().map(|(f, p)| format!("; field `{f}`: {p}")).collect::<String>())]
     InvalidPayload {
         field: String,

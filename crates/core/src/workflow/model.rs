@@ -122,6 +122,9 @@ pub struct Action {
     /// For a request (an extension asked for): the actions that answer it. Until one of them
     /// is taken, or the case leaves the state, the request waits on whoever may take them.
     pub answered_by: Vec<String>,
+    /// Taken only to answer a pending request that names it in `answered_by` (refusing an
+    /// extension nobody asked for would mean nothing).
+    pub only_to_answer: bool,
 }
 
 impl Action {

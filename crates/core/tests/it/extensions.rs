@@ -114,6 +114,48 @@ fn a_request_is_checked_against_the_cap_when_it_is_made() {
 }
 
 #[test]
+fn a_refusal_answers_a_request_and_is_offered_only_while_one_is_pending() {
+    let o = Office::new();
+    let wf = o.w.wfs.get("suggestion").expect("wf");
+    let at = "2024-09-20T09:00:00";
+    let offered = |case: &Case| {
+        duban_core::machine::allowed_actions(wf, case, &o.staff, ts(at), &o.w.cal)
+            .contains(&"refuse_extension".to_string())
+    };
+    let case = o.assigned();
+    assert!(!offered(&case), "nothing asked, nothing to refuse");
+    let nothing =
+        o.w.try_act(
+            &case,
+            "refuse_extension",
+            json!({"reason": "无"}),
+            &o.staff,
+            at,
+        )
+        .expect_err("no request");
+    assert!(
+        matches!(
+            nothing.reason,
+            duban_core::machine::Refusal::NothingToAnswer { .. }
+        ),
+        "{nothing}"
+    );
+    let asked = o.ask(&case, "2024-12-31", at).expect("asked");
+    assert!(offered(&asked));
+    let refused = o.w.act(
+        &asked,
+        "refuse_extension",
+        json!({"reason": "应按期答复"}),
+        &o.staff,
+        "2024-09-21T10:00:00",
+    );
+    assert!(
+        !offered(&refused.case),
+        "answered: nothing pending any more"
+    );
+}
+
+#[test]
 fn no_extension_is_asked_for_once_the_last_day_has_passed() {
     let o = Office::new();
     let case = o.assigned();

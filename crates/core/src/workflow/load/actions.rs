@@ -93,6 +93,21 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
             c.anchor(&w.from, &path, false);
         }
         answered_by(c, a, &path);
+        if a.only_to_answer
+            && !c
+                .raw
+                .actions
+                .iter()
+                .any(|r| r.answered_by.iter().any(|x| x.value == a.name.value))
+        {
+            c.d.at_line(
+                a.name.line,
+                format!(
+                    "`{path}.only_to_answer`: no action's `answered_by` names `{}`, so it could never be taken",
+                    a.name.value
+                ),
+            );
+        }
     }
 }
 

@@ -92,6 +92,7 @@ pub(super) fn workflow(
                 within: a.within.map(|w| (w.period, anchor(&w.from.value))),
                 once: a.once,
                 answered_by: a.answered_by.into_iter().map(|x| x.value).collect(),
+                only_to_answer: a.only_to_answer,
             })
             .collect(),
         reminders: raw

@@ -20,6 +20,7 @@ const ACTION_KEYS: &[&str] = &[
     "within",
     "once",
     "answered_by",
+    "only_to_answer",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -38,6 +39,8 @@ pub(crate) struct RawAction {
     pub(crate) once: bool,
     /// A request: it stays pending until one of these actions is taken or the case moves on.
     pub(crate) answered_by: Vec<Located<String>>,
+    /// Taken only to answer a pending request that names it in `answered_by`.
+    pub(crate) only_to_answer: bool,
 }
 
 #[derive(Debug)]
@@ -123,5 +126,6 @@ pub(super) fn read_action(
         within,
         once: tomlread::boolean(t, "once", &path, d).unwrap_or(false),
         answered_by: tomlread::strings(t, "answered_by", &path, d).unwrap_or_default(),
+        only_to_answer: tomlread::boolean(t, "only_to_answer", &path, d).unwrap_or(false),
     })
 }
