@@ -124,6 +124,7 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "within": or_null(period_from()),
             "once": {"type": "boolean"},
             "answered_by": list(to("Action")),
+            "only_to_answer": {"type": "boolean"},
         }),
     );
     let workflow = object(
