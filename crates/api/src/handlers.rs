@@ -293,9 +293,11 @@ pub async fn show_case(
                 "personal data is revealed on the case as it stands, not as it stood",
             ));
         }
+        // An instant to come reads as now, as the service folds it.
+        let at = at.min(st.service.now());
         let detail = st.service.show_as_of(&p, &id, at).await?;
-        let mut case = CaseDto::new(detail, at.min(st.service.now()));
-        case.as_of = Some(at.min(st.service.now()).to_string());
+        let mut case = CaseDto::new(detail, at);
+        case.as_of = Some(at.to_string());
         return Ok((StatusCode::OK, Json(case)).into_response());
     }
     let reveal = match (q.reveal, q.reason) {

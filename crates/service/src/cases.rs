@@ -500,14 +500,11 @@ pub fn as_of_instant(text: &str) -> Option<Timestamp> {
         return Some(at);
     }
     let day: jiff::civil::Date = text.parse().ok()?;
-    let next = duban_core::deadline::CHINA
-        .to_timestamp(
-            day.tomorrow()
-                .ok()?
-                .to_datetime(jiff::civil::Time::midnight()),
-        )
-        .ok()?;
-    next.checked_sub(jiff::SignedDuration::from_millis(1)).ok()
+    // The last day a deadline can have has no end in range: that is no day to look at.
+    day.tomorrow().ok()?;
+    duban_core::deadline::end_of_day(day)
+        .checked_sub(jiff::SignedDuration::from_millis(1))
+        .ok()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use crate::strict::Form;
 use axum::extract::{FromRequest, Path, Query, Request, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
+use duban_core::deadline::china_date;
 use duban_core::vocabulary::party;
 use duban_core::workflow::{FieldType, Workflow};
 use duban_service::{
@@ -284,8 +285,8 @@ fn render(
                     label for="as-of" { "查看某日状态" }
                     " "
                     input #as-of name="as_of" type="date"
-                        min=(duban_service::sheet::show_moment(case.filed_at).get(..10).unwrap_or_default())
-                        max=(duban_service::sheet::show_moment(now).get(..10).unwrap_or_default());
+                        min=(china_date(case.filed_at).to_string())
+                        max=(china_date(now).to_string());
                     " "
                     button type="submit" { "查看" }
                 }
