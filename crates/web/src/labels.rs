@@ -89,6 +89,28 @@ pub fn problem(p: &str) -> String {
     if p.starts_with("is needed when") {
         return "填写了这一步的其他列，也要填写它的时间".into();
     }
+    // What an extension, asked for or granted, is refused for.
+    if let Some((_, day)) = p.split_once(" is not later than the current last day ") {
+        return format!("须晚于现在的期限最后一日 {day}");
+    }
+    if let Some((_, rest)) = p.split_once(" is past the latest allowed last day ") {
+        let day = rest.split(' ').next().unwrap_or(rest);
+        return format!("超过了最晚可延至的日期 {day}");
+    }
+    if let Some(rest) = p.strip_prefix("the deadline may be extended at most ") {
+        let times = rest.split(' ').next().unwrap_or(rest);
+        return format!("期限最多可延长 {times} 次，已经延长过");
+    }
+    if let Some(day) = p
+        .strip_prefix("the last day ")
+        .and_then(|rest| rest.split_once(" has passed"))
+        .map(|(day, _)| day)
+    {
+        return format!("期限最后一日 {day} 已过：延期须在期限届满前申请");
+    }
+    if p.contains("answers a request, and none is pending") {
+        return "没有待决定的申请，不能办理这一步".into();
+    }
     if p.contains("cannot be taken in state") {
         return "事项现在所处的状态不能办理这一步（可能已经办理过）".into();
     }
@@ -141,6 +163,26 @@ mod tests {
         assert_eq!(field("lead_department"), "主办单位");
         assert_eq!(field("brand_new_field"), "brand_new_field");
         assert_eq!(problem("is required"), "必填");
+        assert_eq!(
+            problem(
+                "the last day 2024-10-08 has passed: an extension is asked for before it, not after"
+            ),
+            "期限最后一日 2024-10-08 已过：延期须在期限届满前申请"
+        );
+        assert_eq!(
+            problem("2024-10-01 is not later than the current last day 2024-10-08"),
+            "须晚于现在的期限最后一日 2024-10-08"
+        );
+        assert_eq!(
+            problem(
+                "2025-01-03 is past the latest allowed last day 2025-01-02 (自交办之日起6个月)"
+            ),
+            "超过了最晚可延至的日期 2025-01-02"
+        );
+        assert_eq!(
+            problem("the deadline may be extended at most 1 time(s) and already was"),
+            "期限最多可延长 1 次，已经延长过"
+        );
         assert_eq!(
             problem("has a wrong check digit"),
             "身份证号校验位不正确，请核对"
