@@ -370,12 +370,12 @@ impl<S: Store + Audit> Service<S> {
         let as_of = Timestamp::from_millisecond(as_of.as_millisecond()).unwrap_or(as_of);
         let mut tally = report::Tally::new(year, as_of);
         for wf in workflows {
-            tally.begin_kind(&wf.kind, &wf.title);
+            tally.begin_kind(wf);
             for g in self.store.figure_groups(&wf.kind, year, as_of).await? {
                 let figures = duban_core::Figures::from_key(&g.figures).map_err(|e| {
                     duban_storage::Error::Corrupt(format!("case figures {}: {e}", g.figures))
                 })?;
-                tally.count(&figures, g.cases, g.overdue);
+                tally.count(&figures, &g.state, g.cases, g.overdue);
             }
             self.store
                 .each_history(&wf.kind, year, Some(as_of), |h| tally.add(&h))

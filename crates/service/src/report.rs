@@ -12,6 +12,7 @@ use std::collections::BTreeMap;
 use duban_core::Figures;
 use duban_core::machine::Case;
 use duban_core::vocabulary::kind;
+use duban_core::workflow::{Stage, Workflow};
 use duban_storage::CaseHistory;
 use jiff::Timestamp;
 use rust_xlsxwriter::{Format, Workbook};
@@ -31,8 +32,15 @@ pub struct KindFigures {
     /// Answered before the deadline in force at the time.
     pub answered_on_time: u64,
     pub answered_late: u64,
-    /// Still open at the instant and past their deadline.
+    /// Still open at the instant and past the deadline of the handler's own step (a state of
+    /// `stage = "handling"`): the late answers still owed.
     pub open_overdue: u64,
+    /// Answered, and the rating is past its deadline (a state of `stage = "rating"`): late, but
+    /// not the handler's delay.
+    pub rating_overdue: u64,
+    /// Past the deadline of the office's own step (`stage = "office"`: registering, naming a
+    /// mediator, deciding a request, a leader's supervision).
+    pub office_overdue: u64,
     /// `answered_on_time / (answered + open_overdue)`, in per cent: open overdue items count
     /// against it. `None` when there is nothing to count.
     pub on_time_rate: Option<f64>,
@@ -110,6 +118,7 @@ pub struct DepartmentRow {
     pub assigned: u64,
     pub answered: u64,
     pub answered_on_time: u64,
+    /// As the kind's: overdue at the handler's own step only.
     pub open_overdue: u64,
     pub satisfied: u64,
     pub basically_satisfied: u64,
@@ -148,8 +157,9 @@ pub struct AnnualReport {
     pub departments: Vec<DepartmentRow>,
 }
 
-/// The case as it stood at `as_of`, with whether it was then open past its deadline.
-fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, bool)> {
+/// The case as it stood at `as_of`: its figures, its state, and whether it was then open past
+/// its deadline.
+fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, String, bool)> {
     let case = Case::fold(
         &h.kind,
         h.workflow_version,
@@ -161,18 +171,18 @@ fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, bool)> {
             .deadline
             .as_ref()
             .is_some_and(|d| d.deadline.due_at < as_of);
-    Some((case.figures(), overdue_open))
+    Some((case.figures(), case.state, overdue_open))
 }
 
 /// Computes the report for `year` from the histories of each kind, as of `as_of`.
 pub fn annual(
     year: i16,
     as_of: Timestamp,
-    kinds: &[(String, String, Vec<CaseHistory>)],
+    kinds: &[(&Workflow, Vec<CaseHistory>)],
 ) -> AnnualReport {
     let mut tally = Tally::new(year, as_of);
-    for (kind, title, histories) in kinds {
-        tally.begin_kind(kind, title);
+    for (wf, histories) in kinds {
+        tally.begin_kind(wf);
         for h in histories {
             tally.add(h);
         }
@@ -188,6 +198,8 @@ pub struct Tally {
     report: AnnualReport,
     departments: BTreeMap<(String, String), (DepartmentRow, Days)>,
     current: Option<(KindFigures, Days)>,
+    /// The current kind's states by whose step they are.
+    stages: BTreeMap<String, Stage>,
 }
 
 impl Tally {
@@ -204,20 +216,26 @@ impl Tally {
             },
             departments: BTreeMap::new(),
             current: None,
+            stages: BTreeMap::new(),
         }
     }
 
     /// Starts counting the cases of another kind.
-    pub fn begin_kind(&mut self, kind: &str, title: &str) {
+    pub fn begin_kind(&mut self, wf: &Workflow) {
         self.close_kind();
         self.current = Some((
             KindFigures {
-                kind: kind.to_string(),
-                title: title.to_string(),
+                kind: wf.kind.clone(),
+                title: wf.title.clone(),
                 ..KindFigures::default()
             },
             Days::new(),
         ));
+        self.stages = wf
+            .states
+            .iter()
+            .map(|s| (s.name.clone(), s.stage))
+            .collect();
     }
 
     fn close_kind(&mut self) {
@@ -233,17 +251,21 @@ impl Tally {
 
     /// Counts one case of the current kind from its history, as it stood at the instant.
     pub fn add(&mut self, h: &CaseHistory) {
-        if let Some((figures, overdue_open)) = read(h, self.as_of) {
-            self.count(&figures, 1, u64::from(overdue_open));
+        if let Some((figures, state, overdue_open)) = read(h, self.as_of) {
+            self.count(&figures, &state, 1, u64::from(overdue_open));
         }
     }
 
-    /// Counts `n` cases of the current kind that share `figures`, `overdue` of which were open
-    /// past their deadline at the instant (the store's grouped rows, or one case read above).
-    pub fn count(&mut self, figures: &Figures, n: u64, overdue: u64) {
+    /// Counts `n` cases of the current kind that share `figures` and stand in `state`,
+    /// `overdue` of which were open past their deadline at the instant (the store's grouped
+    /// rows, or one case read above). An overdue case counts against whoever's step its state
+    /// is; a state the workflow no longer has counts as the handler's, the default.
+    pub fn count(&mut self, figures: &Figures, state: &str, n: u64, overdue: u64) {
+        let stage = self.stages.get(state).copied().unwrap_or_default();
         let Some((f, kind_days)) = self.current.as_mut() else {
             return;
         };
+        let late = |s: Stage| if stage == s { overdue } else { 0 };
         if let Some(d) = figures.milestones.days_to_answer {
             *kind_days.entry(d).or_default() += n;
         }
@@ -257,7 +279,9 @@ impl Tally {
             f.answered_on_time += yes(on_time);
             f.answered_late += yes(!on_time);
         }
-        f.open_overdue += overdue;
+        f.open_overdue += late(Stage::Handling);
+        f.rating_overdue += late(Stage::Rating);
+        f.office_overdue += late(Stage::Office);
         f.evaluated += yes(m.evaluated);
         f.open += yes(!figures.closed);
         f.satisfied += n * rated("satisfied");
@@ -285,7 +309,7 @@ impl Tally {
                 row.answered += n;
                 row.answered_on_time += yes(on_time);
             }
-            row.open_overdue += overdue;
+            row.open_overdue += late(Stage::Handling);
             // Every rating given, as the kind's totals count them: a 不满意 that sent a reply
             // back stays a 不满意 of the department's, whatever the next reply earned. (Counting
             // only the latest here made every department read 100 % beside a kind at 93 %.)
@@ -431,10 +455,10 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             m.referred, m.agreement, m.judicial_confirmation, m.failed, m.withdrawn, m.ongoing
         ));
     }
-    out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 按期率 | 答复用时（中位数/90%，天） | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 逾期未评价 | 机关环节逾期 | 按期率 | 答复用时（中位数/90%，天） | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for f in &r.kinds {
         out.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             f.title,
             f.filed,
             f.assigned,
@@ -442,6 +466,8 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             f.answered_on_time,
             f.answered_late,
             f.open_overdue,
+            f.rating_overdue,
+            f.office_overdue,
             f.on_time_rate
                 .map(|p| format!("{p}%"))
                 .unwrap_or_else(|| "—".into()),
@@ -454,7 +480,7 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             f.open
         ));
     }
-    out.push_str("\n按期率 = 按期答复 ÷（已答复 + 逾期未办结）。答复用时：自交办（受理）到首次答复的天数，一半的事项在中位数天数内答复，九成在90%天数内答复。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 答复用时（中位数/90%，天） | 满意 | 基本满意 | 不满意 |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("\n逾期未办结只计承办单位（调解员）应答复而逾期的事项；已答复、等待代表或法院评价而逾期的计入逾期未评价，等待常委会机关（法院）交办、决定或督办而逾期的计入机关环节逾期。按期率 = 按期答复 ÷（已答复 + 逾期未办结）。答复用时：自交办（受理）到首次答复的天数，一半的事项在中位数天数内答复，九成在90%天数内答复。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 答复用时（中位数/90%，天） | 满意 | 基本满意 | 不满意 |\n|---|---|---|---|---|---|---|---|---|---|\n");
     for d in &r.departments {
         let kind_title = kind(&d.kind)
             .map(|f| f.title.clone())
@@ -519,6 +545,8 @@ pub fn workbook(
         "按期答复",
         "逾期答复",
         "逾期未办结",
+        "逾期未评价",
+        "机关环节逾期",
         "按期率(%)",
         "答复用时中位数(天)",
         "答复用时90%(天)",
@@ -542,6 +570,8 @@ pub fn workbook(
             f.answered_on_time,
             f.answered_late,
             f.open_overdue,
+            f.rating_overdue,
+            f.office_overdue,
         ]
         .iter()
         .enumerate()
@@ -549,14 +579,14 @@ pub fn workbook(
             sheet.write(row, c as u16 + 1, *v as f64)?;
         }
         if let Some(p) = f.on_time_rate {
-            sheet.write(row, 7, p)?;
+            sheet.write(row, 9, p)?;
         }
         for (c, v) in [f.days_to_answer_median, f.days_to_answer_p90]
             .iter()
             .enumerate()
         {
             if let Some(d) = v {
-                sheet.write(row, c as u16 + 8, f64::from(*d))?;
+                sheet.write(row, c as u16 + 10, f64::from(*d))?;
             }
         }
         for (c, v) in [
@@ -570,7 +600,7 @@ pub fn workbook(
         .iter()
         .enumerate()
         {
-            sheet.write(row, c as u16 + 10, *v as f64)?;
+            sheet.write(row, c as u16 + 12, *v as f64)?;
         }
     }
     let sheet = wb.add_worksheet().set_name("承办单位")?;

@@ -62,9 +62,9 @@ impl World {
         let mut kinds = Vec::new();
         let workflows = Workflows::builtin();
         for kind in ["suggestion", "petition", "mediation"] {
-            let title = workflows.get(kind).expect("workflow").title.clone();
+            let wf = workflows.get(kind).expect("workflow");
             let histories = self.store.histories(kind, 2024).await.expect("histories");
-            kinds.push((kind.to_string(), title, histories));
+            kinds.push((wf, histories));
         }
         let mut r = duban_service::report::annual(2024, ts(as_of), &kinds);
         // Counted from the directory, not from cases.
@@ -345,6 +345,81 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
             .annual_report(&w.principal("zhang").await, 2024, None)
             .await
             .is_err()
+    );
+}
+
+#[tokio::test]
+async fn an_overdue_case_counts_against_the_party_whose_step_it_is() {
+    let w = World::new().await;
+    let reply = json!({"classification": "A", "answer": "答复"});
+    // P: never answered: the department's delay (due 06-03).
+    w.assigned("P").await;
+    // Q: answered on time, never rated: the deputy's month ran out (05-01 is a holiday, so
+    // 05-06), and it is not the department's delay.
+    let q = w.assigned("Q").await;
+    w.act(&q, "reply", "zhang", reply.clone(), "2024-04-01T10:00:00")
+        .await;
+    // R: the department asked to be relieved of it and staff never decided: the office's
+    // delay (5 working days).
+    let r = w.assigned("R").await;
+    w.act(
+        &r,
+        "request_reassignment",
+        "zhang",
+        json!({"reason": "不属于本单位职责"}),
+        "2024-03-05T10:00:00",
+    )
+    .await;
+    // S: answered, rated 不满意, never answered again: the department's delay once more.
+    let s = w.assigned("S").await;
+    w.act(&s, "reply", "zhang", reply, "2024-04-01T10:00:00")
+        .await;
+    w.act(
+        &s,
+        "evaluate",
+        "liu",
+        json!({"rating": "dissatisfied", "comment": "没有解决"}),
+        "2024-04-05T10:00:00",
+    )
+    .await;
+
+    for (as_of, handler, rating, office) in [
+        ("2024-04-20T00:00:00", 0, 0, 1),
+        ("2024-05-20T00:00:00", 1, 1, 1),
+        ("2024-12-31T23:00:00", 2, 1, 1),
+    ] {
+        let report = w.kept(as_of).await;
+        let f = report
+            .kinds
+            .iter()
+            .find(|k| k.kind == "suggestion")
+            .expect("suggestions");
+        assert_eq!(
+            (f.open_overdue, f.rating_overdue, f.office_overdue),
+            (handler, rating, office),
+            "as of {as_of}"
+        );
+        let jtj = report
+            .departments
+            .iter()
+            .find(|d| d.department == "jtj")
+            .expect("jtj row");
+        assert_eq!(jtj.open_overdue, handler, "as of {as_of}");
+        assert_eq!(report, w.replayed(as_of).await, "as of {as_of}");
+    }
+    let year = w.kept("2024-12-31T23:00:00").await;
+    let f = year
+        .kinds
+        .iter()
+        .find(|k| k.kind == "suggestion")
+        .expect("suggestions");
+    // Q and S answered on time, P and S owed an answer: the rating Q waits for does not count
+    // against the department.
+    assert_eq!(f.on_time_rate, Some(50.0));
+    let md = duban_service::report::markdown(&year, &Default::default());
+    assert!(
+        md.contains("| 代表建议 | 4 | 4 | 2 | 2 | 0 | 2 | 1 | 1 | 50% |"),
+        "{md}"
     );
 }
 

@@ -398,6 +398,8 @@ pub struct CaseHistory {
 pub struct FigureGroup {
     /// The figures they share, as `duban_core::Figures::key` wrote them.
     pub figures: String,
+    /// The state they stood in: whose step an overdue case is late at.
+    pub state: String,
     pub cases: u64,
     /// How many of them were open past their deadline at the instant asked about.
     pub overdue: u64,
@@ -670,9 +672,9 @@ pub trait Reporting: Send + Sync {
     where
         F: FnMut(CaseHistory) + Send;
     /// The cases of `kind` filed in `year` and unchanged since `as_of`, grouped by what they
-    /// count for in the year's figures: each group's figures (`Figures::key`), how many cases
-    /// share them, and how many of those were open past their deadline at `as_of`. One scan of
-    /// an index, however many events the cases have.
+    /// count for in the year's figures and by state: each group's figures (`Figures::key`) and
+    /// state, how many cases share them, and how many of those were open past their deadline
+    /// at `as_of`. One scan of an index, however many events the cases have.
     fn figure_groups(
         &self,
         kind: &str,

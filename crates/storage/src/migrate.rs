@@ -58,4 +58,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(18, "0018", "administration"),
     migration!(19, "0019", "attachments"),
     migration!(20, "0020", "late_extensions"),
+    migration!(21, "0021", "figures_by_state"),
 ];

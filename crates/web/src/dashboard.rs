@@ -68,7 +68,13 @@ fn figures(r: &AnnualReport) -> Markup {
                                 "中位数 " (m) " 天，90% " (p90) " 天"
                             }
                         }
-                        dt { "逾期未办结" } dd.overdue-text[k.open_overdue > 0] { (k.open_overdue) }
+                        dt title="承办单位（调解员）应答复而逾期" { "逾期未办结" } dd.overdue-text[k.open_overdue > 0] { (k.open_overdue) }
+                        @if k.rating_overdue > 0 {
+                            dt title="已答复，等待代表或法院评价而逾期" { "逾期未评价" } dd { (k.rating_overdue) }
+                        }
+                        @if k.office_overdue > 0 {
+                            dt title="等待常委会机关（法院）交办、决定或督办而逾期" { "机关环节逾期" } dd.overdue-text { (k.office_overdue) }
+                        }
                         dt { "满意率" } dd { (percent(ratio(k.satisfied + k.basically_satisfied, rated))) }
                         dt { "未办结" } dd { (k.open) }
                     }

@@ -95,7 +95,7 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
         }),
     );
     let state = object(
-        &["name", "title", "terminal"],
+        &["name", "title", "terminal", "stage"],
         json!({
             "name": to("State"),
             "title": text(),
@@ -106,6 +106,10 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
                 "period": to("WorkflowPeriod"), "from": to("WorkflowAnchor"), "done_by": to("Action"),
             }))),
             "waits_on": list(to("WorkflowAudience")),
+            "stage": {
+                "type": "string", "enum": ["handling", "rating", "office"],
+                "description": "Whose step the state is: an overdue case here counts against the handler, the rater, or the office.",
+            },
         }),
     );
     let action = object(

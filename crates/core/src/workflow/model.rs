@@ -48,6 +48,38 @@ pub struct State {
     pub duties: Vec<Duty>,
     /// Whose move it is while a case is here: a case in this state is in their queue.
     pub waits_on: Vec<Audience>,
+    /// Whose step this is in the spine, so that the report blames the right party for a case
+    /// overdue here.
+    pub stage: Stage,
+}
+
+/// The part of the spine a state belongs to. A case past its deadline counts against the
+/// party whose step it is: the annual report's 逾期未办结 is the handler's alone, and a reply
+/// waiting to be rated, or a case waiting on the office, counts apart.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Stage {
+    /// The handler owes the answer (a department, a mediator, a deputy resolving directly).
+    /// The default: a state's deadline is the handler's unless the file says otherwise.
+    #[default]
+    Handling,
+    /// An answer waits for its rating (the deputy's, the court's).
+    Rating,
+    /// The office's own step: registering, assigning, deciding a request, supervising.
+    Office,
+}
+
+impl Stage {
+    pub const NAMES: &[&str] = &["handling", "rating", "office"];
+
+    pub fn parse(s: &str) -> Option<Stage> {
+        match s {
+            "handling" => Some(Stage::Handling),
+            "rating" => Some(Stage::Rating),
+            "office" => Some(Stage::Office),
+            _ => None,
+        }
+    }
 }
 
 /// Where a period is counted from.

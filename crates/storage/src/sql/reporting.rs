@@ -9,10 +9,10 @@ use crate::{CaseHistory, Reporting, Result};
 
 /// Served by the covering index `cases_figures`: on SQLite the rows arrive grouped and nothing
 /// is sorted or read from the table.
-pub(crate) const FIGURE_GROUPS_SQL: &str = "SELECT figures, COUNT(*) AS cases, \
+pub(crate) const FIGURE_GROUPS_SQL: &str = "SELECT figures, state, COUNT(*) AS cases, \
     SUM(CASE WHEN is_open = 1 AND due_key < $3 THEN 1 ELSE 0 END) AS overdue \
     FROM cases WHERE kind = $1 AND year = $2 AND figures IS NOT NULL AND updated_at <= $3 \
-    GROUP BY figures";
+    GROUP BY figures, state";
 
 impl Reporting for SqlStore {
     #[tracing::instrument(skip_all)]
@@ -39,6 +39,7 @@ impl Reporting for SqlStore {
             .map(|r| {
                 Ok(crate::FigureGroup {
                     figures: r.try_get("figures")?,
+                    state: r.try_get("state")?,
                     cases: r.try_get::<i64, _>("cases")? as u64,
                     overdue: r.try_get::<i64, _>("overdue")? as u64,
                 })

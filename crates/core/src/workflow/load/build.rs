@@ -67,6 +67,7 @@ pub(super) fn workflow(
                     .iter()
                     .filter_map(|n| audience(&n.value))
                     .collect(),
+                stage: s.stage,
             })
             .collect(),
         actions: raw

@@ -125,6 +125,7 @@ async fn every_action_appends_an_event_and_the_projection_is_their_fold<S: Store
         groups,
         vec![duban_storage::FigureGroup {
             figures: figures.key(),
+            state: "handled".into(),
             cases: 1,
             // Still open, and the deputy's time to evaluate the reply ran out in the autumn.
             overdue: 1

@@ -4,10 +4,13 @@ use std::ops::Range;
 
 use crate::diagnostic::FileDiagnostics;
 use crate::tomlread::{self, Located, Table};
+use crate::workflow::Stage;
 
 use super::{PERIOD_KEYS, RawPeriod, read_period};
 
-const STATE_KEYS: &[&str] = &["title", "terminal", "deadline", "duties", "waits_on"];
+const STATE_KEYS: &[&str] = &[
+    "title", "terminal", "deadline", "duties", "waits_on", "stage",
+];
 const DEADLINE_KEYS: &[&str] = &["amount", "unit", "from", "extension", "basis"];
 const EXTENSION_KEYS: &[&str] = &["action", "max_times", "limit"];
 const DUTY_KEYS: &[&str] = &[
@@ -23,6 +26,8 @@ pub(crate) struct RawState {
     pub(crate) duties: Vec<RawDuty>,
     /// Whose move it is while a case is here (`waits_on`): parties or `role:NAME`.
     pub(crate) waits_on: Vec<Located<String>>,
+    /// Whose step it is (`stage`); the handler's when left out.
+    pub(crate) stage: Stage,
 }
 
 #[derive(Debug)]
@@ -111,6 +116,20 @@ pub(super) fn read_state(
         .collect();
     let _ = span;
     let waits_on = tomlread::strings(t, "waits_on", &path, d).unwrap_or_default();
+    let stage = match tomlread::string(t, "stage", &path, d) {
+        None => Stage::default(),
+        Some(s) => Stage::parse(&s.value).unwrap_or_else(|| {
+            d.at_line(
+                s.line,
+                format!(
+                    "`{path}.stage` is `{}`; expected {}",
+                    s.value,
+                    Stage::NAMES.join(", ")
+                ),
+            );
+            Stage::default()
+        }),
+    };
     Some(RawState {
         name,
         title,
@@ -118,5 +137,6 @@ pub(super) fn read_state(
         deadline,
         duties,
         waits_on,
+        stage,
     })
 }
