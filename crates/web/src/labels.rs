@@ -108,6 +108,16 @@ pub fn problem(p: &str) -> String {
     {
         return format!("期限最后一日 {day} 已过：延期须在期限届满前申请");
     }
+    if let Some((f, v)) = p
+        .split_once("` is open only when `")
+        .and_then(|(_, rest)| rest.split_once("` is `"))
+    {
+        return format!(
+            "只有「{}」为「{}」时才能办理这一步",
+            field(f),
+            value(v.trim_end_matches('`'))
+        );
+    }
     if p.contains("answers a request, and none is pending") {
         return "没有待决定的申请，不能办理这一步".into();
     }

@@ -129,6 +129,7 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "once": {"type": "boolean"},
             "answered_by": list(to("Action")),
             "only_to_answer": {"type": "boolean"},
+            "when": list(pair()),
         }),
     );
     let workflow = object(

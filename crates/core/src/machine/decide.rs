@@ -65,8 +65,17 @@ pub fn allowed_actions(
         .filter(|a| window_end(a.within.as_ref(), case, cal).is_none_or(|end| now < end.due_at))
         .filter(|a| !(a.once && case.last_taken.contains_key(&a.name)))
         .filter(|a| answers_if_it_must(wf, case, a))
+        .filter(|a| unchosen(a, case).is_none())
         .map(|a| a.name.clone())
         .collect()
+}
+
+/// The first of `a`'s `when` conditions the case does not meet: the field and the value it
+/// must have been given.
+fn unchosen<'a>(a: &'a Action, case: &Case) -> Option<&'a (String, String)> {
+    a.when
+        .iter()
+        .find(|(field, value)| case.choices.get(field) != Some(value))
 }
 
 /// Whether `a` may be taken as far as requests go: always, unless it is `only_to_answer` and
@@ -164,6 +173,7 @@ pub fn file(
     let (deadline, duties) = enter(&mut step, &blank, &wf.initial, &sets);
     notices::schedule(&mut step, &wf.initial, 1, deadline.as_ref());
     let effects = step.effects;
+    let choices = choices_from(&wf.filing.payload, &payload);
     let mut event = Event {
         seq: 1,
         action: FILE.into(),
@@ -172,6 +182,7 @@ pub fn file(
         payload,
         from_state: None,
         to_state: wf.initial.clone(),
+        choices,
         sets,
         deadline,
         duties,
@@ -255,11 +266,19 @@ pub fn act(
             action: action.into(),
         }));
     }
+    if let Some((field, value)) = unchosen(a, case) {
+        return Err(refuse(Refusal::NotChosen {
+            action: action.into(),
+            field: field.clone(),
+            value: value.clone(),
+        }));
+    }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
     let target = a.target(&case.state, &payload).to_string();
 
     let sets = sets_from(&a.payload, &payload);
+    let choices = choices_from(&a.payload, &payload);
     let mut step = Step {
         wf,
         cal,
@@ -286,6 +305,7 @@ pub fn act(
         to_state: target,
         deadline,
         duties,
+        choices,
     };
     let mut next = case.clone();
     next.apply(&event);

@@ -76,6 +76,9 @@ pub struct Case {
     pub parties: BTreeMap<String, Vec<String>>,
     /// The latest time each action was taken, for periods counted from an earlier event.
     pub last_taken: BTreeMap<String, Timestamp>,
+    /// The latest value chosen for each enum field, by any event: what actions' `when` read.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, String>,
     /// True once the case is in a terminal state.
     pub closed: bool,
     /// What its history counts for in the year's figures. Projections written before this
@@ -104,6 +107,10 @@ pub struct Event {
     pub duties: Vec<OpenDuty>,
     /// True when `to_state` is terminal: the case is closed.
     pub closed: bool,
+    /// The values its payload chose for enum fields (`outcome`, `rating`), which actions'
+    /// `when` read. Events written before this was kept carry none.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub choices: BTreeMap<String, String>,
 }
 
 /// A reminder to schedule. The key is unique within the case, so scheduling twice is a no-op.
@@ -187,6 +194,12 @@ pub enum Refusal {
     AlreadyTaken { action: String },
     #[error("`{action}` answers a request, and none is pending")]
     NothingToAnswer { action: String },
+    #[error("`{action}` is open only when `{field}` is `{value}`")]
+    NotChosen {
+        action: String,
+        field: String,
+        value: String,
+    },
     #[error("field `{field}`: {problem}{}", more.iter().map(|(f, p)| format!("; field `{f}`: {p}")).collect::<String>())]
     InvalidPayload {
         field: String,

@@ -236,6 +236,19 @@ pub(super) fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
 }
 
 /// The parties a payload fills.
+/// The values `payload` chose for the enum fields among `fields`, by field: what a later action's
+/// `when` reads from the case.
+pub(super) fn choices_from(
+    fields: &[Field],
+    payload: &Map<String, Value>,
+) -> BTreeMap<String, String> {
+    fields
+        .iter()
+        .filter(|f| matches!(f.ty, FieldType::Enum(_)))
+        .filter_map(|f| Some((f.name.clone(), payload.get(&f.name)?.as_str()?.to_string())))
+        .collect()
+}
+
 pub(super) fn sets_from(
     fields: &[Field],
     payload: &Map<String, Value>,

@@ -58,6 +58,9 @@ impl Case {
             self.parties.insert(party.clone(), values.clone());
         }
         self.last_taken.insert(e.action.clone(), e.at);
+        for (field, value) in &e.choices {
+            self.choices.insert(field.clone(), value.clone());
+        }
         self.closed = e.closed;
     }
 
@@ -82,6 +85,7 @@ impl Case {
             duties: Vec::new(),
             parties: BTreeMap::new(),
             last_taken: BTreeMap::new(),
+            choices: BTreeMap::new(),
             closed: false,
             milestones: Milestones::default(),
         }

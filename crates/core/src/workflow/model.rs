@@ -157,6 +157,9 @@ pub struct Action {
     /// Taken only to answer a pending request that names it in `answered_by` (refusing an
     /// extension nobody asked for would mean nothing).
     pub only_to_answer: bool,
+    /// Open only while the case's latest choice of each enum field is the value given (a
+    /// mediation's return for filing, once its `outcome` is `failed`).
+    pub when: Vec<(String, String)>,
 }
 
 impl Action {

@@ -64,6 +64,7 @@ pub(crate) fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
             deadline: detail.deadline,
             duties: detail.duties,
             closed: detail.closed,
+            choices: detail.choices,
         },
         meta: Meta {
             request_id: row.try_get("request_id")?,

@@ -23,6 +23,8 @@ pub(crate) struct Detail {
     pub(crate) deadline: Option<StateDeadline>,
     pub(crate) duties: Vec<OpenDuty>,
     pub(crate) closed: bool,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub(crate) choices: BTreeMap<String, String>,
 }
 
 /// An action's UPDATE of its case, under the version the action was decided on.
@@ -164,6 +166,7 @@ pub(crate) fn event_row(case_id: &str, e: &Event, meta: &Meta) -> Result<Vec<Val
         deadline: e.deadline.clone(),
         duties: e.duties.clone(),
         closed: e.closed,
+        choices: e.choices.clone(),
     };
     Ok(vec![
         Val::Text(case_id.to_string()),

@@ -93,6 +93,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
             c.anchor(&w.from, &path, false);
         }
         answered_by(c, a, &path);
+        chosen_before(c, a, &path);
         if a.only_to_answer
             && !c
                 .raw
@@ -105,6 +106,44 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 format!(
                     "`{path}.only_to_answer`: no action's `answered_by` names `{}`, so it could never be taken",
                     a.name.value
+                ),
+            );
+        }
+    }
+}
+
+/// An action's `when` reads what an earlier step chose: each field must be an enum field of
+/// the filing or of an action, and the value one of its values, or the action could never be
+/// taken.
+fn chosen_before(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str) {
+    let raw = c.raw;
+    for (field, value) in &a.when {
+        let values: Vec<&String> = raw
+            .filing
+            .iter()
+            .flat_map(|f| f.payload.iter())
+            .chain(raw.actions.iter().flat_map(|x| x.payload.iter()))
+            .filter(|f| f.field.name == field.value)
+            .filter_map(|f| match &f.field.ty {
+                FieldType::Enum(values) => Some(values),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        if values.is_empty() {
+            c.d.at_line(
+                field.line,
+                format!(
+                    "`{path}.when`: no enum field `{}` in the filing or any action",
+                    field.value
+                ),
+            );
+        } else if !values.contains(&value) {
+            c.d.at_line(
+                field.line,
+                format!(
+                    "`{path}.when`: `{}` has no value `{value}`, so the action could never be taken",
+                    field.value
                 ),
             );
         }

@@ -94,6 +94,7 @@ pub(super) fn workflow(
                 once: a.once,
                 answered_by: a.answered_by.into_iter().map(|x| x.value).collect(),
                 only_to_answer: a.only_to_answer,
+                when: a.when.into_iter().map(|(k, v)| (k.value, v)).collect(),
             })
             .collect(),
         reminders: raw

@@ -21,6 +21,7 @@ const ACTION_KEYS: &[&str] = &[
     "once",
     "answered_by",
     "only_to_answer",
+    "when",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -41,6 +42,8 @@ pub(crate) struct RawAction {
     pub(crate) answered_by: Vec<Located<String>>,
     /// Taken only to answer a pending request that names it in `answered_by`.
     pub(crate) only_to_answer: bool,
+    /// Open only while the case's latest choice of each enum field is the value given.
+    pub(crate) when: Vec<(Located<String>, String)>,
 }
 
 #[derive(Debug)]
@@ -80,25 +83,7 @@ pub(super) fn read_action(
             tomlread::check_keys(rt, &rpath, ROUTE_KEYS, d);
             let from = tomlread::string(rt, "from", &rpath, d);
             let to = tomlread::required_string(rt, &rspan, "to", &rpath, d);
-            let mut when = Vec::new();
-            if let Some((wt, _)) = tomlread::table(rt, "when", &rpath, d) {
-                for (k, v) in wt.iter() {
-                    let line = d.line_of_span(&k.span());
-                    match v.get_ref().as_str() {
-                        Some(s) => when.push((
-                            Located {
-                                value: k.get_ref().to_string(),
-                                line,
-                            },
-                            s.to_string(),
-                        )),
-                        None => d.at(
-                            &v.span(),
-                            format!("`{rpath}.when.{}` must be a string", k.get_ref()),
-                        ),
-                    }
-                }
-            }
+            let when = read_when(rt, &rpath, d);
             Some(RawRoute {
                 from,
                 when,
@@ -127,5 +112,34 @@ pub(super) fn read_action(
         once: tomlread::boolean(t, "once", &path, d).unwrap_or(false),
         answered_by: tomlread::strings(t, "answered_by", &path, d).unwrap_or_default(),
         only_to_answer: tomlread::boolean(t, "only_to_answer", &path, d).unwrap_or(false),
+        when: read_when(t, &path, d),
     })
+}
+
+/// A `when` table (`{ outcome = "failed" }`): enum fields and the value each must have.
+fn read_when(
+    t: &Table<'_>,
+    path: &str,
+    d: &mut FileDiagnostics<'_>,
+) -> Vec<(Located<String>, String)> {
+    let mut when = Vec::new();
+    if let Some((wt, _)) = tomlread::table(t, "when", path, d) {
+        for (k, v) in wt.iter() {
+            let line = d.line_of_span(&k.span());
+            match v.get_ref().as_str() {
+                Some(s) => when.push((
+                    Located {
+                        value: k.get_ref().to_string(),
+                        line,
+                    },
+                    s.to_string(),
+                )),
+                None => d.at(
+                    &v.span(),
+                    format!("`{path}.when.{}` must be a string", k.get_ref()),
+                ),
+            }
+        }
+    }
+    when
 }
