@@ -423,8 +423,8 @@ pub async fn run(
         let filed = plus(date(y, 1, 8), rng.below(345));
         let case = filings.len();
         filings.push(("mediation".into(), "court-clerk".into(), json!({"title": format!("{}{}诉{}{}{}", rng.pick(SURNAMES), rng.pick(GIVEN), rng.pick(SURNAMES), rng.pick(GIVEN), title), "summary": format!("{title}，经法院引导同意诉前调解。"), "court": "court", "dispute_type": dispute, "amount_yuan": 1000 + rng.below(200_000), "applicant": person(&mut rng), "respondent": person(&mut rng)}), at(filed, 9, 0)));
-        let mediator = rng.pick(&mediators).clone();
-        let assigned = plus(filed, 1 + rng.below(3));
+        let mut mediator = rng.pick(&mediators).clone();
+        let mut assigned = plus(filed, 1 + rng.below(3));
         steps.push(Step {
             at: at(assigned, 10, 0),
             case,
@@ -432,6 +432,28 @@ pub async fn run(
             who: "court-clerk".into(),
             payload: json!({"mediators": [mediator]}),
         });
+        // One referral in twelve is declined (the mediator knows a party), and the court names
+        // another mediator the next day. Chosen by the case's place, so the random draws of
+        // the rest of the year stay as they were.
+        if case % 12 == 5 {
+            steps.push(Step {
+                at: at(plus(assigned, 1), 9, 0),
+                case,
+                action: "decline".into(),
+                who: mediator.clone(),
+                payload: json!({"reason": "与一方当事人系亲属，申请回避。"}),
+            });
+            let next = mediators.iter().position(|m| *m == mediator).unwrap_or(0) + 1;
+            mediator = mediators[next % mediators.len()].clone();
+            assigned = plus(assigned, 2);
+            steps.push(Step {
+                at: at(assigned, 10, 0),
+                case,
+                action: "assign_mediators".into(),
+                who: "court-clerk".into(),
+                payload: json!({"mediators": [mediator]}),
+            });
+        }
         steps.push(Step {
             at: at(plus(assigned, 1), 9, 0),
             case,
@@ -453,8 +475,39 @@ pub async fn run(
             "withdrawn"
         };
         let concluded = plus(session_day, 1 + rng.below(10));
-        steps.push(Step { at: at(concluded, 16, 0), case, action: "conclude".into(), who: mediator.clone(), payload: json!({"outcome": outcome, "judicial_confirmation": (outcome == "agreement" && rng.chance(0.5)), "notes": "调解结束。"}) });
-        steps.push(Step { at: at(plus(concluded, 3), 10, 0), case, action: "evaluate".into(), who: "court-clerk".into(), payload: json!({"rating": (if rng.chance(0.85) { "satisfied" } else { "basically_satisfied" })}) });
+        let confirm = outcome == "agreement" && rng.chance(0.5);
+        steps.push(Step { at: at(concluded, 16, 0), case, action: "conclude".into(), who: mediator.clone(), payload: json!({"outcome": outcome, "judicial_confirmation": confirm, "notes": "调解结束。"}) });
+        // The parties apply for judicial confirmation the next day and the court rules within
+        // its 15 days; a failed mediation is filed for trial two days after it ended.
+        let mut rated = plus(concluded, 3);
+        if confirm {
+            let applied = plus(concluded, 1);
+            let ruled = plus(applied, 3 + case % 8);
+            steps.push(Step {
+                at: at(applied, 10, 0),
+                case,
+                action: "apply_confirmation".into(),
+                who: mediator.clone(),
+                payload: json!({"applied_on": applied.to_string()}),
+            });
+            let decision = if case.is_multiple_of(20) {
+                "not_confirmed"
+            } else {
+                "confirmed"
+            };
+            steps.push(Step {
+                at: at(ruled, 15, 0),
+                case,
+                action: "rule_on_confirmation".into(),
+                who: "court-clerk".into(),
+                payload: json!({"ruled_on": ruled.to_string(), "decision": decision}),
+            });
+            rated = plus(ruled, 2);
+        } else if outcome == "failed" {
+            let filed_on = plus(concluded, 2);
+            steps.push(Step { at: at(filed_on, 9, 30), case, action: "return_for_filing".into(), who: "court-clerk".into(), payload: json!({"filed_on": filed_on.to_string(), "court_case_number": format!("（{y}）民初{}号", 1000 + case)}) });
+        }
+        steps.push(Step { at: at(rated, 10, 0), case, action: "evaluate".into(), who: "court-clerk".into(), payload: json!({"rating": (if rng.chance(0.85) { "satisfied" } else { "basically_satisfied" })}) });
     }
 
     // Act it all out in time order, firing reminders day by day as the scheduler would have.

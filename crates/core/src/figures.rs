@@ -55,11 +55,19 @@ pub struct Milestones {
     pub resolved_directly: bool,
     #[serde(default, skip_serializing_if = "is_false")]
     pub transferred: bool,
-    /// A mediation's outcome as first concluded, and whether the court confirmed it.
+    /// A mediation's outcome as first concluded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub outcome: Option<String>,
+    /// Judicial confirmation applied for (`apply_confirmation`; for a case concluded before
+    /// that step existed, the conclusion's `judicial_confirmation` flag), and the court's
+    /// ruling confirming the agreement.
     #[serde(default, skip_serializing_if = "is_false")]
     pub judicial_confirmation: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub confirmed: bool,
+    /// A failed mediation returned to the court and filed for trial (退回立案).
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub returned_for_filing: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -103,12 +111,19 @@ impl Milestones {
                     .get("outcome")
                     .and_then(Value::as_str)
                     .map(str::to_string);
-                self.judicial_confirmation = e
-                    .payload
-                    .get("judicial_confirmation")
-                    .and_then(Value::as_bool)
-                    .unwrap_or(false);
+                // Before the application was a step of its own, the conclusion's flag said it.
+                self.judicial_confirmation = e.choices.is_empty()
+                    && e.payload
+                        .get("judicial_confirmation")
+                        .and_then(Value::as_bool)
+                        .unwrap_or(false);
             }
+            "apply_confirmation" => self.judicial_confirmation = true,
+            "rule_on_confirmation" => {
+                self.confirmed =
+                    e.payload.get("decision").and_then(Value::as_str) == Some("confirmed");
+            }
+            "return_for_filing" => self.returned_for_filing = true,
             _ => {}
         }
     }

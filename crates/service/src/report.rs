@@ -102,8 +102,12 @@ pub struct MediatorRow {
 pub struct MediationFigures {
     pub referred: u64,
     pub agreement: u64,
+    /// Agreements put to the court for judicial confirmation, and those it confirmed.
     pub judicial_confirmation: u64,
+    pub confirmed: u64,
     pub failed: u64,
+    /// Failed mediations returned to the court and filed for trial (退回立案).
+    pub returned_for_filing: u64,
     pub withdrawn: u64,
     pub ongoing: u64,
     pub by_mediator: BTreeMap<String, MediatorRow>,
@@ -345,7 +349,9 @@ impl Tally {
                 m2.agreement += yes(outcome == Some("agreement"));
                 m2.judicial_confirmation +=
                     yes(outcome == Some("agreement") && m.judicial_confirmation);
+                m2.confirmed += yes(outcome == Some("agreement") && m.confirmed);
                 m2.failed += yes(outcome == Some("failed"));
+                m2.returned_for_filing += yes(outcome == Some("failed") && m.returned_for_filing);
                 m2.withdrawn += yes(outcome == Some("withdrawn"));
                 m2.ongoing += yes(outcome.is_none() && !figures.closed);
                 for mediator in &figures.mediators {
@@ -451,8 +457,15 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
     if kind(kind::MEDIATION).is_some_and(|m| m.filed > 0) {
         let m = &r.mediation;
         out.push_str(&format!(
-            "**诉前调解**：人大代表诉前调解工作室累计调解各类民商事案件{}件，调解成功{}件（申请司法确认{}件），调解不成退回法院{}件，撤回{}件，正在调解{}件。\n\n",
-            m.referred, m.agreement, m.judicial_confirmation, m.failed, m.withdrawn, m.ongoing
+            "**诉前调解**：人大代表诉前调解工作室累计调解各类民商事案件{}件，调解成功{}件（申请司法确认{}件，裁定确认有效{}件），调解不成退回法院{}件（已立案{}件），撤回{}件，正在调解{}件。\n\n",
+            m.referred,
+            m.agreement,
+            m.judicial_confirmation,
+            m.confirmed,
+            m.failed,
+            m.returned_for_filing,
+            m.withdrawn,
+            m.ongoing
         ));
     }
     out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 逾期未评价 | 机关环节逾期 | 按期率 | 答复用时（中位数/90%，天） | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");

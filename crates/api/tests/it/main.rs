@@ -9,4 +9,5 @@ mod contract;
 mod extensions;
 mod hostile;
 mod matrix;
+mod mediation;
 mod schema;

@@ -4,6 +4,7 @@
 mod definitions;
 mod extensions;
 mod machine;
+mod mediation;
 mod properties;
 mod shipped;
 mod world;

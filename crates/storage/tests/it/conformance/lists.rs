@@ -107,8 +107,9 @@ async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
         .len(),
         5
     );
-    // Overdue at noon on 2024-06-14, most overdue first: the petition (received, 15 days to
-    // 04-17), suggestion 4 (answered 04-01, the deputy's month to evaluate ran out on 05-06),
+    // Overdue at noon on 2024-06-14, most overdue first: the mediation (referred on 04-04 and
+    // never answered: 3 working days, counting the make-up Sunday 04-07, to 04-09), the
+    // petition (received, 15 days to 04-17), suggestion 4 (answered 04-01, the deputy's month to evaluate ran out on 05-06),
     // suggestions 3 and 2 (assigned 03-12 and 03-13: due 06-12 and 06-13). Suggestion 1 is due
     // at the end of today and suggestion 0 on 06-17 (06-15 is a Saturday).
     let overdue = all(CaseQuery::Overdue {
@@ -118,6 +119,7 @@ async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
     assert_eq!(
         overdue,
         [
+            mediation.clone(),
             petition.clone(),
             suggestions[4].clone(),
             suggestions[3].clone(),
