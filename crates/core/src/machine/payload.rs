@@ -235,7 +235,6 @@ pub(super) fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The parties a payload fills.
 /// The values `payload` chose for the enum fields among `fields`, by field: what a later action's
 /// `when` reads from the case.
 pub(super) fn choices_from(
@@ -249,6 +248,7 @@ pub(super) fn choices_from(
         .collect()
 }
 
+/// The parties a payload fills.
 pub(super) fn sets_from(
     fields: &[Field],
     payload: &Map<String, Value>,
