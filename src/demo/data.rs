@@ -18,6 +18,8 @@ pub const DEPARTMENTS: &[(&str, &str)] = &[
     ("yjj", "旗应急管理局"),
     ("scjgj", "旗市场监督管理局"),
     ("cgj", "旗城市管理综合执法局"),
+    // The departments' superior: it answers a petition's 复核.
+    ("qzf", "旗人民政府"),
 ];
 
 /// Towns (苏木镇) where deputy homes and liaison stations are.

@@ -370,6 +370,23 @@ pub async fn run(
                 who: format!("{dept}-clerk"),
                 payload: json!({}),
             });
+            // One petition in seven waits for an appraisal: the clock stops for eight days.
+            if i % 7 == 3 {
+                steps.push(Step {
+                    at: at(plus(accepted, 4), 10, 0),
+                    case,
+                    action: "pause".into(),
+                    who: format!("{dept}-clerk"),
+                    payload: json!({"cause": "appraisal", "note": "委托第三方鉴定，鉴定期间不计入办理期限。"}),
+                });
+                steps.push(Step {
+                    at: at(plus(accepted, 12), 10, 0),
+                    case,
+                    action: "resume".into(),
+                    who: format!("{dept}-clerk"),
+                    payload: json!({"note": "鉴定意见已送达。"}),
+                });
+            }
             let replied = plus(
                 accepted,
                 if rng.chance(0.1) {
@@ -412,6 +429,31 @@ pub async fn run(
                     who: format!("{dept}-clerk"),
                     payload: json!({"result": "经复查，维持原处理意见，并做好解释工作。"}),
                 });
+                // Every other one goes on to 复核 and ends final; the rest let it rest.
+                if i % 2 == 0 {
+                    steps.push(Step {
+                        at: at(plus(replied, 40), 10, 0),
+                        case,
+                        action: "request_recheck".into(),
+                        who: deputy.clone(),
+                        payload: json!({"reason": "群众不服复查意见，申请复核。", "recheck_body": "qzf"}),
+                    });
+                    steps.push(Step {
+                        at: at(plus(replied, 65), 15, 0),
+                        case,
+                        action: "answer_recheck".into(),
+                        who: "qzf-clerk".into(),
+                        payload: json!({"result": "经复核，维持复查意见。本信访事项终结。"}),
+                    });
+                } else {
+                    steps.push(Step {
+                        at: at(plus(replied, 61), 9, 30),
+                        case,
+                        action: "close_after_review".into(),
+                        who: "staff1".into(),
+                        payload: json!({"note": "期满未申请复核，办结。"}),
+                    });
+                }
             }
         }
     }

@@ -47,6 +47,15 @@ impl From<&duban_core::Deadline> for DeadlineDto {
     }
 }
 
+/// A deadline stopped by a pause: since when, and the deadline as it stood. Resuming moves its
+/// last day later by the paused days.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PausedDto {
+    #[schema(format = DateTime)]
+    pub since: String,
+    pub deadline: DeadlineDto,
+}
+
 /// A duty still owed in the current state.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DutyDto {
@@ -87,7 +96,10 @@ pub struct CaseDto {
     pub filed_at: String,
     #[schema(format = DateTime)]
     pub entered_at: String,
+    /// The running deadline; null while it is paused.
     pub deadline: Option<DeadlineDto>,
+    /// The state's deadline while it is paused (鉴定、听证): not counted, not overdue.
+    pub paused: Option<PausedDto>,
     pub duties: Vec<DutyDto>,
     #[schema(schema_with = crate::contract::refs::parties)]
     pub parties: BTreeMap<String, Vec<String>>,
@@ -128,6 +140,13 @@ impl CaseDto {
             deadline: c.deadline.as_ref().map(|sd| DeadlineDto {
                 extensions: Some(sd.extensions),
                 ..DeadlineDto::from(&sd.deadline)
+            }),
+            paused: c.paused.as_ref().map(|p| PausedDto {
+                since: p.since.to_string(),
+                deadline: DeadlineDto {
+                    extensions: Some(p.deadline.extensions),
+                    ..DeadlineDto::from(&p.deadline.deadline)
+                },
             }),
             duties: c
                 .duties

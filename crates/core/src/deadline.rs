@@ -258,6 +258,56 @@ pub fn due_from_date(calendar: &Calendar, start: Date, period: Period) -> Deadli
     }
 }
 
+/// The deadline `d` of a period counted in `unit`, paused on the China date `paused` and
+/// resumed on `resumed`: the days in between are not counted (鉴定、听证 and the like), so the
+/// last day moves later by as many days as the pause lasted, or by as many working days for a
+/// period in working days, then rolls over a holiday as any last day does. The explanation
+/// gains the sentence that says so.
+pub fn resumed(
+    calendar: &Calendar,
+    d: &Deadline,
+    unit: Unit,
+    paused: Date,
+    resumed: Date,
+) -> Deadline {
+    let days = u32::try_from((resumed - paused).get_days()).unwrap_or(0);
+    let (amount, by, length) = match unit {
+        Unit::WorkingDays => {
+            let mut working = 0;
+            let mut day = paused;
+            while day < resumed {
+                day = day.saturating_add(1.day());
+                working += u32::from(calendar.is_working_day(day));
+            }
+            (
+                working,
+                Unit::WorkingDays,
+                format!("{days}日（其中{working}个工作日）"),
+            )
+        }
+        Unit::Days | Unit::Months => (days, Unit::Days, format!("{days}日")),
+    };
+    let last = if amount == 0 {
+        d.due_date
+    } else {
+        due_from_date(calendar, d.due_date, Period::new(amount, by)).due_date
+    };
+    let explanation = format!(
+        "{}；{}中止计算，{}恢复计算，中止期间{length}不计入，期间最后一日由{}顺延至{}，截止于该日24:00（北京时间）。",
+        d.explanation.trim_end_matches('。'),
+        show(paused),
+        show(resumed),
+        show(d.due_date),
+        show(last)
+    );
+    Deadline {
+        due_date: last,
+        due_at: end_of_day(last),
+        provisional: d.provisional || !calendar.knows_year(last.year()),
+        explanation,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +442,39 @@ mod tests {
             due(&cal(), at, Period::new(3, Unit::Months)).due_date,
             date(2024, 12, 30)
         );
+    }
+
+    #[test]
+    fn a_pause_in_working_days_moves_the_last_day_by_the_working_days_paused() {
+        // 3 working days from Fri 2024-09-27: Sun 09-29 (调休), Mon 09-30, then 10-08.
+        let d = due_from_date(&cal(), date(2024, 9, 27), Period::new(3, Unit::WorkingDays));
+        assert_eq!(d.due_date, date(2024, 10, 8));
+        // Paused 09-27 to 09-30: Sat 09-28 is rest, Sun 09-29 and Mon 09-30 are working days,
+        // so two working days are not counted: 10-09, 10-10.
+        let r = resumed(
+            &cal(),
+            &d,
+            Unit::WorkingDays,
+            date(2024, 9, 27),
+            date(2024, 9, 30),
+        );
+        assert_eq!(r.due_date, date(2024, 10, 10));
+        assert!(
+            r.explanation.contains("中止期间3日（其中2个工作日）不计入"),
+            "{}",
+            r.explanation
+        );
+        // Paused over a weekend alone: no working day lost, the last day stays.
+        let r = resumed(
+            &cal(),
+            &d,
+            Unit::WorkingDays,
+            date(2024, 9, 20),
+            date(2024, 9, 22),
+        );
+        assert_eq!(r.due_date, date(2024, 10, 8));
+        // Resumed the day it was paused: nothing moves.
+        let r = resumed(&cal(), &d, Unit::Days, date(2024, 9, 27), date(2024, 9, 27));
+        assert_eq!(r.due_date, d.due_date);
     }
 }

@@ -39,6 +39,8 @@ pub fn field(name: &str) -> &str {
         "mediators" => "调解员",
         "lead_department" => "主办单位",
         "co_departments" => "协办单位",
+        "recheck_body" => "复核机关",
+        "cause" => "中止原因",
         "judicial_confirmation" => "双方同意申请司法确认",
         "applied_on" => "申请日期",
         "ruled_on" => "裁定日期",
@@ -101,6 +103,9 @@ pub fn value(v: &str) -> &str {
         "labour" => "劳动争议",
         "traffic" => "交通事故",
         "property" => "物业纠纷",
+        "appraisal" => "鉴定",
+        "hearing" => "听证",
+        "materials" => "等待信访人补充材料",
         "other" => "其他",
         other => other,
     }

@@ -57,7 +57,9 @@ impl Principal {
         match self.role() {
             Role::Leader | Role::Staff | Role::Auditor => true,
             Role::Admin => false,
-            Role::Department => party::DEPARTMENTS.iter().any(|p| self.is_member(case, p)),
+            // A department named on the case in any part (lead, co-handler, the body that
+            // answers a petition's 复核) sees it: a workflow may give it a step to take.
+            Role::Department => case.parties.keys().any(|p| self.is_member(case, p)),
             Role::Deputy => {
                 party::DEPUTY.iter().any(|p| self.is_member(case, p))
                     || self.is_member(case, party::STATION)

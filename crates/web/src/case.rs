@@ -190,6 +190,14 @@ fn render(
                 details { summary { "期限如何计算" } p.explanation { (dl.deadline.explanation) } }
             }
         }
+        @if let Some(p) = &case.paused {
+            section.deadline {
+                h2 { "办理期限" }
+                p { strong { "已中止计算" } "（自 " (crate::layout::when(p.since)) " 起）"
+                    span.muted { "：原期限最后一日 " (p.deadline.deadline.due_date) "，恢复计算后按中止天数顺延" } }
+                details { summary { "期限如何计算" } p.explanation { (p.deadline.deadline.explanation) } }
+            }
+        }
         @if !case.duties.is_empty() {
             section {
                 h2 { "待履行事项" }

@@ -118,6 +118,18 @@ pub fn problem(p: &str) -> String {
             value(v.trim_end_matches('`'))
         );
     }
+    if p.contains("resumes a paused deadline, and none is paused") {
+        return "办理期限没有中止，无需恢复".into();
+    }
+    if p.contains("pauses a running deadline, and none is running") {
+        return "没有正在计算的办理期限（可能已经中止），不能中止".into();
+    }
+    if let Some((day, _)) = p
+        .split_once(" is not open once the last day ")
+        .and_then(|(_, rest)| rest.split_once(" has passed"))
+    {
+        return format!("期限最后一日 {day} 已过：中止计算须在期限届满前办理");
+    }
     if p.contains("answers a request, and none is pending") {
         return "没有待决定的申请，不能办理这一步".into();
     }

@@ -10,4 +10,5 @@ mod extensions;
 mod hostile;
 mod matrix;
 mod mediation;
+mod petitions;
 mod schema;

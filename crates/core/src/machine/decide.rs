@@ -11,7 +11,7 @@ use crate::calendar::Calendar;
 use crate::deadline::{self, Deadline};
 use crate::role::Role;
 use crate::vocabulary::party;
-use crate::workflow::{Action, Anchor, ExtensionRule, State, Workflow};
+use crate::workflow::{Action, Anchor, Clock, ExtensionRule, State, Workflow};
 
 use super::*;
 
@@ -66,6 +66,7 @@ pub fn allowed_actions(
         .filter(|a| !(a.once && case.last_taken.contains_key(&a.name)))
         .filter(|a| answers_if_it_must(wf, case, a))
         .filter(|a| unchosen(a, case).is_none())
+        .filter(|a| clock_refusal(a, case, now).is_none())
         .map(|a| a.name.clone())
         .collect()
 }
@@ -76,6 +77,27 @@ fn unchosen<'a>(a: &'a Action, case: &Case) -> Option<&'a (String, String)> {
     a.when
         .iter()
         .find(|(field, value)| case.choices.get(field) != Some(value))
+}
+
+/// Why a pause or resume cannot be taken now, if it cannot: a pause needs a running deadline
+/// whose last day has not passed (a pause taken late would excuse the lateness), a resume a
+/// paused one.
+fn clock_refusal(a: &Action, case: &Case, now: Timestamp) -> Option<Refusal> {
+    let action = a.name.clone();
+    match a.clock? {
+        Clock::Pause => match &case.deadline {
+            None => Some(Refusal::NotRunning { action }),
+            Some(d) if d.deadline.is_overdue(now) => Some(Refusal::PastDue {
+                action,
+                due: d.deadline.due_date,
+            }),
+            Some(_) => None,
+        },
+        Clock::Resume => case
+            .paused
+            .is_none()
+            .then_some(Refusal::NotPaused { action }),
+    }
 }
 
 /// Whether `a` may be taken as far as requests go: always, unless it is `only_to_answer` and
@@ -185,6 +207,7 @@ pub fn file(
         choices,
         sets,
         deadline,
+        paused: None,
         duties,
         closed: false,
     };
@@ -273,6 +296,9 @@ pub fn act(
             value: value.clone(),
         }));
     }
+    if let Some(reason) = clock_refusal(a, case, now) {
+        return Err(refuse(reason));
+    }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
     let target = a.target(&case.state, &payload).to_string();
@@ -286,8 +312,9 @@ pub fn act(
         now,
         effects: Vec::new(),
     };
-    let (deadline, duties) = if target != case.state {
-        enter(&mut step, case, &target, &sets)
+    let (deadline, duties, paused) = if target != case.state {
+        let (deadline, duties) = enter(&mut step, case, &target, &sets);
+        (deadline, duties, None)
     } else {
         stay(&mut step, case, state, a, &payload).map_err(refuse)?
     };
@@ -304,6 +331,7 @@ pub fn act(
         closed: wf.state(&target).is_some_and(|s| s.terminal),
         to_state: target,
         deadline,
+        paused,
         duties,
         choices,
     };
@@ -439,15 +467,19 @@ fn extension_to(
     Ok((until, why))
 }
 
+/// What an action leaves running in the state it stays in: the deadline, the duties still
+/// owed, and the deadline while it is paused.
+type Kept = (Option<StateDeadline>, Vec<OpenDuty>, Option<Paused>);
+
 /// An action that keeps the case in its state: it may grant an extension, ask for one, start a
-/// clock whose anchor is this action, or discharge a duty.
+/// clock whose anchor is this action, pause or resume the deadline, or discharge a duty.
 pub(super) fn stay(
     step: &mut Step,
     case: &Case,
     state: &State,
     a: &Action,
     payload: &Map<String, Value>,
-) -> Result<(Option<StateDeadline>, Vec<OpenDuty>), Refusal> {
+) -> Result<Kept, Refusal> {
     let (cal, action, now) = (step.cal, step.action, step.now);
     let mut deadline = case.deadline.clone();
     let mut duties = case.duties.clone();
@@ -515,6 +547,7 @@ pub(super) fn stay(
             (Some(_), false) => {}
         }
     }
+    let paused = pause_or_resume(step, case, state, a, &mut deadline);
     for duty in state.duties.iter().filter(|d| d.done_by == action) {
         if duties.iter().any(|d| d.name == duty.name) {
             duties.retain(|d| d.name != duty.name);
@@ -524,5 +557,56 @@ pub(super) fn stay(
             });
         }
     }
-    Ok((deadline, duties))
+    Ok((deadline, duties, paused))
+}
+
+/// Stops the running `deadline` (its reminders cancelled: they no longer apply), or starts it
+/// again with its last day moved later by the paused days (its reminders scheduled for the new
+/// day), as the action's `clock` says. Returns the deadline while paused.
+fn pause_or_resume(
+    step: &mut Step,
+    case: &Case,
+    state: &State,
+    a: &Action,
+    deadline: &mut Option<StateDeadline>,
+) -> Option<Paused> {
+    let (cal, now) = (step.cal, step.now);
+    match a.clock {
+        Some(Clock::Pause) => {
+            let stopped = deadline.take()?;
+            step.effects.push(Effect::CancelReminders {
+                state: state.name.clone(),
+                duty: None,
+            });
+            Some(Paused {
+                since: now,
+                deadline: stopped,
+            })
+        }
+        Some(Clock::Resume) => {
+            let p = case.paused.as_ref()?;
+            let unit = state
+                .deadline
+                .as_ref()
+                .map_or(crate::Unit::Days, |r| r.period.unit);
+            let (from, to) = (deadline::china_date(p.since), deadline::china_date(now));
+            let d = deadline::resumed(cal, &p.deadline.deadline, unit, from, to);
+            // The cap on extensions moves with it: paused days count toward neither.
+            let original = deadline::resumed(
+                cal,
+                &Deadline::on_date(p.deadline.original_due, cal, String::new()),
+                unit,
+                from,
+                to,
+            );
+            schedule(step, &state.name, None, Some(&d), false);
+            *deadline = Some(StateDeadline {
+                deadline: d,
+                original_due: original.due_date,
+                extensions: p.deadline.extensions,
+            });
+            None
+        }
+        None => case.paused.clone(),
+    }
 }

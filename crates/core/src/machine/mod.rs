@@ -49,6 +49,16 @@ pub struct StateDeadline {
     pub extensions: u32,
 }
 
+/// A state's deadline stopped by a pause (a petition waiting for an appraisal): the deadline
+/// as it stood, kept to be moved later by the paused days when the clock is resumed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paused {
+    /// When the pause was taken.
+    pub since: Timestamp,
+    /// The deadline that stopped running.
+    pub deadline: StateDeadline,
+}
+
 /// A duty still owed in the current state (a co-handler's opinion).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenDuty {
@@ -70,7 +80,11 @@ pub struct Case {
     pub filed_at: Timestamp,
     /// When the case entered its current state.
     pub entered_at: Timestamp,
+    /// The running deadline; `None` while it is paused.
     pub deadline: Option<StateDeadline>,
+    /// The state's deadline while it is paused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Paused>,
     pub duties: Vec<OpenDuty>,
     /// Who fills each party: user logins or organisation codes.
     pub parties: BTreeMap<String, Vec<String>>,
@@ -103,6 +117,10 @@ pub struct Event {
     pub sets: BTreeMap<String, Vec<String>>,
     /// The state's deadline after the event.
     pub deadline: Option<StateDeadline>,
+    /// The state's deadline, if the event leaves it paused. Events written before pauses
+    /// existed carry none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused: Option<Paused>,
     /// The duties still open after the event.
     pub duties: Vec<OpenDuty>,
     /// True when `to_state` is terminal: the case is closed.
@@ -200,6 +218,12 @@ pub enum Refusal {
         field: String,
         value: String,
     },
+    #[error("`{action}` resumes a paused deadline, and none is paused")]
+    NotPaused { action: String },
+    #[error("`{action}` pauses a running deadline, and none is running")]
+    NotRunning { action: String },
+    #[error("`{action}` is not open once the last day {due} has passed")]
+    PastDue { action: String, due: Date },
     #[error("field `{field}`: {problem}{}", more.iter().map(|(f, p)| format!("; field `{f}`: {p}")).collect::<String>())]
     InvalidPayload {
         field: String,

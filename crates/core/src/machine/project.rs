@@ -53,6 +53,7 @@ impl Case {
         self.state = e.to_state.clone();
         self.version = e.seq;
         self.deadline = e.deadline.clone();
+        self.paused = e.paused.clone();
         self.duties = e.duties.clone();
         for (party, values) in &e.sets {
             self.parties.insert(party.clone(), values.clone());
@@ -82,6 +83,7 @@ impl Case {
             filed_at: at,
             entered_at: at,
             deadline: None,
+            paused: None,
             duties: Vec::new(),
             parties: BTreeMap::new(),
             last_taken: BTreeMap::new(),

@@ -160,6 +160,46 @@ pub struct Action {
     /// Open only while the case's latest choice of each enum field is the value given (a
     /// mediation's return for filing, once its `outcome` is `failed`).
     pub when: Vec<(String, String)>,
+    /// Stops or restarts the state's deadline (a petition waiting for an appraisal): the days
+    /// between a pause and its resumption are not counted.
+    pub clock: Option<Clock>,
+}
+
+/// What an action does to the clock of the state it is taken in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Clock {
+    /// The deadline stops running: no reminder fires and the case is not overdue while paused.
+    Pause,
+    /// The deadline runs again, its last day moved later by the paused days.
+    Resume,
+}
+
+impl Clock {
+    pub const NAMES: &[&str] = &["pause", "resume"];
+
+    pub fn parse(s: &str) -> Option<Clock> {
+        match s {
+            "pause" => Some(Clock::Pause),
+            "resume" => Some(Clock::Resume),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Clock::Pause => "pause",
+            Clock::Resume => "resume",
+        }
+    }
+
+    /// The action that undoes this one.
+    pub fn other(self) -> Clock {
+        match self {
+            Clock::Pause => Clock::Resume,
+            Clock::Resume => Clock::Pause,
+        }
+    }
 }
 
 impl Action {

@@ -5,6 +5,8 @@ mod definitions;
 mod extensions;
 mod machine;
 mod mediation;
+mod pause;
 mod properties;
+mod recheck;
 mod shipped;
 mod world;

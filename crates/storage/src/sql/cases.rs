@@ -62,6 +62,7 @@ pub(crate) fn event_from_row(row: &AnyRow) -> Result<StoredEvent> {
             to_state: row.try_get("to_state")?,
             sets: detail.sets,
             deadline: detail.deadline,
+            paused: detail.paused,
             duties: detail.duties,
             closed: detail.closed,
             choices: detail.choices,

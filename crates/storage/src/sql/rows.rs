@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use duban_core::deadline::china_date;
-use duban_core::machine::{Case, Event, OpenDuty, StateDeadline, Transition};
+use duban_core::machine::{Case, Event, OpenDuty, Paused, StateDeadline, Transition};
 use duban_core::vocabulary::party;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -21,6 +21,8 @@ pub(crate) struct Detail {
     pub(crate) at: Timestamp,
     pub(crate) sets: BTreeMap<String, Vec<String>>,
     pub(crate) deadline: Option<StateDeadline>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) paused: Option<Paused>,
     pub(crate) duties: Vec<OpenDuty>,
     pub(crate) closed: bool,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -164,6 +166,7 @@ pub(crate) fn event_row(case_id: &str, e: &Event, meta: &Meta) -> Result<Vec<Val
         at: e.at,
         sets: e.sets.clone(),
         deadline: e.deadline.clone(),
+        paused: e.paused.clone(),
         duties: e.duties.clone(),
         closed: e.closed,
         choices: e.choices.clone(),

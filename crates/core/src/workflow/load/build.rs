@@ -95,6 +95,7 @@ pub(super) fn workflow(
                 answered_by: a.answered_by.into_iter().map(|x| x.value).collect(),
                 only_to_answer: a.only_to_answer,
                 when: a.when.into_iter().map(|(k, v)| (k.value, v)).collect(),
+                clock: a.clock.map(|c| c.value),
             })
             .collect(),
         reminders: raw

@@ -7,6 +7,7 @@
 
 mod actions;
 mod build;
+mod clock;
 mod notices;
 mod number;
 mod parties;
@@ -53,6 +54,7 @@ fn validate(
     parties::check(&mut c);
     states::initial(&mut c);
     actions::check(&mut c);
+    clock::check(&mut c);
     states::check(&mut c);
     reachability::check(&mut c);
     reminders::check(&mut c);

@@ -5,6 +5,7 @@ use std::ops::Range;
 use crate::diagnostic::FileDiagnostics;
 use crate::role::Role;
 use crate::tomlread::{self, Located, Table};
+use crate::workflow::model::Clock;
 
 use super::fields::{RawField, read_payload};
 use super::{PERIOD_KEYS, RawPeriod, read_period, read_roles};
@@ -22,6 +23,7 @@ const ACTION_KEYS: &[&str] = &[
     "answered_by",
     "only_to_answer",
     "when",
+    "clock",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -44,6 +46,8 @@ pub(crate) struct RawAction {
     pub(crate) only_to_answer: bool,
     /// Open only while the case's latest choice of each enum field is the value given.
     pub(crate) when: Vec<(Located<String>, String)>,
+    /// Pauses or resumes the state's deadline, with the line it was written on.
+    pub(crate) clock: Option<Located<Clock>>,
 }
 
 #[derive(Debug)]
@@ -113,7 +117,30 @@ pub(super) fn read_action(
         answered_by: tomlread::strings(t, "answered_by", &path, d).unwrap_or_default(),
         only_to_answer: tomlread::boolean(t, "only_to_answer", &path, d).unwrap_or(false),
         when: read_when(t, &path, d),
+        clock: read_clock(t, &path, d),
     })
+}
+
+/// `clock = "pause"` or `"resume"`; anything else is reported and read as no clock.
+fn read_clock(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Option<Located<Clock>> {
+    let s = tomlread::string(t, "clock", path, d)?;
+    match Clock::parse(&s.value) {
+        Some(value) => Some(Located {
+            value,
+            line: s.line,
+        }),
+        None => {
+            d.at_line(
+                s.line,
+                format!(
+                    "`{path}.clock` is `{}`; expected {}",
+                    s.value,
+                    Clock::NAMES.join(" or ")
+                ),
+            );
+            None
+        }
+    }
 }
 
 /// A `when` table (`{ outcome = "failed" }`): enum fields and the value each must have.
