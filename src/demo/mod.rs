@@ -331,6 +331,7 @@ pub async fn run(
     // Petitions taken on at stations: some resolved by the deputy, the others transferred.
     let petitions = plan.n(87.0);
     let direct = plan.n(48.0).min(petitions);
+    let mut constituents: Vec<Value> = Vec::new();
     for i in 0..petitions {
         let (title, dept) = *rng.pick(PETITIONS);
         let town = TOWNS[rng.below(TOWNS.len())];
@@ -338,7 +339,14 @@ pub async fn run(
         let (deputy, station) = rng.pick(&deputies).clone();
         let filed = plus(date(y, 2, 1), rng.below(300));
         let case = filings.len();
-        filings.push(("petition".into(), deputy.clone(), json!({"title": title, "body": format!("群众来访{title}，请求协调解决。"), "station": station, "constituent": person(&mut rng)}), at(filed, 9 + rng.below(7) as i8, 30)));
+        let mut constituent = person(&mut rng);
+        // One petition in eleven is a person coming back (重复信访): the same constituent as
+        // five petitions before, drawn after the new one so the random draws stay as they were.
+        if i % 11 == 6 && i >= 5 {
+            constituent = constituents[i - 5].clone();
+        }
+        constituents.push(constituent.clone());
+        filings.push(("petition".into(), deputy.clone(), json!({"title": title, "body": format!("群众来访{title}，请求协调解决。"), "station": station, "constituent": constituent}), at(filed, 9 + rng.below(7) as i8, 30)));
         if i < direct {
             let done = plus(filed, 3 + rng.below(10));
             steps.push(Step {

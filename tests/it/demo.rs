@@ -120,7 +120,11 @@ fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
         "a few items still open"
     );
     assert_eq!(r["petitions"]["stations"], 42);
+    // One petition in eleven is a person coming back: counted by the blind index.
+    let repeat = r["petitions"]["repeat"].as_u64().unwrap_or_default();
+    assert!((1..87).contains(&repeat), "repeat petitions: {repeat}");
     let md = r["markdown"].as_str().unwrap_or_default();
+    assert!(md.contains(&format!("其中重复信访{repeat}件")), "{md}");
     assert!(
         md.contains("共收到代表提出的建议81件，已全部交办，全部办理答复"),
         "{md}"

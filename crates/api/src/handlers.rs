@@ -128,6 +128,10 @@ pub struct ListQuery {
     key: Option<bool>,
     /// Only open items past their deadline.
     overdue: Option<bool>,
+    /// Only repeat filings (重复信访): cases whose person, by ID number, has another case of
+    /// the kind filed in the twelve months before. For leaders, staff and auditors, and for a
+    /// deputy's own list; 403 for anyone else.
+    repeat: Option<bool>,
     /// Words to find: a case's exact number, or words of its title and body. Every word
     /// (separated by spaces) must be found; in Chinese any two characters or more match. Empty,
     /// or spaces only, is no search.
@@ -176,6 +180,7 @@ pub async fn list_cases(
         station: q.station,
         key: q.key.unwrap_or(false),
         overdue: q.overdue.unwrap_or(false),
+        repeat: q.repeat.unwrap_or(false),
         by_due: false,
         due_before: None,
         q: q.q,

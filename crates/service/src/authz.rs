@@ -166,6 +166,13 @@ impl<S: Store + Audit> Service<S> {
             }
         };
         let committee = matches!(p.role(), Role::Leader | Role::Staff | Role::Auditor);
+        // Whether a person has petitioned before comes from their ID number: the committee may
+        // ask it of any list, a deputy only of the cases they filed or co-signed.
+        if params.repeat && !committee && !matches!(&base, CaseQuery::Party(PartyList::Deputy(_))) {
+            return forbid(
+                "repeat filings are listed for the committee and for a deputy's own cases",
+            );
+        }
         let member_of = match &base {
             CaseQuery::Party(chosen) if committee => {
                 party_lists.into_iter().filter(|l| l != chosen).collect()
@@ -183,6 +190,7 @@ impl<S: Store + Audit> Service<S> {
             overdue_at: (params.overdue && !matches!(base, CaseQuery::Overdue { .. }))
                 .then_some(now),
             key_only: params.key && !matches!(base, CaseQuery::KeySuggestions),
+            repeat: params.repeat,
             search,
             member_of,
         };

@@ -19,6 +19,7 @@ mod exchange;
 pub mod filetype;
 mod find;
 mod references;
+mod repeats;
 pub mod report;
 mod requests;
 pub mod roster;
@@ -64,6 +65,7 @@ pub use error::{Error, FieldProblem, Result};
 pub use exchange::Exported;
 pub use find::{search_terms, search_words};
 use references::Reads;
+pub use repeats::EarlierFiling;
 pub use requests::{PendingRequest, pending_requests};
 pub use signin::{SignIn, SignInPolicy, WeakPassword, check_password, hash_password};
 
@@ -113,6 +115,8 @@ pub struct ListParams {
     pub station: Option<String>,
     pub key: bool,
     pub overdue: bool,
+    /// Only repeat filings (重复信访): for the committee, and for a deputy's own list.
+    pub repeat: bool,
     /// A department's open items by deadline, soonest (so the overdue) first, rather than in
     /// filing order.
     pub by_due: bool,
@@ -387,6 +391,12 @@ impl<S: Store + Audit> Service<S> {
             .iter()
             .filter(|(_, _, kind)| kind == org_kind::STATION)
             .count() as u64;
+        // Found by the blind index of ID numbers, which no replay of events holds: counted
+        // the same way as of any instant, over the cases filed by then.
+        r.petitions.repeat = self
+            .store
+            .repeat_filings(kind::PETITION, year, as_of)
+            .await?;
         let names = directory
             .into_iter()
             .map(|(code, name, _)| (code, name))

@@ -86,6 +86,9 @@ pub struct PetitionFigures {
     pub taken_on: u64,
     pub resolved_directly: u64,
     pub transferred: u64,
+    /// Petitions whose person, by ID number, had petitioned in the twelve months before
+    /// (重复信访).
+    pub repeat: u64,
     pub by_station: BTreeMap<String, StationRow>,
 }
 
@@ -452,6 +455,9 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             pf.resolved_directly,
             pf.transferred
         ));
+        if pf.repeat > 0 {
+            out.push_str(&format!("；其中重复信访{}件", pf.repeat));
+        }
         out.push_str(&format!("；尚未办结{}件。\n\n", p.open));
     }
     if kind(kind::MEDIATION).is_some_and(|m| m.filed > 0) {

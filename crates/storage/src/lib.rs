@@ -264,6 +264,9 @@ pub struct ListFilter {
     pub overdue_at: Option<Timestamp>,
     /// Only key items (with a supervising leader).
     pub key_only: bool,
+    /// Only repeat filings: cases whose person has another case of the kind filed in the
+    /// twelve months before (重复信访), found by the ID number's blind index.
+    pub repeat: bool,
     /// Only cases holding every one of these terms (two characters or more each) in their
     /// number, title or body.
     pub search: Vec<String>,
@@ -643,6 +646,19 @@ pub trait PersonalData: Send + Sync {
         &self,
         id_number: &str,
     ) -> impl Future<Output = Result<Vec<String>>> + Send;
+    /// The earlier filings of the person a case names (重复信访): cases of its kind naming the
+    /// same ID number, filed in the twelve months before it, oldest first.
+    fn earlier_filings(
+        &self,
+        case_id: &str,
+    ) -> impl Future<Output = Result<Vec<CaseSummary>>> + Send;
+    /// How many cases of `kind` filed in `year` (China time) up to `until` are repeat filings.
+    fn repeat_filings(
+        &self,
+        kind: &str,
+        year: i16,
+        until: Timestamp,
+    ) -> impl Future<Output = Result<u64>> + Send;
     /// Records a full view of personal data.
     fn record_access(&self, access: &Access) -> impl Future<Output = Result<()>> + Send;
     /// Who saw a case's personal data, oldest first.

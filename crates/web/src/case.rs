@@ -11,8 +11,8 @@ use duban_core::deadline::china_date;
 use duban_core::vocabulary::party;
 use duban_core::workflow::{FieldType, Workflow};
 use duban_service::{
-    AttachmentInfo, CaseDetail, Error as ServiceError, History, REVEALABLE, Reveal, SentNotice,
-    SentOutcome, pending_requests,
+    AttachmentInfo, CaseDetail, EarlierFiling, Error as ServiceError, History, REVEALABLE, Reveal,
+    SentNotice, SentOutcome, pending_requests,
 };
 use maud::{Markup, html};
 use serde_json::Value;
@@ -97,6 +97,8 @@ struct Shown {
     names: Choices,
     sent: Vec<SentNotice>,
     files: Vec<AttachmentInfo>,
+    /// The person's earlier filings of the kind (重复信访), for a viewer who may know them.
+    earlier: Option<Vec<EarlierFiling>>,
     /// The instant the case is shown as of, with the day asked for; `None` for the present.
     as_of: Option<(jiff::Timestamp, String)>,
 }
@@ -193,10 +195,13 @@ fn render(
         @if let Some(p) = &case.paused {
             section.deadline {
                 h2 { "办理期限" }
-                p { strong { "已中止计算" } "（自 " (crate::layout::when(p.since)) " 起）"
+                p { strong { "已中止计算" } "（自 " (when(p.since)) " 起）"
                     span.muted { "：原期限最后一日 " (p.deadline.deadline.due_date) "，恢复计算后按中止天数顺延" } }
                 details { summary { "期限如何计算" } p.explanation { (p.deadline.deadline.explanation) } }
             }
+        }
+        @if let Some(earlier) = shown.earlier.as_ref().filter(|e| !e.is_empty()) {
+            (repeat_section(wf, earlier))
         }
         @if !case.duties.is_empty() {
             section {
@@ -388,6 +393,27 @@ fn heading(d: &CaseDetail) -> String {
     }
 }
 
+/// 此人近12个月已有N件…: the person's earlier filings, each by number, date and state; a link
+/// where the viewer may open it, the number alone where not.
+fn repeat_section(wf: Option<&Workflow>, earlier: &[EarlierFiling]) -> Markup {
+    let kind = wf.map_or("事项", |w| w.title.as_str());
+    html! {
+        section.repeat {
+            h2 { "重复信访" }
+            p { "此人近12个月已有 " strong { (earlier.len()) } " 件" (kind) "：" }
+            ul { @for e in earlier {
+                @let s = &e.summary;
+                @let number = s.number.as_deref().unwrap_or("（无编号）");
+                @let state = wf.and_then(|w| w.state(&s.state)).map_or(s.state.as_str(), |x| x.title.as_str());
+                li {
+                    @if e.visible { a href=(format!("/cases/{}", s.id)) { (number) } } @else { (number) }
+                    " " span.muted { (when(s.filed_at)) " 提出，" (state) }
+                }
+            } }
+        }
+    }
+}
+
 async fn load(
     st: &WebState,
     v: &Viewer,
@@ -412,12 +438,18 @@ async fn load(
         Err(ServiceError::Forbidden { .. }) => Vec::new(),
         Err(e) => return Err(refused(e)),
     };
+    let earlier = st
+        .service
+        .earlier_filings(&v.p, id)
+        .await
+        .map_err(refused)?;
     Ok(Shown {
         detail,
         history,
         names,
         sent,
         files,
+        earlier,
         as_of: None,
     })
 }
@@ -453,6 +485,7 @@ async fn load_as_of(
         names: choices(st).await?,
         sent: Vec::new(),
         files: Vec::new(),
+        earlier: None,
         as_of: Some((at, day.trim().to_string())),
     }))
 }

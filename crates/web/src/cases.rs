@@ -1,6 +1,7 @@
 //! Lists of cases: everything the viewer may see, found by number or words, narrowed by
-//! department, deputy, station, kind and state, key, overdue and year, newest first or by
-//! deadline, with a total and paging both ways; and a department's items by deadline.
+//! department, deputy, station, kind and state, key, overdue, repeat filings and year, newest
+//! first or by deadline, with a total and paging both ways; and a department's items by
+//! deadline.
 
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -29,6 +30,8 @@ pub struct ListQuery {
     year: Option<String>,
     overdue: Option<String>,
     key: Option<String>,
+    /// Only repeat filings (重复信访).
+    repeat: Option<String>,
     /// `deadline`, or newest first.
     order: Option<String>,
     cursor: Option<String>,
@@ -71,6 +74,9 @@ impl ListQuery {
         if self.key.is_some() {
             s.push_str("&key=1");
         }
+        if self.repeat.is_some() {
+            s.push_str("&repeat=1");
+        }
         s
     }
 
@@ -93,6 +99,7 @@ impl ListQuery {
             year: blank(&self.year).and_then(|y| y.parse().ok()),
             overdue: self.overdue.is_some(),
             key: self.key.is_some(),
+            repeat: self.repeat.is_some(),
             order: match self.order.as_deref() {
                 Some("deadline") => Order::Deadline,
                 Some("oldest") => Order::Oldest,
@@ -223,6 +230,10 @@ fn filters(st: &WebState, v: &Viewer, q: &ListQuery, names: &Choices) -> Markup 
             }
             label.inline { input type="checkbox" name="overdue" value="1" checked[q.overdue.is_some()]; "仅逾期" }
             label.inline { input type="checkbox" name="key" value="1" checked[q.key.is_some()]; "仅重点" }
+            // Asked of an ID number: for the committee, and for a deputy's own cases.
+            @if committee || v.p.user.role == Role::Deputy {
+                label.inline { input type="checkbox" name="repeat" value="1" checked[q.repeat.is_some()]; "仅重复信访" }
+            }
             button type="submit" { "筛选" }
         }
     }

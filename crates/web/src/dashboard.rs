@@ -83,7 +83,8 @@ fn figures(r: &AnnualReport) -> Markup {
         }
         p.muted {
             "重点建议 " (r.key_suggestions.total) " 件，已落实 " (r.key_suggestions.implemented) " 件；"
-            "信访代办 " (r.petitions.taken_on) " 件，代表直接化解 " (r.petitions.resolved_directly) " 件；"
+            "信访代办 " (r.petitions.taken_on) " 件，代表直接化解 " (r.petitions.resolved_directly) " 件，"
+            a href=(format!("/cases?kind=petition&repeat=1&year={}", r.year)) { "重复信访 " (r.petitions.repeat) " 件" } "；"
             "诉前调解 " (r.mediation.referred) " 件，调解成功 " (r.mediation.agreement) " 件。"
             "（统计截至 " (r.as_of) "）"
         }

@@ -8,7 +8,15 @@ use serde_json::{Value, json};
 use crate::app::{App, app, call, post};
 
 async fn get(app: &App, id: &str, who: &str) -> Value {
-    let r = call(app, Method::GET, &format!("/api/v1/cases/{id}"), Some(who), &[], None).await;
+    let r = call(
+        app,
+        Method::GET,
+        &format!("/api/v1/cases/{id}"),
+        Some(who),
+        &[],
+        None,
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body
 }
@@ -50,7 +58,10 @@ async fn a_paused_petition_is_not_overdue_and_resumes_with_its_last_day_moved() 
     let app = app().await;
     let o = &app.office;
     let id = accepted(&app).await;
-    assert_eq!(get(&app, &id, "lead").await["deadline"]["due_date"], "2024-11-01");
+    assert_eq!(
+        get(&app, &id, "lead").await["deadline"]["due_date"],
+        "2024-11-01"
+    );
 
     o.at("2024-09-20T10:00:00");
     // Only the case's handler (or staff) stops its clock; another department does not even
@@ -59,9 +70,17 @@ async fn a_paused_petition_is_not_overdue_and_resumes_with_its_last_day_moved() 
     let (status, _) = act(&app, &id, "pause", "other_dept", body.clone()).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
     let (status, _) = act(&app, &id, "pause", "filer", body.clone()).await;
-    assert_eq!(status, StatusCode::FORBIDDEN, "the deputy does not stop the department's clock");
+    assert_eq!(
+        status,
+        StatusCode::FORBIDDEN,
+        "the deputy does not stop the department's clock"
+    );
     let (status, _) = act(&app, &id, "pause", "lead", json!({"note": "x"})).await;
-    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "the cause is required");
+    assert_eq!(
+        status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "the cause is required"
+    );
     let (status, body) = act(&app, &id, "pause", "lead", body).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["deadline"], Value::Null);
@@ -90,7 +109,14 @@ async fn a_paused_petition_is_not_overdue_and_resumes_with_its_last_day_moved() 
     assert!(!list.body.to_string().contains(&id), "{}", list.body);
 
     // Resumed on 11-05: 46 days paused, 11-01 + 46 → Tue 12-17.
-    let (status, body) = act(&app, &id, "resume", "lead", json!({"note": "鉴定意见已送达"})).await;
+    let (status, body) = act(
+        &app,
+        &id,
+        "resume",
+        "lead",
+        json!({"note": "鉴定意见已送达"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["paused"], Value::Null);
     assert_eq!(body["deadline"]["due_date"], "2024-12-17");
@@ -119,10 +145,30 @@ async fn a_recheck_answered_by_the_superior_ends_the_petition_as_final() {
     let o = &app.office;
     let id = accepted(&app).await;
     let steps = [
-        ("reply", "lead", json!({"result": "不予支持", "outcome": "not_supported"}), "2024-09-20T10:00:00"),
-        ("record_satisfaction", "filer", json!({"rating": "dissatisfied", "comment": "不服"}), "2024-09-23T10:00:00"),
-        ("request_review", "filer", json!({"reason": "事实认定有误"}), "2024-09-25T10:00:00"),
-        ("answer_review", "lead", json!({"result": "维持"}), "2024-10-15T10:00:00"),
+        (
+            "reply",
+            "lead",
+            json!({"result": "不予支持", "outcome": "not_supported"}),
+            "2024-09-20T10:00:00",
+        ),
+        (
+            "record_satisfaction",
+            "filer",
+            json!({"rating": "dissatisfied", "comment": "不服"}),
+            "2024-09-23T10:00:00",
+        ),
+        (
+            "request_review",
+            "filer",
+            json!({"reason": "事实认定有误"}),
+            "2024-09-25T10:00:00",
+        ),
+        (
+            "answer_review",
+            "lead",
+            json!({"result": "维持"}),
+            "2024-10-15T10:00:00",
+        ),
     ];
     for (action, who, payload, at) in steps {
         o.act(&id, action, who, payload, at).await;
@@ -142,9 +188,85 @@ async fn a_recheck_answered_by_the_superior_ends_the_petition_as_final() {
     o.at("2024-11-20T10:00:00");
     let (status, _) = act(&app, &id, "answer_recheck", "lead", json!({"result": "x"})).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, body) = act(&app, &id, "answer_recheck", "co", json!({"result": "复核维持"})).await;
+    let (status, body) = act(
+        &app,
+        &id,
+        "answer_recheck",
+        "co",
+        json!({"result": "复核维持"}),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["state"], "final");
     assert_eq!(body["terminal"], true);
     assert_eq!(body["state_title"], "已复核，信访终结");
+}
+
+#[tokio::test]
+async fn repeat_petitions_are_listed_for_the_committee_and_the_filing_deputy_only() {
+    let app = app().await;
+    let o = &app.office;
+    let person = json!({"name": "王小明", "id_number": "110101199003074477"});
+    let file = |title: &'static str, at: &'static str| {
+        let person = person.clone();
+        async move {
+            o.file(
+                "filer",
+                "petition",
+                json!({"title": title, "body": "……", "station": "st1", "constituent": person}),
+                at,
+            )
+            .await
+        }
+    };
+    let first = file("拖欠工资", "2024-04-02T10:00:00").await;
+    let again = file("再次反映拖欠工资", "2024-06-02T10:00:00").await;
+    let app = &app;
+    let list = |who: &'static str| async move {
+        call(
+            app,
+            Method::GET,
+            "/api/v1/cases?repeat=true",
+            Some(who),
+            &[],
+            None,
+        )
+        .await
+    };
+    for who in ["staff", "filer"] {
+        let r = list(who).await;
+        assert_eq!(r.status, StatusCode::OK, "{who}: {}", r.body);
+        let ids: Vec<&str> = r.body["items"]
+            .as_array()
+            .map(|a| a.iter().filter_map(|c| c["id"].as_str()).collect())
+            .unwrap_or_default();
+        assert_eq!(ids, [again.as_str()], "{who}");
+        assert!(!r.body.to_string().contains(&first), "{who}");
+    }
+    // A department, a court, or a deputy listing a station: it comes from an ID number.
+    for who in ["lead", "court", "mediator"] {
+        assert_eq!(list(who).await.status, StatusCode::FORBIDDEN, "{who}");
+    }
+    let r = call(
+        app,
+        Method::GET,
+        "/api/v1/cases?repeat=true&station=st1",
+        Some("filer"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    // The year's report counts it.
+    let r = call(
+        app,
+        Method::GET,
+        "/api/v1/reports/annual?year=2024&as_of=2024-12-31T12:00:00Z",
+        Some("staff"),
+        &[],
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["petitions"]["repeat"], 1, "{}", r.body["petitions"]);
 }

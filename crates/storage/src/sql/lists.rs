@@ -147,6 +147,9 @@ pub(crate) fn filtered(
     if filter.key_only {
         text.push_str(" AND c.is_key = 1");
     }
+    if filter.repeat {
+        text.push_str(&format!(" AND {}", super::repeats::condition()));
+    }
     for list in &filter.member_of {
         let (member, parties) = party_list(list);
         let m = next(&mut binds, Bind::Text(member.to_string()));

@@ -20,6 +20,7 @@ mod inbox;
 mod lists;
 mod numbers;
 mod personal;
+mod repeats;
 mod reporting;
 mod rows;
 mod schema;

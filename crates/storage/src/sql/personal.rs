@@ -148,6 +148,14 @@ impl PersonalData for SqlStore {
         .await?)
     }
 
+    async fn earlier_filings(&self, case_id: &str) -> Result<Vec<crate::CaseSummary>> {
+        self.earlier_of_same_person(case_id).await
+    }
+
+    async fn repeat_filings(&self, kind: &str, year: i16, until: jiff::Timestamp) -> Result<u64> {
+        self.count_repeats(kind, year, until).await
+    }
+
     async fn record_access(&self, a: &Access) -> Result<()> {
         sqlx::query(
             "INSERT INTO personal_data_access (case_id, at, actor, actor_role, fields, reason, request_id) \

@@ -22,7 +22,7 @@ pub(crate) struct App {
     pub(crate) store: SqlStore,
     pub(crate) service: Arc<Service<SqlStore>>,
     pub(crate) clock: Arc<FixedClock>,
-    pub(crate) _office: Office,
+    pub(crate) office: Office,
 }
 
 pub(crate) fn at(s: &str) -> Timestamp {
@@ -59,7 +59,7 @@ pub(crate) async fn app() -> App {
         store: office.store.clone(),
         service,
         clock: office.clock.clone(),
-        _office: office,
+        office,
     }
 }
 

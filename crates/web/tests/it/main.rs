@@ -8,3 +8,4 @@ mod export;
 mod files;
 mod pages;
 mod print;
+mod repeats;

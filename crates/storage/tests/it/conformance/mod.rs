@@ -49,6 +49,7 @@ mod lists;
 mod outbox;
 mod personal;
 mod reminders;
+mod repeats;
 mod unit;
 
 /// A suggestion staff filed on 2024-03-01, with nothing else done.
