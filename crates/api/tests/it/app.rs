@@ -130,6 +130,23 @@ pub async fn post(app: &App, path: &str, who: &str, if_match: Option<&str>, body
     .await
 }
 
+/// Takes `action` as `who` on the case's current version (read first, as a client does).
+pub async fn act(app: &App, id: &str, action: &str, who: &str, body: Value) -> (StatusCode, Value) {
+    let case = call(
+        app,
+        Method::GET,
+        &format!("/api/v1/cases/{id}"),
+        Some("staff"),
+        &[],
+        None,
+    )
+    .await;
+    let version = case.body["version"].to_string();
+    let path = format!("/api/v1/cases/{id}/actions/{action}");
+    let r = post(app, &path, who, Some(&version), body).await;
+    (r.status, r.body)
+}
+
 /// A suggestion filed by `filer` on 2024-06-20, registered, and assigned to `jtj` on 07-01:
 /// due 2024-10-08 (three months, rolled past National Day).
 pub async fn assigned_suggestion(app: &App, title: &str) -> String {

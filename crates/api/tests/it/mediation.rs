@@ -3,9 +3,9 @@
 //! the year's figures counting each.
 
 use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::json;
 
-use crate::app::{App, app, call, post};
+use crate::app::{App, act, app, call};
 
 /// A dispute `court1` refers to `mediator` on `at`.
 async fn referred(app: &App, title: &str, at: &str) -> String {
@@ -28,23 +28,6 @@ async fn referred(app: &App, title: &str, at: &str) -> String {
     )
     .await;
     id
-}
-
-/// Takes `action` as `who` on the case's current version (read first, as a client does).
-async fn act(app: &App, id: &str, action: &str, who: &str, body: Value) -> (StatusCode, Value) {
-    let case = call(
-        app,
-        Method::GET,
-        &format!("/api/v1/cases/{id}"),
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
-    let version = case.body["version"].to_string();
-    let path = format!("/api/v1/cases/{id}/actions/{action}");
-    let r = post(app, &path, who, Some(&version), body).await;
-    (r.status, r.body)
 }
 
 #[tokio::test]

@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::app::{App, app, call, post};
+use crate::app::{App, act, app, call};
 
 async fn get(app: &App, id: &str, who: &str) -> Value {
     let r = call(
@@ -19,14 +19,6 @@ async fn get(app: &App, id: &str, who: &str) -> Value {
     .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     r.body
-}
-
-/// Takes `action` as `who` on the case's current version (read first, as a client does).
-async fn act(app: &App, id: &str, action: &str, who: &str, body: Value) -> (StatusCode, Value) {
-    let version = get(app, id, "staff").await["version"].to_string();
-    let path = format!("/api/v1/cases/{id}/actions/{action}");
-    let r = post(app, &path, who, Some(&version), body).await;
-    (r.status, r.body)
 }
 
 /// A petition filed at `st1` and accepted by `jtj` on Monday 2024-09-02.
