@@ -279,6 +279,24 @@ pub async fn run(
                 who: "staff1".into(),
                 payload: json!({"supervisor": leader}),
             });
+            // The leader's supervision: an inspection, a forum with the department and the
+            // deputy, and for every other one a supervision meeting, before the reply is due.
+            let mut activities = vec![(15, "inspection"), (25, "forum")];
+            if i % 2 == 0 {
+                activities.push((28, "supervision_meeting"));
+            }
+            for (after, activity) in activities {
+                let day = plus(assigned, after);
+                steps.push(Step {
+                    at: at(day, 15, 0),
+                    case,
+                    action: "record_supervision".into(),
+                    who: leader.to_string(),
+                    payload: json!({"activity": activity, "activity_on": day.to_string(),
+                        "participants": "领衔督办领导、承办单位负责同志、提出建议的代表",
+                        "notes": "听取办理情况汇报，实地查看，提出加快办理的要求。"}),
+                });
+            }
         }
         if let Some(co) = co {
             steps.push(Step {

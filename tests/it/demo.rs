@@ -119,6 +119,11 @@ fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
         r["mediation"]["ongoing"].as_u64().is_some_and(|n| n > 0),
         "a few items still open"
     );
+    // Each key suggestion's leader inspected and held a forum; every other one a meeting too.
+    assert_eq!(
+        r["key_suggestions"]["activities"],
+        serde_json::json!({"inspection": 8, "forum": 8, "supervision_meeting": 4})
+    );
     assert_eq!(r["petitions"]["stations"], 42);
     // One petition in eleven is a person coming back: counted by the blind index.
     let repeat = r["petitions"]["repeat"].as_u64().unwrap_or_default();

@@ -50,6 +50,10 @@ pub struct Milestones {
     pub ratings: BTreeMap<String, u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_rating: Option<String>,
+    /// The supervising leader's activities on the case (视察, 座谈会, 督办会, 测评会), counted
+    /// by the `activity` each records, as ratings are counted by `rating`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub activities: BTreeMap<String, u32>,
     /// A petition resolved by the deputy directly, or transferred to a department.
     #[serde(default, skip_serializing_if = "is_false")]
     pub resolved_directly: bool,
@@ -97,6 +101,9 @@ impl Milestones {
                 self.days_to_answer = u32::try_from(days).ok();
             }
             _ => {}
+        }
+        if let Some(a) = e.payload.get("activity").and_then(Value::as_str) {
+            *self.activities.entry(a.to_string()).or_default() += 1;
         }
         if let Some(r) = e.payload.get("rating").and_then(Value::as_str) {
             *self.ratings.entry(r.to_string()).or_default() += 1;

@@ -68,6 +68,10 @@ pub struct KeyFigures {
     pub implemented: u64,
     /// Supervising leader → key suggestions.
     pub by_supervisor: BTreeMap<String, u64>,
+    /// The supervising leaders' activities recorded on key suggestions, by their `activity`
+    /// (`inspection` 视察, `forum` 座谈会, `supervision_meeting` 督办会, `evaluation_meeting`
+    /// 测评会).
+    pub activities: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -332,6 +336,9 @@ impl Tally {
                     k.total += n;
                     *k.by_supervisor.entry(leader.clone()).or_default() += n;
                     k.implemented += yes(figures.closed && m.evaluated && figures.pleased());
+                    for (activity, times) in &m.activities {
+                        *k.activities.entry(activity.clone()).or_default() += n * u64::from(*times);
+                    }
                 }
             }
             kind::PETITION => {
@@ -426,11 +433,19 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
                 format!("{}件", s.answered)
             },
         ));
-        let key = if k.implemented == k.total && k.total > 0 {
+        let mut key = if k.implemented == k.total && k.total > 0 {
             format!("{}件重点建议全部落实", k.total)
         } else {
             format!("{}件重点建议已落实{}件", k.total, k.implemented)
         };
+        if !k.activities.is_empty() {
+            let done: Vec<String> = k
+                .activities
+                .iter()
+                .map(|(a, times)| format!("{}{times}次", duban_core::labels::value(a)))
+                .collect();
+            key.push_str(&format!("，领衔督办领导开展{}", done.join("、")));
+        }
         out.push_str(&format!(
             "，按期答复{}件{}；{key}。",
             s.answered_on_time,

@@ -16,7 +16,7 @@ use crate::chart::{self, Bar};
 use crate::forms::Choices;
 use crate::layout;
 use crate::session::Viewer;
-use crate::{WebState, cases, choices, refused};
+use crate::{WebState, cases, choices, labels, refused};
 
 #[derive(Debug, Deserialize)]
 pub struct YearQuery {
@@ -82,7 +82,16 @@ fn figures(r: &AnnualReport) -> Markup {
             }
         }
         p.muted {
-            "重点建议 " (r.key_suggestions.total) " 件，已落实 " (r.key_suggestions.implemented) " 件；"
+            "重点建议 " (r.key_suggestions.total) " 件，已落实 " (r.key_suggestions.implemented) " 件"
+            @if !r.key_suggestions.activities.is_empty() {
+                "，领衔督办活动 " (r.key_suggestions.activities.values().sum::<u64>()) " 次（"
+                @for (i, (activity, times)) in r.key_suggestions.activities.iter().enumerate() {
+                    @if i > 0 { "、" }
+                    (labels::value(activity)) " " (times)
+                }
+                "）"
+            }
+            "；"
             "信访代办 " (r.petitions.taken_on) " 件，代表直接化解 " (r.petitions.resolved_directly) " 件，"
             a href=(format!("/cases?kind=petition&repeat=1&year={}", r.year)) { "重复信访 " (r.petitions.repeat) " 件" } "；"
             "诉前调解 " (r.mediation.referred) " 件，调解成功 " (r.mediation.agreement) " 件。"

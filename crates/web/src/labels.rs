@@ -118,6 +118,12 @@ pub fn problem(p: &str) -> String {
             value(v.trim_end_matches('`'))
         );
     }
+    if p.contains("is open only once the case has a supervisor") {
+        return "只有列为重点建议（有领衔督办领导）后才能办理这一步".into();
+    }
+    if let Some((_, party)) = p.split_once("is open only once the case has a ") {
+        return format!("事项还没有「{}」，不能办理这一步", field(party));
+    }
     if p.contains("resumes a paused deadline, and none is paused") {
         return "办理期限没有中止，无需恢复".into();
     }

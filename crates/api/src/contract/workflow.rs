@@ -130,6 +130,7 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "answered_by": list(to("Action")),
             "only_to_answer": {"type": "boolean"},
             "when": list(pair()),
+            "requires": list(to("Party")),
             "clock": or_null(json!({
                 "type": "string", "enum": ["pause", "resume"],
                 "description": "Stops the state's deadline, or starts it again with its last day moved later by the paused days.",

@@ -12,3 +12,4 @@ mod matrix;
 mod mediation;
 mod petitions;
 mod schema;
+mod supervision;

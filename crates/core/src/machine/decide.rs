@@ -67,6 +67,7 @@ pub fn allowed_actions(
         .filter(|a| answers_if_it_must(wf, case, a))
         .filter(|a| unchosen(a, case).is_none())
         .filter(|a| clock_refusal(a, case, now).is_none())
+        .filter(|a| unfilled(a, case).is_none())
         .map(|a| a.name.clone())
         .collect()
 }
@@ -77,6 +78,13 @@ fn unchosen<'a>(a: &'a Action, case: &Case) -> Option<&'a (String, String)> {
     a.when
         .iter()
         .find(|(field, value)| case.choices.get(field) != Some(value))
+}
+
+/// The first party `a` requires that no one fills on the case yet.
+fn unfilled<'a>(a: &'a Action, case: &Case) -> Option<&'a String> {
+    a.requires
+        .iter()
+        .find(|p| case.parties.get(*p).is_none_or(|v| v.is_empty()))
 }
 
 /// Why a pause or resume cannot be taken now, if it cannot: a pause needs a running deadline
@@ -298,6 +306,12 @@ pub fn act(
     }
     if let Some(reason) = clock_refusal(a, case, now) {
         return Err(refuse(reason));
+    }
+    if let Some(party) = unfilled(a, case) {
+        return Err(refuse(Refusal::NoParty {
+            action: action.into(),
+            party: party.clone(),
+        }));
     }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;

@@ -218,6 +218,8 @@ pub enum Refusal {
         field: String,
         value: String,
     },
+    #[error("`{action}` is open only once the case has a {party}")]
+    NoParty { action: String, party: String },
     #[error("`{action}` resumes a paused deadline, and none is paused")]
     NotPaused { action: String },
     #[error("`{action}` pauses a running deadline, and none is running")]

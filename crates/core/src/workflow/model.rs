@@ -163,6 +163,9 @@ pub struct Action {
     /// Stops or restarts the state's deadline (a petition waiting for an appraisal): the days
     /// between a pause and its resumption are not counted.
     pub clock: Option<Clock>,
+    /// Open only while each of these parties is filled: a supervising leader's activities are
+    /// recorded only on a key suggestion, one with a `supervisor`.
+    pub requires: Vec<String>,
 }
 
 /// What an action does to the clock of the state it is taken in.

@@ -9,4 +9,5 @@ mod pause;
 mod properties;
 mod recheck;
 mod shipped;
+mod supervision;
 mod world;

@@ -89,6 +89,14 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 );
             }
         }
+        for r in &a.requires {
+            if !c.party_names.contains(r.value.as_str()) {
+                c.d.at_line(
+                    r.line,
+                    format!("`{path}.requires` names unknown party `{}`", r.value),
+                );
+            }
+        }
         if let Some(w) = &a.within {
             c.anchor(&w.from, &path, false);
         }

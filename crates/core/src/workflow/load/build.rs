@@ -96,6 +96,7 @@ pub(super) fn workflow(
                 only_to_answer: a.only_to_answer,
                 when: a.when.into_iter().map(|(k, v)| (k.value, v)).collect(),
                 clock: a.clock.map(|c| c.value),
+                requires: a.requires.into_iter().map(|x| x.value).collect(),
             })
             .collect(),
         reminders: raw

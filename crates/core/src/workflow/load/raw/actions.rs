@@ -24,6 +24,7 @@ const ACTION_KEYS: &[&str] = &[
     "only_to_answer",
     "when",
     "clock",
+    "requires",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -48,6 +49,8 @@ pub(crate) struct RawAction {
     pub(crate) when: Vec<(Located<String>, String)>,
     /// Pauses or resumes the state's deadline, with the line it was written on.
     pub(crate) clock: Option<Located<Clock>>,
+    /// Parties that must be filled for the action to be open.
+    pub(crate) requires: Vec<Located<String>>,
 }
 
 #[derive(Debug)]
@@ -118,6 +121,7 @@ pub(super) fn read_action(
         only_to_answer: tomlread::boolean(t, "only_to_answer", &path, d).unwrap_or(false),
         when: read_when(t, &path, d),
         clock: read_clock(t, &path, d),
+        requires: tomlread::strings(t, "requires", &path, d).unwrap_or_default(),
     })
 }
 
