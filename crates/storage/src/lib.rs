@@ -229,7 +229,8 @@ pub enum PartyList {
 /// The lists the application needs, each served by an index.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CaseQuery {
-    /// A department's open items (as lead or co-handler), soonest deadline first.
+    /// A department's open items (as lead or co-handler, or waiting on it in another part of
+    /// the case, such as the body answering a petition's 复核), soonest deadline first.
     DepartmentOpen { department: String },
     /// Open items past their deadline at `now`, most overdue first.
     Overdue { now: Timestamp },

@@ -27,9 +27,14 @@ pub(crate) struct Selection {
 /// indexes.
 pub(crate) fn selection(q: &CaseQuery) -> Selection {
     match q {
+        // The cases it leads or co-handles, and those waiting on it in another part (the body
+        // that answers a petition's 复核): its awaiting row counts only where it has neither of
+        // the other two, so that each case is listed once.
         CaseQuery::DepartmentOpen { department } => Selection {
             from_where: "FROM case_parties p JOIN cases c ON c.id = p.case_id \
-                  WHERE p.member = $1 AND p.is_open = 1 AND p.party IN ('lead_department', 'co_departments')",
+                  WHERE p.member = $1 AND p.is_open = 1 AND (p.party IN ('lead_department', 'co_departments') \
+                  OR (p.party = 'awaiting' AND NOT EXISTS (SELECT 1 FROM case_parties x WHERE x.case_id = p.case_id \
+                  AND x.member = p.member AND x.party IN ('lead_department', 'co_departments'))))",
             binds: vec![Bind::Text(department.clone())],
             sort: ("p.due_key", "p.case_id"),
         },

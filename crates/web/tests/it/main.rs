@@ -6,6 +6,7 @@ mod as_of;
 mod exchange;
 mod export;
 mod files;
+mod inbox;
 mod pages;
 mod print;
 mod repeats;
