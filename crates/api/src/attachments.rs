@@ -9,6 +9,8 @@ use axum::response::{IntoResponse, Response};
 use duban_service::{AttachmentInfo, Upload};
 use serde::Serialize;
 use utoipa::ToSchema;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaType};
 
 use crate::AppState;
 use crate::error::{ApiError, Problem};
@@ -64,7 +66,22 @@ pub struct AttachmentList {
 struct UploadForm {
     #[schema(value_type = String, format = Binary)]
     file: Vec<u8>,
+    #[schema(schema_with = any_text)]
     note: Option<String>,
+}
+
+/// The note's schema: any text, with no JSON type. A part of a multipart form is text whatever
+/// it reads as, so a type would call the note `{}` an object, or `1` a number, and a checker
+/// reading the document would expect the server to refuse notes it has every reason to keep.
+fn any_text() -> RefOr<Schema> {
+    RefOr::T(Schema::Object(
+        ObjectBuilder::new()
+            .schema_type(SchemaType::AnyValue)
+            .description(Some(
+                "A note on the document, kept as the text sent: a form part is text, whatever it reads as",
+            ))
+            .build(),
+    ))
 }
 
 /// A multipart error as a problem: over the limit is 413, anything else a malformed request.

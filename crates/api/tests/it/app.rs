@@ -147,6 +147,14 @@ pub async fn act(app: &App, id: &str, action: &str, who: &str, body: Value) -> (
     (r.status, r.body)
 }
 
+/// The 2024 annual report as staff read it, as of the instant `as_of`.
+pub async fn report_2024(app: &App, as_of: &str) -> Value {
+    let path = format!("/api/v1/reports/annual?year=2024&as_of={as_of}");
+    let r = call(app, Method::GET, &path, Some("staff"), &[], None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
 /// A suggestion filed by `filer` on 2024-06-20, registered, and assigned to `jtj` on 07-01:
 /// due 2024-10-08 (three months, rolled past National Day).
 pub async fn assigned_suggestion(app: &App, title: &str) -> String {

@@ -3,16 +3,13 @@
 //! while the annual report still counts the answer late, as of any instant and from kept
 //! figures or a full replay alike.
 
-use axum::http::{Method, StatusCode};
+use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::{App, app, assigned_suggestion as assigned, call, post};
+use crate::app::{App, app, assigned_suggestion as assigned, post, report_2024};
 
 async fn suggestions(app: &App, as_of: &str) -> Value {
-    let path = format!("/api/v1/reports/annual?year=2024&as_of={as_of}");
-    let r = call(app, Method::GET, &path, Some("staff"), &[], None).await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    r.body["kinds"]
+    report_2024(app, as_of).await["kinds"]
         .as_array()
         .and_then(|k| k.iter().find(|k| k["kind"] == "suggestion"))
         .cloned()

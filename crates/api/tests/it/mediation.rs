@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::app::{App, act, app, call};
+use crate::app::{App, act, app, call, report_2024};
 
 /// A dispute `court1` refers to `mediator` on `at`.
 async fn referred(app: &App, title: &str, at: &str) -> String {
@@ -208,17 +208,8 @@ async fn a_mediation_is_referred_confirmed_and_returned_for_filing_step_by_step(
         history.body
     );
 
-    let report = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/annual?year=2024&as_of=2024-11-01T00:00:00Z",
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(report.status, StatusCode::OK, "{}", report.body);
-    let m = &report.body["mediation"];
+    let report = report_2024(&app, "2024-11-01T00:00:00Z").await;
+    let m = &report["mediation"];
     assert_eq!(
         [
             &m["referred"],
@@ -232,19 +223,11 @@ async fn a_mediation_is_referred_confirmed_and_returned_for_filing_step_by_step(
         "{m}"
     );
     // As of the day before the ruling: applied for, not yet confirmed.
-    let before = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/annual?year=2024&as_of=2024-10-29T00:00:00Z",
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
+    let before = report_2024(&app, "2024-10-29T00:00:00Z").await;
     assert_eq!(
         (
-            &before.body["mediation"]["judicial_confirmation"],
-            &before.body["mediation"]["confirmed"]
+            &before["mediation"]["judicial_confirmation"],
+            &before["mediation"]["confirmed"]
         ),
         (&json!(1), &json!(0))
     );

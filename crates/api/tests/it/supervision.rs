@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::json;
 
-use crate::app::{act, app, assigned_suggestion, call};
+use crate::app::{act, app, assigned_suggestion, call, report_2024};
 
 #[tokio::test]
 async fn a_leaders_activities_are_events_of_the_key_suggestion_and_counted() {
@@ -68,29 +68,9 @@ async fn a_leaders_activities_are_events_of_the_key_suggestion_and_counted() {
     assert_eq!(recorded["payload"]["activity_on"], "2024-07-10");
     assert_eq!(recorded["actor"], "leader");
 
-    let r = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/annual?year=2024&as_of=2024-12-31T12:00:00Z",
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
-    assert_eq!(
-        r.body["key_suggestions"]["activities"],
-        json!({"inspection": 1})
-    );
+    let r = report_2024(&app, "2024-12-31T12:00:00Z").await;
+    assert_eq!(r["key_suggestions"]["activities"], json!({"inspection": 1}));
     // As of before the inspection, nothing was recorded yet.
-    let r = call(
-        &app,
-        Method::GET,
-        "/api/v1/reports/annual?year=2024&as_of=2024-07-05T00:00:00Z",
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
-    assert_eq!(r.body["key_suggestions"]["activities"], json!({}));
+    let r = report_2024(&app, "2024-07-05T00:00:00Z").await;
+    assert_eq!(r["key_suggestions"]["activities"], json!({}));
 }
