@@ -258,18 +258,17 @@ pub fn due_from_date(calendar: &Calendar, start: Date, period: Period) -> Deadli
     }
 }
 
-/// The deadline `d` of a period counted in `unit`, paused on the China date `paused` and
-/// resumed on `resumed`: the days in between are not counted (鉴定、听证 and the like), so the
-/// last day moves later by as many days as the pause lasted, or by as many working days for a
-/// period in working days, then rolls over a holiday as any last day does. The explanation
-/// gains the sentence that says so.
-pub fn resumed(
+/// The last day `last` of a period counted in `unit`, moved later for a pause from the China
+/// date `paused` to `resumed`: by as many days as the pause lasted, or by as many working days
+/// for a period in working days, then rolled over a holiday as any last day is. Returns the
+/// moved day and the length of the pause as the explanation states it.
+pub fn moved_by_pause(
     calendar: &Calendar,
-    d: &Deadline,
+    last: Date,
     unit: Unit,
     paused: Date,
     resumed: Date,
-) -> Deadline {
+) -> (Date, String) {
     let days = u32::try_from((resumed - paused).get_days()).unwrap_or(0);
     let (amount, by, length) = match unit {
         Unit::WorkingDays => {
@@ -287,11 +286,26 @@ pub fn resumed(
         }
         Unit::Days | Unit::Months => (days, Unit::Days, format!("{days}日")),
     };
-    let last = if amount == 0 {
-        d.due_date
+    let moved = if amount == 0 {
+        last
     } else {
-        due_from_date(calendar, d.due_date, Period::new(amount, by)).due_date
+        due_from_date(calendar, last, Period::new(amount, by)).due_date
     };
+    (moved, length)
+}
+
+/// The deadline `d` of a period counted in `unit`, paused on the China date `paused` and
+/// resumed on `resumed`: the days in between are not counted (鉴定、听证 and the like), so its
+/// last day moves as [`moved_by_pause`] says, and the explanation gains the sentence that says
+/// so.
+pub fn resumed(
+    calendar: &Calendar,
+    d: &Deadline,
+    unit: Unit,
+    paused: Date,
+    resumed: Date,
+) -> Deadline {
+    let (last, length) = moved_by_pause(calendar, d.due_date, unit, paused, resumed);
     let explanation = format!(
         "{}；{}中止计算，{}恢复计算，中止期间{length}不计入，期间最后一日由{}顺延至{}，截止于该日24:00（北京时间）。",
         d.explanation.trim_end_matches('。'),

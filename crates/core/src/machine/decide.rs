@@ -606,17 +606,12 @@ fn pause_or_resume(
             let (from, to) = (deadline::china_date(p.since), deadline::china_date(now));
             let d = deadline::resumed(cal, &p.deadline.deadline, unit, from, to);
             // The cap on extensions moves with it: paused days count toward neither.
-            let original = deadline::resumed(
-                cal,
-                &Deadline::on_date(p.deadline.original_due, cal, String::new()),
-                unit,
-                from,
-                to,
-            );
+            let (original_due, _) =
+                deadline::moved_by_pause(cal, p.deadline.original_due, unit, from, to);
             schedule(step, &state.name, None, Some(&d), false);
             *deadline = Some(StateDeadline {
                 deadline: d,
-                original_due: original.due_date,
+                original_due,
                 extensions: p.deadline.extensions,
             });
             None

@@ -11,16 +11,33 @@ use crate::{CaseSummary, Result};
 /// "近12个月": 365 days before the filing, in the milliseconds `filed_at` is kept in.
 pub(crate) const WINDOW_MS: i64 = 365 * 24 * 60 * 60 * 1000;
 
+/// The joins from a case's ID-number index rows (`p`) to the other cases naming the same
+/// number (`q`, and the case as `{other}`). The case's rows are found by the primary key's
+/// prefix, the others by the index on the hash.
+fn same_person(other: &str) -> String {
+    format!(
+        "personal_data p \
+         JOIN personal_data q ON q.id_number_hash = p.id_number_hash AND q.case_id <> p.case_id \
+         JOIN cases {other} ON {other}.id = q.case_id"
+    )
+}
+
+/// That `{other}` names a person `{case}` names by ID number, is of its kind, and was filed in
+/// the window before it.
+fn filed_before(case: &str, other: &str) -> String {
+    format!(
+        "p.case_id = {case}.id AND p.id_number_hash IS NOT NULL AND {other}.kind = {case}.kind \
+         AND {other}.filed_at < {case}.filed_at AND {other}.filed_at >= {case}.filed_at - {WINDOW_MS}"
+    )
+}
+
 /// True for the case `c` when a person it names by ID number is named by another case of its
-/// kind filed in the window before it. The person's index rows are found by case (the primary
-/// key's prefix), the other cases by the index on the hash.
+/// kind filed in the window before it.
 pub(crate) fn condition() -> String {
     format!(
-        "EXISTS (SELECT 1 FROM personal_data p \
-         JOIN personal_data q ON q.id_number_hash = p.id_number_hash AND q.case_id <> p.case_id \
-         JOIN cases e ON e.id = q.case_id \
-         WHERE p.case_id = c.id AND p.id_number_hash IS NOT NULL AND e.kind = c.kind \
-         AND e.filed_at < c.filed_at AND e.filed_at >= c.filed_at - {WINDOW_MS})"
+        "EXISTS (SELECT 1 FROM {} WHERE {})",
+        same_person("e"),
+        filed_before("c", "e")
     )
 }
 
@@ -28,15 +45,12 @@ impl SqlStore {
     /// The earlier filings of the person (or persons) `case_id` names: cases of its kind naming
     /// the same ID number, filed in the twelve months before it, oldest first.
     pub(crate) async fn earlier_of_same_person(&self, case_id: &str) -> Result<Vec<CaseSummary>> {
+        // DISTINCT: a case naming the person in two fields or events is still one case.
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {SUMMARY_COLUMNS}, c.filed_at AS sort_key FROM cases c \
-             WHERE c.id IN (SELECT q.case_id FROM personal_data p \
-               JOIN personal_data q ON q.id_number_hash = p.id_number_hash AND q.case_id <> p.case_id \
-               WHERE p.case_id = $1 AND p.id_number_hash IS NOT NULL) \
-             AND c.kind = (SELECT kind FROM cases WHERE id = $1) \
-             AND c.filed_at < (SELECT filed_at FROM cases WHERE id = $1) \
-             AND c.filed_at >= (SELECT filed_at FROM cases WHERE id = $1) - {WINDOW_MS} \
-             ORDER BY c.filed_at, c.id"
+            "SELECT DISTINCT {SUMMARY_COLUMNS}, c.filed_at AS sort_key FROM cases me, {} \
+             WHERE me.id = $1 AND {} ORDER BY c.filed_at, c.id",
+            same_person("c"),
+            filed_before("me", "c")
         )))
         .bind(case_id.to_string())
         .fetch_all(&self.pool)
