@@ -298,15 +298,9 @@ pub async fn run(
                 });
             }
         }
-        if let Some(co) = co {
-            steps.push(Step {
-                at: at(plus(assigned, 10 + rng.below(15)), 11, 0),
-                case,
-                action: "send_co_opinion".into(),
-                who: format!("{co}-clerk"),
-                payload: json!({"opinion": "同意主办单位办理意见，将积极配合。"}),
-            });
-        }
+        // The co-handler's opinion, due a month after the assignment: most within it, one in
+        // six a few days late, or never if the lead department replies first.
+        let co_opinion = co.map(|co| (co, plus(assigned, 10 + rng.below(15))));
         // Most answer within the three months; a few are late.
         let late = !is_key && rng.chance(0.08);
         let reply_day = plus(
@@ -317,6 +311,18 @@ pub async fn run(
                 30 + rng.below(55)
             },
         );
+        if let Some((co, day)) = co_opinion {
+            let day = if i % 6 == 5 { plus(assigned, 33) } else { day };
+            if day < reply_day {
+                steps.push(Step {
+                    at: at(day, 11, 0),
+                    case,
+                    action: "send_co_opinion".into(),
+                    who: format!("{co}-clerk"),
+                    payload: json!({"opinion": "同意主办单位办理意见，将积极配合。"}),
+                });
+            }
+        }
         let class = if is_key {
             "A"
         } else {

@@ -124,6 +124,25 @@ fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
         r["key_suggestions"]["activities"],
         serde_json::json!({"inspection": 8, "forum": 8, "supervision_meeting": 4})
     );
+    // Each co-handler owes its own opinion: most came in time, some late, a few never (the
+    // lead department replied first), each counted from the records.
+    let co = |k: &str| -> u64 {
+        r["departments"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|d| d[k].as_u64().unwrap_or_default())
+            .sum()
+    };
+    let (handled, sent, on_time) = (
+        co("co_handled"),
+        co("co_opinions"),
+        co("co_opinions_on_time"),
+    );
+    assert!(
+        0 < on_time && on_time < sent && sent < handled,
+        "co-handling: {handled} handled, {sent} sent, {on_time} on time"
+    );
     assert_eq!(r["petitions"]["stations"], 42);
     // One petition in eleven is a person coming back: counted by the blind index.
     let repeat = r["petitions"]["repeat"].as_u64().unwrap_or_default();

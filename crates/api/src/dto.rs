@@ -56,12 +56,16 @@ pub struct PausedDto {
     pub deadline: DeadlineDto,
 }
 
-/// A duty still owed in the current state.
+/// A duty still owed in the current state, by one member of a party (each co-handling
+/// department owes its own opinion).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DutyDto {
     pub name: String,
     #[schema(schema_with = crate::contract::refs::party)]
     pub owed_by: String,
+    /// The organisation code or login that owes it; null for a duty opened before duties were
+    /// owed per member, which the whole party owed.
+    pub member: Option<String>,
     pub deadline: DeadlineDto,
 }
 
@@ -154,6 +158,7 @@ impl CaseDto {
                 .map(|x| DutyDto {
                     name: x.name.clone(),
                     owed_by: x.owed_by.clone(),
+                    member: x.member.clone(),
                     deadline: DeadlineDto::from(&x.deadline),
                 })
                 .collect(),

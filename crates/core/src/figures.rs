@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::deadline::china_date;
-use crate::machine::Event;
+use crate::machine::{Event, OpenDuty};
 
 /// The state a department's reply puts a case in.
 const ANSWERED: &str = "handled";
@@ -72,6 +72,10 @@ pub struct Milestones {
     /// A failed mediation returned to the court and filed for trial (退回立案).
     #[serde(default, skip_serializing_if = "is_false")]
     pub returned_for_filing: bool,
+    /// The duties owed per member (a co-handler's opinion), by duty and member: `None` while
+    /// owed or never done, then whether the first discharge came by the duty's last day.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub duties: BTreeMap<String, BTreeMap<String, Option<bool>>>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -79,10 +83,18 @@ fn is_false(b: &bool) -> bool {
 }
 
 impl Milestones {
-    /// Notes one event; `due_before` is the end of the deadline running before it, and `since`
-    /// the instant the case entered the state the event is taken in.
-    pub fn note(&mut self, e: &Event, due_before: Option<Timestamp>, since: Timestamp) {
+    /// Notes one event; `owed` are the duties open before it, `due_before` is the end of the
+    /// deadline running before it, and `since` the instant the case entered the state the
+    /// event is taken in.
+    pub fn note(
+        &mut self,
+        e: &Event,
+        owed: &[OpenDuty],
+        due_before: Option<Timestamp>,
+        since: Timestamp,
+    ) {
         let stays = e.from_state.as_deref() == Some(e.to_state.as_str());
+        self.note_duties(e, owed, stays);
         let due_after = e.deadline.as_ref().map(|d| d.deadline.due_at);
         if let (true, None, Some(due), Some(after)) =
             (stays, self.answered_on_time, due_before, due_after)
@@ -132,6 +144,36 @@ impl Milestones {
             }
             "return_for_filing" => self.returned_for_filing = true,
             _ => {}
+        }
+    }
+
+    /// Notes the duties a member owes as they open, and each one's first discharge: a duty
+    /// open before an event that keeps the case in its state, and gone after it, was done by
+    /// it. A duty that ends with its state (the reply came first) stays owed, never done.
+    fn note_duties(&mut self, e: &Event, owed: &[OpenDuty], stays: bool) {
+        for d in &e.duties {
+            if let Some(m) = &d.member {
+                self.duties
+                    .entry(d.name.clone())
+                    .or_default()
+                    .entry(m.clone())
+                    .or_insert(None);
+            }
+        }
+        if !stays {
+            return;
+        }
+        for d in owed.iter().filter(|d| !e.duties.contains(d)) {
+            let Some(m) = &d.member else { continue };
+            let record = self
+                .duties
+                .entry(d.name.clone())
+                .or_default()
+                .entry(m.clone())
+                .or_insert(None);
+            if record.is_none() {
+                *record = Some(e.at <= d.deadline.due_at);
+            }
         }
     }
 }

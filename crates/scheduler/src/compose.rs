@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 
+use duban_core::machine::duty_name;
 use duban_core::workflow::When;
 use duban_storage::{
     CaseRecord, ClaimedReminder, NewDelivery, Notification, Recipient, ReminderOutcome,
@@ -49,11 +50,11 @@ impl<S> Scheduler<S> {
         let kind_title = wf
             .map(|w| w.title.clone())
             .unwrap_or_else(|| case.kind.clone());
-        let duty_title = r.duty.as_ref().and_then(|d| {
+        let duty_title = r.duty.as_deref().map(duty_name).and_then(|d| {
             wf?.state(&r.state)?
                 .duties
                 .iter()
-                .find(|x| &x.name == d)
+                .find(|x| x.name == d)
                 .map(|x| x.title.clone())
         });
         let overdue = matches!(

@@ -137,6 +137,11 @@ pub struct DepartmentRow {
     /// As the kind's: the median and 90th percentile of days to the first answer.
     pub days_to_answer_median: Option<u32>,
     pub days_to_answer_p90: Option<u32>,
+    /// Cases it was asked to co-handle (a duty owed by it alone, such as a co-handler's
+    /// opinion), the opinions it sent, and those sent by their last day.
+    pub co_handled: u64,
+    pub co_opinions: u64,
+    pub co_opinions_on_time: u64,
 }
 
 /// How many cases took each number of days to their first answer.
@@ -300,18 +305,16 @@ impl Tally {
         f.dissatisfied += n * rated("dissatisfied");
         f.reopened += yes(rated("dissatisfied") > 0);
         let kind = f.kind.clone();
+        for owed in m.duties.values() {
+            for (member, done) in owed {
+                let (row, _) = self.department(&kind, member);
+                row.co_handled += n;
+                row.co_opinions += yes(done.is_some());
+                row.co_opinions_on_time += yes(*done == Some(true));
+            }
+        }
         if let Some(lead) = &figures.lead_department {
-            let (row, days) = self
-                .departments
-                .entry((kind.clone(), lead.clone()))
-                .or_insert_with(|| {
-                    let row = DepartmentRow {
-                        kind: kind.clone(),
-                        department: lead.clone(),
-                        ..DepartmentRow::default()
-                    };
-                    (row, Days::new())
-                });
+            let (row, days) = self.department(&kind, lead);
             if let Some(d) = m.days_to_answer {
                 *days.entry(d).or_default() += n;
             }
@@ -373,6 +376,20 @@ impl Tally {
             }
             _ => {}
         }
+    }
+
+    /// The row of `department` for `kind`, begun empty.
+    fn department(&mut self, kind: &str, department: &str) -> &mut (DepartmentRow, Days) {
+        self.departments
+            .entry((kind.to_string(), department.to_string()))
+            .or_insert_with(|| {
+                let row = DepartmentRow {
+                    kind: kind.to_string(),
+                    department: department.to_string(),
+                    ..DepartmentRow::default()
+                };
+                (row, Days::new())
+            })
     }
 
     /// The report, with its department rows in the work report's order.
@@ -514,13 +531,13 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             f.open
         ));
     }
-    out.push_str("\n逾期未办结只计承办单位（调解员）应答复而逾期的事项；已答复、等待代表或法院评价而逾期的计入逾期未评价，等待常委会机关（法院）交办、决定或督办而逾期的计入机关环节逾期。按期率 = 按期答复 ÷（已答复 + 逾期未办结）。答复用时：自交办（受理）到首次答复的天数，一半的事项在中位数天数内答复，九成在90%天数内答复。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 答复用时（中位数/90%，天） | 满意 | 基本满意 | 不满意 |\n|---|---|---|---|---|---|---|---|---|---|\n");
+    out.push_str("\n逾期未办结只计承办单位（调解员）应答复而逾期的事项；已答复、等待代表或法院评价而逾期的计入逾期未评价，等待常委会机关（法院）交办、决定或督办而逾期的计入机关环节逾期。按期率 = 按期答复 ÷（已答复 + 逾期未办结）。答复用时：自交办（受理）到首次答复的天数，一半的事项在中位数天数内答复，九成在90%天数内答复。协办：作为协办单位的事项数；协办意见：已提出的协办意见，按期的在前。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 答复用时（中位数/90%，天） | 满意 | 基本满意 | 不满意 | 协办 | 协办意见（按期/已提出） |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for d in &r.departments {
         let kind_title = kind(&d.kind)
             .map(|f| f.title.clone())
             .unwrap_or_else(|| d.kind.clone());
         out.push_str(&format!(
-            "| {kind_title} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} |\n",
+            "| {kind_title} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {}/{} |\n",
             name(&d.department),
             d.assigned,
             d.answered,
@@ -530,7 +547,10 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             answer_days(d.days_to_answer_median, d.days_to_answer_p90),
             d.satisfied,
             d.basically_satisfied,
-            d.dissatisfied
+            d.dissatisfied,
+            d.co_handled,
+            d.co_opinions_on_time,
+            d.co_opinions
         ));
     }
     if !r.petitions.by_station.is_empty() {
@@ -650,6 +670,9 @@ pub fn workbook(
         "不满意",
         "答复用时中位数(天)",
         "答复用时90%(天)",
+        "协办",
+        "协办意见",
+        "按期协办意见",
     ]
     .iter()
     .enumerate()
@@ -687,6 +710,12 @@ pub fn workbook(
             if let Some(days) = v {
                 sheet.write(row, c as u16 + 9, f64::from(*days))?;
             }
+        }
+        for (c, v) in [d.co_handled, d.co_opinions, d.co_opinions_on_time]
+            .iter()
+            .enumerate()
+        {
+            sheet.write(row, c as u16 + 11, *v as f64)?;
         }
     }
     let sheet = wb.add_worksheet().set_name("代表之家（站）")?;

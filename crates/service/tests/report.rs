@@ -29,6 +29,7 @@ impl World {
             .user("liu", Role::Deputy, None)
             .user("xu", Role::Staff, None)
             .user("zhang", Role::Department, Some("jtj"))
+            .user("qian", Role::Department, Some("czj"))
             .user("chen", Role::Leader, None)
             .build()
             .await;
@@ -95,6 +96,16 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     let reply = |c: &str| json!({"classification": c, "answer": "答复"});
     // A: answered on time, satisfied.
     let a = w.assigned("A").await;
+    // The co-handler's opinions are due 04-01: A's in time, B's late, C's and D's never.
+    let opinion = json!({"opinion": "同意"});
+    w.act(
+        &a,
+        "send_co_opinion",
+        "qian",
+        opinion.clone(),
+        "2024-03-20T10:00:00",
+    )
+    .await;
     w.act(&a, "reply", "zhang", reply("A"), "2024-04-01T10:00:00")
         .await;
     w.act(
@@ -107,6 +118,14 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     .await;
     // B: answered late, basically satisfied.
     let b = w.assigned("B").await;
+    w.act(
+        &b,
+        "send_co_opinion",
+        "qian",
+        opinion,
+        "2024-04-05T10:00:00",
+    )
+    .await;
     w.act(&b, "reply", "zhang", reply("B"), "2024-07-01T10:00:00")
         .await;
     w.act(
@@ -225,9 +244,20 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         )
     });
     assert_eq!(summed, (s.satisfied, s.basically_satisfied, s.dissatisfied));
-    assert!(
-        r.departments.iter().all(|d| d.department != "czj"),
+    // The co-handler has a row of its own that credits its part only: it was never the lead.
+    let czj = r
+        .departments
+        .iter()
+        .find(|d| d.department == "czj")
+        .expect("czj row");
+    assert_eq!(
+        (czj.assigned, czj.answered, czj.satisfied),
+        (0, 0, 0),
         "co-handlers are not counted as leads"
+    );
+    assert_eq!(
+        (czj.co_handled, czj.co_opinions, czj.co_opinions_on_time),
+        (4, 2, 1)
     );
 
     let md = duban_service::report::markdown(&r, &names);
@@ -278,6 +308,21 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         (then.key_suggestions.total, then.key_suggestions.implemented),
         (1, 0)
     );
+    // On 03-25 only A's opinion had come.
+    let (march, _) = w
+        .service
+        .annual_report(&staff, 2024, Some(ts("2024-03-25T00:00:00")))
+        .await
+        .expect("report");
+    let czj = march
+        .departments
+        .iter()
+        .find(|d| d.department == "czj")
+        .expect("czj row");
+    assert_eq!(
+        (czj.co_handled, czj.co_opinions, czj.co_opinions_on_time),
+        (4, 1, 1)
+    );
     // Before anything was filed, nothing counts.
     let (none, _) = w
         .service
@@ -292,6 +337,7 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     for as_of in [
         "2024-12-31T23:00:00",
         "2024-04-10T00:00:00",
+        "2024-03-25T00:00:00",
         "2024-03-01T10:00:00",
         "2024-01-01T00:00:00",
     ] {

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
 
+use duban_core::machine::MEMBER;
 use jiff::Timestamp;
 use sqlx::any::AnyRow;
 use sqlx::{AssertSqlSafe, Row};
@@ -222,15 +223,20 @@ impl Contacts for SqlStore {
     }
 
     async fn recipients(&self, asked: &[Audience<'_>]) -> Result<Vec<Vec<Recipient>>> {
-        // Every case whose parties are asked for, and every role, read once for the batch.
+        // Every case whose parties are asked for, every role, and every member named on its
+        // own (`member:D02`, the one co-handler a duty's reminder is for), read once.
         let mut cases = BTreeSet::new();
         let mut roles = BTreeSet::new();
+        let mut named = BTreeSet::new();
         for a in asked {
             for audience in a.notify {
-                match audience.strip_prefix("role:") {
-                    Some(role) => roles.insert(role.to_string()),
-                    None => cases.insert(a.case_id.to_string()),
-                };
+                if let Some(role) = audience.strip_prefix("role:") {
+                    roles.insert(role.to_string());
+                } else if let Some(member) = audience.strip_prefix(MEMBER) {
+                    named.insert(member.to_string());
+                } else {
+                    cases.insert(a.case_id.to_string());
+                }
             }
         }
         let cases: Vec<String> = cases.into_iter().collect();
@@ -243,13 +249,8 @@ impl Contacts for SqlStore {
                 .or_default()
                 .push(r.try_get("member")?);
         }
-        let named: Vec<String> = members
-            .values()
-            .flatten()
-            .cloned()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
+        named.extend(members.values().flatten().cloned());
+        let named: Vec<String> = named.into_iter().collect();
         // A member is a person (by login) or an organisation: then its people and itself.
         let mut people: BTreeMap<String, Vec<Recipient>> = BTreeMap::new();
         let sql = format!(
@@ -299,6 +300,11 @@ impl Contacts for SqlStore {
                 for audience in a.notify {
                     if let Some(role) = audience.strip_prefix("role:") {
                         by_role.get(role).unwrap_or(&none).iter().for_each(&mut add);
+                        continue;
+                    }
+                    if let Some(m) = audience.strip_prefix(MEMBER) {
+                        people.get(m).unwrap_or(&none).iter().for_each(&mut add);
+                        orgs.get(m).into_iter().for_each(&mut add);
                         continue;
                     }
                     let key = (a.case_id.to_string(), audience.clone());

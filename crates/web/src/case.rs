@@ -211,7 +211,10 @@ fn render(
                         .and_then(|w| w.state(&case.state))
                         .and_then(|s| s.duties.iter().find(|x| x.name == duty.name))
                         .map_or(duty.name.as_str(), |x| x.title.as_str());
-                    @let owed = case.parties.get(&duty.owed_by).cloned().unwrap_or_default();
+                    @let owed = match &duty.member {
+                        Some(m) => vec![m.clone()],
+                        None => case.parties.get(&duty.owed_by).cloned().unwrap_or_default(),
+                    };
                     li { (names.names(&owed)) "：" (title) "，期限 " (duty.deadline.due_date) }
                 } }
             }

@@ -105,10 +105,24 @@ fn department_charts(
     names: &std::collections::BTreeMap<String, String>,
 ) -> Markup {
     let name = |c: &str| names.get(c).cloned().unwrap_or_else(|| c.to_string());
-    let rows: Vec<_> = r
-        .departments
-        .iter()
-        .filter(|d| d.kind == duban_core::vocabulary::kind::SUGGESTION)
+    let suggestions = || {
+        r.departments
+            .iter()
+            .filter(|d| d.kind == duban_core::vocabulary::kind::SUGGESTION)
+    };
+    // A department that only co-handled has no replies to rate: it shows in the co-handling
+    // chart alone.
+    let rows: Vec<_> = suggestions().filter(|d| d.assigned > 0).collect();
+    let co_handling: Vec<Bar> = suggestions()
+        .filter(|d| d.co_handled > 0)
+        .map(|d| Bar {
+            label: name(&d.department),
+            rate: ratio(d.co_opinions_on_time, d.co_handled),
+            detail: format!(
+                "按期提出 {} / 协办 {}（已提出 {}）",
+                d.co_opinions_on_time, d.co_handled, d.co_opinions
+            ),
+        })
         .collect();
     let on_time: Vec<Bar> = rows
         .iter()
@@ -139,6 +153,9 @@ fn department_charts(
         div.charts {
             (chart::rates("各承办单位按期答复率（代表建议）", &on_time))
             (chart::rates("各承办单位代表满意率（含基本满意）", &satisfaction))
+            @if !co_handling.is_empty() {
+                (chart::rates("各协办单位按期提出协办意见率（代表建议）", &co_handling))
+            }
         }
     }
 }

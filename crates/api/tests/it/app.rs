@@ -130,18 +130,17 @@ pub async fn post(app: &App, path: &str, who: &str, if_match: Option<&str>, body
     .await
 }
 
+/// The case as staff read it.
+pub async fn case(app: &App, id: &str) -> Value {
+    let path = format!("/api/v1/cases/{id}");
+    let r = call(app, Method::GET, &path, Some("staff"), &[], None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
 /// Takes `action` as `who` on the case's current version (read first, as a client does).
 pub async fn act(app: &App, id: &str, action: &str, who: &str, body: Value) -> (StatusCode, Value) {
-    let case = call(
-        app,
-        Method::GET,
-        &format!("/api/v1/cases/{id}"),
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
-    let version = case.body["version"].to_string();
+    let version = case(app, id).await["version"].to_string();
     let path = format!("/api/v1/cases/{id}/actions/{action}");
     let r = post(app, &path, who, Some(&version), body).await;
     (r.status, r.body)

@@ -5,6 +5,7 @@ mod admin;
 mod app;
 mod as_of;
 mod attachments;
+mod co_handling;
 mod contract;
 mod extensions;
 mod hostile;

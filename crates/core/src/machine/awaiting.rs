@@ -1,5 +1,5 @@
-//! Whose move it is on a case: the state's `waits_on`, and whoever may answer a request still
-//! pending (an extension asked for). Kept as the case's `awaiting` party, so that a person's
+//! Whose move it is on a case: the state's `waits_on`, whoever still owes a duty, and whoever
+//! may answer a request still pending (an extension asked for). Kept as the case's `awaiting` party, so that a person's
 //! queue is one indexed look-up, and worked out here alone.
 
 use std::collections::BTreeSet;
@@ -22,6 +22,15 @@ pub fn awaiting(wf: &Workflow, case: &Case) -> Vec<String> {
     }
     for a in &state.waits_on {
         resolve(case, a, &mut out);
+    }
+    // Whoever still owes a duty of the state (a co-handler its opinion) has a move to make too.
+    for d in &case.duties {
+        match &d.member {
+            Some(m) => {
+                out.insert(m.clone());
+            }
+            None => resolve(case, &Audience::Party(d.owed_by.clone()), &mut out),
+        }
     }
     for request in wf.actions_from(&case.state) {
         if !pending(request, case) {

@@ -22,6 +22,8 @@ pub(super) struct Step<'a> {
     pub(super) wf: &'a Workflow,
     pub(super) cal: &'a Calendar,
     pub(super) action: &'a str,
+    /// Who takes it: a duty owed per member is discharged by the member acting.
+    pub(super) actor: &'a Actor,
     pub(super) now: Timestamp,
     pub(super) effects: Vec<Effect>,
 }
@@ -197,6 +199,7 @@ pub fn file(
         wf,
         cal,
         action: FILE,
+        actor,
         now,
         effects: Vec::new(),
     };
@@ -323,6 +326,7 @@ pub fn act(
         wf,
         cal,
         action,
+        actor,
         now,
         effects: Vec::new(),
     };
@@ -361,7 +365,7 @@ pub fn act(
 }
 
 /// Computes the deadline and duties of a state being entered and schedules their reminders.
-/// A duty is opened only when someone fills the party that owes it (no co-handlers, no duty).
+/// A duty is opened for each member of the party that owes it (no co-handlers, no duty).
 pub(super) fn enter(
     step: &mut Step,
     case: &Case,
@@ -385,24 +389,22 @@ pub(super) fn enter(
             extensions: 0,
         })
     });
-    let duties: Vec<OpenDuty> = state
-        .duties
-        .iter()
-        .filter(|duty| {
-            entering
-                .parties
-                .get(&duty.owed_by)
-                .is_some_and(|v| !v.is_empty())
-        })
-        .filter_map(|duty| {
-            let from = anchor_time(&duty.from, &entering, Some((action, now)))?;
-            Some(OpenDuty {
+    // One duty per member of the party that owes it: each co-handler owes its own opinion.
+    let mut duties = Vec::new();
+    for duty in &state.duties {
+        let Some(from) = anchor_time(&duty.from, &entering, Some((action, now))) else {
+            continue;
+        };
+        let due = deadline::due(cal, from, duty.period);
+        for member in entering.parties.get(&duty.owed_by).into_iter().flatten() {
+            duties.push(OpenDuty {
                 name: duty.name.clone(),
                 owed_by: duty.owed_by.clone(),
-                deadline: deadline::due(cal, from, duty.period),
-            })
-        })
-        .collect();
+                member: Some(member.clone()),
+                deadline: due.clone(),
+            });
+        }
+    }
     schedule(
         step,
         &state.name,
@@ -411,13 +413,7 @@ pub(super) fn enter(
         true,
     );
     for duty in &duties {
-        schedule(
-            step,
-            &state.name,
-            Some(&duty.name),
-            Some(&duty.deadline),
-            true,
-        );
+        schedule(step, &state.name, Some(duty), Some(&duty.deadline), true);
     }
     (deadline, duties)
 }
@@ -562,16 +558,39 @@ pub(super) fn stay(
         }
     }
     let paused = pause_or_resume(step, case, state, a, &mut deadline);
-    for duty in state.duties.iter().filter(|d| d.done_by == action) {
-        if duties.iter().any(|d| d.name == duty.name) {
-            duties.retain(|d| d.name != duty.name);
-            step.effects.push(Effect::CancelReminders {
-                state: state.name.clone(),
-                duty: Some(duty.name.clone()),
-            });
-        }
+    let done: Vec<OpenDuty> = duties
+        .iter()
+        .filter(|d| discharges(state, d, step.actor, action))
+        .cloned()
+        .collect();
+    for duty in done {
+        duties.retain(|d| *d != duty);
+        step.effects.push(Effect::CancelReminders {
+            state: state.name.clone(),
+            duty: Some(duty.key()),
+        });
     }
     Ok((deadline, duties, paused))
+}
+
+/// Whether `action`, taken by `actor`, discharges `duty`: it is the action the duty is done
+/// by, and the actor is the member who owes it. A duty the whole party owes (opened before
+/// duties were owed per member) is discharged by anyone taking the action, as is any duty when
+/// committee staff record the action for whoever owes it, being bound to no party.
+fn discharges(state: &State, duty: &OpenDuty, actor: &Actor, action: &str) -> bool {
+    let by_action = state
+        .duties
+        .iter()
+        .any(|d| d.name == duty.name && d.done_by == action);
+    by_action
+        && match &duty.member {
+            None => true,
+            Some(m) => {
+                *m == actor.user
+                    || actor.org.as_deref() == Some(m.as_str())
+                    || !party_bound(actor.role)
+            }
+        }
 }
 
 /// Stops the running `deadline` (its reminders cancelled: they no longer apply), or starts it

@@ -12,6 +12,7 @@ mod reminders;
 pub use awaiting::{awaiting, pending, role_member};
 pub use decide::*;
 pub use payload::*;
+pub use reminders::MEMBER;
 use reminders::*;
 
 use std::collections::BTreeMap;
@@ -59,12 +60,34 @@ pub struct Paused {
     pub deadline: StateDeadline,
 }
 
-/// A duty still owed in the current state (a co-handler's opinion).
+/// A duty still owed in the current state (a co-handler's opinion), by one member of the party
+/// that owes it: each co-handling department owes its own opinion, with its own reminders.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OpenDuty {
     pub name: String,
     pub owed_by: String,
+    /// The login or organisation code that owes it. Duties opened before duties were owed
+    /// per member carry none: the whole party owed them, and anyone in it discharged them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<String>,
     pub deadline: Deadline,
+}
+
+impl OpenDuty {
+    /// How reminders and their cancellations name this duty: `co_opinion@D02` for one
+    /// member's, the bare name for a party's. Duty names are identifiers, so the first `@`
+    /// separates them from the member ([`duty_name`]).
+    pub fn key(&self) -> String {
+        match &self.member {
+            Some(m) => format!("{}@{m}", self.name),
+            None => self.name.clone(),
+        }
+    }
+}
+
+/// The duty's name in a key written by [`OpenDuty::key`].
+pub fn duty_name(key: &str) -> &str {
+    key.split_once('@').map_or(key, |(name, _)| name)
 }
 
 /// The current state of a case: a projection of its events, nothing more.

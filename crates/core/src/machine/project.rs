@@ -11,7 +11,7 @@ use crate::vocabulary::party;
 use super::*;
 
 impl Case {
-    /// Whether a reminder scheduled for `state` (and `duty`), about the deadline that falls on
+    /// Whether a reminder scheduled for `state` (and `duty`, as [`OpenDuty::key`] names it), about the deadline that falls on
     /// `due_date`, still applies to the case as it stands: the case is open and in that state,
     /// the duty is still owed, and the deadline is still that one. Leaving a state writes
     /// nothing to its reminders; the scheduler asks this when one falls due, and a reminder
@@ -27,7 +27,7 @@ impl Case {
             return false;
         }
         let deadline = match duty {
-            Some(name) => match self.duties.iter().find(|d| d.name == name) {
+            Some(key) => match self.duties.iter().find(|d| d.key() == key) {
                 Some(d) => Some(&d.deadline),
                 None => return false,
             },
@@ -43,7 +43,8 @@ impl Case {
     /// case; folding those up to an instant gives the case as it stood then.
     pub fn apply(&mut self, e: &Event) {
         let due_before = self.deadline.as_ref().map(|d| d.deadline.due_at);
-        self.milestones.note(e, due_before, self.entered_at);
+        self.milestones
+            .note(e, &self.duties, due_before, self.entered_at);
         if e.from_state.as_deref() != Some(e.to_state.as_str()) {
             self.entered_at = e.at;
         }

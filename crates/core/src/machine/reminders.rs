@@ -18,16 +18,17 @@ pub(super) fn nine_am(date: Date) -> Timestamp {
 
 /// Schedules the reminder rules of `state` (for its own deadline or for `duty`). Reminders whose
 /// time has already passed are left out: a 3-day deadline gets no "7 days before" reminder.
+/// A duty owed by one member reminds that member, not the whole party that owes it.
 pub(super) fn schedule(
     step: &mut Step,
     state: &str,
-    duty: Option<&str>,
+    duty: Option<&OpenDuty>,
     deadline: Option<&Deadline>,
     entering: bool,
 ) {
     let now = step.now;
     for (i, rule) in step.wf.reminders.iter().enumerate() {
-        if rule.state != state || rule.duty.as_deref() != duty {
+        if rule.state != state || rule.duty.as_deref() != duty.map(|d| d.name.as_str()) {
             continue;
         }
         let (at, due_date, repeat) = match (rule.when, deadline) {
@@ -53,10 +54,21 @@ pub(super) fn schedule(
         if at < now && rule.when != When::Entered {
             continue;
         }
-        let notify = rule.notify.iter().map(Audience::to_string).collect();
+        let notify = rule
+            .notify
+            .iter()
+            .map(|a| match (a, duty) {
+                (Audience::Party(p), Some(d)) if *p == d.owed_by => match &d.member {
+                    Some(m) => member_audience(m),
+                    None => a.to_string(),
+                },
+                _ => a.to_string(),
+            })
+            .collect();
+        let duty = duty.map(OpenDuty::key);
         let key = format!(
             "{state}/{}/{i}/{}",
-            duty.unwrap_or("-"),
+            duty.as_deref().unwrap_or("-"),
             due_date
                 .map(|d| d.to_string())
                 .unwrap_or_else(|| china_date(now).to_string())
@@ -64,7 +76,7 @@ pub(super) fn schedule(
         step.effects.push(Effect::ScheduleReminder(Reminder {
             key,
             state: state.to_string(),
-            duty: duty.map(str::to_string),
+            duty,
             rule: i,
             at,
             due_date,
@@ -74,4 +86,12 @@ pub(super) fn schedule(
             headline: None,
         }));
     }
+}
+
+/// How a reminder's `notify` names one member of a party (a login or an organisation code)
+/// rather than the whole party: `member:D02`.
+pub const MEMBER: &str = "member:";
+
+fn member_audience(member: &str) -> String {
+    format!("{MEMBER}{member}")
 }

@@ -59,7 +59,8 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
             "lead_department+co_departments".to_string()
         )]
     );
-    // Reminders: 15 and 3 days before, then overdue escalation; co-handler 5 days before and overdue.
+    // Reminders: 15 and 3 days before, then overdue escalation; the co-handler (that one, not
+    // the whole party) 5 days before and overdue.
     assert_eq!(
         scheduled(&assigned),
         [
@@ -77,11 +78,11 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
             ),
             (
                 "2024-07-27T01:00:00Z".to_string(),
-                "co_departments".to_string()
+                "member:zrzyj".to_string()
             ),
             (
                 "2024-08-02T01:00:00Z".to_string(),
-                "co_departments+lead_department".to_string()
+                "member:zrzyj+lead_department".to_string()
             ),
         ]
     );
@@ -97,7 +98,7 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
     assert!(opinion.case.duties.is_empty());
     assert!(opinion.effects.contains(&Effect::CancelReminders {
         state: "assigned".into(),
-        duty: Some("co_opinion".into()),
+        duty: Some("co_opinion@zrzyj".into()),
     }));
     assert_eq!(opinion.case.state, "assigned");
 

@@ -1,6 +1,7 @@
 //! The engine's suites, one test binary: the shipped workflows, broken definitions, whole
 //! procedures on real dates, and properties of random action sequences.
 
+mod co_handling;
 mod definitions;
 mod extensions;
 mod machine;

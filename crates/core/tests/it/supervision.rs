@@ -8,29 +8,10 @@ use serde_json::json;
 
 use crate::world::{World, actor, notices};
 
-/// A suggestion filed, registered and assigned to `jtj` by 2024-07-01.
+/// A suggestion assigned to `jtj` on 2024-07-01.
 fn assigned(w: &World) -> Case {
-    let deputy = actor("liu", Role::Deputy, None);
-    let staff = actor("xu", Role::Staff, None);
-    let c = w
-        .file(
-            "suggestion",
-            &deputy,
-            json!({"title": "关于加快农村公路提档升级的建议", "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .case;
-    let c = w
-        .act(&c, "register", json!({}), &staff, "2024-06-25T09:00:00")
-        .case;
-    w.act(
-        &c,
-        "assign",
-        json!({"lead_department": "jtj"}),
-        &staff,
-        "2024-07-01T09:00:00",
-    )
-    .case
+    w.assigned_suggestion(json!({"lead_department": "jtj"}))
+        .case
 }
 
 #[test]

@@ -33,6 +33,31 @@ impl World {
         self.try_act(case, action, payload, who, at)
             .unwrap_or_else(|e| panic!("{action}: {e}"))
     }
+    /// 《关于加快农村公路提档升级的建议》, filed on 2024-06-20, registered, and assigned on
+    /// 2024-07-01 09:00 as `assign` says (its lead department due 2024-10-08, a co-handler's
+    /// opinion 2024-08-01).
+    pub(crate) fn assigned_suggestion(&self, assign: Value) -> Transition {
+        let deputy = actor("liu", Role::Deputy, None);
+        let staff = actor("xu", Role::Staff, None);
+        let c = self
+            .file(
+                "suggestion",
+                &deputy,
+                serde_json::json!({"title": "关于加快农村公路提档升级的建议", "body": "……"}),
+                "2024-06-20T10:00:00",
+            )
+            .case;
+        let c = self
+            .act(
+                &c,
+                "register",
+                serde_json::json!({}),
+                &staff,
+                "2024-06-25T09:00:00",
+            )
+            .case;
+        self.act(&c, "assign", assign, &staff, "2024-07-01T09:00:00")
+    }
     pub(crate) fn try_act(
         &self,
         case: &Case,

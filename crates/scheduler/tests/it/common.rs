@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex};
 
 use duban_core::Role;
 use duban_scheduler::{Channel, SendFuture};
-use duban_storage::{Contacts, Delivery, OrgKind, SqlStore};
+use duban_storage::{Contacts, Delivery, Inbox, OrgKind, Page, SqlStore};
 use duban_testkit::Office;
 
 /// (login, role, organisation, e-mail)
@@ -53,7 +53,7 @@ pub async fn two_departments_on(store: SqlStore, webhook: &str) -> Office {
     office
 }
 
-fn people() -> duban_testkit::OfficeBuilder {
+pub fn people() -> duban_testkit::OfficeBuilder {
     PEOPLE.iter().fold(
         Office::builder().org("jtj", OrgKind::Department, "县交通运输局"),
         |b, (login, role, org, _)| b.user(login, *role, *org),
@@ -78,6 +78,11 @@ async fn contacts(store: &SqlStore, webhook: &str) {
 /// A suggestion filed 2024-06-20 by `liu`, registered, and assigned on 2024-07-01 09:00 to
 /// `jtj` (due 2024-10-08: National Day rolls it; reminders 09-23, 10-05, from 10-09).
 pub async fn assigned_suggestion(office: &Office, title: &str) -> String {
+    assigned_with(office, title, serde_json::json!({"lead_department": "jtj"})).await
+}
+
+/// [`assigned_suggestion`], assigned as `assign` says (co-handlers' opinions due 2024-08-01).
+pub async fn assigned_with(office: &Office, title: &str, assign: serde_json::Value) -> String {
     let id = office
         .file(
             "liu",
@@ -96,15 +101,22 @@ pub async fn assigned_suggestion(office: &Office, title: &str) -> String {
         )
         .await;
     office
-        .act(
-            &id,
-            "assign",
-            "xu",
-            serde_json::json!({"lead_department": "jtj"}),
-            "2024-07-01T09:00:00",
-        )
+        .act(&id, "assign", "xu", assign, "2024-07-01T09:00:00")
         .await;
     id
+}
+
+/// The titles in `login`'s inbox, newest first.
+pub async fn inbox(office: &Office, login: &str) -> Vec<String> {
+    office
+        .store
+        .notifications(login, &Page::first(100), false)
+        .await
+        .expect("inbox")
+        .0
+        .into_iter()
+        .map(|n| n.title)
+        .collect()
 }
 
 /// A channel that records what it sends; it can be told to fail its first `fail_first` sends,

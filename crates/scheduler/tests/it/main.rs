@@ -2,6 +2,7 @@
 //! (in the clear and over TLS), injected faults, and several scheduler processes.
 
 mod batch;
+mod co_handling;
 mod common;
 mod delivery;
 mod faults;

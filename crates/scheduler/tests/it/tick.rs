@@ -5,7 +5,7 @@
 use duban_storage::{Cases, Inbox};
 use std::sync::Arc;
 
-use crate::common::{Recording, assigned_suggestion, env};
+use crate::common::{Recording, assigned_suggestion, env, inbox};
 use duban_core::Workflows;
 use duban_scheduler::{Channel, Config, Scheduler};
 use duban_storage::{Contacts, Outbox, Page};
@@ -29,17 +29,6 @@ fn scheduler(
         channels,
         config,
     )
-}
-
-async fn inbox(env: &duban_testkit::Office, login: &str) -> Vec<String> {
-    env.store
-        .notifications(login, &Page::first(100), false)
-        .await
-        .expect("inbox")
-        .0
-        .into_iter()
-        .map(|n| n.title)
-        .collect()
 }
 
 #[tokio::test]

@@ -49,7 +49,8 @@ async fn reminders_are_written_and_apply_while_their_state_lasts<S: Store>(s: &S
     assert_eq!(keys.len(), 4, "{keys:?}");
     assert!(due.windows(2).all(|p| p[0].fire_at <= p[1].fire_at));
     assert_eq!(due[0].headline.as_deref(), Some("新交办"));
-    assert_eq!(due[1].duty.as_deref(), Some("co_opinion"));
+    // The co-handler's own reminder, named with it.
+    assert_eq!(due[1].duty.as_deref(), Some("co_opinion@zrzyj"));
 
     // Asking for reassignment leaves `assigned`: its reminders no longer apply (nothing is
     // written to them; the scheduler cancels each when it falls due). Keeping the assignment
