@@ -74,6 +74,24 @@ fn at(day: Date, hour: i8, minute: i8) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
+/// A reply of `class` given on `day`: a B answer promises a date two to eleven months on (by
+/// the suggestion's place in the year), a C answer names the condition it waits on. Returns the
+/// payload and the promised date.
+fn reply_payload(class: &str, answer: String, day: Date, i: usize) -> (Value, Option<Date>) {
+    match class {
+        "B" => {
+            let promised = plus(day, 60 + 90 * (i % 4));
+            let payload = json!({"classification": class, "answer": answer, "promised_by": promised.to_string()});
+            (payload, Some(promised))
+        }
+        "C" => (
+            json!({"classification": class, "answer": answer, "condition": "受资金和用地条件限制，待纳入下一年度预算后实施"}),
+            None,
+        ),
+        _ => (json!({"classification": class, "answer": answer}), None),
+    }
+}
+
 fn plus(day: Date, days: usize) -> Date {
     day.saturating_add(jiff::Span::new().days(days as i64))
 }
@@ -328,14 +346,54 @@ pub async fn run(
         } else {
             ["A", "A", "B", "B", "C", "D"][rng.below(6)]
         };
-        steps.push(Step { at: at(reply_day, 16, 0), case, action: "reply".into(), who: format!("{lead}-clerk"), payload: json!({"classification": class, "answer": format!("关于《{title}》的答复：已研究办理，具体措施如下……")}) });
+        let answer = format!("关于《{title}》的答复：已研究办理，具体措施如下……");
+        let (reply, promised) = reply_payload(class, answer, reply_day, i);
+        steps.push(Step {
+            at: at(reply_day, 16, 0),
+            case,
+            action: "reply".into(),
+            who: format!("{lead}-clerk"),
+            payload: reply,
+        });
         let rated = plus(reply_day, 5 + rng.below(10));
         let unhappy = !is_key && rng.chance(0.09);
+        // 回头看: a rated B answer is followed to its promised date. Most promises due within
+        // the year are reported delivered a few days before, one in four a few days late; the
+        // rest (and the C answers, which wait on a condition) are still followed at the year's
+        // end.
+        let delivery = |promised: Option<Date>, after: Date| {
+            let day = promised?;
+            let day = if i % 4 == 1 {
+                plus(day, 4)
+            } else {
+                day.saturating_sub(jiff::Span::new().days(3))
+            };
+            (day > after).then(|| Step {
+                at: at(day, 15, 0),
+                case,
+                action: "report_delivery".into(),
+                who: format!("{lead}-clerk"),
+                payload: json!({"delivered_on": day.to_string(), "report": "承诺事项已完成，经实地查看，群众反映良好。"}),
+            })
+        };
         if unhappy {
             steps.push(Step { at: at(rated, 10, 0), case, action: "evaluate".into(), who: deputy.clone(), payload: json!({"rating": "dissatisfied", "comment": "答复过于笼统，未提出具体时间表"}) });
             let again = plus(rated, 10 + rng.below(18));
-            steps.push(Step { at: at(again, 16, 0), case, action: "reply".into(), who: format!("{lead}-clerk"), payload: json!({"classification": "B", "answer": "重新研究后，已列入年度计划并明确完成时限。"}) });
+            let (reply, promised) = reply_payload(
+                "B",
+                "重新研究后，已列入年度计划并明确完成时限。".into(),
+                again,
+                i,
+            );
+            steps.push(Step {
+                at: at(again, 16, 0),
+                case,
+                action: "reply".into(),
+                who: format!("{lead}-clerk"),
+                payload: reply,
+            });
             steps.push(Step { at: at(plus(again, 6), 10, 0), case, action: "evaluate".into(), who: deputy.clone(), payload: json!({"rating": (if rng.chance(0.5) { "satisfied" } else { "basically_satisfied" })}) });
+            steps.extend(delivery(promised, plus(again, 6)));
         } else {
             let rating = if is_key || rng.chance(0.8) {
                 "satisfied"
@@ -349,6 +407,7 @@ pub async fn run(
                 who: deputy.clone(),
                 payload: json!({"rating": rating}),
             });
+            steps.extend(delivery(promised, rated));
         }
     }
 

@@ -219,7 +219,7 @@ fn a_suggestion_goes_round_twice_and_only_its_departments_see_it() {
         &id,
         "reply",
         "zhang",
-        json!({"classification": "B", "answer": "已列入明年计划"}),
+        json!({"classification": "B", "answer": "已列入明年计划", "promised_by": "2025-06-30"}),
     );
 
     // 不满意: back for re-handling with one month.

@@ -124,6 +124,27 @@ fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
         r["key_suggestions"]["activities"],
         serde_json::json!({"inspection": 8, "forum": 8, "supervision_meeting": 4})
     );
+    // 回头看: every answer is classed; some B promises were delivered within the year, others
+    // (and the C answers) are still followed at its end.
+    let classes: u64 = s["by_class"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or_default();
+    assert_eq!(classes, 81, "{}", s["by_class"]);
+    let b = s["by_class"]["B"].as_u64().unwrap_or_default();
+    let delivered = s["b_delivered"].as_u64().unwrap_or_default();
+    assert!(
+        0 < delivered && delivered < b,
+        "B {b}, delivered {delivered}"
+    );
+    assert!(s["following"].as_u64().is_some_and(|n| n > 0));
+    let md = r["markdown"].as_str().unwrap_or_default();
+    assert!(
+        md.contains(&format!(
+            "B类（正在解决或列入计划）{b}件、已落实{delivered}件"
+        )),
+        "{md}"
+    );
     // Each co-handler owes its own opinion: most came in time, some late, a few never (the
     // lead department replied first), each counted from the records.
     let co = |k: &str| -> u64 {

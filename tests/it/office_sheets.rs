@@ -181,12 +181,13 @@ fn an_answers_sheet_records_replies_and_ratings_all_or_nothing() {
         ],
     ));
     ok(duban(&d.0, &["import", "suggestion", "office.xlsx"]));
-    let answers = "编号,标题,答复代表·时间,答复代表·答复分类,答复代表·答复内容,代表评价·时间,代表评价·评价\n\
-        建议〔2024〕041号,关于修缮东村道路的建议,2024年4月20日,A,已列入今年计划。,2024年4月25日,满意\n\
-        建议〔2024〕042号,关于增设公交站点的建议,2024年4月22日,B,正在协调。,,\n";
+    // A B answer names the date it promises (回头看).
+    let answers = "编号,标题,答复代表·时间,答复代表·答复分类,答复代表·答复内容,答复代表·承诺落实日期,代表评价·时间,代表评价·评价\n\
+        建议〔2024〕041号,关于修缮东村道路的建议,2024年4月20日,A,已采纳。,,2024年4月25日,满意\n\
+        建议〔2024〕042号,关于增设公交站点的建议,2024年4月22日,B,正在协调。,2024年10月31日,,\n";
     std::fs::write(d.0.join("answers.csv"), answers).expect("write");
     // A bad row refuses the whole sheet: a number no case has, and a rating before its reply.
-    let bad = format!("{answers}建议〔2024〕099号,,2024年4月22日,A,好,,\n");
+    let bad = format!("{answers}建议〔2024〕099号,,2024年4月22日,A,好,,,\n");
     std::fs::write(d.0.join("bad.csv"), bad).expect("write");
     let out = duban(&d.0, &["import", "suggestion", "bad.csv", "--answers"]);
     assert!(!out.status.success());

@@ -22,6 +22,9 @@ use crate::machine::{Event, OpenDuty};
 const ANSWERED: &str = "handled";
 const ASSIGNED: &str = "assigned";
 const EVALUATED: &str = "evaluated";
+/// A rated B or C reply followed up (回头看), and its promise delivered.
+const FOLLOWING: &str = "following";
+const DELIVERED: &str = "implemented";
 
 /// Facts about a case's history that its current state no longer shows.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -45,6 +48,15 @@ pub struct Milestones {
     /// Ever evaluated by the filer.
     #[serde(default, skip_serializing_if = "is_false")]
     pub evaluated: bool,
+    /// The class of the latest answer (A/B/C/D: `classification`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answer_class: Option<String>,
+    /// Followed up after a B or C answer was rated (回头看), and whether the department
+    /// reported what it promised delivered.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub followed: bool,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub delivered: bool,
     /// Every rating given, counted by value, and the latest.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub ratings: BTreeMap<String, u32>,
@@ -106,6 +118,12 @@ impl Milestones {
         match e.to_state.as_str() {
             ASSIGNED => self.assigned = true,
             EVALUATED => self.evaluated = true,
+            // Rated, and followed up rather than closed.
+            FOLLOWING => {
+                self.evaluated = true;
+                self.followed = true;
+            }
+            DELIVERED => self.delivered = true,
             ANSWERED if self.answered_on_time.is_none() => {
                 self.answered_on_time =
                     Some(!self.extended_late && due_before.is_none_or(|due| e.at <= due));
@@ -113,6 +131,9 @@ impl Milestones {
                 self.days_to_answer = u32::try_from(days).ok();
             }
             _ => {}
+        }
+        if let Some(class) = e.choices.get("classification") {
+            self.answer_class = Some(class.clone());
         }
         if let Some(a) = e.payload.get("activity").and_then(Value::as_str) {
             *self.activities.entry(a.to_string()).or_default() += 1;
@@ -207,6 +228,13 @@ impl Figures {
     /// Reads a key written by [`Figures::key`].
     pub fn from_key(key: &str) -> Result<Self, serde_json::Error> {
         serde_json::from_str(key)
+    }
+
+    /// Whether a key suggestion counts as 落实: its latest rating pleased the deputy and it is
+    /// closed, and if its answer was followed up (a B or C promise), the promise was delivered.
+    pub fn implemented(&self) -> bool {
+        let m = &self.milestones;
+        self.closed && m.evaluated && self.pleased() && (!m.followed || m.delivered)
     }
 
     /// Whether the latest rating was 满意 or 基本满意.

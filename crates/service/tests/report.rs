@@ -93,7 +93,8 @@ impl World {
 #[tokio::test]
 async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     let w = World::new().await;
-    let reply = |c: &str| json!({"classification": c, "answer": "答复"});
+    // A B answer names the date it promises, a C answer its condition.
+    let reply = |c: &str| json!({"classification": c, "answer": "答复", "promised_by": "2025-06-30", "condition": "待资金下达"});
     // A: answered on time, satisfied.
     let a = w.assigned("A").await;
     // The co-handler's opinions are due 04-01: A's in time, B's late, C's and D's never.
@@ -134,6 +135,15 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         "liu",
         json!({"rating": "basically_satisfied"}),
         "2024-07-05T10:00:00",
+    )
+    .await;
+    // A B answer rated is followed (回头看) until the department reports it delivered.
+    w.act(
+        &b,
+        "report_delivery",
+        "zhang",
+        json!({"delivered_on": "2024-10-08", "report": "已完工"}),
+        "2024-10-10T10:00:00",
     )
     .await;
     // C: never answered: open and overdue.
@@ -202,6 +212,12 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         Some(50.0),
         "2 on time of 3 answered + 1 open overdue"
     );
+    // By the latest answer's class: A and D (answered C, then A); B delivered by the year's end.
+    assert_eq!(
+        s.by_class,
+        [("A".to_string(), 2), ("B".to_string(), 1)].into()
+    );
+    assert_eq!((s.b_delivered, s.following), (1, 0));
     assert_eq!(
         (
             s.satisfied,
@@ -299,6 +315,11 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     );
     assert_eq!((s.satisfied, s.dissatisfied, s.reopened), (1, 1, 1));
     assert_eq!(s.on_time_rate, Some(100.0));
+    // D's latest answer was then its C.
+    assert_eq!(
+        s.by_class,
+        [("A".to_string(), 1), ("C".to_string(), 1)].into()
+    );
     assert_eq!(
         (s.days_to_answer_median, s.days_to_answer_p90),
         (Some(31), Some(31)),
@@ -308,6 +329,18 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         (then.key_suggestions.total, then.key_suggestions.implemented),
         (1, 0)
     );
+    // On 08-01 B was rated and followed, its promise not yet delivered.
+    let (august, _) = w
+        .service
+        .annual_report(&staff, 2024, Some(ts("2024-08-01T00:00:00")))
+        .await
+        .expect("report");
+    let s = august
+        .kinds
+        .iter()
+        .find(|k| k.kind == "suggestion")
+        .expect("suggestions");
+    assert_eq!((s.b_delivered, s.following), (0, 1));
     // On 03-25 only A's opinion had come.
     let (march, _) = w
         .service
@@ -336,6 +369,7 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
     // (cases changed since are replayed) and before anything happened.
     for as_of in [
         "2024-12-31T23:00:00",
+        "2024-08-01T00:00:00",
         "2024-04-10T00:00:00",
         "2024-03-25T00:00:00",
         "2024-03-01T10:00:00",

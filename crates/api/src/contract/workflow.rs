@@ -101,6 +101,10 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "title": text(),
             "terminal": {"type": "boolean"},
             "deadline": or_null(deadline),
+            "due_on": or_null(json!({
+                "type": "string",
+                "description": "Instead of a period: the deadline falls on the date an earlier step gave in this date field (a B answer's promised date, 回头看).",
+            })),
             "duties": list(object(&["name", "owed_by", "done_by"], json!({
                 "name": text(), "title": text(), "owed_by": to("Party"),
                 "period": to("WorkflowPeriod"), "from": to("WorkflowAnchor"), "done_by": to("Action"),
@@ -120,7 +124,11 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "from": list(to("State")),
             "to": or_null(to("State")),
             "routes": list(object(&["to"], json!({
-                "from": or_null(to("State")), "when": list(pair()), "to": to("State"),
+                "from": or_null(to("State")), "to": to("State"),
+                "when": {
+                    "type": "array", "items": pair(),
+                    "description": "Enum fields and their values: the action's payload, or for a field it does not carry, the latest an earlier step chose.",
+                },
             }))),
             "roles": list(to("Role")),
             "by": list(to("Party")),

@@ -8,6 +8,7 @@ mod attachments;
 mod co_handling;
 mod contract;
 mod extensions;
+mod follow_up;
 mod hostile;
 mod matrix;
 mod mediation;

@@ -203,7 +203,7 @@ pub fn file(
         now,
         effects: Vec::new(),
     };
-    let (deadline, duties) = enter(&mut step, &blank, &wf.initial, &sets);
+    let (deadline, duties) = enter(&mut step, &blank, &wf.initial, &sets, &payload);
     notices::schedule(&mut step, &wf.initial, 1, deadline.as_ref());
     let effects = step.effects;
     let choices = choices_from(&wf.filing.payload, &payload);
@@ -318,7 +318,7 @@ pub fn act(
     }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
-    let target = a.target(&case.state, &payload).to_string();
+    let target = a.target(&case.state, &payload, &case.choices).to_string();
 
     let sets = sets_from(&a.payload, &payload);
     let choices = choices_from(&a.payload, &payload);
@@ -331,7 +331,7 @@ pub fn act(
         effects: Vec::new(),
     };
     let (deadline, duties, paused) = if target != case.state {
-        let (deadline, duties) = enter(&mut step, case, &target, &sets);
+        let (deadline, duties) = enter(&mut step, case, &target, &sets, &payload);
         (deadline, duties, None)
     } else {
         stay(&mut step, case, state, a, &payload).map_err(refuse)?
@@ -371,6 +371,7 @@ pub(super) fn enter(
     case: &Case,
     target: &str,
     sets: &BTreeMap<String, Vec<String>>,
+    payload: &Map<String, Value>,
 ) -> (Option<StateDeadline>, Vec<OpenDuty>) {
     let (wf, cal, action, now) = (step.wf, step.cal, step.action, step.now);
     let Some(state) = wf.state(target) else {
@@ -380,15 +381,17 @@ pub(super) fn enter(
     let mut entering = case.clone();
     entering.entered_at = now;
     entering.parties.extend(sets.clone());
-    let deadline = state.deadline.as_ref().and_then(|rule| {
+    let counted = state.deadline.as_ref().and_then(|rule| {
         let from = anchor_time(&rule.from, &entering, Some((action, now)))?;
-        let d = deadline::due(cal, from, rule.period);
-        Some(StateDeadline {
+        Some(deadline::due(cal, from, rule.period))
+    });
+    let deadline = counted
+        .or_else(|| promised(step, &entering, state, payload))
+        .map(|d| StateDeadline {
             original_due: d.due_date,
             deadline: d,
             extensions: 0,
-        })
-    });
+        });
     // One duty per member of the party that owes it: each co-handler owes its own opinion.
     let mut duties = Vec::new();
     for duty in &state.duties {
@@ -416,6 +419,28 @@ pub(super) fn enter(
         schedule(step, &state.name, Some(duty), Some(&duty.deadline), true);
     }
     (deadline, duties)
+}
+
+/// The deadline of a state that falls on a date an earlier step gave (`due_on`): this action's
+/// payload, else the latest given in that field. None if none was given.
+fn promised(
+    step: &Step,
+    case: &Case,
+    state: &State,
+    payload: &Map<String, Value>,
+) -> Option<Deadline> {
+    let field = state.due_on.as_ref()?;
+    let given = match payload.get(field).and_then(Value::as_str) {
+        Some(v) => v,
+        None => case.choices.get(field)?.as_str(),
+    };
+    let date: Date = given.parse().ok()?;
+    let why = format!(
+        "期限为此前办理时确定的{}{date}（{}），截止于该日24:00（北京时间）。",
+        crate::labels::field(field),
+        crate::calendar::weekday_zh(date)
+    );
+    Some(Deadline::on_date(date, step.cal, why))
 }
 
 /// The last day an extension asks for, checked against the state's rule as it stands: a date,

@@ -235,16 +235,27 @@ pub(super) fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
     Ok(())
 }
 
-/// The values `payload` chose for the enum fields among `fields`, by field: what a later action's
-/// `when` reads from the case.
+/// The values `payload` chose for the enum and date fields among `fields`, by field: what a
+/// later action's `when`, a later route and a state's `due_on` read from the case. A date
+/// field left empty is kept empty, so that a promise made in an earlier reply does not outlive
+/// a later reply that made none.
 pub(super) fn choices_from(
     fields: &[Field],
     payload: &Map<String, Value>,
 ) -> BTreeMap<String, String> {
+    let given = |f: &Field| {
+        payload
+            .get(&f.name)
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     fields
         .iter()
-        .filter(|f| matches!(f.ty, FieldType::Enum(_)))
-        .filter_map(|f| Some((f.name.clone(), payload.get(&f.name)?.as_str()?.to_string())))
+        .filter_map(|f| match f.ty {
+            FieldType::Enum(_) => Some((f.name.clone(), given(f)?)),
+            FieldType::Date => Some((f.name.clone(), given(f).unwrap_or_default())),
+            _ => None,
+        })
         .collect()
 }
 

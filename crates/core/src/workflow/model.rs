@@ -45,6 +45,9 @@ pub struct State {
     pub title: String,
     pub terminal: bool,
     pub deadline: Option<DeadlineRule>,
+    /// Instead of a period: the deadline falls on the date an earlier step gave in this date
+    /// field (the date a department promised to deliver by, 回头看).
+    pub due_on: Option<String>,
     pub duties: Vec<Duty>,
     /// Whose move it is while a case is here: a case in this state is in their queue.
     pub waits_on: Vec<Audience>,
@@ -212,11 +215,17 @@ impl Action {
         &'a self,
         state: &'a str,
         payload: &serde_json::Map<String, serde_json::Value>,
+        earlier: &std::collections::BTreeMap<String, String>,
     ) -> &'a str {
         for route in &self.routes {
             let from_ok = route.from.as_deref().is_none_or(|f| f == state);
+            // A field the action does not carry is read from what an earlier step chose.
             let when_ok = route.when.iter().all(|(field, value)| {
-                payload.get(field).and_then(|v| v.as_str()) == Some(value.as_str())
+                let chosen = match payload.get(field) {
+                    Some(v) => v.as_str(),
+                    None => earlier.get(field).map(String::as_str),
+                };
+                chosen == Some(value.as_str())
             });
             if from_ok && when_ok {
                 return &route.to;
@@ -249,7 +258,8 @@ impl Action {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Route {
     pub from: Option<String>,
-    /// Payload enum fields and the value each must have.
+    /// Enum fields and the value each must have: the action's payload, or for a field it does
+    /// not carry, the latest an earlier step chose (a reply's class, read when it is rated).
     pub when: Vec<(String, String)>,
     pub to: String,
 }

@@ -134,7 +134,7 @@ fn a_co_handler_that_never_sends_is_counted_as_owing() {
     let replied = w.act(
         &c,
         "reply",
-        json!({"classification": "B", "answer": "已列入计划"}),
+        json!({"classification": "B", "answer": "已列入计划", "promised_by": "2025-06-30"}),
         &jtj,
         "2024-07-15T10:00:00",
     );

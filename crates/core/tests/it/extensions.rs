@@ -84,7 +84,7 @@ impl Office {
         let replied = self.w.act(
             &extended.case,
             "reply",
-            json!({"classification": "B", "answer": "已列入2025年计划"}),
+            json!({"classification": "B", "answer": "已列入2025年计划", "promised_by": "2025-06-30"}),
             &self.dept,
             reply_at,
         );

@@ -154,7 +154,7 @@ fn a_suggestion_goes_from_filing_to_evaluation_with_statutory_deadlines() {
     let replied = w.act(
         &extended.case,
         "reply",
-        json!({"classification": "B", "answer": "已列入2025年计划"}),
+        json!({"classification": "B", "answer": "已列入2025年计划", "promised_by": "2025-06-30"}),
         &dept,
         "2024-11-01T10:00:00",
     );

@@ -4,6 +4,7 @@
 mod co_handling;
 mod definitions;
 mod extensions;
+mod follow_up;
 mod machine;
 mod mediation;
 mod pause;

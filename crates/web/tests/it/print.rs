@@ -92,7 +92,7 @@ async fn an_assigned_suggestion_prints_its_notice_then_its_evaluation_form() {
             &principal(&app, "lead").await,
             &id,
             "reply",
-            &json!({"classification": "B", "answer": "已列入明年计划。"}),
+            &json!({"classification": "B", "answer": "已列入明年计划。", "promised_by": "2025-06-30"}),
             3,
             None,
         )

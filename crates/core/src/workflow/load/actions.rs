@@ -3,6 +3,7 @@
 
 use super::Check;
 use super::raw::RawField;
+use crate::tomlread::Located;
 use crate::workflow::model::{Field, FieldType};
 
 pub(super) fn check(c: &mut Check<'_, '_>) {
@@ -33,6 +34,11 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 c.d.at_line(rf.line, format!("`{path}.routes` names `from = \"{}\"`, which is not in the action's `from`", rf.value));
             }
             for (field, value) in &r.when {
+                // A field the action does not carry is one an earlier step chose.
+                if !a.payload.iter().any(|f| f.field.name == field.value) {
+                    chosen_earlier(c, field, value, &format!("{path}.routes"), "route");
+                    continue;
+                }
                 match a.payload.iter().find(|f| f.field.name == field.value) {
                     Some(RawField {
                         field:
@@ -67,10 +73,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                         field.line,
                         format!("`{path}.routes`: `{}` is not an enum field", field.value),
                     ),
-                    None => c.d.at_line(
-                        field.line,
-                        format!("`{path}.routes`: unknown payload field `{}`", field.value),
-                    ),
+                    None => {}
                 }
             }
         }
@@ -124,37 +127,50 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
 /// the filing or of an action, and the value one of its values, or the action could never be
 /// taken.
 fn chosen_before(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str) {
-    let raw = c.raw;
     for (field, value) in &a.when {
-        let values: Vec<&String> = raw
-            .filing
-            .iter()
-            .flat_map(|f| f.payload.iter())
-            .chain(raw.actions.iter().flat_map(|x| x.payload.iter()))
-            .filter(|f| f.field.name == field.value)
-            .filter_map(|f| match &f.field.ty {
-                FieldType::Enum(values) => Some(values),
-                _ => None,
-            })
-            .flatten()
-            .collect();
-        if values.is_empty() {
-            c.d.at_line(
-                field.line,
-                format!(
-                    "`{path}.when`: no enum field `{}` in the filing or any action",
-                    field.value
-                ),
-            );
-        } else if !values.contains(&value) {
-            c.d.at_line(
-                field.line,
-                format!(
-                    "`{path}.when`: `{}` has no value `{value}`, so the action could never be taken",
-                    field.value
-                ),
-            );
-        }
+        chosen_earlier(c, field, value, &format!("{path}.when"), "action");
+    }
+}
+
+/// A condition on what an earlier step chose (an action's `when`, or a route's on a field the
+/// action does not carry): the field is an enum field of the filing or of an action, and the
+/// value one of its values, or `what` (the action, the route) could never be taken.
+fn chosen_earlier(
+    c: &mut Check<'_, '_>,
+    field: &Located<String>,
+    value: &str,
+    path: &str,
+    what: &str,
+) {
+    let raw = c.raw;
+    let values: Vec<&String> = raw
+        .filing
+        .iter()
+        .flat_map(|f| f.payload.iter())
+        .chain(raw.actions.iter().flat_map(|x| x.payload.iter()))
+        .filter(|f| f.field.name == field.value)
+        .filter_map(|f| match &f.field.ty {
+            FieldType::Enum(values) => Some(values),
+            _ => None,
+        })
+        .flatten()
+        .collect();
+    if values.is_empty() {
+        c.d.at_line(
+            field.line,
+            format!(
+                "`{path}`: no enum field `{}` in the filing or any action",
+                field.value
+            ),
+        );
+    } else if !values.iter().any(|v| v.as_str() == value) {
+        c.d.at_line(
+            field.line,
+            format!(
+                "`{path}`: `{}` has no value `{value}`, so the {what} could never be taken",
+                field.value
+            ),
+        );
     }
 }
 

@@ -50,6 +50,7 @@ pub(super) fn workflow(
                     }),
                     basis: dl.basis,
                 }),
+                due_on: s.due_on.map(|f| f.value),
                 duties: s
                     .duties
                     .into_iter()

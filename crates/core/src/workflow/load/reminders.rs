@@ -34,7 +34,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                     continue;
                 }
             },
-            None => s.deadline.is_some(),
+            None => s.deadline.is_some() || s.due_on.is_some(),
         };
         if r.when != When::Entered && !has_deadline {
             c.d.at_line(

@@ -31,6 +31,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 .iter()
                 .any(|a| a.name.value == action && a.from.iter().any(|f| f.value == s.name.value))
         };
+        due_on(c, s, &path);
         if s.terminal && s.deadline.is_some() {
             c.d.at_line(
                 s.name.line,
@@ -145,5 +146,44 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
             }
             c.anchor(&duty.period.from, &format!("{path}.duties"), false);
         }
+    }
+}
+
+/// A deadline on a date an earlier step gave (`due_on`) stands instead of a period: the field
+/// is a date field of the filing or of an action, and a final state owes nothing.
+fn due_on(c: &mut Check<'_, '_>, s: &super::raw::RawState, path: &str) {
+    let Some(field) = &s.due_on else {
+        return;
+    };
+    let raw = c.raw;
+    if s.deadline.is_some() {
+        c.d.at_line(
+            field.line,
+            format!("`{path}` has both `deadline` and `due_on`; a state has one deadline"),
+        );
+    }
+    if s.terminal {
+        c.d.at_line(
+            field.line,
+            format!(
+                "terminal state `{}` has `due_on`; nothing is owed in a final state",
+                s.name.value
+            ),
+        );
+    }
+    let is_date = raw
+        .filing
+        .iter()
+        .flat_map(|f| f.payload.iter())
+        .chain(raw.actions.iter().flat_map(|x| x.payload.iter()))
+        .any(|f| f.field.name == field.value && f.field.ty == FieldType::Date);
+    if !is_date {
+        c.d.at_line(
+            field.line,
+            format!(
+                "`{path}.due_on`: no date field `{}` in the filing or any action",
+                field.value
+            ),
+        );
     }
 }

@@ -284,7 +284,7 @@ where
         ("assign", json!({"lead_department": "jtj"}), staff()),
         (
             "reply",
-            json!({"classification": "C", "answer": "a"}),
+            json!({"classification": "C", "answer": "a", "condition": "待上级资金下达"}),
             dept.clone(),
         ),
         (
@@ -294,7 +294,7 @@ where
         ),
         (
             "reply",
-            json!({"classification": "B", "answer": "b"}),
+            json!({"classification": "A", "answer": "b"}),
             dept.clone(),
         ),
         (
@@ -468,7 +468,7 @@ async fn acting_and_importing_the_same_steps_leave_the_same_rows<S: Store + AsPo
         ),
         (
             "reply",
-            json!({"classification": "B", "answer": "已列入计划"}),
+            json!({"classification": "B", "answer": "已列入计划", "promised_by": "2025-06-30"}),
             dept.clone(),
             "2024-11-01T09:00:00",
         ),

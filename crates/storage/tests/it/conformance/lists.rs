@@ -36,7 +36,7 @@ async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
         s,
         &suggestions[4],
         "reply",
-        json!({"classification": "B", "answer": "a"}),
+        json!({"classification": "B", "answer": "a", "promised_by": "2025-06-30"}),
         &dept,
         ts("2024-04-01T09:00:00"),
     )

@@ -9,7 +9,7 @@ use crate::workflow::Stage;
 use super::{PERIOD_KEYS, RawPeriod, read_period};
 
 const STATE_KEYS: &[&str] = &[
-    "title", "terminal", "deadline", "duties", "waits_on", "stage",
+    "title", "terminal", "deadline", "due_on", "duties", "waits_on", "stage",
 ];
 const DEADLINE_KEYS: &[&str] = &["amount", "unit", "from", "extension", "basis"];
 const EXTENSION_KEYS: &[&str] = &["action", "max_times", "limit"];
@@ -23,6 +23,8 @@ pub(crate) struct RawState {
     pub(crate) title: String,
     pub(crate) terminal: bool,
     pub(crate) deadline: Option<RawDeadline>,
+    /// A deadline on the date an earlier step gave in this date field (`due_on`).
+    pub(crate) due_on: Option<Located<String>>,
     pub(crate) duties: Vec<RawDuty>,
     /// Whose move it is while a case is here (`waits_on`): parties or `role:NAME`.
     pub(crate) waits_on: Vec<Located<String>>,
@@ -93,6 +95,7 @@ pub(super) fn read_state(
             basis,
         })
     });
+    let due_on = tomlread::string(t, "due_on", &path, d);
     let duties = tomlread::tables(t, "duties", &path, d)
         .into_iter()
         .enumerate()
@@ -135,6 +138,7 @@ pub(super) fn read_state(
         title,
         terminal,
         deadline,
+        due_on,
         duties,
         waits_on,
         stage,
