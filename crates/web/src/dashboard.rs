@@ -75,6 +75,12 @@ fn figures(r: &AnnualReport) -> Markup {
                         @if k.office_overdue > 0 {
                             dt title="等待常委会机关（法院）交办、决定或督办而逾期" { "机关环节逾期" } dd.overdue-text { (k.office_overdue) }
                         }
+                        @if k.following > 0 || k.b_delivered > 0 {
+                            dt title="B、C类答复经代表评价后跟踪落实，直至承办单位报告已落实" { "回头看" }
+                            dd { "跟踪中 " (k.following)
+                                @if k.follow_up_overdue > 0 { span.overdue-text { "（超过承诺日期 " (k.follow_up_overdue) "）" } }
+                                "，B类已落实 " (k.b_delivered) }
+                        }
                         dt { "满意率" } dd { (percent(ratio(k.satisfied + k.basically_satisfied, rated))) }
                         dt { "未办结" } dd { (k.open) }
                     }

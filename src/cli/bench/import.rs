@@ -20,6 +20,7 @@ pub(crate) fn import_rows(n: i64) -> Vec<Row> {
                 ("assign.lead_department", "jtj".to_string()),
                 ("reply.at", "2025-05-07 10:00".to_string()),
                 ("reply.classification", "B".to_string()),
+                ("reply.promised_by", "2026-03-31".to_string()),
                 ("reply.answer", "已列入明年计划。".to_string()),
             ]
             .into_iter()

@@ -111,8 +111,8 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             }))),
             "waits_on": list(to("WorkflowAudience")),
             "stage": {
-                "type": "string", "enum": ["handling", "rating", "office"],
-                "description": "Whose step the state is: an overdue case here counts against the handler, the rater, or the office.",
+                "type": "string", "enum": ["handling", "rating", "office", "follow_up"],
+                "description": "Whose step the state is: an overdue case here counts against the handler, the rater, the office, or a promise followed up (回头看).",
             },
         }),
     );

@@ -60,8 +60,9 @@ async fn a_b_answer_is_followed_until_delivered_and_counted_by_class() {
             .is_some_and(|a| a.is_empty()),
         "the deputy has nothing to do: {body}"
     );
-    app.office.at("2024-11-25T15:00:00");
-    let delivered = json!({"delivered_on": "2024-11-25", "report": "管网改造已完工"});
+    // Delivered late, after the promised 11-29.
+    app.office.at("2024-12-03T15:00:00");
+    let delivered = json!({"delivered_on": "2024-12-03", "report": "管网改造已完工"});
     let (status, _) = act(
         &app,
         &id,
@@ -91,10 +92,20 @@ async fn a_b_answer_is_followed_until_delivered_and_counted_by_class() {
         (jtj["by_class"].clone(), jtj["b_delivered"].clone()),
         (json!({"B": 1}), json!(1))
     );
-    // As of October it was still followed.
+    // As of October it was still followed; on 12-01 past its promised date: the delivery is
+    // late, not the answer, which came on time.
     let october = suggestions(&report_2024(&app, "2024-10-01T00:00:00Z").await);
     assert_eq!(
         (october["b_delivered"].clone(), october["following"].clone()),
         (json!(0), json!(1))
+    );
+    let december = suggestions(&report_2024(&app, "2024-12-01T00:00:00Z").await);
+    assert_eq!(
+        (
+            december["follow_up_overdue"].clone(),
+            december["open_overdue"].clone(),
+            december["on_time_rate"].clone()
+        ),
+        (json!(1), json!(0), json!(100.0))
     );
 }

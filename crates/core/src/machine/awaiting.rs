@@ -1,6 +1,6 @@
 //! Whose move it is on a case: the state's `waits_on`, whoever still owes a duty, and whoever
-//! may answer a request still pending (an extension asked for). Kept as the case's `awaiting` party, so that a person's
-//! queue is one indexed look-up, and worked out here alone.
+//! may answer a request still pending (an extension asked for). Kept as the case's `awaiting`
+//! party, so that a person's queue is one indexed look-up, and worked out here alone.
 
 use std::collections::BTreeSet;
 

@@ -70,16 +70,20 @@ pub enum Stage {
     Rating,
     /// The office's own step: registering, assigning, deciding a request, supervising.
     Office,
+    /// An answer given and rated, whose promise is followed up (回头看): past its date the
+    /// delivery is late, not the answer.
+    FollowUp,
 }
 
 impl Stage {
-    pub const NAMES: &[&str] = &["handling", "rating", "office"];
+    pub const NAMES: &[&str] = &["handling", "rating", "office", "follow_up"];
 
     pub fn parse(s: &str) -> Option<Stage> {
         match s {
             "handling" => Some(Stage::Handling),
             "rating" => Some(Stage::Rating),
             "office" => Some(Stage::Office),
+            "follow_up" => Some(Stage::FollowUp),
             _ => None,
         }
     }

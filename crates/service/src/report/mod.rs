@@ -65,8 +65,10 @@ pub struct KindFigures {
     pub by_class: BTreeMap<String, u64>,
     /// B answers whose promise the department reported delivered by the instant (回头看).
     pub b_delivered: u64,
-    /// Rated B or C answers still followed up at the instant.
+    /// Rated B or C answers still followed up at the instant, and those of them past the date
+    /// the department promised (`stage = "follow_up"`).
     pub following: u64,
+    pub follow_up_overdue: u64,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -311,6 +313,7 @@ impl Tally {
         f.open_overdue += late(Stage::Handling);
         f.rating_overdue += late(Stage::Rating);
         f.office_overdue += late(Stage::Office);
+        f.follow_up_overdue += late(Stage::FollowUp);
         f.evaluated += yes(m.evaluated);
         f.open += yes(!figures.closed);
         f.satisfied += n * rated("satisfied");

@@ -81,13 +81,14 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
         if !s.by_class.is_empty() {
             let class = |c: &str| s.by_class.get(c).copied().unwrap_or(0);
             out.push_str(&format!(
-                "答复分类：A类（已解决或采纳）{}件，B类（正在解决或列入计划）{}件、已落实{}件，C类（因条件限制暂时难以解决）{}件，D类（留作参考）{}件；回头看跟踪落实中{}件。",
+                "答复分类：A类（已解决或采纳）{}件，B类（正在解决或列入计划）{}件、已落实{}件，C类（因条件限制暂时难以解决）{}件，D类（留作参考）{}件；回头看跟踪落实中{}件（超过承诺日期{}件）。",
                 class("A"),
                 class("B"),
                 s.b_delivered,
                 class("C"),
                 class("D"),
-                s.following
+                s.following,
+                s.follow_up_overdue
             ));
         }
         out.push_str("\n\n");
