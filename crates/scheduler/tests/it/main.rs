@@ -6,6 +6,7 @@ mod co_handling;
 mod common;
 mod delivery;
 mod faults;
+mod follow_up;
 mod peers;
 mod processes;
 mod robots;
