@@ -266,7 +266,25 @@ pub async fn run(
         let title = title.replace("{town}", town);
         let (deputy, _) = rng.pick(&deputies).clone();
         let case = filings.len();
-        filings.push(("suggestion".into(), deputy.clone(), json!({"title": title, "body": format!("{title}。具体内容见代表建议原件。"), "session": "第十七届人民代表大会第三次会议"}), at(plus(session, rng.below(3)), 9 + rng.below(8) as i8, 0)));
+        let mut filing = json!({"title": title, "body": format!("{title}。具体内容见代表建议原件。"), "session": "第十七届人民代表大会第三次会议"});
+        // One in three is a joint suggestion (联名), co-signed by another deputy, who rates
+        // the reply too.
+        let cosigner = (i % 3 == 1)
+            .then(|| {
+                let n = deputies.len();
+                let pick = |k: usize| deputies[(i * 7 + k) % n].0.clone();
+                if pick(3) == deputy { pick(4) } else { pick(3) }
+            })
+            .filter(|c| *c != deputy);
+        if let Some(c) = &cosigner {
+            filing["cosigners"] = json!([c]);
+        }
+        filings.push((
+            "suggestion".into(),
+            deputy.clone(),
+            filing,
+            at(plus(session, rng.below(3)), 9 + rng.below(8) as i8, 0),
+        ));
         let registered = plus(session, 10 + rng.below(5));
         let assigned = plus(registered, 5 + rng.below(8));
         steps.push(Step {
@@ -355,6 +373,24 @@ pub async fn run(
             who: format!("{lead}-clerk"),
             payload: reply,
         });
+        // The co-signer rates the reply before the lead deputy does: mostly 满意, now and then
+        // 基本满意 or 不满意 (which staff are told of).
+        if let Some(c) = &cosigner {
+            let rating = [
+                "satisfied",
+                "satisfied",
+                "basically_satisfied",
+                "satisfied",
+                "dissatisfied",
+            ][i % 5];
+            steps.push(Step {
+                at: at(plus(reply_day, 2), 11, 0),
+                case,
+                action: "rate_as_cosigner".into(),
+                who: c.clone(),
+                payload: json!({"rating": rating, "comment": "答复对群众关心的问题回应不够具体。"}),
+            });
+        }
         let rated = plus(reply_day, 5 + rng.below(10));
         let unhappy = !is_key && rng.chance(0.09);
         // 回头看: a rated B answer is followed to its promised date. Most promises due within

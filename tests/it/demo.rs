@@ -145,6 +145,13 @@ fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
         )),
         "{md}"
     );
+    // 联名: co-signers rated the replies too, counted apart from the lead deputies' ratings.
+    let co_rated: u64 = s["co_ratings"]
+        .as_object()
+        .map(|m| m.values().filter_map(Value::as_u64).sum())
+        .unwrap_or_default();
+    assert!(co_rated > 0, "{}", s["co_ratings"]);
+    assert!(md.contains("联名代表评价满意"), "{md}");
     // Each co-handler owes its own opinion: most came in time, some late, a few never (the
     // lead department replied first), each counted from the records.
     let co = |k: &str| -> u64 {

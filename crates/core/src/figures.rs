@@ -62,6 +62,10 @@ pub struct Milestones {
     pub ratings: BTreeMap<String, u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_rating: Option<String>,
+    /// Ratings given beside the one that decides the route: a rating on an event that keeps
+    /// the case in its state (each co-signer's of a joint suggestion's reply), by value.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub co_ratings: BTreeMap<String, u32>,
     /// The supervising leader's activities on the case (视察, 座谈会, 督办会, 测评会), counted
     /// by the `activity` each records, as ratings are counted by `rating`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -138,9 +142,13 @@ impl Milestones {
         if let Some(a) = e.payload.get("activity").and_then(Value::as_str) {
             *self.activities.entry(a.to_string()).or_default() += 1;
         }
-        if let Some(r) = e.payload.get("rating").and_then(Value::as_str) {
-            *self.ratings.entry(r.to_string()).or_default() += 1;
-            self.last_rating = Some(r.to_string());
+        match e.payload.get("rating").and_then(Value::as_str) {
+            Some(r) if stays => *self.co_ratings.entry(r.to_string()).or_default() += 1,
+            Some(r) => {
+                *self.ratings.entry(r.to_string()).or_default() += 1;
+                self.last_rating = Some(r.to_string());
+            }
+            None => {}
         }
         match e.action.as_str() {
             "resolve_directly" => self.resolved_directly = true,

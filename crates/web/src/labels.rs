@@ -124,6 +124,9 @@ pub fn problem(p: &str) -> String {
     if let Some((_, party)) = p.split_once("is open only once the case has a ") {
         return format!("事项还没有「{}」，不能办理这一步", field(party));
     }
+    if p.contains("is open only to whoever still owes it here") {
+        return "这一步您已经办理过（每次答复只需办理一次），不能重复办理".into();
+    }
     if p.contains("resumes a paused deadline, and none is paused") {
         return "办理期限没有中止，无需恢复".into();
     }

@@ -139,6 +139,10 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "only_to_answer": {"type": "boolean"},
             "when": list(pair()),
             "requires": list(to("Party")),
+            "only_while_owed": {
+                "type": "boolean",
+                "description": "Open only to a member who still owes a duty this action discharges in the state (each co-signer rates a reply once).",
+            },
             "clock": or_null(json!({
                 "type": "string", "enum": ["pause", "resume"],
                 "description": "Stops the state's deadline, or starts it again with its last day moved later by the paused days.",
@@ -180,6 +184,10 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "notices": list(object(&["action", "title", "notify"], json!({
                 "action": to("Action"),
                 "to": or_null(to("State")),
+                "when": {
+                    "type": "array", "items": pair(),
+                    "description": "Only when the action's payload chose these enum values.",
+                },
                 "title": text(),
                 "notify": list(to("WorkflowAudience")),
                 "escalate": {"type": "boolean"},

@@ -10,6 +10,7 @@ mod contract;
 mod extensions;
 mod follow_up;
 mod hostile;
+mod joint;
 mod matrix;
 mod mediation;
 mod petitions;

@@ -70,6 +70,7 @@ pub fn allowed_actions(
         .filter(|a| unchosen(a, case).is_none())
         .filter(|a| clock_refusal(a, case, now).is_none())
         .filter(|a| unfilled(a, case).is_none())
+        .filter(|a| owes(wf, a, case, actor))
         .map(|a| a.name.clone())
         .collect()
 }
@@ -87,6 +88,21 @@ fn unfilled<'a>(a: &'a Action, case: &Case) -> Option<&'a String> {
     a.requires
         .iter()
         .find(|p| case.parties.get(*p).is_none_or(|v| v.is_empty()))
+}
+
+/// Whether `actor` may take `a` as far as duties go: always, unless it is `only_while_owed`
+/// and the actor owes no open duty of the state that `a` discharges (a co-signer who has
+/// rated this reply already).
+fn owes(wf: &Workflow, a: &Action, case: &Case, actor: &Actor) -> bool {
+    if !a.only_while_owed {
+        return true;
+    }
+    let Some(state) = wf.state(&case.state) else {
+        return false;
+    };
+    case.duties
+        .iter()
+        .any(|d| discharges(state, d, actor, &a.name))
 }
 
 /// Why a pause or resume cannot be taken now, if it cannot: a pause needs a running deadline
@@ -204,9 +220,9 @@ pub fn file(
         effects: Vec::new(),
     };
     let (deadline, duties) = enter(&mut step, &blank, &wf.initial, &sets, &payload);
-    notices::schedule(&mut step, &wf.initial, 1, deadline.as_ref());
-    let effects = step.effects;
     let choices = choices_from(&wf.filing.payload, &payload);
+    notices::schedule(&mut step, &wf.initial, 1, deadline.as_ref(), &choices);
+    let effects = step.effects;
     let mut event = Event {
         seq: 1,
         action: FILE.into(),
@@ -316,6 +332,11 @@ pub fn act(
             party: party.clone(),
         }));
     }
+    if !owes(wf, a, case, actor) {
+        return Err(refuse(Refusal::NotOwed {
+            action: action.into(),
+        }));
+    }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
     let target = a.target(&case.state, &payload, &case.choices).to_string();
@@ -336,7 +357,13 @@ pub fn act(
     } else {
         stay(&mut step, case, state, a, &payload).map_err(refuse)?
     };
-    notices::schedule(&mut step, &target, case.version + 1, deadline.as_ref());
+    notices::schedule(
+        &mut step,
+        &target,
+        case.version + 1,
+        deadline.as_ref(),
+        &choices,
+    );
     let effects = step.effects;
     let mut event = Event {
         seq: case.version + 1,

@@ -243,6 +243,8 @@ pub enum Refusal {
     },
     #[error("`{action}` is open only once the case has a {party}")]
     NoParty { action: String, party: String },
+    #[error("`{action}` is open only to whoever still owes it here, and you do not (done already)")]
+    NotOwed { action: String },
     #[error("`{action}` resumes a paused deadline, and none is paused")]
     NotPaused { action: String },
     #[error("`{action}` pauses a running deadline, and none is running")]

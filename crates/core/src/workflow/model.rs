@@ -173,6 +173,9 @@ pub struct Action {
     /// Open only while each of these parties is filled: a supervising leader's activities are
     /// recorded only on a key suggestion, one with a `supervisor`.
     pub requires: Vec<String>,
+    /// Open only to a member who still owes a duty this action discharges in the state: each
+    /// co-signer rates a reply once, while the reply waits for its rating.
+    pub only_while_owed: bool,
 }
 
 /// What an action does to the clock of the state it is taken in.
@@ -392,6 +395,8 @@ pub struct NoticeRule {
     /// An action of the workflow, or `file` for a filing.
     pub action: String,
     pub to: Option<String>,
+    /// Only when the action's payload chose these enum values (a co-signer's 不满意).
+    pub when: Vec<(String, String)>,
     pub title: String,
     pub notify: Vec<Audience>,
     pub escalate: bool,

@@ -5,6 +5,7 @@ mod co_handling;
 mod definitions;
 mod extensions;
 mod follow_up;
+mod joint;
 mod machine;
 mod mediation;
 mod pause;

@@ -69,6 +69,9 @@ pub struct KindFigures {
     /// the department promised (`stage = "follow_up"`).
     pub following: u64,
     pub follow_up_overdue: u64,
+    /// Ratings given beside the one that decides (each co-signer of a joint suggestion rates
+    /// each reply), by value.
+    pub co_ratings: BTreeMap<String, u64>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -314,6 +317,9 @@ impl Tally {
         f.rating_overdue += late(Stage::Rating);
         f.office_overdue += late(Stage::Office);
         f.follow_up_overdue += late(Stage::FollowUp);
+        for (value, times) in &m.co_ratings {
+            *f.co_ratings.entry(value.clone()).or_default() += n * u64::from(*times);
+        }
         f.evaluated += yes(m.evaluated);
         f.open += yes(!figures.closed);
         f.satisfied += n * rated("satisfied");

@@ -78,6 +78,15 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             "代表评价满意{}件次、基本满意{}件次、不满意{}件次，{}件因不满意重新办理。",
             s.satisfied, s.basically_satisfied, s.dissatisfied, s.reopened
         ));
+        if !s.co_ratings.is_empty() {
+            let rated = |v: &str| s.co_ratings.get(v).copied().unwrap_or(0);
+            out.push_str(&format!(
+                "联名代表评价满意{}件次、基本满意{}件次、不满意{}件次。",
+                rated("satisfied"),
+                rated("basically_satisfied"),
+                rated("dissatisfied")
+            ));
+        }
         if !s.by_class.is_empty() {
             let class = |c: &str| s.by_class.get(c).copied().unwrap_or(0);
             out.push_str(&format!(

@@ -105,6 +105,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
         }
         answered_by(c, a, &path);
         chosen_before(c, a, &path);
+        owed_where_taken(c, a, &path);
         if a.only_to_answer
             && !c
                 .raw
@@ -171,6 +172,32 @@ fn chosen_earlier(
                 field.value
             ),
         );
+    }
+}
+
+/// An action open only while owed must discharge a duty in every state it is taken from, or
+/// it could never be taken there.
+fn owed_where_taken(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str) {
+    let Some(flag) = a.only_while_owed.as_ref().filter(|f| f.value) else {
+        return;
+    };
+    let raw = c.raw;
+    for from in &a.from {
+        let discharges = raw
+            .states
+            .iter()
+            .filter(|s| s.name.value == from.value)
+            .flat_map(|s| s.duties.iter())
+            .any(|d| d.done_by.value == a.name.value);
+        if !discharges {
+            c.d.at_line(
+                flag.line,
+                format!(
+                    "`{path}.only_while_owed`: no duty of state `{}` is done by it, so it could never be taken there",
+                    from.value
+                ),
+            );
+        }
     }
 }
 

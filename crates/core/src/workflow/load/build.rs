@@ -98,6 +98,7 @@ pub(super) fn workflow(
                 when: a.when.into_iter().map(|(k, v)| (k.value, v)).collect(),
                 clock: a.clock.map(|c| c.value),
                 requires: a.requires.into_iter().map(|x| x.value).collect(),
+                only_while_owed: a.only_while_owed.is_some_and(|x| x.value),
             })
             .collect(),
         reminders: raw
@@ -123,6 +124,7 @@ pub(super) fn workflow(
             .map(|n| NoticeRule {
                 action: n.action.value,
                 to: n.to.map(|t| t.value),
+                when: n.when.into_iter().map(|(f, v)| (f.value, v)).collect(),
                 title: n.title.value,
                 notify: n.notify.iter().filter_map(|x| audience(&x.value)).collect(),
                 escalate: n.escalate,

@@ -25,6 +25,7 @@ const ACTION_KEYS: &[&str] = &[
     "when",
     "clock",
     "requires",
+    "only_while_owed",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -51,6 +52,8 @@ pub(crate) struct RawAction {
     pub(crate) clock: Option<Located<Clock>>,
     /// Parties that must be filled for the action to be open.
     pub(crate) requires: Vec<Located<String>>,
+    /// Open only to a member who still owes a duty the action discharges, with its line.
+    pub(crate) only_while_owed: Option<Located<bool>>,
 }
 
 #[derive(Debug)]
@@ -67,6 +70,7 @@ pub(super) fn read_action(
     d: &mut FileDiagnostics<'_>,
 ) -> Option<RawAction> {
     let path = format!("actions.{}", name.value);
+    let name_line = name.line;
     tomlread::check_keys(t, &path, ACTION_KEYS, d);
     let title = tomlread::string(t, "title", &path, d)
         .map(|s| s.value)
@@ -122,6 +126,10 @@ pub(super) fn read_action(
         when: read_when(t, &path, d),
         clock: read_clock(t, &path, d),
         requires: tomlread::strings(t, "requires", &path, d).unwrap_or_default(),
+        only_while_owed: tomlread::boolean(t, "only_while_owed", &path, d).map(|value| Located {
+            value,
+            line: name_line,
+        }),
     })
 }
 
@@ -148,7 +156,7 @@ fn read_clock(t: &Table<'_>, path: &str, d: &mut FileDiagnostics<'_>) -> Option<
 }
 
 /// A `when` table (`{ outcome = "failed" }`): enum fields and the value each must have.
-fn read_when(
+pub(super) fn read_when(
     t: &Table<'_>,
     path: &str,
     d: &mut FileDiagnostics<'_>,

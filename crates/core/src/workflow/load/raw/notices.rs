@@ -6,12 +6,14 @@ use std::ops::Range;
 use crate::diagnostic::FileDiagnostics;
 use crate::tomlread::{self, Located, Table};
 
-const NOTICE_KEYS: &[&str] = &["action", "to", "title", "notify", "escalate"];
+const NOTICE_KEYS: &[&str] = &["action", "to", "when", "title", "notify", "escalate"];
 
 #[derive(Debug)]
 pub(crate) struct RawNotice {
     pub(crate) action: Located<String>,
     pub(crate) to: Option<Located<String>>,
+    /// Only when the action's payload chose these enum values.
+    pub(crate) when: Vec<(Located<String>, String)>,
     pub(crate) title: Located<String>,
     pub(crate) notify: Vec<Located<String>>,
     pub(crate) escalate: bool,
@@ -41,6 +43,7 @@ pub(super) fn read_notice(
     Some(RawNotice {
         action: action?,
         to,
+        when: super::actions::read_when(t, &path, d),
         title: title?,
         notify,
         escalate,

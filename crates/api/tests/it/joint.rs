@@ -1,0 +1,101 @@
+//! 联名 through the API: a co-signer rates the reply (no longer 403), once; the rating is an
+//! event of its own in the history; the lead deputy's rating decides; the year's figures count
+//! co-signers' ratings apart.
+
+use axum::http::{Method, StatusCode};
+use serde_json::{Value, json};
+
+use crate::app::{act, app, call, report_2024};
+
+#[tokio::test]
+async fn a_co_signer_rates_each_reply_once_and_the_lead_decides() {
+    let app = app().await;
+    let o = &app.office;
+    let id = o
+        .file(
+            "filer",
+            "suggestion",
+            json!({"title": "关于改造城区供热管网的建议", "body": "……", "cosigners": ["cosigner"]}),
+            "2024-06-20T10:00:00",
+        )
+        .await;
+    o.act(&id, "register", "staff", json!({}), "2024-06-25T09:00:00")
+        .await;
+    o.act(
+        &id,
+        "assign",
+        "staff",
+        json!({"lead_department": "jtj"}),
+        "2024-07-01T09:00:00",
+    )
+    .await;
+    o.act(
+        &id,
+        "reply",
+        "lead",
+        json!({"classification": "A", "answer": "已完成"}),
+        "2024-08-15T10:00:00",
+    )
+    .await;
+
+    app.office.at("2024-08-18T10:00:00");
+    let unhappy = json!({"rating": "dissatisfied", "comment": "管网仍漏水"});
+    let (status, body) = act(&app, &id, "rate_as_cosigner", "cosigner", unhappy.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "handled", "the lead's rating decides");
+    // Once per reply.
+    let (status, body) = act(&app, &id, "rate_as_cosigner", "cosigner", unhappy).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+    // The co-signer's rating is not the lead's: the lead's step stays `evaluate`.
+    let (status, _) = act(
+        &app,
+        &id,
+        "evaluate",
+        "cosigner",
+        json!({"rating": "satisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+
+    // Staff see it: in the history, and told at once.
+    let history = call(
+        &app,
+        Method::GET,
+        &format!("/api/v1/cases/{id}/events"),
+        Some("staff"),
+        &[],
+        None,
+    )
+    .await;
+    let rated = history.body["events"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["action"] == "rate_as_cosigner"))
+        .cloned()
+        .expect("the co-signer's rating is an event");
+    assert_eq!(rated["actor"], "cosigner");
+    assert_eq!(rated["payload"]["rating"], "dissatisfied");
+
+    app.office.at("2024-08-20T10:00:00");
+    let (status, body) = act(
+        &app,
+        &id,
+        "evaluate",
+        "filer",
+        json!({"rating": "satisfied"}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["state"], "evaluated");
+
+    let r = report_2024(&app, "2024-12-31T12:00:00Z").await;
+    let s: Value = r["kinds"]
+        .as_array()
+        .and_then(|k| k.iter().find(|x| x["kind"] == "suggestion"))
+        .cloned()
+        .expect("suggestions");
+    assert_eq!(
+        (s["satisfied"].clone(), s["dissatisfied"].clone()),
+        (json!(1), json!(0))
+    );
+    assert_eq!(s["co_ratings"], json!({"dissatisfied": 1}));
+}
