@@ -157,14 +157,15 @@ pub async fn report_2024(app: &App, as_of: &str) -> Value {
 /// A suggestion filed by `filer` on 2024-06-20, registered, and assigned to `jtj` on 07-01:
 /// due 2024-10-08 (three months, rolled past National Day).
 pub async fn assigned_suggestion(app: &App, title: &str) -> String {
+    let filing = serde_json::json!({"title": title, "body": "……"});
+    assigned_as(app, filing, serde_json::json!({"lead_department": "jtj"})).await
+}
+
+/// [`assigned_suggestion`] filed with `filing` and assigned with `assign`.
+pub async fn assigned_as(app: &App, filing: Value, assign: Value) -> String {
     let o = &app.office;
     let id = o
-        .file(
-            "filer",
-            "suggestion",
-            serde_json::json!({"title": title, "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
+        .file("filer", "suggestion", filing, "2024-06-20T10:00:00")
         .await;
     o.act(
         &id,
@@ -174,13 +175,24 @@ pub async fn assigned_suggestion(app: &App, title: &str) -> String {
         "2024-06-25T09:00:00",
     )
     .await;
-    o.act(
-        &id,
-        "assign",
-        "staff",
-        serde_json::json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    o.act(&id, "assign", "staff", assign, "2024-07-01T09:00:00")
+        .await;
     id
+}
+
+/// The figures of `kind` in a report.
+pub fn kind_figures(report: &Value, kind: &str) -> Value {
+    report["kinds"]
+        .as_array()
+        .and_then(|k| k.iter().find(|x| x["kind"] == kind))
+        .cloned()
+        .unwrap_or_else(|| panic!("no {kind}: {report}"))
+}
+
+/// The case's history as staff read it.
+pub async fn events(app: &App, id: &str) -> Vec<Value> {
+    let path = format!("/api/v1/cases/{id}/events");
+    let r = call(app, Method::GET, &path, Some("staff"), &[], None).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["events"].as_array().cloned().unwrap_or_default()
 }

@@ -5,7 +5,7 @@
 use axum::http::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::app::{App, act, app, call, case, report_2024};
+use crate::app::{App, act, app, assigned_as, call, case, report_2024};
 
 /// The co-handling figures of `department`'s suggestion row: (co-handled, opinions, on time).
 fn credited(report: &Value, department: &str) -> (u64, u64, u64) {
@@ -43,25 +43,9 @@ async fn queued(app: &App, who: &str, id: &str) -> bool {
 #[tokio::test]
 async fn each_co_handler_sends_its_own_opinion_and_is_credited_for_it() {
     let app = app().await;
-    let o = &app.office;
-    let id = o
-        .file(
-            "filer",
-            "suggestion",
-            json!({"title": "关于改造城区供热管网的建议", "body": "……"}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    o.act(&id, "register", "staff", json!({}), "2024-06-25T09:00:00")
-        .await;
-    o.act(
-        &id,
-        "assign",
-        "staff",
-        json!({"lead_department": "jtj", "co_departments": ["czj", "wsj"]}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
+    let filing = json!({"title": "关于改造城区供热管网的建议", "body": "……"});
+    let assign = json!({"lead_department": "jtj", "co_departments": ["czj", "wsj"]});
+    let id = assigned_as(&app, filing, assign).await;
     let case = case(&app, &id).await;
     assert_eq!(owing(&case), ["czj", "wsj"], "{case}");
     assert!(queued(&app, "co", &id).await);

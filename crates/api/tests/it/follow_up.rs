@@ -5,14 +5,10 @@
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::app::{act, app, assigned_suggestion, case, report_2024};
+use crate::app::{act, app, assigned_suggestion, case, kind_figures, report_2024};
 
 fn suggestions(report: &Value) -> Value {
-    report["kinds"]
-        .as_array()
-        .and_then(|k| k.iter().find(|x| x["kind"] == "suggestion"))
-        .cloned()
-        .unwrap_or_else(|| panic!("no suggestions: {report}"))
+    kind_figures(report, "suggestion")
 }
 
 #[tokio::test]

@@ -2,33 +2,18 @@
 //! event of its own in the history; the lead deputy's rating decides; the year's figures count
 //! co-signers' ratings apart.
 
-use axum::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use axum::http::StatusCode;
+use serde_json::json;
 
-use crate::app::{act, app, call, report_2024};
+use crate::app::{act, app, assigned_as, events, kind_figures, report_2024};
 
 #[tokio::test]
 async fn a_co_signer_rates_each_reply_once_and_the_lead_decides() {
     let app = app().await;
+    let filing =
+        json!({"title": "关于改造城区供热管网的建议", "body": "……", "cosigners": ["cosigner"]});
+    let id = assigned_as(&app, filing, json!({"lead_department": "jtj"})).await;
     let o = &app.office;
-    let id = o
-        .file(
-            "filer",
-            "suggestion",
-            json!({"title": "关于改造城区供热管网的建议", "body": "……", "cosigners": ["cosigner"]}),
-            "2024-06-20T10:00:00",
-        )
-        .await;
-    o.act(&id, "register", "staff", json!({}), "2024-06-25T09:00:00")
-        .await;
-    o.act(
-        &id,
-        "assign",
-        "staff",
-        json!({"lead_department": "jtj"}),
-        "2024-07-01T09:00:00",
-    )
-    .await;
     o.act(
         &id,
         "reply",
@@ -58,19 +43,10 @@ async fn a_co_signer_rates_each_reply_once_and_the_lead_decides() {
     assert_eq!(status, StatusCode::FORBIDDEN);
 
     // Staff see it: in the history, and told at once.
-    let history = call(
-        &app,
-        Method::GET,
-        &format!("/api/v1/cases/{id}/events"),
-        Some("staff"),
-        &[],
-        None,
-    )
-    .await;
-    let rated = history.body["events"]
-        .as_array()
-        .and_then(|e| e.iter().find(|e| e["action"] == "rate_as_cosigner"))
-        .cloned()
+    let rated = events(&app, &id)
+        .await
+        .into_iter()
+        .find(|e| e["action"] == "rate_as_cosigner")
         .expect("the co-signer's rating is an event");
     assert_eq!(rated["actor"], "cosigner");
     assert_eq!(rated["payload"]["rating"], "dissatisfied");
@@ -88,11 +64,7 @@ async fn a_co_signer_rates_each_reply_once_and_the_lead_decides() {
     assert_eq!(body["state"], "evaluated");
 
     let r = report_2024(&app, "2024-12-31T12:00:00Z").await;
-    let s: Value = r["kinds"]
-        .as_array()
-        .and_then(|k| k.iter().find(|x| x["kind"] == "suggestion"))
-        .cloned()
-        .expect("suggestions");
+    let s = kind_figures(&r, "suggestion");
     assert_eq!(
         (s["satisfied"].clone(), s["dissatisfied"].clone()),
         (json!(1), json!(0))
