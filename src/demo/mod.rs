@@ -386,7 +386,7 @@ pub async fn run(
             steps.push(Step {
                 at: at(plus(reply_day, 2), 11, 0),
                 case,
-                action: "rate_as_cosigner".into(),
+                action: "evaluate".into(),
                 who: c.clone(),
                 payload: json!({"rating": rating, "comment": "答复对群众关心的问题回应不够具体。"}),
             });

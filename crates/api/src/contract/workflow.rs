@@ -139,9 +139,9 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "only_to_answer": {"type": "boolean"},
             "when": list(pair()),
             "requires": list(to("Party")),
-            "only_while_owed": {
-                "type": "boolean",
-                "description": "Open only to a member who still owes a duty this action discharges in the state (each co-signer rates a reply once).",
+            "decided_by": {
+                "type": "array", "items": to("Party"),
+                "description": "Only these parties' taking the action moves the case; anyone else in `by` records their part, once, while they owe a duty of the state it discharges (each co-signer rates each reply; the lead deputy decides).",
             },
             "clock": or_null(json!({
                 "type": "string", "enum": ["pause", "resume"],

@@ -90,11 +90,17 @@ fn unfilled<'a>(a: &'a Action, case: &Case) -> Option<&'a String> {
         .find(|p| case.parties.get(*p).is_none_or(|v| v.is_empty()))
 }
 
-/// Whether `actor` may take `a` as far as duties go: always, unless it is `only_while_owed`
-/// and the actor owes no open duty of the state that `a` discharges (a co-signer who has
-/// rated this reply already).
+/// Whether `actor`'s taking `a` moves the case: always, unless the action names who decides
+/// it (`decided_by`) and the actor, bound to the case's parties, is not one of them.
+fn decides(a: &Action, case: &Case, actor: &Actor) -> bool {
+    a.decided_by.is_empty() || !party_bound(actor.role) || fills(case, actor, &a.decided_by)
+}
+
+/// Whether `actor` may take `a` as far as duties go: a decider always; anyone else only while
+/// they owe a duty of the state that `a` discharges (a co-signer who has not yet rated this
+/// reply).
 fn owes(wf: &Workflow, a: &Action, case: &Case, actor: &Actor) -> bool {
-    if !a.only_while_owed {
+    if decides(a, case, actor) {
         return true;
     }
     let Some(state) = wf.state(&case.state) else {
@@ -339,7 +345,12 @@ pub fn act(
     }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
-    let target = a.target(&case.state, &payload, &case.choices).to_string();
+    // One who does not decide records their part: the case stays where it is.
+    let target = if decides(a, case, actor) {
+        a.target(&case.state, &payload, &case.choices).to_string()
+    } else {
+        case.state.clone()
+    };
 
     let sets = sets_from(&a.payload, &payload);
     let choices = choices_from(&a.payload, &payload);

@@ -173,9 +173,11 @@ pub struct Action {
     /// Open only while each of these parties is filled: a supervising leader's activities are
     /// recorded only on a key suggestion, one with a `supervisor`.
     pub requires: Vec<String>,
-    /// Open only to a member who still owes a duty this action discharges in the state: each
-    /// co-signer rates a reply once, while the reply waits for its rating.
-    pub only_while_owed: bool,
+    /// When set, only these parties' taking the action moves the case (the lead deputy's
+    /// rating decides). Anyone else in `by` who takes it records their part and leaves the
+    /// case in its state, once, while they owe a duty of the state that it discharges (each
+    /// co-signer rates each reply). Committee roles, bound to no party, decide.
+    pub decided_by: Vec<String>,
 }
 
 /// What an action does to the clock of the state it is taken in.

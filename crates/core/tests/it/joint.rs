@@ -1,6 +1,6 @@
-//! 联名 on real dates: each co-signer rates each reply once, as an event of its own counted
-//! apart, while the reply waits for the lead deputy's rating, which alone decides the route.
-//! A co-signer's 不满意 is told to staff at once.
+//! 联名 on real dates: each co-signer rates each reply once (`evaluate`, decided by the filer
+//! alone), as an event of its own counted apart, while the reply waits for the lead deputy's
+//! rating, which alone decides the route. A co-signer's 不满意 is told to staff at once.
 
 use duban_core::Refusal;
 use duban_core::machine::{Case, allowed_actions};
@@ -47,7 +47,7 @@ fn rate(w: &World, c: &Case, who: &str, rating: &str, at: &str) -> duban_core::m
     let cosigner = actor(who, Role::Deputy, None);
     w.act(
         c,
-        "rate_as_cosigner",
+        "evaluate",
         json!({"rating": rating, "comment": "未解决根本问题"}),
         &cosigner,
         at,
@@ -76,8 +76,7 @@ fn every_co_signer_rates_each_reply_once_and_the_lead_decides() {
         scheduled(&t)
     );
     assert!(
-        allowed_actions(wf, &t.case, &wang, t.event.at, &w.cal)
-            .contains(&"rate_as_cosigner".to_string())
+        allowed_actions(wf, &t.case, &wang, t.event.at, &w.cal).contains(&"evaluate".to_string())
     );
 
     // wang: 不满意. An event of its own; the case stays for the lead's rating; staff are told.
@@ -97,7 +96,7 @@ fn every_co_signer_rates_each_reply_once_and_the_lead_decides() {
     let again = w
         .try_act(
             &one.case,
-            "rate_as_cosigner",
+            "evaluate",
             json!({"rating": "satisfied"}),
             &wang,
             "2024-08-19T10:00:00",
@@ -109,7 +108,7 @@ fn every_co_signer_rates_each_reply_once_and_the_lead_decides() {
     let e = w
         .try_act(
             &one.case,
-            "rate_as_cosigner",
+            "evaluate",
             json!({"rating": "satisfied"}),
             &stranger,
             "2024-08-19T10:00:00",

@@ -175,12 +175,21 @@ fn chosen_earlier(
     }
 }
 
-/// An action open only while owed must discharge a duty in every state it is taken from, or
-/// it could never be taken there.
+/// Those in `by` who do not decide an action (`decided_by`) take it only to discharge a duty
+/// they owe: every state it is taken from must have one, or they could never take it there.
+/// The deciding parties are declared.
 fn owed_where_taken(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str) {
-    let Some(flag) = a.only_while_owed.as_ref().filter(|f| f.value) else {
+    let Some(first) = a.decided_by.first() else {
         return;
     };
+    for p in &a.decided_by {
+        if !c.party_names.contains(p.value.as_str()) {
+            c.d.at_line(
+                p.line,
+                format!("`{path}.decided_by` names unknown party `{}`", p.value),
+            );
+        }
+    }
     let raw = c.raw;
     for from in &a.from {
         let discharges = raw
@@ -191,9 +200,9 @@ fn owed_where_taken(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str
             .any(|d| d.done_by.value == a.name.value);
         if !discharges {
             c.d.at_line(
-                flag.line,
+                first.line,
                 format!(
-                    "`{path}.only_while_owed`: no duty of state `{}` is done by it, so it could never be taken there",
+                    "`{path}.decided_by`: no duty of state `{}` is done by it, so no one but the deciders could ever take it there",
                     from.value
                 ),
             );

@@ -98,7 +98,7 @@ pub(super) fn workflow(
                 when: a.when.into_iter().map(|(k, v)| (k.value, v)).collect(),
                 clock: a.clock.map(|c| c.value),
                 requires: a.requires.into_iter().map(|x| x.value).collect(),
-                only_while_owed: a.only_while_owed.is_some_and(|x| x.value),
+                decided_by: a.decided_by.into_iter().map(|x| x.value).collect(),
             })
             .collect(),
         reminders: raw

@@ -21,7 +21,8 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                 .map(|a| {
                     let mut t: Vec<String> = a.to.iter().map(|t| t.value.clone()).collect();
                     t.extend(a.routes.iter().map(|r| r.to.value.clone()));
-                    if a.to.is_none() {
+                    // One who does not decide it leaves the case where it was.
+                    if a.to.is_none() || !a.decided_by.is_empty() {
                         t.extend(a.from.iter().map(|f| f.value.clone()));
                     }
                     t

@@ -25,7 +25,7 @@ const ACTION_KEYS: &[&str] = &[
     "when",
     "clock",
     "requires",
-    "only_while_owed",
+    "decided_by",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -52,8 +52,9 @@ pub(crate) struct RawAction {
     pub(crate) clock: Option<Located<Clock>>,
     /// Parties that must be filled for the action to be open.
     pub(crate) requires: Vec<Located<String>>,
-    /// Open only to a member who still owes a duty the action discharges, with its line.
-    pub(crate) only_while_owed: Option<Located<bool>>,
+    /// The parties whose taking it moves the case (`decided_by`); anyone else in `by` only
+    /// records their part, once, while they owe it.
+    pub(crate) decided_by: Vec<Located<String>>,
 }
 
 #[derive(Debug)]
@@ -70,7 +71,6 @@ pub(super) fn read_action(
     d: &mut FileDiagnostics<'_>,
 ) -> Option<RawAction> {
     let path = format!("actions.{}", name.value);
-    let name_line = name.line;
     tomlread::check_keys(t, &path, ACTION_KEYS, d);
     let title = tomlread::string(t, "title", &path, d)
         .map(|s| s.value)
@@ -126,10 +126,7 @@ pub(super) fn read_action(
         when: read_when(t, &path, d),
         clock: read_clock(t, &path, d),
         requires: tomlread::strings(t, "requires", &path, d).unwrap_or_default(),
-        only_while_owed: tomlread::boolean(t, "only_while_owed", &path, d).map(|value| Located {
-            value,
-            line: name_line,
-        }),
+        decided_by: tomlread::strings(t, "decided_by", &path, d).unwrap_or_default(),
     })
 }
 
