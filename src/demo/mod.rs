@@ -271,11 +271,12 @@ pub async fn run(
         // the reply too.
         let cosigner = (i % 3 == 1)
             .then(|| {
-                let n = deputies.len();
-                let pick = |k: usize| deputies[(i * 7 + k) % n].0.clone();
-                if pick(3) == deputy { pick(4) } else { pick(3) }
+                (3..5)
+                    .map(|k| &deputies[(i * 7 + k) % deputies.len()].0)
+                    .find(|c| **c != deputy)
+                    .cloned()
             })
-            .filter(|c| *c != deputy);
+            .flatten();
         if let Some(c) = &cosigner {
             filing["cosigners"] = json!([c]);
         }

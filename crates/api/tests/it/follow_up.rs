@@ -3,13 +3,9 @@
 //! year's figures count answers by class and the B answers delivered, as of any instant.
 
 use axum::http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::json;
 
 use crate::app::{act, app, assigned_suggestion, case, kind_figures, report_2024};
-
-fn suggestions(report: &Value) -> Value {
-    kind_figures(report, "suggestion")
-}
 
 #[tokio::test]
 async fn a_b_answer_is_followed_until_delivered_and_counted_by_class() {
@@ -73,7 +69,7 @@ async fn a_b_answer_is_followed_until_delivered_and_counted_by_class() {
     assert_eq!(case(&app, &id).await["state"], "implemented");
 
     let year_end = report_2024(&app, "2024-12-31T12:00:00Z").await;
-    let s = suggestions(&year_end);
+    let s = kind_figures(&year_end, "suggestion");
     assert_eq!(s["by_class"], json!({"B": 1}));
     assert_eq!(
         (s["b_delivered"].clone(), s["following"].clone()),
@@ -90,12 +86,18 @@ async fn a_b_answer_is_followed_until_delivered_and_counted_by_class() {
     );
     // As of October it was still followed; on 12-01 past its promised date: the delivery is
     // late, not the answer, which came on time.
-    let october = suggestions(&report_2024(&app, "2024-10-01T00:00:00Z").await);
+    let october = kind_figures(
+        &report_2024(&app, "2024-10-01T00:00:00Z").await,
+        "suggestion",
+    );
     assert_eq!(
         (october["b_delivered"].clone(), october["following"].clone()),
         (json!(0), json!(1))
     );
-    let december = suggestions(&report_2024(&app, "2024-12-01T00:00:00Z").await);
+    let december = kind_figures(
+        &report_2024(&app, "2024-12-01T00:00:00Z").await,
+        "suggestion",
+    );
     assert_eq!(
         (
             december["follow_up_overdue"].clone(),

@@ -2,15 +2,12 @@
 //! opinion it owes, and one that has sent its opinion hears no more of it while another that
 //! has not is reminded, then told it is late.
 
-use std::sync::Arc;
-
-use duban_core::{Role, Workflows};
-use duban_scheduler::{Channel, Config, Scheduler};
+use duban_core::Role;
 use duban_storage::OrgKind;
 use duban_testkit::ts;
 use serde_json::json;
 
-use crate::common::{Recording, assigned_with, inbox, people};
+use crate::common::{assigned_with, inbox, inbox_scheduler, people};
 
 #[tokio::test]
 async fn each_co_handler_is_reminded_of_its_own_opinion_only() {
@@ -21,16 +18,7 @@ async fn each_co_handler_is_reminded_of_its_own_opinion_only() {
         .user("zhao", Role::Department, Some("zrj"))
         .build()
         .await;
-    let channels: Vec<Arc<dyn Channel>> = vec![Recording::new("email")];
-    let s = Scheduler::new(
-        office.store.clone(),
-        Arc::new(Workflows::builtin()),
-        channels,
-        Config {
-            owner: "test".into(),
-            ..Config::default()
-        },
-    );
+    let s = inbox_scheduler(&office);
     // The co-handlers' opinions are due 2024-08-01: reminded on 07-27, late from 08-02.
     let id = assigned_with(
         &office,

@@ -106,6 +106,21 @@ pub async fn assigned_with(office: &Office, title: &str, assign: serde_json::Val
     id
 }
 
+/// A scheduler over the office's store that delivers e-mail to a recording channel: for suites
+/// that read the inbox only.
+pub fn inbox_scheduler(office: &Office) -> duban_scheduler::Scheduler<SqlStore> {
+    let channels: Vec<std::sync::Arc<dyn Channel>> = vec![Recording::new("email")];
+    duban_scheduler::Scheduler::new(
+        office.store.clone(),
+        std::sync::Arc::new(duban_core::Workflows::builtin()),
+        channels,
+        duban_scheduler::Config {
+            owner: "test".into(),
+            ..duban_scheduler::Config::default()
+        },
+    )
+}
+
 /// The titles in `login`'s inbox, newest first.
 pub async fn inbox(office: &Office, login: &str) -> Vec<String> {
     office

@@ -2,28 +2,15 @@
 //! department is reminded a week before and on the day, and once it has passed staff hear of
 //! it too. Delivered, nothing more is sent.
 
-use std::sync::Arc;
-
-use duban_core::Workflows;
-use duban_scheduler::{Channel, Config, Scheduler};
 use duban_testkit::ts;
 use serde_json::json;
 
-use crate::common::{Recording, assigned_suggestion, env, inbox};
+use crate::common::{assigned_suggestion, env, inbox, inbox_scheduler};
 
 #[tokio::test]
 async fn a_followed_promise_reminds_the_department_then_staff() {
     let office = env("http://hook.example/jtj").await;
-    let channels: Vec<Arc<dyn Channel>> = vec![Recording::new("email")];
-    let s = Scheduler::new(
-        office.store.clone(),
-        Arc::new(Workflows::builtin()),
-        channels,
-        Config {
-            owner: "test".into(),
-            ..Config::default()
-        },
-    );
+    let s = inbox_scheduler(&office);
     let id = assigned_suggestion(&office, "关于改造城区供热管网的建议").await;
     let b = json!({"classification": "B", "answer": "已列入计划", "promised_by": "2024-12-20"});
     office

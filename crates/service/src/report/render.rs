@@ -8,13 +8,18 @@ use rust_xlsxwriter::{Format, Workbook};
 
 use super::AnnualReport;
 
+/// How many `key` counts in a report's map of counts (answers by class, ratings by value).
+fn count(counts: &BTreeMap<String, u64>, key: &str) -> u64 {
+    counts.get(key).copied().unwrap_or(0)
+}
+
 /// Answers by class as the tables write them: `5/2/1/0` for A/B/C/D, `—` when none is classed.
 fn classes(by_class: &BTreeMap<String, u64>) -> String {
     if by_class.is_empty() {
         return "—".into();
     }
     ["A", "B", "C", "D"]
-        .map(|c| by_class.get(c).copied().unwrap_or(0).to_string())
+        .map(|c| count(by_class, c).to_string())
         .join("/")
 }
 
@@ -79,23 +84,21 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             s.satisfied, s.basically_satisfied, s.dissatisfied, s.reopened
         ));
         if !s.co_ratings.is_empty() {
-            let rated = |v: &str| s.co_ratings.get(v).copied().unwrap_or(0);
             out.push_str(&format!(
                 "联名代表评价满意{}件次、基本满意{}件次、不满意{}件次。",
-                rated("satisfied"),
-                rated("basically_satisfied"),
-                rated("dissatisfied")
+                count(&s.co_ratings, "satisfied"),
+                count(&s.co_ratings, "basically_satisfied"),
+                count(&s.co_ratings, "dissatisfied")
             ));
         }
         if !s.by_class.is_empty() {
-            let class = |c: &str| s.by_class.get(c).copied().unwrap_or(0);
             out.push_str(&format!(
                 "答复分类：A类（已解决或采纳）{}件，B类（正在解决或列入计划）{}件、已落实{}件，C类（因条件限制暂时难以解决）{}件，D类（留作参考）{}件；回头看跟踪落实中{}件（超过承诺日期{}件）。",
-                class("A"),
-                class("B"),
+                count(&s.by_class, "A"),
+                count(&s.by_class, "B"),
                 s.b_delivered,
-                class("C"),
-                class("D"),
+                count(&s.by_class, "C"),
+                count(&s.by_class, "D"),
                 s.following,
                 s.follow_up_overdue
             ));
@@ -179,30 +182,27 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             d.b_delivered
         ));
     }
-    if !r.petitions.by_station.is_empty() {
-        out.push_str("\n## 代表之家（站）信访代办\n\n| 代表之家（站） | 受理 | 直接解决 | 转办交办 |\n|---|---|---|---|\n");
-        for (station, row) in &r.petitions.by_station {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                name(station),
-                row.taken_on,
-                row.resolved_directly,
-                row.transferred
-            ));
-        }
-    }
-    if !r.mediation.by_mediator.is_empty() {
-        out.push_str("\n## 调解员\n\n| 调解员 | 案件 | 调解成功 | 调解不成 |\n|---|---|---|---|\n");
-        for (mediator, row) in &r.mediation.by_mediator {
-            out.push_str(&format!(
-                "| {} | {} | {} | {} |\n",
-                name(mediator),
-                row.cases,
-                row.agreement,
-                row.failed
-            ));
-        }
-    }
+    let stations = r.petitions.by_station.iter().map(|(station, row)| {
+        let counts = vec![row.taken_on, row.resolved_directly, row.transferred];
+        (name(station), counts)
+    });
+    named_table(
+        &mut out,
+        "代表之家（站）信访代办",
+        &["代表之家（站）", "受理", "直接解决", "转办交办"],
+        stations,
+    );
+    let mediators = r
+        .mediation
+        .by_mediator
+        .iter()
+        .map(|(m, row)| (name(m), vec![row.cases, row.agreement, row.failed]));
+    named_table(
+        &mut out,
+        "调解员",
+        &["调解员", "案件", "调解成功", "调解不成"],
+        mediators,
+    );
     out
 }
 
@@ -342,15 +342,14 @@ pub fn workbook(
                 sheet.write(row, c as u16 + 9, f64::from(*days))?;
             }
         }
-        let class = |c: &str| d.by_class.get(c).copied().unwrap_or(0);
         for (c, v) in [
             d.co_handled,
             d.co_opinions,
             d.co_opinions_on_time,
-            class("A"),
-            class("B"),
-            class("C"),
-            class("D"),
+            count(&d.by_class, "A"),
+            count(&d.by_class, "B"),
+            count(&d.by_class, "C"),
+            count(&d.by_class, "D"),
             d.b_delivered,
         ]
         .iter()
@@ -378,6 +377,29 @@ pub fn workbook(
     )?;
     crate::xlsx::add_to(&mut wb, cases)?;
     wb.save_to_buffer()
+}
+
+/// A markdown table under `## title`, one row per named thing with its counts; nothing when
+/// there is no row.
+fn named_table(
+    out: &mut String,
+    title: &str,
+    headers: &[&str],
+    rows: impl Iterator<Item = (String, Vec<u64>)>,
+) {
+    let mut rows = rows.peekable();
+    if rows.peek().is_none() {
+        return;
+    }
+    out.push_str(&format!(
+        "\n## {title}\n\n| {} |\n|{}\n",
+        headers.join(" | "),
+        "---|".repeat(headers.len())
+    ));
+    for (label, counts) in rows {
+        let cells: Vec<String> = counts.iter().map(u64::to_string).collect();
+        out.push_str(&format!("| {label} | {} |\n", cells.join(" | ")));
+    }
 }
 
 /// A sheet named by its first header, one row per named thing with its counts.
