@@ -196,12 +196,12 @@ impl SchedulerArgs {
         store: SqlStore,
         workflows: Arc<duban_core::Workflows>,
     ) -> Result<Scheduler<SqlStore>> {
-        Ok(Scheduler::new(
-            store,
-            workflows,
-            self.channels()?,
-            self.config()?,
-        ))
+        // Signed links are sealed under the personal-data keys this store was opened with.
+        let config = Config {
+            links: store.link_key(),
+            ..self.config()?
+        };
+        Ok(Scheduler::new(store, workflows, self.channels()?, config))
     }
 }
 

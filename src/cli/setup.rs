@@ -190,12 +190,14 @@ pub async fn store(settings: &Settings, max_connections: u32) -> Result<SqlStore
 pub async fn service(settings: &Settings, max_connections: u32) -> Result<Service<SqlStore>> {
     let defs = definitions::load_valid(settings.workflows.as_deref())?;
     let store = store(settings, max_connections).await?;
+    let links = store.link_key();
     let service = Service::new(
         store,
         Arc::new(defs.workflows),
         Arc::new(defs.calendar),
         Arc::new(SystemClock),
-    );
+    )
+    .with_links(links);
     let indexed = service
         .index_unindexed()
         .await

@@ -4,10 +4,11 @@
 
 use std::collections::BTreeMap;
 
-use duban_core::machine::duty_name;
+use duban_core::deadline::china_date;
+use duban_core::machine::{duty_name, link_expiry, linked_actions};
 use duban_core::workflow::When;
 use duban_storage::{
-    CaseRecord, ClaimedReminder, NewDelivery, Notification, Recipient, ReminderOutcome,
+    CaseRecord, ClaimedReminder, NewDelivery, Notification, Recipient, ReminderOutcome, SignedLink,
 };
 use jiff::Timestamp;
 use serde_json::json;
@@ -151,6 +152,13 @@ impl<S> Scheduler<S> {
             sms,
         } in recipients
         {
+            // A person's own inbox and e-mail carry their signed links; an office's carry none.
+            // A message about a state the case has since left offers nothing.
+            let links = login
+                .as_deref()
+                .filter(|_| r.state == case.state)
+                .map(|l| self.links(record, l, now))
+                .unwrap_or_default();
             if let Some(login) = login {
                 notifications.push(Notification {
                     id: format!(
@@ -161,14 +169,14 @@ impl<S> Scheduler<S> {
                     case_id: Some(r.case_id.clone()),
                     reminder_key: Some(r.key.clone()),
                     title: subject.clone(),
-                    body: body.clone(),
+                    body: format!("{body}{links}"),
                     escalate: r.escalate,
                     created_at: now,
                     read_at: None,
                 });
             }
             if let Some(address) = email {
-                let d = delivery("email", address, org.as_ref(), body.clone());
+                let d = delivery("email", address, org.as_ref(), format!("{body}{links}"));
                 deliveries.insert(d.id.clone(), d);
             }
             if let (Some(url), Some(org)) = (webhook_url, org) {
@@ -233,6 +241,48 @@ impl<S> Scheduler<S> {
             deliveries: deliveries.into_values().collect(),
             next_fire,
         }
+    }
+}
+
+impl<S> Scheduler<S> {
+    /// The lines offering `login` the actions they may take from a signed link, one each, or
+    /// nothing. Each link is bound to the case, to them, to the state as it was entered (the
+    /// reply being rated) and to the end of their window; the service checks it all again
+    /// when the link is used.
+    fn links(&self, record: &CaseRecord, login: &str, now: Timestamp) -> String {
+        let case = &record.case;
+        let (Some(key), Some(wf)) = (&self.config.links, self.workflows.get(&case.kind)) else {
+            return String::new();
+        };
+        let base = self.config.base_url.trim_end_matches('/');
+        let month_later = now
+            .checked_add(jiff::SignedDuration::from_hours(30 * 24))
+            .unwrap_or(now);
+        let mut out = String::new();
+        for a in linked_actions(wf, case, login) {
+            let expires = link_expiry(wf, case, login, &a.name, month_later);
+            if expires <= now {
+                continue;
+            }
+            let token = key.seal(&SignedLink {
+                case_id: record.id.clone(),
+                login: login.to_string(),
+                action: a.name.clone(),
+                round: case.entered_at,
+                expires,
+            });
+            // The last day it works on: `expires` is the first instant after it.
+            let last_day = china_date(
+                expires
+                    .checked_sub(jiff::SignedDuration::from_millis(1))
+                    .unwrap_or(expires),
+            );
+            out.push_str(&format!(
+                "\n{}（无需登录，有效至{last_day}，仅可使用一次）：{base}/r/{token}",
+                a.title
+            ));
+        }
+        out
     }
 }
 

@@ -21,7 +21,8 @@ use std::time::Duration;
 
 use duban_core::Workflows;
 use duban_storage::{
-    Audience, CaseRecord, ClaimedReminder, Delivery, Finish, Outbox, ReminderOutcome, Store,
+    Audience, CaseRecord, ClaimedReminder, Delivery, Finish, LinkKey, Outbox, ReminderOutcome,
+    Store,
 };
 use jiff::Timestamp;
 use sha2::{Digest, Sha256};
@@ -63,6 +64,9 @@ pub struct Config {
     pub max_sleep: Duration,
     /// Whether, and for which notices, people who agreed get SMS; `None` without a gateway.
     pub sms: Option<SmsPolicy>,
+    /// The key of the signed links a person's e-mail carries for the actions they may take
+    /// without signing in (a deputy's rating); `None` sends none.
+    pub links: Option<LinkKey>,
 }
 
 /// Which notices go by SMS (those with a template), and at most how many a person gets a day.
@@ -85,6 +89,7 @@ impl Default for Config {
             base_url: "http://127.0.0.1:8080".into(),
             max_sleep: Duration::from_secs(30),
             sms: None,
+            links: None,
         }
     }
 }

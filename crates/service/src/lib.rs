@@ -18,6 +18,7 @@ mod error;
 mod exchange;
 pub mod filetype;
 mod find;
+mod links;
 mod references;
 mod repeats;
 pub mod report;
@@ -64,6 +65,7 @@ use error::refused;
 pub use error::{Error, FieldProblem, Result};
 pub use exchange::Exported;
 pub use find::{search_terms, search_words};
+pub use links::{LinkError, LinkOffer};
 use references::Reads;
 pub use repeats::EarlierFiling;
 pub use requests::{PendingRequest, pending_requests};
@@ -141,6 +143,8 @@ pub struct Service<S> {
     wake: Option<Arc<tokio::sync::Notify>>,
     sign_in: SignInPolicy,
     attachments: AttachmentPolicy,
+    /// The key signed links open under; `None` opens none.
+    links: Option<duban_storage::LinkKey>,
 }
 
 impl<S: std::fmt::Debug> std::fmt::Debug for Service<S> {
@@ -166,6 +170,7 @@ impl<S: Store + Audit> Service<S> {
             wake: None,
             sign_in: SignInPolicy::default(),
             attachments: AttachmentPolicy::default(),
+            links: None,
         }
     }
 

@@ -132,6 +132,11 @@ impl Keyring {
         mac.finalize().into_bytes().into()
     }
 
+    /// The key kept outside the database that never rotates, for keys derived from it.
+    pub(crate) fn index_key(&self) -> &[u8; 32] {
+        &self.index_key
+    }
+
     /// The blind index of an ID number: HMAC-SHA256 under the index key, hex.
     pub fn blind_index(&self, id_number: &str) -> String {
         // new_from_slice accepts any key length for HMAC; 32 bytes cannot fail.

@@ -13,6 +13,7 @@ pub mod bench;
 mod contacts;
 mod crypto;
 mod faults;
+mod links;
 mod migrate;
 mod outbox;
 mod private;
@@ -39,6 +40,7 @@ pub use contacts::{Audience, Contacts, Recipient};
 pub use crypto::{Keyring, key_id};
 pub use duban_core::{Org, OrgKind, User};
 pub use faults::{Faults, POINTS as FAULT_POINTS};
+pub use links::{LinkKey, SignedLink};
 pub use migrate::MIGRATIONS;
 pub use outbox::{
     Attempt, ClaimedReminder, Delivery, Finish, NewDelivery, Outbox, ReminderOutcome,

@@ -125,12 +125,14 @@ impl Office {
 
     /// A service over `store` on `clock`, with the shipped workflows and calendar.
     fn over(store: SqlStore, clock: Arc<FixedClock>) -> Office {
+        let links = store.link_key();
         let service = Service::new(
             store.clone(),
             Arc::new(Workflows::builtin()),
             Arc::new(Calendar::builtin()),
             clock.clone(),
-        );
+        )
+        .with_links(links);
         Office {
             store,
             service: Arc::new(service),

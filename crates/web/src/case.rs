@@ -73,7 +73,7 @@ fn show_value(wf: Option<&Workflow>, field: &str, v: &Value, names: &Choices) ->
     }
 }
 
-fn fields_table(
+pub(crate) fn fields_table(
     wf: Option<&Workflow>,
     map: &serde_json::Map<String, Value>,
     names: &Choices,

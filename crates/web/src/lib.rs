@@ -24,6 +24,7 @@ mod orgs;
 mod people;
 mod print;
 mod queue;
+mod rate;
 mod roster;
 mod session;
 mod strict;
@@ -135,6 +136,7 @@ pub fn router(state: WebState) -> Router {
         .route("/audit.xlsx", get(audit::export_xlsx))
         .route("/audit/verify", post(audit::verify))
         .route("/cases/{id}/print/{form}", get(print::form))
+        .route("/r/{token}", get(rate::form).post(rate::submit))
         .route("/static/duban.css", get(|| stylesheet(CSS)))
         .route("/static/print.css", get(|| stylesheet(PRINT_CSS)))
         .with_state(state)

@@ -143,6 +143,10 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
                 "type": "array", "items": to("Party"),
                 "description": "Only these parties' taking the action moves the case; anyone else in `by` records their part, once, while they owe a duty of the state it discharges (each co-signer rates each reply; the lead deputy decides).",
             },
+            "link": {
+                "type": "boolean",
+                "description": "May be taken from a signed link in a notice, without signing in: each person in `by` gets their own, bound to the case, to them and to the state as it was entered, usable once until their window ends (a deputy rating a reply from the e-mail).",
+            },
             "clock": or_null(json!({
                 "type": "string", "enum": ["pause", "resume"],
                 "description": "Stops the state's deadline, or starts it again with its last day moved later by the paused days.",

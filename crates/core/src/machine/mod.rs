@@ -4,6 +4,7 @@
 
 mod awaiting;
 mod decide;
+mod links;
 mod notices;
 mod payload;
 mod project;
@@ -11,6 +12,7 @@ mod reminders;
 
 pub use awaiting::{awaiting, pending, role_member};
 pub use decide::*;
+pub use links::{link_expiry, linked_actions};
 pub use payload::*;
 pub use reminders::MEMBER;
 use reminders::*;

@@ -178,6 +178,11 @@ pub struct Action {
     /// case in its state, once, while they owe a duty of the state that it discharges (each
     /// co-signer rates each reply). Committee roles, bound to no party, decide.
     pub decided_by: Vec<String>,
+    /// May be taken from a signed link in a notice, without signing in: each person in `by`
+    /// gets a link of their own, bound to the case, to them and to the state as it was
+    /// entered, which works once and only while they may still take it (a deputy rating a
+    /// reply from the e-mail).
+    pub link: bool,
 }
 
 /// What an action does to the clock of the state it is taken in.

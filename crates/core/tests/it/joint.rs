@@ -140,3 +140,45 @@ fn every_co_signer_rates_each_reply_once_and_the_lead_decides() {
     );
     assert!(done.case.figures().pleased());
 }
+
+/// Signed links are offered to each signer who may still rate this reply, by name, until the
+/// end of their own window: the lead deputy's is the state's deadline, a co-signer's their
+/// duty's last day (both 2024-09-18 here, the rating window rolled over the Mid-Autumn
+/// holiday). A co-signer who has rated, the department and a stranger are offered none.
+#[test]
+fn links_are_offered_to_those_who_may_still_rate_until_their_window_ends() {
+    use duban_core::machine::{link_expiry, linked_actions};
+    let w = World::new();
+    let wfs = Workflows::builtin();
+    let wf = wfs.get("suggestion").expect("kind");
+    let t = replied(&w);
+    let offered = |c: &Case, who: &str| -> Vec<String> {
+        linked_actions(wf, c, who)
+            .into_iter()
+            .map(|a| a.name.clone())
+            .collect()
+    };
+    for who in ["liu", "wang", "zhao"] {
+        assert_eq!(offered(&t.case, who), ["evaluate"], "{who}");
+        let end = link_expiry(wf, &t.case, who, "evaluate", t.event.at);
+        assert_eq!(end.to_string(), "2024-09-18T16:00:00Z", "{who}");
+    }
+    for who in ["zhang", "jtj", "qian"] {
+        assert!(offered(&t.case, who).is_empty(), "{who}");
+    }
+    let one = rate(&w, &t.case, "wang", "satisfied", "2024-08-18T10:00:00");
+    assert!(offered(&one.case, "wang").is_empty(), "rated already");
+    assert_eq!(offered(&one.case, "zhao"), ["evaluate"]);
+    // Once the lead has rated, the round is over: no one is offered anything.
+    let liu = actor("liu", Role::Deputy, None);
+    let done = w.act(
+        &one.case,
+        "evaluate",
+        json!({"rating": "satisfied"}),
+        &liu,
+        "2024-08-20T10:00:00",
+    );
+    for who in ["liu", "zhao"] {
+        assert!(offered(&done.case, who).is_empty(), "{who}");
+    }
+}

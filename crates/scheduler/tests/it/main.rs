@@ -7,6 +7,7 @@ mod common;
 mod delivery;
 mod faults;
 mod follow_up;
+mod links;
 mod peers;
 mod processes;
 mod robots;

@@ -112,4 +112,9 @@ impl SqlStore {
     pub(crate) fn keys(&self) -> Option<&Keyring> {
         self.keys.as_ref()
     }
+
+    /// The key signed links are sealed under: none without personal-data keys.
+    pub fn link_key(&self) -> Option<crate::LinkKey> {
+        self.keys.as_ref().map(Keyring::link_key)
+    }
 }

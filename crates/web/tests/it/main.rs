@@ -7,6 +7,7 @@ mod exchange;
 mod export;
 mod files;
 mod inbox;
+mod links;
 mod pages;
 mod print;
 mod repeats;

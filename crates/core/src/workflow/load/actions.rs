@@ -106,6 +106,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
         answered_by(c, a, &path);
         chosen_before(c, a, &path);
         owed_where_taken(c, a, &path);
+        linkable(c, a, &path);
         if a.only_to_answer
             && !c
                 .raw
@@ -207,6 +208,30 @@ fn owed_where_taken(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str
                 ),
             );
         }
+    }
+}
+
+/// A link is a person's own: it is minted for those who fill `by`, so an action open to anyone
+/// has no one to mint it for. Its form is a plain page without a session, which carries no
+/// documents.
+fn linkable(c: &mut Check<'_, '_>, a: &super::raw::RawAction, path: &str) {
+    if !a.link {
+        return;
+    }
+    if a.by.is_empty() {
+        c.d.at_line(
+            a.name.line,
+            format!("`{path}.link`: a link is minted for the parties in `by`, and it names none"),
+        );
+    }
+    if let Some(f) = a.payload.iter().find(|f| f.field.ty == FieldType::File) {
+        c.d.at_line(
+            f.line,
+            format!(
+                "`{path}.link`: `{}` is a file, and a signed link's form takes no documents",
+                f.field.name
+            ),
+        );
     }
 }
 

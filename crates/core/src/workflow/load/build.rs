@@ -99,6 +99,7 @@ pub(super) fn workflow(
                 clock: a.clock.map(|c| c.value),
                 requires: a.requires.into_iter().map(|x| x.value).collect(),
                 decided_by: a.decided_by.into_iter().map(|x| x.value).collect(),
+                link: a.link,
             })
             .collect(),
         reminders: raw

@@ -26,6 +26,7 @@ const ACTION_KEYS: &[&str] = &[
     "clock",
     "requires",
     "decided_by",
+    "link",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -55,6 +56,8 @@ pub(crate) struct RawAction {
     /// The parties whose taking it moves the case (`decided_by`); anyone else in `by` only
     /// records their part, once, while they owe it.
     pub(crate) decided_by: Vec<Located<String>>,
+    /// May be taken from a signed link in a notice, without signing in (a deputy's rating).
+    pub(crate) link: bool,
 }
 
 #[derive(Debug)]
@@ -127,6 +130,7 @@ pub(super) fn read_action(
         clock: read_clock(t, &path, d),
         requires: tomlread::strings(t, "requires", &path, d).unwrap_or_default(),
         decided_by: tomlread::strings(t, "decided_by", &path, d).unwrap_or_default(),
+        link: tomlread::boolean(t, "link", &path, d).unwrap_or(false),
     })
 }
 
