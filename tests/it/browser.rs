@@ -246,9 +246,12 @@ fn the_main_journeys_in_a_real_browser() {
     b.screenshot(&out.join("leader-dashboard.png"));
     b.goto(&format!("{base}/dashboard?year=2024"));
     assert!(b.text().contains("2024年办理情况"));
-    // The demo year's co-handlers, each credited with its own opinions.
+    // The demo year's co-handlers, each credited with its own opinions, and its deputies'
+    // satisfaction, co-signers' ratings included.
     assert!(
-        b.text().contains("各协办单位按期提出协办意见率") && b.count("figure.chart svg") == 3,
+        b.text().contains("各协办单位按期提出协办意见率")
+            && b.text().contains("各代表对答复的满意率")
+            && b.count("figure.chart svg") == 4,
         "{}",
         b.text()
     );

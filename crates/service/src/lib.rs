@@ -386,6 +386,10 @@ impl<S: Store + Audit> Service<S> {
                 })?;
                 tally.count(&figures, &g.state, g.cases, g.overdue);
             }
+            let rated = self.store.deputy_ratings(&wf.kind, year, as_of).await?;
+            for ((deputy, value, co), n) in rated {
+                tally.rated(&deputy, &value, co, n);
+            }
             self.store
                 .each_history(&wf.kind, year, Some(as_of), |h| tally.add(&h))
                 .await?;

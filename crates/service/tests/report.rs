@@ -27,6 +27,7 @@ impl World {
             .org("jtj", OrgKind::Department, "县交通运输局")
             .org("czj", OrgKind::Department, "县财政局")
             .user("liu", Role::Deputy, None)
+            .user("wang", Role::Deputy, None)
             .user("xu", Role::Staff, None)
             .user("zhang", Role::Department, Some("jtj"))
             .user("qian", Role::Department, Some("czj"))
@@ -518,4 +519,120 @@ fn days_to_answer_are_read_by_nearest_rank() {
     assert_eq!(percentile(&grouped, 1.0), Some(60));
     assert_eq!(percentile(&days(&[(7, 1)]), 0.9), Some(7));
     assert_eq!(percentile(&days(&[]), 0.5), None);
+}
+
+/// 代表满意度: each deputy's ratings of the replies, the lead deputy's that decide and a
+/// co-signer's given beside them, the same from the figures kept with each case as from every
+/// event replayed, as of any day; and kept again for a database written before they were.
+#[tokio::test]
+async fn per_deputy_satisfaction_counts_every_signers_rating_as_of_any_day() {
+    let w = World::new().await;
+    let id = w
+        .file(
+            "liu",
+            "suggestion",
+            json!({"title": "关于改造城区供热管网的建议", "body": "b", "cosigners": ["wang"]}),
+            "2024-01-20T10:00:00",
+        )
+        .await;
+    w.act(&id, "register", "xu", json!({}), "2024-02-20T10:00:00")
+        .await;
+    w.act(
+        &id,
+        "assign",
+        "xu",
+        json!({"lead_department": "jtj"}),
+        "2024-03-01T10:00:00",
+    )
+    .await;
+    let answer = json!({"classification": "A", "answer": "已完成"});
+    w.act(&id, "reply", "zhang", answer.clone(), "2024-04-01T10:00:00")
+        .await;
+    // wang is not satisfied; liu's 不满意 sends it back; the second reply pleases both.
+    let unhappy = json!({"rating": "dissatisfied", "comment": "管网仍漏水"});
+    w.act(
+        &id,
+        "evaluate",
+        "wang",
+        unhappy.clone(),
+        "2024-04-03T10:00:00",
+    )
+    .await;
+    w.act(&id, "evaluate", "liu", unhappy, "2024-04-05T10:00:00")
+        .await;
+    w.act(&id, "reply", "zhang", answer, "2024-04-20T10:00:00")
+        .await;
+    let happy = json!({"rating": "satisfied"});
+    w.act(
+        &id,
+        "evaluate",
+        "wang",
+        happy.clone(),
+        "2024-04-21T10:00:00",
+    )
+    .await;
+    w.act(&id, "evaluate", "liu", happy, "2024-04-25T10:00:00")
+        .await;
+
+    let row = |r: &duban_service::report::AnnualReport, who: &str| {
+        r.deputies.iter().find(|d| d.deputy == who).map(|d| {
+            (
+                d.ratings,
+                d.co_ratings,
+                d.satisfied,
+                d.basically_satisfied,
+                d.dissatisfied,
+            )
+        })
+    };
+    let end = w.kept("2024-12-31T23:00:00").await;
+    assert_eq!(row(&end, "liu"), Some((2, 0, 1, 0, 1)));
+    assert_eq!(row(&end, "wang"), Some((0, 2, 1, 0, 1)));
+    assert!(end.deputies.iter().all(|d| d.kind == "suggestion"));
+    // Before the second round, and before anyone rated.
+    let early = w.kept("2024-04-04T00:00:00").await;
+    assert_eq!(row(&early, "liu"), None);
+    assert_eq!(row(&early, "wang"), Some((0, 1, 0, 0, 1)));
+    assert!(w.kept("2024-04-02T00:00:00").await.deputies.is_empty());
+    for as_of in [
+        "2024-12-31T23:00:00",
+        "2024-04-22T00:00:00",
+        "2024-04-04T00:00:00",
+    ] {
+        assert_eq!(
+            w.kept(as_of).await,
+            w.replayed(as_of).await,
+            "as of {as_of}"
+        );
+    }
+    // The markdown names them in a table of their own.
+    let (r, names) = w
+        .service
+        .annual_report(
+            &w.principal("xu").await,
+            2024,
+            Some(ts("2024-12-31T23:00:00")),
+        )
+        .await
+        .expect("report");
+    let text = duban_service::report::markdown(&r, &names);
+    assert!(text.contains("## 代表满意度"), "{text}");
+    assert!(
+        text.contains("| 代表建议 | liu | 2 | 0 | 1 | 0 | 1 |"),
+        "{text}"
+    );
+
+    // A database written before the ratings were kept beside the figures: migrating refolds
+    // every case, and the report is the same again.
+    for sql in [
+        "ALTER TABLE cases DROP COLUMN raters",
+        "DELETE FROM schema_migrations WHERE version = 22",
+    ] {
+        sqlx::query(sql)
+            .execute(w.store.pool())
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+    assert_eq!(w.store.migrate().await.expect("migrate"), vec![22]);
+    assert_eq!(w.kept("2024-12-31T23:00:00").await, end);
 }

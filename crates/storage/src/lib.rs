@@ -700,7 +700,19 @@ pub trait Reporting: Send + Sync {
         year: i16,
         as_of: Timestamp,
     ) -> impl Future<Output = Result<Vec<FigureGroup>>> + Send;
+    /// The ratings deputies gave on the cases of `kind` filed in `year` and unchanged since
+    /// `as_of` (those [`Reporting::figure_groups`] counts), counted by deputy, value and
+    /// whether a co-signer gave it. Only rated cases are read.
+    fn deputy_ratings(
+        &self,
+        kind: &str,
+        year: i16,
+        as_of: Timestamp,
+    ) -> impl Future<Output = Result<RatingCounts>> + Send;
 }
+
+/// Ratings counted by (deputy, value, whether a co-signer gave it).
+pub type RatingCounts = std::collections::BTreeMap<(String, String, bool), u64>;
 
 /// Bearer tokens for the API, kept as hashes.
 pub trait Tokens: Send + Sync {

@@ -59,4 +59,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(19, "0019", "attachments"),
     migration!(20, "0020", "late_extensions"),
     migration!(21, "0021", "figures_by_state"),
+    migration!(22, "0022", "deputy_ratings"),
 ];

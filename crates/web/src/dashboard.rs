@@ -155,12 +155,32 @@ fn department_charts(
             }
         })
         .collect();
+    // Each deputy's satisfaction with the replies, a co-signer's ratings included.
+    let deputies: Vec<Bar> = r
+        .deputies
+        .iter()
+        .filter(|d| d.kind == duban_core::vocabulary::kind::SUGGESTION)
+        .map(|d| {
+            let rated = d.satisfied + d.basically_satisfied + d.dissatisfied;
+            Bar {
+                label: name(&d.deputy),
+                rate: ratio(d.satisfied + d.basically_satisfied, rated),
+                detail: format!(
+                    "领衔评价 {}、联名评价 {}：满意 {}、基本满意 {}、不满意 {}",
+                    d.ratings, d.co_ratings, d.satisfied, d.basically_satisfied, d.dissatisfied
+                ),
+            }
+        })
+        .collect();
     html! {
         div.charts {
             (chart::rates("各承办单位按期答复率（代表建议）", &on_time))
             (chart::rates("各承办单位代表满意率（含基本满意）", &satisfaction))
             @if !co_handling.is_empty() {
                 (chart::rates("各协办单位按期提出协办意见率（代表建议）", &co_handling))
+            }
+            @if !deputies.is_empty() {
+                (chart::rates("各代表对答复的满意率（含基本满意、联名评价）", &deputies))
             }
         }
     }

@@ -72,4 +72,23 @@ async fn a_co_signer_rates_each_reply_once_and_the_lead_decides() {
         (json!(1), json!(0))
     );
     assert_eq!(s["co_ratings"], json!({"dissatisfied": 1}));
+    // 代表满意度: each signer's own ratings, the co-signer's 不满意 theirs alone.
+    let deputies = r["deputies"].as_array().expect("deputies");
+    let row = |who: &str| {
+        deputies
+            .iter()
+            .find(|d| d["deputy"] == who)
+            .cloned()
+            .unwrap_or_else(|| panic!("no {who}: {deputies:?}"))
+    };
+    assert_eq!(
+        row("filer"),
+        json!({"kind": "suggestion", "deputy": "filer", "ratings": 1, "co_ratings": 0,
+               "satisfied": 1, "basically_satisfied": 0, "dissatisfied": 0})
+    );
+    assert_eq!(
+        row("cosigner"),
+        json!({"kind": "suggestion", "deputy": "cosigner", "ratings": 0, "co_ratings": 1,
+               "satisfied": 0, "basically_satisfied": 0, "dissatisfied": 1})
+    );
 }

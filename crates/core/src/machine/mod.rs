@@ -124,6 +124,21 @@ pub struct Case {
     /// was kept read as empty until `duban migrate` refolds them.
     #[serde(default)]
     pub milestones: Milestones,
+    /// Every rating a deputy gave on the case, in order: the report's per-deputy satisfaction.
+    /// Kept apart from the milestones, whose figures group cases alike: naming the rater
+    /// there would make every case a group of its own.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub deputy_ratings: Vec<DeputyRating>,
+}
+
+/// A rating a deputy gave: who, which value, and whether it was a co-signer's (recorded
+/// beside the rating that decides the route).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeputyRating {
+    pub by: String,
+    pub rating: String,
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub co: bool,
 }
 
 /// One entry in a case's append-only history. It carries everything the projection needs, the

@@ -64,6 +64,16 @@ impl Case {
             self.choices.insert(field.clone(), value.clone());
         }
         self.closed = e.closed;
+        if let (Role::Deputy, Some(rating)) = (
+            e.actor.role,
+            e.payload.get("rating").and_then(Value::as_str),
+        ) {
+            self.deputy_ratings.push(DeputyRating {
+                by: e.actor.user.clone(),
+                rating: rating.to_string(),
+                co: e.from_state.as_deref() == Some(e.to_state.as_str()),
+            });
+        }
     }
 
     /// A case of `kind` under workflow `version` with `digest`, in `state` since `at`, with no
@@ -91,6 +101,7 @@ impl Case {
             choices: BTreeMap::new(),
             closed: false,
             milestones: Milestones::default(),
+            deputy_ratings: Vec::new(),
         }
     }
 

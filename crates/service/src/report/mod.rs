@@ -10,7 +10,7 @@
 use std::collections::BTreeMap;
 
 use duban_core::Figures;
-use duban_core::machine::Case;
+use duban_core::machine::{Case, DeputyRating};
 use duban_core::vocabulary::kind;
 use duban_core::workflow::{Stage, Workflow};
 use duban_storage::CaseHistory;
@@ -162,6 +162,21 @@ pub struct DepartmentRow {
     pub b_delivered: u64,
 }
 
+/// The ratings one deputy gave on one kind's replies: those that decided the route (the lead
+/// deputy's), those given beside them as a co-signer, and all of them by value.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct DeputyRow {
+    pub kind: String,
+    /// The deputy's login; the report's names map says who it is.
+    pub deputy: String,
+    pub ratings: u64,
+    pub co_ratings: u64,
+    pub satisfied: u64,
+    pub basically_satisfied: u64,
+    pub dissatisfied: u64,
+}
+
 /// How many cases took each number of days to their first answer.
 pub type Days = BTreeMap<u32, u64>;
 
@@ -189,11 +204,13 @@ pub struct AnnualReport {
     pub petitions: PetitionFigures,
     pub mediation: MediationFigures,
     pub departments: Vec<DepartmentRow>,
+    /// Each deputy's ratings of the replies (代表满意度), a co-signer's included.
+    pub deputies: Vec<DeputyRow>,
 }
 
 /// The case as it stood at `as_of`: its figures, its state, and whether it was then open past
 /// its deadline.
-fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, String, bool)> {
+fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, String, bool, Vec<DeputyRating>)> {
     let case = Case::fold(
         &h.kind,
         h.workflow_version,
@@ -205,7 +222,12 @@ fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, String, bool)> {
             .deadline
             .as_ref()
             .is_some_and(|d| d.deadline.due_at < as_of);
-    Some((case.figures(), case.state, overdue_open))
+    Some((
+        case.figures(),
+        case.state,
+        overdue_open,
+        case.deputy_ratings,
+    ))
 }
 
 /// Computes the report for `year` from the histories of each kind, as of `as_of`.
@@ -231,6 +253,7 @@ pub struct Tally {
     as_of: Timestamp,
     report: AnnualReport,
     departments: BTreeMap<(String, String), (DepartmentRow, Days)>,
+    deputies: BTreeMap<(String, String), DeputyRow>,
     current: Option<(KindFigures, Days)>,
     /// The current kind's states by whose step they are.
     stages: BTreeMap<String, Stage>,
@@ -249,6 +272,7 @@ impl Tally {
                 ..AnnualReport::default()
             },
             departments: BTreeMap::new(),
+            deputies: BTreeMap::new(),
             current: None,
             stages: BTreeMap::new(),
         }
@@ -285,8 +309,39 @@ impl Tally {
 
     /// Counts one case of the current kind from its history, as it stood at the instant.
     pub fn add(&mut self, h: &CaseHistory) {
-        if let Some((figures, state, overdue_open)) = read(h, self.as_of) {
+        if let Some((figures, state, overdue_open, ratings)) = read(h, self.as_of) {
             self.count(&figures, &state, 1, u64::from(overdue_open));
+            for r in ratings {
+                self.rated(&r.by, &r.rating, r.co, 1);
+            }
+        }
+    }
+
+    /// Counts `n` ratings of `value` by `deputy` on the current kind's cases, a co-signer's
+    /// if `co` (the store's counts, or one case read above).
+    pub fn rated(&mut self, deputy: &str, value: &str, co: bool, n: u64) {
+        let Some((f, _)) = self.current.as_ref() else {
+            return;
+        };
+        let kind = f.kind.clone();
+        let row = self
+            .deputies
+            .entry((kind.clone(), deputy.to_string()))
+            .or_insert_with(|| DeputyRow {
+                kind,
+                deputy: deputy.to_string(),
+                ..DeputyRow::default()
+            });
+        if co {
+            row.co_ratings += n;
+        } else {
+            row.ratings += n;
+        }
+        match value {
+            "satisfied" => row.satisfied += n,
+            "basically_satisfied" => row.basically_satisfied += n,
+            "dissatisfied" => row.dissatisfied += n,
+            _ => {}
         }
     }
 
@@ -445,6 +500,13 @@ impl Tally {
                 .then(a.department.cmp(&b.department))
         });
         report.departments = rows;
+        let mut deputies: Vec<DeputyRow> = self.deputies.into_values().collect();
+        deputies.sort_by(|a, b| {
+            order(&a.kind)
+                .cmp(&order(&b.kind))
+                .then(a.deputy.cmp(&b.deputy))
+        });
+        report.deputies = deputies;
         report
     }
 }

@@ -160,11 +160,9 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
     }
     out.push_str("\n逾期未办结只计承办单位（调解员）应答复而逾期的事项；已答复、等待代表或法院评价而逾期的计入逾期未评价，等待常委会机关（法院）交办、决定或督办而逾期的计入机关环节逾期。按期率 = 按期答复 ÷（已答复 + 逾期未办结）。答复用时：自交办（受理）到首次答复的天数，一半的事项在中位数天数内答复，九成在90%天数内答复。协办：作为协办单位的事项数；协办意见：已提出的协办意见，按期的在前。\n\n## 承办单位\n\n| 类别 | 承办单位 | 交办 | 已答复 | 按期答复 | 逾期未办结 | 答复用时（中位数/90%，天） | 满意 | 基本满意 | 不满意 | 协办 | 协办意见（按期/已提出） | 答复分类（A/B/C/D） | B类已落实 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for d in &r.departments {
-        let kind_title = kind(&d.kind)
-            .map(|f| f.title.clone())
-            .unwrap_or_else(|| d.kind.clone());
         out.push_str(&format!(
-            "| {kind_title} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} |\n",
+            "| {} | {} | {} | {} | {}/{} | {} | {} | {} | {} | {} | {} | {}/{} | {} | {} |\n",
+            kind_title(r, &d.kind),
             name(&d.department),
             d.assigned,
             d.answered,
@@ -203,7 +201,47 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
         &["调解员", "案件", "调解成功", "调解不成"],
         mediators,
     );
+    // Two cells for the label: the kind, then the deputy.
+    let deputies = r.deputies.iter().map(|d| {
+        let label = format!("{} | {}", kind_title(r, &d.kind), name(&d.deputy));
+        (label, deputy_counts(d))
+    });
+    named_table(&mut out, "代表满意度", &DEPUTY_HEADERS, deputies);
+    if !r.deputies.is_empty() {
+        out.push_str("
+领衔评价：决定是否重新办理的评价；联名评价：联名代表对同一答复各自作出的评价。满意、基本满意、不满意计入两者。
+");
+    }
     out
+}
+
+/// A kind by its Chinese name, as the summary names it.
+fn kind_title<'a>(r: &'a AnnualReport, kind: &'a str) -> &'a str {
+    r.kinds
+        .iter()
+        .find(|k| k.kind == kind)
+        .map_or(kind, |k| k.title.as_str())
+}
+
+/// The per-deputy table's columns.
+const DEPUTY_HEADERS: [&str; 7] = [
+    "类别",
+    "代表",
+    "领衔评价",
+    "联名评价",
+    "满意",
+    "基本满意",
+    "不满意",
+];
+
+fn deputy_counts(d: &super::DeputyRow) -> Vec<u64> {
+    vec![
+        d.ratings,
+        d.co_ratings,
+        d.satisfied,
+        d.basically_satisfied,
+        d.dissatisfied,
+    ]
 }
 
 /// The report as a workbook: one sheet per table, headers in bold, then `cases` (a sheet per
@@ -312,13 +350,7 @@ pub fn workbook(
     }
     for (i, d) in r.departments.iter().enumerate() {
         let row = i as u32 + 1;
-        // The kind by its Chinese name, as the summary sheet names it.
-        let kind = r
-            .kinds
-            .iter()
-            .find(|k| k.kind == d.kind)
-            .map_or(d.kind.as_str(), |k| k.title.as_str());
-        sheet.write(row, 0, kind)?;
+        sheet.write(row, 0, kind_title(r, &d.kind))?;
         sheet.write(row, 1, name(&d.department))?;
         for (c, v) in [
             d.assigned,
@@ -375,6 +407,18 @@ pub fn workbook(
         mediators,
         &bold,
     )?;
+    let sheet = wb.add_worksheet().set_name("代表满意度")?;
+    for (c, h) in DEPUTY_HEADERS.iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, &bold)?;
+    }
+    for (i, d) in r.deputies.iter().enumerate() {
+        let row = i as u32 + 1;
+        sheet.write(row, 0, kind_title(r, &d.kind))?;
+        sheet.write(row, 1, name(&d.deputy))?;
+        for (c, v) in deputy_counts(d).iter().enumerate() {
+            sheet.write(row, c as u16 + 2, *v as f64)?;
+        }
+    }
     crate::xlsx::add_to(&mut wb, cases)?;
     wb.save_to_buffer()
 }

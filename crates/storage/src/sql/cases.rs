@@ -126,12 +126,15 @@ impl SqlStore {
                 continue;
             };
             let cols = Columns::of(&case)?;
-            sqlx::query("UPDATE cases SET projection = $1, figures = $2 WHERE id = $3")
-                .bind(cols.projection)
-                .bind(cols.figures)
-                .bind(id)
-                .execute(&mut **tx)
-                .await?;
+            sqlx::query(
+                "UPDATE cases SET projection = $1, figures = $2, raters = $3 WHERE id = $4",
+            )
+            .bind(cols.projection)
+            .bind(cols.figures)
+            .bind(cols.raters)
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
         }
         Ok(())
     }

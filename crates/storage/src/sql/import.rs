@@ -109,6 +109,7 @@ impl SqlStore {
                 Val::Text(cols.projection.clone()),
                 Val::Int(ms(last.event.at)),
                 Val::Text(cols.figures.clone()),
+                Val::OptText(cols.raters.clone()),
             ]);
             // The reminders as the effects leave them, gathered in memory rather than by
             // replaying each upsert and cancel against the table.
@@ -159,7 +160,7 @@ impl SqlStore {
         match insert_rows(
             tx,
             "cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
-             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures, number)",
+             year, filed_at, entered_at, due_key, due_date, filer, supervisor, projection, updated_at, figures, raters, number)",
             &case_rows,
         )
         .await

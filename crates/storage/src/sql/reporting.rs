@@ -48,6 +48,34 @@ impl Reporting for SqlStore {
     }
 
     #[tracing::instrument(skip_all)]
+    async fn deputy_ratings(
+        &self,
+        kind: &str,
+        year: i16,
+        as_of: Timestamp,
+    ) -> Result<crate::RatingCounts> {
+        use futures_util::TryStreamExt;
+        let mut rows = sqlx::query(
+            "SELECT raters FROM cases WHERE kind = $1 AND year = $2 AND raters IS NOT NULL \
+             AND figures IS NOT NULL AND updated_at <= $3",
+        )
+        .bind(kind.to_string())
+        .bind(i64::from(year))
+        .bind(ms(as_of))
+        .fetch(&self.pool);
+        let mut out = crate::RatingCounts::new();
+        while let Some(r) = rows.try_next().await? {
+            let text: String = r.try_get("raters")?;
+            let ratings: Vec<duban_core::machine::DeputyRating> = serde_json::from_str(&text)
+                .map_err(|e| crate::Error::Corrupt(format!("case raters {text}: {e}")))?;
+            for d in ratings {
+                *out.entry((d.by, d.rating, d.co)).or_default() += 1;
+            }
+        }
+        Ok(out)
+    }
+
+    #[tracing::instrument(skip_all)]
     async fn each_history<F>(
         &self,
         kind: &str,

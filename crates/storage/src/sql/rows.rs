@@ -32,7 +32,7 @@ pub(crate) struct Detail {
 /// An action's UPDATE of its case, under the version the action was decided on.
 pub(crate) const UPDATE_CASE: &str = "UPDATE cases SET state = $1, version = $2, is_open = $3, is_key = $4, \
     entered_at = $5, due_key = $6, due_date = $7, supervisor = $8, projection = $9, updated_at = $10, \
-    figures = $11 WHERE id = $12 AND version = $13";
+    figures = $11, raters = $14 WHERE id = $12 AND version = $13";
 
 /// PostgreSQL: the department parties' copies of the case's open flag and deadline (what the
 /// inbox reads) follow the case inside the case's own statement, `WITH u AS (UPDATE_CASE
@@ -153,6 +153,7 @@ pub(crate) fn case_update_binds(
         Val::Text(cols.figures.clone()),
         Val::Text(case_id.to_string()),
         Val::Int(expected_version as i64),
+        Val::OptText(cols.raters.clone()),
     ]
 }
 
@@ -200,6 +201,8 @@ pub(crate) struct Columns {
     pub(crate) filer: String,
     /// What the case counts for in the year's figures (`Figures::key`).
     pub(crate) figures: String,
+    /// The ratings deputies gave on it, as JSON; `None` if none (`cases.raters`).
+    pub(crate) raters: Option<String>,
 }
 
 /// A case's open flag and deadline, as `case_parties` copies them.
@@ -229,6 +232,11 @@ impl Columns {
             supervisor,
             filer: first(party::FILER).unwrap_or_default(),
             figures: case.figures().key(),
+            raters: if case.deputy_ratings.is_empty() {
+                None
+            } else {
+                Some(json(&case.deputy_ratings)?)
+            },
         })
     }
 }
@@ -269,8 +277,8 @@ impl SqlStore {
         sqlx::query(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, \
              year, filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, \
-             projection, updated_at, figures, number) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22) \
+             projection, updated_at, figures, number, raters) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23) \
              ON CONFLICT (filer, idempotency_key) DO NOTHING",
         )
         .bind(id.to_string())
@@ -295,6 +303,7 @@ impl SqlStore {
         .bind(ms(updated_at))
         .bind(cols.figures.clone())
         .bind(number.to_string())
+        .bind(cols.raters.clone())
         .execute(&mut **tx)
         .await
     }
