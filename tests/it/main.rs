@@ -20,6 +20,7 @@ mod metrics;
 mod office_sheets;
 mod passwords;
 mod proxy;
+mod rating_links;
 mod security;
 mod sheets;
 mod tidy;

@@ -386,9 +386,15 @@ impl<S: Store + Audit> Service<S> {
                 })?;
                 tally.count(&figures, &g.state, g.cases, g.overdue);
             }
-            let rated = self.store.deputy_ratings(&wf.kind, year, as_of).await?;
-            for ((deputy, value, co), n) in rated {
-                tally.rated(&deputy, &value, co, n);
+            // 代表满意度: the ratings kept with the same cases, grouped by who gave which.
+            for (raters, cases) in self.store.rater_groups(&wf.kind, year, as_of).await? {
+                let ratings: Vec<duban_core::machine::DeputyRating> = serde_json::from_str(&raters)
+                    .map_err(|e| {
+                        duban_storage::Error::Corrupt(format!("case raters {raters}: {e}"))
+                    })?;
+                for r in ratings {
+                    tally.rated(&r.by, &r.rating, r.co, cases);
+                }
             }
             self.store
                 .each_history(&wf.kind, year, Some(as_of), |h| tally.add(&h))

@@ -625,6 +625,7 @@ async fn per_deputy_satisfaction_counts_every_signers_rating_as_of_any_day() {
     // A database written before the ratings were kept beside the figures: migrating refolds
     // every case, and the report is the same again.
     for sql in [
+        "DROP INDEX cases_raters",
         "ALTER TABLE cases DROP COLUMN raters",
         "DELETE FROM schema_migrations WHERE version = 22",
     ] {

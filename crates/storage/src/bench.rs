@@ -34,11 +34,12 @@ pub async fn copy_case(
     let s = store.backend().series(from, to);
     let t = template.replace('\'', "''");
     let p = prefix.replace('\'', "''");
-    let (due, member, figures) = match spread {
+    let (due, member, figures, raters) = match spread {
         Spread::Same => (
             "c.due_key".to_string(),
             "p.member".to_string(),
             "c.figures".to_string(),
+            "c.raters".to_string(),
         ),
         Spread::Departments {
             departments,
@@ -60,6 +61,14 @@ pub async fn copy_case(
                  WHERE case_id = '{t}' AND party = 'lead_department') || '\"', \
                  '\"lead_department\":\"dept-' || (n % {departments}) || '\"')"
             ),
+            // Rated, as a year's cases end up: each by one of 300 deputies, one copy in five
+            // 不满意 beside a co-signer's rating, so that 代表满意度 reads as many rows as a real
+            // year's and as few distinct lists.
+            "'[{\"by\":\"deputy-' || (n % 300) || '\",\"rating\":\"' || \
+             CASE WHEN n % 5 = 0 THEN 'dissatisfied' ELSE 'satisfied' END || '\"}' || \
+             CASE WHEN n % 5 = 0 THEN ',{\"by\":\"deputy-' || ((n + 1) % 300) || \
+             '\",\"rating\":\"satisfied\",\"co\":true}' ELSE '' END || ']'"
+                .to_string(),
         ),
     };
     let party_due = due.replace("c.due_key", "p.due_key");
@@ -67,10 +76,10 @@ pub async fn copy_case(
         format!(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, year, \
              filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at, \
-             figures, number) \
+             figures, number, raters) \
              SELECT '{p}' || n, c.kind, c.workflow_version, c.workflow_digest, c.title, c.state, c.version, c.is_open, \
              c.is_key, c.year, c.filed_at, c.entered_at, {due}, c.due_date, c.filer, c.supervisor, NULL, NULL, \
-             c.projection, c.updated_at, {figures}, '{p}' || n FROM cases c, ({s}) AS series WHERE c.id = '{t}'"
+             c.projection, c.updated_at, {figures}, '{p}' || n, {raters} FROM cases c, ({s}) AS series WHERE c.id = '{t}'"
         ),
         format!(
             "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \

@@ -700,19 +700,16 @@ pub trait Reporting: Send + Sync {
         year: i16,
         as_of: Timestamp,
     ) -> impl Future<Output = Result<Vec<FigureGroup>>> + Send;
-    /// The ratings deputies gave on the cases of `kind` filed in `year` and unchanged since
-    /// `as_of` (those [`Reporting::figure_groups`] counts), counted by deputy, value and
-    /// whether a co-signer gave it. Only rated cases are read.
-    fn deputy_ratings(
+    /// The same cases' ratings by deputies (`Case::deputy_ratings`, as JSON), grouped: each
+    /// list of ratings and how many cases share it. One scan of an index over the rated cases
+    /// only; the lists are few (a deputy, a value), however many cases share them.
+    fn rater_groups(
         &self,
         kind: &str,
         year: i16,
         as_of: Timestamp,
-    ) -> impl Future<Output = Result<RatingCounts>> + Send;
+    ) -> impl Future<Output = Result<Vec<(String, u64)>>> + Send;
 }
-
-/// Ratings counted by (deputy, value, whether a co-signer gave it).
-pub type RatingCounts = std::collections::BTreeMap<(String, String, bool), u64>;
 
 /// Bearer tokens for the API, kept as hashes.
 pub trait Tokens: Send + Sync {

@@ -106,6 +106,19 @@ fn figures(r: &AnnualReport) -> Markup {
     }
 }
 
+/// A bar of the share of ratings that were 满意 or 基本满意, with the counts after `prefix`.
+fn satisfaction_bar(
+    label: String,
+    [satisfied, basically, dissatisfied]: [u64; 3],
+    prefix: String,
+) -> Bar {
+    Bar {
+        label,
+        rate: ratio(satisfied + basically, satisfied + basically + dissatisfied),
+        detail: format!("{prefix}满意 {satisfied}、基本满意 {basically}、不满意 {dissatisfied}"),
+    }
+}
+
 fn department_charts(
     r: &AnnualReport,
     names: &std::collections::BTreeMap<String, String>,
@@ -144,15 +157,8 @@ fn department_charts(
     let satisfaction: Vec<Bar> = rows
         .iter()
         .map(|d| {
-            let rated = d.satisfied + d.basically_satisfied + d.dissatisfied;
-            Bar {
-                label: name(&d.department),
-                rate: ratio(d.satisfied + d.basically_satisfied, rated),
-                detail: format!(
-                    "满意 {}、基本满意 {}、不满意 {}",
-                    d.satisfied, d.basically_satisfied, d.dissatisfied
-                ),
-            }
+            let counts = [d.satisfied, d.basically_satisfied, d.dissatisfied];
+            satisfaction_bar(name(&d.department), counts, String::new())
         })
         .collect();
     // Each deputy's satisfaction with the replies, a co-signer's ratings included.
@@ -161,15 +167,9 @@ fn department_charts(
         .iter()
         .filter(|d| d.kind == duban_core::vocabulary::kind::SUGGESTION)
         .map(|d| {
-            let rated = d.satisfied + d.basically_satisfied + d.dissatisfied;
-            Bar {
-                label: name(&d.deputy),
-                rate: ratio(d.satisfied + d.basically_satisfied, rated),
-                detail: format!(
-                    "领衔评价 {}、联名评价 {}：满意 {}、基本满意 {}、不满意 {}",
-                    d.ratings, d.co_ratings, d.satisfied, d.basically_satisfied, d.dissatisfied
-                ),
-            }
+            let counts = [d.satisfied, d.basically_satisfied, d.dissatisfied];
+            let who = format!("领衔评价 {}、联名评价 {}：", d.ratings, d.co_ratings);
+            satisfaction_bar(name(&d.deputy), counts, who)
         })
         .collect();
     html! {
