@@ -55,7 +55,11 @@ fn names_someone(wf: Option<&Workflow>, field: &str) -> bool {
 fn show_value(wf: Option<&Workflow>, field: &str, v: &Value, names: &Choices) -> String {
     match v {
         Value::String(s) if names_someone(wf, field) => names.name(s).to_string(),
-        Value::String(s) => labels::value(s).to_string(),
+        // An enum's value by its title in the file, else by the built-in name of its code.
+        Value::String(s) => wf
+            .and_then(|w| w.field(field))
+            .map_or_else(|| labels::value(s), |f| f.value_label(s))
+            .to_string(),
         Value::Array(items) => items
             .iter()
             .map(|i| show_value(wf, field, i, names))
@@ -82,7 +86,7 @@ pub(crate) fn fields_table(
     html! {
         dl.fields {
             @for (k, v) in map.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
-                dt { (labels::field(k)) }
+                dt { (wf.and_then(|w| w.field(k)).map_or_else(|| labels::field(k), |f| f.label())) }
                 dd { (paragraphs(&show_value(wf, k, v, names))) }
             }
         }

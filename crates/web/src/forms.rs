@@ -72,7 +72,7 @@ pub fn inputs(fields: &[Field], st: &FormState, choices: &Choices, id_prefix: &s
                 @match &f.ty {
                     FieldType::Person => {
                         fieldset {
-                            legend { (labels::field(&f.name)) @if f.required { span.req { "*" } } }
+                            legend { (f.label()) @if f.required { span.req { "*" } } }
                             @for part in PERSON_PARTS {
                                 @let name = format!("{}.{part}", f.name);
                                 @let perr = st.error(&name);
@@ -86,7 +86,7 @@ pub fn inputs(fields: &[Field], st: &FormState, choices: &Choices, id_prefix: &s
                         }
                     }
                     _ => {
-                        label for=(id) { (labels::field(&f.name)) @if f.required { span.req { "*" } } }
+                        label for=(id) { (f.label()) @if f.required { span.req { "*" } } }
                         (input(f, &id, st, choices))
                     }
                 }
@@ -120,7 +120,7 @@ fn input(f: &Field, id: &str, st: &FormState, choices: &Choices) -> Markup {
             select id=(id) name=(f.name) required[f.required] {
                 option value="" { "请选择" }
                 @for v in values {
-                    option value=(v) selected[value == v] { (labels::value(v)) }
+                    option value=(v) selected[value == v] { (f.value_label(v)) }
                 }
             }
         },
@@ -226,6 +226,8 @@ mod tests {
             required_when: Vec::new(),
             org_kind: None,
             own_org_for: Vec::new(),
+            title: None,
+            value_titles: Default::default(),
             user_role: Vec::new(),
         }
     }

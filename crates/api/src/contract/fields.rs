@@ -2,7 +2,6 @@
 //! engine's own check, never stricter, so that whatever the server accepts is valid against the
 //! document) and what a response holds (the stored, masked value, typed but open).
 
-use duban_core::labels;
 use duban_core::workflow::{Field, FieldType};
 use serde_json::{Map, Value, json};
 
@@ -18,11 +17,11 @@ pub fn named_enum(codes: &[(String, String)]) -> Value {
     })
 }
 
-/// A payload enum's values, named by `duban_core::labels`.
-fn enum_schema(values: &[String]) -> Value {
+/// A payload enum's values, named by the field's `value_titles` or else `duban_core::labels`.
+fn enum_schema(f: &Field, values: &[String]) -> Value {
     let codes: Vec<(String, String)> = values
         .iter()
-        .map(|v| (v.clone(), labels::value(v).to_string()))
+        .map(|v| (v.clone(), f.value_label(v).to_string()))
         .collect();
     named_enum(&codes)
 }
@@ -86,7 +85,7 @@ fn request_field(f: &Field) -> Value {
         FieldType::Integer => json!({"type": "integer", "format": "int64"}),
         FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::Enum(values) => enum_schema(values),
+        FieldType::Enum(values) => enum_schema(f, values),
         FieldType::Org => code(&org_words(f)),
         FieldType::User => code(&user_words(f)),
         FieldType::Orgs | FieldType::Users => {
@@ -105,7 +104,7 @@ fn request_field(f: &Field) -> Value {
         FieldType::File => json!({"type": "string", "pattern": "^att_[0-9a-f]{32}$",
             "description": "the id of a file uploaded to this case (POST /cases/{id}/attachments)"}),
     };
-    let label = labels::field(&f.name);
+    let label = f.label();
     let mut words = vec![label.to_string()];
     if let Some(d) = schema.get("description").and_then(Value::as_str) {
         words.push(d.to_string());
@@ -182,12 +181,12 @@ pub fn response_field(f: &Field) -> Value {
         FieldType::Integer => json!({"type": "integer", "format": "int64"}),
         FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),
-        FieldType::Enum(values) => enum_schema(values),
+        FieldType::Enum(values) => enum_schema(f, values),
         FieldType::Orgs | FieldType::Users => json!({"type": "array", "items": {"type": "string"}}),
         FieldType::Person => json!({"$ref": "#/components/schemas/MaskedPerson"}),
     };
     if let Some(o) = schema.as_object_mut() {
-        let label = labels::field(&f.name).to_string();
+        let label = f.label().to_string();
         match o.get("description").and_then(Value::as_str) {
             Some(d) => o.insert("description".into(), json!(format!("{label}; {d}"))),
             None => o.insert("description".into(), json!(label)),
@@ -229,8 +228,28 @@ fn merge(existing: &mut Value, other: Value) {
             .collect();
         values.sort();
         values.dedup();
+        // Each value keeps the name either field gave it.
+        let names: std::collections::BTreeMap<String, String> = [&*existing, &other]
+            .into_iter()
+            .flat_map(|s| {
+                let codes = s["enum"].as_array().cloned().unwrap_or_default();
+                let titles = s["x-enum-descriptions"]
+                    .as_array()
+                    .cloned()
+                    .unwrap_or_default();
+                codes.into_iter().zip(titles)
+            })
+            .filter_map(|(c, t)| Some((c.as_str()?.to_string(), t.as_str()?.to_string())))
+            .collect();
+        let codes: Vec<(String, String)> = values
+            .into_iter()
+            .map(|v| {
+                let title = names.get(&v).cloned().unwrap_or_else(|| v.clone());
+                (v, title)
+            })
+            .collect();
         let description = existing["description"].clone();
-        *existing = enum_schema(&values);
+        *existing = named_enum(&codes);
         existing["description"] = description;
         return;
     }
@@ -259,6 +278,8 @@ mod tests {
             org_kind: None,
             user_role: Vec::new(),
             own_org_for: Vec::new(),
+            title: None,
+            value_titles: Default::default(),
         }
     }
 

@@ -79,6 +79,11 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "org_kind": or_null(json!({"type": "string", "enum": duban_core::workflow::ORG_KINDS})),
             "user_role": list(to("Role")),
             "own_org_for": list(to("Role")),
+            "title": {"type": "string", "description": "What people call the field: its label on forms and pages (without one, the built-in name of its code)"},
+            "value_titles": {
+                "type": "object", "additionalProperties": {"type": "string"},
+                "description": "What people call each enum value, by value (without one, the built-in name of its code)",
+            },
         }),
     );
     let deadline = object(

@@ -1,5 +1,7 @@
 //! The validated, immutable form of a workflow definition.
 
+use std::collections::BTreeMap;
+
 use serde::Serialize;
 
 use crate::deadline::Period;
@@ -300,6 +302,30 @@ pub struct Field {
     /// For org: the roles that may name only their own organisation here (a deputy files only
     /// at their own station; staff may file for any).
     pub own_org_for: Vec<Role>,
+    /// What people call the field (`title`): its label on forms, pages and the API document.
+    /// Without one, the built-in name of its code (`labels::field`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    /// What people call each of an enum's values (`value_titles`); a value without one has
+    /// the built-in name of its code (`labels::value`).
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub value_titles: BTreeMap<String, String>,
+}
+
+impl Field {
+    /// The field's label: its `title`, else the built-in name of its code.
+    pub fn label(&self) -> &str {
+        self.title
+            .as_deref()
+            .unwrap_or_else(|| crate::labels::field(&self.name))
+    }
+
+    /// An enum value's label: its title in `value_titles`, else the built-in name of its code.
+    pub fn value_label<'a>(&'a self, value: &'a str) -> &'a str {
+        self.value_titles
+            .get(value)
+            .map_or_else(|| crate::labels::value(value), String::as_str)
+    }
 }
 
 /// The kinds of organisation a field's `org_kind` may name.
@@ -419,6 +445,16 @@ impl Workflow {
     }
 
     /// Actions that can be taken from `state`, in file order.
+    /// The field named `name`: the filing's, else the first action's that carries it. Pages
+    /// that show a payload by its keys label them through it.
+    pub fn field(&self, name: &str) -> Option<&Field> {
+        self.filing
+            .payload
+            .iter()
+            .chain(self.actions.iter().flat_map(|a| a.payload.iter()))
+            .find(|f| f.name == name)
+    }
+
     pub fn actions_from<'a>(&'a self, state: &'a str) -> impl Iterator<Item = &'a Action> + 'a {
         self.actions
             .iter()

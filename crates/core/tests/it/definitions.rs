@@ -73,6 +73,14 @@ fn a_fourth_kind_needs_only_a_new_file() {
     let all = Workflows::load(&sources).unwrap_or_else(|e| panic!("{e}"));
     let wf = all.get("livelihood").expect("loaded");
     let cal = Calendar::builtin();
+    // Its forms say what each field is in Chinese, from the file: not `budget_yuan`.
+    let field = |name: &str| wf.field(name).expect(name);
+    assert_eq!(field("budget_yuan").label(), "预算（元）");
+    assert_eq!(field("votes_for").label(), "赞成票");
+    assert_eq!(field("result").value_label("adopted"), "通过");
+    // Without a title, the built-in name of the code.
+    assert_eq!(field("title").label(), "标题");
+    assert_eq!(field("rating").value_label("satisfied"), "满意");
 
     let staff = Actor {
         user: "wang".into(),

@@ -10,6 +10,27 @@ fn every_shipped_workflow_validates() {
     assert_eq!(kinds, ["mediation", "petition", "suggestion"]);
 }
 
+/// Every field and enum value the shipped forms show has a Chinese name: its `title` in the
+/// file, or a built-in one. A code shown as it is (`budget_yuan`) means one is missing.
+#[test]
+fn every_shipped_field_and_value_is_named_in_chinese() {
+    let chinese = |s: &str| s.chars().any(|c| ('\u{4e00}'..='\u{9fff}').contains(&c));
+    for wf in Workflows::builtin().iter() {
+        let actions = wf.actions.iter().map(|a| (a.name.as_str(), &a.payload));
+        for (step, payload) in std::iter::once(("filing", &wf.filing.payload)).chain(actions) {
+            for f in payload.iter() {
+                let at = format!("{}.{step}.{}", wf.kind, f.name);
+                assert!(chinese(f.label()), "{at} is labelled `{}`", f.label());
+                if let duban_core::workflow::FieldType::Enum(values) = &f.ty {
+                    for v in values {
+                        assert!(chinese(f.value_label(v)), "{at} = {v}");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn every_kind_has_the_spine_states() {
     for wf in Workflows::builtin().iter() {

@@ -16,6 +16,8 @@ const FIELD_KEYS: &[&str] = &[
     "org_kind",
     "own_org_for",
     "user_role",
+    "title",
+    "value_titles",
 ];
 const FIELD_TYPES: &[&str] = &[
     "text", "integer", "boolean", "date", "enum", "org", "orgs", "user", "users",
@@ -151,6 +153,32 @@ pub(super) fn read_payload(
                 ),
             }
         }
+        let mut value_titles = std::collections::BTreeMap::new();
+        if let Some((vt, _)) = tomlread::table(ft, "value_titles", &fpath, d) {
+            for (k, v) in vt.iter() {
+                let value = k.get_ref().to_string();
+                match (&ty, v.get_ref().as_str()) {
+                    (FieldType::Enum(values), Some(title)) if values.contains(&value) => {
+                        value_titles.insert(value, title.to_string());
+                    }
+                    (FieldType::Enum(values), Some(_)) => d.at(
+                        &k.span(),
+                        format!(
+                            "`{fpath}.value_titles` names `{value}`, which is not one of its values ({})",
+                            values.join(", ")
+                        ),
+                    ),
+                    (FieldType::Enum(_), None) => d.at(
+                        &v.span(),
+                        format!("`{fpath}.value_titles.{value}` must be a string"),
+                    ),
+                    _ => d.at(
+                        &k.span(),
+                        format!("`{fpath}` has `value_titles` but is not an enum"),
+                    ),
+                }
+            }
+        }
         let mut required_when = Vec::new();
         if let Some((wt, _)) = tomlread::table(ft, "required_when", &fpath, d) {
             for (k, v) in wt.iter() {
@@ -174,6 +202,8 @@ pub(super) fn read_payload(
                 org_kind: org_kind.map(|k| k.value),
                 own_org_for,
                 user_role,
+                title: tomlread::string(ft, "title", &fpath, d).map(|t| t.value),
+                value_titles,
             },
             line,
             sets_line: sets.map(|s| s.line).unwrap_or(line),
