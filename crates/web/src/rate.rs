@@ -11,10 +11,10 @@ use duban_service::{Error as ServiceError, LinkError, LinkOffer};
 use maud::{Markup, html};
 use serde_json::Value;
 
+use crate::WebState;
 use crate::case::fields_table;
 use crate::forms::{self, Choices, FormState};
 use crate::layout::{bare, error_page};
-use crate::{WebState, labels};
 
 /// GET: the form, or why the link does nothing.
 pub async fn form(State(st): State<WebState>, Path(token): Path<String>) -> Response {
@@ -106,7 +106,8 @@ fn render(st: &WebState, offer: &LinkOffer, form: &FormState, banner: Option<&st
                 dt { "链接有效期至" } dd { (last_day) "（仅可使用一次）" }
             }
             @if let Some(e) = &offer.round_began {
-                h2 { "办理情况（" (labels::value(&e.event.action)) "）" }
+                @let step = wf.and_then(|w| w.action(&e.event.action)).map_or(e.event.action.as_str(), |a| a.title.as_str());
+                h2 { "办理情况（" (step) "）" }
                 (fields_table(wf, &e.event.payload, &Choices::default(), &documents))
             }
             @if let Some(b) = banner { p.error { (b) } }

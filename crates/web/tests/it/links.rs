@@ -122,6 +122,7 @@ async fn a_co_signer_rates_once_from_the_link_without_signing_in() {
             "代表评价",
             "关于加快农村公路提档升级的建议",
             "道路已于八月完成提档升级。",
+            "办理情况（答复代表）",
             "name=\"rating\"",
             "仅可使用一次",
         ] {
