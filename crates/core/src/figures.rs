@@ -9,7 +9,7 @@
 //! and the report's slow path (replaying the events up to an earlier instant) uses the same
 //! definitions, so the two ways of counting cannot drift apart.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -92,6 +92,16 @@ pub struct Milestones {
     /// owed or never done, then whether the first discharge came by the duty's last day.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub duties: BTreeMap<String, BTreeMap<String, Option<bool>>>,
+    /// What a workflow file's report section counts (`[report.counts]`), kept for every kind
+    /// alike: the states the case entered, the steps taken (the action's name, and
+    /// `action:field=value` for each enum value it chose; `file` is the filing), and each
+    /// integer field summed over the events of its action (`action.field`).
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub reached: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeSet::is_empty")]
+    pub steps: BTreeSet<String>,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub sums: BTreeMap<String, i64>,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -111,6 +121,7 @@ impl Milestones {
     ) {
         let stays = e.from_state.as_deref() == Some(e.to_state.as_str());
         self.note_duties(e, owed, stays);
+        self.note_step(e, stays);
         let due_after = e.deadline.as_ref().map(|d| d.deadline.due_at);
         if let (true, None, Some(due), Some(after)) =
             (stays, self.answered_on_time, due_before, due_after)
@@ -173,6 +184,29 @@ impl Milestones {
             }
             "return_for_filing" => self.returned_for_filing = true,
             _ => {}
+        }
+    }
+
+    /// Notes what a report section may count of the event: the state it entered, its action
+    /// and the enum values it chose (a date chosen, such as a promise's, is no value to count
+    /// by), and its integer fields.
+    fn note_step(&mut self, e: &Event, stays: bool) {
+        if !stays {
+            self.reached.insert(e.to_state.clone());
+        }
+        self.steps.insert(e.action.clone());
+        for (field, value) in &e.choices {
+            if !value.is_empty() && value.parse::<jiff::civil::Date>().is_err() {
+                self.steps.insert(format!("{}:{field}={value}", e.action));
+            }
+        }
+        for (field, value) in &e.payload {
+            if let Some(n) = value.as_i64() {
+                *self
+                    .sums
+                    .entry(format!("{}.{field}", e.action))
+                    .or_default() += n;
+            }
         }
     }
 

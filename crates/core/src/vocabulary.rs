@@ -84,8 +84,18 @@ pub mod kind {
     pub const SUGGESTION: &str = "suggestion";
     pub const PETITION: &str = "petition";
     pub const MEDIATION: &str = "mediation";
+    pub const DELIBERATION: &str = "deliberation";
+    pub const LIVELIHOOD: &str = "livelihood";
+    pub const LIAISON: &str = "liaison";
     /// In the order the work report speaks of them.
-    pub const REPORTED: [&str; 3] = [SUGGESTION, PETITION, MEDIATION];
+    pub const REPORTED: [&str; 6] = [
+        SUGGESTION,
+        PETITION,
+        MEDIATION,
+        DELIBERATION,
+        LIVELIHOOD,
+        LIAISON,
+    ];
 
     /// A kind's place in the work report's order; kinds it does not name come after.
     pub fn report_order(kind: &str) -> usize {

@@ -60,4 +60,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(20, "0020", "late_extensions"),
     migration!(21, "0021", "figures_by_state"),
     migration!(22, "0022", "deputy_ratings"),
+    migration!(23, "0023", "report_steps"),
 ];

@@ -62,6 +62,15 @@ pub fn problem(p: &str) -> String {
             "请上传文件",
         ),
         ("must be at most 200 characters", "搜索内容最多200个字"),
+        (duban_core::machine::NEGATIVE, "不能为负数"),
+        (
+            duban_core::machine::TOO_MANY,
+            "少于各项票数之和（票数之和不能超过应参加表决的人数）",
+        ),
+        (
+            duban_core::machine::MISMATCH,
+            "与票数不符（赞成票超过应参加表决人数的一半方为通过）",
+        ),
     ];
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == p) {
         return (*zh).to_string();

@@ -345,6 +345,9 @@ pub fn act(
     }
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
+    if let Some(vote) = &a.vote {
+        super::vote::check(vote, &payload).map_err(refuse)?;
+    }
     // One who does not decide records their part: the case stays where it is.
     let target = if decides(a, case, actor) {
         a.target(&case.state, &payload, &case.choices).to_string()
@@ -619,6 +622,23 @@ pub(super) fn stay(
             }
             (Some(_), false) => {}
         }
+    }
+    // A date the state's deadline falls on, given while in it (the meeting the handling
+    // report goes to, put on the agenda): the deadline is that day, set or moved.
+    if let Some(field) = &state.due_on
+        && payload.contains_key(field)
+        && let Some(d) = promised(step, case, state, payload)
+    {
+        step.effects.push(Effect::CancelReminders {
+            state: state.name.clone(),
+            duty: None,
+        });
+        schedule(step, &state.name, None, Some(&d), false);
+        deadline = Some(StateDeadline {
+            original_due: deadline.as_ref().map_or(d.due_date, |x| x.original_due),
+            deadline: d,
+            extensions: 0,
+        });
     }
     let paused = pause_or_resume(step, case, state, a, &mut deadline);
     let done: Vec<OpenDuty> = duties

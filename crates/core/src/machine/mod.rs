@@ -9,6 +9,7 @@ mod notices;
 mod payload;
 mod project;
 mod reminders;
+mod vote;
 
 pub use awaiting::{awaiting, pending, role_member};
 pub use decide::*;
@@ -16,6 +17,7 @@ pub use links::{link_expiry, linked_actions};
 pub use payload::*;
 pub use reminders::MEMBER;
 use reminders::*;
+pub use vote::{MISMATCH, NEGATIVE, TOO_MANY};
 
 use std::collections::BTreeMap;
 

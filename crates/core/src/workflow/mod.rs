@@ -3,11 +3,13 @@
 mod graph;
 mod load;
 mod model;
+mod report;
 
 use std::collections::BTreeMap;
 
 pub use graph::mermaid;
 pub use model::*;
+pub use report::{Counted, ReportCount, ReportSection, placeholders};
 
 use crate::diagnostic::{Diagnostics, Source};
 
@@ -25,6 +27,18 @@ pub const BUILTIN_WORKFLOWS: &[Source<'static>] = &[
     Source {
         name: "workflows/mediation.toml",
         text: include_str!("../../../../workflows/mediation.toml"),
+    },
+    Source {
+        name: "workflows/deliberation.toml",
+        text: include_str!("../../../../workflows/deliberation.toml"),
+    },
+    Source {
+        name: "workflows/livelihood.toml",
+        text: include_str!("../../../../workflows/livelihood.toml"),
+    },
+    Source {
+        name: "workflows/liaison.toml",
+        text: include_str!("../../../../workflows/liaison.toml"),
     },
 ];
 

@@ -32,6 +32,8 @@ pub struct Workflow {
     pub number: NumberFormat,
     /// Who is told, at once, when an action makes them owe the next step.
     pub notices: Vec<NoticeRule>,
+    /// What the annual report says of the kind (`[report]`), if the file declares it.
+    pub report: Option<super::ReportSection>,
 }
 
 /// Who may file a case of this kind and what they must give.
@@ -185,6 +187,32 @@ pub struct Action {
     /// entered, which works once and only while they may still take it (a deputy rating a
     /// reply from the e-mail).
     pub link: bool,
+    /// Records a vote (票决, 满意度测评): its counts are checked against each other and
+    /// against everyone entitled to vote, and the result announced against the counts.
+    pub vote: Option<Vote>,
+}
+
+/// A vote an action records, in integer fields of its payload.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Vote {
+    /// The field counting everyone entitled to vote (全体代表, 组成人员): the votes cast
+    /// cannot exceed it, and a vote passes with more than half of it.
+    pub of: String,
+    /// The fields whose votes are for (赞成; 满意 and 基本满意), and those cast otherwise
+    /// (反对, 弃权; 不满意).
+    pub yes: Vec<String>,
+    pub no: Vec<String>,
+    /// The enum field announcing the result, and its value for a vote that passes: it must be
+    /// that value exactly when the votes for are more than half of `of`.
+    pub result: Option<(String, String)>,
+}
+
+impl Vote {
+    /// Whether `yes` votes pass among `of` entitled to vote: more than half of all of them,
+    /// not of those present (a project passes "以全体代表的过半数通过").
+    pub fn passes(yes: u64, of: u64) -> bool {
+        yes.saturating_mul(2) > of
+    }
 }
 
 /// What an action does to the clock of the state it is taken in.

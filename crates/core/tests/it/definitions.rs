@@ -63,7 +63,13 @@ fn each_broken_definition_fails_with_its_expected_diagnostics() {
 
 #[test]
 fn a_fourth_kind_needs_only_a_new_file() {
-    let mut sources: Vec<Source<'_>> = BUILTIN_WORKFLOWS.to_vec();
+    // The shipped livelihood file is left out: the fixture is the smallest such kind, a file
+    // of its own beside the others.
+    let mut sources: Vec<Source<'_>> = BUILTIN_WORKFLOWS
+        .iter()
+        .filter(|s| !s.name.ends_with("livelihood.toml"))
+        .copied()
+        .collect();
     let valid = fixtures("valid");
     let (name, text) = valid
         .iter()

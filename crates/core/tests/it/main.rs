@@ -3,9 +3,12 @@
 
 mod co_handling;
 mod definitions;
+mod deliberation;
 mod extensions;
 mod follow_up;
 mod joint;
+mod liaison;
+mod livelihood;
 mod machine;
 mod mediation;
 mod pause;

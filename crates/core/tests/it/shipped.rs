@@ -7,7 +7,17 @@ use duban_core::{Period, Unit};
 fn every_shipped_workflow_validates() {
     let w = Workflows::builtin();
     let kinds: Vec<&str> = w.kinds().collect();
-    assert_eq!(kinds, ["mediation", "petition", "suggestion"]);
+    assert_eq!(
+        kinds,
+        [
+            "deliberation",
+            "liaison",
+            "livelihood",
+            "mediation",
+            "petition",
+            "suggestion"
+        ]
+    );
 }
 
 /// Every field and enum value the shipped forms show has a Chinese name: its `title` in the

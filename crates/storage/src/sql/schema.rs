@@ -157,8 +157,9 @@ impl Schema for SqlStore {
         }
         // Every case's projection and figures rebuilt from its events: when they were first
         // kept (7), when what they count changed (20: late extensions), and when deputies'
-        // ratings began to be kept beside them (22).
-        if [7, 20, 22].iter().any(|v| applied.contains(v)) {
+        // ratings began to be kept beside them (22), and when the steps the workflow files'
+        // report sections count began to be kept (23).
+        if [7, 20, 22, 23].iter().any(|v| applied.contains(v)) {
             Self::refold_cases(&mut tx).await?;
         }
         // Data migrations that rewrite what is append-only, each recorded in the audit log.

@@ -21,11 +21,13 @@ pub(super) fn workflow(
     }
     let filing = raw.filing?;
     let kind = raw.kind?;
+    let title = raw.title?.value;
     Some(Workflow {
         kind: kind.value,
         version: raw.version,
         digest: digest(source.text),
-        title: raw.title?.value,
+        report: raw.report.map(|r| super::report::build(r, &title)),
+        title,
         source: source.name.to_string(),
         initial: initial.value,
         parties: raw.parties.into_iter().map(|p| p.value).collect(),
@@ -100,6 +102,7 @@ pub(super) fn workflow(
                 requires: a.requires.into_iter().map(|x| x.value).collect(),
                 decided_by: a.decided_by.into_iter().map(|x| x.value).collect(),
                 link: a.link,
+                vote: a.vote.map(super::vote::build),
             })
             .collect(),
         reminders: raw

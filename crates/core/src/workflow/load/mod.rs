@@ -14,7 +14,9 @@ mod parties;
 mod raw;
 mod reachability;
 mod reminders;
+mod report;
 mod states;
+mod vote;
 
 use std::collections::BTreeSet;
 
@@ -60,6 +62,8 @@ fn validate(
     reminders::check(&mut c);
     notices::check(&mut c);
     number::check(&mut c);
+    vote::check(&mut c);
+    report::check(&mut c);
     build::workflow(source, d, raw)
 }
 

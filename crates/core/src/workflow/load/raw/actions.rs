@@ -8,6 +8,7 @@ use crate::tomlread::{self, Located, Table};
 use crate::workflow::model::Clock;
 
 use super::fields::{RawField, read_payload};
+use super::vote::{RawVote, read_vote};
 use super::{PERIOD_KEYS, RawPeriod, read_period, read_roles};
 
 const ACTION_KEYS: &[&str] = &[
@@ -27,6 +28,7 @@ const ACTION_KEYS: &[&str] = &[
     "requires",
     "decided_by",
     "link",
+    "vote",
 ];
 const ROUTE_KEYS: &[&str] = &["from", "when", "to"];
 
@@ -58,6 +60,8 @@ pub(crate) struct RawAction {
     pub(crate) decided_by: Vec<Located<String>>,
     /// May be taken from a signed link in a notice, without signing in (a deputy's rating).
     pub(crate) link: bool,
+    /// Records a vote: counts checked against each other and the result announced.
+    pub(crate) vote: Option<RawVote>,
 }
 
 #[derive(Debug)]
@@ -131,6 +135,7 @@ pub(super) fn read_action(
         requires: tomlread::strings(t, "requires", &path, d).unwrap_or_default(),
         decided_by: tomlread::strings(t, "decided_by", &path, d).unwrap_or_default(),
         link: tomlread::boolean(t, "link", &path, d).unwrap_or(false),
+        vote: read_vote(t, &path, d),
     })
 }
 

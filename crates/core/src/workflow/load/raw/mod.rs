@@ -5,7 +5,9 @@ mod actions;
 mod fields;
 mod notices;
 mod reminders;
+mod report;
 mod states;
+mod vote;
 
 use std::ops::Range;
 
@@ -18,7 +20,9 @@ pub(crate) use actions::RawAction;
 pub(crate) use fields::RawField;
 pub(crate) use notices::RawNotice;
 pub(crate) use reminders::RawReminder;
+pub(crate) use report::{RawCount, RawReport};
 pub(crate) use states::RawState;
+pub(crate) use vote::RawVote;
 
 const TOP_KEYS: &[&str] = &[
     "kind",
@@ -32,6 +36,7 @@ const TOP_KEYS: &[&str] = &[
     "reminders",
     "number",
     "notices",
+    "report",
 ];
 const FILING_KEYS: &[&str] = &["roles", "payload"];
 const PERIOD_KEYS: &[&str] = &["amount", "unit", "from"];
@@ -52,6 +57,8 @@ pub(crate) struct RawWorkflow {
     /// `number`, the format of case numbers; the default when left out.
     pub(crate) number: Option<Located<String>>,
     pub(crate) notices: Vec<RawNotice>,
+    /// `[report]`: what the annual report says of the kind.
+    pub(crate) report: Option<RawReport>,
 }
 
 /// `[filing]`: who may file and the payload a filing carries.
@@ -128,6 +135,8 @@ pub(super) fn read(source: &Source<'_>, d: &mut FileDiagnostics<'_>) -> Option<R
         .filter_map(|(i, (t, span))| notices::read_notice(i, t, &span, d))
         .collect::<Vec<_>>();
 
+    let report = report::read_report(top, d);
+
     if let Some(kind) = &kind {
         let stem = source
             .name
@@ -163,6 +172,7 @@ pub(super) fn read(source: &Source<'_>, d: &mut FileDiagnostics<'_>) -> Option<R
         reminders,
         number,
         notices,
+        report,
     })
 }
 

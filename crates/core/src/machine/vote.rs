@@ -1,0 +1,41 @@
+//! A vote an action records (`vote` in its definition): counts that cannot be negative nor
+//! add up to more than everyone entitled to vote, and a result announced as the counts say.
+//!
+//! Why check rather than compute the result: the result is what the meeting announced, a fact
+//! of its own on the record; a count mistyped shows up as a disagreement instead of quietly
+//! turning a project that passed into one that failed.
+
+use serde_json::{Map, Value};
+
+use crate::workflow::Vote;
+
+use super::Refusal;
+use super::payload::invalid;
+
+/// The problems the pages translate: said once, here.
+pub const NEGATIVE: &str = "must not be negative";
+pub const TOO_MANY: &str = "is less than the votes counted";
+pub const MISMATCH: &str = "does not match the votes counted";
+
+/// Checks a payload that passed its field checks (so every count is a whole number) against
+/// the vote it records.
+pub(super) fn check(vote: &Vote, payload: &Map<String, Value>) -> Result<(), Refusal> {
+    let count = |f: &String| payload.get(f).and_then(Value::as_i64).unwrap_or(0);
+    for f in std::iter::once(&vote.of).chain(&vote.yes).chain(&vote.no) {
+        if count(f) < 0 {
+            return Err(invalid(f, NEGATIVE));
+        }
+    }
+    let sum = |fs: &[String]| fs.iter().map(|f| count(f) as u64).sum::<u64>();
+    let (yes, of) = (sum(&vote.yes), count(&vote.of) as u64);
+    if yes + sum(&vote.no) > of {
+        return Err(invalid(&vote.of, TOO_MANY));
+    }
+    if let Some((field, passed)) = &vote.result {
+        let announced = payload.get(field).and_then(Value::as_str) == Some(passed.as_str());
+        if announced != Vote::passes(yes, of) {
+            return Err(invalid(field, MISMATCH));
+        }
+    }
+    Ok(())
+}
