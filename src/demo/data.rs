@@ -138,3 +138,100 @@ pub const LEADERS: &[(&str, &str)] = &[
     ("fuzhuren3", "达来"),
     ("fuzhuren4", "韩雪莲"),
 ];
+
+/// A special work report: its title, the day (month, day) it was deliberated, and its opinions,
+/// each with the department it goes to.
+pub type SpecialReport = (&'static str, (i8, i8), &'static [(&'static str, &'static str)]);
+
+/// The special work reports of the government the committee deliberated (the seed names these
+/// four): the report, the day the committee deliberated it, and its opinions with the
+/// department each goes to.
+pub const SPECIAL_REPORTS: &[SpecialReport] = &[
+    (
+        "旗人民政府关于全旗食品安全工作情况的报告",
+        (3, 28),
+        &[
+            ("关于加强校园及周边食品安全监管的审议意见", "scjgj"),
+            ("关于规范农村牧区集体聚餐食品安全管理的审议意见", "scjgj"),
+            ("关于提升食品快检能力的审议意见", "wjw"),
+            ("关于加强网络订餐食品安全监管的审议意见", "scjgj"),
+            ("关于健全食品安全责任追溯体系的审议意见", "nmj"),
+            ("关于加强食品安全宣传教育的审议意见", "jyj"),
+        ],
+    ),
+    (
+        "旗人民政府关于全旗校园安全工作情况的报告",
+        (5, 30),
+        &[
+            ("关于完善校园安保设施配备的审议意见", "jyj"),
+            ("关于加强校车安全管理的审议意见", "jtj"),
+            ("关于加强学生心理健康教育的审议意见", "jyj"),
+            ("关于开展校园周边治安环境整治的审议意见", "cgj"),
+            ("关于加强寄宿制学校消防安全的审议意见", "yjj"),
+        ],
+    ),
+    (
+        "旗人民政府关于全旗道路交通安全工作情况的报告",
+        (8, 29),
+        &[
+            ("关于加强农村牧区道路交通安全隐患排查的审议意见", "jtj"),
+            ("关于完善主城区交通信号和标志标线的审议意见", "cgj"),
+            ("关于加强重点车辆运输监管的审议意见", "jtj"),
+            ("关于加强交通安全宣传进嘎查村的审议意见", "jtj"),
+            ("关于规范电动自行车管理的审议意见", "cgj"),
+            ("关于加快危险路段防护设施建设的审议意见", "jtj"),
+        ],
+    ),
+    (
+        "旗人民政府关于全旗乡村振兴工作情况的报告",
+        (10, 30),
+        &[
+            ("关于壮大嘎查村集体经济的审议意见", "nmj"),
+            ("关于做好产业发展带头人培育的审议意见", "nmj"),
+            ("关于改善农村牧区人居环境的审议意见", "zjj"),
+            ("关于加强乡村振兴项目资金监管的审议意见", "czj"),
+            ("关于完善防止返贫监测帮扶机制的审议意见", "mzj"),
+        ],
+    ),
+];
+
+/// Livelihood projects (民生实事): the name, the lead department, the budget in yuan. The first
+/// eleven are those the seed says were carried out; the rest are proposals that did not make
+/// it.
+pub const PROJECTS: &[(&str, &str, i64)] = &[
+    ("主城区供热管网改造", "zjj", 38_000_000),
+    ("体育公园建设", "wlj", 26_000_000),
+    ("消防站建设", "yjj", 15_000_000),
+    ("鲁北镇主城区污水处理提标改造", "sthjj", 21_000_000),
+    ("农村牧区饮水安全巩固提升", "slj", 9_600_000),
+    ("老旧小区改造", "zjj", 18_500_000),
+    ("嘎查村卫生室标准化建设", "wjw", 4_200_000),
+    ("中小学校供暖设施改造", "jyj", 6_800_000),
+    ("城乡公交线路延伸", "jtj", 3_500_000),
+    ("居家养老服务中心建设", "mzj", 5_200_000),
+    ("农贸市场升级改造", "scjgj", 7_400_000),
+    ("主城区停车场建设", "cgj", 12_000_000),
+    ("草原防火物资储备库建设", "yjj", 2_900_000),
+    ("旗图书馆新馆建设", "wlj", 30_000_000),
+    ("农牧民技能培训中心建设", "rsj", 4_800_000),
+    ("乡村道路路灯安装", "jtj", 2_600_000),
+    ("嘎查村文化广场建设", "wlj", 3_300_000),
+    ("社区食堂建设", "mzj", 1_900_000),
+];
+
+/// What deputies hear at a deputy home or on a village visit: the title, the category
+/// (`opinion` 社情民意 or `help` 群众诉求), and the department it goes to if referred.
+pub const VOICES: &[(&str, &str, &str)] = &[
+    ("群众反映{town}村道路灯不亮", "help", "jtj"),
+    ("建议{town}增设便民服务点", "opinion", "mzj"),
+    ("群众反映冬季取暖煤价偏高", "opinion", "scjgj"),
+    ("牧民咨询草原生态补奖政策", "help", "nmj"),
+    ("建议加强{town}嘎查村垃圾清运", "opinion", "cgj"),
+    ("群众反映{town}卫生室缺少常用药", "help", "wjw"),
+    ("建议{town}小学开设课后托管", "opinion", "jyj"),
+    ("群众反映房前排水沟堵塞", "help", "zjj"),
+    ("建议完善{town}养老服务设施", "opinion", "mzj"),
+    ("群众反映灌溉机井电费结算问题", "help", "slj"),
+    ("建议扶持{town}特色种养殖", "opinion", "nmj"),
+    ("群众反映农机补贴申领问题", "help", "nmj"),
+];

@@ -4,6 +4,9 @@
 //! the report shows is computed from records, not written down.
 
 mod data;
+mod liaison;
+mod rng;
+mod supervision;
 
 use duban_storage::{Cases, Directory, Lists, Tokens};
 use std::collections::BTreeMap;
@@ -20,6 +23,10 @@ use jiff::civil::{Date, date};
 use serde_json::{Value, json};
 
 use data::*;
+use rng::Rng;
+
+/// A planned filing: its kind, who files it, its payload, when.
+type Filing = (String, String, Value, Timestamp);
 
 /// How big and which year.
 #[derive(Debug, Clone)]
@@ -34,28 +41,6 @@ pub struct Plan {
 impl Plan {
     fn n(&self, base: f64) -> usize {
         (base * self.scale).round().max(0.0) as usize
-    }
-}
-
-/// SplitMix64: small, seedable, good enough to vary a demo.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
-        &items[self.below(items.len())]
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        (self.next() % 10_000) as f64 / 10_000.0 < p
     }
 }
 
@@ -253,7 +238,7 @@ pub async fn run(
     add_user("admin", Role::Admin, None, "系统管理员".into()).await?;
 
     // The plan: every case's steps, dated.
-    let mut filings: Vec<(String, String, Value, Timestamp)> = Vec::new(); // (kind, who, payload, at)
+    let mut filings: Vec<Filing> = Vec::new();
     let mut steps: Vec<Step> = Vec::new();
     let session = date(y, 1, 16);
 
@@ -679,6 +664,11 @@ pub async fn run(
         }
         steps.push(Step { at: at(rated, 10, 0), case, action: "evaluate".into(), who: "court-clerk".into(), payload: json!({"rating": (if rng.chance(0.85) { "satisfied" } else { "basically_satisfied" })}) });
     }
+
+    // The committee's own supervision and the deputies' liaison work.
+    supervision::deliberation(plan, &mut rng, &mut filings, &mut steps);
+    supervision::livelihood(plan, &mut rng, &deputies, &mut filings, &mut steps);
+    liaison::plan(plan, &mut rng, &deputies, &mut filings, &mut steps);
 
     // Act it all out in time order, firing reminders day by day as the scheduler would have.
     let clock = Arc::new(FixedClock(Mutex::new(at(date(y, 1, 1), 0, 0))));

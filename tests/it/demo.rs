@@ -74,6 +74,31 @@ fn demo_report(name: &str, args: &[&str]) -> Value {
     report
 }
 
+/// The figures of the sections the workflow files declare: 审议意见 formed, 民生实事 proposed,
+/// voted through and completed, people received, opinions collected and things done.
+fn declared(r: &Value) -> [i64; 7] {
+    let figure = |kind: &str, name: &str| {
+        r["sections"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|s| s["kind"] == kind)
+            .flat_map(|s| s["counts"].as_array().cloned().unwrap_or_default())
+            .find(|c| c["name"] == name)
+            .and_then(|c| c["value"].as_i64())
+            .unwrap_or(-1)
+    };
+    [
+        figure("deliberation", "opinions"),
+        figure("livelihood", "received"),
+        figure("livelihood", "adopted"),
+        figure("livelihood", "evaluated"),
+        figure("liaison", "received"),
+        figure("liaison", "opinions"),
+        figure("liaison", "deeds"),
+    ]
+}
+
 fn figures(r: &Value) -> [u64; 6] {
     let kind = |k: &str| {
         r["kinds"]
@@ -97,6 +122,9 @@ fn figures(r: &Value) -> [u64; 6] {
 fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
     let r = demo_report("full", &[]);
     assert_eq!(figures(&r), [81, 8, 87, 48, 39, 176]);
+    // The seed's 20-odd opinions, 11 projects carried out, and 4,200 people received, 385
+    // opinions collected and 564 things done, each counted as its workflow file declares.
+    assert_eq!(declared(&r), [22, 18, 11, 11, 4200, 385, 564]);
     let s = r["kinds"]
         .as_array()
         .and_then(|a| a.iter().find(|x| x["kind"] == "suggestion"))
@@ -187,6 +215,12 @@ fn the_demo_year_gives_the_2024_report_figures_computed_from_its_records() {
         "{md}"
     );
     assert!(md.contains("累计调解各类民商事案件176件"), "{md}");
+    assert!(
+        md.contains("走访接待选民4200人次，收集社情民意385条，为群众办好事办实事564件"),
+        "{md}"
+    );
+    assert!(md.contains("代表大会票决通过11个"), "{md}");
+    assert!(md.contains("形成审议意见22条"), "{md}");
 }
 
 #[test]
@@ -194,5 +228,8 @@ fn another_scale_and_seed_give_other_figures_because_nothing_is_written_down() {
     let r = demo_report("half", &["--scale", "0.5", "--seed", "7"]);
     // round(81/2), round(8/2), round(87/2), round(48/2), the rest transferred, round(176/2).
     assert_eq!(figures(&r), [41, 4, 44, 24, 20, 88]);
+    // round(22/2); round(18/2) proposed, round(11/2) through and completed; round(4200/2)
+    // people, round(385/2) opinions, round(564/2) things done.
+    assert_eq!(declared(&r), [11, 9, 6, 6, 2100, 193, 282]);
     assert_eq!(r["petitions"]["stations"], 21);
 }

@@ -63,7 +63,7 @@ impl World {
     async fn replayed(&self, as_of: &str) -> duban_service::report::AnnualReport {
         let mut kinds = Vec::new();
         let workflows = Workflows::builtin();
-        for kind in ["suggestion", "petition", "mediation"] {
+        for kind in duban_core::vocabulary::kind::REPORTED {
             let wf = workflows.get(kind).expect("workflow");
             let histories = self.store.histories(kind, 2024).await.expect("histories");
             kinds.push((wf, histories));

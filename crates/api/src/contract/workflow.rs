@@ -152,6 +152,12 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
                 "type": "boolean",
                 "description": "May be taken from a signed link in a notice, without signing in: each person in `by` gets their own, bound to the case, to them and to the state as it was entered, usable once until their window ends (a deputy rating a reply from the e-mail).",
             },
+            "vote": or_null(object(&["of", "yes", "no"], json!({
+                "of": {"type": "string", "description": "The integer field counting everyone entitled to vote: a vote passes with more than half of it"},
+                "yes": list(text()),
+                "no": list(text()),
+                "result": or_null(pair()),
+            }))),
             "clock": or_null(json!({
                 "type": "string", "enum": ["pause", "resume"],
                 "description": "Stops the state's deadline, or starts it again with its last day moved later by the paused days.",
@@ -190,6 +196,23 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
                     "value": {"type": ["string", "integer"]},
                 }))),
             })),
+            "report": or_null(object(&["title", "counts", "sentence"], json!({
+                "title": text(),
+                "sentence": {"type": "string", "description": "The annual report's sentence, with `{name}` for each count's figure"},
+                "counts": list(object(&["name", "title", "counted"], json!({
+                    "name": text(),
+                    "title": text(),
+                    "counted": {
+                        "type": "object",
+                        "description": "One of `reached` (a state entered), `took` (`action` taken, with enum values chosen in it, `when`) or `sum` (an integer `field` of `action` summed)",
+                        "properties": {
+                            "reached": text(),
+                            "took": object(&["action", "when"], json!({"action": text(), "when": list(pair())})),
+                            "sum": object(&["action", "field"], json!({"action": text(), "field": text()})),
+                        },
+                    },
+                }))),
+            }))),
             "notices": list(object(&["action", "title", "notify"], json!({
                 "action": to("Action"),
                 "to": or_null(to("State")),

@@ -162,9 +162,9 @@ async fn every_instant_is_a_date_time_and_every_last_day_a_date() {
     assert!(seen >= 12, "only {seen} instants and dates found");
 }
 
-/// A fourth kind, as a deployment would add it: a file, and nothing else.
-const LIAISON: &str = r#"
-kind = "liaison"
+/// A kind of its own, as a deployment would add it: a file, and nothing else.
+const INQUIRY: &str = r#"
+kind = "inquiry"
 version = 1
 title = "社情民意"
 initial = "received"
@@ -196,18 +196,18 @@ payload.note = { type = "text", max_length = 2000 }
 payload.on = { type = "date", required = true }
 "#;
 
-fn with_liaison() -> Workflows {
+fn with_inquiry() -> Workflows {
     let mut sources: Vec<Source<'_>> = BUILTIN_WORKFLOWS.to_vec();
     sources.push(Source {
-        name: "liaison.toml",
-        text: LIAISON,
+        name: "inquiry.toml",
+        text: INQUIRY,
     });
     Workflows::load(&sources).expect("the fourth kind loads")
 }
 
 #[tokio::test]
 async fn a_deployments_own_kind_brings_its_operations_and_routes() {
-    let workflows = with_liaison();
+    let workflows = with_inquiry();
     let doc = duban_api::openapi_json(&workflows);
     let op = &doc["paths"]["/api/v1/cases/{id}/actions/forward_to_government"]["post"];
     assert_eq!(op["operationId"], "act_forward_to_government", "{op}");
@@ -215,14 +215,14 @@ async fn a_deployments_own_kind_brings_its_operations_and_routes() {
     assert_eq!(payload["required"], json!(["on"]));
     assert_eq!(payload["properties"]["on"]["format"], "date");
     assert_eq!(
-        doc["components"]["schemas"]["NewCase"]["discriminator"]["mapping"]["liaison"],
-        "#/components/schemas/LiaisonNewCase"
+        doc["components"]["schemas"]["NewCase"]["discriminator"]["mapping"]["inquiry"],
+        "#/components/schemas/InquiryNewCase"
     );
     let kinds = &doc["components"]["schemas"]["Kind"]["enum"];
     assert!(
         kinds
             .as_array()
-            .is_some_and(|k| k.contains(&json!("liaison"))),
+            .is_some_and(|k| k.contains(&json!("inquiry"))),
         "{kinds}"
     );
     // And the server built on those workflows serves it.
@@ -246,7 +246,7 @@ async fn a_deployments_own_kind_brings_its_operations_and_routes() {
         "/api/v1/cases",
         "staff",
         None,
-        json!({"kind": "liaison", "payload": {"title": "村道路灯不亮", "body": "群众反映", "channel": "visit"}}),
+        json!({"kind": "inquiry", "payload": {"title": "村道路灯不亮", "body": "群众反映", "channel": "visit"}}),
     )
     .await;
     assert_eq!(filed.status, StatusCode::CREATED, "{}", filed.body);
@@ -278,18 +278,23 @@ async fn actions_filings_and_answers_are_typed() {
     let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
     // An action's payload: its fields, required ones, enums described in Chinese, dates.
+    // `assign` is an action of two kinds, each with its payload: the body is either.
     let assign = &doc["paths"]["/api/v1/cases/{id}/actions/assign"]["post"];
     let body = &assign["requestBody"]["content"]["application/json"]["schema"];
     assert_eq!(
-        body["$ref"], "#/components/schemas/AssignPayload",
+        body["anyOf"],
+        json!([
+            {"$ref": "#/components/schemas/DeliberationAssignPayload"},
+            {"$ref": "#/components/schemas/SuggestionAssignPayload"}
+        ]),
         "{assign}"
     );
     assert_eq!(
-        schemas["AssignPayload"]["required"],
+        schemas["SuggestionAssignPayload"]["required"],
         json!(["lead_department"])
     );
     assert_eq!(
-        schemas["AssignPayload"]["additionalProperties"],
+        schemas["SuggestionAssignPayload"]["additionalProperties"],
         json!(false)
     );
     let reply = &schemas["SuggestionReplyPayload"]["properties"]["classification"];
@@ -321,7 +326,7 @@ async fn actions_filings_and_answers_are_typed() {
     assert_eq!(file["$ref"], "#/components/schemas/NewCase");
     assert_eq!(
         schemas["NewCase"]["oneOf"].as_array().map(Vec::len),
-        Some(3)
+        Some(6)
     );
     // Answers name their words by the enums.
     for (schema, property, target) in [

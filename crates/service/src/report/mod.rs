@@ -18,7 +18,9 @@ use jiff::Timestamp;
 use serde::Serialize;
 
 mod render;
+mod sections;
 pub use render::{markdown, workbook};
+pub use sections::{Section, SectionCount};
 
 /// The figures of one kind of case.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
@@ -206,6 +208,8 @@ pub struct AnnualReport {
     pub departments: Vec<DepartmentRow>,
     /// Each deputy's ratings of the replies (代表满意度), a co-signer's included.
     pub deputies: Vec<DeputyRow>,
+    /// The sections the workflow files declare (`[report]`), in the work report's order.
+    pub sections: Vec<Section>,
 }
 
 /// The case as it stood at `as_of`: its figures, its state, and whether it was then open past
@@ -255,6 +259,8 @@ pub struct Tally {
     departments: BTreeMap<(String, String), (DepartmentRow, Days)>,
     deputies: BTreeMap<(String, String), DeputyRow>,
     current: Option<(KindFigures, Days)>,
+    /// The current kind's declared section, being counted.
+    section: Option<sections::Counting>,
     /// The current kind's states by whose step they are.
     stages: BTreeMap<String, Stage>,
 }
@@ -274,6 +280,7 @@ impl Tally {
             departments: BTreeMap::new(),
             deputies: BTreeMap::new(),
             current: None,
+            section: None,
             stages: BTreeMap::new(),
         }
     }
@@ -289,6 +296,7 @@ impl Tally {
             },
             Days::new(),
         ));
+        self.section = sections::Counting::of(wf);
         self.stages = wf
             .states
             .iter()
@@ -297,6 +305,9 @@ impl Tally {
     }
 
     fn close_kind(&mut self) {
+        if let Some(s) = self.section.take() {
+            self.report.sections.push(s.finish());
+        }
         if let Some((mut f, days)) = self.current.take() {
             let denominator = f.answered + f.open_overdue;
             f.on_time_rate = (denominator > 0)
@@ -351,6 +362,9 @@ impl Tally {
     /// is; a state the workflow no longer has counts as the handler's, the default.
     pub fn count(&mut self, figures: &Figures, state: &str, n: u64, overdue: u64) {
         let stage = self.stages.get(state).copied().unwrap_or_default();
+        if let Some(s) = self.section.as_mut() {
+            s.add(figures, n);
+        }
         let Some((f, kind_days)) = self.current.as_mut() else {
             return;
         };
@@ -507,6 +521,7 @@ impl Tally {
                 .then(a.deputy.cmp(&b.deputy))
         });
         report.deputies = deputies;
+        report.sections.sort_by_key(|s| kind::report_order(&s.kind));
         report
     }
 }

@@ -133,6 +133,10 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
             m.ongoing
         ));
     }
+    // The sections the workflow files declare, each in its own words.
+    for sec in r.sections.iter().filter(|s| s.filed > 0) {
+        out.push_str(&format!("**{}**：{}\n\n", sec.title, sec.sentence));
+    }
     out.push_str("## 分类汇总\n\n| 类别 | 收到 | 交办 | 答复 | 按期 | 逾期答复 | 逾期未办结 | 逾期未评价 | 机关环节逾期 | 按期率 | 答复用时（中位数/90%，天） | 评价 | 满意 | 基本满意 | 不满意 | 重新办理 | 未办结 |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for f in &r.kinds {
         out.push_str(&format!(
@@ -419,6 +423,7 @@ pub fn workbook(
             sheet.write(row, c as u16 + 2, *v as f64)?;
         }
     }
+    section_sheet(&mut wb, r, &bold)?;
     crate::xlsx::add_to(&mut wb, cases)?;
     wb.save_to_buffer()
 }
@@ -463,6 +468,31 @@ fn named_rows(
         for (c, v) in counts.iter().enumerate() {
             sheet.write(row, c as u16 + 1, *v as f64)?;
         }
+    }
+    Ok(())
+}
+
+/// The sections the workflow files declare, one row per count: what the sentences state, as
+/// figures to check them by.
+fn section_sheet(
+    wb: &mut Workbook,
+    r: &AnnualReport,
+    bold: &Format,
+) -> Result<(), rust_xlsxwriter::XlsxError> {
+    let sheet = wb.add_worksheet().set_name("分项统计")?;
+    for (c, h) in ["类别", "项目", "数"].iter().enumerate() {
+        sheet.write_with_format(0, c as u16, *h, bold)?;
+    }
+    let rows = r
+        .sections
+        .iter()
+        .filter(|s| s.filed > 0)
+        .flat_map(|s| s.counts.iter().map(move |c| (s, c)));
+    for (i, (s, c)) in rows.enumerate() {
+        let row = i as u32 + 1;
+        sheet.write(row, 0, s.title.as_str())?;
+        sheet.write(row, 1, c.title.as_str())?;
+        sheet.write(row, 2, c.value as f64)?;
     }
     Ok(())
 }
