@@ -141,7 +141,11 @@ pub const LEADERS: &[(&str, &str)] = &[
 
 /// A special work report: its title, the day (month, day) it was deliberated, and its opinions,
 /// each with the department it goes to.
-pub type SpecialReport = (&'static str, (i8, i8), &'static [(&'static str, &'static str)]);
+pub type SpecialReport = (
+    &'static str,
+    (i8, i8),
+    &'static [(&'static str, &'static str)],
+);
 
 /// The special work reports of the government the committee deliberated (the seed names these
 /// four): the report, the day the committee deliberated it, and its opinions with the

@@ -104,7 +104,7 @@ pub(super) fn deliberation(
             step(
                 meeting,
                 15,
-                "vote",
+                "satisfaction_vote",
                 "staff1",
                 json!({"members": MEMBERS, "satisfied": 5,
                 "basically_satisfied": 7, "dissatisfied": present - 12, "verdict": "dissatisfied",
@@ -130,7 +130,7 @@ pub(super) fn deliberation(
             step(
                 meeting,
                 15,
-                "vote",
+                "satisfaction_vote",
                 "staff1",
                 json!({"members": MEMBERS, "satisfied": satisfied,
                 "basically_satisfied": basically, "dissatisfied": present.saturating_sub(satisfied + basically),
@@ -199,7 +199,7 @@ pub(super) fn livelihood(
         step(
             date(y, 1, 16),
             15,
-            "vote",
+            "congress_vote",
             "staff1",
             json!({"session": "第十七届人民代表大会第三次会议",
             "members": DEPUTIES, "votes_for": votes_for, "votes_against": against,

@@ -246,3 +246,62 @@ fn no_source_file_passes_eight_hundred_lines_without_a_reason() {
         );
     }
 }
+
+/// The action names of the shipped workflow files, read from their `[actions.NAME]` headers.
+fn shipped_actions() -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(root().join("workflows"))
+        .expect("workflows/")
+        .flatten()
+    {
+        let text = std::fs::read_to_string(entry.path()).unwrap_or_default();
+        for line in text.lines() {
+            if let Some(name) = line
+                .trim()
+                .strip_prefix("[actions.")
+                .and_then(|rest| rest.strip_suffix(']'))
+            {
+                names.push(name.to_string());
+            }
+        }
+    }
+    names.sort();
+    names.dedup();
+    assert!(names.len() > 40, "found only {} actions", names.len());
+    names
+}
+
+/// What a shipped kind does, and what its report section counts, is in its workflow file: no
+/// action name of a shipped kind is written in the engine, the store, the service, the
+/// scheduler or the HTTP edges (their unit tests aside). Only the words of the file format
+/// itself may coincide with one: `clock = "pause"` and `"resume"`.
+#[test]
+fn no_action_name_of_a_shipped_kind_is_written_in_rust() {
+    const FORMAT_WORDS: [&str; 2] = ["pause", "resume"];
+    let actions = shipped_actions();
+    let mut found = Vec::new();
+    for file in sources() {
+        let path = file.display().to_string();
+        let layer = ["core", "storage", "service", "scheduler", "web", "api"]
+            .iter()
+            .any(|c| path.starts_with(&format!("crates/{c}/src/")));
+        if !layer {
+            continue;
+        }
+        let text = std::fs::read_to_string(root().join(&file)).unwrap_or_default();
+        // A file's unit tests come last, after `#[cfg(test)]`.
+        let code = text.split("#[cfg(test)]").next().unwrap_or_default();
+        for name in actions
+            .iter()
+            .filter(|n| !FORMAT_WORDS.contains(&n.as_str()))
+        {
+            if code.contains(&format!("\"{name}\"")) {
+                found.push(format!("{path}: \"{name}\""));
+            }
+        }
+    }
+    assert!(
+        found.is_empty(),
+        "action names of shipped kinds written in Rust (move the rule into the workflow file): {found:?}"
+    );
+}

@@ -1,7 +1,10 @@
 //! What one case counts for in the year's figures, kept up to date event by event.
 //!
 //! The annual report counts, for every case of the year, whether it was assigned, answered (and
-//! on time), evaluated, how it was rated, how a petition was handled and how a mediation ended.
+//! on time), evaluated and how it was rated, and what the sections its workflow file declares
+//! count: the states it entered, the steps it took and the values they chose. No action name
+//! of a shipped kind is written here: what a petition's or a mediation's section counts is in
+//! its file.
 //! Working that out by replaying every event of a million cases takes a minute; keeping it in
 //! the projection as each event is applied lets the store group the cases by their figures and
 //! count them in one index scan. [`Milestones`] is the part only the history can tell;
@@ -70,24 +73,6 @@ pub struct Milestones {
     /// by the `activity` each records, as ratings are counted by `rating`.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub activities: BTreeMap<String, u32>,
-    /// A petition resolved by the deputy directly, or transferred to a department.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub resolved_directly: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub transferred: bool,
-    /// A mediation's outcome as first concluded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<String>,
-    /// Judicial confirmation applied for (`apply_confirmation`; for a case concluded before
-    /// that step existed, the conclusion's `judicial_confirmation` flag), and the court's
-    /// ruling confirming the agreement.
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub judicial_confirmation: bool,
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub confirmed: bool,
-    /// A failed mediation returned to the court and filed for trial (退回立案).
-    #[serde(default, skip_serializing_if = "is_false")]
-    pub returned_for_filing: bool,
     /// The duties owed per member (a co-handler's opinion), by duty and member: `None` while
     /// owed or never done, then whether the first discharge came by the duty's last day.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -102,6 +87,14 @@ pub struct Milestones {
     pub steps: BTreeSet<String>,
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub sums: BTreeMap<String, i64>,
+}
+
+/// Whether `s` is written as an enum value is: a lower-case identifier.
+fn is_code(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 40
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
 }
 
 fn is_false(b: &bool) -> bool {
@@ -161,30 +154,6 @@ impl Milestones {
             }
             None => {}
         }
-        match e.action.as_str() {
-            "resolve_directly" => self.resolved_directly = true,
-            "transfer" => self.transferred = true,
-            "conclude" if self.outcome.is_none() => {
-                self.outcome = e
-                    .payload
-                    .get("outcome")
-                    .and_then(Value::as_str)
-                    .map(str::to_string);
-                // Before the application was a step of its own, the conclusion's flag said it.
-                self.judicial_confirmation = e.choices.is_empty()
-                    && e.payload
-                        .get("judicial_confirmation")
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false);
-            }
-            "apply_confirmation" => self.judicial_confirmation = true,
-            "rule_on_confirmation" => {
-                self.confirmed =
-                    e.payload.get("decision").and_then(Value::as_str) == Some("confirmed");
-            }
-            "return_for_filing" => self.returned_for_filing = true,
-            _ => {}
-        }
     }
 
     /// Notes what a report section may count of the event: the state it entered, its action
@@ -198,6 +167,16 @@ impl Milestones {
         for (field, value) in &e.choices {
             if !value.is_empty() && value.parse::<jiff::civil::Date>().is_err() {
                 self.steps.insert(format!("{}:{field}={value}", e.action));
+            }
+        }
+        // An event written before the choices were kept with it: its payload's codes (an
+        // enum's values are lower-case identifiers; free text and dates are not) stand for
+        // them, so that an old mediation's outcome still counts.
+        if e.choices.is_empty() {
+            for (field, value) in &e.payload {
+                if let Some(v) = value.as_str().filter(|v| is_code(v)) {
+                    self.steps.insert(format!("{}:{field}={v}", e.action));
+                }
             }
         }
         for (field, value) in &e.payload {
@@ -277,6 +256,19 @@ impl Figures {
     pub fn implemented(&self) -> bool {
         let m = &self.milestones;
         self.closed && m.evaluated && self.pleased() && (!m.followed || m.delivered)
+    }
+
+    /// The members of `party` the figures keep (one of [`crate::workflow::BREAKDOWNS`]): what a
+    /// section broken down by it counts each case for.
+    pub fn members(&self, party: &str) -> Vec<&str> {
+        use crate::vocabulary::party;
+        match party {
+            party::STATION => self.station.as_deref().into_iter().collect(),
+            party::LEAD_DEPARTMENT => self.lead_department.as_deref().into_iter().collect(),
+            party::SUPERVISOR => self.supervisor.as_deref().into_iter().collect(),
+            party::MEDIATORS => self.mediators.iter().map(String::as_str).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// Whether the latest rating was 满意 or 基本满意.

@@ -412,6 +412,7 @@ impl<S: Store + Audit> Service<S> {
             .store
             .repeat_filings(kind::PETITION, year, as_of)
             .await?;
+        r.state_sections();
         let names = directory
             .into_iter()
             .map(|(code, name, _)| (code, name))

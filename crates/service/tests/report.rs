@@ -71,6 +71,7 @@ impl World {
         let mut r = duban_service::report::annual(2024, ts(as_of), &kinds);
         // Counted from the directory, not from cases.
         r.petitions.stations = self.kept(as_of).await.petitions.stations;
+        r.state_sections();
         r
     }
 

@@ -40,6 +40,7 @@ async fn replayed(o: &Office, as_of: &str) -> AnnualReport {
     }
     let mut r = annual(2024, ts(as_of), &kinds);
     r.petitions.stations = kept(o, as_of).await.petitions.stations;
+    r.state_sections();
     r
 }
 
@@ -137,7 +138,7 @@ async fn year(o: &Office) {
     }
     o.act(
         &p,
-        "vote",
+        "congress_vote",
         "xu",
         votes(150, "adopted"),
         "2024-01-16T15:00:00",
@@ -145,7 +146,7 @@ async fn year(o: &Office) {
     .await;
     o.act(
         &q,
-        "vote",
+        "congress_vote",
         "xu",
         votes(90, "rejected"),
         "2024-01-16T15:10:00",
@@ -215,7 +216,7 @@ async fn year(o: &Office) {
     .await;
     o.act(
         &d,
-        "vote",
+        "satisfaction_vote",
         "xu",
         json!({"members": 27, "satisfied": 5, "basically_satisfied": 6,
         "dissatisfied": 15, "verdict": "dissatisfied", "follow_up_by": "2024-12-31"}),

@@ -50,14 +50,11 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
             links.push(("/dashboard", "工作台"));
             links.push(("/queue", "待我处理"));
             links.push(("/cases", "全部事项"));
-            links.push(("/cases/new?kind=suggestion", "登记建议"));
             links.push(("/exchange", "导入导出"));
         }
         Role::Deputy => {
             links.push(("/queue", "待我处理"));
             links.push(("/cases", "我的事项"));
-            links.push(("/cases/new?kind=petition", "代办信访"));
-            links.push(("/cases/new?kind=suggestion", "提出建议"));
         }
         Role::Department => links.push(("/inbox", "待办事项")),
         Role::Mediator => {
@@ -67,7 +64,6 @@ fn nav(role: Role) -> Vec<(&'static str, &'static str)> {
         Role::Court => {
             links.push(("/queue", "待我处理"));
             links.push(("/cases", "委派案件"));
-            links.push(("/cases/new?kind=mediation", "委派调解"));
         }
         Role::Admin => {
             links.push(("/admin/users", "人员管理"));
@@ -103,10 +99,14 @@ pub fn page(v: &Viewer, title: &str, body: Markup) -> Markup {
             }
             body {
                 header.top {
-                    a.brand href="/" { "督办" span.sub { "人大代表建议·信访代办·诉前调解" } }
+                    a.brand href="/" { "督办" span.sub { "人大工作事项督办" } }
                     nav {
                         @for (href, label) in nav(v.p.user.role) {
                             a href=(href) { (label) }
+                        }
+                        // Filing, for each kind the role may file: from the workflow files.
+                        @for (kind, label) in &v.filing {
+                            a href=(format!("/cases/new?kind={kind}")) { (label) }
                         }
                         a href="/notifications" {
                             "消息提醒"

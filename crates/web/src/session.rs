@@ -66,6 +66,9 @@ pub struct Viewer {
     pub source: String,
     /// How many of their notices are unread: the header shows it on every page.
     pub unread: u64,
+    /// The kinds their role may file, in the work report's order, each with what its link is
+    /// called: the header offers them on every page.
+    pub filing: Vec<(String, String)>,
 }
 
 impl Viewer {
@@ -139,12 +142,24 @@ impl FromRequestParts<WebState> for Viewer {
                 tracing::Span::current().record("user", p.user.login.as_str());
                 // A count that cannot be read is shown as none rather than failing the page.
                 let unread = st.service.unread(&p).await.unwrap_or(0);
+                let mut kinds: Vec<_> = st
+                    .service
+                    .workflows()
+                    .iter()
+                    .filter(|wf| wf.filing.roles.contains(&p.user.role))
+                    .collect();
+                kinds.sort_by_key(|wf| duban_core::vocabulary::kind::report_order(&wf.kind));
+                let filing = kinds
+                    .into_iter()
+                    .map(|wf| (wf.kind.clone(), wf.filing_title(p.user.role)))
+                    .collect();
                 Ok(Viewer {
                     p,
                     csrf,
                     cookie,
                     source,
                     unread,
+                    filing,
                 })
             }
             Ok(None) => Err(ended(&to_sign_in, st.secure_cookies)),

@@ -176,6 +176,10 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "parties": list(to("Party")),
             "filing": object(&["roles", "payload"], json!({
                 "roles": list(to("Role")), "payload": list(to("WorkflowField")),
+                "titles": {
+                    "type": "array", "items": pair(),
+                    "description": "What the link to file one is called, by role (staff 登记建议, a deputy 提出建议); without one, 登记 and the kind's title",
+                },
             })),
             "states": list(to("WorkflowState")),
             "actions": list(to("WorkflowAction")),

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 pub use graph::mermaid;
 pub use model::*;
-pub use report::{Counted, ReportCount, ReportSection, placeholders};
+pub use report::{BREAKDOWNS, Counted, ENGINE_FIGURES, ReportCount, ReportSection, placeholders};
 
 use crate::diagnostic::{Diagnostics, Source};
 

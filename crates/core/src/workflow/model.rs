@@ -41,6 +41,9 @@ pub struct Workflow {
 pub struct Filing {
     pub roles: Vec<Role>,
     pub payload: Vec<Field>,
+    /// What the link to file one is called, for a role (`titles`): staff 登记建议, a deputy
+    /// 提出建议. See [`Workflow::filing_title`].
+    pub titles: Vec<(Role, String)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -464,6 +467,16 @@ pub struct NoticeRule {
 }
 
 impl Workflow {
+    /// What the link to file a case of this kind is called for `role`: the file's `titles`,
+    /// else 登记 and the kind's title.
+    pub fn filing_title(&self, role: Role) -> String {
+        self.filing
+            .titles
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map_or_else(|| format!("登记{}", self.title), |(_, t)| t.clone())
+    }
+
     pub fn state(&self, name: &str) -> Option<&State> {
         self.states.iter().find(|s| s.name == name)
     }

@@ -9,7 +9,16 @@
 
 use serde::Serialize;
 
-use crate::Milestones;
+use crate::Figures;
+
+/// The figures the engine knows of every kind, which a sentence may state beside its counts:
+/// the cases filed in the year, those open at the instant, the deputy homes and liaison
+/// stations on record, and the filings whose person had filed a case of the kind in the twelve
+/// months before (重复信访; counted for the kinds whose filing names a person).
+pub const ENGINE_FIGURES: [&str; 4] = ["filed", "open", "stations", "repeat"];
+
+/// The parties a section may be broken down by (`by`): those the kept figures hold.
+pub const BREAKDOWNS: [&str; 4] = ["station", "mediators", "lead_department", "supervisor"];
 
 /// The kind's section of the annual report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -17,8 +26,10 @@ pub struct ReportSection {
     /// The section's heading (the kind's title when the file gives none).
     pub title: String,
     pub counts: Vec<ReportCount>,
-    /// The sentence, with `{name}` for each count's figure.
+    /// The sentence, with `{name}` for each count's figure and each of [`ENGINE_FIGURES`].
     pub sentence: String,
+    /// A party to break every count down by, member by member (the petitions of each station).
+    pub by: Option<String>,
 }
 
 /// One named figure of a section.
@@ -44,13 +55,16 @@ pub enum Counted {
     /// An integer field of an action summed over every event of it (people received at each
     /// visit).
     Sum { action: String, field: String },
+    /// Cases standing in one of these states at the instant (mediations still under way).
+    In(Vec<String>),
 }
 
 impl Counted {
-    /// What one case with these milestones adds to the count.
-    pub fn of(&self, m: &Milestones) -> i64 {
+    /// What one case with these figures, standing in `state` at the instant, adds to the count.
+    pub fn of(&self, figures: &Figures, state: &str) -> i64 {
+        let m = &figures.milestones;
         match self {
-            Counted::Reached(state) => i64::from(m.reached.contains(state)),
+            Counted::Reached(s) => i64::from(m.reached.contains(s)),
             Counted::Took { action, when } => i64::from(
                 m.steps.contains(action)
                     && when
@@ -62,17 +76,24 @@ impl Counted {
                 .get(&format!("{action}.{field}"))
                 .copied()
                 .unwrap_or(0),
+            Counted::In(states) => i64::from(states.iter().any(|s| s == state)),
         }
     }
 }
 
 impl ReportSection {
-    /// The sentence with each `{name}` replaced by its figure (`figures` in the order of
-    /// `counts`).
-    pub fn state(&self, figures: &[i64]) -> String {
+    /// The sentence with each `{name}` replaced by its figure: the counts' (`values` in the
+    /// order of `counts`), then the engine's.
+    pub fn state(&self, values: &[i64], engine: &[(&str, i64)]) -> String {
+        let named = self
+            .counts
+            .iter()
+            .map(|c| c.name.as_str())
+            .zip(values.iter().copied())
+            .chain(engine.iter().copied());
         let mut out = self.sentence.clone();
-        for (c, n) in self.counts.iter().zip(figures) {
-            out = out.replace(&format!("{{{}}}", c.name), &n.to_string());
+        for (name, n) in named {
+            out = out.replace(&format!("{{{name}}}"), &n.to_string());
         }
         out
     }

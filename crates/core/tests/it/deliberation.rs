@@ -76,22 +76,25 @@ fn an_opinion_voted_unsatisfactory_is_followed_then_closed() {
                "verdict": verdict, "follow_up_by": "2024-12-31"})
     };
     assert_eq!(
-        refused_on(&w, &t, "vote", counts("satisfied"), "verdict"),
+        refused_on(&w, &t, "satisfaction_vote", counts("satisfied"), "verdict"),
         MISMATCH
     );
     let mut too_many = counts("dissatisfied");
     too_many["members"] = json!(20);
-    assert_eq!(refused_on(&w, &t, "vote", too_many, "members"), TOO_MANY);
+    assert_eq!(
+        refused_on(&w, &t, "satisfaction_vote", too_many, "members"),
+        TOO_MANY
+    );
     let mut no_date = counts("dissatisfied");
     no_date
         .as_object_mut()
         .expect("object")
         .remove("follow_up_by");
-    refused_on(&w, &t, "vote", no_date, "follow_up_by");
+    refused_on(&w, &t, "satisfaction_vote", no_date, "follow_up_by");
 
     let t = w.act(
         &t.case,
-        "vote",
+        "satisfaction_vote",
         counts("dissatisfied"),
         &staff,
         "2024-10-25T15:00:00",
@@ -124,11 +127,11 @@ fn an_opinion_voted_unsatisfactory_is_followed_then_closed() {
         assert!(m.reached.contains(s), "{s}: {:?}", m.reached);
     }
     assert!(
-        m.steps.contains("vote:verdict=dissatisfied"),
+        m.steps.contains("satisfaction_vote:verdict=dissatisfied"),
         "{:?}",
         m.steps
     );
-    assert_eq!(m.sums.get("vote.members"), Some(&30));
+    assert_eq!(m.sums.get("satisfaction_vote.members"), Some(&30));
     // The answer (the handling report) came before its last day.
     assert_eq!(m.answered_on_time, Some(true));
 }
@@ -154,7 +157,7 @@ fn the_sentence_states_the_counts_the_file_declares() {
         ]
     );
     let figures = [6, 5, 4, 3, 2, 1];
-    let said = section.state(&figures);
+    let said = section.state(&figures, &[]);
     assert!(said.contains("形成审议意见6条"), "{said}");
     assert!(said.contains("转入跟踪督办2条"), "{said}");
     assert!(!said.contains('{'), "{said}");

@@ -79,11 +79,14 @@ fn a_record_is_resolved_directly_or_referred_then_closed() {
     let totals: Vec<i64> = section
         .counts
         .iter()
-        .map(|k| k.counted.of(&done.milestones) + k.counted.of(&referred.milestones))
+        .map(|k| {
+            k.counted.of(&done.figures(), &done.state)
+                + k.counted.of(&referred.figures(), &referred.state)
+        })
         .collect();
     // People received, opinions, things done, referred, closed.
     assert_eq!(totals, [17, 1, 1, 1, 1]);
-    let said = section.state(&totals);
+    let said = section.state(&totals, &[]);
     assert!(
         said.contains("走访接待选民17人次，收集社情民意1条，为群众办好事办实事1件"),
         "{said}"

@@ -51,28 +51,33 @@ fn a_vote_passes_with_more_than_half_of_all_deputies() {
     let c = shortlisted(&w, "消防站建设");
     // 100 of 200 is half, not more than half: the project fails, whatever is announced.
     assert_eq!(
-        refusal(&w, &c, "vote", votes(100, 60, 40, "adopted")),
+        refusal(&w, &c, "congress_vote", votes(100, 60, 40, "adopted")),
         ("result".into(), MISMATCH.into())
     );
     assert_eq!(
-        refusal(&w, &c, "vote", votes(-1, 60, 40, "rejected")),
+        refusal(&w, &c, "congress_vote", votes(-1, 60, 40, "rejected")),
         ("votes_for".into(), NEGATIVE.into())
     );
     let t = w.act(
         &c,
-        "vote",
+        "congress_vote",
         votes(100, 60, 40, "rejected"),
         &staff,
         "2024-01-20T15:00:00",
     );
     assert_eq!(t.case.state, "rejected");
     assert!(t.case.closed);
-    assert!(t.case.milestones.steps.contains("vote:result=rejected"));
+    assert!(
+        t.case
+            .milestones
+            .steps
+            .contains("congress_vote:result=rejected")
+    );
 
     let c = shortlisted(&w, "主城区供热管网改造");
     let t = w.act(
         &c,
-        "vote",
+        "congress_vote",
         votes(101, 60, 39, "adopted"),
         &staff,
         "2024-01-20T15:00:00",
@@ -89,7 +94,7 @@ fn a_project_carried_out_reported_quarterly_and_carried_into_next_year() {
     let c = w
         .act(
             &c,
-            "vote",
+            "congress_vote",
             votes(178, 12, 10, "adopted"),
             &staff,
             "2024-01-20T15:00:00",
@@ -181,7 +186,7 @@ fn a_project_carried_out_reported_quarterly_and_carried_into_next_year() {
         .expect("section");
     let figure = |name: &str| {
         let c = section.counts.iter().find(|c| c.name == name).expect(name);
-        c.counted.of(&t.case.milestones)
+        c.counted.of(&t.case.figures(), &t.case.state)
     };
     assert_eq!(
         [

@@ -4,8 +4,8 @@
 //! the store can hand over the year's cases grouped by their figures, and worked out again by
 //! replaying the events up to the instant for cases changed since. Nothing is stored as a
 //! total. The general figures use the spine every workflow shares (received → assigned → handled →
-//! evaluated, and a `rating` field on evaluations); the sections for petitions and mediation
-//! read the shipped workflows' actions (`resolve_directly`, `transfer`, `conclude`).
+//! evaluated, and a `rating` field on evaluations); every other section, petitions' and
+//! mediation's included, is declared in its workflow file and counted by `sections.rs`.
 
 use std::collections::BTreeMap;
 
@@ -212,6 +212,70 @@ pub struct AnnualReport {
     pub sections: Vec<Section>,
 }
 
+impl AnnualReport {
+    /// The petition and mediation figures, read by name from the sections their files declare
+    /// (petition.toml and mediation.toml say what each counts), for the API's clients and the
+    /// tables that predate the sections.
+    fn read_sections(&mut self) {
+        let section = |k: &str| self.sections.iter().find(|s| s.kind == k);
+        if let Some(s) = section(kind::PETITION) {
+            let p = &mut self.petitions;
+            let n = |name: &str| u64::try_from(s.get(name)).unwrap_or(0);
+            p.taken_on = n("taken_on");
+            p.resolved_directly = n("resolved_directly");
+            p.transferred = n("transferred");
+            p.by_station = s
+                .rows
+                .keys()
+                .map(|station| {
+                    let n = |name: &str| u64::try_from(s.row(station, name)).unwrap_or(0);
+                    let row = StationRow {
+                        taken_on: n("taken_on"),
+                        resolved_directly: n("resolved_directly"),
+                        transferred: n("transferred"),
+                    };
+                    (station.clone(), row)
+                })
+                .collect();
+        }
+        if let Some(s) = section(kind::MEDIATION) {
+            let m = &mut self.mediation;
+            let n = |name: &str| u64::try_from(s.get(name)).unwrap_or(0);
+            m.referred = n("referred");
+            m.agreement = n("agreement");
+            m.judicial_confirmation = n("judicial_confirmation");
+            m.confirmed = n("confirmed");
+            m.failed = n("failed");
+            m.returned_for_filing = n("returned_for_filing");
+            m.withdrawn = n("withdrawn");
+            m.ongoing = n("ongoing");
+            m.by_mediator = s
+                .rows
+                .keys()
+                .map(|mediator| {
+                    let n = |name: &str| u64::try_from(s.row(mediator, name)).unwrap_or(0);
+                    let row = MediatorRow {
+                        cases: n("referred"),
+                        agreement: n("agreement"),
+                        failed: n("failed"),
+                    };
+                    (mediator.clone(), row)
+                })
+                .collect();
+        }
+    }
+
+    /// States every section's sentence again with the engine's figures known only once the
+    /// cases are counted: the stations on record and the repeat petitions.
+    pub fn state_sections(&mut self) {
+        let (stations, repeat) = (self.petitions.stations, self.petitions.repeat);
+        for s in &mut self.sections {
+            let repeat = if s.kind == kind::PETITION { repeat } else { 0 };
+            s.state(stations, repeat);
+        }
+    }
+}
+
 /// The case as it stood at `as_of`: its figures, its state, and whether it was then open past
 /// its deadline.
 fn read(h: &CaseHistory, as_of: Timestamp) -> Option<(Figures, String, bool, Vec<DeputyRating>)> {
@@ -363,7 +427,7 @@ impl Tally {
     pub fn count(&mut self, figures: &Figures, state: &str, n: u64, overdue: u64) {
         let stage = self.stages.get(state).copied().unwrap_or_default();
         if let Some(s) = self.section.as_mut() {
-            s.add(figures, n);
+            s.add(figures, state, n);
         }
         let Some((f, kind_days)) = self.current.as_mut() else {
             return;
@@ -432,50 +496,17 @@ impl Tally {
             row.basically_satisfied += n * rated("basically_satisfied");
             row.dissatisfied += n * rated("dissatisfied");
         }
-        let report = &mut self.report;
-        match kind.as_str() {
-            kind::SUGGESTION => {
-                if let Some(leader) = &figures.supervisor {
-                    let k = &mut report.key_suggestions;
-                    k.total += n;
-                    *k.by_supervisor.entry(leader.clone()).or_default() += n;
-                    k.implemented += yes(figures.implemented());
-                    for (activity, times) in &m.activities {
-                        *k.activities.entry(activity.clone()).or_default() += n * u64::from(*times);
-                    }
-                }
+        // Key suggestions (重点建议): a suggestion with a supervising leader.
+        if kind == kind::SUGGESTION
+            && let Some(leader) = &figures.supervisor
+        {
+            let k = &mut self.report.key_suggestions;
+            k.total += n;
+            *k.by_supervisor.entry(leader.clone()).or_default() += n;
+            k.implemented += yes(figures.implemented());
+            for (activity, times) in &m.activities {
+                *k.activities.entry(activity.clone()).or_default() += n * u64::from(*times);
             }
-            kind::PETITION => {
-                let p = &mut report.petitions;
-                p.taken_on += n;
-                p.resolved_directly += yes(m.resolved_directly);
-                p.transferred += yes(m.transferred);
-                let station = figures.station.clone().unwrap_or_default();
-                let row = p.by_station.entry(station).or_default();
-                row.taken_on += n;
-                row.resolved_directly += yes(m.resolved_directly);
-                row.transferred += yes(m.transferred);
-            }
-            kind::MEDIATION => {
-                let m2 = &mut report.mediation;
-                let outcome = m.outcome.as_deref();
-                m2.referred += n;
-                m2.agreement += yes(outcome == Some("agreement"));
-                m2.judicial_confirmation +=
-                    yes(outcome == Some("agreement") && m.judicial_confirmation);
-                m2.confirmed += yes(outcome == Some("agreement") && m.confirmed);
-                m2.failed += yes(outcome == Some("failed"));
-                m2.returned_for_filing += yes(outcome == Some("failed") && m.returned_for_filing);
-                m2.withdrawn += yes(outcome == Some("withdrawn"));
-                m2.ongoing += yes(outcome.is_none() && !figures.closed);
-                for mediator in &figures.mediators {
-                    let row = m2.by_mediator.entry(mediator.clone()).or_default();
-                    row.cases += n;
-                    row.agreement += yes(outcome == Some("agreement"));
-                    row.failed += yes(outcome == Some("failed"));
-                }
-            }
-            _ => {}
         }
     }
 
@@ -522,6 +553,7 @@ impl Tally {
         });
         report.deputies = deputies;
         report.sections.sort_by_key(|s| kind::report_order(&s.kind));
+        report.read_sections();
         report
     }
 }

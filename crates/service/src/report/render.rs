@@ -105,34 +105,6 @@ pub fn markdown(r: &AnnualReport, names: &BTreeMap<String, String>) -> String {
         }
         out.push_str("\n\n");
     }
-    if let Some(p) = kind(kind::PETITION).filter(|p| p.filed > 0) {
-        let pf = &r.petitions;
-        out.push_str(&format!(
-            "**信访代办**：依托{}个代表之家（站）开展信访代办服务，受理信访代办件{}件，解决{}件，转办交办{}件",
-            pf.stations,
-            pf.taken_on,
-            pf.resolved_directly,
-            pf.transferred
-        ));
-        if pf.repeat > 0 {
-            out.push_str(&format!("；其中重复信访{}件", pf.repeat));
-        }
-        out.push_str(&format!("；尚未办结{}件。\n\n", p.open));
-    }
-    if kind(kind::MEDIATION).is_some_and(|m| m.filed > 0) {
-        let m = &r.mediation;
-        out.push_str(&format!(
-            "**诉前调解**：人大代表诉前调解工作室累计调解各类民商事案件{}件，调解成功{}件（申请司法确认{}件，裁定确认有效{}件），调解不成退回法院{}件（已立案{}件），撤回{}件，正在调解{}件。\n\n",
-            m.referred,
-            m.agreement,
-            m.judicial_confirmation,
-            m.confirmed,
-            m.failed,
-            m.returned_for_filing,
-            m.withdrawn,
-            m.ongoing
-        ));
-    }
     // The sections the workflow files declare, each in its own words.
     for sec in r.sections.iter().filter(|s| s.filed > 0) {
         out.push_str(&format!("**{}**：{}\n\n", sec.title, sec.sentence));

@@ -1,5 +1,8 @@
 //! The report's sections that the workflow files declare (`[report]`): each kind's named counts
-//! over its year's cases, and the sentence stating them, as the work report says it.
+//! over its year's cases, broken down by a party where the file says so, and the sentence
+//! stating them, as the work report says it.
+
+use std::collections::BTreeMap;
 
 use duban_core::Figures;
 use duban_core::workflow::{ReportSection, Workflow};
@@ -21,11 +24,61 @@ pub struct SectionCount {
 pub struct Section {
     pub kind: String,
     pub title: String,
-    /// Cases of the kind filed in the year: a section of a kind without any is not printed.
+    /// Cases of the kind filed in the year, and those open at the instant: a section of a kind
+    /// without any case is not printed.
     pub filed: u64,
-    /// The file's sentence with each count's figure in place.
+    pub open: u64,
+    /// The file's sentence with each figure in place.
     pub sentence: String,
     pub counts: Vec<SectionCount>,
+    /// The party the counts are broken down by, if the file says so, and each member's counts
+    /// by name (the petitions taken on at each station).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub by: Option<String>,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub rows: BTreeMap<String, BTreeMap<String, i64>>,
+    /// What the file declared, to state the sentence again once the engine's own figures
+    /// (the stations, the repeat petitions) are known.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub declared: Option<ReportSection>,
+}
+
+impl Section {
+    /// The figure named `name`, 0 if the section has none.
+    pub fn get(&self, name: &str) -> i64 {
+        self.counts
+            .iter()
+            .find(|c| c.name == name)
+            .map_or(0, |c| c.value)
+    }
+
+    /// A member's figure named `name` in the breakdown, 0 if none.
+    pub fn row(&self, member: &str, name: &str) -> i64 {
+        self.rows
+            .get(member)
+            .and_then(|r| r.get(name))
+            .copied()
+            .unwrap_or(0)
+    }
+
+    /// States the sentence with the counts and the engine's figures (`stations`, `repeat`).
+    pub fn state(&mut self, stations: u64, repeat: u64) {
+        let Some(declared) = &self.declared else {
+            return;
+        };
+        let values: Vec<i64> = self.counts.iter().map(|c| c.value).collect();
+        let n = |x: u64| i64::try_from(x).unwrap_or(i64::MAX);
+        self.sentence = declared.state(
+            &values,
+            &[
+                ("filed", n(self.filed)),
+                ("open", n(self.open)),
+                ("stations", n(stations)),
+                ("repeat", n(repeat)),
+            ],
+        );
+    }
 }
 
 /// A section being counted, case group by case group.
@@ -34,7 +87,9 @@ pub(super) struct Counting {
     declared: ReportSection,
     kind: String,
     filed: u64,
+    open: u64,
     values: Vec<i64>,
+    rows: BTreeMap<String, Vec<i64>>,
 }
 
 impl Counting {
@@ -46,22 +101,46 @@ impl Counting {
             declared,
             kind: wf.kind.clone(),
             filed: 0,
+            open: 0,
             values,
+            rows: BTreeMap::new(),
         })
     }
 
-    /// Counts `n` cases that share `figures`.
-    pub(super) fn add(&mut self, figures: &Figures, n: u64) {
+    /// Counts `n` cases that share `figures` and stand in `state` at the instant.
+    pub(super) fn add(&mut self, figures: &Figures, state: &str, n: u64) {
         self.filed += n;
+        self.open += n * u64::from(!figures.closed);
         let n = i64::try_from(n).unwrap_or(i64::MAX);
-        for (value, c) in self.values.iter_mut().zip(&self.declared.counts) {
-            *value += n * c.counted.of(&figures.milestones);
+        let each: Vec<i64> = self
+            .declared
+            .counts
+            .iter()
+            .map(|c| n * c.counted.of(figures, state))
+            .collect();
+        for (value, add) in self.values.iter_mut().zip(&each) {
+            *value += add;
+        }
+        let Some(by) = &self.declared.by else { return };
+        for member in figures.members(by) {
+            let row = self
+                .rows
+                .entry(member.to_string())
+                .or_insert_with(|| vec![0; each.len()]);
+            for (value, add) in row.iter_mut().zip(&each) {
+                *value += add;
+            }
         }
     }
 
     pub(super) fn finish(self) -> Section {
-        Section {
-            sentence: self.declared.state(&self.values),
+        let names: Vec<String> = self
+            .declared
+            .counts
+            .iter()
+            .map(|c| c.name.clone())
+            .collect();
+        let mut section = Section {
             counts: self
                 .declared
                 .counts
@@ -73,9 +152,20 @@ impl Counting {
                     value: *v,
                 })
                 .collect(),
+            rows: self
+                .rows
+                .into_iter()
+                .map(|(member, values)| (member, names.iter().cloned().zip(values).collect()))
+                .collect(),
             kind: self.kind,
-            title: self.declared.title,
+            title: self.declared.title.clone(),
+            by: self.declared.by.clone(),
             filed: self.filed,
-        }
+            open: self.open,
+            sentence: String::new(),
+            declared: Some(self.declared),
+        };
+        section.state(0, 0);
+        section
     }
 }

@@ -34,6 +34,7 @@ pub(super) fn workflow(
         filing: Filing {
             roles: filing.roles,
             payload: filing.payload.into_iter().map(|f| f.field).collect(),
+            titles: filing.titles,
         },
         states: raw
             .states

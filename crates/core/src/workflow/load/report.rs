@@ -6,13 +6,36 @@ use super::raw::{RawAction, RawCount, RawField, RawReport};
 use crate::machine::FILE;
 use crate::tomlread::Located;
 use crate::workflow::model::FieldType;
-use crate::workflow::{Counted, ReportCount, ReportSection, placeholders};
+use crate::workflow::{
+    BREAKDOWNS, Counted, ENGINE_FIGURES, ReportCount, ReportSection, placeholders,
+};
 
 pub(super) fn check(c: &mut Check<'_, '_>) {
     let raw = c.raw;
     let Some(r) = &raw.report else { return };
     for count in &r.counts {
         counted(c, count);
+        if ENGINE_FIGURES.contains(&count.name.value.as_str()) {
+            c.d.at_line(
+                count.name.line,
+                format!(
+                    "`report.counts.{}`: the engine's figure of that name is stated as it is",
+                    count.name.value
+                ),
+            );
+        }
+    }
+    if let Some(by) = &r.by
+        && (!BREAKDOWNS.contains(&by.value.as_str()) || !c.party_names.contains(by.value.as_str()))
+    {
+        c.d.at_line(
+            by.line,
+            format!(
+                "`report.by` is `{}`; a section is broken down by one of its parties among: {}",
+                by.value,
+                BREAKDOWNS.join(", ")
+            ),
+        );
     }
     if let Some(s) = &r.sentence {
         match placeholders(&s.value) {
@@ -22,7 +45,7 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
             ),
             Ok(names) => {
                 for n in names {
-                    if !r.counts.iter().any(|x| x.name.value == n) {
+                    if !r.counts.iter().any(|x| x.name.value == n) && !ENGINE_FIGURES.contains(&n) {
                         c.d.at_line(
                             s.line,
                             format!("`report.sentence` names `{{{n}}}`, which is no count of `report.counts`"),
@@ -51,13 +74,19 @@ fn counted(c: &mut Check<'_, '_>, count: &RawCount) {
     let given = [&count.reached, &count.took, &count.sum]
         .iter()
         .filter(|x| x.is_some())
-        .count();
+        .count()
+        + usize::from(count.within.is_some());
     if given != 1 {
         c.d.at_line(
             count.name.line,
-            format!("`{path}` counts one thing: give exactly one of `reached`, `took` or `sum`"),
+            format!(
+                "`{path}` counts one thing: give exactly one of `reached`, `took`, `sum` or `in`"
+            ),
         );
         return;
+    }
+    for state in count.within.iter().flatten() {
+        c.state_is_known(state, &format!("`{path}.in`"));
     }
     if let Some(state) = &count.reached {
         c.state_is_known(state, &format!("`{path}.reached`"));
@@ -140,12 +169,15 @@ pub(super) fn build(r: RawReport, kind_title: &str) -> ReportSection {
     ReportSection {
         title: r.title.map_or_else(|| kind_title.to_string(), |t| t.value),
         sentence: r.sentence.map(|s| s.value).unwrap_or_default(),
+        by: r.by.map(|b| b.value),
         counts: r
             .counts
             .into_iter()
             .filter_map(|x| {
                 let counted = if let Some(s) = x.reached {
                     Counted::Reached(s.value)
+                } else if let Some(states) = x.within {
+                    Counted::In(states.into_iter().map(|s| s.value).collect())
                 } else if let Some(a) = x.took {
                     Counted::Took {
                         action: a.value,

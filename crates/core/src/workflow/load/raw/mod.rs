@@ -38,7 +38,7 @@ const TOP_KEYS: &[&str] = &[
     "notices",
     "report",
 ];
-const FILING_KEYS: &[&str] = &["roles", "payload"];
+const FILING_KEYS: &[&str] = &["roles", "payload", "titles"];
 const PERIOD_KEYS: &[&str] = &["amount", "unit", "from"];
 
 /// A whole file as written: every part that could be read, each unreadable one left out with
@@ -66,6 +66,8 @@ pub(crate) struct RawWorkflow {
 pub(crate) struct RawFiling {
     pub(crate) roles: Vec<Role>,
     pub(crate) payload: Vec<RawField>,
+    /// What the link to file one is called, by the role that follows it (`titles`).
+    pub(crate) titles: Vec<(Role, String)>,
 }
 
 /// A period with its anchor as written, before the anchor is checked.
@@ -104,7 +106,12 @@ pub(super) fn read(source: &Source<'_>, d: &mut FileDiagnostics<'_>) -> Option<R
                 d.at_line(roles_line, "`filing.roles` names no role that may file");
             }
             let payload = fields::read_payload(t, "filing", d);
-            Some(RawFiling { roles, payload })
+            let titles = read_titles(t, &roles, d);
+            Some(RawFiling {
+                roles,
+                payload,
+                titles,
+            })
         }
         None => {
             if tomlread::get(top, "filing").is_none() {
@@ -259,6 +266,45 @@ fn read_period(
 }
 
 /// `roles` of the filing or an action, with the line of the first one (0 when there is no list).
+/// `titles = { staff = "登记建议", deputy = "提出建议" }`: each a role that may file, and a
+/// name of 1 to 8 characters for its link.
+fn read_titles(t: &Table<'_>, roles: &[Role], d: &mut FileDiagnostics<'_>) -> Vec<(Role, String)> {
+    let mut out = Vec::new();
+    let Some((tt, _)) = tomlread::table(t, "titles", "filing", d) else {
+        return out;
+    };
+    for (k, v) in tt.iter() {
+        let line = d.line_of_span(&k.span());
+        let (Some(role), Some(title)) = (Role::parse(k.get_ref()), v.get_ref().as_str()) else {
+            d.at_line(
+                line,
+                format!(
+                    "`filing.titles.{}` must name a role and give a string",
+                    k.get_ref()
+                ),
+            );
+            continue;
+        };
+        if !roles.contains(&role) {
+            d.at_line(
+                line,
+                format!(
+                    "`filing.titles.{}`: that role may not file (`filing.roles`)",
+                    k.get_ref()
+                ),
+            );
+        } else if !(1..=8).contains(&title.chars().count()) {
+            d.at_line(
+                line,
+                format!("`filing.titles.{}` is 1 to 8 characters", k.get_ref()),
+            );
+        } else {
+            out.push((role, title.to_string()));
+        }
+    }
+    out
+}
+
 fn read_roles(
     t: &Table<'_>,
     span: &Range<usize>,

@@ -6,14 +6,16 @@ use crate::tomlread::{self, Located, Table};
 use super::actions::read_when;
 use super::read_named_tables;
 
-const REPORT_KEYS: &[&str] = &["title", "sentence", "counts"];
-const COUNT_KEYS: &[&str] = &["title", "reached", "took", "when", "sum"];
+const REPORT_KEYS: &[&str] = &["title", "sentence", "counts", "by"];
+const COUNT_KEYS: &[&str] = &["title", "reached", "took", "when", "sum", "in"];
 
 #[derive(Debug)]
 pub(crate) struct RawReport {
     pub(crate) title: Option<Located<String>>,
     pub(crate) sentence: Option<Located<String>>,
     pub(crate) counts: Vec<RawCount>,
+    /// A party to break the counts down by.
+    pub(crate) by: Option<Located<String>>,
 }
 
 #[derive(Debug)]
@@ -25,6 +27,8 @@ pub(crate) struct RawCount {
     pub(crate) when: Vec<(Located<String>, String)>,
     /// `action.field`: an integer field summed over the action's events.
     pub(crate) sum: Option<Located<String>>,
+    /// States the case stands in at the instant.
+    pub(crate) within: Option<Vec<Located<String>>>,
 }
 
 pub(super) fn read_report(top: &Table<'_>, d: &mut FileDiagnostics<'_>) -> Option<RawReport> {
@@ -44,6 +48,7 @@ pub(super) fn read_report(top: &Table<'_>, d: &mut FileDiagnostics<'_>) -> Optio
                     took: tomlread::string(ct, "took", &path, d),
                     when: read_when(ct, &path, d),
                     sum: tomlread::string(ct, "sum", &path, d),
+                    within: tomlread::strings(ct, "in", &path, d),
                     name,
                 }
             })
@@ -54,6 +59,7 @@ pub(super) fn read_report(top: &Table<'_>, d: &mut FileDiagnostics<'_>) -> Optio
     };
     Some(RawReport {
         title: tomlread::string(t, "title", "report", d),
+        by: tomlread::string(t, "by", "report", d),
         sentence,
         counts,
     })
