@@ -28,6 +28,15 @@ pub fn china_date(at: Timestamp) -> Date {
     CHINA.to_datetime(at).date()
 }
 
+/// The last day, China time, that a window ending at `end` (the first instant after it, as a
+/// deadline's `due_at` is) still covers: a window ending at 24:00 on 09-18 covers 09-18.
+pub fn last_day_before(end: Timestamp) -> Date {
+    china_date(
+        end.checked_sub(jiff::SignedDuration::from_millis(1))
+            .unwrap_or(end),
+    )
+}
+
 /// How a period is counted.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]

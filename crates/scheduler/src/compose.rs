@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use duban_core::deadline::china_date;
 use duban_core::machine::{duty_name, link_expiry, linked_actions};
 use duban_core::workflow::When;
 use duban_storage::{
@@ -272,11 +271,7 @@ impl<S> Scheduler<S> {
                 expires,
             });
             // The last day it works on: `expires` is the first instant after it.
-            let last_day = china_date(
-                expires
-                    .checked_sub(jiff::SignedDuration::from_millis(1))
-                    .unwrap_or(expires),
-            );
+            let last_day = duban_core::deadline::last_day_before(expires);
             out.push_str(&format!(
                 "\n{}（无需登录，有效至{last_day}，仅可使用一次）：{base}/r/{token}",
                 a.title

@@ -46,6 +46,10 @@ pub struct LinkOffer {
     pub expires: Timestamp,
     /// The person's name, to greet them by.
     pub person: String,
+    /// Who the link acts as, and what it opened to: what [`Service::act_by_link`] acts with,
+    /// so that a form is checked once, not again before it is taken.
+    link: SignedLink,
+    principal: Principal,
 }
 
 impl<S: Store + Audit + Administration> Service<S> {
@@ -71,17 +75,32 @@ impl<S: Store + Audit + Administration> Service<S> {
             action,
             round_began,
             expires: link.expires,
-            person: p.user.name,
+            person: p.user.name.clone(),
+            link,
+            principal: p,
         })
     }
 
-    /// Takes the link's action with `payload`, as its person, on the case as the link was
-    /// checked: if anyone acted in between, it is refused as stale and nothing is written.
-    pub async fn act_by_link(&self, token: &str, payload: &Value) -> Result<CaseDetail, LinkError> {
-        let (link, p, detail, _) = self.linked(token).await?;
-        let version = detail.record.case.version;
+    /// Takes the offer's action with `payload`, as its person, on the case as the offer was
+    /// checked (`link_offer`, just before): the action itself checks everything a signed-in
+    /// person meets, and if anyone acted in between, it is refused as stale and nothing is
+    /// written.
+    pub async fn act_by_link(
+        &self,
+        offer: &LinkOffer,
+        payload: &Value,
+    ) -> Result<CaseDetail, LinkError> {
+        let version = offer.detail.record.case.version;
+        let link = &offer.link;
         Ok(self
-            .act(&p, &link.case_id, &link.action, payload, version, None)
+            .act(
+                &offer.principal,
+                &link.case_id,
+                &link.action,
+                payload,
+                version,
+                None,
+            )
             .await?)
     }
 

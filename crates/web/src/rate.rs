@@ -42,7 +42,7 @@ pub async fn submit(
     let payload = forms::payload(&offer.action.payload, &form);
     let banner = match st
         .service
-        .act_by_link(&token, &Value::Object(payload))
+        .act_by_link(&offer, &Value::Object(payload))
         .await
     {
         Ok(_) => {
@@ -79,12 +79,7 @@ pub async fn submit(
 
 fn render(st: &WebState, offer: &LinkOffer, form: &FormState, banner: Option<&str>) -> Markup {
     let record = &offer.detail.record;
-    let last_day = duban_core::deadline::china_date(
-        offer
-            .expires
-            .checked_sub(jiff::SignedDuration::from_millis(1))
-            .unwrap_or(offer.expires),
-    );
+    let last_day = duban_core::deadline::last_day_before(offer.expires);
     let title = format!("{}：{}", offer.action.title, record.title);
     // What the round began with (the reply being rated); its documents are on the case page.
     let wf = st.service.workflows().get(&record.case.kind);

@@ -4,16 +4,38 @@
 
 use jiff::Timestamp;
 
-use super::Case;
+use super::{Case, OpenDuty};
 use crate::workflow::{Action, Workflow};
+
+/// The duties of the state the case is in that `login` owes and `action` discharges (a
+/// co-signer's rating of this reply).
+fn owed<'c>(
+    wf: &Workflow,
+    case: &'c Case,
+    login: &str,
+    action: &str,
+) -> impl Iterator<Item = &'c OpenDuty> {
+    let state = wf.state(&case.state);
+    let discharges = move |d: &OpenDuty| {
+        state.is_some_and(|s| {
+            s.duties
+                .iter()
+                .any(|x| x.name == d.name && x.done_by == action)
+        })
+    };
+    let login = login.to_string();
+    case.duties
+        .iter()
+        .filter(move |d| d.member.as_deref() == Some(login.as_str()) && discharges(d))
+}
 
 /// The actions marked `link` in the state the case is in that `login` may take now by name:
 /// they fill a party of `by` as themselves (a link is a person's, never an office's), and they
 /// either decide the action or still owe a duty of the state that it discharges.
 pub fn linked_actions<'w>(wf: &'w Workflow, case: &Case, login: &str) -> Vec<&'w Action> {
-    let Some(state) = wf.state(&case.state).filter(|s| !s.terminal) else {
+    if wf.state(&case.state).is_none_or(|s| s.terminal) {
         return Vec::new();
-    };
+    }
     let named = |parties: &[String]| {
         parties.iter().any(|p| {
             case.parties
@@ -21,15 +43,7 @@ pub fn linked_actions<'w>(wf: &'w Workflow, case: &Case, login: &str) -> Vec<&'w
                 .is_some_and(|members| members.iter().any(|m| m == login))
         })
     };
-    let owes = |a: &Action| {
-        case.duties.iter().any(|d| {
-            d.member.as_deref() == Some(login)
-                && state
-                    .duties
-                    .iter()
-                    .any(|s| s.name == d.name && s.done_by == a.name)
-        })
-    };
+    let owes = |a: &Action| owed(wf, case, login, &a.name).next().is_some();
     wf.actions
         .iter()
         .filter(|a| a.from.contains(&case.state))
@@ -48,18 +62,7 @@ pub fn link_expiry(
     action: &str,
     fallback: Timestamp,
 ) -> Timestamp {
-    let state = wf.state(&case.state);
-    let owed = case
-        .duties
-        .iter()
-        .filter(|d| d.member.as_deref() == Some(login))
-        .filter(|d| {
-            state.is_some_and(|s| {
-                s.duties
-                    .iter()
-                    .any(|x| x.name == d.name && x.done_by == action)
-            })
-        })
+    let owed = owed(wf, case, login, action)
         .map(|d| d.deadline.due_at)
         .max();
     owed.or_else(|| case.deadline.as_ref().map(|d| d.deadline.due_at))
