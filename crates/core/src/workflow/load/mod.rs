@@ -118,6 +118,54 @@ impl<'a, 'd> Check<'a, 'd> {
         }
     }
 
+    /// The payload fields of `action` (`file`: the filing's), or `None` when there is no such
+    /// action.
+    fn payload_of(&self, action: &str) -> Option<Vec<&'a RawField>> {
+        let raw = self.raw;
+        if action == crate::machine::FILE {
+            return Some(raw.filing.iter().flat_map(|f| f.payload.iter()).collect());
+        }
+        raw.actions
+            .iter()
+            .find(|a| a.name.value == action)
+            .map(|a| a.payload.iter().collect())
+    }
+
+    /// A `when` on the payload of the action itself (a notice's, a report count's): each field
+    /// an enum field of `fields`, each value one of its values, or `what` could never happen.
+    fn chosen_in(
+        &mut self,
+        fields: &[&RawField],
+        when: &[(Located<String>, String)],
+        at: (&str, &str),
+        what: &str,
+    ) {
+        let (path, action) = at;
+        for (field, value) in when {
+            let values = fields.iter().find_map(|f| match &f.field.ty {
+                FieldType::Enum(values) if f.field.name == field.value => Some(values),
+                _ => None,
+            });
+            match values {
+                None => self.d.at_line(
+                    field.line,
+                    format!(
+                        "`{path}.when`: `{}` is not an enum field of `{action}`",
+                        field.value
+                    ),
+                ),
+                Some(values) if !values.contains(value) => self.d.at_line(
+                    field.line,
+                    format!(
+                        "`{path}.when`: `{}` has no value `{value}`, so {what}",
+                        field.value
+                    ),
+                ),
+                Some(_) => {}
+            }
+        }
+    }
+
     /// An audience (`notify`, `waits_on`): a declared party, or `role:NAME` for a real role.
     fn audience(&mut self, n: &Located<String>, key: &str) {
         match n.value.strip_prefix("role:") {

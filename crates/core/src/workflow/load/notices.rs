@@ -3,7 +3,6 @@
 
 use super::Check;
 use crate::machine::FILE;
-use crate::workflow::model::FieldType;
 
 /// A headline is read at a glance in a list of messages: 【新交办】, 【不满意退回】.
 const HEADLINE_MAX: usize = 12;
@@ -69,37 +68,11 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
 /// A notice's `when` reads the action's own payload: each field is one of its enum fields, and
 /// the value one of its values, or the notice could never be sent.
 fn payload_chooses(c: &mut Check<'_, '_>, n: &super::raw::RawNotice, path: &str) {
-    let raw = c.raw;
-    let payload: Vec<&super::raw::RawField> = if n.action.value == FILE {
-        raw.filing.iter().flat_map(|f| f.payload.iter()).collect()
-    } else {
-        raw.actions
-            .iter()
-            .filter(|a| a.name.value == n.action.value)
-            .flat_map(|a| a.payload.iter())
-            .collect()
-    };
-    for (field, value) in &n.when {
-        let values = payload.iter().find_map(|f| match &f.field.ty {
-            FieldType::Enum(values) if f.field.name == field.value => Some(values),
-            _ => None,
-        });
-        match values {
-            None => c.d.at_line(
-                field.line,
-                format!(
-                    "`{path}.when`: `{}` is not an enum field of `{}`",
-                    field.value, n.action.value
-                ),
-            ),
-            Some(values) if !values.contains(value) => c.d.at_line(
-                field.line,
-                format!(
-                    "`{path}.when`: `{}` has no value `{value}`, so the notice could never be sent",
-                    field.value
-                ),
-            ),
-            Some(_) => {}
-        }
-    }
+    let fields = c.payload_of(&n.action.value).unwrap_or_default();
+    c.chosen_in(
+        &fields,
+        &n.when,
+        (path, &n.action.value),
+        "the notice could never be sent",
+    );
 }

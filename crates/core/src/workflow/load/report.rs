@@ -2,8 +2,7 @@
 //! an integer field summed) that the definition has, and the sentence names only its counts.
 
 use super::Check;
-use super::raw::{RawAction, RawCount, RawField, RawReport};
-use crate::machine::FILE;
+use super::raw::{RawCount, RawField, RawReport};
 use crate::tomlread::Located;
 use crate::workflow::model::FieldType;
 use crate::workflow::{
@@ -57,18 +56,6 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
     }
 }
 
-/// The payload fields of the action a count reads (`file` is the filing).
-fn fields_of<'a>(c: &Check<'a, '_>, action: &str) -> Option<&'a [RawField]> {
-    let raw = c.raw;
-    if action == FILE {
-        return raw.filing.as_ref().map(|f| f.payload.as_slice());
-    }
-    raw.actions
-        .iter()
-        .find(|a: &&RawAction| a.name.value == action)
-        .map(|a| a.payload.as_slice())
-}
-
 fn counted(c: &mut Check<'_, '_>, count: &RawCount) {
     let path = format!("report.counts.{}", count.name.value);
     let given = [&count.reached, &count.took, &count.sum]
@@ -95,26 +82,12 @@ fn counted(c: &mut Check<'_, '_>, count: &RawCount) {
         let Some(fields) = known_action(c, action, &path) else {
             return;
         };
-        for (field, value) in &count.when {
-            let values = fields.iter().find_map(|f| match &f.field.ty {
-                FieldType::Enum(values) if f.field.name == field.value => Some(values),
-                _ => None,
-            });
-            match values {
-                None => c.d.at_line(
-                    field.line,
-                    format!(
-                        "`{path}.when`: `{}` is no enum field of `{}`",
-                        field.value, action.value
-                    ),
-                ),
-                Some(values) if !values.contains(value) => c.d.at_line(
-                    field.line,
-                    format!("`{path}.when`: `{}` has no value `{value}`", field.value),
-                ),
-                Some(_) => {}
-            }
-        }
+        c.chosen_in(
+            &fields,
+            &count.when,
+            (&path, &action.value),
+            "the count could never count a case",
+        );
     } else if let Some((field, _)) = count.when.first() {
         c.d.at_line(field.line, format!("`{path}.when` goes with `took`"));
     }
@@ -150,8 +123,8 @@ fn known_action<'a>(
     c: &mut Check<'a, '_>,
     action: &Located<String>,
     path: &str,
-) -> Option<&'a [RawField]> {
-    let fields = fields_of(c, &action.value);
+) -> Option<Vec<&'a RawField>> {
+    let fields = c.payload_of(&action.value);
     if fields.is_none() {
         c.d.at_line(
             action.line,
