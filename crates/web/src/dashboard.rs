@@ -98,10 +98,12 @@ fn figures(r: &AnnualReport) -> Markup {
                 "）"
             }
             "；"
-            "信访代办 " (r.petitions.taken_on) " 件，代表直接化解 " (r.petitions.resolved_directly) " 件，"
-            a href=(format!("/cases?kind=petition&repeat=1&year={}", r.year)) { "重复信访 " (r.petitions.repeat) " 件" } "；"
-            "诉前调解 " (r.mediation.referred) " 件，调解成功 " (r.mediation.agreement) " 件。"
-            "（统计截至 " (r.as_of) "）"
+            a href=(format!("/cases?kind=petition&repeat=1&year={}", r.year)) { "重复信访 " (r.petitions.repeat) " 件" }
+            "。（统计截至 " (r.as_of) "）"
+        }
+        // Each kind's sentence, as its workflow file declares it.
+        @for s in r.sections.iter().filter(|s| s.filed > 0) {
+            p.muted { strong { (s.title) } "：" (s.sentence) }
         }
     }
 }
