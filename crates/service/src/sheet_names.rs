@@ -24,18 +24,26 @@ fn header_of(wf: &Workflow, column: &str) -> String {
     if let Some(a) = wf.action(head) {
         return match rest {
             "at" => format!("{}·时间", a.title),
-            _ => {
-                let parts: Vec<&str> = rest.split('.').map(labels::field).collect();
-                format!("{}·{}", a.title, parts.join("·"))
-            }
+            _ => format!("{}·{}", a.title, field_header(&a.payload, rest)),
         };
     }
     // A filing field, or a person's part of one (`constituent.phone` → 群众·电话).
-    column
-        .split('.')
-        .map(labels::field)
-        .collect::<Vec<_>>()
-        .join("·")
+    field_header(&wf.filing.payload, column)
+}
+
+/// A field's header: what the file calls it (`title`), else the built-in name of its code; a
+/// person's part after it (`群众·电话`).
+fn field_header(fields: &[duban_core::workflow::Field], column: &str) -> String {
+    let (name, part) = column.split_once('.').unwrap_or((column, ""));
+    let label = fields
+        .iter()
+        .find(|f| f.name == name)
+        .map_or_else(|| labels::field(name), |f| f.label());
+    if part.is_empty() {
+        label.to_string()
+    } else {
+        format!("{label}·{}", labels::field(part))
+    }
 }
 
 /// Every column of `wf` with its Chinese header, in order. Should two columns come out with

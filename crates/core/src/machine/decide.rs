@@ -343,6 +343,15 @@ pub fn act(
             action: action.into(),
         }));
     }
+    // A vote's result left out is written from its counts before the fields are checked.
+    let filled;
+    let payload = match &a.vote {
+        Some(vote) => {
+            filled = super::vote::fill(vote, &a.payload, payload);
+            &filled
+        }
+        None => payload,
+    };
     let Checked { payload, personal } = check_payload(&a.payload, payload).map_err(refuse)?;
     own_organisation(&a.payload, &payload, actor).map_err(refuse)?;
     if let Some(vote) = &a.vote {

@@ -1,13 +1,14 @@
 //! A vote an action records (`vote` in its definition): counts that cannot be negative nor
 //! add up to more than everyone entitled to vote, and a result announced as the counts say.
 //!
-//! Why check rather than compute the result: the result is what the meeting announced, a fact
-//! of its own on the record; a count mistyped shows up as a disagreement instead of quietly
-//! turning a project that passed into one that failed.
+//! Why check a result given rather than overwrite it: the result is what the meeting announced,
+//! a fact of its own on the record; a count mistyped shows up as a disagreement instead of
+//! quietly turning a project that passed into one that failed. A result left out is written
+//! from the counts.
 
 use serde_json::{Map, Value};
 
-use crate::workflow::Vote;
+use crate::workflow::{Field, FieldType, Vote};
 
 use super::Refusal;
 use super::payload::invalid;
@@ -16,6 +17,39 @@ use super::payload::invalid;
 pub const NEGATIVE: &str = "must not be negative";
 pub const TOO_MANY: &str = "is less than the votes counted";
 pub const MISMATCH: &str = "does not match the votes counted";
+
+/// The payload with the vote's result written from its counts when it was left out (and every
+/// count is a whole number: otherwise the field checks say what is wrong).
+pub(super) fn fill(vote: &Vote, fields: &[Field], payload: &Value) -> Value {
+    let Some((field, passed)) = &vote.result else {
+        return payload.clone();
+    };
+    let Some(obj) = payload.as_object() else {
+        return payload.clone();
+    };
+    if obj.get(field).is_some_and(|v| !v.is_null()) {
+        return payload.clone();
+    }
+    let count = |f: &String| obj.get(f).and_then(Value::as_i64).filter(|n| *n >= 0);
+    let sum = |fs: &[String]| fs.iter().map(count).sum::<Option<i64>>();
+    let (Some(yes), Some(of)) = (sum(&vote.yes), count(&vote.of)) else {
+        return payload.clone();
+    };
+    let failed = fields.iter().find_map(|f| match &f.ty {
+        FieldType::Enum(values) if &f.name == field => values.iter().find(|v| *v != passed),
+        _ => None,
+    });
+    let value = if Vote::passes(yes as u64, of as u64) {
+        Some(passed)
+    } else {
+        failed
+    };
+    let mut out = obj.clone();
+    if let Some(v) = value {
+        out.insert(field.clone(), Value::String(v.clone()));
+    }
+    Value::Object(out)
+}
 
 /// Checks a payload that passed its field checks (so every count is a whole number) against
 /// the vote it records.

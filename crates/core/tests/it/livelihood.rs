@@ -85,6 +85,21 @@ fn a_vote_passes_with_more_than_half_of_all_deputies() {
     assert_eq!(t.case.state, "adopted");
 }
 
+/// A result left out is written from the counts: 101 of 200 passes, 100 does not.
+#[test]
+fn a_vote_without_its_result_is_decided_by_the_counts() {
+    let w = World::new();
+    let staff = actor("xu", Role::Staff, None);
+    for (votes_for, state) in [(101, "adopted"), (100, "rejected")] {
+        let c = shortlisted(&w, "体育公园建设");
+        let mut payload = votes(votes_for, 60, 30, "");
+        payload.as_object_mut().expect("object").remove("result");
+        let t = w.act(&c, "congress_vote", payload, &staff, "2024-01-20T15:00:00");
+        assert_eq!(t.case.state, state, "{votes_for} for");
+        assert_eq!(t.event.payload["result"], state);
+    }
+}
+
 #[test]
 fn a_project_carried_out_reported_quarterly_and_carried_into_next_year() {
     let w = World::new();

@@ -59,7 +59,13 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
                                 ),
                             );
                         }
-                        if !required {
+                        // A vote's result is always there: left out, it is written from the counts.
+                        let announced = a
+                            .vote
+                            .as_ref()
+                            .and_then(|v| v.result.as_ref())
+                            .is_some_and(|r| r.value == field.value);
+                        if !required && !announced {
                             c.d.at_line(
                                 field.line,
                                 format!(

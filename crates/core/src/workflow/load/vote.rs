@@ -43,7 +43,8 @@ fn counts(c: &mut Check<'_, '_>, a: &RawAction, field: &Located<String>, path: &
     }
 }
 
-/// The result is a required enum (so that routes may depend on it) with the passing value.
+/// The result is an enum of two values, passed and not, one of them the passing value: left
+/// out, the engine writes it from the counts, so routes may depend on it.
 fn announced(
     c: &mut Check<'_, '_>,
     a: &RawAction,
@@ -52,8 +53,8 @@ fn announced(
     path: &str,
 ) {
     let field = a.payload.iter().find(|f| f.field.name == result.value);
-    match field.map(|f| (&f.field.ty, f.field.required)) {
-        Some((FieldType::Enum(values), true)) => {
+    match field.map(|f| &f.field.ty) {
+        Some(FieldType::Enum(values)) if values.len() == 2 => {
             if !values.contains(&passed.value) {
                 c.d.at_line(
                     passed.line,
@@ -69,7 +70,7 @@ fn announced(
         _ => c.d.at_line(
             result.line,
             format!(
-                "`{path}.result`: `{}` must be a required enum field of the action",
+                "`{path}.result`: `{}` must be an enum field of the action with two values (passed, and not)",
                 result.value
             ),
         ),
