@@ -181,10 +181,12 @@ impl Milestones {
         }
         for (field, value) in &e.payload {
             if let Some(n) = value.as_i64() {
-                *self
+                // Saturating: a payload's integer near the type's limit must not wrap round.
+                let total = self
                     .sums
                     .entry(format!("{}.{field}", e.action))
-                    .or_default() += n;
+                    .or_default();
+                *total = total.saturating_add(n);
             }
         }
     }

@@ -108,7 +108,8 @@ fn input(f: &Field, id: &str, st: &FormState, choices: &Choices) -> Markup {
                 maxlength=[f.max_length];
         },
         FieldType::Integer => html! {
-            input id=(id) name=(f.name) type="number" step="1" value=(value) required[f.required];
+            input id=(id) name=(f.name) type="number" step="1" value=(value) required[f.required]
+                min=[f.min] max=[f.max];
         },
         FieldType::Boolean => html! {
             input id=(id) name=(f.name) type="checkbox" value="true" checked[value == "true"];
@@ -222,6 +223,8 @@ mod tests {
             ty,
             required,
             max_length: None,
+            min: None,
+            max: None,
             sets: None,
             required_when: Vec::new(),
             org_kind: None,

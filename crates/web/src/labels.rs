@@ -75,6 +75,12 @@ pub fn problem(p: &str) -> String {
     if let Some((_, zh)) = known.iter().find(|(en, _)| *en == p) {
         return (*zh).to_string();
     }
+    if let Some(n) = p.strip_prefix("must be at least ") {
+        return format!("不能小于{n}");
+    }
+    if let Some(n) = p.strip_prefix("must be at most ") {
+        return format!("不能大于{n}");
+    }
     if let Some(rest) = p.strip_prefix("is required when ") {
         // "is required when `rating` is `dissatisfied`"
         let parts: Vec<&str> = rest.split('`').collect();

@@ -82,7 +82,16 @@ fn request_field(f: &Field) -> Value {
             }
             s
         }
-        FieldType::Integer => json!({"type": "integer", "format": "int64"}),
+        FieldType::Integer => {
+            let mut s = json!({"type": "integer", "format": "int64"});
+            if let Some(min) = f.min {
+                s["minimum"] = json!(min);
+            }
+            if let Some(max) = f.max {
+                s["maximum"] = json!(max);
+            }
+            s
+        }
         FieldType::Boolean => json!({"type": "boolean"}),
         FieldType::Date => json!({"type": "string", "format": "date"}),
         FieldType::Enum(values) => enum_schema(f, values),
@@ -273,6 +282,8 @@ mod tests {
             ty,
             required,
             max_length: Some(20),
+            min: None,
+            max: None,
             sets: None,
             required_when: Vec::new(),
             org_kind: None,

@@ -74,6 +74,8 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             })),
             "required": {"type": "boolean"},
             "max_length": or_null(json!({"type": "integer", "minimum": 0})),
+            "min": or_null(json!({"type": "integer", "description": "An integer field's least value"})),
+            "max": or_null(json!({"type": "integer", "description": "An integer field's greatest value"})),
             "sets": or_null(to("Party")),
             "required_when": list(pair()),
             "org_kind": or_null(json!({"type": "string", "enum": duban_core::workflow::ORG_KINDS})),

@@ -156,8 +156,14 @@ pub(super) fn check_value(f: &Field, v: &Value) -> Result<(), Refusal> {
             }
         }
         FieldType::Integer => {
-            if v.as_i64().is_none() {
+            let Some(n) = v.as_i64() else {
                 return bad("must be a whole number");
+            };
+            if let Some(min) = f.min.filter(|m| n < *m) {
+                return bad(&format!("must be at least {min}"));
+            }
+            if let Some(max) = f.max.filter(|m| n > *m) {
+                return bad(&format!("must be at most {max}"));
             }
         }
         FieldType::Boolean => {

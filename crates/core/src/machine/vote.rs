@@ -30,8 +30,13 @@ pub(super) fn fill(vote: &Vote, fields: &[Field], payload: &Value) -> Value {
     if obj.get(field).is_some_and(|v| !v.is_null()) {
         return payload.clone();
     }
-    let count = |f: &String| obj.get(f).and_then(Value::as_i64).filter(|n| *n >= 0);
-    let sum = |fs: &[String]| fs.iter().map(count).sum::<Option<i64>>();
+    let count = |f: &String| obj.get(f).and_then(Value::as_u64);
+    // Saturating: counts near the limits of the type must not wrap round into a pass.
+    let sum = |fs: &[String]| {
+        fs.iter()
+            .map(count)
+            .try_fold(0u64, |acc, n| Some(acc.saturating_add(n?)))
+    };
     let (Some(yes), Some(of)) = (sum(&vote.yes), count(&vote.of)) else {
         return payload.clone();
     };
@@ -39,7 +44,7 @@ pub(super) fn fill(vote: &Vote, fields: &[Field], payload: &Value) -> Value {
         FieldType::Enum(values) if &f.name == field => values.iter().find(|v| *v != passed),
         _ => None,
     });
-    let value = if Vote::passes(yes as u64, of as u64) {
+    let value = if Vote::passes(yes, of) {
         Some(passed)
     } else {
         failed
@@ -60,9 +65,13 @@ pub(super) fn check(vote: &Vote, payload: &Map<String, Value>) -> Result<(), Ref
             return Err(invalid(f, NEGATIVE));
         }
     }
-    let sum = |fs: &[String]| fs.iter().map(|f| count(f) as u64).sum::<u64>();
-    let (yes, of) = (sum(&vote.yes), count(&vote.of) as u64);
-    if yes + sum(&vote.no) > of {
+    // Saturating: no sum of counts, however large, wraps round below `of`.
+    let sum = |fs: &[String]| {
+        fs.iter()
+            .fold(0u64, |acc, f| acc.saturating_add(count(f).unsigned_abs()))
+    };
+    let (yes, of) = (sum(&vote.yes), count(&vote.of).unsigned_abs());
+    if yes.saturating_add(sum(&vote.no)) > of {
         return Err(invalid(&vote.of, TOO_MANY));
     }
     if let Some((field, passed)) = &vote.result {

@@ -319,6 +319,10 @@ pub struct Field {
     pub required: bool,
     /// For text: the most characters allowed.
     pub max_length: Option<usize>,
+    /// The bounds of an integer field (`min`, `max`): a count of people is not negative, a
+    /// percentage not above 100.
+    pub min: Option<i64>,
+    pub max: Option<i64>,
     /// The party this field's value fills on the case (e.g. `lead_department`).
     pub sets: Option<String>,
     /// Required when these enum fields of the same payload have these values (a reason for

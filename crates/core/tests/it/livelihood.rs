@@ -4,7 +4,7 @@
 //! the next year with its reason.
 
 use duban_core::Refusal;
-use duban_core::machine::{Case, MISMATCH, NEGATIVE};
+use duban_core::machine::{Case, MISMATCH, TOO_MANY};
 use duban_core::{Role, Workflows};
 use serde_json::{Value, json};
 
@@ -56,7 +56,20 @@ fn a_vote_passes_with_more_than_half_of_all_deputies() {
     );
     assert_eq!(
         refusal(&w, &c, "congress_vote", votes(-1, 60, 40, "rejected")),
-        ("votes_for".into(), NEGATIVE.into())
+        ("votes_for".into(), "must be at least 0".into())
+    );
+
+    // Counts near the type's limit do not wrap round into a pass: refused, with the result
+    // given or left out.
+    let mut huge = votes(i64::MAX, i64::MAX, i64::MAX, "adopted");
+    assert_eq!(
+        refusal(&w, &c, "congress_vote", huge.clone()),
+        ("members".into(), TOO_MANY.into())
+    );
+    huge.as_object_mut().expect("object").remove("result");
+    assert_eq!(
+        refusal(&w, &c, "congress_vote", huge),
+        ("members".into(), TOO_MANY.into())
     );
     let t = w.act(
         &c,

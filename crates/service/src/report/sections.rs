@@ -116,10 +116,10 @@ impl Counting {
             .declared
             .counts
             .iter()
-            .map(|c| n * c.counted.of(figures, state))
+            .map(|c| n.saturating_mul(c.counted.of(figures, state)))
             .collect();
         for (value, add) in self.values.iter_mut().zip(&each) {
-            *value += add;
+            *value = value.saturating_add(*add);
         }
         let Some(by) = &self.declared.by else { return };
         for member in figures.members(by) {
@@ -128,7 +128,7 @@ impl Counting {
                 .entry(member.to_string())
                 .or_insert_with(|| vec![0; each.len()]);
             for (value, add) in row.iter_mut().zip(&each) {
-                *value += add;
+                *value = value.saturating_add(*add);
             }
         }
     }

@@ -11,6 +11,8 @@ const FIELD_KEYS: &[&str] = &[
     "required",
     "values",
     "max_length",
+    "min",
+    "max",
     "sets",
     "required_when",
     "org_kind",
@@ -94,6 +96,22 @@ pub(super) fn read_payload(
             d.at_line(line, format!("`{fpath}` has `values` but is not an enum"));
         }
         let max_length = tomlread::count(ft, "max_length", &fpath, d).map(|c| c.value as usize);
+        // Bounds of an integer field: a count of people or votes is never negative.
+        let min = tomlread::count(ft, "min", &fpath, d);
+        let max = tomlread::count(ft, "max", &fpath, d);
+        if let Some(b) = min.as_ref().or(max.as_ref())
+            && ty != FieldType::Integer
+        {
+            d.at_line(
+                b.line,
+                format!("`{fpath}` has `min` or `max` but is not an integer"),
+            );
+        }
+        if let (Some(lo), Some(hi)) = (&min, &max)
+            && lo.value > hi.value
+        {
+            d.at_line(hi.line, format!("`{fpath}.max` is less than its `min`"));
+        }
         let sets = tomlread::string(ft, "sets", &fpath, d);
         let org_kind = tomlread::string(ft, "org_kind", &fpath, d);
         if let Some(k) = &org_kind {
@@ -197,6 +215,8 @@ pub(super) fn read_payload(
                 ty,
                 required: tomlread::boolean(ft, "required", &fpath, d).unwrap_or(false),
                 max_length,
+                min: min.map(|b| i64::from(b.value)),
+                max: max.map(|b| i64::from(b.value)),
                 sets: sets.as_ref().map(|s| s.value.clone()),
                 required_when,
                 org_kind: org_kind.map(|k| k.value),
