@@ -12,7 +12,7 @@ import sys
 from duban_client import AuthenticatedClient
 from duban_client.api.cases import act_assign, act_register, act_reply, file_case, show_case
 from duban_client.models import (
-    AssignPayload,
+    SuggestionAssignPayload,
     CaseDto,
     Kind,
     Problem,
@@ -56,7 +56,7 @@ def main():
     assigned = act_assign.sync(
         filed.id,
         client=as_staff,
-        body=AssignPayload(lead_department="jtj", co_departments=["cgj"]),
+        body=SuggestionAssignPayload(lead_department="jtj", co_departments=["cgj"]),
         if_match=f'"{registered.version}"',
     )
     expect(isinstance(assigned, CaseDto) and assigned.state == State.ASSIGNED, "staff assign it with a typed body")

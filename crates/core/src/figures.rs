@@ -89,14 +89,6 @@ pub struct Milestones {
     pub sums: BTreeMap<String, i64>,
 }
 
-/// Whether `s` is written as an enum value is: a lower-case identifier.
-fn is_code(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 40
-        && s.chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
-}
-
 fn is_false(b: &bool) -> bool {
     !*b
 }
@@ -167,16 +159,6 @@ impl Milestones {
         for (field, value) in &e.choices {
             if !value.is_empty() && value.parse::<jiff::civil::Date>().is_err() {
                 self.steps.insert(format!("{}:{field}={value}", e.action));
-            }
-        }
-        // An event written before the choices were kept with it: its payload's codes (an
-        // enum's values are lower-case identifiers; free text and dates are not) stand for
-        // them, so that an old mediation's outcome still counts.
-        if e.choices.is_empty() {
-            for (field, value) in &e.payload {
-                if let Some(v) = value.as_str().filter(|v| is_code(v)) {
-                    self.steps.insert(format!("{}:{field}={v}", e.action));
-                }
             }
         }
         for (field, value) in &e.payload {

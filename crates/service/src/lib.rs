@@ -412,6 +412,12 @@ impl<S: Store + Audit> Service<S> {
             .store
             .repeat_filings(kind::PETITION, year, as_of)
             .await?;
+        // Any other kind whose sentence states its repeat filings (`{repeat}`).
+        for s in &mut r.sections {
+            if s.kind != kind::PETITION && s.states_repeat() {
+                s.repeat = self.store.repeat_filings(&s.kind, year, as_of).await?;
+            }
+        }
         r.state_sections();
         let names = directory
             .into_iter()

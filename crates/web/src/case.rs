@@ -9,7 +9,7 @@ use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Redirect, Response};
 use duban_core::deadline::china_date;
 use duban_core::vocabulary::party;
-use duban_core::workflow::{FieldType, Workflow};
+use duban_core::workflow::{Field, FieldType, Workflow};
 use duban_service::{
     AttachmentInfo, CaseDetail, EarlierFiling, Error as ServiceError, History, REVEALABLE, Reveal,
     SentNotice, SentOutcome, pending_requests,
@@ -52,17 +52,22 @@ fn names_someone(wf: Option<&Workflow>, field: &str) -> bool {
 }
 
 /// A payload or filing value as text (personal data arrives here already masked).
-fn show_value(wf: Option<&Workflow>, field: &str, v: &Value, names: &Choices) -> String {
+fn show_value(
+    wf: Option<&Workflow>,
+    def: Option<&Field>,
+    field: &str,
+    v: &Value,
+    names: &Choices,
+) -> String {
     match v {
         Value::String(s) if names_someone(wf, field) => names.name(s).to_string(),
         // An enum's value by its title in the file, else by the built-in name of its code.
-        Value::String(s) => wf
-            .and_then(|w| w.field(field))
+        Value::String(s) => def
             .map_or_else(|| labels::value(s), |f| f.value_label(s))
             .to_string(),
         Value::Array(items) => items
             .iter()
-            .map(|i| show_value(wf, field, i, names))
+            .map(|i| show_value(wf, def, field, i, names))
             .collect::<Vec<_>>()
             .join("、"),
         Value::Object(person) => ["name", "id_number", "phone", "address"]
@@ -77,8 +82,24 @@ fn show_value(wf: Option<&Workflow>, field: &str, v: &Value, names: &Choices) ->
     }
 }
 
+/// The field `name` as `step` (an action, or `file`) declares it, else as any step of the
+/// workflow does: two steps may call a field of the same name differently (a vote's 全体代表
+/// and an evaluation's 参加测评代表 are both `members`).
+fn field_of<'w>(wf: Option<&'w Workflow>, step: &str, name: &str) -> Option<&'w Field> {
+    let wf = wf?;
+    let own = if step == duban_core::machine::FILE {
+        Some(&wf.filing.payload)
+    } else {
+        wf.action(step).map(|a| &a.payload)
+    };
+    own.and_then(|fs| fs.iter().find(|f| f.name == name))
+        .or_else(|| wf.field(name))
+}
+
+/// A step's payload (`step`: its action, or `file` for the filing), each field by its label.
 pub(crate) fn fields_table(
     wf: Option<&Workflow>,
+    step: &str,
     map: &serde_json::Map<String, Value>,
     names: &Choices,
     skip: &[&str],
@@ -86,8 +107,9 @@ pub(crate) fn fields_table(
     html! {
         dl.fields {
             @for (k, v) in map.iter().filter(|(k, _)| !skip.contains(&k.as_str())) {
-                dt { (wf.and_then(|w| w.field(k)).map_or_else(|| labels::field(k), |f| f.label())) }
-                dd { (paragraphs(&show_value(wf, k, v, names))) }
+                @let f = field_of(wf, step, k);
+                dt { (f.map_or_else(|| labels::field(k), |f| f.label())) }
+                dd { (paragraphs(&show_value(wf, f, k, v, names))) }
             }
         }
     }
@@ -257,7 +279,7 @@ fn render(
         }
         section.filing {
             h2 { "登记内容" }
-            (fields_table(wf, &d.filing, names, &["title"]))
+            (fields_table(wf, duban_core::machine::FILE, &d.filing, names, &["title"]))
             @if !d.revealed.is_empty() {
                 div.revealed {
                     h3 { "个人信息（完整，本次查看已记录）" }
@@ -322,7 +344,7 @@ fn render(
                                 div.muted { "→ " (state_name(&e.event.to_state)) }
                             }
                             @if e.event.seq > 1 && !e.event.payload.is_empty() {
-                                (fields_table(wf, &e.event.payload, names, &[]))
+                                (fields_table(wf, &e.event.action, &e.event.payload, names, &[]))
                             }
                             @if let Some(dl) = &e.event.deadline {
                                 @if e.event.seq > 1 || h.events.len() == 1 {

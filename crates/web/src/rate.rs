@@ -103,7 +103,7 @@ fn render(st: &WebState, offer: &LinkOffer, form: &FormState, banner: Option<&st
             @if let Some(e) = &offer.round_began {
                 @let step = wf.and_then(|w| w.action(&e.event.action)).map_or(e.event.action.as_str(), |a| a.title.as_str());
                 h2 { "办理情况（" (step) "）" }
-                (fields_table(wf, &e.event.payload, &Choices::default(), &documents))
+                (fields_table(wf, &e.event.action, &e.event.payload, &Choices::default(), &documents))
             }
             @if let Some(b) = banner { p.error { (b) } }
             form method="post" {

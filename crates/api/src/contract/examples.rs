@@ -40,7 +40,10 @@ fn field_value(f: &Field) -> Value {
     }
     match &f.ty {
         FieldType::Text => json!("已研究办理"),
-        FieldType::Integer => json!(50000),
+        // Within the field's bounds (a percentage is at most 100).
+        FieldType::Integer => {
+            json!(50000_i64.clamp(f.min.unwrap_or(i64::MIN), f.max.unwrap_or(i64::MAX)))
+        }
         FieldType::Boolean => json!(true),
         FieldType::Date => json!("2024-10-08"),
         FieldType::Enum(values) => json!(values.first()),

@@ -205,16 +205,18 @@ pub fn add(schemas: &mut Map<String, Value>, workflows: &Workflows) {
             "report": or_null(object(&["title", "counts", "sentence"], json!({
                 "title": text(),
                 "sentence": {"type": "string", "description": "The annual report's sentence, with `{name}` for each count's figure"},
+                "by": or_null(json!({"type": "string", "description": "A party each count is broken down by (station, mediators, lead_department, supervisor)"})),
                 "counts": list(object(&["name", "title", "counted"], json!({
                     "name": text(),
                     "title": text(),
                     "counted": {
                         "type": "object",
-                        "description": "One of `reached` (a state entered), `took` (`action` taken, with enum values chosen in it, `when`) or `sum` (an integer `field` of `action` summed)",
+                        "description": "One of `reached` (a state entered), `took` (`action` taken, with an enum value chosen in it, `when`), `sum` (an integer `field` of `action` summed) or `in` (the states a case stands in at the instant)",
                         "properties": {
                             "reached": text(),
                             "took": object(&["action", "when"], json!({"action": text(), "when": list(pair())})),
                             "sum": object(&["action", "field"], json!({"action": text(), "field": text()})),
+                            "in": list(text()),
                         },
                     },
                 }))),

@@ -487,7 +487,9 @@ fn promised(
     let date: Date = given.parse().ok()?;
     let why = format!(
         "期限为此前办理时确定的{}{date}（{}），截止于该日24:00（北京时间）。",
-        crate::labels::field(field),
+        step.wf
+            .field(field)
+            .map_or_else(|| crate::labels::field(field), |f| f.label()),
         crate::calendar::weekday_zh(date)
     );
     Some(Deadline::on_date(date, step.cal, why))
@@ -629,7 +631,25 @@ pub(super) fn stay(
                     });
                 }
             }
-            (Some(_), false) => {}
+            (Some(current), false) => {
+                // A clock counted from the latest time this action was taken starts again
+                // (a project's quarterly report: the next is due three months on).
+                if let Anchor::Action(a) = &rule.from
+                    && a == action
+                {
+                    let d = deadline::due(cal, now, rule.period);
+                    step.effects.push(Effect::CancelReminders {
+                        state: state.name.clone(),
+                        duty: None,
+                    });
+                    schedule(step, &state.name, None, Some(&d), false);
+                    *current = StateDeadline {
+                        original_due: d.due_date,
+                        deadline: d,
+                        extensions: 0,
+                    };
+                }
+            }
         }
     }
     // A date the state's deadline falls on, given while in it (the meeting the handling

@@ -154,6 +154,15 @@ fn a_project_carried_out_reported_quarterly_and_carried_into_next_year() {
     assert!(t.case.duties.is_empty(), "the first report is done");
     // The next report is due three months after this one.
     assert_eq!(due(&t.case), "2024-07-25");
+    // And after the next: three months from 07-20 end on Sunday 10-20, so Monday 10-21.
+    let t = w.act(
+        &t.case,
+        "report_progress",
+        json!({"progress": "主管网完成一半", "percent": 55}),
+        &dept,
+        "2024-07-20T10:00:00",
+    );
+    assert_eq!(due(&t.case), "2024-10-21");
     let review =
         json!({"members": 45, "satisfied": 30, "basically_satisfied": 10, "dissatisfied": 5});
     let t = w.act(

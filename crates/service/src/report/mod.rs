@@ -270,7 +270,10 @@ impl AnnualReport {
     pub fn state_sections(&mut self) {
         let (stations, repeat) = (self.petitions.stations, self.petitions.repeat);
         for s in &mut self.sections {
-            let repeat = if s.kind == kind::PETITION { repeat } else { 0 };
+            if s.kind == kind::PETITION {
+                s.repeat = repeat;
+            }
+            let repeat = s.repeat;
             s.state(stations, repeat);
         }
     }

@@ -37,6 +37,12 @@ pub struct Section {
     pub by: Option<String>,
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]
     pub rows: BTreeMap<String, BTreeMap<String, i64>>,
+    /// Filings whose person had filed a case of the kind in the twelve months before
+    /// (`{repeat}`), found by the personal-data index once the cases are counted; the
+    /// petitions' is also `petitions.repeat`.
+    #[serde(skip)]
+    #[cfg_attr(feature = "openapi", schema(ignore))]
+    pub repeat: u64,
     /// What the file declared, to state the sentence again once the engine's own figures
     /// (the stations, the repeat petitions) are known.
     #[serde(skip)]
@@ -60,6 +66,13 @@ impl Section {
             .and_then(|r| r.get(name))
             .copied()
             .unwrap_or(0)
+    }
+
+    /// Whether the sentence states `{repeat}`: only then is it looked up.
+    pub fn states_repeat(&self) -> bool {
+        self.declared
+            .as_ref()
+            .is_some_and(|d| d.sentence.contains("{repeat}"))
     }
 
     /// States the sentence with the counts and the engine's figures (`stations`, `repeat`).
@@ -163,6 +176,7 @@ impl Counting {
             filed: self.filed,
             open: self.open,
             sentence: String::new(),
+            repeat: 0,
             declared: Some(self.declared),
         };
         section.state(0, 0);

@@ -82,6 +82,10 @@ fn counted(c: &mut Check<'_, '_>, count: &RawCount) {
         let Some(fields) = known_action(c, action, &path) else {
             return;
         };
+        // One field: the steps keep each value chosen, not which were chosen together.
+        if let Some((field, _)) = count.when.get(1) {
+            c.d.at_line(field.line, format!("`{path}.when` names one field"));
+        }
         c.chosen_in(
             &fields,
             &count.when,

@@ -11,9 +11,17 @@ pub(super) fn check(c: &mut Check<'_, '_>) {
     for a in &raw.actions {
         let Some(v) = &a.vote else { continue };
         let path = format!("actions.{}.vote", a.name.value);
-        let counted = v.of.iter().chain(&v.yes).chain(&v.no);
-        for field in counted {
+        let counted: Vec<_> = v.of.iter().chain(&v.yes).chain(&v.no).collect();
+        for (i, field) in counted.iter().enumerate() {
             counts(c, a, field, &path);
+            // A field counted twice (or everyone entitled counted as votes) would pass a vote
+            // the meeting did not.
+            if counted[..i].iter().any(|x| x.value == field.value) {
+                c.d.at_line(
+                    field.line,
+                    format!("`{path}` counts `{}` twice", field.value),
+                );
+            }
         }
         if let (Some(result), Some(passed)) = (&v.result, &v.passed) {
             announced(c, a, result, passed, &path);
