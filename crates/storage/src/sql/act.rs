@@ -60,18 +60,19 @@ impl SqlStore {
     ) -> Result<Acted<D::Kept, D::Refusal>> {
         let (actor, found, held) = match acting {
             Acting::User(user) => {
-                let query = sqlx::query(CASE_AND_FILING).bind(case_id.to_string());
-                let (row, tx) = self.read_to_act_on(query).await?;
+                let binds = vec![Val::Text(case_id.to_string())];
+                let (row, tx) = self.read_to_act_on(CASE_AND_FILING, binds).await?;
                 let found = row.as_ref().map(case_and_filing_from_row).transpose()?;
                 let held = hold(tx, found.is_some()).await?;
                 (user.clone(), found, held)
             }
             Acting::Token(hash, now) => {
-                let query = sqlx::query(TOKEN_AND_CASE)
-                    .bind(hash.to_string())
-                    .bind(case_id.to_string())
-                    .bind(ms(now));
-                let (row, tx) = self.read_to_act_on(query).await?;
+                let binds = vec![
+                    Val::Text(hash.to_string()),
+                    Val::Text(case_id.to_string()),
+                    Val::Int(ms(now)),
+                ];
+                let (row, tx) = self.read_to_act_on(TOKEN_AND_CASE, binds).await?;
                 let Some(row) = row else {
                     hold(tx, false).await?;
                     return Ok(Acted::UnknownToken);

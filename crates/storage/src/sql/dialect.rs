@@ -381,6 +381,31 @@ impl Writers {
         })
     }
 
+    /// Begins a write and reads the first row `sql` answers in it: on SQLite in the same
+    /// hand-off that enters the group (`Group::join_reading`).
+    pub(crate) async fn begin_reading(
+        &self,
+        readers: &AnyPool,
+        sql: &'static str,
+        binds: Vec<super::Val>,
+    ) -> Result<(Writing, Option<sqlx::any::AnyRow>)> {
+        Ok(match self {
+            Writers::OneAtATime(group) => {
+                let (member, row) = group.join_reading(sql, binds).await?;
+                (Writing::Grouped(member), row)
+            }
+            Writers::Pool => {
+                let mut tx = readers.begin().await?;
+                let mut query = sqlx::query(sql);
+                for v in binds {
+                    query = v.bind_to(query);
+                }
+                let row = query.fetch_optional(&mut *tx).await?;
+                (Writing::Alone(tx), row)
+            }
+        })
+    }
+
     /// Closes the writers' own connections, if they have any.
     pub(crate) async fn close(&self) {
         if let Some(group) = self.group() {

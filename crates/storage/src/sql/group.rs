@@ -19,8 +19,12 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use sqlx::{AnyConnection, AnyPool, Connection};
+use futures_util::TryStreamExt;
+use sqlx::any::AnyRow;
+use sqlx::{AnyConnection, AnyPool, Connection, Either};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
+
+use super::Val;
 
 /// At most this many writers join one transaction, kept or not. Each member waits for the
 /// statements of every member after it, so the bound caps what grouping adds to a write's
@@ -87,6 +91,29 @@ impl Open {
             None => Err(sqlx::Error::PoolClosed),
         }
     }
+
+    /// Runs `sql` (one script) with `binds`, and answers the first row any of its statements
+    /// returned. Every result is read: the connection's thread stops a script whose answers
+    /// are no longer wanted.
+    async fn read(&mut self, sql: &str, binds: Vec<Val>) -> Result<Option<AnyRow>, sqlx::Error> {
+        let Some(conn) = self.conn.as_mut() else {
+            return Err(sqlx::Error::PoolClosed);
+        };
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
+        for v in binds {
+            query = v.bind_to(query);
+        }
+        // Deprecated only because other databases run one statement a query (see `batch.rs`).
+        #[allow(deprecated)]
+        let mut results = query.fetch_many(conn);
+        let mut first = None;
+        while let Some(result) = results.try_next().await? {
+            if let Either::Right(row) = result {
+                first.get_or_insert(row);
+            }
+        }
+        Ok(first)
+    }
 }
 
 impl std::fmt::Debug for Group {
@@ -137,6 +164,52 @@ impl Group {
 
     /// Joins the open transaction, or begins one, and opens this writer's savepoint in it.
     pub(crate) async fn join(self: &Arc<Self>) -> Result<Member, sqlx::Error> {
+        let mut open = self.enter().await?;
+        let begun = open.begun;
+        let entry = self.entry(&open);
+        if let Err(e) = open.run(entry).await {
+            if begun {
+                // Nothing of this writer's is in the transaction; the members kept in it
+                // are answered as usual.
+                self.hand_on(open).await;
+            } else {
+                // Whatever part of the transaction began is rolled back; nothing rides on it.
+                let _ = open.run("ROLLBACK").await;
+            }
+            return Err(e);
+        }
+        Ok(self.member(open))
+    }
+
+    /// [`Group::join`], and reads the first row `sql` answers in the same hand-off to the
+    /// connection's thread: an action's read of its case is its first statement in the group,
+    /// and a hand-off saved while holding the one writer is saved for every writer queued.
+    pub(crate) async fn join_reading(
+        self: &Arc<Self>,
+        sql: &str,
+        binds: Vec<Val>,
+    ) -> Result<(Member, Option<AnyRow>), sqlx::Error> {
+        let mut open = self.enter().await?;
+        let begun = open.begun;
+        let script = format!("{}; {sql}", self.entry(&open));
+        match open.read(&script, binds).await {
+            Ok(row) => Ok((self.member(open), row)),
+            // The savepoint may or may not have been opened: rolling back to the innermost
+            // `member` could then undo a neighbour's kept write, so the group is abandoned
+            // whole and every member told. (Only a broken connection fails here.)
+            Err(e) if begun => {
+                self.abandon(&mut open, &e.to_string()).await;
+                Err(e)
+            }
+            Err(e) => {
+                let _ = open.run("ROLLBACK").await;
+                Err(e)
+            }
+        }
+    }
+
+    /// Takes this process's turn to write, in order, with the writer's connection.
+    async fn enter(self: &Arc<Self>) -> Result<OwnedMutexGuard<Open>, sqlx::Error> {
         let queued = Queued::new(self);
         let mut open = self.open.clone().lock_owned().await;
         queued.got_in();
@@ -144,27 +217,26 @@ impl Group {
             open.conn = Some(self.pool.acquire().await?.detach());
             self.connected.store(true, Ordering::Relaxed);
         }
+        Ok(open)
+    }
+
+    /// What opens a writer's savepoint: in the open transaction, or in one begun with it.
+    fn entry(&self, open: &Open) -> &str {
         if open.begun {
-            if let Err(e) = open.run("SAVEPOINT member").await {
-                // Nothing of this writer's is in the transaction; the members kept in it
-                // are answered as usual.
-                self.hand_on(open).await;
-                return Err(e);
-            }
+            "SAVEPOINT member"
         } else {
-            // Begun and entered in one hand-off. On failure nothing rides on the transaction:
-            // whatever part of it began is rolled back, and letting go is enough.
-            if let Err(e) = open.run(&self.begin_member).await {
-                let _ = open.run("ROLLBACK").await;
-                return Err(e);
-            }
-            open.begun = true;
+            &self.begin_member
         }
+    }
+
+    /// A writer that has opened its savepoint.
+    fn member(self: &Arc<Self>, mut open: OwnedMutexGuard<Open>) -> Member {
+        open.begun = true;
         open.joined += 1;
-        Ok(Member {
+        Member {
             group: self.clone(),
             open: Some(open),
-        })
+        }
     }
 
     /// Rolls a member's work back to its savepoint, then hands the transaction on. If even

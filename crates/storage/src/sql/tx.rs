@@ -1,8 +1,7 @@
 //! Write transactions, begun as the dialect lets writers in, and what an action read its
 //! case under ([`Held`]).
 
-use sqlx::any::{AnyArguments, AnyRow};
-use sqlx::query::Query;
+use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use super::*;
@@ -121,17 +120,26 @@ impl SqlStore {
         })
     }
 
-    /// An action's read: in a write transaction of its own, begun for it and returned with
-    /// the row, where the dialect reads to act there (see [`Held`]); else as any read.
+    /// An action's read (`sql` with `binds`): in a write transaction of its own, begun for it
+    /// and returned with the row, where the dialect reads to act there (see [`Held`]); else
+    /// as any read.
     pub(crate) async fn read_to_act_on(
         &self,
-        query: Query<'_, Any, AnyArguments>,
+        sql: &'static str,
+        binds: Vec<Val>,
     ) -> Result<(Option<AnyRow>, Option<WriteTx>)> {
         if !self.backend.reads_to_act_in_write_tx() {
+            let mut query = sqlx::query(sql);
+            for v in binds {
+                query = v.bind_to(query);
+            }
             return Ok((query.fetch_optional(&self.pool).await?, None));
         }
-        let mut tx = self.begin().await?;
-        let row = query.fetch_optional(&mut *tx).await?;
+        let (writing, row) = self.writers.begin_reading(&self.pool, sql, binds).await?;
+        let tx = WriteTx {
+            writing,
+            backend: self.backend,
+        };
         Ok((row, Some(tx)))
     }
 }
