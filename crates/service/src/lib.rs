@@ -380,7 +380,8 @@ impl<S: Store + Audit> Service<S> {
         let mut tally = report::Tally::new(year, as_of);
         for wf in workflows {
             tally.begin_kind(wf);
-            for g in self.store.figure_groups(&wf.kind, year, as_of).await? {
+            let kept = self.store.figure_groups(&wf.kind, year, as_of).await?;
+            for g in kept.groups {
                 let figures = duban_core::Figures::from_key(&g.figures).map_err(|e| {
                     duban_storage::Error::Corrupt(format!("case figures {}: {e}", g.figures))
                 })?;
@@ -396,9 +397,12 @@ impl<S: Store + Audit> Service<S> {
                     tally.rated(&r.by, &r.rating, r.co, cases);
                 }
             }
-            self.store
-                .each_history(&wf.kind, year, Some(as_of), |h| tally.add(&h))
-                .await?;
+            // Only when the scan above left some out: as of now, usually none.
+            if kept.left_out > 0 {
+                self.store
+                    .each_history(&wf.kind, year, Some(as_of), |h| tally.add(&h))
+                    .await?;
+            }
         }
         let directory = self.store.directory().await?;
         let mut r = tally.finish();

@@ -389,6 +389,7 @@ async fn the_report_gives_exactly_the_figures_of_the_records_as_of_any_day() {
         .figure_groups("suggestion", 2024, ts("2024-12-31T23:00:00"))
         .await
         .expect("groups")
+        .groups
         .iter()
         .map(|g| g.cases)
         .sum();

@@ -411,6 +411,15 @@ pub struct FigureGroup {
     pub overdue: u64,
 }
 
+/// A kind's year as [`Reporting::figure_groups`] reads it: the groups of the cases unchanged
+/// since the instant, and how many cases it left out (changed after the instant, or with no
+/// figures kept), which [`Reporting::each_history`] replays.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FigureGroups {
+    pub groups: Vec<FigureGroup>,
+    pub left_out: u64,
+}
+
 /// A decrypted personal-data record.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PersonalRecord {
@@ -693,13 +702,14 @@ pub trait Reporting: Send + Sync {
     /// The cases of `kind` filed in `year` and unchanged since `as_of`, grouped by what they
     /// count for in the year's figures and by state: each group's figures (`Figures::key`) and
     /// state, how many cases share them, and how many of those were open past their deadline
-    /// at `as_of`. One scan of an index, however many events the cases have.
+    /// at `as_of`; and how many cases it left out. One scan of an index, however many events
+    /// the cases have.
     fn figure_groups(
         &self,
         kind: &str,
         year: i16,
         as_of: Timestamp,
-    ) -> impl Future<Output = Result<Vec<FigureGroup>>> + Send;
+    ) -> impl Future<Output = Result<FigureGroups>> + Send;
     /// The same cases' ratings by deputies (`Case::deputy_ratings`, as JSON), grouped: each
     /// list of ratings and how many cases share it. One scan of an index over the rated cases
     /// only; the lists are few (a deputy, a value), however many cases share them.
