@@ -617,37 +617,26 @@ pub(super) fn stay(
                     "there is no running deadline to extend yet",
                 ));
             }
-            (None, false) => {
-                // A clock counted from this very action starts now (the first time it is taken).
+            (current, false) => {
+                // A clock counted from this action starts when it is taken, and starts again
+                // each time it is taken anew (a project's quarterly report: the next is due
+                // three months on).
                 if let Anchor::Action(a) = &rule.from
                     && a == action
                 {
+                    if current.is_some() {
+                        step.effects.push(Effect::CancelReminders {
+                            state: state.name.clone(),
+                            duty: None,
+                        });
+                    }
                     let d = deadline::due(cal, now, rule.period);
                     schedule(step, &state.name, None, Some(&d), false);
-                    deadline = Some(StateDeadline {
+                    *current = Some(StateDeadline {
                         original_due: d.due_date,
                         deadline: d,
                         extensions: 0,
                     });
-                }
-            }
-            (Some(current), false) => {
-                // A clock counted from the latest time this action was taken starts again
-                // (a project's quarterly report: the next is due three months on).
-                if let Anchor::Action(a) = &rule.from
-                    && a == action
-                {
-                    let d = deadline::due(cal, now, rule.period);
-                    step.effects.push(Effect::CancelReminders {
-                        state: state.name.clone(),
-                        duty: None,
-                    });
-                    schedule(step, &state.name, None, Some(&d), false);
-                    *current = StateDeadline {
-                        original_due: d.due_date,
-                        deadline: d,
-                        extensions: 0,
-                    };
                 }
             }
         }
