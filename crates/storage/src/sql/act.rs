@@ -1,6 +1,10 @@
 //! An action's unit of work ([`crate::unit`]): the case read (with the token's user over the
 //! API), the caller's decision, then the transition recorded under its version, or nothing
-//! written and the refusal handed back once nothing is held.
+//! written and the refusal handed back.
+//!
+//! The read and the decision hold nothing: the write is checked against the version read, so
+//! a writer that decides slowly keeps no other writer waiting (on SQLite the decided write is
+//! sent whole to the one writer, `Group::write`).
 
 use sqlx::Row;
 
@@ -21,30 +25,23 @@ const TOKEN_AND_CASE: &str = concat!(
     crate::admin::active_user!()
 );
 
-/// What a decision reads codes through: the unit's transaction where the dialect reads the
-/// case in one ([`Held`]), else the store's pool.
-struct HeldLookup<'a> {
-    store: &'a SqlStore,
-    held: Held,
-}
+/// What a decision reads codes through: the store's pool.
+struct PoolLookup<'a>(&'a SqlStore);
 
-impl Lookup for HeldLookup<'_> {
+impl Lookup for PoolLookup<'_> {
     async fn code_kind(&mut self, org: bool, code: &str) -> Result<Option<String>> {
-        let query = sqlx::query(code_kind_sql(org)).bind(code.to_string());
-        let row = match &mut self.held.0 {
-            Some(tx) => query.fetch_optional(&mut **tx).await?,
-            None => query.fetch_optional(&self.store.pool).await?,
-        };
+        let row = sqlx::query(code_kind_sql(org))
+            .bind(code.to_string())
+            .fetch_optional(&self.0.pool)
+            .await?;
         row.map(|r| Ok(r.try_get::<String, _>("kind")?)).transpose()
     }
 
     async fn attachment_case(&mut self, id: &str) -> Result<Option<String>> {
-        let query =
-            sqlx::query("SELECT case_id FROM attachments WHERE id = $1").bind(id.to_string());
-        let row = match &mut self.held.0 {
-            Some(tx) => query.fetch_optional(&mut **tx).await?,
-            None => query.fetch_optional(&self.store.pool).await?,
-        };
+        let row = sqlx::query("SELECT case_id FROM attachments WHERE id = $1")
+            .bind(id.to_string())
+            .fetch_optional(&self.0.pool)
+            .await?;
         row.map(|r| Ok(r.try_get::<String, _>("case_id")?))
             .transpose()
     }
@@ -58,49 +55,42 @@ impl SqlStore {
         case_id: &str,
         decision: D,
     ) -> Result<Acted<D::Kept, D::Refusal>> {
-        let (actor, found, held) = match acting {
+        let (actor, found) = match acting {
             Acting::User(user) => {
-                let binds = vec![Val::Text(case_id.to_string())];
-                let (row, tx) = self.read_to_act_on(CASE_AND_FILING, binds).await?;
+                let row = sqlx::query(CASE_AND_FILING)
+                    .bind(case_id.to_string())
+                    .fetch_optional(&self.pool)
+                    .await?;
                 let found = row.as_ref().map(case_and_filing_from_row).transpose()?;
-                let held = hold(tx, found.is_some()).await?;
-                (user.clone(), found, held)
+                (user.clone(), found)
             }
             Acting::Token(hash, now) => {
-                let binds = vec![
-                    Val::Text(hash.to_string()),
-                    Val::Text(case_id.to_string()),
-                    Val::Int(ms(now)),
-                ];
-                let (row, tx) = self.read_to_act_on(TOKEN_AND_CASE, binds).await?;
+                let row = sqlx::query(TOKEN_AND_CASE)
+                    .bind(hash.to_string())
+                    .bind(case_id.to_string())
+                    .bind(ms(now))
+                    .fetch_optional(&self.pool)
+                    .await?;
                 let Some(row) = row else {
-                    hold(tx, false).await?;
                     return Ok(Acted::UnknownToken);
                 };
                 let found: Option<CaseAndFiling> = match row.try_get::<Option<String>, _>("id")? {
                     Some(_) => Some(case_and_filing_from_row(&row)?),
                     None => None,
                 };
-                let held = hold(tx, found.is_some()).await?;
-                (user_from_row(&row)?, found, held)
+                (user_from_row(&row)?, found)
             }
         };
-        let mut lookup = HeldLookup { store: self, held };
-        match decision.decide(&actor, found, &mut lookup).await {
+        match decision.decide(&actor, found, &mut PoolLookup(self)).await {
             Ok((record, kept)) => {
-                self.record_in(lookup.held, &record).await?;
+                self.record_in(&record).await?;
                 Ok(Acted::Recorded {
                     actor,
                     record: Box::new(record),
                     kept,
                 })
             }
-            Err(refusal) => {
-                // Let go before answering: whatever the caller writes next (an audit record
-                // of the refusal) would otherwise wait for the turn this unit holds.
-                lookup.held.release().await?;
-                Ok(Acted::Refused { actor, refusal })
-            }
+            Err(refusal) => Ok(Acted::Refused { actor, refusal }),
         }
     }
 }

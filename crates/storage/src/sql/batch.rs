@@ -48,6 +48,18 @@ fn shifted(sql: &str, by: usize) -> String {
     out
 }
 
+/// `stmts` as one script after `head` (statements that bind no values), and its values.
+pub(crate) fn script(head: String, stmts: Vec<Stmt>) -> (String, Vec<Val>) {
+    let mut sql = head;
+    let mut binds = Vec::new();
+    for s in stmts {
+        sql.push_str(&shifted(&s.sql, binds.len()));
+        sql.push_str(";\n");
+        binds.extend(s.binds);
+    }
+    (sql, binds)
+}
+
 /// Runs `stmts` in `tx`, in order, and returns how many rows the first one changed (0 if there
 /// are none). On SQLite they go as one script; if a later statement fails after the first
 /// changed no rows, the first's count is returned rather than the failure, so that a caller
@@ -79,13 +91,7 @@ async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
     if stmts.is_empty() {
         return Ok(0);
     }
-    let mut sql = String::new();
-    let mut binds = Vec::new();
-    for s in stmts {
-        sql.push_str(&shifted(&s.sql, binds.len()));
-        sql.push_str(";\n");
-        binds.extend(s.binds);
-    }
+    let (sql, binds) = script(String::new(), stmts);
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for v in binds {
         q = v.bind_to(q);

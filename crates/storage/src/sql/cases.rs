@@ -195,19 +195,17 @@ impl SqlStore {
         Ok(updated == 1)
     }
 
-    /// Records a decided action in what its case was read under (`held`; nothing: a
-    /// transaction of its own), under its version: the UPDATE, the event, the parties, the
+    /// Records a decided action under its version: the UPDATE, the event, the parties, the
     /// effects and any personal data, or nothing and a conflict.
-    pub(crate) async fn record_in(&self, held: Held, r: &crate::unit::Record) -> Result<()> {
+    pub(crate) async fn record_in(&self, r: &crate::unit::Record) -> Result<()> {
         let (t, meta) = (&r.transition, &r.meta);
-        self.record(held, &r.case_id, r.expected_version, t, meta, &r.files)
+        self.record(&r.case_id, r.expected_version, t, meta, &r.files)
             .await
     }
 
     #[tracing::instrument(skip_all, fields(case_id = case_id, action = %t.event.action))]
     async fn record(
         &self,
-        held: Held,
         case_id: &str,
         expected_version: u64,
         t: &Transition,
@@ -224,7 +222,7 @@ impl SqlStore {
         let cols = Columns::of(&t.case)?;
         let effects = &t.effects;
         let simple = only_schedules(effects) && t.personal.is_empty() && files.is_empty();
-        let way = self.backend.action_write(simple, held.0.is_some());
+        let way = self.backend.action_write(simple, false);
         if way == ActionWrite::OneStatement {
             self.fault("record_action.event_insert")?;
             self.fault("record_action.effects")?;
@@ -236,11 +234,18 @@ impl SqlStore {
             }
             return Ok(());
         }
-        let mut tx = match held.0 {
-            Some(tx) => tx,
-            None => self.begin().await?,
-        };
-        let (update, rest) = self.action_statements(case_id, expected_version, t, meta, files)?;
+        let (update, mut rest) =
+            self.action_statements(case_id, expected_version, t, meta, files)?;
+        if way == ActionWrite::Sent {
+            self.fault("record_action.event_insert")?;
+            self.fault("record_action.effects")?;
+            rest.insert(0, update);
+            if self.send_write(rest).await? {
+                return Ok(());
+            }
+            return Err(self.why_not_updated(case_id, expected_version).await?);
+        }
+        let mut tx = self.begin().await?;
         let updated = self.write_action(&mut tx, way, update, rest).await?;
         if updated == 0 {
             tx.rollback().await?;
@@ -581,8 +586,7 @@ impl Cases for SqlStore {
         t: &Transition,
         meta: &Meta,
     ) -> Result<()> {
-        self.record(Held::default(), case_id, expected_version, t, meta, &[])
-            .await
+        self.record(case_id, expected_version, t, meta, &[]).await
     }
 
     #[tracing::instrument(skip_all, fields(case_id = case_id, action = decision.action()))]

@@ -28,6 +28,9 @@ pub(crate) enum ActionWrite {
     UpdateThenRest,
     /// Every statement as one script on the writing connection's thread.
     Script,
+    /// Every statement as one script, sent whole to the writer of this process, which runs
+    /// it among the writes sent beside it (`Group::write`).
+    Sent,
 }
 
 /// How a database is copied whole while it serves.
@@ -91,11 +94,9 @@ impl Backend {
                 let readers = options(max_connections.min(ONE_WRITER_READERS))
                     .connect(url)
                     .await?;
-                let writers = Writers::OneAtATime(super::group::Group::new(
-                    options(1).connect(url).await?,
-                    "BEGIN IMMEDIATE",
-                ));
-                (readers, writers)
+                let group =
+                    super::group::Group::new(options(1).connect(url).await?, "BEGIN IMMEDIATE");
+                (readers, Writers::OneAtATime(group))
             }
             Backend::Postgres => (options(max_connections).connect(url).await?, Writers::Pool),
         })
@@ -109,25 +110,17 @@ impl Backend {
         self == Backend::Sqlite
     }
 
-    /// Whether an action reads its case inside the write transaction it is recorded in. On
-    /// SQLite the read then comes from the writing connection's warm page cache (a reading
-    /// connection re-reads from the log every page the last action changed: 126 µs against
-    /// 14 µs), and the decision is made on the state it writes over. On PostgreSQL the
-    /// version check in the UPDATE does that work, and the read holds no transaction open.
-    pub(crate) fn reads_to_act_in_write_tx(self) -> bool {
-        self == Backend::Sqlite
-    }
-
     /// How an action's statements go: `simple` if it only moves the case, appends its event,
     /// sets parties and schedules reminders (no personal data, nothing cancelled); `held`
-    /// if its case was read in a write transaction it is to be recorded in.
+    /// if they go in a write transaction the caller holds (an import's batch).
     pub(crate) fn action_write(self, simple: bool, held: bool) -> ActionWrite {
         match self {
             // A cancellation (a duty done, a deadline extended) may touch a row the same
             // action schedules again, which one statement cannot do twice.
             Backend::Postgres if simple && !held => ActionWrite::OneStatement,
             Backend::Postgres => ActionWrite::UpdateThenRest,
-            Backend::Sqlite => ActionWrite::Script,
+            Backend::Sqlite if held => ActionWrite::Script,
+            Backend::Sqlite => ActionWrite::Sent,
         }
     }
 
@@ -366,7 +359,7 @@ pub(crate) enum Writers {
 
 impl Writers {
     /// SQLite's group of writers, where writes share commits.
-    pub(crate) fn group(&self) -> Option<&super::group::Group> {
+    pub(crate) fn group(&self) -> Option<&std::sync::Arc<super::group::Group>> {
         match self {
             Writers::OneAtATime(group) => Some(group),
             Writers::Pool => None,
@@ -378,31 +371,6 @@ impl Writers {
         Ok(match self {
             Writers::OneAtATime(group) => Writing::Grouped(group.join().await?),
             Writers::Pool => Writing::Alone(readers.begin().await?),
-        })
-    }
-
-    /// Begins a write and reads the first row `sql` answers in it: on SQLite in the same
-    /// hand-off that enters the group (`Group::join_reading`).
-    pub(crate) async fn begin_reading(
-        &self,
-        readers: &AnyPool,
-        sql: &'static str,
-        binds: Vec<super::Val>,
-    ) -> Result<(Writing, Option<sqlx::any::AnyRow>)> {
-        Ok(match self {
-            Writers::OneAtATime(group) => {
-                let (member, row) = group.join_reading(sql, binds).await?;
-                (Writing::Grouped(member), row)
-            }
-            Writers::Pool => {
-                let mut tx = readers.begin().await?;
-                let mut query = sqlx::query(sql);
-                for v in binds {
-                    query = v.bind_to(query);
-                }
-                let row = query.fetch_optional(&mut *tx).await?;
-                (Writing::Alone(tx), row)
-            }
         })
     }
 

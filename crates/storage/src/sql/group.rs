@@ -7,44 +7,66 @@
 //! rate, however cheap its statements. PostgreSQL already shares one WAL flush among the
 //! backends committing at once; this is the same promise for the embedded default.
 //!
-//! How: writers queue on the group's lock in order, as they queued for their turn before. The
-//! writer that finds no transaction open begins one. Each writer works inside `SAVEPOINT
-//! member`, nested in those of the writers kept before it: a kept write leaves its savepoint
+//! How: a write comes in one of two ways, and both take the same lock, in order.
+//!
+//! - **Sent whole** ([`Group::write`]): an action, decided before it is sent, hands over its
+//!   statements, the first an UPDATE under the version it read. Whoever holds the lock runs
+//!   every write sent so far, one script each, back to back; a write whose UPDATE found the
+//!   version moved, or that failed, is rolled back to its own savepoint.
+//! - **Joined** ([`Group::join`]): a writer that reads and decides as it writes (a filing, an
+//!   import, the scheduler) holds the lock from its savepoint to its end.
+//!
+//! The writer that finds no transaction open begins one. Each write works inside `SAVEPOINT
+//! member`, nested in those of the writes kept before it: a kept write leaves its savepoint
 //! open; a refused, conflicting or failed one is rolled back to its own savepoint (the
-//! innermost) alone, and its neighbours never see it. Then, if
-//! another writer is queued and the group is not full, the transaction is left open for it and
-//! this writer waits for the group's outcome; otherwise this writer commits and answers every
-//! member. A writer that comes alone commits at once: nothing waits for company.
+//! innermost) alone, and its neighbours never see it. Then, if another writer is queued and
+//! the group is not full, the transaction is left open for it; otherwise it is committed and
+//! every member answered. A write that comes alone commits at once: nothing waits for company.
 
+use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
 use futures_util::TryStreamExt;
-use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Connection, Either};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use super::Val;
+use super::batch::{self, Stmt};
 
 /// At most this many writers join one transaction, kept or not. Each member waits for the
 /// statements of every member after it, so the bound caps what grouping adds to a write's
 /// latency (32 actions at about 0.5 ms each, against the 20 ms p99 the API promises).
 const GROUP_LIMIT: usize = 32;
 
-/// What a member's caller learns of the commit its write went into.
-type Outcome = std::result::Result<(), String>;
+/// Whom to tell what became of a write: `Ok(true)` once its group has committed, `Ok(false)`
+/// if its UPDATE found the version moved and nothing of it was written (told once the
+/// transaction it was in is over), or the error that stopped it.
+type Told = oneshot::Sender<Result<bool, sqlx::Error>>;
+
+/// A write handed to the group whole ([`Group::write`]): its statements, the first an UPDATE
+/// under the version it was decided at, and whom to tell.
+struct Sent {
+    stmts: Vec<Stmt>,
+    told: Told,
+}
 
 /// The one writer of this process and the transaction its queued writes share.
 pub(crate) struct Group {
     open: Arc<Mutex<Open>>,
-    /// Writers queued for the lock: while any is, the transaction is left open for them.
+    /// Writers queued for the lock, and writes sent and not yet taken: while any is, the
+    /// transaction is left open for them.
     waiting: AtomicUsize,
+    /// Writes sent whole, in order, for whoever holds the lock next to run.
+    sent: std::sync::Mutex<VecDeque<Sent>>,
     pool: AnyPool,
     /// What begins a group's transaction and its first member's savepoint. The dialect gives
     /// the beginning: SQLite's `BEGIN IMMEDIATE` takes the write lock at once, so another
     /// process's writer waits on the busy timeout instead of failing when it upgrades a read
     /// lock.
     begin_member: String,
+    /// How many statements `begin_member` is.
+    begin_statements: usize,
     /// Whether the group holds its connection (for the connections gauge, read without the
     /// lock).
     connected: AtomicBool,
@@ -74,9 +96,9 @@ struct Open {
     /// all, so that refused writers arriving one after another cannot hold a commit back.
     joined: usize,
     /// The members released into the open transaction, waiting for its commit.
-    kept: Vec<oneshot::Sender<Outcome>>,
+    kept: Vec<Told>,
     /// The members rolled back out of the open transaction, waiting for it to end.
-    waiting_out: Vec<oneshot::Sender<()>>,
+    waiting_out: Vec<Told>,
 }
 
 impl Open {
@@ -92,12 +114,11 @@ impl Open {
         }
     }
 
-    /// Runs `sql` (one script) with `binds`, and answers the first row any of its statements
-    /// returned. Every result is read: the connection's thread stops a script whose answers
-    /// are no longer wanted.
-    async fn read(&mut self, sql: &str, binds: Vec<Val>) -> Result<Option<AnyRow>, sqlx::Error> {
+    /// Runs `sql` (one script) with `binds`, and answers how many rows each statement run
+    /// changed, in order, and the error that stopped the script, if one did.
+    async fn counts(&mut self, sql: &str, binds: Vec<Val>) -> (Vec<u64>, Option<sqlx::Error>) {
         let Some(conn) = self.conn.as_mut() else {
-            return Err(sqlx::Error::PoolClosed);
+            return (Vec::new(), Some(sqlx::Error::PoolClosed));
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
         for v in binds {
@@ -106,13 +127,40 @@ impl Open {
         // Deprecated only because other databases run one statement a query (see `batch.rs`).
         #[allow(deprecated)]
         let mut results = query.fetch_many(conn);
-        let mut first = None;
-        while let Some(result) = results.try_next().await? {
-            if let Either::Right(row) = result {
-                first.get_or_insert(row);
+        let mut counts = Vec::new();
+        loop {
+            match results.try_next().await {
+                Ok(Some(Either::Left(done))) => counts.push(done.rows_affected()),
+                Ok(Some(Either::Right(_))) => {}
+                Ok(None) => return (counts, None),
+                Err(e) => return (counts, Some(e)),
             }
         }
-        Ok(first)
+    }
+}
+
+/// A writer that sent its write and may stop waiting for the answer (its request dropped)
+/// before any holder of the turn took it. The transaction may have been left open for that
+/// write, so then someone must run what is sent and end it: a task of its own does.
+struct Unanswered(Option<Arc<Group>>);
+
+impl Unanswered {
+    fn answered(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Unanswered {
+    fn drop(&mut self) {
+        let Some(group) = self.0.take() else {
+            return;
+        };
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                let open = group.open.clone().lock_owned().await;
+                group.run_sent(open).await;
+            });
+        }
     }
 }
 
@@ -130,8 +178,10 @@ impl Group {
         Arc::new(Group {
             open: Arc::new(Mutex::new(Open::default())),
             waiting: AtomicUsize::new(0),
+            sent: std::sync::Mutex::new(VecDeque::new()),
             pool,
             begin_member: format!("{begin}; SAVEPOINT member"),
+            begin_statements: begin.split(';').filter(|s| !s.trim().is_empty()).count() + 1,
             connected: AtomicBool::new(false),
             commits: AtomicU64::new(0),
             writes: AtomicU64::new(0),
@@ -181,29 +231,101 @@ impl Group {
         Ok(self.member(open))
     }
 
-    /// [`Group::join`], and reads the first row `sql` answers in the same hand-off to the
-    /// connection's thread: an action's read of its case is its first statement in the group,
-    /// and a hand-off saved while holding the one writer is saved for every writer queued.
-    pub(crate) async fn join_reading(
-        self: &Arc<Self>,
-        sql: &str,
-        binds: Vec<Val>,
-    ) -> Result<(Member, Option<AnyRow>), sqlx::Error> {
-        let mut open = self.enter().await?;
-        let begun = open.begun;
-        let script = format!("{}; {sql}", self.entry(&open));
-        match open.read(&script, binds).await {
-            Ok(row) => Ok((self.member(open), row)),
-            // The savepoint may or may not have been opened: rolling back to the innermost
-            // `member` could then undo a neighbour's kept write, so the group is abandoned
-            // whole and every member told. (Only a broken connection fails here.)
-            Err(e) if begun => {
-                self.abandon(&mut open, &e.to_string()).await;
-                Err(e)
+    /// Writes `stmts` in a savepoint of the group's transaction and answers once it has
+    /// committed: `true`, or `false` if the first statement (an UPDATE under the version the
+    /// write was decided at) changed no row, and then nothing of it was written.
+    ///
+    /// Why: a writer that joins ([`Group::join`]) holds the one writer's turn while it decides
+    /// and between its statements, and every writer queued waits for that. A write sent whole
+    /// was decided before it was sent: whoever holds the turn runs every write sent so far,
+    /// one hand-off to the connection's thread each, back to back.
+    pub(crate) async fn write(self: &Arc<Self>, stmts: Vec<Stmt>) -> Result<bool, sqlx::Error> {
+        let (told, mut answer) = oneshot::channel();
+        // Counted before it can be taken, so that a count taken off is always there.
+        self.waiting.fetch_add(1, Ordering::AcqRel);
+        self.sent_writes().push_back(Sent { stmts, told });
+        let unanswered = Unanswered(Some(self.clone()));
+        loop {
+            tokio::select! {
+                biased;
+                told = &mut answer => {
+                    unanswered.answered();
+                    return told.unwrap_or_else(|_| Err(group_failed("it ended without an answer")));
+                }
+                open = self.open.clone().lock_owned() => self.run_sent(open).await,
             }
-            Err(e) => {
+        }
+    }
+
+    fn sent_writes(&self) -> std::sync::MutexGuard<'_, VecDeque<Sent>> {
+        self.sent.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// With the turn to write: runs the writes sent so far, as many as the group has room
+    /// for, then hands the transaction on.
+    async fn run_sent(&self, mut open: OwnedMutexGuard<Open>) {
+        let room = GROUP_LIMIT.saturating_sub(open.joined);
+        let taken: Vec<Sent> = {
+            let mut sent = self.sent_writes();
+            let n = room.min(sent.len());
+            sent.drain(..n).collect()
+        };
+        self.waiting.fetch_sub(taken.len(), Ordering::AcqRel);
+        for sent in taken {
+            // A writer that gave up waiting (its request dropped) is not written for.
+            if sent.told.is_closed() {
+                continue;
+            }
+            if let Err(e) = self.connect(&mut open).await {
+                let _ = sent.told.send(Err(e));
+                continue;
+            }
+            self.run_one(&mut open, sent).await;
+        }
+        self.hand_on(open).await;
+    }
+
+    /// Runs one write sent whole: its savepoint (and the transaction, if none is open) and its
+    /// statements as one script. Kept if its UPDATE changed its row; else rolled back to its
+    /// savepoint, the innermost, and its neighbours keep theirs.
+    async fn run_one(&self, open: &mut Open, sent: Sent) {
+        let begun = open.begun;
+        let opening = if begun { 1 } else { self.begin_statements };
+        let (sql, binds) = batch::script(format!("{};\n", self.entry(open)), sent.stmts);
+        let (counts, failed) = open.counts(&sql, binds).await;
+        if counts.len() < opening {
+            // The savepoint never opened: nothing of this write is in the transaction.
+            if !begun {
                 let _ = open.run("ROLLBACK").await;
-                Err(e)
+            }
+            let _ = sent
+                .told
+                .send(Err(failed.unwrap_or(sqlx::Error::WorkerCrashed)));
+            return;
+        }
+        open.begun = true;
+        open.joined += 1;
+        let updated = counts.get(opening).copied();
+        if failed.is_none() && updated == Some(1) {
+            open.kept.push(sent.told);
+            return;
+        }
+        if let Err(e) = open.run("ROLLBACK TO member; RELEASE member").await {
+            let cause = e.to_string();
+            let _ = sent.told.send(Err(e));
+            return self.abandon(open, &cause).await;
+        }
+        match (updated, failed) {
+            // The version had moved (a statement after it may fail for that very reason):
+            // told once the transaction is over, so that a read after it sees what moved it.
+            (Some(0), _) => open.waiting_out.push(sent.told),
+            (_, Some(e)) => {
+                let _ = sent.told.send(Err(e));
+            }
+            (n, None) => {
+                let _ = sent.told.send(Err(group_failed(&format!(
+                    "a write's first statement changed {n:?} rows"
+                ))));
             }
         }
     }
@@ -213,11 +335,17 @@ impl Group {
         let queued = Queued::new(self);
         let mut open = self.open.clone().lock_owned().await;
         queued.got_in();
+        self.connect(&mut open).await?;
+        Ok(open)
+    }
+
+    /// Gives the writer its connection, if it has none yet (or lost it).
+    async fn connect(&self, open: &mut Open) -> Result<(), sqlx::Error> {
         if open.conn.is_none() {
             open.conn = Some(self.pool.acquire().await?.detach());
             self.connected.store(true, Ordering::Relaxed);
         }
-        Ok(open)
+        Ok(())
     }
 
     /// What opens a writer's savepoint: in the open transaction, or in one begun with it.
@@ -298,9 +426,11 @@ impl Group {
                 .fetch_add(open.kept.len() as u64, Ordering::Relaxed);
         }
         for member in open.kept.drain(..) {
-            let _ = member.send(Ok(()));
+            let _ = member.send(Ok(true));
         }
-        open.waiting_out.clear();
+        for member in open.waiting_out.drain(..) {
+            let _ = member.send(Ok(false));
+        }
     }
 
     /// Rolls the whole transaction back and tells every member kept in it that nothing of
@@ -322,9 +452,11 @@ impl Group {
         open.begun = false;
         open.joined = 0;
         for member in open.kept.drain(..) {
-            let _ = member.send(Err(cause.to_string()));
+            let _ = member.send(Err(group_failed(cause)));
         }
-        open.waiting_out.clear();
+        for member in open.waiting_out.drain(..) {
+            let _ = member.send(Ok(false));
+        }
     }
 }
 
@@ -428,8 +560,7 @@ impl Member {
         // it, commits and answers this one.
         drop(open);
         match outcome.await {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(cause)) => Err(group_failed(&cause)),
+            Ok(told) => told.map(|_| ()),
             Err(_) => Err(group_failed("it ended without an answer")),
         }
     }

@@ -1,7 +1,5 @@
-//! Write transactions, begun as the dialect lets writers in, and what an action read its
-//! case under ([`Held`]).
+//! Write transactions, begun as the dialect lets writers in, and writes sent whole.
 
-use sqlx::any::AnyRow;
 use sqlx::{Any, Transaction};
 
 use super::*;
@@ -64,49 +62,6 @@ impl WriteTx {
     }
 }
 
-/// What an action's unit of work read its case under, to record it in. On SQLite it is the write transaction, holding this
-/// process's turn to write, that the case was read in: the read comes from the writing
-/// connection's warm page cache (a reading connection re-reads from the log every page the
-/// last action changed), the action decides on the state it will write over, and the write
-/// needs no second turn. On PostgreSQL it is empty: the action's UPDATE checks the version.
-///
-/// Dropping it rolls the transaction back and lets the next writer in. It never leaves this
-/// crate: the unit of work (`act.rs`) lets go of it before a refusal is handed back.
-#[derive(Default)]
-pub(crate) struct Held(pub(crate) Option<WriteTx>);
-
-impl Held {
-    /// Rolls back what is held, if anything, and lets the next writer in.
-    pub(crate) async fn release(self) -> Result<()> {
-        if let Some(tx) = self.0 {
-            tx.rollback().await?;
-        }
-        Ok(())
-    }
-}
-
-impl std::fmt::Debug for Held {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let what = if self.0.is_some() {
-            "the write turn"
-        } else {
-            "nothing"
-        };
-        f.debug_tuple("Held").field(&what).finish()
-    }
-}
-
-/// What `read_to_act_on` began, kept for the action if it found a case to act on; otherwise
-/// rolled back at once, so that no one waits on a read that leads to no write.
-pub(crate) async fn hold(tx: Option<WriteTx>, found: bool) -> Result<Held> {
-    let held = Held(tx);
-    if found {
-        return Ok(held);
-    }
-    held.release().await?;
-    Ok(Held::default())
-}
-
 impl SqlStore {
     pub(crate) async fn begin_write(&self) -> Result<WriteTx> {
         self.begin().await
@@ -120,26 +75,19 @@ impl SqlStore {
         })
     }
 
-    /// An action's read (`sql` with `binds`): in a write transaction of its own, begun for it
-    /// and returned with the row, where the dialect reads to act there (see [`Held`]); else
-    /// as any read.
-    pub(crate) async fn read_to_act_on(
-        &self,
-        sql: &'static str,
-        binds: Vec<Val>,
-    ) -> Result<(Option<AnyRow>, Option<WriteTx>)> {
-        if !self.backend.reads_to_act_in_write_tx() {
-            let mut query = sqlx::query(sql);
-            for v in binds {
-                query = v.bind_to(query);
-            }
-            return Ok((query.fetch_optional(&self.pool).await?, None));
+    /// Writes `stmts`, the first an UPDATE under a version, in a transaction of their own or
+    /// sent whole to the group of writers where the dialect has one: `true` once committed,
+    /// `false` if the UPDATE changed no row, and then nothing was written.
+    pub(crate) async fn send_write(&self, stmts: Vec<super::batch::Stmt>) -> Result<bool> {
+        if let Some(group) = self.writers.group() {
+            return Ok(group.write(stmts).await?);
         }
-        let (writing, row) = self.writers.begin_reading(&self.pool, sql, binds).await?;
-        let tx = WriteTx {
-            writing,
-            backend: self.backend,
-        };
-        Ok((row, Some(tx)))
+        let mut tx = self.begin().await?;
+        if super::batch::run(&mut tx, stmts).await? == 1 {
+            tx.commit().await?;
+            return Ok(true);
+        }
+        tx.rollback().await?;
+        Ok(false)
     }
 }
