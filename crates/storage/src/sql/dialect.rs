@@ -96,6 +96,7 @@ impl Backend {
                     .await?;
                 let group =
                     super::group::Group::new(options(1).connect(url).await?, "BEGIN IMMEDIATE");
+                super::checkpoint::spawn(readers.clone(), std::sync::Arc::downgrade(&group));
                 (readers, Writers::OneAtATime(group))
             }
             Backend::Postgres => (options(max_connections).connect(url).await?, Writers::Pool),
@@ -416,13 +417,16 @@ fn postgres_options(options: AnyPoolOptions) -> AnyPoolOptions {
 /// nests one savepoint per write in the shared transaction, and SQLite copies each page a
 /// member first changes into that journal, which otherwise spills to a temporary file past
 /// 64 KiB (a write and a read back for every page: half again the engine's rate at 16 workers).
+///
+/// `wal_autocheckpoint` is ten times SQLite's default: checkpoints are run beside the writer
+/// (`checkpoint.rs`), and the writer copies the log back itself only should they fall behind.
 fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
     options.test_before_acquire(false).after_connect(|conn, _| {
         Box::pin(async move {
             sqlx::raw_sql(
                 "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-                 PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY;",
+                 PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
             )
             .execute(conn)
             .await?;

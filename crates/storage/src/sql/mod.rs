@@ -10,6 +10,7 @@
 mod act;
 mod batch;
 mod cases;
+mod checkpoint;
 mod connect;
 mod dialect;
 mod directory;
