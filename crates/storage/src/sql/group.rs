@@ -252,7 +252,13 @@ impl Group {
                     unanswered.answered();
                     return told.unwrap_or_else(|_| Err(group_failed("it ended without an answer")));
                 }
-                open = self.open.clone().lock_owned() => self.run_sent(open).await,
+                open = self.open.clone().lock_owned() => {
+                    // A task of its own, so that a caller who gives up (its request dropped)
+                    // cannot stop the writer halfway through a script, with part of a write
+                    // in the transaction and the writes it took never told.
+                    let group = self.clone();
+                    let _ = tokio::spawn(async move { group.run_sent(open).await }).await;
+                }
             }
         }
     }

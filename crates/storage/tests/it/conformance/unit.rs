@@ -4,7 +4,7 @@ use super::*;
 
 conformance!(
     a_token_and_the_case_it_acts_on_are_read_together,
-    an_action_is_recorded_in_what_its_case_was_read_under,
+    an_action_is_recorded_once_or_leaves_no_trace,
 );
 
 /// What a test decision saw inside its unit of work, and what it looked up there.
@@ -134,9 +134,9 @@ async fn a_token_and_the_case_it_acts_on_are_read_together<S: Store>(s: &S) {
     assert_eq!(s.events(&id).await.expect("events").len(), 2);
 }
 
-/// An action's unit of work records what its decision gave in what the case was read under;
-/// a refusal writes nothing and, once handed back, keeps no one from writing.
-async fn an_action_is_recorded_in_what_its_case_was_read_under<S: Store>(s: &S) {
+/// An action's unit of work records what its decision gave, under the version it read; a
+/// refusal or a stale version writes nothing, and neither keeps anyone from writing.
+async fn an_action_is_recorded_once_or_leaves_no_trace<S: Store>(s: &S) {
     use duban_storage::{Acted, Acting};
     let w = World::new();
     let clerk = added_clerk(s).await;
