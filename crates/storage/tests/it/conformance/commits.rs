@@ -98,7 +98,7 @@ async fn a_caller_giving_up_leaves_its_action_whole_or_absent(s: &SqlStore) {
 async fn callers_give_up(s: &SqlStore, w: &World, clerk: &User) {
     let mut ids = Vec::new();
     for _ in 0..24 {
-        ids.push(plain_suggestion(&w, s).await);
+        ids.push(plain_suggestion(w, s).await);
     }
     let (w, clerk) = (&w, &clerk);
     let outcomes = futures_util::future::join_all(
