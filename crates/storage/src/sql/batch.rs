@@ -7,7 +7,7 @@
 //! one (an action that can, goes as a single statement instead: `record_in_one_statement`).
 
 use futures_util::TryStreamExt;
-use sqlx::{AssertSqlSafe, Either};
+use sqlx::{AnyConnection, AssertSqlSafe, Either};
 
 use super::{Val, WriteTx};
 use crate::Result;
@@ -92,6 +92,22 @@ async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
         return Ok(0);
     }
     let (sql, binds) = script(String::new(), stmts);
+    let (counts, failed) = counts(tx, sql, binds).await;
+    let first = counts.first().copied();
+    match failed {
+        Some(e) if first != Some(0) => Err(e.into()),
+        _ => Ok(first.unwrap_or(0)),
+    }
+}
+
+/// Runs `sql` (one script) with `binds` on `conn`, and answers how many rows each statement
+/// run changed, in order, and the error that stopped the script, if one did. Every answer is
+/// read: the connection's thread stops a script whose answers are no longer wanted.
+pub(crate) async fn counts(
+    conn: &mut AnyConnection,
+    sql: String,
+    binds: Vec<Val>,
+) -> (Vec<u64>, Option<sqlx::Error>) {
     let mut q = sqlx::query(AssertSqlSafe(sql));
     for v in binds {
         q = v.bind_to(q);
@@ -100,20 +116,16 @@ async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
     // query (sqlx issue 3108); this is the path of the dialect that runs scripts, and the
     // conformance suite would fail at once if a later sqlx ran only the first statement.
     #[allow(deprecated)]
-    let mut results = q.fetch_many(&mut **tx);
-    let mut first = None;
+    let mut results = q.fetch_many(conn);
+    let mut counts = Vec::new();
     loop {
         match results.try_next().await {
-            Ok(Some(Either::Left(done))) => {
-                first.get_or_insert(done.rows_affected());
-            }
+            Ok(Some(Either::Left(done))) => counts.push(done.rows_affected()),
             Ok(Some(Either::Right(_row))) => {}
-            Ok(None) => break,
-            Err(_) if first == Some(0) => break,
-            Err(e) => return Err(e.into()),
+            Ok(None) => return (counts, None),
+            Err(e) => return (counts, Some(e)),
         }
     }
-    Ok(first.unwrap_or(0))
 }
 
 #[cfg(test)]

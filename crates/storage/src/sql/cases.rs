@@ -236,11 +236,13 @@ impl SqlStore {
         }
         let (update, mut rest) =
             self.action_statements(case_id, expected_version, t, meta, files)?;
-        if way == ActionWrite::Sent {
+        if way == ActionWrite::Sent
+            && let Some(group) = self.writers.group()
+        {
             self.fault("record_action.event_insert")?;
             self.fault("record_action.effects")?;
             rest.insert(0, update);
-            if self.send_write(rest).await? {
+            if group.write(rest).await? {
                 return Ok(());
             }
             return Err(self.why_not_updated(case_id, expected_version).await?);
@@ -264,9 +266,9 @@ impl SqlStore {
         update: Stmt,
         mut rest: Vec<Stmt>,
     ) -> Result<u64> {
-        if way == ActionWrite::Script {
+        if matches!(way, ActionWrite::Script | ActionWrite::Sent) {
             // The UPDATE under its version first, the rest after it. Should the version have
-            // moved (only without `held`), the rest fails or is rolled back.
+            // moved, the rest fails or is rolled back.
             self.fault("record_action.event_insert")?;
             self.fault("record_action.effects")?;
             rest.insert(0, update);

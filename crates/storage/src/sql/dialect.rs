@@ -29,7 +29,8 @@ pub(crate) enum ActionWrite {
     /// Every statement as one script on the writing connection's thread.
     Script,
     /// Every statement as one script, sent whole to the writer of this process, which runs
-    /// it among the writes sent beside it (`Group::write`).
+    /// it among the writes sent beside it (`Group::write`); without such a writer, as
+    /// `Script` in a transaction of its own.
     Sent,
 }
 

@@ -27,8 +27,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 
-use futures_util::TryStreamExt;
-use sqlx::{AnyConnection, AnyPool, Connection, Either};
+use sqlx::{AnyConnection, AnyPool, Connection};
 use tokio::sync::{Mutex, OwnedMutexGuard, oneshot};
 
 use super::Val;
@@ -114,27 +113,11 @@ impl Open {
         }
     }
 
-    /// Runs `sql` (one script) with `binds`, and answers how many rows each statement run
-    /// changed, in order, and the error that stopped the script, if one did.
-    async fn counts(&mut self, sql: &str, binds: Vec<Val>) -> (Vec<u64>, Option<sqlx::Error>) {
-        let Some(conn) = self.conn.as_mut() else {
-            return (Vec::new(), Some(sqlx::Error::PoolClosed));
-        };
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_string()));
-        for v in binds {
-            query = v.bind_to(query);
-        }
-        // Deprecated only because other databases run one statement a query (see `batch.rs`).
-        #[allow(deprecated)]
-        let mut results = query.fetch_many(conn);
-        let mut counts = Vec::new();
-        loop {
-            match results.try_next().await {
-                Ok(Some(Either::Left(done))) => counts.push(done.rows_affected()),
-                Ok(Some(Either::Right(_))) => {}
-                Ok(None) => return (counts, None),
-                Err(e) => return (counts, Some(e)),
-            }
+    /// [`batch::counts`] on the writer's connection.
+    async fn counts(&mut self, sql: String, binds: Vec<Val>) -> (Vec<u64>, Option<sqlx::Error>) {
+        match self.conn.as_mut() {
+            Some(conn) => batch::counts(conn, sql, binds).await,
+            None => (Vec::new(), Some(sqlx::Error::PoolClosed)),
         }
     }
 }
@@ -298,7 +281,7 @@ impl Group {
         let begun = open.begun;
         let opening = if begun { 1 } else { self.begin_statements };
         let (sql, binds) = batch::script(format!("{};\n", self.entry(open)), sent.stmts);
-        let (counts, failed) = open.counts(&sql, binds).await;
+        let (counts, failed) = open.counts(sql, binds).await;
         if counts.len() < opening {
             // The savepoint never opened: nothing of this write is in the transaction.
             if !begun {

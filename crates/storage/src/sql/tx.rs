@@ -1,4 +1,4 @@
-//! Write transactions, begun as the dialect lets writers in, and writes sent whole.
+//! Write transactions, begun as the dialect lets writers in.
 
 use sqlx::{Any, Transaction};
 
@@ -73,21 +73,5 @@ impl SqlStore {
             writing: self.writers.begin(&self.pool).await?,
             backend: self.backend,
         })
-    }
-
-    /// Writes `stmts`, the first an UPDATE under a version, in a transaction of their own or
-    /// sent whole to the group of writers where the dialect has one: `true` once committed,
-    /// `false` if the UPDATE changed no row, and then nothing was written.
-    pub(crate) async fn send_write(&self, stmts: Vec<super::batch::Stmt>) -> Result<bool> {
-        if let Some(group) = self.writers.group() {
-            return Ok(group.write(stmts).await?);
-        }
-        let mut tx = self.begin().await?;
-        if super::batch::run(&mut tx, stmts).await? == 1 {
-            tx.commit().await?;
-            return Ok(true);
-        }
-        tx.rollback().await?;
-        Ok(false)
     }
 }

@@ -100,7 +100,6 @@ async fn callers_give_up(s: &SqlStore, w: &World, clerk: &User) {
     for _ in 0..24 {
         ids.push(plain_suggestion(w, s).await);
     }
-    let (w, clerk) = (&w, &clerk);
     let outcomes = futures_util::future::join_all(
         ids.iter()
             .enumerate()
