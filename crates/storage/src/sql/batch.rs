@@ -49,15 +49,21 @@ fn shifted(sql: &str, by: usize) -> String {
 }
 
 /// `stmts` as one script after `head` (statements that bind no values), and its values.
-pub(crate) fn script(head: String, stmts: Vec<Stmt>) -> (String, Vec<Val>) {
+pub(crate) fn script(head: String, stmts: &[Stmt]) -> (String, Vec<Val>) {
     let mut sql = head;
     let mut binds = Vec::new();
+    append(&mut sql, &mut binds, stmts);
+    (sql, binds)
+}
+
+/// Adds `stmts` to a script being built, copying their values: a write run in a script
+/// shared with others may have to run again in the next one (`Group`).
+pub(crate) fn append(sql: &mut String, binds: &mut Vec<Val>, stmts: &[Stmt]) {
     for s in stmts {
         sql.push_str(&shifted(&s.sql, binds.len()));
         sql.push_str(";\n");
-        binds.extend(s.binds);
+        binds.extend(s.binds.iter().cloned());
     }
-    (sql, binds)
 }
 
 /// Runs `stmts` in `tx`, in order, and returns how many rows the first one changed (0 if there
@@ -91,8 +97,8 @@ async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
     if stmts.is_empty() {
         return Ok(0);
     }
-    let (sql, binds) = script(String::new(), stmts);
-    let (counts, failed) = counts(tx, sql, binds).await;
+    let (sql, binds) = script(String::new(), &stmts);
+    let (counts, failed) = counts(tx, sql, binds, true).await;
     let first = counts.first().copied();
     match failed {
         Some(e) if first != Some(0) => Err(e.into()),
@@ -103,12 +109,17 @@ async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
 /// Runs `sql` (one script) with `binds` on `conn`, and answers how many rows each statement
 /// run changed, in order, and the error that stopped the script, if one did. Every answer is
 /// read: the connection's thread stops a script whose answers are no longer wanted.
+///
+/// A `persistent` script's prepared statements are kept in the connection's cache for the
+/// next script of the same text; a script whose text is unlikely to come again (several
+/// writes run together) is not, so that it does not push out those that will.
 pub(crate) async fn counts(
     conn: &mut AnyConnection,
     sql: String,
     binds: Vec<Val>,
+    persistent: bool,
 ) -> (Vec<u64>, Option<sqlx::Error>) {
-    let mut q = sqlx::query(AssertSqlSafe(sql));
+    let mut q = sqlx::query(AssertSqlSafe(sql)).persistent(persistent);
     for v in binds {
         q = v.bind_to(q);
     }
