@@ -693,7 +693,8 @@ mod tests {
         .execute(&pool)
         .await
         .expect("schema");
-        let group = Group::new(pool.clone(), "BEGIN IMMEDIATE");
+        // A plain BEGIN: one process here, and the dialect alone names how writers get in.
+        let group = Group::new(pool.clone(), "BEGIN");
         let writes = [
             write(1, 0, "log"),
             write(2, 7, "log"), // decided at a stale value: a conflict
