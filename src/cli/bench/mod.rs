@@ -285,14 +285,22 @@ async fn run_bench(args: &BenchArgs, settings: &Settings) -> Result<Figures> {
             let after = w.store.commit_sharing().unwrap_or_default();
             shared.commits += after.commits - before.commits;
             shared.writes += after.writes - before.writes;
+            shared.scripts += after.scripts - before.scripts;
+            shared.carried += after.carried - before.carried;
         }
-        if shared.commits > 0 {
-            f.put(
-                &format!("engine writes per commit, {workers} workers"),
-                shared.writes as f64 / shared.commits as f64,
-                "ratio",
-                None,
-            );
+        // How many writes shared each commit, and each hand-off to the writer's thread.
+        for (per, writes, of) in [
+            ("commit", shared.writes, shared.commits),
+            ("script", shared.carried, shared.scripts),
+        ] {
+            if of > 0 {
+                f.put(
+                    &format!("engine writes per {per}, {workers} workers"),
+                    writes as f64 / of as f64,
+                    "ratio",
+                    None,
+                );
+            }
         }
         let (e, b) = (median(e), median(b));
         let against = if grouped { median(c) } else { b };

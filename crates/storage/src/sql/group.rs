@@ -86,14 +86,22 @@ pub(crate) struct Group {
     /// Commits made and the writes they kept, since the store opened.
     commits: AtomicU64,
     writes: AtomicU64,
+    /// Scripts of writes sent whole, and the writes they carried (a write run again after a
+    /// neighbour's conflict counted again), since the store opened.
+    scripts: AtomicU64,
+    carried: AtomicU64,
 }
 
 /// How much commits were shared since the store opened: `writes` kept by `commits` COMMITs.
-/// Each write waited for one commit; their ratio is how many shared it, on average.
+/// Each write waited for one commit; their ratio is how many shared it, on average. Beside
+/// it, how many writes sent whole each hand-off to the connection's thread carried: `carried`
+/// in `scripts`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct CommitSharing {
     pub commits: u64,
     pub writes: u64,
+    pub scripts: u64,
+    pub carried: u64,
 }
 
 /// The writer's connection and what rides on its open transaction.
@@ -187,6 +195,8 @@ impl Group {
             connected: AtomicBool::new(false),
             commits: AtomicU64::new(0),
             writes: AtomicU64::new(0),
+            scripts: AtomicU64::new(0),
+            carried: AtomicU64::new(0),
         })
     }
 
@@ -201,6 +211,8 @@ impl Group {
         CommitSharing {
             commits: self.commits.load(Ordering::Relaxed),
             writes: self.writes.load(Ordering::Relaxed),
+            scripts: self.scripts.load(Ordering::Relaxed),
+            carried: self.carried.load(Ordering::Relaxed),
         }
     }
 
@@ -330,6 +342,9 @@ impl Group {
         // One write alone has the text it had the last time it came alone; several together
         // rarely come again in the same order and shapes.
         let (counts, failed) = open.counts(sql, binds, parts.len() == 1).await;
+        self.scripts.fetch_add(1, Ordering::Relaxed);
+        self.carried
+            .fetch_add(parts.len() as u64, Ordering::Relaxed);
         let ran = counts.len();
         let stop = parts
             .iter()
@@ -723,11 +738,15 @@ mod tests {
         assert!(matches!(told[2], Ok(true)), "{:?}", told[2]);
         assert!(told[3].is_err(), "{:?}", told[3]);
         assert!(matches!(told[4], Ok(true)), "{:?}", told[4]);
+        // The five went in one script; after the conflict the last three again; after the
+        // failure the last alone.
         assert_eq!(
             group.sharing(),
             CommitSharing {
                 commits: 1,
-                writes: 3
+                writes: 3,
+                scripts: 3,
+                carried: 9,
             }
         );
         group.close().await;
