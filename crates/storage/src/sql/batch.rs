@@ -48,11 +48,12 @@ fn shifted(sql: &str, by: usize) -> String {
     out
 }
 
-/// `stmts` as one script after `head` (statements that bind no values), and its values.
-pub(crate) fn script(head: String, stmts: &[Stmt]) -> (String, Vec<Val>) {
-    let mut sql = head;
-    let mut binds = Vec::new();
-    append(&mut sql, &mut binds, stmts);
+/// `stmts` as one script, and its values.
+fn script(stmts: Vec<Stmt>) -> (String, Vec<Val>) {
+    let (mut sql, mut binds) = (String::new(), Vec::new());
+    for s in stmts {
+        push(&mut sql, &mut binds, &s.sql, s.binds);
+    }
     (sql, binds)
 }
 
@@ -60,10 +61,15 @@ pub(crate) fn script(head: String, stmts: &[Stmt]) -> (String, Vec<Val>) {
 /// shared with others may have to run again in the next one (`Group`).
 pub(crate) fn append(sql: &mut String, binds: &mut Vec<Val>, stmts: &[Stmt]) {
     for s in stmts {
-        sql.push_str(&shifted(&s.sql, binds.len()));
-        sql.push_str(";\n");
-        binds.extend(s.binds.iter().cloned());
+        push(sql, binds, &s.sql, s.binds.iter().cloned());
     }
+}
+
+/// Adds one statement and its values to a script being built.
+fn push(sql: &mut String, binds: &mut Vec<Val>, text: &str, values: impl IntoIterator<Item = Val>) {
+    sql.push_str(&shifted(text, binds.len()));
+    sql.push_str(";\n");
+    binds.extend(values);
 }
 
 /// Runs `stmts` in `tx`, in order, and returns how many rows the first one changed (0 if there
@@ -97,7 +103,7 @@ async fn run_script(tx: &mut WriteTx, stmts: Vec<Stmt>) -> Result<u64> {
     if stmts.is_empty() {
         return Ok(0);
     }
-    let (sql, binds) = script(String::new(), &stmts);
+    let (sql, binds) = script(stmts);
     let (counts, failed) = counts(tx, sql, binds, true).await;
     let first = counts.first().copied();
     match failed {

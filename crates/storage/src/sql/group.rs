@@ -230,7 +230,7 @@ impl Group {
     pub(crate) async fn join(self: &Arc<Self>) -> Result<Member, sqlx::Error> {
         let mut open = self.enter().await?;
         let begun = open.begun;
-        let entry = self.entry(&open);
+        let (entry, _) = self.entry(begun);
         if let Err(e) = open.run(entry).await {
             if begun {
                 // Nothing of this writer's is in the transaction; the members kept in it
@@ -285,14 +285,13 @@ impl Group {
     /// for, together, then hands the transaction on.
     async fn run_sent(&self, mut open: OwnedMutexGuard<Open>) {
         let room = GROUP_LIMIT.saturating_sub(open.joined);
-        let taken: Vec<Sent> = {
+        let mut rest: VecDeque<Sent> = {
             let mut sent = self.sent_writes();
             let n = room.min(sent.len());
-            sent.drain(..n).collect()
+            self.waiting.fetch_sub(n, Ordering::AcqRel);
+            // A writer that gave up waiting (its request dropped) is not written for.
+            sent.drain(..n).filter(|s| !s.told.is_closed()).collect()
         };
-        self.waiting.fetch_sub(taken.len(), Ordering::AcqRel);
-        // A writer that gave up waiting (its request dropped) is not written for.
-        let mut rest: VecDeque<Sent> = taken.into_iter().filter(|s| !s.told.is_closed()).collect();
         while !rest.is_empty() {
             if let Err(e) = self.connect(&mut open).await {
                 if let Some(sent) = rest.pop_front() {
@@ -326,10 +325,8 @@ impl Group {
             if !parts.is_empty() && binds.len() + values > SCRIPT_VALUES {
                 break;
             }
-            let (entry, opening) = match (parts.is_empty(), begun) {
-                (true, false) => (self.begin_member.as_str(), self.begin_statements),
-                _ => ("SAVEPOINT member", 1),
-            };
+            // Only the first write can find no transaction open.
+            let (entry, opening) = self.entry(begun || !parts.is_empty());
             sql.push_str(entry);
             sql.push_str(";\n");
             batch::append(&mut sql, &mut binds, &sent.stmts);
@@ -418,12 +415,13 @@ impl Group {
         Ok(())
     }
 
-    /// What opens a writer's savepoint: in the open transaction, or in one begun with it.
-    fn entry(&self, open: &Open) -> &str {
-        if open.begun {
-            "SAVEPOINT member"
+    /// What opens a writer's savepoint, and how many statements that is: in the open
+    /// transaction if one is `begun`, or in one begun with it.
+    fn entry(&self, begun: bool) -> (&str, usize) {
+        if begun {
+            ("SAVEPOINT member", 1)
         } else {
-            &self.begin_member
+            (&self.begin_member, self.begin_statements)
         }
     }
 
