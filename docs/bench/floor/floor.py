@@ -17,7 +17,9 @@ file. VARIANTS, comma-separated, leave parts of today's action out, to price eac
 - nofig:    without the `cases_figures` index (the annual report's);
 - nocopy:   without the inbox copies (the `cases_inbox_copy` trigger and `case_parties_open`);
 - nodue:    without the `cases_open_due` index (the overdue list's);
-- norem:    no reminders written.
+- norem:    no reminders written;
+- onesave:  one savepoint for the whole group instead of one a write;
+- nosave:   no savepoint at all.
 
 Prints, per write: the frames it added to the log (4 KiB pages), the script's time and its
 share of the COMMIT's, and the writes a second that one thread reaches. Automatic checkpoints
@@ -97,13 +99,16 @@ def main():
     while time.time() < stop:
         t0 = time.perf_counter()
         con.execute("BEGIN IMMEDIATE")
+        if "onesave" in variants:
+            con.execute("SAVEPOINT member")
         for case in random.sample(ids, group):
             v, state = version[case]
             asked = state == "reassignment_requested"
             to = "assigned" if asked else "reassignment_requested"
             member = "jtj" if asked else "bench-staff"
             now += 1
-            con.execute("SAVEPOINT member")
+            if not variants & {"onesave", "nosave"}:
+                con.execute("SAVEPOINT member")
             changed = con.execute(
                 "UPDATE cases SET state = ?, version = ?, is_open = 1, is_key = 0, "
                 "entered_at = ?, due_key = ?, due_date = ?, supervisor = NULL, projection = ?, "
