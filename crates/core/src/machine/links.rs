@@ -23,10 +23,9 @@ fn owed<'c>(
                 .any(|x| x.name == d.name && x.done_by == action)
         })
     };
-    let login = login.to_string();
     case.duties
         .iter()
-        .filter(move |d| d.member.as_deref() == Some(login.as_str()) && discharges(d))
+        .filter(move |d| d.member.as_deref() == Some(login) && discharges(d))
 }
 
 /// The actions marked `link` in the state the case is in that `login` may take now by name:

@@ -220,48 +220,30 @@ impl AnnualReport {
         let section = |k: &str| self.sections.iter().find(|s| s.kind == k);
         if let Some(s) = section(kind::PETITION) {
             let p = &mut self.petitions;
-            let n = |name: &str| u64::try_from(s.get(name)).unwrap_or(0);
-            p.taken_on = n("taken_on");
-            p.resolved_directly = n("resolved_directly");
-            p.transferred = n("transferred");
-            p.by_station = s
-                .rows
-                .keys()
-                .map(|station| {
-                    let n = |name: &str| u64::try_from(s.row(station, name)).unwrap_or(0);
-                    let row = StationRow {
-                        taken_on: n("taken_on"),
-                        resolved_directly: n("resolved_directly"),
-                        transferred: n("transferred"),
-                    };
-                    (station.clone(), row)
-                })
-                .collect();
+            p.taken_on = s.count("taken_on");
+            p.resolved_directly = s.count("resolved_directly");
+            p.transferred = s.count("transferred");
+            p.by_station = s.by_member(|n| StationRow {
+                taken_on: n("taken_on"),
+                resolved_directly: n("resolved_directly"),
+                transferred: n("transferred"),
+            });
         }
         if let Some(s) = section(kind::MEDIATION) {
             let m = &mut self.mediation;
-            let n = |name: &str| u64::try_from(s.get(name)).unwrap_or(0);
-            m.referred = n("referred");
-            m.agreement = n("agreement");
-            m.judicial_confirmation = n("judicial_confirmation");
-            m.confirmed = n("confirmed");
-            m.failed = n("failed");
-            m.returned_for_filing = n("returned_for_filing");
-            m.withdrawn = n("withdrawn");
-            m.ongoing = n("ongoing");
-            m.by_mediator = s
-                .rows
-                .keys()
-                .map(|mediator| {
-                    let n = |name: &str| u64::try_from(s.row(mediator, name)).unwrap_or(0);
-                    let row = MediatorRow {
-                        cases: n("referred"),
-                        agreement: n("agreement"),
-                        failed: n("failed"),
-                    };
-                    (mediator.clone(), row)
-                })
-                .collect();
+            m.referred = s.count("referred");
+            m.agreement = s.count("agreement");
+            m.judicial_confirmation = s.count("judicial_confirmation");
+            m.confirmed = s.count("confirmed");
+            m.failed = s.count("failed");
+            m.returned_for_filing = s.count("returned_for_filing");
+            m.withdrawn = s.count("withdrawn");
+            m.ongoing = s.count("ongoing");
+            m.by_mediator = s.by_member(|n| MediatorRow {
+                cases: n("referred"),
+                agreement: n("agreement"),
+                failed: n("failed"),
+            });
         }
     }
 

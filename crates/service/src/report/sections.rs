@@ -68,6 +68,23 @@ impl Section {
             .unwrap_or(0)
     }
 
+    /// The figure named `name` as a count: 0 if there is none (a count is never negative).
+    pub fn count(&self, name: &str) -> u64 {
+        u64::try_from(self.get(name)).unwrap_or(0)
+    }
+
+    /// Each member of the breakdown, with the row `make` builds from its counts by name (the
+    /// API's tables that predate the sections: the stations, the mediators).
+    pub fn by_member<R>(&self, make: impl Fn(&dyn Fn(&str) -> u64) -> R) -> BTreeMap<String, R> {
+        self.rows
+            .keys()
+            .map(|member| {
+                let n = |name: &str| u64::try_from(self.row(member, name)).unwrap_or(0);
+                (member.clone(), make(&n))
+            })
+            .collect()
+    }
+
     /// Whether the sentence states `{repeat}`: only then is it looked up.
     pub fn states_repeat(&self) -> bool {
         self.declared
