@@ -167,3 +167,77 @@ fn a_backup_from_a_newer_version_is_refused_before_anything_is_replaced() {
         "no staged copy left behind"
     );
 }
+
+/// An SQLite file's page size, read through a connection of its own.
+fn page_size(file: &Path) -> i64 {
+    sql_on(file, "PRAGMA page_size")
+}
+
+/// Runs `sql` on an SQLite file (creating it if need be); the first column of its last row.
+fn sql_on(file: &Path, sql: &str) -> i64 {
+    use sqlx::{Connection, Row};
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+        .block_on(async {
+            let url = format!("sqlite://{}?mode=rwc", file.display());
+            let mut conn = sqlx::sqlite::SqliteConnection::connect(&url)
+                .await
+                .expect("open");
+            let rows = sqlx::raw_sql(sqlx::AssertSqlSafe(sql.to_string()))
+                .fetch_all(&mut conn)
+                .await
+                .expect("sql");
+            let last = rows.last().map(|r| r.get::<i64, _>(0)).unwrap_or(0);
+            conn.close().await.expect("close");
+            last
+        })
+}
+
+/// New databases get 2 KiB pages (each action writes whole pages to the log, so smaller ones
+/// commit faster: docs/performance.md). A database made before keeps its own while open, and
+/// `backup` writes the copy in the new size, so a backup and a restore convert it.
+#[test]
+fn a_backup_converts_an_older_database_to_the_page_size_new_ones_get() {
+    let tmp = TempDir::new("backup-pages");
+    let fresh = tmp.path().join("fresh.db");
+    ok(duban(
+        tmp.path(),
+        &format!("sqlite://{}?mode=rwc", fresh.display()),
+        &["migrate"],
+    ));
+    assert_eq!(page_size(&fresh), 2048, "a new database");
+
+    // A database made by an earlier duban: SQLite's default 4 KiB pages, in WAL.
+    let old = tmp.path().join("old.db");
+    sql_on(
+        &old,
+        "PRAGMA page_size = 4096; PRAGMA journal_mode = WAL; \
+         CREATE TABLE t (a); DROP TABLE t; SELECT 0",
+    );
+    let old_url = format!("sqlite://{}?mode=rwc", old.display());
+    ok(duban(tmp.path(), &old_url, &["demo", "--scale", "0.1"]));
+    assert_eq!(page_size(&old), 4096, "an open database keeps its pages");
+
+    let file = tmp.path().join("pages.duban");
+    ok(duban(
+        tmp.path(),
+        &old_url,
+        &["backup", file.to_str().expect("path")],
+    ));
+    assert_eq!(page_size(&file), 2048, "the backup");
+    let restored = tmp.path().join("restored.db");
+    let restored_url = format!("sqlite://{}?mode=rwc", restored.display());
+    ok(duban(
+        tmp.path(),
+        &restored_url,
+        &["restore", file.to_str().expect("path")],
+    ));
+    assert_eq!(page_size(&restored), 2048, "the restored database");
+    assert_eq!(
+        figures(tmp.path(), &restored_url),
+        figures(tmp.path(), &old_url),
+        "the same records"
+    );
+}

@@ -45,6 +45,9 @@ pub(crate) fn spawn(readers: AnyPool, group: Weak<Group>) {
                 .await
             {
                 Ok(_) => copied = writes,
+                // Closed while this round waited for a connection: the store is shutting
+                // down (a command such as `backup` finishing), which ends the task, not a fault.
+                Err(sqlx::Error::PoolClosed) => return,
                 // The next round tries again; the writer's backstop bounds the log meanwhile.
                 Err(e) => tracing::warn!(error = %e, "a checkpoint failed"),
             }

@@ -425,7 +425,7 @@ fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {
     options.test_before_acquire(false).after_connect(|conn, _| {
         Box::pin(async move {
             sqlx::raw_sql(
-                "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                "PRAGMA page_size = 2048; PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
                  PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
                  PRAGMA mmap_size = 268435456; PRAGMA temp_store = MEMORY; PRAGMA wal_autocheckpoint = 10000;",
             )
