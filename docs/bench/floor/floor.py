@@ -4,8 +4,8 @@ prepared once), in groups of G writes, each in its savepoint, then one COMMIT. W
 synchronous = FULL, as the store's connections are. No read, no decision, no driver thread:
 what is left is SQLite's work and the disk's.
 
-Usage: python3 floor.py DATABASE G SECONDS [VARIANTS]
-       python3 floor.py --commit-limit SECONDS
+Usage: python3 floor.py [--page-size N] DATABASE G SECONDS [VARIANTS]
+       python3 floor.py [--page-size N] --commit-limit SECONDS
 
 DATABASE is a copy of the database `duban bench --only transitions` leaves behind (its `e-`
 cases are acted on). The copy is taken afresh for every run, so each run starts from the same
@@ -28,6 +28,10 @@ are off, so that none lands on the writer (the engine runs them beside it).
 `--commit-limit` measures the same day's commit limit the same way (one single-row UPDATE a
 transaction, one connection), beside `duban bench`'s own, which goes through sqlx.
 
+`--page-size N` rebuilds the copy (and the commit limit's file) with pages of N bytes first,
+to price the page size: a write's frames are whole pages, so smaller pages write fewer bytes
+for the same rows changed.
+
 It is an experiment's tool, not part of Duban.
 """
 
@@ -44,7 +48,7 @@ DROPS = {
     "nocopy": ["DROP TRIGGER cases_inbox_copy", "DROP INDEX case_parties_open"],
     "nodue": ["DROP INDEX cases_open_due"],
 }
-FRAME = 4096 + 24
+PAGE_SIZE = None  # set by --page-size; None keeps the copy's own
 
 
 def fresh_copy(source, target="floor.db"):
@@ -52,11 +56,20 @@ def fresh_copy(source, target="floor.db"):
         if os.path.exists(target + suffix):
             os.remove(target + suffix)
     shutil.copy(source, target)
+    if PAGE_SIZE:
+        # A page size can only change outside WAL, and takes effect at the VACUUM.
+        con = sqlite3.connect(target, isolation_level=None)
+        con.execute("PRAGMA journal_mode = DELETE")
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
+        con.execute("VACUUM")
+        con.close()
     return target
 
 
 def commit_limit(secs):
     con = sqlite3.connect(fresh_copy(os.devnull, "limit.db"), isolation_level=None)
+    if PAGE_SIZE:
+        con.execute(f"PRAGMA page_size = {PAGE_SIZE}")
     con.execute("PRAGMA journal_mode = WAL")
     con.execute("PRAGMA synchronous = FULL")
     con.execute("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER NOT NULL)")
@@ -71,6 +84,10 @@ def commit_limit(secs):
 
 
 def main():
+    global PAGE_SIZE
+    if sys.argv[1] == "--page-size":
+        PAGE_SIZE = int(sys.argv[2])
+        del sys.argv[1:3]
     if sys.argv[1] == "--commit-limit":
         return commit_limit(float(sys.argv[2]))
     source, group, secs = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
@@ -152,10 +169,11 @@ def main():
         commits.append((t2 - t1) * 1e6)
         written += group
     rate = written / (time.time() - started)
-    frames = os.path.getsize(path + "-wal") / FRAME / written
+    page = con.execute("PRAGMA page_size").fetchone()[0]
+    frames = os.path.getsize(path + "-wal") / (page + 24) / written
     commit = statistics.median(commits)
     print(f"variants {','.join(sorted(variants)) or 'none'}, {group} a group: "
-          f"{frames:.1f} frames a write; script {statistics.median(scripts):.0f} µs a write; "
+          f"{page} B pages, {frames:.1f} frames a write; script {statistics.median(scripts):.0f} µs a write; "
           f"COMMIT {commit:.0f} µs ({commit / group:.0f} µs a write); {rate:.0f} writes/s")
 
 
