@@ -70,7 +70,7 @@ impl Section {
 
     /// The figure named `name` as a count: 0 if there is none (a count is never negative).
     pub fn count(&self, name: &str) -> u64 {
-        u64::try_from(self.get(name)).unwrap_or(0)
+        as_count(self.get(name))
     }
 
     /// Each member of the breakdown, with the row `make` builds from its counts by name (the
@@ -79,7 +79,7 @@ impl Section {
         self.rows
             .keys()
             .map(|member| {
-                let n = |name: &str| u64::try_from(self.row(member, name)).unwrap_or(0);
+                let n = |name: &str| as_count(self.row(member, name));
                 (member.clone(), make(&n))
             })
             .collect()
@@ -199,4 +199,9 @@ impl Counting {
         section.state(0, 0);
         section
     }
+}
+
+/// A figure as the API's tables state it: a count, never negative.
+fn as_count(figure: i64) -> u64 {
+    u64::try_from(figure).unwrap_or(0)
 }

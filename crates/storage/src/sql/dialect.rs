@@ -419,6 +419,11 @@ fn postgres_options(options: AnyPoolOptions) -> AnyPoolOptions {
 /// member first changes into that journal, which otherwise spills to a temporary file past
 /// 64 KiB (a write and a read back for every page: half again the engine's rate at 16 workers).
 ///
+/// New databases get 2 KiB pages, not SQLite's 4 KiB: a commit writes whole pages to the log
+/// and its time grows with their bytes (docs/performance.md, "seventh round"). A WAL database
+/// keeps the size it was made with; `VACUUM INTO` writes the size asked for here, so `duban
+/// backup` converts an older one.
+///
 /// `wal_autocheckpoint` is ten times SQLite's default: checkpoints are run beside the writer
 /// (`checkpoint.rs`), and the writer copies the log back itself only should they fall behind.
 fn sqlite_options(options: AnyPoolOptions) -> AnyPoolOptions {

@@ -93,8 +93,9 @@ impl SqlStore {
             .collect())
     }
 
-    /// An online, consistent copy of an SQLite database into `path` (`VACUUM INTO`). PostgreSQL
-    /// is backed up with its own tool, `pg_dump`.
+    /// An online, consistent copy of an SQLite database into `path` (`VACUUM INTO`), in the
+    /// page size the store's connections ask for (`sqlite_options`). PostgreSQL is backed up
+    /// with its own tool, `pg_dump`.
     pub async fn sqlite_backup(&self, path: &std::path::Path) -> Result<()> {
         if self.backend.online_copy() != OnlineCopy::VacuumInto {
             return Err(Error::Url(
