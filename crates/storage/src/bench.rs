@@ -124,8 +124,13 @@ pub fn copy_words(n: i64) -> String {
 }
 
 /// Makes copies `{prefix}{n}`, n in `from..=to`, searchable by their number and
-/// [`copy_words`], many rows a statement.
+/// [`copy_words`], many rows a statement. The copies are of one case ([`copy_case`]), so they
+/// share the first one's filing time.
 pub async fn index_copies(store: &SqlStore, prefix: &str, from: i64, to: i64) -> Result<()> {
+    let filed_at: i64 = sqlx::query_scalar("SELECT filed_at FROM cases WHERE id = $1")
+        .bind(format!("{prefix}{from}"))
+        .fetch_one(store.pool())
+        .await?;
     let mut n = from;
     while n <= to {
         // A transaction per batch: one for a million rows grows SQLite's log by gigabytes.
@@ -134,7 +139,7 @@ pub async fn index_copies(store: &SqlStore, prefix: &str, from: i64, to: i64) ->
         let rows: Vec<Vec<crate::sql::Val>> = (n..=last)
             .map(|i| {
                 let id = format!("{prefix}{i}");
-                crate::sql::search_row(&id, &id, &copy_words(i))
+                crate::sql::search_row(&id, &id, &copy_words(i), filed_at)
             })
             .collect();
         crate::sql::insert_rows(&mut tx, crate::sql::SEARCH_TARGET, &rows).await?;

@@ -61,4 +61,6 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(21, "0021", "figures_by_state"),
     migration!(22, "0022", "deputy_ratings"),
     migration!(23, "0023", "report_steps"),
+    migration!(24, "0024", "party_in_member_indexes"),
+    migration!(25, "0025", "search_filing_order"),
 ];

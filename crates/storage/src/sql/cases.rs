@@ -485,7 +485,7 @@ impl Cases for SqlStore {
         insert_rows(
             &mut tx,
             SEARCH_TARGET,
-            &[search_row(id, &number, &index.words)],
+            &[search_row(id, &number, &index.words, ms(filed_at))],
         )
         .await?;
         tx.commit().await?;
@@ -562,8 +562,8 @@ impl Cases for SqlStore {
         let mut rest = vec![
             Self::event_statement(&new.id, &t.event, &new.meta)?,
             Stmt::new(
-                format!("INSERT INTO {SEARCH_TARGET} VALUES ($1, $2, $3)"),
-                search_row(&new.id, &number, &new.index.words),
+                format!("INSERT INTO {SEARCH_TARGET} VALUES ($1, $2, $3, $4)"),
+                search_row(&new.id, &number, &new.index.words, ms(case.filed_at)),
             ),
         ];
         Self::party_statements(&mut rest, &new.id, &case.parties, &cols, ms(case.filed_at));

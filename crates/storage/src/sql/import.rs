@@ -155,7 +155,9 @@ impl SqlStore {
         let mut search_rows = Vec::with_capacity(cases.len());
         for ((row, c), number) in case_rows.iter_mut().zip(cases).zip(&numbers) {
             row.push(Val::Text(number.clone()));
-            search_rows.push(search_row(&c.id, number, &c.index.words));
+            // Every case has a filing (checked above): its case carries when it was filed.
+            let filed_at = c.transitions.last().map_or(0, |t| ms(t.case.filed_at));
+            search_rows.push(search_row(&c.id, number, &c.index.words, filed_at));
         }
         match insert_rows(
             tx,

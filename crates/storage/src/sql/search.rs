@@ -7,13 +7,15 @@ use std::collections::BTreeSet;
 
 use super::*;
 
-/// The row of `case_search` for a case: its id, its document and its pairs.
-pub(crate) fn search_row(case_id: &str, number: &str, words: &str) -> Vec<Val> {
+/// The row of `case_search` for a case: its id, its document, its pairs and when it was filed
+/// (milliseconds; the order of a search over every case, chosen among these rows alone).
+pub(crate) fn search_row(case_id: &str, number: &str, words: &str, filed_at: i64) -> Vec<Val> {
     let doc = format!("{number}\n{words}").to_lowercase();
     vec![
         Val::Text(case_id.to_string()),
         Val::Text(doc.clone()),
         Val::Text(pairs(&doc)),
+        Val::Int(filed_at),
     ]
 }
 
@@ -37,7 +39,7 @@ pub(crate) fn pairs(doc: &str) -> String {
 }
 
 /// The columns `case_search` is written with.
-pub(crate) const SEARCH_TARGET: &str = "case_search (case_id, doc, pairs)";
+pub(crate) const SEARCH_TARGET: &str = "case_search (case_id, doc, pairs, filed_at)";
 
 #[cfg(test)]
 mod tests {

@@ -52,11 +52,11 @@ async fn load(db: &TestDb, n: i64) {
         // a dozen characters the whole table is a few pages, and PostgreSQL's planner now and
         // then judged a scan of it cheaper than the trigram index: a plan no county sees.)
         format!(
-            "INSERT INTO case_search (case_id, doc, pairs) \
+            "INSERT INTO case_search (case_id, doc, pairs, filed_at) \
              SELECT 'case-' || n, 'case ' || n || CASE WHEN n % 1000 = 0 THEN ' 城关镇道路' ELSE ' 农田水利' END \
              || ' {body}', \
-             CASE WHEN n % 1000 = 0 THEN '|城关|关镇|镇道|道路|' ELSE '|农田|田水|水利|' END \
-             FROM ({series}) AS series"
+             CASE WHEN n % 1000 = 0 THEN '|城关|关镇|镇道|道路|' ELSE '|农田|田水|水利|' END, \
+             1700000000000 + n * 60000 FROM ({series}) AS series"
         ),
         "ANALYZE".to_string(),
     ];

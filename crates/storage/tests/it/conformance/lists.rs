@@ -5,6 +5,7 @@ use super::*;
 conformance!(
     the_lists_find_what_each_user_needs_page_by_page,
     filters_narrow_any_list,
+    a_search_pages_both_ways_in_filing_order_and_counts_what_it_finds,
 );
 
 async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
@@ -246,4 +247,113 @@ async fn filters_narrow_any_list<S: Store>(s: &S) {
         ..ListFilter::default()
     };
     assert!(ids(s.list_filtered(&mine, &nothing, &page).await.expect("none")).is_empty());
+}
+
+/// A search over every case chooses its page among the search's own rows (`filed_search`), and
+/// a party's list with or without words is counted from the party's rows alone: neither may
+/// lose, repeat or misorder a case, whichever way the pages are walked, and each total is what
+/// the pages hold.
+async fn a_search_pages_both_ways_in_filing_order_and_counts_what_it_finds<S: Store>(s: &S) {
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    // Five filed in March (their titles say when: `建议 2024-03-0…`), led by two departments
+    // in turn; two filed in February about something else.
+    let mut roads = Vec::new();
+    for (i, lead) in ["jtj", "jyj", "jtj", "jyj", "jtj"].iter().enumerate() {
+        let id = w
+            .assigned_suggestion(
+                s,
+                &deputy,
+                lead,
+                &[],
+                &format!("2024-03-0{}T09:00:00", i + 1),
+                "2024-03-10T09:00:00",
+            )
+            .await;
+        roads.push(id);
+    }
+    for (i, title) in ["农田水利", "校园安全"].iter().enumerate() {
+        w.file(
+            s,
+            "suggestion",
+            &deputy,
+            json!({"title": title, "body": "b"}),
+            ts(&format!("2024-02-0{}T09:00:00", i + 1)),
+        )
+        .await;
+    }
+    let words = ListFilter {
+        search: vec!["2024-03".into()],
+        ..ListFilter::default()
+    };
+    // Forward by `next` from the first page, then back by `prev` from the last.
+    let walk = |q: CaseQuery, order: Order| {
+        let words = words.clone();
+        async move {
+            let (mut forward, mut back, mut totals) = (Vec::new(), Vec::new(), Vec::new());
+            let mut page = Page {
+                order,
+                ..Page::first(2)
+            };
+            let last = loop {
+                let l = s.list_filtered(&q, &words, &page).await.expect("page");
+                totals.push(l.total);
+                forward.extend(l.items.iter().map(|c| c.id.clone()));
+                match l.next {
+                    Some(c) => {
+                        page = Page {
+                            after: Some(c),
+                            order,
+                            ..Page::first(2)
+                        }
+                    }
+                    None => break l,
+                }
+            };
+            back.extend(last.items.iter().rev().map(|c| c.id.clone()));
+            let mut prev = last.prev;
+            while let Some(c) = prev {
+                let l = s
+                    .list_filtered(
+                        &q,
+                        &words,
+                        &Page {
+                            before: Some(c),
+                            order,
+                            ..Page::first(2)
+                        },
+                    )
+                    .await
+                    .expect("page before");
+                back.extend(l.items.iter().rev().map(|c| c.id.clone()));
+                prev = l.prev;
+            }
+            back.reverse();
+            assert_eq!(forward, back, "{q:?} {order:?}: the same cases both ways");
+            assert!(
+                totals.iter().all(|t| *t as usize == forward.len()),
+                "{totals:?}"
+            );
+            forward
+        }
+    };
+    let newest: Vec<String> = roads.iter().rev().cloned().collect();
+    assert_eq!(walk(CaseQuery::All, Order::Natural).await, roads);
+    assert_eq!(walk(CaseQuery::All, Order::Oldest).await, roads);
+    assert_eq!(walk(CaseQuery::All, Order::Newest).await, newest);
+    let jtj = vec![roads[0].clone(), roads[2].clone(), roads[4].clone()];
+    let dept = CaseQuery::Party(PartyList::Department("jtj".into()));
+    assert_eq!(walk(dept.clone(), Order::Natural).await, jtj);
+    // Without words, the party's lists count what their pages hold.
+    for q in [
+        dept,
+        CaseQuery::DepartmentOpen {
+            department: "jyj".into(),
+        },
+        CaseQuery::Party(PartyList::Deputy("liu".into())),
+    ] {
+        let l = s.list(&q, &Page::first(100)).await.expect("list");
+        assert_eq!(l.total as usize, l.items.len(), "{q:?}");
+        assert!(!l.items.is_empty(), "{q:?}");
+    }
 }

