@@ -156,17 +156,18 @@ async fn search(w: &World, f: &mut Figures, rounds: usize, big: i64) -> Result<(
             all.push(ms);
         }
     }
+    // Issue 25 (growth) asks 10 ms of every p99 here, search's too; "Daily work" had asked 20.
     f.put(
         &format!("search p99 at {big} cases"),
         percentile(all, 0.99),
         "ms",
-        Some(("<=", 20.0)),
+        Some(("<=", 10.0)),
     );
     f.put(
         &format!("search p99 at {big} cases, two-character words"),
         percentile(words, 0.99),
         "ms",
-        Some(("<=", 20.0)),
+        Some(("<=", 10.0)),
     );
     Ok(())
 }
