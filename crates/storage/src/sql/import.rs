@@ -76,6 +76,8 @@ impl SqlStore {
         let mut event_rows = Vec::new();
         let mut party_rows = Vec::new();
         let mut reminder_rows = Vec::new();
+        // When each case was filed, in the same order, for its search row.
+        let mut filed = Vec::with_capacity(cases.len());
         // Every case has its filing: the numbers and search rows below pair with these rows.
         if let Some(empty) = cases.iter().find(|c| c.transitions.is_empty()) {
             return Err(Error::Corrupt(format!(
@@ -89,6 +91,7 @@ impl SqlStore {
             };
             let case = &last.case;
             let cols = Columns::of(case)?;
+            filed.push(ms(case.filed_at));
             case_rows.push(vec![
                 Val::Text(c.id.clone()),
                 Val::Text(case.kind.clone()),
@@ -153,10 +156,10 @@ impl SqlStore {
         }
         let numbers = Self::import_numbers(tx, cases).await?;
         let mut search_rows = Vec::with_capacity(cases.len());
-        for ((row, c), number) in case_rows.iter_mut().zip(cases).zip(&numbers) {
+        for (((row, c), number), filed_at) in
+            case_rows.iter_mut().zip(cases).zip(&numbers).zip(filed)
+        {
             row.push(Val::Text(number.clone()));
-            // Every case has a filing (checked above): its case carries when it was filed.
-            let filed_at = c.transitions.last().map_or(0, |t| ms(t.case.filed_at));
             search_rows.push(search_row(&c.id, number, &c.index.words, filed_at));
         }
         match insert_rows(

@@ -224,7 +224,7 @@ pub(crate) fn list_sql(
     } else {
         (">", "ASC")
     };
-    if matches!(q, CaseQuery::All) && search_only(filter) && page.order != Order::Deadline {
+    if matches!(q, CaseQuery::All) && searched(filter) && page.order != Order::Deadline {
         (from_where, binds) = filed_search(backend, filter, cursor, (cmp, dir), page.limit);
     }
     let mut text = format!("SELECT {SUMMARY_COLUMNS}, {a} AS sort_key {from_where}");
@@ -296,7 +296,7 @@ pub(crate) fn count_sql(
     // A search over every case, with nothing else to narrow it, is counted in the search
     // index alone: each of its rows is one case. Looking up each case found would cost a
     // millisecond per thousand.
-    if matches!(q, CaseQuery::All) && search_only(filter) {
+    if matches!(q, CaseQuery::All) && searched(filter) {
         let (matching, binds) = backend.search_rows(&filter.search, 1);
         return (
             format!("SELECT count(*) FROM case_search WHERE {matching}"),
@@ -311,7 +311,7 @@ pub(crate) fn count_sql(
     };
     // A list over a party's rows, narrowed by nothing of the case's but words (or by nothing
     // at all), is counted from those rows alone.
-    if (*filter == ListFilter::default() || search_only(filter))
+    if only_words(filter)
         && let s = selection(q)
         && let Some(parties) = s.parties_where
     {
@@ -328,14 +328,18 @@ pub(crate) fn count_sql(
     (format!("SELECT count({what}) {from_where}"), binds)
 }
 
+/// Whether `filter` narrows a list by nothing but words, if by anything.
+fn only_words(filter: &ListFilter) -> bool {
+    *filter
+        == ListFilter {
+            search: filter.search.clone(),
+            ..ListFilter::default()
+        }
+}
+
 /// Whether `filter` narrows a list by words and nothing else.
-fn search_only(filter: &ListFilter) -> bool {
-    !filter.search.is_empty()
-        && *filter
-            == ListFilter {
-                search: filter.search.clone(),
-                ..ListFilter::default()
-            }
+fn searched(filter: &ListFilter) -> bool {
+    !filter.search.is_empty() && only_words(filter)
 }
 
 /// The member and the two parties a party list covers (one party, given twice).
