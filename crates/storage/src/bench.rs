@@ -12,9 +12,11 @@ use crate::{Result, SqlStore};
 pub enum Spread {
     /// Exact copies (same parties, same deadline): for acting on.
     Same,
-    /// Spread over `departments` lead departments (`dept-N`) and deadlines a minute apart
-    /// counted back from the template's, every `overdue_every`-th one far in the past: for
-    /// querying at scale.
+    /// Spread over `departments` lead departments (`dept-N`), filed a millisecond apart after
+    /// the template in the order of `n`, with deadlines a minute apart counted back from the
+    /// template's, every `overdue_every`-th far in the past: for querying at scale. A county's
+    /// cases are filed one by one; copies filed in one instant would make every list's order a
+    /// tie.
     Departments {
         departments: i64,
         overdue_every: i64,
@@ -34,8 +36,9 @@ pub async fn copy_case(
     let s = store.backend().series(from, to);
     let t = template.replace('\'', "''");
     let p = prefix.replace('\'', "''");
-    let (due, member, figures, raters) = match spread {
+    let (filed, due, member, figures, raters) = match spread {
         Spread::Same => (
+            "c.filed_at".to_string(),
             "c.due_key".to_string(),
             "p.member".to_string(),
             "c.figures".to_string(),
@@ -45,6 +48,7 @@ pub async fn copy_case(
             departments,
             overdue_every,
         } => (
+            "c.filed_at + n".to_string(),
             // 400 days in milliseconds, written out: PostgreSQL would multiply in 32 bits.
             format!(
                 "CASE WHEN c.due_key = 9223372036854775807 THEN c.due_key \
@@ -72,18 +76,19 @@ pub async fn copy_case(
         ),
     };
     let party_due = due.replace("c.due_key", "p.due_key");
+    let party_filed = filed.replace("c.filed_at", "p.filed_at");
     let statements = [
         format!(
             "INSERT INTO cases (id, kind, workflow_version, workflow_digest, title, state, version, is_open, is_key, year, \
              filed_at, entered_at, due_key, due_date, filer, supervisor, idempotency_key, request_hash, projection, updated_at, \
              figures, number, raters) \
              SELECT '{p}' || n, c.kind, c.workflow_version, c.workflow_digest, c.title, c.state, c.version, c.is_open, \
-             c.is_key, c.year, c.filed_at, c.entered_at, {due}, c.due_date, c.filer, c.supervisor, NULL, NULL, \
+             c.is_key, c.year, {filed}, c.entered_at, {due}, c.due_date, c.filer, c.supervisor, NULL, NULL, \
              c.projection, c.updated_at, {figures}, '{p}' || n, {raters} FROM cases c, ({s}) AS series WHERE c.id = '{t}'"
         ),
         format!(
             "INSERT INTO case_parties (case_id, party, member, is_open, due_key, filed_at) \
-             SELECT '{p}' || n, p.party, {member}, p.is_open, {party_due}, p.filed_at \
+             SELECT '{p}' || n, p.party, {member}, p.is_open, {party_due}, {party_filed} \
              FROM case_parties p, ({s}) AS series WHERE p.case_id = '{t}'"
         ),
         format!(
@@ -124,24 +129,28 @@ pub fn copy_words(n: i64) -> String {
 }
 
 /// Makes copies `{prefix}{n}`, n in `from..=to`, searchable by their number and
-/// [`copy_words`], many rows a statement. The copies are of one case ([`copy_case`]), so they
-/// share the first one's filing time.
+/// [`copy_words`], many rows a statement, each with its copy's filing time.
 pub async fn index_copies(store: &SqlStore, prefix: &str, from: i64, to: i64) -> Result<()> {
-    let filed_at: i64 = sqlx::query_scalar("SELECT filed_at FROM cases WHERE id = $1")
-        .bind(format!("{prefix}{from}"))
-        .fetch_one(store.pool())
-        .await?;
+    let p = prefix.replace('\'', "''");
     let mut n = from;
     while n <= to {
         // A transaction per batch: one for a million rows grows SQLite's log by gigabytes.
         let mut tx = store.begin_write().await?;
         let last = (n + 9_999).min(to);
-        let rows: Vec<Vec<crate::sql::Val>> = (n..=last)
-            .map(|i| {
+        let filed = format!(
+            "SELECT s.n, c.filed_at FROM ({}) AS s JOIN cases c ON c.id = '{p}' || s.n ORDER BY s.n",
+            store.backend().series(n, last)
+        );
+        let rows: Vec<Vec<crate::sql::Val>> = sqlx::query(sqlx::AssertSqlSafe(filed))
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|row| {
+                let (i, filed_at): (i64, i64) = (row.try_get(0)?, row.try_get(1)?);
                 let id = format!("{prefix}{i}");
-                crate::sql::search_row(&id, &id, &copy_words(i), filed_at)
+                Ok(crate::sql::search_row(&id, &id, &copy_words(i), filed_at))
             })
-            .collect();
+            .collect::<Result<_>>()?;
         crate::sql::insert_rows(&mut tx, crate::sql::SEARCH_TARGET, &rows).await?;
         tx.commit().await?;
         n = last + 1;
