@@ -151,7 +151,7 @@ pub async fn index_copies(store: &SqlStore, prefix: &str, from: i64, to: i64) ->
                 Ok(crate::sql::search_row(&id, &id, &copy_words(i), filed_at))
             })
             .collect::<Result<_>>()?;
-        crate::sql::insert_rows(&mut tx, crate::sql::SEARCH_TARGET, &rows).await?;
+        crate::sql::insert_search_rows(&mut tx, &rows).await?;
         tx.commit().await?;
         n = last + 1;
     }

@@ -63,4 +63,5 @@ pub const MIGRATIONS: &[Migration] = &[
     migration!(23, "0023", "report_steps"),
     migration!(24, "0024", "party_in_member_indexes"),
     migration!(25, "0025", "search_filing_order"),
+    migration!(26, "0026", "search_rowids_by_filing"),
 ];

@@ -482,9 +482,8 @@ impl Cases for SqlStore {
             .bind(id.to_string())
             .execute(&mut *tx)
             .await?;
-        insert_rows(
+        insert_search_rows(
             &mut tx,
-            SEARCH_TARGET,
             &[search_row(id, &number, &index.words, ms(filed_at))],
         )
         .await?;
@@ -561,8 +560,8 @@ impl Cases for SqlStore {
         self.fault("file_case.event_insert")?;
         let mut rest = vec![
             Self::event_statement(&new.id, &t.event, &new.meta)?,
-            Stmt::new(
-                format!("INSERT INTO {SEARCH_TARGET} VALUES ($1, $2, $3, $4)"),
+            search_statement(
+                tx.backend(),
                 search_row(&new.id, &number, &new.index.words, ms(case.filed_at)),
             ),
         ];

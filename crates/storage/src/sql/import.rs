@@ -180,7 +180,7 @@ impl SqlStore {
             }
             Err(e) => return Err(e),
         }
-        insert_rows(tx, SEARCH_TARGET, &search_rows).await?;
+        insert_search_rows(tx, &search_rows).await?;
         insert_rows(tx, EVENTS_TARGET, &event_rows).await?;
         insert_rows(
             tx,

@@ -249,6 +249,21 @@ fn keyset_page(
     (cmp, dir): (&str, &str),
     limit: u32,
 ) {
+    keyset_after(text, binds, (a, b), cursor, cmp);
+    binds.push(Bind::Int(i64::from(limit) + 1));
+    let l = binds.len();
+    text.push_str(&format!(" ORDER BY {a} {dir}, {b} {dir} LIMIT ${l}"));
+}
+
+/// Appends to `text` the condition that the columns `(a, b)` come after `cursor` by `cmp`, if
+/// there is one.
+pub(crate) fn keyset_after(
+    text: &mut String,
+    binds: &mut Vec<Bind>,
+    (a, b): (&str, &str),
+    cursor: Option<&Cursor>,
+    cmp: &str,
+) {
     if let Some(c) = cursor {
         binds.push(Bind::Int(c.key));
         let k = binds.len();
@@ -256,9 +271,6 @@ fn keyset_page(
         let i = binds.len();
         text.push_str(&format!(" AND ({a}, {b}) {cmp} (${k}, ${i})"));
     }
-    binds.push(Bind::Int(i64::from(limit) + 1));
-    let l = binds.len();
-    text.push_str(&format!(" ORDER BY {a} {dir}, {b} {dir} LIMIT ${l}"));
 }
 
 /// A search over every case, narrowed by nothing else, in the order of filing: `FROM … WHERE …`
@@ -275,6 +287,9 @@ fn filed_search(
 ) -> (String, Vec<Bind>) {
     let (matching, mut binds) = backend.search_rows(&filter.search, 1);
     let mut found = format!("SELECT case_id FROM case_search WHERE {matching}");
+    if let Some(window) = filing_window(backend, &filter.search, cursor, order, limit, &mut binds) {
+        found.push_str(&window);
+    }
     keyset_page(
         &mut found,
         &mut binds,

@@ -73,7 +73,10 @@ impl Val {
 /// Inserts `rows` into `target` (`table (col, …)`) in as few statements as the databases'
 /// limits on bound values allow.
 pub(crate) async fn insert_rows(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>]) -> Result<()> {
-    insert_with(tx, target, rows, "").await
+    insert_with(tx, rows, |values| {
+        format!("INSERT INTO {target} VALUES {values}")
+    })
+    .await
 }
 
 /// `insert_rows`, skipping rows whose `key` (a unique column list) is already there: what a
@@ -84,16 +87,19 @@ pub(crate) async fn insert_new_rows(
     key: &str,
     rows: &[Vec<Val>],
 ) -> Result<()> {
-    insert_with(
-        tx,
-        target,
-        rows,
-        &format!(" ON CONFLICT ({key}) DO NOTHING"),
-    )
+    insert_with(tx, rows, |values| {
+        format!("INSERT INTO {target} VALUES {values} ON CONFLICT ({key}) DO NOTHING")
+    })
     .await
 }
 
-async fn insert_with(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>], tail: &str) -> Result<()> {
+/// Inserts `rows`, many a statement: `statement` makes each statement's text from its
+/// `VALUES` lists.
+pub(crate) async fn insert_with(
+    tx: &mut WriteTx,
+    rows: &[Vec<Val>],
+    statement: impl Fn(&str) -> String,
+) -> Result<()> {
     let Some(width) = rows.first().map(Vec::len) else {
         return Ok(());
     };
@@ -101,10 +107,7 @@ async fn insert_with(tx: &mut WriteTx, target: &str, rows: &[Vec<Val>], tail: &s
     // and measured faster than bigger statements (binding slows as a statement grows).
     let per_statement = (1_000 / width).max(1);
     for chunk in rows.chunks(per_statement) {
-        let sql = format!(
-            "INSERT INTO {target} VALUES {}{tail}",
-            tx.backend.placeholders(1, chunk)
-        );
+        let sql = statement(&tx.backend.placeholders(1, chunk));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for v in chunk.iter().flatten() {
             q = v.clone().bind_to(q);

@@ -6,6 +6,7 @@ conformance!(
     the_lists_find_what_each_user_needs_page_by_page,
     filters_narrow_any_list,
     a_search_pages_both_ways_in_filing_order_and_counts_what_it_finds,
+    a_search_pages_cases_filed_out_of_order_and_in_one_second,
 );
 
 async fn the_lists_find_what_each_user_needs_page_by_page<S: Store>(s: &S) {
@@ -286,57 +287,7 @@ async fn a_search_pages_both_ways_in_filing_order_and_counts_what_it_finds<S: St
         search: vec!["2024-03".into()],
         ..ListFilter::default()
     };
-    // Forward by `next` from the first page, then back by `prev` from the last.
-    let walk = |q: CaseQuery, order: Order| {
-        let words = words.clone();
-        async move {
-            let (mut forward, mut back, mut totals) = (Vec::new(), Vec::new(), Vec::new());
-            let mut page = Page {
-                order,
-                ..Page::first(2)
-            };
-            let last = loop {
-                let l = s.list_filtered(&q, &words, &page).await.expect("page");
-                totals.push(l.total);
-                forward.extend(l.items.iter().map(|c| c.id.clone()));
-                match l.next {
-                    Some(c) => {
-                        page = Page {
-                            after: Some(c),
-                            order,
-                            ..Page::first(2)
-                        }
-                    }
-                    None => break l,
-                }
-            };
-            back.extend(last.items.iter().rev().map(|c| c.id.clone()));
-            let mut prev = last.prev;
-            while let Some(c) = prev {
-                let l = s
-                    .list_filtered(
-                        &q,
-                        &words,
-                        &Page {
-                            before: Some(c),
-                            order,
-                            ..Page::first(2)
-                        },
-                    )
-                    .await
-                    .expect("page before");
-                back.extend(l.items.iter().rev().map(|c| c.id.clone()));
-                prev = l.prev;
-            }
-            back.reverse();
-            assert_eq!(forward, back, "{q:?} {order:?}: the same cases both ways");
-            assert!(
-                totals.iter().all(|t| *t as usize == forward.len()),
-                "{totals:?}"
-            );
-            forward
-        }
-    };
+    let walk = |q: CaseQuery, order: Order| walk_both_ways(s, q, &words, order, 2);
     let newest: Vec<String> = roads.iter().rev().cloned().collect();
     assert_eq!(walk(CaseQuery::All, Order::Natural).await, roads);
     assert_eq!(walk(CaseQuery::All, Order::Oldest).await, roads);
@@ -356,4 +307,166 @@ async fn a_search_pages_both_ways_in_filing_order_and_counts_what_it_finds<S: St
         assert_eq!(l.total as usize, l.items.len(), "{q:?}");
         assert!(!l.items.is_empty(), "{q:?}");
     }
+}
+
+/// A search over every case finds where its page lies in the order its rows were given
+/// (`filing_window`: on SQLite, rowids by the second of filing): cases filed out of order,
+/// several in one second, one in the same millisecond as another, and more imported in one
+/// statement among them, come back in the order of filing time and id, in pages of one, two
+/// and three, whichever way the pages are walked.
+async fn a_search_pages_cases_filed_out_of_order_and_in_one_second<S: Store>(s: &S) {
+    use duban_storage::{ImportedCase, Importing};
+    let w = World::new();
+    let deputy = actor("liu", Role::Deputy, None);
+    // In the order filed: later before earlier, a second filled out of order, the same
+    // millisecond twice, and a second's last case filed last.
+    let times = [
+        "2024-03-05T09:00:00",
+        "2024-03-01T09:00:00",
+        "2024-03-03T09:00:00.300",
+        "2024-03-03T09:00:00.100",
+        "2024-03-04T09:00:01",
+        "2024-03-03T09:00:00.100",
+        "2024-02-01T09:00:00",
+        "2024-03-03T09:00:00.900",
+        "2024-03-03T09:00:01",
+    ];
+    let mut found = Vec::new();
+    for (i, t) in times.iter().enumerate() {
+        let id = w
+            .file(
+                s,
+                "suggestion",
+                &deputy,
+                json!({"title": format!("道路 {i}"), "body": "b"}),
+                ts(t),
+            )
+            .await;
+        found.push((ts(t), id));
+        // Beside each, a case the words do not find.
+        w.file(
+            s,
+            "suggestion",
+            &deputy,
+            json!({"title": "农田水利", "body": "b"}),
+            ts(t),
+        )
+        .await;
+    }
+    // Imported in one statement: into seconds already there, before them, and after.
+    let wf = w.workflows.get("suggestion").expect("suggestion");
+    let imported_at = [
+        "2024-03-03T09:00:00.200",
+        "2024-03-03T09:00:00.050",
+        "2024-01-15T09:00:00",
+        "2024-03-06T09:00:00",
+        "2024-03-03T09:00:00.200",
+    ];
+    let histories: Vec<_> = imported_at
+        .iter()
+        .map(|t| {
+            let filing = json!({"title": "道路", "body": "b"});
+            [machine::file(wf, &w.calendar, &deputy, &filing, ts(t)).expect("file")]
+        })
+        .collect();
+    let cases: Vec<ImportedCase> = histories
+        .iter()
+        .map(|history| ImportedCase {
+            id: uuid::Uuid::now_v7().to_string(),
+            title: "道路".into(),
+            transitions: history,
+            index: Indexing {
+                format: &wf.number,
+                number: None,
+                words: "道路".into(),
+            },
+        })
+        .collect();
+    found.extend(
+        imported_at
+            .iter()
+            .zip(&cases)
+            .map(|(t, c)| (ts(t), c.id.clone())),
+    );
+    let mut import = s
+        .begin_import(ts("2024-03-07T09:00:00"))
+        .await
+        .expect("begin");
+    import.write(&cases).await.expect("import");
+    import.commit().await.expect("commit");
+
+    found.sort();
+    let oldest: Vec<String> = found.into_iter().map(|(_, id)| id).collect();
+    let newest: Vec<String> = oldest.iter().rev().cloned().collect();
+    let words = ListFilter {
+        search: vec!["道路".into()],
+        ..ListFilter::default()
+    };
+    for size in [1, 2, 3] {
+        for (order, expected) in [
+            (Order::Natural, &oldest),
+            (Order::Oldest, &oldest),
+            (Order::Newest, &newest),
+        ] {
+            let walked = walk_both_ways(s, CaseQuery::All, &words, order, size).await;
+            assert_eq!(&walked, expected, "{order:?}, pages of {size}");
+        }
+    }
+}
+
+/// The cases of list `q` narrowed by `words`, in `order`, walked forward by `next` from the
+/// first page and back by `prev` from the last in pages of `size`: the same both ways, and
+/// every page's total the number walked.
+async fn walk_both_ways<S: Store>(
+    s: &S,
+    q: CaseQuery,
+    words: &ListFilter,
+    order: Order,
+    size: u32,
+) -> Vec<String> {
+    let (mut forward, mut back, mut totals) = (Vec::new(), Vec::new(), Vec::new());
+    let mut page = Page {
+        order,
+        ..Page::first(size)
+    };
+    let last = loop {
+        let l = s.list_filtered(&q, words, &page).await.expect("page");
+        totals.push(l.total);
+        forward.extend(l.items.iter().map(|c| c.id.clone()));
+        match l.next {
+            Some(c) => {
+                page = Page {
+                    after: Some(c),
+                    order,
+                    ..Page::first(size)
+                }
+            }
+            None => break l,
+        }
+    };
+    back.extend(last.items.iter().rev().map(|c| c.id.clone()));
+    let mut prev = last.prev;
+    while let Some(c) = prev {
+        let l = s
+            .list_filtered(
+                &q,
+                words,
+                &Page {
+                    before: Some(c),
+                    order,
+                    ..Page::first(size)
+                },
+            )
+            .await
+            .expect("page before");
+        back.extend(l.items.iter().rev().map(|c| c.id.clone()));
+        prev = l.prev;
+    }
+    back.reverse();
+    assert_eq!(forward, back, "{q:?} {order:?}: the same cases both ways");
+    assert!(
+        totals.iter().all(|t| *t as usize == forward.len()),
+        "{totals:?}"
+    );
+    forward
 }
