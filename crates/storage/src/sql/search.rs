@@ -48,9 +48,7 @@ pub(crate) async fn insert_search_rows(tx: &mut WriteTx, rows: &[Vec<Val>]) -> R
 
 /// [`insert_search_rows`] of one row, as a statement of a larger write.
 pub(crate) fn search_statement(backend: Backend, row: Vec<Val>) -> Stmt {
-    let rows = [row];
-    let sql = backend.search_insert(&numbered(1, &rows));
-    let [row] = rows;
+    let sql = backend.search_insert(&numbered(1, std::slice::from_ref(&row)));
     Stmt::new(sql, row)
 }
 
